@@ -1,0 +1,238 @@
+package config
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+)
+
+// Error is one problem in the configuration, at a place.
+type Error struct {
+	Pos Pos
+	Msg string
+}
+
+func (e Error) Error() string { return e.Pos.String() + ": " + e.Msg }
+
+// Errors is every problem found; Load reports all of them, not just the first.
+type Errors []Error
+
+func (es Errors) Error() string {
+	lines := make([]string, len(es))
+	for i, e := range es {
+		lines[i] = e.Error()
+	}
+	return strings.Join(lines, "\n")
+}
+
+// document is the shape of one TOML file.
+type document struct {
+	System  *System             `toml:"system"`
+	Service map[string]*Service `toml:"service"`
+	File    map[string]*File    `toml:"file"`
+}
+
+// Load reads every *.toml in dir, merged in name order, and validates the
+// result as a whole.
+func Load(dir string) (*Config, error) {
+	paths, err := filepath.Glob(filepath.Join(dir, "*.toml"))
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", dir, err)
+	}
+	if len(paths) == 0 {
+		return nil, fmt.Errorf("load %s: no *.toml files", dir)
+	}
+	sort.Strings(paths)
+	return LoadFiles(paths...)
+}
+
+// LoadFiles merges the named files in the order given and validates the result.
+func LoadFiles(paths ...string) (*Config, error) {
+	c := &Config{Services: map[string]*Service{}, Files: map[string]*File{}}
+	var errs Errors
+	var systemSeen *Pos
+	for _, path := range paths {
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return nil, fmt.Errorf("load %s: %w", path, err)
+		}
+		c.Sources = append(c.Sources, path)
+		doc, idx, ferrs := parse(path, data)
+		errs = append(errs, ferrs...)
+		if doc == nil {
+			continue
+		}
+		at := func(keys ...string) Pos { return Pos{File: path, Line: idx.line(keys...)} }
+		if doc.System != nil {
+			pos := at("system")
+			if systemSeen != nil {
+				errs = append(errs, Error{pos, "[system] is already defined at " + systemSeen.String()})
+			} else {
+				doc.System.Pos = pos
+				c.System = *doc.System
+				systemSeen = &pos
+			}
+		}
+		for name, s := range doc.Service {
+			pos := at("service", name)
+			if prev, ok := c.Services[name]; ok {
+				errs = append(errs, Error{pos, fmt.Sprintf("service %q is already defined at %s", name, prev.Pos)})
+				continue
+			}
+			if s == nil {
+				s = &Service{}
+			}
+			s.Name, s.Pos = name, pos
+			s.at = func(k string) Pos { return at("service", name, k) }
+			c.Services[name] = s
+			errs = append(errs, validateService(s, s.at)...)
+		}
+		for path, f := range doc.File {
+			pos := at("file", path)
+			if prev, ok := c.Files[path]; ok {
+				errs = append(errs, Error{pos, fmt.Sprintf("file %q is already defined at %s", path, prev.Pos)})
+				continue
+			}
+			if f == nil {
+				f = &File{}
+			}
+			f.Path, f.Pos = path, pos
+			f.at = func(k string) Pos { return at("file", path, k) }
+			c.Files[path] = f
+			errs = append(errs, validateFile(f, f.at)...)
+		}
+	}
+	errs = append(errs, validateRefs(c)...)
+	if len(errs) > 0 {
+		sort.SliceStable(errs, func(i, j int) bool {
+			a, b := errs[i].Pos, errs[j].Pos
+			if a.File != b.File {
+				return a.File < b.File
+			}
+			return a.Line < b.Line
+		})
+		return nil, errs
+	}
+	return c, nil
+}
+
+// parse decodes one file strictly; unknown keys are errors with a suggestion.
+func parse(path string, data []byte) (*document, posIndex, Errors) {
+	var doc document
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	err := dec.Decode(&doc)
+	if err == nil {
+		return &doc, indexPositions(data), nil
+	}
+	var strict *toml.StrictMissingError
+	var derr *toml.DecodeError
+	switch {
+	case errors.As(err, &strict):
+		var errs Errors
+		for _, e := range strict.Errors {
+			line, _ := e.Position()
+			key := []string(e.Key())
+			msg := fmt.Sprintf("unknown key %q", strings.Join(key, "."))
+			if s := suggest(reflect.TypeOf(doc), key); s != "" {
+				msg += fmt.Sprintf(" (did you mean %q?)", s)
+			}
+			errs = append(errs, Error{Pos{path, line}, msg})
+		}
+		// Decoding went on past unknown keys, so the rest can still be checked.
+		return &doc, indexPositions(data), errs
+	case errors.As(err, &derr):
+		line, _ := derr.Position()
+		msg := strings.TrimPrefix(derr.Error(), "toml: ")
+		if k := derr.Key(); len(k) > 0 {
+			msg = strings.Join(k, ".") + ": " + msg
+		}
+		return nil, nil, Errors{{Pos{path, line}, msg}}
+	default:
+		return nil, nil, Errors{{Pos{path, 0}, err.Error()}}
+	}
+}
+
+// suggest finds the valid key closest to the last element of key, by walking
+// the document's Go types along the key's path.
+func suggest(t reflect.Type, key []string) string {
+	for i, part := range key {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch t.Kind() {
+		case reflect.Map:
+			t = t.Elem()
+			continue
+		case reflect.Struct:
+		default:
+			return ""
+		}
+		fields := tomlFields(t)
+		if i == len(key)-1 {
+			return closest(part, fields)
+		}
+		f, ok := fields[part]
+		if !ok {
+			return ""
+		}
+		t = f
+	}
+	return ""
+}
+
+func tomlFields(t reflect.Type) map[string]reflect.Type {
+	m := map[string]reflect.Type{}
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := strings.Split(f.Tag.Get("toml"), ",")[0]
+		if tag == "" || tag == "-" {
+			continue
+		}
+		m[tag] = f.Type
+	}
+	return m
+}
+
+// closest returns the candidate with the smallest edit distance, if it is
+// close enough to be a plausible typo.
+func closest(word string, candidates map[string]reflect.Type) string {
+	best, bestD := "", 1<<30
+	for c := range candidates {
+		d := editDistance(word, c)
+		if d < bestD || (d == bestD && c < best) {
+			best, bestD = c, d
+		}
+	}
+	if bestD > len(word)/2+1 {
+		return ""
+	}
+	return best
+}
+
+func editDistance(a, b string) int {
+	prev := make([]int, len(b)+1)
+	cur := make([]int, len(b)+1)
+	for j := range prev {
+		prev[j] = j
+	}
+	for i := 1; i <= len(a); i++ {
+		cur[0] = i
+		for j := 1; j <= len(b); j++ {
+			cost := 1
+			if a[i-1] == b[j-1] {
+				cost = 0
+			}
+			cur[j] = min(prev[j]+1, cur[j-1]+1, prev[j-1]+cost)
+		}
+		prev, cur = cur, prev
+	}
+	return prev[len(b)]
+}

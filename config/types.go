@@ -1,0 +1,154 @@
+// Package config loads and validates unit's TOML configuration: every *.toml
+// in a directory, merged in name order, with file:line on every error.
+package config
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Config is one whole, validated configuration.
+type Config struct {
+	System   System
+	Services map[string]*Service
+	Files    map[string]*File
+	// Sources lists the files it was loaded from, in merge order.
+	Sources []string
+}
+
+// System holds the [system] table.
+type System struct {
+	Hostname string   `toml:"hostname"`
+	Modules  []string `toml:"modules"`
+	Packages []string `toml:"packages"`
+	Pos      Pos      `toml:"-"`
+}
+
+// Service is one [service.NAME] table.
+type Service struct {
+	Exec         []string          `toml:"exec"`
+	Env          map[string]string `toml:"env"`
+	User         string            `toml:"user"`
+	Group        string            `toml:"group"`
+	Dir          string            `toml:"dir"`
+	Requires     []string          `toml:"requires"`
+	Restart      string            `toml:"restart"`
+	Ready        string            `toml:"ready"`
+	ReadyTimeout Duration          `toml:"ready_timeout"`
+	Enabled      *bool             `toml:"enabled"`
+	StopSignal   string            `toml:"stop_signal"`
+	StopTimeout  Duration          `toml:"stop_timeout"`
+	Limits       Limits            `toml:"limits"`
+
+	Name string `toml:"-"`
+	Pos  Pos    `toml:"-"`
+	at   func(key string) Pos
+}
+
+// Limits are per-service cgroup limits (applied in PID 1 mode).
+type Limits struct {
+	Memory    Size  `toml:"memory"`
+	Pids      int64 `toml:"pids"`
+	CPUWeight int64 `toml:"cpu_weight"`
+	IOWeight  int64 `toml:"io_weight"`
+}
+
+// File is one [file."PATH"] table.
+type File struct {
+	Content *string  `toml:"content"`
+	Source  string   `toml:"source"`
+	Mode    string   `toml:"mode"`
+	Owner   string   `toml:"owner"`
+	Group   string   `toml:"group"`
+	Notify  []string `toml:"notify"`
+	Ensure  string   `toml:"ensure"`
+
+	Path string `toml:"-"`
+	Pos  Pos    `toml:"-"`
+	at   func(key string) Pos
+	// FileMode is Mode parsed; 0644 when unset.
+	FileMode uint32 `toml:"-"`
+}
+
+// Restart policies.
+const (
+	RestartAlways    = "always"
+	RestartOnFailure = "on-failure"
+	RestartNever     = "never"
+)
+
+// IsEnabled reports whether the service starts at boot (the default).
+func (s *Service) IsEnabled() bool { return s.Enabled == nil || *s.Enabled }
+
+// ID is the resource id, e.g. "service:web".
+func (s *Service) ID() string { return "service:" + s.Name }
+
+// ID is the resource id, e.g. "file:/etc/motd".
+func (f *File) ID() string { return "file:" + f.Path }
+
+// Absent reports whether the file must not exist.
+func (f *File) Absent() bool { return f.Ensure == "absent" }
+
+// ServiceNames returns the service names sorted.
+func (c *Config) ServiceNames() []string { return sortedKeys(c.Services) }
+
+// FilePaths returns the managed file paths sorted.
+func (c *Config) FilePaths() []string { return sortedKeys(c.Files) }
+
+func sortedKeys[V any](m map[string]V) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Duration is a time.Duration written as "10s", "1m30s".
+type Duration struct{ time.Duration }
+
+// UnmarshalText parses a Go duration string.
+func (d *Duration) UnmarshalText(b []byte) error {
+	v, err := time.ParseDuration(string(b))
+	if err != nil {
+		return fmt.Errorf("invalid duration %q (want e.g. \"10s\", \"1m30s\")", b)
+	}
+	if v < 0 {
+		return fmt.Errorf("negative duration %q", b)
+	}
+	d.Duration = v
+	return nil
+}
+
+// Size is a byte count written as 1024, "64K", "64M", "1G".
+type Size int64
+
+// UnmarshalText parses a size with an optional K/M/G/T suffix (powers of 1024).
+func (s *Size) UnmarshalText(b []byte) error {
+	str := strings.TrimSpace(string(b))
+	mult := int64(1)
+	if n := len(str); n > 0 {
+		switch strings.ToUpper(str[n-1:]) {
+		case "K":
+			mult = 1 << 10
+		case "M":
+			mult = 1 << 20
+		case "G":
+			mult = 1 << 30
+		case "T":
+			mult = 1 << 40
+		}
+		if mult != 1 {
+			str = str[:n-1]
+		}
+	}
+	v, err := strconv.ParseInt(str, 10, 64)
+	if err != nil || v < 0 {
+		return fmt.Errorf("invalid size %q (want e.g. 1048576, \"64M\", \"1G\")", b)
+	}
+	*s = Size(v * mult)
+	return nil
+}

@@ -1,0 +1,202 @@
+package config
+
+import (
+	"fmt"
+	"path/filepath"
+	"strconv"
+	"strings"
+)
+
+func validateService(s *Service, at func(key string) Pos) Errors {
+	var errs Errors
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, Error{at(key), fmt.Sprintf("service %q: ", s.Name) + fmt.Sprintf(format, args...)})
+	}
+	if len(s.Exec) == 0 || s.Exec[0] == "" {
+		bad("exec", "exec is required: a command as a list, e.g. exec = [\"/bin/httpd\", \"-f\"]")
+	}
+	switch s.Restart {
+	case "":
+		s.Restart = RestartAlways
+	case RestartAlways, RestartOnFailure, RestartNever:
+	default:
+		bad("restart", "restart = %q: expected one of always, on-failure, never", s.Restart)
+	}
+	if err := checkReady(s.Ready); err != nil {
+		bad("ready", "ready = %q: %v", s.Ready, err)
+	}
+	if s.Ready == "" {
+		s.Ready = "started"
+	}
+	if s.StopSignal != "" {
+		if _, ok := Signals[strings.TrimPrefix(strings.ToUpper(s.StopSignal), "SIG")]; !ok {
+			bad("stop_signal", "stop_signal = %q: expected a signal name such as SIGTERM, SIGINT, SIGQUIT, SIGHUP", s.StopSignal)
+		}
+	}
+	if s.Dir != "" && !filepath.IsAbs(s.Dir) {
+		bad("dir", "dir = %q: expected an absolute path", s.Dir)
+	}
+	if s.Limits.Pids < 0 || s.Limits.CPUWeight < 0 || s.Limits.IOWeight < 0 {
+		bad("limits", "limits must not be negative")
+	}
+	if w := s.Limits.CPUWeight; w != 0 && (w < 1 || w > 10000) {
+		bad("limits", "cpu_weight = %d: expected 1..10000", w)
+	}
+	if w := s.Limits.IOWeight; w != 0 && (w < 1 || w > 10000) {
+		bad("limits", "io_weight = %d: expected 1..10000", w)
+	}
+	for i, r := range s.Requires {
+		if !strings.HasPrefix(r, "service:") {
+			// A bare name is accepted as shorthand for service:NAME.
+			s.Requires[i] = "service:" + r
+		}
+	}
+	return errs
+}
+
+// checkReady validates a readiness spec: started | tcp:PORT | exec:CMD | notify | fd:N.
+func checkReady(r string) error {
+	switch {
+	case r == "" || r == "started" || r == "notify":
+		return nil
+	case strings.HasPrefix(r, "tcp:"):
+		p, err := strconv.Atoi(strings.TrimPrefix(r, "tcp:"))
+		if err != nil || p < 1 || p > 65535 {
+			return fmt.Errorf("expected tcp:PORT with PORT in 1..65535")
+		}
+		return nil
+	case strings.HasPrefix(r, "fd:"):
+		n, err := strconv.Atoi(strings.TrimPrefix(r, "fd:"))
+		if err != nil || n < 3 {
+			return fmt.Errorf("expected fd:N with N >= 3")
+		}
+		return nil
+	case strings.HasPrefix(r, "exec:"):
+		if strings.TrimSpace(strings.TrimPrefix(r, "exec:")) == "" {
+			return fmt.Errorf("expected exec:COMMAND")
+		}
+		return nil
+	}
+	return fmt.Errorf("expected one of started, notify, fd:N, tcp:PORT, exec:CMD")
+}
+
+func validateFile(f *File, at func(key string) Pos) Errors {
+	var errs Errors
+	bad := func(key, format string, args ...any) {
+		errs = append(errs, Error{at(key), fmt.Sprintf("file %q: ", f.Path) + fmt.Sprintf(format, args...)})
+	}
+	if !filepath.IsAbs(f.Path) || filepath.Clean(f.Path) != f.Path {
+		bad("", "path must be absolute and clean (e.g. \"/etc/motd\")")
+	}
+	switch f.Ensure {
+	case "", "present":
+		f.Ensure = "present"
+		if f.Content == nil && f.Source == "" {
+			bad("", "expected content = \"...\" or source = \"PATH\" (or ensure = \"absent\")")
+		}
+		if f.Content != nil && f.Source != "" {
+			bad("source", "content and source are mutually exclusive")
+		}
+	case "absent":
+		if f.Content != nil || f.Source != "" {
+			bad("ensure", "ensure = \"absent\" takes no content or source")
+		}
+	default:
+		bad("ensure", "ensure = %q: expected present or absent", f.Ensure)
+	}
+	f.FileMode = 0o644
+	if f.Mode != "" {
+		m, err := strconv.ParseUint(f.Mode, 8, 32)
+		if err != nil || m > 0o7777 {
+			bad("mode", "mode = %q: expected an octal mode such as \"0644\"", f.Mode)
+		} else {
+			f.FileMode = uint32(m)
+		}
+	}
+	return errs
+}
+
+// validateRefs checks what spans resources: references and dependency cycles.
+func validateRefs(c *Config) Errors {
+	var errs Errors
+	exists := func(id string) bool {
+		kind, name, _ := strings.Cut(id, ":")
+		switch kind {
+		case "service":
+			_, ok := c.Services[name]
+			return ok
+		case "file":
+			_, ok := c.Files[name]
+			return ok
+		}
+		return false
+	}
+	for _, name := range c.ServiceNames() {
+		s := c.Services[name]
+		for _, r := range s.Requires {
+			if !exists(r) {
+				errs = append(errs, Error{s.at("requires"), fmt.Sprintf("service %q requires %q, which is not defined", name, r)})
+			}
+		}
+	}
+	for _, p := range c.FilePaths() {
+		f := c.Files[p]
+		for _, n := range f.Notify {
+			if !strings.HasPrefix(n, "service:") {
+				errs = append(errs, Error{f.at("notify"), fmt.Sprintf("file %q: notify %q: expected service:NAME", p, n)})
+			} else if !exists(n) {
+				errs = append(errs, Error{f.at("notify"), fmt.Sprintf("file %q notifies %q, which is not defined", p, n)})
+			}
+		}
+	}
+	if cyc := findCycle(c); cyc != nil {
+		s := c.Services[strings.TrimPrefix(cyc[0], "service:")]
+		errs = append(errs, Error{s.at("requires"), "dependency cycle: " + strings.Join(cyc, " -> ")})
+	}
+	return errs
+}
+
+// findCycle returns one requires-cycle as a list of ids (first repeated at the end).
+func findCycle(c *Config) []string {
+	const (
+		white = iota
+		grey
+		black
+	)
+	color := map[string]int{}
+	var stack []string
+	var visit func(name string) []string
+	visit = func(name string) []string {
+		color[name] = grey
+		stack = append(stack, "service:"+name)
+		for _, r := range c.Services[name].Requires {
+			dep := strings.TrimPrefix(r, "service:")
+			if _, ok := c.Services[dep]; !ok {
+				continue
+			}
+			switch color[dep] {
+			case grey:
+				for i, id := range stack {
+					if id == "service:"+dep {
+						return append(append([]string{}, stack[i:]...), "service:"+dep)
+					}
+				}
+			case white:
+				if cyc := visit(dep); cyc != nil {
+					return cyc
+				}
+			}
+		}
+		stack = stack[:len(stack)-1]
+		color[name] = black
+		return nil
+	}
+	for _, name := range c.ServiceNames() {
+		if color[name] == white {
+			if cyc := visit(name); cyc != nil {
+				return cyc
+			}
+		}
+	}
+	return nil
+}
