@@ -36,18 +36,18 @@ func indexPositions(data []byte) posIndex {
 		switch e.Kind {
 		case unstable.Table, unstable.ArrayTable:
 			table = keyParts(e.Key())
-			idx.add(table, p.Shape(e.Raw).Start.Line, &p, e)
+			idx.add(table, lineOfKey(&p, e))
 		case unstable.KeyValue:
 			k := append(append([]string{}, table...), keyParts(e.Key())...)
 			line := lineOfKey(&p, e)
-			idx.add(k, line, &p, e)
+			idx.add(k, line)
 			indexInline(idx, &p, k, e.Value())
 		}
 	}
 	return idx
 }
 
-func (idx posIndex) add(path []string, line int, _ *unstable.Parser, _ *unstable.Node) {
+func (idx posIndex) add(path []string, line int) {
 	// Every prefix gets the first line it was seen on.
 	for i := 1; i <= len(path); i++ {
 		k := strings.Join(path[:i], "\x00")
@@ -68,11 +68,13 @@ func indexInline(idx posIndex, p *unstable.Parser, prefix []string, v *unstable.
 			continue
 		}
 		k := append(append([]string{}, prefix...), keyParts(kv.Key())...)
-		idx.add(k, lineOfKey(p, kv), p, kv)
+		idx.add(k, lineOfKey(p, kv))
 		indexInline(idx, p, k, kv.Value())
 	}
 }
 
+// lineOfKey is the line of a table header's or key-value's first key
+// (expression nodes carry no range of their own).
 func lineOfKey(p *unstable.Parser, kv *unstable.Node) int {
 	it := kv.Key()
 	if it.Next() && it.Node().Raw.Length > 0 {

@@ -1,0 +1,158 @@
+// Package api is the control socket protocol between `unit` commands and the
+// running daemon: one JSON request per connection, answered by zero or more
+// JSON data lines and one final line that says ok or gives the error.
+package api
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"runtime/debug"
+)
+
+// DefaultSocket is where PID 1 listens.
+const DefaultSocket = "/run/unit/unit.sock"
+
+// Request is one command.
+type Request struct {
+	Cmd    string `json:"cmd"` // status, start, stop, restart, logs, events, apply, reboot, poweroff, halt
+	Name   string `json:"name,omitempty"`
+	Lines  int    `json:"lines,omitempty"`
+	Follow bool   `json:"follow,omitempty"`
+	DryRun bool   `json:"dry_run,omitempty"`
+}
+
+// reply is one line of the answer.
+type reply struct {
+	Data  json.RawMessage `json:"data,omitempty"`
+	Done  bool            `json:"done,omitempty"`
+	Error string          `json:"error,omitempty"`
+}
+
+// Handler answers requests; send writes one data line (it fails once the
+// client has gone, which ends a follow).
+type Handler func(ctx context.Context, req Request, send func(v any) error) error
+
+// Listen binds the socket (mode 0600: only root may command PID 1).
+func Listen(path string) (net.Listener, error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	_ = os.Remove(path) // a stale socket from a previous run
+	l, err := net.Listen("unix", path)
+	if err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if err := os.Chmod(path, 0o600); err != nil {
+		l.Close()
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	return l, nil
+}
+
+// Serve accepts connections until ctx ends, one goroutine per client.
+func Serve(ctx context.Context, l net.Listener, h Handler, log *slog.Logger) {
+	go func() {
+		<-ctx.Done()
+		l.Close()
+	}()
+	for {
+		conn, err := l.Accept()
+		if err != nil {
+			if ctx.Err() != nil {
+				return
+			}
+			var ne net.Error
+			if errors.As(err, &ne) && ne.Timeout() {
+				continue
+			}
+			log.Error("control socket accept", "err", err)
+			return
+		}
+		go serveConn(ctx, conn, h, log)
+	}
+}
+
+func serveConn(ctx context.Context, conn net.Conn, h Handler, log *slog.Logger) {
+	defer conn.Close()
+	defer func() {
+		if r := recover(); r != nil {
+			log.Error("control socket: recovered from panic", "panic", r, "stack", string(debug.Stack()))
+		}
+	}()
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	br := bufio.NewReader(conn)
+	line, err := br.ReadBytes('\n')
+	if err != nil {
+		return
+	}
+	var req Request
+	enc := json.NewEncoder(conn)
+	if err := json.Unmarshal(line, &req); err != nil {
+		_ = enc.Encode(reply{Error: "bad request: " + err.Error()})
+		return
+	}
+	// A client that hangs up cancels whatever it asked for (ends a follow).
+	go func() {
+		_, _ = br.ReadByte()
+		cancel()
+	}()
+	send := func(v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		return enc.Encode(reply{Data: b})
+	}
+	if err := h(ctx, req, send); err != nil {
+		_ = enc.Encode(reply{Error: err.Error()})
+		return
+	}
+	_ = enc.Encode(reply{Done: true})
+}
+
+// Call sends req to the daemon at socket and calls onData for each data
+// line, until the daemon says done or returns an error.
+func Call(ctx context.Context, socket string, req Request, onData func(json.RawMessage) error) error {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "unix", socket)
+	if err != nil {
+		return fmt.Errorf("connect to unit at %s: %w (is `unit run` or PID 1 running? set --socket or UNIT_SOCKET)", socket, err)
+	}
+	defer conn.Close()
+	go func() {
+		<-ctx.Done()
+		conn.Close()
+	}()
+	b, _ := json.Marshal(req)
+	if _, err := conn.Write(append(b, '\n')); err != nil {
+		return fmt.Errorf("send to %s: %w", socket, err)
+	}
+	dec := json.NewDecoder(bufio.NewReader(conn))
+	for {
+		var r reply
+		if err := dec.Decode(&r); err != nil {
+			if ctx.Err() != nil {
+				return nil
+			}
+			return fmt.Errorf("read from %s: %w", socket, err)
+		}
+		switch {
+		case r.Error != "":
+			return errors.New(r.Error)
+		case r.Done:
+			return nil
+		case onData != nil:
+			if err := onData(r.Data); err != nil {
+				return err
+			}
+		}
+	}
+}
