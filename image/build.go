@@ -1,0 +1,247 @@
+// Package image turns a system description into a bootable kernel and
+// initramfs, and boots them in qemu.
+package image
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+
+	"unit/config"
+)
+
+// Output file names inside the build directory.
+const (
+	VmlinuzName   = "vmlinuz"
+	InitramfsName = "initramfs.cpio.zst"
+	ManifestName  = "manifest.json"
+)
+
+// Cmdline is the kernel command line every image boots with: the serial
+// console, and an immediate reboot on panic (which -no-reboot turns into
+// qemu exiting) so a dead guest never hangs a test.
+const Cmdline = "console=ttyS0 panic=-1"
+
+// Options says what to build and where.
+type Options struct {
+	System   string // path to SYSTEM.toml
+	Out      string // output directory
+	Init     string // the static unit binary installed as /init
+	CacheDir string // default: $UNIT_CACHE, else $XDG_CACHE_HOME/unit, else ~/.cache/unit
+	Log      *slog.Logger
+}
+
+// Result describes a build. Everything but the paths is also written to
+// DIR/manifest.json, which holds no timestamps or absolute paths so that
+// two builds of the same inputs give the same bytes.
+type Result struct {
+	Vmlinuz   string `json:"-"` // path to DIR/vmlinuz
+	Initramfs string `json:"-"` // path to DIR/initramfs.cpio.zst
+
+	Hostname      string  `json:"hostname,omitempty"`
+	Kernel        Package `json:"kernel"`
+	KernelVersion string  `json:"kernel_version"` // uname -r in the guest
+	Busybox       Package `json:"busybox"`
+	Cmdline       string  `json:"cmdline"`
+	// Modules are the included kernel modules, dependencies first.
+	Modules []string `json:"modules"`
+	Files   []File   `json:"files"`
+
+	InitramfsSize int64 `json:"initramfs_size"` // compressed
+	// BareSize is the compressed size of the same archive without lib/modules.
+	BareSize int64 `json:"initramfs_without_modules_size"`
+	// ModulesSize is what the modules add: InitramfsSize - BareSize.
+	ModulesSize int64 `json:"modules_size"`
+	// ModulesRawSize is the uncompressed size of the included .ko files.
+	ModulesRawSize int64 `json:"modules_raw_size"`
+}
+
+// File is one output, by name within the build directory.
+type File struct {
+	Name   string `json:"name"`
+	Size   int64  `json:"size"`
+	SHA256 string `json:"sha256"`
+}
+
+// Build assembles the kernel and initramfs for o.System into o.Out.
+func Build(ctx context.Context, o Options) (*Result, error) {
+	log := o.Log
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if o.System == "" || o.Out == "" || o.Init == "" {
+		return nil, errors.New("image build: System, Out and Init are required")
+	}
+	cache, err := cacheDir(o.CacheDir)
+	if err != nil {
+		return nil, err
+	}
+	mtime, err := sourceDateEpoch()
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := config.LoadFiles(o.System)
+	if err != nil {
+		return nil, err
+	}
+	if len(cfg.System.Packages) > 0 {
+		log.Warn("[system] packages are not put into images yet; ignored", "packages", cfg.System.Packages)
+	}
+	systemTOML, err := os.ReadFile(o.System)
+	if err != nil {
+		return nil, err
+	}
+	unitBin, err := os.ReadFile(o.Init)
+	if err != nil {
+		return nil, fmt.Errorf("init binary: %w", err)
+	}
+
+	k, err := fetchKernel(ctx, log, cache)
+	if err != nil {
+		return nil, err
+	}
+	log.Info("kernel", "version", k.Release, "package", k.Pkg.Version)
+	bb, err := fetchBusybox(ctx, log, cache)
+	if err != nil {
+		return nil, err
+	}
+	mods, err := selectModules(k.Modules, k.Release, cfg.System.Modules)
+	if err != nil {
+		return nil, fmt.Errorf("%s: [system] modules: %w", cfg.System.Pos, err)
+	}
+
+	base := baseEntries(unitBin, systemTOML)
+	bbEntries, err := bb.entries(takenPaths(base))
+	if err != nil {
+		return nil, err
+	}
+	base = append(base, bbEntries...)
+	log.Info("packing initramfs", "modules", strings.Join(mods.Names, ","), "applets", len(bbEntries)-1)
+	// Packed a second time without modules, for an honest account of their
+	// cost; each encoder is single-threaded, so the two run side by side.
+	var bare []byte
+	bareErr := make(chan error, 1)
+	go func() {
+		var err error
+		bare, err = packInitramfs(base, mtime)
+		bareErr <- err
+	}()
+	full, err := packInitramfs(append(base[:len(base):len(base)], mods.Entries...), mtime)
+	if berr := <-bareErr; err == nil {
+		err = berr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("initramfs: %w", err)
+	}
+
+	if err := os.MkdirAll(o.Out, 0o755); err != nil {
+		return nil, err
+	}
+	vmlinuz, err := os.ReadFile(k.Vmlinuz)
+	if err != nil {
+		return nil, fmt.Errorf("kernel: %w", err)
+	}
+	res := &Result{
+		Vmlinuz:        filepath.Join(o.Out, VmlinuzName),
+		Initramfs:      filepath.Join(o.Out, InitramfsName),
+		Hostname:       cfg.System.Hostname,
+		Kernel:         k.Pkg,
+		KernelVersion:  k.Release,
+		Busybox:        bb.Pkg,
+		Cmdline:        Cmdline,
+		Modules:        mods.Names,
+		InitramfsSize:  int64(len(full)),
+		BareSize:       int64(len(bare)),
+		ModulesSize:    int64(len(full) - len(bare)),
+		ModulesRawSize: mods.Size,
+	}
+	if res.Modules == nil {
+		res.Modules = []string{}
+	}
+	for _, f := range []struct {
+		name string
+		data []byte
+	}{{VmlinuzName, vmlinuz}, {InitramfsName, full}} {
+		if err := writeAtomic(filepath.Join(o.Out, f.name), f.data, 0o644); err != nil {
+			return nil, err
+		}
+		sum := sha256.Sum256(f.data)
+		res.Files = append(res.Files, File{Name: f.name, Size: int64(len(f.data)), SHA256: hex.EncodeToString(sum[:])})
+	}
+	manifest, err := json.MarshalIndent(res, "", "  ")
+	if err != nil {
+		return nil, err
+	}
+	if err := writeAtomic(filepath.Join(o.Out, ManifestName), append(manifest, '\n'), 0o644); err != nil {
+		return nil, err
+	}
+	log.Info("built", "dir", o.Out, "initramfs", res.InitramfsSize, "modules", res.ModulesSize)
+	return res, nil
+}
+
+// cacheDir picks the download cache: explicit, $UNIT_CACHE, or the user's
+// cache directory ($XDG_CACHE_HOME or ~/.cache).
+func cacheDir(dir string) (string, error) {
+	if dir != "" {
+		return dir, nil
+	}
+	if d := os.Getenv("UNIT_CACHE"); d != "" {
+		return d, nil
+	}
+	d, err := os.UserCacheDir()
+	if err != nil {
+		return "", fmt.Errorf("cache directory: %w (set UNIT_CACHE)", err)
+	}
+	return filepath.Join(d, "unit"), nil
+}
+
+// sourceDateEpoch is the mtime of every archive member: SOURCE_DATE_EPOCH
+// when set (the reproducible-builds convention), else 0.
+func sourceDateEpoch() (int64, error) {
+	s := os.Getenv("SOURCE_DATE_EPOCH")
+	if s == "" {
+		return 0, nil
+	}
+	v, err := strconv.ParseInt(s, 10, 64)
+	if err != nil || v < 0 || v > 0xffffffff {
+		return 0, fmt.Errorf("SOURCE_DATE_EPOCH=%q: want seconds since 1970 that fit in 32 bits", s)
+	}
+	return v, nil
+}
+
+// writeAtomic replaces path with data so readers see the old file or the
+// new one, never a torn write.
+func writeAtomic(path string, data []byte, mode os.FileMode) error {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(f.Name())
+	if _, err := f.Write(data); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Chmod(mode); err != nil {
+		f.Close()
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := f.Close(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	if err := os.Rename(f.Name(), path); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	return nil
+}

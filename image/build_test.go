@@ -1,0 +1,170 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// testCache is shared across test runs so the kernel is downloaded once.
+func testCache() string {
+	if d := os.Getenv("UNIT_CACHE"); d != "" {
+		return d
+	}
+	return filepath.Join(os.TempDir(), "unit-test-cache")
+}
+
+func TestBuildReproducible(t *testing.T) {
+	if testing.Short() {
+		t.Skip("downloads a kernel with apt")
+	}
+	for _, tool := range []string{"apt-get", "apt-cache", "dpkg-deb", "depmod", "cpio"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	tmp := t.TempDir()
+	system := filepath.Join(tmp, "system.toml")
+	if err := os.WriteFile(system, []byte("[system]\nhostname = \"repro\"\nmodules = [\"virtio_net\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	// /init is not executed here; any file will do.
+	initBin := filepath.Join(tmp, "init")
+	if err := os.WriteFile(initBin, []byte("not really unit\n"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	var results []*Result
+	for _, out := range []string{"a", "b"} {
+		res, err := Build(context.Background(), Options{System: system, Out: filepath.Join(tmp, out), Init: initBin, CacheDir: testCache(), Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		results = append(results, res)
+	}
+	for _, name := range []string{InitramfsName, ManifestName, VmlinuzName} {
+		a, err := os.ReadFile(filepath.Join(tmp, "a", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, err := os.ReadFile(filepath.Join(tmp, "b", name))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s differs between two builds", name)
+		}
+	}
+	res := results[0]
+	if !strings.HasSuffix(res.KernelVersion, "-cloud-amd64") {
+		t.Errorf("kernel version %q", res.KernelVersion)
+	}
+	if got := strings.Join(res.Modules, ","); !strings.HasSuffix(got, "virtio_net") || !strings.Contains(got, "failover") {
+		t.Errorf("modules = %s", got)
+	}
+	t.Logf("kernel %s; initramfs %d bytes, %d of them for modules (%d bytes of .ko)",
+		res.KernelVersion, res.InitramfsSize, res.ModulesSize, res.ModulesRawSize)
+
+	listing := listInitramfs(t, res.Initramfs)
+	mods := "lib/modules/" + res.KernelVersion + "/"
+	for _, want := range []string{
+		"init", "bin/unit", "bin/busybox", "bin/sh", "etc/unit/system.toml", "dev/console",
+		mods + "modules.dep", mods + "kernel/drivers/net/virtio_net.ko",
+		mods + "kernel/drivers/net/net_failover.ko", mods + "kernel/net/core/failover.ko",
+	} {
+		if !listing[want] {
+			t.Errorf("initramfs lacks %s", want)
+		}
+	}
+}
+
+// listInitramfs decompresses with the zstd tool and lists with cpio, so the
+// check does not rely on this package's own code.
+func listInitramfs(t *testing.T, path string) map[string]bool {
+	t.Helper()
+	out, err := exec.Command("sh", "-c", `zstd -dc "$1" | cpio -it --quiet`, "sh", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("list %s: %v\n%s", path, err, out)
+	}
+	names := map[string]bool{}
+	for _, l := range strings.Split(string(out), "\n") {
+		names[l] = true
+	}
+	return names
+}
+
+type testWriter struct{ t *testing.T }
+
+func (w testWriter) Write(p []byte) (int, error) {
+	w.t.Log(strings.TrimSpace(string(p)))
+	return len(p), nil
+}
+
+func TestBuildUnknownModule(t *testing.T) {
+	if testing.Short() {
+		t.Skip("downloads a kernel with apt")
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		t.Skip("apt-get not installed")
+	}
+	tmp := t.TempDir()
+	system := filepath.Join(tmp, "system.toml")
+	if err := os.WriteFile(system, []byte("[system]\nmodules = [\"no_such_module\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Build(context.Background(), Options{System: system, Out: filepath.Join(tmp, "out"), Init: system, CacheDir: testCache()})
+	if err == nil || !strings.Contains(err.Error(), "no_such_module") || !strings.Contains(err.Error(), system) {
+		t.Fatalf("err = %v, want one naming the module and %s", err, system)
+	}
+	if _, serr := os.Stat(filepath.Join(tmp, "out")); serr == nil {
+		t.Error("failed build left an output directory")
+	}
+}
+
+func TestQemuArgs(t *testing.T) {
+	got := QemuArgs("/img", RunOptions{Append: "unit.debug", ExtraArgs: []string{"-s"}})
+	want := "qemu-system-x86_64 -accel tcg -m 512M -smp 2 -nographic -no-reboot " +
+		"-kernel /img/vmlinuz -initrd /img/initramfs.cpio.zst -append " + Cmdline + " unit.debug " +
+		"-nic user,model=virtio-net-pci -s"
+	if s := strings.Join(got, " "); s != want {
+		t.Fatalf("argv:\n got %s\nwant %s", s, want)
+	}
+	if got := QemuArgs("d", RunOptions{Memory: "1G"}); got[4] != "1G" {
+		t.Fatalf("memory: %q", got)
+	}
+}
+
+func TestSourceDateEpoch(t *testing.T) {
+	t.Setenv("SOURCE_DATE_EPOCH", "")
+	if v, err := sourceDateEpoch(); v != 0 || err != nil {
+		t.Fatalf("unset: %d, %v", v, err)
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "1700000000")
+	if v, err := sourceDateEpoch(); v != 1700000000 || err != nil {
+		t.Fatalf("set: %d, %v", v, err)
+	}
+	t.Setenv("SOURCE_DATE_EPOCH", "yesterday")
+	if _, err := sourceDateEpoch(); err == nil {
+		t.Fatal("no error for a bad value")
+	}
+}
+
+func TestCacheDir(t *testing.T) {
+	t.Setenv("UNIT_CACHE", "/u")
+	t.Setenv("XDG_CACHE_HOME", "/x")
+	for _, c := range []struct{ explicit, unitCache, want string }{
+		{"/e", "/u", "/e"},
+		{"", "/u", "/u"},
+		{"", "", "/x/unit"},
+	} {
+		t.Setenv("UNIT_CACHE", c.unitCache)
+		if got, err := cacheDir(c.explicit); got != c.want || err != nil {
+			t.Errorf("cacheDir(%q) with UNIT_CACHE=%q = %q, %v; want %q", c.explicit, c.unitCache, got, err, c.want)
+		}
+	}
+}

@@ -1,0 +1,140 @@
+package image
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"io/fs"
+	"path"
+	"sort"
+	"strings"
+)
+
+// entry is one member of an initramfs archive.
+type entry struct {
+	Name         string      // path in the archive; a leading "/" is optional
+	Mode         fs.FileMode // type bits (dir, symlink, char device) and permissions
+	Data         []byte      // file contents, or a symlink's target
+	Major, Minor uint32      // device numbers, for device nodes only
+}
+
+// newc mode bits (from stat.h); fs.FileMode uses its own encoding.
+const (
+	cpioDir     = 0o040000
+	cpioFile    = 0o100000
+	cpioSymlink = 0o120000
+	cpioChar    = 0o020000
+)
+
+func cpioMode(m fs.FileMode) (uint32, error) {
+	perm := uint32(m.Perm())
+	if m&fs.ModeSticky != 0 {
+		perm |= 0o1000
+	}
+	switch {
+	case m.IsDir():
+		return cpioDir | perm, nil
+	case m&fs.ModeSymlink != 0:
+		return cpioSymlink | perm, nil
+	case m&fs.ModeCharDevice != 0:
+		return cpioChar | perm, nil
+	case m.IsRegular():
+		return cpioFile | perm, nil
+	}
+	return 0, fmt.Errorf("unsupported file type %v", m)
+}
+
+// writeCPIO writes entries as a newc archive. The output depends only on the
+// set of entries, not their order: they are sorted by path, missing parent
+// directories are added (0755), inode numbers are sequential, every mtime is
+// mtime and every owner is root. A path given twice is an error.
+func writeCPIO(w io.Writer, entries []entry, mtime int64) error {
+	byName := map[string]entry{}
+	for _, e := range entries {
+		name := strings.TrimPrefix(path.Clean("/"+e.Name), "/")
+		if name == "" {
+			return fmt.Errorf("cpio: empty path")
+		}
+		if _, dup := byName[name]; dup {
+			return fmt.Errorf("cpio: %s: added twice", name)
+		}
+		e.Name = name
+		byName[name] = e
+	}
+	for name := range byName {
+		for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
+			if p, ok := byName[dir]; ok {
+				if !p.Mode.IsDir() {
+					return fmt.Errorf("cpio: %s: parent %s is not a directory", name, dir)
+				}
+				continue
+			}
+			byName[dir] = entry{Name: dir, Mode: fs.ModeDir | 0o755}
+		}
+	}
+	names := make([]string, 0, len(byName))
+	subdirs := map[string]uint32{}
+	for name, e := range byName {
+		names = append(names, name)
+		if e.Mode.IsDir() {
+			subdirs[path.Dir(name)]++
+		}
+	}
+	// A prefix sorts before its extensions, so parents come before children.
+	sort.Strings(names)
+
+	bw := bufio.NewWriter(w)
+	for i, name := range names {
+		e := byName[name]
+		mode, err := cpioMode(e.Mode)
+		if err != nil {
+			return fmt.Errorf("cpio: %s: %w", name, err)
+		}
+		nlink := uint32(1)
+		if e.Mode.IsDir() {
+			nlink = 2 + subdirs[name] // "." and ".." plus each subdirectory's ".."
+		}
+		if !e.Mode.IsRegular() && e.Mode&fs.ModeSymlink == 0 && len(e.Data) > 0 {
+			return fmt.Errorf("cpio: %s: only files and symlinks carry data", name)
+		}
+		h := cpioHeader{ino: uint32(i + 1), mode: mode, nlink: nlink, mtime: uint32(mtime),
+			size: uint32(len(e.Data)), rmajor: e.Major, rminor: e.Minor}
+		if err := h.write(bw, name, e.Data); err != nil {
+			return err
+		}
+	}
+	if err := (cpioHeader{nlink: 1}).write(bw, "TRAILER!!!", nil); err != nil {
+		return err
+	}
+	return bw.Flush()
+}
+
+type cpioHeader struct {
+	ino, mode, nlink, mtime, size, rmajor, rminor uint32
+}
+
+var zeros [4]byte
+
+// write emits the header, the NUL-terminated name and the data, each padded
+// to a multiple of four bytes as newc requires. uid, gid, the archive's own
+// device numbers and the checksum stay 0.
+func (h cpioHeader) write(w io.Writer, name string, data []byte) error {
+	if uint64(len(data)) > 0xffffffff {
+		return fmt.Errorf("cpio: %s: too large for newc", name)
+	}
+	hdr := fmt.Sprintf("070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x",
+		h.ino, h.mode, 0, 0, h.nlink, h.mtime, h.size, 0, 0, h.rmajor, h.rminor, len(name)+1, 0)
+	if _, err := io.WriteString(w, hdr+name+"\x00"); err != nil {
+		return err
+	}
+	if _, err := w.Write(zeros[:pad4(len(hdr)+len(name)+1)]); err != nil {
+		return err
+	}
+	if _, err := w.Write(data); err != nil {
+		return err
+	}
+	_, err := w.Write(zeros[:pad4(len(data))])
+	return err
+}
+
+func pad4(n int) int { return (4 - n%4) % 4 }

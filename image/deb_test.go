@@ -1,0 +1,27 @@
+package image
+
+import "testing"
+
+func TestParseKernelDepends(t *testing.T) {
+	out := "linux-image-cloud-amd64\n  Depends: linux-image-6.1.0-56-cloud-amd64\n"
+	got, err := parseKernelDepends([]byte(out))
+	if err != nil || got != "linux-image-6.1.0-56-cloud-amd64" {
+		t.Fatalf("got %q, %v", got, err)
+	}
+	if _, err := parseKernelDepends([]byte("linux-image-cloud-amd64\n")); err == nil {
+		t.Fatal("no error without a Depends line")
+	}
+}
+
+func TestParseCandidate(t *testing.T) {
+	out := "busybox-static:\n  Installed: (none)\n  Candidate: 1:1.35.0-4+deb12u1+b1\n  Version table:\n"
+	if v, err := parseCandidate([]byte(out)); err != nil || v != "1:1.35.0-4+deb12u1+b1" {
+		t.Fatalf("got %q, %v", v, err)
+	}
+	if _, err := parseCandidate([]byte("x:\n  Installed: (none)\n  Candidate: (none)\n")); err == nil {
+		t.Fatal("no error for Candidate: (none)")
+	}
+	if got := cacheName("1:1.35.0-4"); got != "1%3a1.35.0-4" {
+		t.Fatalf("cacheName = %q", got)
+	}
+}
