@@ -1,0 +1,127 @@
+package supervise
+
+import (
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"unit/config"
+	"unit/event"
+)
+
+// outputGrace is how long output may still arrive after the main process
+// exited. Something that escaped the process group (setsid) can hold the
+// pipe open forever; past this the pipe is closed.
+const outputGrace = 2 * time.Second
+
+// arm replaces v's timer. f runs on the loop, unless the timer was disarmed
+// or replaced in the meantime (even if it had already fired).
+func (s *Supervisor) arm(v *service, d time.Duration, f func()) {
+	s.disarm(v)
+	seq := v.timerSeq
+	v.timer = time.AfterFunc(d, func() {
+		s.post(func() {
+			if v.timerSeq == seq {
+				v.timer = nil
+				f()
+			}
+		})
+	})
+}
+
+func (s *Supervisor) disarm(v *service) {
+	v.timerSeq++
+	if v.timer != nil {
+		v.timer.Stop()
+		v.timer = nil
+	}
+}
+
+func (s *Supervisor) stopProbe(v *service) {
+	if v.probeStop != nil {
+		v.probeStop()
+		v.probeStop = nil
+	}
+}
+
+// exited handles the exit of a service's main process (on the loop).
+func (s *Supervisor) exited(v *service, gen int, e Exit) {
+	if gen != v.gen || !v.active() {
+		return
+	}
+	s.stopProbe(v)
+	s.disarm(v)
+	s.killLeftovers(v)
+	if v.out != nil {
+		// pump still drains what is buffered; this only bounds the wait for EOF.
+		_ = v.out.SetReadDeadline(time.Now().Add(outputGrace))
+		v.out = nil
+	}
+	why := e.String()
+	if v.killedFor != "" {
+		why = v.killedFor + ": " + why
+		v.killedFor = ""
+	}
+	wasStopping := v.state == StateStopping
+	ranFor := time.Since(v.startedAt)
+	v.pid = 0
+	v.lastExit, v.exitOK, v.exitAt = why, e.Success(), time.Now()
+	fields := event.Fields{"exit": e.String(), "ran_ms": ranFor.Milliseconds()}
+
+	switch {
+	case wasStopping || !v.wanted:
+		s.setState(v, StateStopped, why, fields)
+	case v.cfg.Restart == config.RestartNever,
+		v.cfg.Restart == config.RestartOnFailure && e.Success():
+		s.setState(v, StateExited, why, fields)
+	default:
+		delay, giveUp := s.backoff.next(v, ranFor)
+		if giveUp {
+			v.failedHard, v.wanted = true, false
+			s.setState(v, StateFailed, "crash loop: "+why, fields)
+			break
+		}
+		v.total++
+		fields["delay_ms"] = delay.Milliseconds()
+		fields["restarts"] = v.total
+		if delay == 0 {
+			s.setState(v, StateBackoff, why+", restarting now", fields)
+			v.state = StateStopped // nothing to wait for: reconcile spawns it below
+			break
+		}
+		s.setState(v, StateBackoff, why+", restart in "+delay.String(), fields)
+		s.arm(v, delay, func() {
+			if v.state == StateBackoff {
+				v.state = StateStopped
+				s.reconcile()
+			}
+		})
+	}
+	s.reconcile()
+}
+
+// beginStop sends the stop signal and arms the kill timer.
+func (s *Supervisor) beginStop(v *service) {
+	if v.pid == 0 || v.state == StateStopping {
+		return
+	}
+	s.stopProbe(v)
+	sig := v.cfg.Signal()
+	s.setState(v, StateStopping, "sent "+unix.SignalName(sig), nil)
+	s.signal(v, sig)
+	if sig != syscall.SIGSTOP {
+		s.signal(v, syscall.SIGCONT) // a stopped (SIGSTOP) process handles sig only once continued
+	}
+	timeout := v.cfg.StopTimeout.Duration
+	if timeout == 0 {
+		timeout = 10 * time.Second
+	}
+	s.arm(v, timeout, func() {
+		if v.state == StateStopping {
+			s.log.Warn("service did not stop in time; killing", "name", v.name, "timeout", timeout)
+			v.killedFor = "did not stop within " + timeout.String()
+			s.kill(v)
+		}
+	})
+}

@@ -1,0 +1,139 @@
+package supervise
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"sync"
+	"syscall"
+	"time"
+)
+
+// LogLine is one line a service wrote to stdout or stderr.
+type LogLine struct {
+	Time    time.Time `json:"time"`
+	Service string    `json:"service"`
+	Text    string    `json:"text"`
+}
+
+// ring keeps the last lines of one service's output, and fans new lines out
+// to followers (`unit logs -f`).
+type ring struct {
+	mu        sync.Mutex
+	lines     []LogLine
+	next      int
+	full      bool
+	followers map[chan LogLine]struct{}
+}
+
+func newRing(size int) *ring {
+	return &ring{lines: make([]LogLine, size), followers: map[chan LogLine]struct{}{}}
+}
+
+func (r *ring) add(l LogLine) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.lines[r.next] = l
+	r.next = (r.next + 1) % len(r.lines)
+	if r.next == 0 {
+		r.full = true
+	}
+	for ch := range r.followers {
+		select {
+		case ch <- l:
+		default: // a slow follower loses lines; the service never blocks on it
+		}
+	}
+}
+
+// last returns up to n most recent lines, oldest first (n <= 0: all).
+func (r *ring) last(n int) []LogLine {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	var all []LogLine
+	if r.full {
+		all = append(all, r.lines[r.next:]...)
+	}
+	all = append(all, r.lines[:r.next]...)
+	if n > 0 && len(all) > n {
+		all = all[len(all)-n:]
+	}
+	return all
+}
+
+func (r *ring) follow() (<-chan LogLine, func()) {
+	ch := make(chan LogLine, 256)
+	r.mu.Lock()
+	r.followers[ch] = struct{}{}
+	r.mu.Unlock()
+	return ch, func() {
+		r.mu.Lock()
+		defer r.mu.Unlock()
+		if _, ok := r.followers[ch]; ok {
+			delete(r.followers, ch)
+			close(ch)
+		}
+	}
+}
+
+// pump reads a service's output line by line until EOF (every writer
+// closed), or until the deadline exited sets; then it takes what is already
+// in the pipe without waiting and closes it.
+func pump(name string, rd *os.File, r *ring, echo func(LogLine), log *slog.Logger) {
+	defer rd.Close()
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("log pump panicked", "name", name, "panic", p)
+		}
+	}()
+	emit := func(b []byte) {
+		l := LogLine{Time: time.Now(), Service: name, Text: strings.TrimRight(string(b), "\r\n")}
+		r.add(l)
+		if echo != nil {
+			echo(l)
+		}
+	}
+	if err := readLines(rd, emit); errors.Is(err, os.ErrDeadlineExceeded) {
+		_ = readLines(bytes.NewReader(drain(rd)), emit)
+	}
+}
+
+func readLines(rd io.Reader, emit func([]byte)) error {
+	br := bufio.NewReaderSize(rd, 16<<10)
+	for {
+		// ReadSlice splits an over-long line instead of failing on it: a
+		// reader that gave up would SIGPIPE the service.
+		b, err := br.ReadSlice('\n')
+		if len(b) > 0 {
+			emit(b)
+		}
+		if err != nil && err != bufio.ErrBufferFull {
+			return err
+		}
+	}
+}
+
+// drain reads what is left in a non-blocking pipe, up to 1 MiB. Control
+// ignores the expired deadline that stops ordinary reads.
+func drain(rd *os.File) []byte {
+	sc, err := rd.SyscallConn()
+	if err != nil {
+		return nil
+	}
+	var out []byte
+	buf := make([]byte, 16<<10)
+	_ = sc.Control(func(fd uintptr) {
+		for len(out) < 1<<20 {
+			n, err := syscall.Read(int(fd), buf)
+			if n <= 0 || err != nil {
+				return
+			}
+			out = append(out, buf[:n]...)
+		}
+	})
+	return out
+}

@@ -1,0 +1,178 @@
+package supervise
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// readiness is one service start's readiness check. Probes (tcp, exec) are
+// the only timers here and run only while the service is starting; notify
+// and fd: are pushed by the service itself.
+type readiness struct {
+	childEnds []*os.File
+	run       func(ctx context.Context, ready func())
+	ctx       context.Context
+	cancelCtx context.CancelFunc
+	cleanup   []func()
+	s         *Supervisor
+	v         *service
+	gen       int
+}
+
+func (r *readiness) closeChildEnds() {
+	for _, f := range r.childEnds {
+		f.Close()
+	}
+	r.childEnds = nil
+}
+
+func (r *readiness) cancel() {
+	r.cancelCtx()
+	r.closeChildEnds()
+	for _, f := range r.cleanup {
+		f()
+	}
+	r.cleanup = nil
+}
+
+// start begins waiting for readiness; the service's probeStop cancels it.
+func (r *readiness) start() {
+	r.v.probeStop = r.cancel
+	ready := func() { r.s.post(func() { r.s.becameReady(r.v, r.gen) }) }
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				r.s.log.Error("readiness probe panicked", "name", r.v.name, "panic", p)
+			}
+		}()
+		r.run(r.ctx, ready)
+	}()
+}
+
+// prepareReady sets up what the child needs for its readiness spec (an fd,
+// an env var) before it is spawned.
+func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]uintptr) (*readiness, error) {
+	ctx, cancel := context.WithCancel(context.Background())
+	r := &readiness{ctx: ctx, cancelCtx: cancel, s: s, v: v, gen: gen}
+	spec := v.cfg.Ready
+	switch {
+	case spec == "" || spec == "started":
+		r.run = func(ctx context.Context, ready func()) { ready() }
+	case strings.HasPrefix(spec, "tcp:"):
+		addr := net.JoinHostPort("127.0.0.1", strings.TrimPrefix(spec, "tcp:"))
+		r.run = func(ctx context.Context, ready func()) {
+			probe(ctx, ready, func() bool {
+				d := net.Dialer{Timeout: time.Second}
+				c, err := d.DialContext(ctx, "tcp", addr)
+				if err != nil {
+					return false
+				}
+				c.Close()
+				return true
+			})
+		}
+	case strings.HasPrefix(spec, "exec:"):
+		cmd := strings.TrimPrefix(spec, "exec:")
+		penv := append([]string{}, *env...)
+		r.run = func(ctx context.Context, ready func()) {
+			probe(ctx, ready, func() bool {
+				e, err := s.reaper.RunCommand(ctx, []string{"/bin/sh", "-c", cmd}, penv, nil)
+				return err == nil && e.Success()
+			})
+		}
+	case strings.HasPrefix(spec, "fd:"):
+		n, err := strconv.Atoi(strings.TrimPrefix(spec, "fd:"))
+		if err != nil || n < 3 || n > 255 { // 0-2 are the output; config validates this too
+			cancel()
+			return nil, fmt.Errorf("unsupported ready = %q", spec)
+		}
+		rd, wr, err := os.Pipe()
+		if err != nil {
+			cancel()
+			return nil, fmt.Errorf("readiness pipe: %w", err)
+		}
+		for len(*files) <= n {
+			*files = append(*files, ^uintptr(0)) // closed in the child
+		}
+		(*files)[n] = wr.Fd()
+		r.childEnds = append(r.childEnds, wr)
+		r.cleanup = append(r.cleanup, func() { rd.Close() })
+		r.run = func(ctx context.Context, ready func()) {
+			// s6 notification-fd: a newline on fd N means ready.
+			if _, err := bufio.NewReader(rd).ReadString('\n'); err == nil {
+				ready()
+			}
+		}
+	case spec == "notify":
+		conn, path, err := s.notifySocket(v.name)
+		if err != nil {
+			cancel()
+			return nil, err
+		}
+		*env = append(*env, "NOTIFY_SOCKET="+path)
+		r.cleanup = append(r.cleanup, func() { conn.Close(); os.Remove(path) })
+		r.run = func(ctx context.Context, ready func()) {
+			buf := make([]byte, 4096)
+			for {
+				n, _, err := conn.ReadFromUnix(buf)
+				if err != nil {
+					return
+				}
+				for _, line := range strings.Split(string(buf[:n]), "\n") {
+					if line == "READY=1" {
+						ready()
+					}
+				}
+			}
+		}
+	default:
+		cancel()
+		return nil, fmt.Errorf("unsupported ready = %q", spec)
+	}
+	return r, nil
+}
+
+// probe calls check until it succeeds or ctx ends, starting fast (a daemon
+// usually binds within milliseconds) and slowing to 250ms.
+func probe(ctx context.Context, ready func(), check func() bool) {
+	wait := 5 * time.Millisecond
+	for ctx.Err() == nil {
+		if check() {
+			ready()
+			return
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+		wait = min(wait*2, 250*time.Millisecond)
+	}
+}
+
+// notifySocket binds the sd_notify datagram socket for one service start.
+func (s *Supervisor) notifySocket(name string) (*net.UnixConn, string, error) {
+	dir := filepath.Join(s.stateDir, "notify")
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return nil, "", fmt.Errorf("notify socket dir: %w", err)
+	}
+	path := filepath.Join(dir, name+".sock")
+	os.Remove(path)
+	conn, err := net.ListenUnixgram("unixgram", &net.UnixAddr{Name: path, Net: "unixgram"})
+	if err != nil {
+		return nil, "", fmt.Errorf("notify socket: %w", err)
+	}
+	// The service may run as another user; it must be able to send.
+	if err := os.Chmod(path, 0o666); err != nil {
+		conn.Close()
+		return nil, "", fmt.Errorf("notify socket: %w", err)
+	}
+	return conn, path, nil
+}

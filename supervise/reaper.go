@@ -1,0 +1,169 @@
+package supervise
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"sync"
+	"syscall"
+
+	"golang.org/x/sys/unix"
+)
+
+// Exit is how a child ended.
+type Exit struct {
+	PID    int
+	Status syscall.WaitStatus
+}
+
+// String describes the exit like a shell would: "exit 1", "signal SIGKILL".
+func (e Exit) String() string {
+	switch {
+	case e.Status.Exited():
+		return fmt.Sprintf("exit %d", e.Status.ExitStatus())
+	case e.Status.Signaled():
+		return "signal " + unix.SignalName(e.Status.Signal())
+	}
+	return fmt.Sprintf("status %#x", uint32(e.Status))
+}
+
+// Success reports a zero exit code.
+func (e Exit) Success() bool { return e.Status.Exited() && e.Status.ExitStatus() == 0 }
+
+// Reaper is the only caller of wait4 in the process. As PID 1 (or a child
+// subreaper) every orphan on the machine becomes our child; a second Wait
+// anywhere else (exec.Cmd.Wait) would race with this loop and steal exits.
+// So every child is started through Start, which registers its owner
+// before the exit can be collected.
+type Reaper struct {
+	mu      sync.Mutex
+	owners  map[int]func(Exit)
+	log     *slog.Logger
+	orphans uint64
+}
+
+// NewReaper returns a reaper; call Run to start collecting exits.
+func NewReaper(log *slog.Logger) *Reaper {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Reaper{owners: map[int]func(Exit){}, log: log}
+}
+
+// Run reaps children on every SIGCHLD until ctx ends.
+func (r *Reaper) Run(ctx context.Context) {
+	sigs := make(chan os.Signal, 64)
+	signal.Notify(sigs, syscall.SIGCHLD)
+	defer signal.Stop(sigs)
+	r.reapAll()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-sigs:
+			r.reapAll()
+		}
+	}
+}
+
+// reapAll collects every exited child; SIGCHLD coalesces, so one signal may
+// stand for many exits.
+func (r *Reaper) reapAll() {
+	for {
+		var ws syscall.WaitStatus
+		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
+		if err == syscall.EINTR {
+			continue
+		}
+		if err != nil || pid <= 0 {
+			return
+		}
+		r.mu.Lock()
+		owner := r.owners[pid]
+		delete(r.owners, pid)
+		if owner == nil {
+			r.orphans++
+		}
+		r.mu.Unlock()
+		if owner != nil {
+			r.deliver(owner, Exit{PID: pid, Status: ws})
+		}
+	}
+}
+
+// deliver runs one owner callback; a panic in it must not stop the reaping
+// (zombies would pile up and PID 1 would die with it).
+func (r *Reaper) deliver(owner func(Exit), e Exit) {
+	defer func() {
+		if p := recover(); p != nil {
+			r.log.Error("reaper: exit handler panicked", "pid", e.PID, "panic", p)
+		}
+	}()
+	owner(e)
+}
+
+// Orphans is how many exits had no owner (reparented grandchildren).
+func (r *Reaper) Orphans() uint64 {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.orphans
+}
+
+// Start forks and execs argv and registers onExit for its exit, atomically
+// with respect to the reaping loop. onExit runs on the reaper goroutine and
+// must not block for long.
+func (r *Reaper) Start(argv0 string, argv []string, attr *syscall.ProcAttr, onExit func(Exit)) (int, error) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	pid, err := syscall.ForkExec(argv0, argv, attr)
+	if err != nil {
+		return 0, err
+	}
+	r.owners[pid] = onExit
+	return pid, nil
+}
+
+// RunCommand starts argv and waits for it, through the reaper. It is the
+// replacement for exec.Cmd.Run inside the daemon; Run must be running. When
+// ctx ends, the command's process group is killed and reaped first.
+func (r *Reaper) RunCommand(ctx context.Context, argv []string, env []string, stdout *os.File) (Exit, error) {
+	if err := ctx.Err(); err != nil {
+		return Exit{}, err
+	}
+	path, err := lookPath(argv[0], env)
+	if err != nil {
+		return Exit{}, err
+	}
+	devnull, err := os.Open(os.DevNull)
+	if err != nil {
+		return Exit{}, err
+	}
+	defer devnull.Close()
+	out := devnull.Fd()
+	if stdout != nil {
+		out = stdout.Fd()
+	}
+	done := make(chan Exit, 1)
+	pid, err := r.Start(path, argv, &syscall.ProcAttr{
+		Env:   env,
+		Files: []uintptr{devnull.Fd(), out, out},
+		Sys:   &syscall.SysProcAttr{Setpgid: true},
+	}, func(e Exit) { done <- e })
+	if err != nil {
+		return Exit{}, fmt.Errorf("start %s: %w", argv[0], err)
+	}
+	select {
+	case e := <-done:
+		return e, nil
+	case <-ctx.Done():
+		select {
+		case e := <-done: // already reaped: its pid may be reused, do not kill
+			return e, nil
+		default:
+		}
+		_ = syscall.Kill(-pid, syscall.SIGKILL)
+		return <-done, ctx.Err()
+	}
+}

@@ -1,0 +1,106 @@
+package supervise
+
+import (
+	"os"
+	"reflect"
+	"strings"
+	"time"
+
+	"unit/config"
+	"unit/event"
+)
+
+// Service states, as shown by `unit status`.
+const (
+	StateStopped  = "stopped"  // not running, not wanted
+	StateWaiting  = "waiting"  // wanted, waiting for what it requires
+	StateStarting = "starting" // spawned, not ready yet
+	StateRunning  = "running"  // ready
+	StateStopping = "stopping" // stop signal sent
+	StateBackoff  = "backoff"  // exited, restart scheduled
+	StateExited   = "exited"   // exited and not restarted by policy
+	StateFailed   = "failed"   // gave up (crash loop, failed start); needs `unit start`
+)
+
+type service struct {
+	name string
+	cfg  *config.Service
+
+	state  string
+	reason string
+	since  time.Time
+
+	wanted         bool // should be running
+	restartPending bool // stopping only to start again
+	remove         bool // dropped from config: forget once stopped
+	failedHard     bool // crash-loop limit hit: not restarted until asked
+
+	pid       int
+	gen       int // incremented per spawn; stale exits and probe results compare it
+	startedAt time.Time
+	readyAt   time.Time
+	restarts  int // consecutive unstable exits
+	total     int // restarts since boot
+	lastExit  string
+	exitOK    bool // the last run exited 0 (a finished one-shot satisfies requires)
+	exitAt    time.Time
+	cgroup    string
+	out       *os.File // read end of the output pipe, owned by pump
+	killedFor string   // why we SIGKILLed it, reported with its exit
+
+	// One timer at a time: ready timeout, stop timeout or backoff. timerSeq
+	// makes a timer that fired before being disarmed inert.
+	timer     *time.Timer
+	timerSeq  int
+	probeStop func()
+}
+
+func (v *service) active() bool {
+	switch v.state {
+	case StateStarting, StateRunning, StateStopping:
+		return true
+	}
+	return false
+}
+
+// sameService reports whether a config change leaves the running process valid.
+func sameService(a, b *config.Service) bool {
+	ac, bc := *a, *b
+	ac.Pos, bc.Pos = config.Pos{}, config.Pos{}
+	ac.Enabled, bc.Enabled = nil, nil
+	return reflect.DeepEqual(stripUnexported(ac), stripUnexported(bc))
+}
+
+func stripUnexported(s config.Service) config.Service {
+	return config.Service{
+		Exec: s.Exec, Env: s.Env, User: s.User, Group: s.Group, Dir: s.Dir,
+		Requires: s.Requires, Restart: s.Restart, Ready: s.Ready, ReadyTimeout: s.ReadyTimeout,
+		StopSignal: s.StopSignal, StopTimeout: s.StopTimeout, Limits: s.Limits, Name: s.Name,
+	}
+}
+
+func serviceName(id string) string { return strings.TrimPrefix(id, "service:") }
+
+func (s *Supervisor) setState(v *service, state, reason string, fields event.Fields) {
+	if v.state == state && v.reason == reason {
+		return
+	}
+	v.state, v.reason, v.since = state, reason, time.Now()
+	msg := reason
+	s.log.Info("service", "name", v.name, "state", state, "reason", reason)
+	s.emit(event.Event{Resource: "service:" + v.name, State: state, Message: msg, Fields: fields})
+}
+
+// dependents returns the services that require name.
+func (s *Supervisor) dependents(name string) []*service {
+	var out []*service
+	for _, n := range sortedNames(s.services) {
+		v := s.services[n]
+		for _, r := range v.cfg.Requires {
+			if serviceName(r) == name {
+				out = append(out, v)
+			}
+		}
+	}
+	return out
+}

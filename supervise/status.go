@@ -1,0 +1,62 @@
+package supervise
+
+import (
+	"context"
+	"time"
+)
+
+// Status is one service as `unit status` shows it.
+type Status struct {
+	Name     string    `json:"name"`
+	State    string    `json:"state"`
+	Reason   string    `json:"reason,omitempty"`
+	Enabled  bool      `json:"enabled"`
+	PID      int       `json:"pid,omitempty"`
+	Since    time.Time `json:"since"`
+	Uptime   string    `json:"uptime,omitempty"`
+	Restarts int       `json:"restarts"`
+	LastExit string    `json:"last_exit,omitempty"`
+	Ready    string    `json:"ready"`
+	ReadyMs  int64     `json:"ready_ms,omitempty"`
+	Requires []string  `json:"requires,omitempty"`
+	Memory   int64     `json:"memory_bytes,omitempty"`
+	Cgroup   string    `json:"cgroup,omitempty"`
+}
+
+// Status reports every service, sorted by name (or just name, if given).
+func (s *Supervisor) Status(ctx context.Context, name string) ([]Status, error) {
+	var out []Status
+	err := s.call(ctx, func() error {
+		if name != "" {
+			v, err := s.lookup(name)
+			if err != nil {
+				return err
+			}
+			out = append(out, v.status())
+			return nil
+		}
+		for _, n := range sortedNames(s.services) {
+			out = append(out, s.services[n].status())
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (v *service) status() Status {
+	st := Status{
+		Name: v.name, State: v.state, Reason: v.reason, Enabled: v.cfg.IsEnabled(),
+		PID: v.pid, Since: v.since, Restarts: v.total, LastExit: v.lastExit,
+		Ready: v.cfg.Ready, Requires: v.cfg.Requires, Cgroup: v.cgroup,
+	}
+	if v.active() {
+		st.Uptime = time.Since(v.startedAt).Round(time.Millisecond).String()
+		if m := memoryCurrent(v.cgroup); m >= 0 {
+			st.Memory = m
+		}
+	}
+	if !v.readyAt.IsZero() {
+		st.ReadyMs = v.readyAt.Sub(v.startedAt).Milliseconds()
+	}
+	return st
+}

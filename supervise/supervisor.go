@@ -1,0 +1,216 @@
+// Package supervise runs services: spawn, readiness, restart with backoff,
+// ordered stop, logs. One goroutine (Run) owns all service state; process
+// exits, readiness results, timers and commands reach it as messages, so
+// nothing polls and nothing races.
+package supervise
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"runtime/debug"
+	"sync"
+
+	"unit/event"
+)
+
+// Supervisor owns the services of one machine.
+type Supervisor struct {
+	reaper   *Reaper
+	emit     func(event.Event)
+	log      *slog.Logger
+	console  io.Writer
+	cgroups  string // cgroup v2 directory for services; "" on a host
+	stateDir string
+	logLines int
+	backoff  Backoff
+
+	inbox chan func()
+	done  chan struct{} // closed when Run returns
+	// rings outlive service restarts and config reloads; guarded by ringsMu
+	// because readers (unit logs) do not go through the loop.
+	ringsMu sync.Mutex
+	rings   map[string]*ring
+
+	// Loop-owned state: touch only from functions run by Run.
+	services map[string]*service
+	shutdown bool
+	waiters  []waiter // Stop, Shutdown and WaitReady callers
+}
+
+// Option configures a Supervisor.
+type Option func(*Supervisor)
+
+// WithEvents sets where state changes are reported.
+func WithEvents(emit func(event.Event)) Option { return func(s *Supervisor) { s.emit = emit } }
+
+// WithLogger sets the logger.
+func WithLogger(l *slog.Logger) Option { return func(s *Supervisor) { s.log = l } }
+
+// WithConsole echoes every service output line, prefixed by its name, to w
+// (the machine console in PID 1 mode).
+func WithConsole(w io.Writer) Option { return func(s *Supervisor) { s.console = w } }
+
+// WithCgroups puts each service in its own cgroup v2 under dir.
+func WithCgroups(dir string) Option { return func(s *Supervisor) { s.cgroups = dir } }
+
+// WithStateDir sets where runtime files (notify sockets) live.
+func WithStateDir(dir string) Option { return func(s *Supervisor) { s.stateDir = dir } }
+
+// WithLogLines sets how many output lines each service keeps in memory.
+func WithLogLines(n int) Option { return func(s *Supervisor) { s.logLines = n } }
+
+// WithBackoff sets the restart backoff policy.
+func WithBackoff(b Backoff) Option { return func(s *Supervisor) { s.backoff = b } }
+
+// New returns a supervisor; nothing runs until Run.
+func New(r *Reaper, opts ...Option) *Supervisor {
+	s := &Supervisor{
+		reaper:   r,
+		emit:     func(event.Event) {},
+		log:      slog.Default(),
+		stateDir: "/run/unit",
+		logLines: 1000,
+		backoff:  DefaultBackoff(),
+		inbox:    make(chan func(), 1024),
+		done:     make(chan struct{}),
+		rings:    map[string]*ring{},
+		services: map[string]*service{},
+	}
+	for _, o := range opts {
+		o(s)
+	}
+	s.logLines = max(s.logLines, 1) // a zero-size ring would divide by zero
+	return s
+}
+
+// Run is the supervisor loop; it returns when ctx ends. Call it once.
+func (s *Supervisor) Run(ctx context.Context) {
+	defer close(s.done)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case f := <-s.inbox:
+			s.safely(f)
+		}
+	}
+}
+
+// safely runs one message; a bug in handling one service must not take the
+// loop (and PID 1) down with it.
+func (s *Supervisor) safely(f func()) {
+	defer func() {
+		if p := recover(); p != nil {
+			s.recovered(p)
+		}
+	}()
+	f()
+}
+
+func (s *Supervisor) recovered(p any) {
+	s.log.Error("supervisor: recovered from panic", "panic", p, "stack", string(debug.Stack()))
+}
+
+// errStopped is returned by calls made after Run returned.
+var errStopped = errors.New("supervisor is not running")
+
+// post queues f for the loop without waiting for it to run. Once Run has
+// returned f is dropped: a late exit must never block the reaper.
+func (s *Supervisor) post(f func()) {
+	select {
+	case s.inbox <- f:
+	case <-s.done:
+	}
+}
+
+// call runs f on the loop and waits for its result. A panic in f becomes an
+// error for the caller, who would otherwise wait forever.
+func (s *Supervisor) call(ctx context.Context, f func() error) error {
+	done := make(chan error, 1)
+	msg := func() {
+		defer func() {
+			if p := recover(); p != nil {
+				s.recovered(p)
+				done <- fmt.Errorf("internal error: %v", p)
+			}
+		}()
+		done <- f()
+	}
+	select {
+	case s.inbox <- msg:
+	case <-s.done:
+		return errStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+	select {
+	case err := <-done:
+		return err
+	case <-s.done:
+		select {
+		case err := <-done:
+			return err
+		default:
+			return errStopped
+		}
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+// await waits for ch (closed by the loop), the caller's ctx, or the loop's end.
+func (s *Supervisor) await(ctx context.Context, ch <-chan struct{}) error {
+	select {
+	case <-ch:
+		return nil
+	case <-s.done:
+		return errStopped
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (s *Supervisor) ringFor(name string) *ring {
+	s.ringsMu.Lock()
+	defer s.ringsMu.Unlock()
+	r := s.rings[name]
+	if r == nil {
+		r = newRing(s.logLines)
+		s.rings[name] = r
+	}
+	return r
+}
+
+func (s *Supervisor) lookup(name string) (*service, error) {
+	svc := s.services[serviceName(name)]
+	if svc == nil || svc.remove {
+		return nil, fmt.Errorf("no service %q", name)
+	}
+	return svc, nil
+}
+
+// Logs returns the last n output lines of a service.
+func (s *Supervisor) Logs(name string, n int) ([]LogLine, error) {
+	s.ringsMu.Lock()
+	r := s.rings[serviceName(name)]
+	s.ringsMu.Unlock()
+	if r == nil {
+		return nil, fmt.Errorf("no service %q", name)
+	}
+	return r.last(n), nil
+}
+
+// Follow streams new output lines of a service until cancel is called.
+func (s *Supervisor) Follow(name string) (<-chan LogLine, func(), error) {
+	s.ringsMu.Lock()
+	r := s.rings[serviceName(name)]
+	s.ringsMu.Unlock()
+	if r == nil {
+		return nil, nil, fmt.Errorf("no service %q", name)
+	}
+	ch, cancel := r.follow()
+	return ch, cancel, nil
+}
