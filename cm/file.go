@@ -1,0 +1,248 @@
+package cm
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+
+	"unit/config"
+)
+
+// fileRes is a [file."PATH"] resource. It holds only desired state; what is
+// on disk is looked at in Check/Apply, never cached, so the kernel's word
+// (via inotify) is the only trigger and the disk the only truth.
+type fileRes struct {
+	path    string
+	content *string // nil: use source
+	source  string
+	mode    uint32 // unix permission bits including setuid/setgid/sticky
+	owner   string
+	group   string
+	absent  bool
+	notify  []string
+}
+
+func newFile(f *config.File) *fileRes {
+	r := &fileRes{
+		path:   f.Path,
+		source: f.Source,
+		mode:   f.FileMode,
+		owner:  f.Owner,
+		group:  f.Group,
+		absent: f.Absent(),
+		notify: slices.Clone(f.Notify),
+	}
+	if r.mode == 0 && f.Mode == "" {
+		r.mode = 0o644 // a config that skipped validation still gets the default
+	}
+	if f.Content != nil {
+		c := *f.Content
+		r.content = &c
+	}
+	return r
+}
+
+func (f *fileRes) ID() string         { return "file:" + f.path }
+func (f *fileRes) Notifies() []string { return f.notify }
+
+// Watches includes the source so that editing it updates the target.
+func (f *fileRes) Watches() []string {
+	if f.source != "" && !f.absent {
+		return []string{f.path, f.source}
+	}
+	return []string{f.path}
+}
+
+func (f *fileRes) Same(other Resource) bool {
+	o, ok := other.(*fileRes)
+	if !ok {
+		return false
+	}
+	if (f.content == nil) != (o.content == nil) || (f.content != nil && *f.content != *o.content) {
+		return false
+	}
+	return f.path == o.path && f.source == o.source && f.mode == o.mode &&
+		f.owner == o.owner && f.group == o.group && f.absent == o.absent &&
+		slices.Equal(f.notify, o.notify)
+}
+
+// filePlan is the difference between disk and desired state.
+type filePlan struct {
+	what     []string
+	remove   bool
+	write    bool // content (or the file itself) must be replaced
+	data     []byte
+	exists   bool
+	uid, gid int // ids to set; -1 leaves as is
+	chown    bool
+	chmod    bool
+}
+
+func (f *fileRes) Check(ctx context.Context) ([]string, error) {
+	p, err := f.plan()
+	if err != nil {
+		return nil, err
+	}
+	return p.what, nil
+}
+
+func (f *fileRes) Apply(ctx context.Context) ([]string, error) {
+	p, err := f.plan()
+	if err != nil || len(p.what) == 0 {
+		return nil, err
+	}
+	switch {
+	case p.remove:
+		if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
+			return nil, err
+		}
+	case p.write:
+		if !p.exists {
+			if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
+				return nil, err
+			}
+		}
+		if err := WriteFileAtomic(f.path, p.data, fileMode(f.mode), p.uid, p.gid); err != nil {
+			return nil, err
+		}
+	default:
+		// Attributes only: change them in place, the content (and mtime) stay.
+		if p.chown {
+			if err := os.Lchown(f.path, p.uid, p.gid); err != nil {
+				return nil, err
+			}
+		}
+		// After the chown, which clears setuid/setgid.
+		if p.chmod || p.chown {
+			if err := os.Chmod(f.path, fileMode(f.mode)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return p.what, nil
+}
+
+func (f *fileRes) plan() (*filePlan, error) {
+	p := &filePlan{uid: -1, gid: -1}
+	fi, err := os.Lstat(f.path)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+	case err != nil:
+		return nil, err
+	default:
+		p.exists = true
+	}
+	if f.absent {
+		if !p.exists {
+			return p, nil
+		}
+		if fi.IsDir() {
+			return nil, fmt.Errorf("ensure absent: %s is a directory; not removing it", f.path)
+		}
+		p.remove, p.what = true, []string{whatRemoved}
+		return p, nil
+	}
+
+	if p.data, err = f.desiredContent(); err != nil {
+		return nil, err
+	}
+	if p.uid, err = lookupUID(f.owner); err != nil {
+		return nil, err
+	}
+	if p.gid, err = lookupGID(f.group); err != nil {
+		return nil, err
+	}
+	switch {
+	case !p.exists:
+		p.write, p.what = true, []string{whatCreated}
+		return p, nil
+	case fi.IsDir():
+		return nil, fmt.Errorf("%s is a directory", f.path)
+	case !fi.Mode().IsRegular():
+		p.write, p.what = true, []string{"replaced " + fileType(fi.Mode()) + " with a file"}
+		return p, nil
+	}
+
+	cur, err := os.ReadFile(f.path)
+	if err != nil {
+		return nil, err
+	}
+	if !bytes.Equal(cur, p.data) {
+		p.write = true
+		p.what = append(p.what, fmt.Sprintf("content changed (%d -> %d bytes)", len(cur), len(p.data)))
+	}
+	st, ok := fi.Sys().(*syscall.Stat_t)
+	if !ok {
+		return nil, fmt.Errorf("%s: no stat_t", f.path)
+	}
+	if m := st.Mode & 0o7777; m != f.mode {
+		p.chmod = true
+		p.what = append(p.what, fmt.Sprintf("mode %04o -> %04o", m, f.mode))
+	}
+	if p.uid >= 0 && uint32(p.uid) != st.Uid {
+		p.chown = true
+		p.what = append(p.what, fmt.Sprintf("owner %d -> %d", st.Uid, p.uid))
+	}
+	if p.gid >= 0 && uint32(p.gid) != st.Gid {
+		p.chown = true
+		p.what = append(p.what, fmt.Sprintf("group %d -> %d", st.Gid, p.gid))
+	}
+	// A rewrite keeps unmanaged ids as they were on the old file.
+	if p.uid < 0 {
+		p.uid = int(st.Uid)
+	}
+	if p.gid < 0 {
+		p.gid = int(st.Gid)
+	}
+	return p, nil
+}
+
+func (f *fileRes) desiredContent() ([]byte, error) {
+	if f.content != nil {
+		return []byte(*f.content), nil
+	}
+	if !filepath.IsAbs(f.source) {
+		return nil, fmt.Errorf("source %q: expected an absolute path", f.source)
+	}
+	data, err := os.ReadFile(f.source)
+	if err != nil {
+		return nil, fmt.Errorf("source: %w", err)
+	}
+	return data, nil
+}
+
+// fileMode converts unix mode bits to Go's os.FileMode, whose setuid, setgid
+// and sticky bits live elsewhere.
+func fileMode(m uint32) os.FileMode {
+	fm := os.FileMode(m & 0o777)
+	if m&syscall.S_ISUID != 0 {
+		fm |= os.ModeSetuid
+	}
+	if m&syscall.S_ISGID != 0 {
+		fm |= os.ModeSetgid
+	}
+	if m&syscall.S_ISVTX != 0 {
+		fm |= os.ModeSticky
+	}
+	return fm
+}
+
+func fileType(m os.FileMode) string {
+	switch {
+	case m&os.ModeSymlink != 0:
+		return "symlink"
+	case m&os.ModeNamedPipe != 0:
+		return "fifo"
+	case m&os.ModeSocket != 0:
+		return "socket"
+	case m&os.ModeDevice != 0:
+		return "device"
+	}
+	return "special file"
+}
