@@ -1,0 +1,158 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"text/tabwriter"
+	"time"
+
+	"unit/api"
+	"unit/event"
+	"unit/supervise"
+)
+
+func apiRequest(cmd, name string, dry bool) api.Request {
+	return api.Request{Cmd: cmd, Name: name, DryRun: dry}
+}
+
+// callOne sends req and decodes the single data line of the answer.
+func callOne[T any](ctx context.Context, socket string, req api.Request) (T, error) {
+	var out T
+	err := api.Call(ctx, socket, req, func(b json.RawMessage) error { return json.Unmarshal(b, &out) })
+	return out, err
+}
+
+func printJSON(v any) error {
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	return enc.Encode(v)
+}
+
+func cmdStatus(args []string) error {
+	fs := newFlags("status")
+	jsonOut := fs.Bool("json", false, "JSON output")
+	socket := socketFlag(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	name := ""
+	if len(pos) > 0 {
+		name = pos[0]
+	}
+	st, err := callOne[[]supervise.Status](context.Background(), *socket, api.Request{Cmd: "status", Name: name})
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		return printJSON(st)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "SERVICE\tSTATE\tPID\tUPTIME\tRESTARTS\tLAST EXIT\tMEMORY\tREASON")
+	for _, s := range st {
+		pid, mem := "-", "-"
+		if s.PID > 0 {
+			pid = fmt.Sprint(s.PID)
+		}
+		if s.Memory > 0 {
+			mem = fmt.Sprintf("%.1fM", float64(s.Memory)/(1<<20))
+		}
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", s.Name, s.State, pid, dash(s.Uptime), s.Restarts, dash(s.LastExit), mem, s.Reason)
+	}
+	return tw.Flush()
+}
+
+func dash(s string) string {
+	if s == "" {
+		return "-"
+	}
+	return s
+}
+
+func cmdControl(cmd string, args []string) error {
+	fs := newFlags(cmd)
+	socket := socketFlag(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("usage: unit %s NAME", cmd)
+	}
+	return api.Call(context.Background(), *socket, api.Request{Cmd: cmd, Name: pos[0]}, nil)
+}
+
+func cmdPower(cmd string, args []string) error {
+	fs := newFlags(cmd)
+	socket := socketFlag(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	return api.Call(context.Background(), *socket, api.Request{Cmd: cmd}, nil)
+}
+
+// interruptible returns a context cancelled by ctrl-c, for following streams.
+func interruptible() (context.Context, context.CancelFunc) {
+	return signal.NotifyContext(context.Background(), syscall.SIGINT, syscall.SIGTERM)
+}
+
+func cmdLogs(args []string) error {
+	fs := newFlags("logs")
+	follow := fs.Bool("f", false, "follow")
+	n := fs.Int("n", 0, "last N lines (0: all kept)")
+	jsonOut := fs.Bool("json", false, "JSON output")
+	socket := socketFlag(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return fmt.Errorf("usage: unit logs [-f] [-n N] NAME")
+	}
+	ctx, cancel := interruptible()
+	defer cancel()
+	return api.Call(ctx, *socket, api.Request{Cmd: "logs", Name: pos[0], Lines: *n, Follow: *follow}, func(b json.RawMessage) error {
+		if *jsonOut {
+			_, err := fmt.Println(string(b))
+			return err
+		}
+		var l supervise.LogLine
+		if err := json.Unmarshal(b, &l); err != nil {
+			return err
+		}
+		_, err := fmt.Printf("%s %s\n", l.Time.Format(time.RFC3339Nano), l.Text)
+		return err
+	})
+}
+
+func cmdEvents(args []string) error {
+	fs := newFlags("events")
+	jsonOut := fs.Bool("json", false, "JSON output")
+	socket := socketFlag(fs)
+	if _, err := parse(fs, args); err != nil {
+		return err
+	}
+	ctx, cancel := interruptible()
+	defer cancel()
+	return api.Call(ctx, *socket, api.Request{Cmd: "events"}, func(b json.RawMessage) error {
+		if *jsonOut {
+			_, err := fmt.Println(string(b))
+			return err
+		}
+		var e event.Event
+		if err := json.Unmarshal(b, &e); err != nil {
+			return err
+		}
+		line := fmt.Sprintf("%s %s %s", e.Time.Format(time.RFC3339Nano), e.Resource, e.State)
+		if e.Message != "" {
+			line += " " + e.Message
+		}
+		_, err := fmt.Println(strings.TrimSpace(line))
+		return err
+	})
+}

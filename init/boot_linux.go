@@ -1,0 +1,213 @@
+package pid1
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"unit/config"
+	"unit/kmod"
+	"unit/supervise"
+)
+
+// ConfigDir is where PID 1 reads its configuration.
+const ConfigDir = "/etc/unit"
+
+// servicesCgroup holds one cgroup per service.
+const servicesCgroup = "/sys/fs/cgroup/services"
+
+// Boot is main() when unit is PID 1. It never returns: it ends in reboot(2).
+func Boot() {
+	defer func() {
+		// The last line of defence: PID 1 exiting panics the kernel.
+		if r := recover(); r != nil {
+			fmt.Fprintf(os.Stderr, "unit: PID 1 panic: %v; halting\n", r)
+			final(unix.LINUX_REBOOT_CMD_HALT)
+		}
+	}()
+	console := openConsole()
+	log := slog.New(slog.NewTextHandler(console, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	slog.SetDefault(log)
+
+	if err := mountEarly(); err != nil {
+		log.Error("early mounts", "err", err)
+	}
+	initUp, _ := uptime()
+	fmt.Fprintf(console, "unit: PID %d, started %.2fs after kernel start\n", os.Getpid(), initUp)
+	// Ask the kernel to send SIGINT on ctrl-alt-del instead of rebooting at once.
+	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_CAD_OFF)
+
+	power := make(chan uint, 1)
+	requestPower := func(cmd uint) {
+		select {
+		case power <- cmd:
+		default:
+		}
+	}
+	go watchSignals(requestPower)
+
+	cfg, err := config.Load(ConfigDir)
+	if err != nil {
+		fmt.Fprintf(console, "unit: invalid configuration, no services started:\n%v\n", err)
+		emergency(log, console, power)
+		return
+	}
+	setup(log, cfg)
+
+	ctx, cancel := context.WithCancel(context.Background())
+	go func() {
+		cmd := <-power
+		power <- cmd
+		cancel()
+	}()
+	err = Run(ctx, Options{
+		ConfigDir: ConfigDir, Config: cfg, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
+		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log,
+		OnPower: func(action string) { requestPower(powerCmd(action)) },
+		OnReady: func(n int, down []string) {
+			up, _ := uptime()
+			if len(down) > 0 {
+				fmt.Fprintf(console, "unit: %d services running, not running: %s (%.2fs after kernel start)\n",
+					n, strings.Join(down, ", "), up)
+				return
+			}
+			fmt.Fprintf(console, "unit: all %d services running %.2fs after kernel start (%.0f ms after /init)\n",
+				n, up, (up-initUp)*1000)
+		},
+	})
+	if err != nil {
+		log.Error("daemon", "err", err)
+	}
+	final(<-power)
+}
+
+func setup(log *slog.Logger, cfg *config.Config) {
+	if err := setHostname(cfg.System.Hostname); err != nil {
+		log.Error("hostname", "err", err)
+	}
+	if err := loopbackUp(); err != nil {
+		log.Error("loopback", "err", err)
+	}
+	if len(cfg.System.Modules) > 0 {
+		l, err := kmod.NewLoader("")
+		if err != nil {
+			log.Error("modules", "err", err)
+		} else if loaded, err := l.Load(cfg.System.Modules...); err != nil {
+			log.Error("modules", "err", err, "loaded", loaded)
+		} else {
+			log.Info("modules loaded", "modules", loaded)
+		}
+	}
+}
+
+func cgroupsIfAvailable(log *slog.Logger) string {
+	if err := supervise.EnableControllers("/sys/fs/cgroup", servicesCgroup); err != nil {
+		log.Warn("cgroups unavailable; services run without limits", "err", err)
+		return ""
+	}
+	return servicesCgroup
+}
+
+// openConsole makes sure fds 0-2 are the console (the kernel opens
+// /dev/console for init only if it exists in the initramfs).
+func openConsole() *os.File {
+	if _, err := unix.FcntlInt(1, unix.F_GETFD, 0); err == nil {
+		return os.Stdout
+	}
+	_ = os.MkdirAll("/dev", 0o755)
+	_ = unix.Mount("devtmpfs", "/dev", "devtmpfs", unix.MS_NOSUID, "mode=0755")
+	f, err := os.OpenFile("/dev/console", os.O_RDWR, 0)
+	if err != nil {
+		return os.Stdout
+	}
+	for fd := 0; fd < 3; fd++ {
+		_ = unix.Dup2(int(f.Fd()), fd)
+	}
+	return f
+}
+
+// watchSignals maps PID 1's signals to power actions, as sysvinit and
+// systemd do: INT (ctrl-alt-del) and TERM reboot, USR2 powers off, USR1 halts.
+func watchSignals(request func(uint)) {
+	ch := make(chan os.Signal, 4)
+	signal.Notify(ch, syscall.SIGINT, syscall.SIGTERM, syscall.SIGUSR1, syscall.SIGUSR2)
+	for sig := range ch {
+		switch sig {
+		case syscall.SIGINT, syscall.SIGTERM:
+			request(unix.LINUX_REBOOT_CMD_RESTART)
+		case syscall.SIGUSR2:
+			request(unix.LINUX_REBOOT_CMD_POWER_OFF)
+		case syscall.SIGUSR1:
+			request(unix.LINUX_REBOOT_CMD_HALT)
+		}
+	}
+}
+
+func powerCmd(action string) uint {
+	switch action {
+	case "poweroff":
+		return unix.LINUX_REBOOT_CMD_POWER_OFF
+	case "halt":
+		return unix.LINUX_REBOOT_CMD_HALT
+	}
+	return unix.LINUX_REBOOT_CMD_RESTART
+}
+
+// emergency keeps PID 1 alive with a bad config: a shell on the console if
+// there is one, and power signals still work.
+func emergency(log *slog.Logger, console *os.File, power chan uint) {
+	r := supervise.NewReaper(log)
+	go r.Run(context.Background())
+	if _, err := os.Stat("/bin/sh"); err == nil {
+		fmt.Fprintln(console, "unit: starting an emergency shell on the console; fix /etc/unit and reboot")
+		go func() {
+			_, _ = r.RunCommand(context.Background(), []string{"/bin/sh"}, []string{"PATH=/bin:/sbin:/usr/bin:/usr/sbin"}, nil)
+		}()
+	}
+	final(<-power)
+}
+
+// final ends the machine: everything left gets TERM then KILL, disks are
+// synced and unmounted, and the kernel is told what to do.
+func final(cmd uint) {
+	fmt.Fprintln(os.Stdout, "unit: sending SIGTERM to remaining processes")
+	_ = unix.Kill(-1, unix.SIGTERM)
+	waitChildren(2 * time.Second)
+	_ = unix.Kill(-1, unix.SIGKILL)
+	waitChildren(time.Second)
+	unix.Sync()
+	if err := unmountAll(); err != nil {
+		fmt.Fprintf(os.Stdout, "unit: %v\n", err)
+	}
+	unix.Sync()
+	names := map[uint]string{unix.LINUX_REBOOT_CMD_RESTART: "reboot", unix.LINUX_REBOOT_CMD_POWER_OFF: "power off", unix.LINUX_REBOOT_CMD_HALT: "halt"}
+	fmt.Fprintf(os.Stdout, "unit: %s\n", names[cmd])
+	for {
+		if err := unix.Reboot(int(cmd)); err != nil {
+			fmt.Fprintf(os.Stdout, "unit: reboot(2): %v\n", err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// waitChildren reaps until no child is left or d passes.
+func waitChildren(d time.Duration) {
+	deadline := time.Now().Add(d)
+	for time.Now().Before(deadline) {
+		var ws unix.WaitStatus
+		pid, err := unix.Wait4(-1, &ws, unix.WNOHANG, nil)
+		if err == unix.ECHILD {
+			return
+		}
+		if pid <= 0 {
+			time.Sleep(20 * time.Millisecond)
+		}
+	}
+}

@@ -1,0 +1,180 @@
+// Package pid1 is unit's init: PID 1 duties (mounts, console, modules,
+// hostname, reaping, signals, shutdown) and the wiring of the rooms —
+// supervisor, configuration manager, control socket — into one daemon that
+// runs the same way as PID 1 and as `unit run` on a host.
+package pid1
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"unit/api"
+	"unit/cm"
+	"unit/config"
+	"unit/event"
+	"unit/supervise"
+)
+
+// Options configure the daemon.
+type Options struct {
+	ConfigDir string
+	Config    *config.Config // already loaded and validated; nil: load ConfigDir
+	StateDir  string         // runtime state; the socket lives here unless Socket is set
+	Socket    string
+	Cgroups   string    // cgroup v2 dir for services ("" on a host)
+	Console   io.Writer // echo service output and events here (PID 1)
+	Log       *slog.Logger
+	// OnPower is called for reboot/poweroff/halt requests on the control socket.
+	OnPower func(action string)
+	// OnReady is called once every enabled service has settled: up is how
+	// many are running (or finished, for one-shots), down lists the rest.
+	OnReady func(up int, down []string)
+}
+
+// Daemon is the running supervisor + configuration manager + control socket.
+type Daemon struct {
+	opts   Options
+	log    *slog.Logger
+	bus    *event.Bus
+	reaper *supervise.Reaper
+	sup    *supervise.Supervisor
+	engine *cm.Engine
+
+	mu  sync.Mutex
+	cfg *config.Config
+}
+
+// Run loads the config, starts everything, and serves until ctx ends; it
+// then stops all services in reverse dependency order before returning.
+func Run(ctx context.Context, o Options) error {
+	if o.Log == nil {
+		o.Log = slog.Default()
+	}
+	if o.Socket == "" {
+		o.Socket = filepath.Join(o.StateDir, "unit.sock")
+	}
+	cfg := o.Config
+	if cfg == nil {
+		var err error
+		if cfg, err = config.Load(o.ConfigDir); err != nil {
+			return fmt.Errorf("config %s:\n%w", o.ConfigDir, err)
+		}
+	}
+	d := &Daemon{opts: o, log: o.Log, bus: event.NewBus(), cfg: cfg}
+	d.reaper = supervise.NewReaper(o.Log)
+	supOpts := []supervise.Option{
+		supervise.WithEvents(d.bus.Emit), supervise.WithLogger(o.Log),
+		supervise.WithStateDir(o.StateDir),
+	}
+	if o.Console != nil {
+		supOpts = append(supOpts, supervise.WithConsole(o.Console))
+	}
+	if o.Cgroups != "" {
+		supOpts = append(supOpts, supervise.WithCgroups(o.Cgroups))
+	}
+	d.sup = supervise.New(d.reaper, supOpts...)
+	d.engine = cm.New(cm.WithServices(d.sup), cm.WithEvents(d.bus.Emit), cm.WithLogger(o.Log))
+
+	l, err := api.Listen(o.Socket)
+	if err != nil {
+		return err
+	}
+	loops, stopLoops := context.WithCancel(context.Background())
+	defer stopLoops()
+	var wg sync.WaitGroup
+	goSafe := func(name string, f func()) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer recoverLog(d.log, name)
+			f()
+		}()
+	}
+	goSafe("reaper", func() { d.reaper.Run(loops) })
+	goSafe("supervisor", func() { d.sup.Run(loops) })
+	goSafe("cm", func() {
+		if err := d.engine.Run(loops); err != nil && loops.Err() == nil {
+			d.log.Error("cm engine stopped", "err", err)
+		}
+	})
+	goSafe("control socket", func() { api.Serve(ctx, l, d.handle, d.log) })
+	if o.Console != nil {
+		goSafe("console events", func() { d.printEvents(loops, o.Console) })
+	}
+
+	// Files first (a service may read its config at start), then services.
+	d.engine.SetConfig(cfg)
+	if err := d.sup.SetConfig(ctx, cfg.Services); err != nil {
+		return err
+	}
+	if ready, err := d.sup.WaitReady(ctx); err == nil {
+		goSafe("ready", func() {
+			select {
+			case <-ready:
+				if o.OnReady != nil {
+					o.OnReady(d.settled(loops))
+				}
+			case <-loops.Done():
+			}
+		})
+	}
+	d.log.Info("unit running", "config", o.ConfigDir, "socket", o.Socket, "services", len(cfg.Services), "files", len(cfg.Files))
+
+	<-ctx.Done()
+	d.log.Info("stopping services")
+	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
+	defer cancel()
+	if err := d.sup.Shutdown(sctx); err != nil {
+		d.log.Error("shutdown: services did not all stop", "err", err)
+	}
+	stopLoops()
+	wg.Wait()
+	return nil
+}
+
+// settled counts the services that came up and names those that did not.
+func (d *Daemon) settled(ctx context.Context) (up int, down []string) {
+	sts, _ := d.sup.Status(ctx, "")
+	for _, st := range sts {
+		switch {
+		case !st.Enabled:
+		case st.State == "running" || st.State == "done":
+			up++
+		default:
+			down = append(down, st.Name+" "+st.State)
+		}
+	}
+	return up, down
+}
+
+// printEvents shows state changes on the console, like a boot log.
+func (d *Daemon) printEvents(ctx context.Context, w io.Writer) {
+	ch, cancel := d.bus.Subscribe(256)
+	defer cancel()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case e, ok := <-ch:
+			if !ok {
+				return
+			}
+			line := fmt.Sprintf("unit: %s %s", e.Resource, e.State)
+			if e.Message != "" {
+				line += " (" + e.Message + ")"
+			}
+			fmt.Fprintln(w, line)
+		}
+	}
+}
+
+func recoverLog(log *slog.Logger, name string) {
+	if r := recover(); r != nil {
+		log.Error("recovered from panic", "in", name, "panic", r)
+	}
+}
