@@ -1,0 +1,176 @@
+package qemutests
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"unit/image"
+)
+
+// unitBinary is the static unit built once for all boots (TestMain).
+var unitBinary string
+
+func TestMain(m *testing.M) {
+	dir, err := os.MkdirTemp("", "unit-qemu-")
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	unitBinary = filepath.Join(dir, "unit")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-buildid=", "-o", unitBinary, "../cmd/unit")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build unit:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// buildImage writes system (TOML text) to a file and builds an image from it.
+func buildImage(t *testing.T, system string) string {
+	t.Helper()
+	dir := t.TempDir()
+	sys := filepath.Join(dir, "system.toml")
+	if err := os.WriteFile(sys, []byte(system), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(dir, "image")
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	defer cancel()
+	if _, err := image.Build(ctx, image.Options{System: sys, Out: out, Init: unitBinary, CacheDir: os.Getenv("UNIT_CACHE")}); err != nil {
+		t.Fatalf("image build: %v", err)
+	}
+	return out
+}
+
+// exampleWith is the example system plus extra TOML (a test driver service).
+func exampleWith(t *testing.T, extra string) string {
+	t.Helper()
+	b, err := os.ReadFile("../examples/hello/system.toml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b) + "\n" + extra
+}
+
+// VM is one qemu boot with its serial console captured line by line.
+type VM struct {
+	t       *testing.T
+	cmd     *exec.Cmd
+	started time.Time
+	mu      sync.Mutex
+	lines   []string
+	newLine chan struct{}
+	done    chan struct{}
+	err     error
+}
+
+func boot(t *testing.T, dir string, extraArgs ...string) *VM {
+	t.Helper()
+	args := image.QemuArgs(dir, image.RunOptions{Memory: "512M", ExtraArgs: extraArgs})
+	cmd := exec.Command(args[0], args[1:]...)
+	pr, pw := io.Pipe()
+	cmd.Stdout, cmd.Stderr = pw, pw
+	vm := &VM{t: t, cmd: cmd, newLine: make(chan struct{}, 1), done: make(chan struct{})}
+	if err := cmd.Start(); err != nil {
+		t.Fatalf("start qemu: %v", err)
+	}
+	vm.started = time.Now()
+	go func() {
+		sc := bufio.NewScanner(pr)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			vm.mu.Lock()
+			vm.lines = append(vm.lines, strings.TrimRight(sc.Text(), "\r"))
+			vm.mu.Unlock()
+			select {
+			case vm.newLine <- struct{}{}:
+			default:
+			}
+		}
+	}()
+	go func() {
+		vm.err = cmd.Wait()
+		pw.Close()
+		close(vm.done)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-vm.done:
+		default:
+			cmd.Process.Kill()
+			<-vm.done
+		}
+		if t.Failed() {
+			t.Logf("console:\n%s", vm.Console())
+		}
+	})
+	return vm
+}
+
+// Console is everything the guest printed so far.
+func (vm *VM) Console() string {
+	vm.mu.Lock()
+	defer vm.mu.Unlock()
+	return strings.Join(vm.lines, "\n")
+}
+
+// Expect waits for a console line matching re (searching from line from)
+// and returns its index.
+func (vm *VM) Expect(re string, from int, timeout time.Duration) int {
+	vm.t.Helper()
+	rx := regexp.MustCompile(re)
+	deadline := time.After(timeout)
+	for {
+		vm.mu.Lock()
+		for i := from; i < len(vm.lines); i++ {
+			if rx.MatchString(vm.lines[i]) {
+				vm.mu.Unlock()
+				return i
+			}
+		}
+		vm.mu.Unlock()
+		select {
+		case <-vm.newLine:
+		case <-vm.done:
+			// Drain what is left, then one last look.
+			time.Sleep(50 * time.Millisecond)
+			vm.mu.Lock()
+			for i := from; i < len(vm.lines); i++ {
+				if rx.MatchString(vm.lines[i]) {
+					vm.mu.Unlock()
+					return i
+				}
+			}
+			vm.mu.Unlock()
+			vm.t.Fatalf("qemu exited (%v) before console showed %q", vm.err, re)
+		case <-deadline:
+			vm.t.Fatalf("console did not show %q within %s", re, timeout)
+		}
+	}
+}
+
+// Wait waits for qemu to exit and returns its error.
+func (vm *VM) Wait(timeout time.Duration) error {
+	vm.t.Helper()
+	select {
+	case <-vm.done:
+		return vm.err
+	case <-time.After(timeout):
+		vm.t.Fatalf("qemu still running after %s", timeout)
+		return nil
+	}
+}
