@@ -1,0 +1,49 @@
+# Two things a newcomer needs, on a fresh Debian machine as root:
+#   make run    build the example system and boot it in qemu
+#   make test   gofmt/vet, unit tests, host-mode tests and qemu boot tests
+
+GO      ?= go
+VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
+LDFLAGS := -buildid= -X main.version=$(VERSION)
+BIN     := bin/unit
+SYSTEM  ?= examples/hello/system.toml
+OUT     ?= out/hello
+DEBS    := qemu-system-x86 cpio zstd kmod
+
+.PHONY: all build deps image run test check unit-test qemu-test bench clean
+
+all: build
+
+# CGO_ENABLED=0: one static binary that can be /init.
+build:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/unit
+
+# Installs what builds and tests need from Debian, once.
+deps:
+	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
+	elif [ ! -e /var/lib/apt/lists/lock ] || [ -z "$$(ls /var/lib/apt/lists/ | grep -v lock | head -1)" ]; then \
+		apt-get update -q; \
+	fi
+
+image: deps build
+	$(BIN) image build $(SYSTEM) -o $(OUT)
+
+run: image
+	$(BIN) image run $(OUT)
+
+check:
+	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
+	if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
+	$(GO) vet ./...
+
+test: deps check
+	$(GO) test -race -timeout 30m ./... 
+
+bench: deps build
+	bench/run.sh
+
+clean:
+	rm -rf bin out
