@@ -37,6 +37,7 @@ type document struct {
 	System  *System             `toml:"system"`
 	Service map[string]*Service `toml:"service"`
 	File    map[string]*File    `toml:"file"`
+	kindsDoc
 }
 
 // Load reads every *.toml in dir, merged in name order, and validates the
@@ -55,7 +56,7 @@ func Load(dir string) (*Config, error) {
 
 // LoadFiles merges the named files in the order given and validates the result.
 func LoadFiles(paths ...string) (*Config, error) {
-	c := &Config{Services: map[string]*Service{}, Files: map[string]*File{}}
+	c := &Config{Services: map[string]*Service{}, Files: map[string]*File{}, Kinds: newKinds()}
 	var errs Errors
 	var systemSeen *Pos
 	for _, path := range paths {
@@ -108,8 +109,10 @@ func LoadFiles(paths ...string) (*Config, error) {
 			c.Files[path] = f
 			errs = append(errs, validateFile(f, f.at)...)
 		}
+		errs = append(errs, c.addKinds(doc, at)...)
 	}
 	errs = append(errs, validateRefs(c)...)
+	errs = append(errs, validateKindRefs(c)...)
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool {
 			a, b := errs[i].Pos, errs[j].Pos
@@ -192,6 +195,12 @@ func tomlFields(t reflect.Type) map[string]reflect.Type {
 	m := map[string]reflect.Type{}
 	for i := 0; i < t.NumField(); i++ {
 		f := t.Field(i)
+		if f.Anonymous {
+			for k, v := range tomlFields(f.Type) {
+				m[k] = v
+			}
+			continue
+		}
 		tag := strings.Split(f.Tag.Get("toml"), ",")[0]
 		if tag == "" || tag == "-" {
 			continue

@@ -15,6 +15,9 @@ type Config struct {
 	System   System
 	Services map[string]*Service
 	Files    map[string]*File
+	// Configuration-management kinds beyond files (see kinds.go).
+	Kinds
+	CM CM
 	// Sources lists the files it was loaded from, in merge order.
 	Sources []string
 }
@@ -65,6 +68,12 @@ type File struct {
 	Group   string   `toml:"group"`
 	Notify  []string `toml:"notify"`
 	Ensure  string   `toml:"ensure"`
+	// Template is text/template source rendered with Vars and the facts.
+	Template *string        `toml:"template"`
+	Vars     map[string]any `toml:"vars"`
+	Requires []string       `toml:"requires"`
+	Audit    bool           `toml:"audit"`
+	Purge    bool           `toml:"purge"`
 
 	Path string `toml:"-"`
 	Pos  Pos    `toml:"-"`

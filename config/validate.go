@@ -91,14 +91,23 @@ func validateFile(f *File, at func(key string) Pos) Errors {
 	switch f.Ensure {
 	case "", "present":
 		f.Ensure = "present"
-		if f.Content == nil && f.Source == "" {
-			bad("", "expected content = \"...\" or source = \"PATH\" (or ensure = \"absent\")")
+		n := 0
+		for _, set := range []bool{f.Content != nil, f.Source != "", f.Template != nil} {
+			if set {
+				n++
+			}
 		}
-		if f.Content != nil && f.Source != "" {
-			bad("source", "content and source are mutually exclusive")
+		if n == 0 {
+			bad("", "expected content = \"...\", template = \"...\" or source = \"PATH\" (or ensure = \"absent\")")
+		}
+		if n > 1 {
+			bad("source", "content, template and source are mutually exclusive")
+		}
+		if f.Template != nil {
+			errs = append(errs, checkTemplate(f, at)...)
 		}
 	case "absent":
-		if f.Content != nil || f.Source != "" {
+		if f.Content != nil || f.Source != "" || f.Template != nil {
 			bad("ensure", "ensure = \"absent\" takes no content or source")
 		}
 	default:
@@ -125,11 +134,8 @@ func validateRefs(c *Config) Errors {
 		case "service":
 			_, ok := c.Services[name]
 			return ok
-		case "file":
-			_, ok := c.Files[name]
-			return ok
 		}
-		return false
+		return c.Has(id)
 	}
 	for _, name := range c.ServiceNames() {
 		s := c.Services[name]
@@ -142,8 +148,8 @@ func validateRefs(c *Config) Errors {
 	for _, p := range c.FilePaths() {
 		f := c.Files[p]
 		for _, n := range f.Notify {
-			if !strings.HasPrefix(n, "service:") {
-				errs = append(errs, Error{f.at("notify"), fmt.Sprintf("file %q: notify %q: expected service:NAME", p, n)})
+			if !Refreshable(n) {
+				errs = append(errs, Error{f.at("notify"), fmt.Sprintf("file %q: notify %q: expected service:NAME or exec:NAME", p, n)})
 			} else if !exists(n) {
 				errs = append(errs, Error{f.at("notify"), fmt.Sprintf("file %q notifies %q, which is not defined", p, n)})
 			}
