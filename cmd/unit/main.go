@@ -40,6 +40,7 @@ const usage = `usage: unit COMMAND [ARGS]
   logs   [-f] [-n N] NAME
   events [--json]
   reboot | poweroff | halt
+  pkg    build RECIPE.toml... [--store DIR] | ls | show NAME | gc [SYSTEM.toml...]
   image  build SYSTEM.toml -o DIR
   image  run DIR
 
@@ -75,6 +76,8 @@ func dispatch(args []string) error {
 		return cmdPower(cmd, rest)
 	case "image":
 		return cmdImage(rest)
+	case "pkg":
+		return cmdPkg(rest)
 	case "help", "-h", "--help":
 		fmt.Println(usage)
 		return nil

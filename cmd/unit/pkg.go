@@ -1,0 +1,129 @@
+package main
+
+import (
+	"encoding/json"
+	"fmt"
+	"os"
+	"sort"
+	"strings"
+	"text/tabwriter"
+
+	"unit/config"
+	"unit/pkgbuild"
+)
+
+const pkgUsage = `usage: unit pkg build RECIPE.toml... [--store DIR] [-j N]
+       unit pkg ls [--store DIR] [--json]
+       unit pkg show NAME [--store DIR]
+       unit pkg gc [SYSTEM.toml...] [--store DIR]`
+
+func cmdPkg(args []string) error {
+	if len(args) == 0 {
+		return fmt.Errorf("%s", pkgUsage)
+	}
+	// The sandbox's inside: run by pkg build in new namespaces, not by people.
+	if args[0] == pkgbuild.SandboxCommand[1] {
+		return pkgbuild.SandboxMain(args[1:])
+	}
+	fs := newFlags("pkg " + args[0])
+	store := fs.String("store", "", "store directory (default: $UNIT_CACHE/store or ~/.cache/unit/store)")
+	jobs := fs.Int("j", 0, "builds at once (default: number of CPUs)")
+	asJSON := fs.Bool("json", false, "print JSON")
+	pos, err := parse(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if *store == "" {
+		if *store, err = pkgbuild.DefaultStore(); err != nil {
+			return err
+		}
+	}
+	switch args[0] {
+	case "build":
+		if len(pos) == 0 {
+			return fmt.Errorf("%s", pkgUsage)
+		}
+		return pkgBuild(pos, *store, *jobs)
+	case "ls":
+		return pkgLs(*store, *asJSON)
+	case "show":
+		if len(pos) != 1 {
+			return fmt.Errorf("usage: unit pkg show NAME")
+		}
+		k, err := pkgbuild.Current(*store, pos[0])
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(k.Dir + "/" + pkgbuild.MetaName)
+		if err != nil {
+			return err
+		}
+		fmt.Printf("%s\n%s", k.Dir, data)
+		return nil
+	case "gc":
+		var roots []string
+		for _, sys := range pos {
+			cfg, err := config.LoadFiles(sys)
+			if err != nil {
+				return err
+			}
+			roots = append(roots, cfg.System.Packages...)
+		}
+		if len(pos) > 0 && roots == nil {
+			roots = []string{}
+		}
+		removed, err := pkgbuild.GC(*store, roots)
+		for _, r := range removed {
+			fmt.Println("removed", r)
+		}
+		return err
+	}
+	return fmt.Errorf("unknown pkg command %q\n%s", args[0], pkgUsage)
+}
+
+func pkgBuild(files []string, store string, jobs int) error {
+	ctx, cancel := interruptible()
+	defer cancel()
+	b, err := pkgbuild.NewBuilder(pkgbuild.Options{Store: store, Jobs: jobs, Progress: os.Stderr})
+	if err != nil {
+		return err
+	}
+	results, err := b.Build(ctx, files)
+	for _, r := range results {
+		if r.Keg != nil {
+			fmt.Println(r.Keg.Dir)
+		}
+	}
+	return err
+}
+
+func pkgLs(store string, asJSON bool) error {
+	kegs, err := pkgbuild.List(store)
+	if err != nil {
+		return err
+	}
+	sort.SliceStable(kegs, func(i, j int) bool { return kegs[i].Name < kegs[j].Name })
+	if asJSON {
+		if kegs == nil {
+			kegs = []*pkgbuild.Keg{}
+		}
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(kegs)
+	}
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "NAME\tVERSION\tHASH\tCURRENT\tDEPS")
+	for _, k := range kegs {
+		cur := ""
+		if pkgbuild.IsCurrent(store, k) {
+			cur = "*"
+		}
+		var deps []string
+		for d := range k.Deps {
+			deps = append(deps, d)
+		}
+		sort.Strings(deps)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", k.Name, k.Version, k.Hash, cur, strings.Join(deps, ","))
+	}
+	return tw.Flush()
+}

@@ -1,0 +1,144 @@
+package pkgbuild
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path"
+	"path/filepath"
+	"strings"
+)
+
+// resolveDeb asks apt (with the machine's own configuration, so its mirror)
+// which .deb a source means and what its sha256 is, without downloading it.
+func (b *Builder) resolveDeb(ctx context.Context, s Source) (SourceID, error) {
+	name := s.Deb
+	if s.Via != "" {
+		var err error
+		if name, err = dependencyOf(ctx, s.Via, s.Deb); err != nil {
+			return SourceID{}, err
+		}
+	}
+	ver := s.Version
+	if ver == Candidate {
+		out, err := run(ctx, "", nil, "apt-cache", "policy", name)
+		if err != nil {
+			return SourceID{}, err
+		}
+		if ver, err = parseCandidate(out); err != nil {
+			return SourceID{}, fmt.Errorf("%s: %w", name, err)
+		}
+	}
+	out, err := run(ctx, "", nil, "apt-cache", "show", name+"="+ver)
+	if err != nil {
+		return SourceID{}, err
+	}
+	st := firstStanza(out)
+	if st["SHA256"] == "" || st["Filename"] == "" {
+		return SourceID{}, fmt.Errorf("apt-cache show %s=%s: no SHA256 or Filename", name, ver)
+	}
+	if s.SHA256 != "" && s.SHA256 != st["SHA256"] {
+		return SourceID{}, fmt.Errorf("%s %s: sha256 mismatch: apt has %s, recipe says %s", name, ver, st["SHA256"], s.SHA256)
+	}
+	return SourceID{Kind: "deb", Name: name, Version: ver,
+		Files: []FileSum{{Name: path.Base(st["Filename"]), SHA256: st["SHA256"]}}}, nil
+}
+
+// fetchDeb downloads the .deb (apt-get download, sha256 checked) and
+// unpacks it into dst.
+func (b *Builder) fetchDeb(ctx context.Context, id SourceID, dst string) error {
+	f := id.Files[0]
+	p, err := b.cached(f.SHA256, f.Name, func(tmp string) error {
+		dir := filepath.Dir(tmp)
+		if _, err := run(ctx, dir, nil, "apt-get", "download", "-q", id.Name+"="+id.Version); err != nil {
+			return err
+		}
+		return os.Rename(filepath.Join(dir, f.Name), tmp)
+	})
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return err
+	}
+	_, err = run(ctx, "", nil, "dpkg-deb", "-x", p, dst)
+	return err
+}
+
+// dependencyOf picks the dependency of a metapackage whose name matches
+// glob: how "the current cloud kernel" is found without writing it down.
+func dependencyOf(ctx context.Context, meta, glob string) (string, error) {
+	out, err := run(ctx, "", nil, "apt-cache", "depends", meta)
+	if err != nil {
+		return "", err
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		dep, ok := strings.CutPrefix(strings.TrimLeft(strings.TrimSpace(line), "|"), "Depends:")
+		if !ok {
+			continue
+		}
+		dep = strings.TrimSpace(dep)
+		if m, _ := path.Match(glob, dep); m && dep != meta {
+			return dep, nil
+		}
+	}
+	return "", fmt.Errorf("%s has no dependency matching %q", meta, glob)
+}
+
+// parseCandidate reads the "Candidate:" line of apt-cache policy.
+func parseCandidate(policy []byte) (string, error) {
+	for _, line := range strings.Split(string(policy), "\n") {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Candidate:"); ok {
+			v = strings.TrimSpace(v)
+			if v == "" || v == "(none)" {
+				return "", errors.New("apt has no candidate version (is apt-get update done?)")
+			}
+			return v, nil
+		}
+	}
+	return "", errors.New("apt-cache policy printed no candidate (unknown package?)")
+}
+
+// stanzas parses deb822 text (apt-cache show, showsrc) into field maps.
+// Continuation lines are kept, joined with "\n".
+func stanzas(data []byte) []map[string]string {
+	var out []map[string]string
+	cur := map[string]string{}
+	var last string
+	sc := bufio.NewScanner(bytes.NewReader(data))
+	sc.Buffer(make([]byte, 1<<20), 1<<24)
+	for sc.Scan() {
+		line := sc.Text()
+		switch {
+		case strings.TrimSpace(line) == "":
+			if len(cur) > 0 {
+				out = append(out, cur)
+				cur = map[string]string{}
+			}
+		case line[0] == ' ' || line[0] == '\t':
+			if last != "" {
+				cur[last] += "\n" + strings.TrimSpace(line)
+			}
+		default:
+			k, v, ok := strings.Cut(line, ":")
+			if ok {
+				last = k
+				cur[k] = strings.TrimSpace(v)
+			}
+		}
+	}
+	if len(cur) > 0 {
+		out = append(out, cur)
+	}
+	return out
+}
+
+func firstStanza(data []byte) map[string]string {
+	if s := stanzas(data); len(s) > 0 {
+		return s[0]
+	}
+	return map[string]string{}
+}
