@@ -18,13 +18,13 @@ func (b *Builder) resolveDeb(ctx context.Context, s Source) (SourceID, error) {
 	name := s.Deb
 	if s.Via != "" {
 		var err error
-		if name, err = dependencyOf(ctx, s.Via, s.Deb); err != nil {
+		if name, err = dependencyOf(ctx, b.aptBinOpts(), s.Via, s.Deb); err != nil {
 			return SourceID{}, err
 		}
 	}
 	ver := s.Version
 	if ver == Candidate {
-		out, err := run(ctx, "", nil, "apt-cache", "policy", name)
+		out, err := run(ctx, "", nil, "apt-cache", append(b.aptBinOpts(), "policy", name)...)
 		if err != nil {
 			return SourceID{}, err
 		}
@@ -32,7 +32,7 @@ func (b *Builder) resolveDeb(ctx context.Context, s Source) (SourceID, error) {
 			return SourceID{}, fmt.Errorf("%s: %w", name, err)
 		}
 	}
-	out, err := run(ctx, "", nil, "apt-cache", "show", name+"="+ver)
+	out, err := run(ctx, "", nil, "apt-cache", append(b.aptBinOpts(), "show", name+"="+ver)...)
 	if err != nil {
 		return SourceID{}, err
 	}
@@ -47,6 +47,15 @@ func (b *Builder) resolveDeb(ctx context.Context, s Source) (SourceID, error) {
 		Files: []FileSum{{Name: path.Base(st["Filename"]), SHA256: st["SHA256"]}}}, nil
 }
 
+// aptBinOpts are the machine's apt configuration plus package caches of
+// our own: Debian's images turn apt's caches off, which costs every
+// apt-cache call a parse of all the lists (~0.4 s instead of ~10 ms).
+func (b *Builder) aptBinOpts() []string {
+	d := filepath.Join(b.cache, "apt-bin")
+	os.MkdirAll(d, 0o755)
+	return []string{"-o", "Dir::Cache=" + d, "-o", "Dir::Cache::pkgcache=pkgcache.bin", "-o", "Dir::Cache::srcpkgcache=srcpkgcache.bin"}
+}
+
 // fetchDeb downloads the .deb (apt-get download, sha256 checked) and
 // unpacks it into dst.
 func (b *Builder) fetchDeb(ctx context.Context, id SourceID, dst string) error {
@@ -56,7 +65,12 @@ func (b *Builder) fetchDeb(ctx context.Context, id SourceID, dst string) error {
 		if _, err := run(ctx, dir, nil, "apt-get", "download", "-q", id.Name+"="+id.Version); err != nil {
 			return err
 		}
-		return os.Rename(filepath.Join(dir, f.Name), tmp)
+		// apt names the file itself (with the epoch escaped): take the one .deb.
+		debs, _ := filepath.Glob(filepath.Join(dir, "*.deb"))
+		if len(debs) != 1 {
+			return fmt.Errorf("apt-get download %s=%s: want one .deb, found %d", id.Name, id.Version, len(debs))
+		}
+		return os.Rename(debs[0], tmp)
 	})
 	if err != nil {
 		return err
@@ -70,8 +84,8 @@ func (b *Builder) fetchDeb(ctx context.Context, id SourceID, dst string) error {
 
 // dependencyOf picks the dependency of a metapackage whose name matches
 // glob: how "the current cloud kernel" is found without writing it down.
-func dependencyOf(ctx context.Context, meta, glob string) (string, error) {
-	out, err := run(ctx, "", nil, "apt-cache", "depends", meta)
+func dependencyOf(ctx context.Context, opts []string, meta, glob string) (string, error) {
+	out, err := run(ctx, "", nil, "apt-cache", append(opts, "depends", meta)...)
 	if err != nil {
 		return "", err
 	}

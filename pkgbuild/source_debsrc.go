@@ -21,6 +21,8 @@ func (b *Builder) aptSrcOpts() []string {
 		"-o", "Dir::Etc::SourceParts=" + filepath.Join(d, "sources.list.d"),
 		"-o", "Dir::State::Lists=" + filepath.Join(d, "lists"),
 		"-o", "Dir::Cache=" + filepath.Join(d, "cache"),
+		"-o", "Dir::Cache::pkgcache=pkgcache.bin",
+		"-o", "Dir::Cache::srcpkgcache=srcpkgcache.bin",
 	}
 }
 
