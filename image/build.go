@@ -36,6 +36,7 @@ type Options struct {
 	Out      string // output directory
 	Init     string // the static unit binary installed as /init
 	CacheDir string // default: $UNIT_CACHE, else $XDG_CACHE_HOME/unit, else ~/.cache/unit
+	Store    string // package store for [system] packages; default: CacheDir/store
 	Log      *slog.Logger
 }
 
@@ -46,11 +47,12 @@ type Result struct {
 	Vmlinuz   string `json:"-"` // path to DIR/vmlinuz
 	Initramfs string `json:"-"` // path to DIR/initramfs.cpio.zst
 
-	Hostname      string  `json:"hostname,omitempty"`
-	Kernel        Package `json:"kernel"`
-	KernelVersion string  `json:"kernel_version"` // uname -r in the guest
-	Busybox       Package `json:"busybox"`
-	Cmdline       string  `json:"cmdline"`
+	Hostname      string    `json:"hostname,omitempty"`
+	Kernel        Package   `json:"kernel"`
+	KernelVersion string    `json:"kernel_version"` // uname -r in the guest
+	Busybox       Package   `json:"busybox"`
+	Packages      []Package `json:"packages,omitempty"` // kegs from [system] packages
+	Cmdline       string    `json:"cmdline"`
 	// Modules are the included kernel modules, dependencies first.
 	Modules []string `json:"modules"`
 	Files   []File   `json:"files"`
@@ -92,8 +94,15 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	pkgs := &packageSet{}
 	if len(cfg.System.Packages) > 0 {
-		log.Warn("[system] packages are not put into images yet; ignored", "packages", cfg.System.Packages)
+		store := o.Store
+		if store == "" {
+			store = filepath.Join(cache, "store")
+		}
+		if pkgs, err = loadPackages(ctx, store, cfg.System.Packages); err != nil {
+			return nil, fmt.Errorf("%s: [system] packages: %w", cfg.System.Pos, err)
+		}
 	}
 	systemTOML, err := os.ReadFile(o.System)
 	if err != nil {
@@ -104,14 +113,18 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("init binary: %w", err)
 	}
 
-	k, err := fetchKernel(ctx, log, cache)
-	if err != nil {
-		return nil, err
+	k := pkgs.Kernel
+	if k == nil {
+		if k, err = fetchKernel(ctx, log, cache); err != nil {
+			return nil, err
+		}
 	}
 	log.Info("kernel", "version", k.Release, "package", k.Pkg.Version)
-	bb, err := fetchBusybox(ctx, log, cache)
-	if err != nil {
-		return nil, err
+	bb := pkgs.Busybox
+	if bb == nil {
+		if bb, err = fetchBusybox(ctx, log, cache); err != nil {
+			return nil, err
+		}
 	}
 	mods, err := selectModules(k.Modules, k.Release, cfg.System.Modules)
 	if err != nil {
@@ -124,6 +137,11 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	base = append(base, bbEntries...)
+	pkgEntries, err := pkgs.entries(takenPaths(base))
+	if err != nil {
+		return nil, err
+	}
+	base = append(base, pkgEntries...)
 	log.Info("packing initramfs", "modules", strings.Join(mods.Names, ","), "applets", len(bbEntries)-1)
 	// Packed a second time without modules, for an honest account of their
 	// cost; each encoder is single-threaded, so the two run side by side.
@@ -156,6 +174,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		Kernel:         k.Pkg,
 		KernelVersion:  k.Release,
 		Busybox:        bb.Pkg,
+		Packages:       pkgs.Kegs,
 		Cmdline:        Cmdline,
 		Modules:        mods.Names,
 		InitramfsSize:  int64(len(full)),

@@ -1,0 +1,167 @@
+package image
+
+import (
+	"context"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"unit/pkgbuild"
+)
+
+// packageSet is what a system's [system] packages bring into an image:
+// the files of every keg in their closure (runtime deps included), and a
+// kernel or busybox when a keg is one. Kegs are trees relative to the
+// guest's /, built by `unit pkg build` into the store.
+type packageSet struct {
+	Kegs    []Package // name and resolved version of every keg used
+	Entries []entry   // files and symlinks of the ordinary kegs
+	Kernel  *kernel   // from a keg with boot/vmlinuz-*, if any
+	Busybox *busybox  // from a keg with bin/busybox, if any
+}
+
+// loadPackages takes the current kegs for names (and their deps) from store.
+// A kernel keg gives the image its kernel and module tree (modules are then
+// chosen by [system] modules, as usual); a busybox keg gives /bin/busybox
+// and its applet links. Every other keg is copied file by file.
+func loadPackages(ctx context.Context, store string, names []string) (*packageSet, error) {
+	kegs, err := pkgbuild.Closure(store, names)
+	if err != nil {
+		return nil, err
+	}
+	ps := &packageSet{}
+	owner := map[string]string{} // path → keg that put it there
+	for _, k := range kegs {
+		ps.Kegs = append(ps.Kegs, Package{Name: k.Name, Version: k.Version})
+		switch {
+		case hasGlob(k.Dir, "boot/vmlinuz-*"):
+			if ps.Kernel != nil {
+				return nil, fmt.Errorf("packages: two kernels (%s and %s)", ps.Kernel.Pkg.Name, k.Name)
+			}
+			if ps.Kernel, err = kegKernel(k); err != nil {
+				return nil, err
+			}
+		case hasGlob(k.Dir, "bin/busybox") || hasGlob(k.Dir, "usr/bin/busybox"):
+			if ps.Busybox, err = kegBusybox(ctx, k); err != nil {
+				return nil, err
+			}
+		default:
+			es, err := kegEntries(k.Dir)
+			if err != nil {
+				return nil, fmt.Errorf("package %s: %w", k.Name, err)
+			}
+			for _, e := range es {
+				if prev, ok := owner[e.Name]; ok {
+					return nil, fmt.Errorf("packages %s and %s both install /%s", prev, k.Name, e.Name)
+				}
+				owner[e.Name] = k.Name
+			}
+			ps.Entries = append(ps.Entries, es...)
+		}
+	}
+	return ps, nil
+}
+
+// entries are the kegs' files, less those whose path the image already
+// has (a package does not replace /init or the system's own files).
+func (ps *packageSet) entries(taken map[string]bool) ([]entry, error) {
+	var out []entry
+	for _, e := range ps.Entries {
+		if taken[e.Name] {
+			return nil, fmt.Errorf("packages: /%s is already part of the image", e.Name)
+		}
+		out = append(out, e)
+	}
+	return out, nil
+}
+
+func hasGlob(dir, pattern string) bool {
+	m, _ := filepath.Glob(filepath.Join(dir, pattern))
+	return len(m) > 0
+}
+
+// kegEntries reads a keg's regular files and symlinks (directories follow
+// from their paths), skipping its metadata.
+func kegEntries(dir string) ([]entry, error) {
+	var es []entry
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		if rel == pkgbuild.MetaName || d.IsDir() {
+			return nil
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		switch {
+		case info.Mode()&fs.ModeSymlink != 0:
+			t, err := os.Readlink(p)
+			if err != nil {
+				return err
+			}
+			es = append(es, entry{Name: filepath.ToSlash(rel), Mode: fs.ModeSymlink | 0o777, Data: []byte(t)})
+		case info.Mode().IsRegular():
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			es = append(es, entry{Name: filepath.ToSlash(rel), Mode: info.Mode().Perm(), Data: data})
+		default:
+			return fmt.Errorf("%s: unsupported file type %v", rel, info.Mode().Type())
+		}
+		return nil
+	})
+	return es, err
+}
+
+// debOf is the Debian package a keg was made from (its first deb source),
+// or the keg itself.
+func debOf(k *pkgbuild.Keg) Package {
+	for _, s := range k.Sources {
+		if s.Kind == "deb" {
+			return Package{Name: s.Name, Version: s.Version}
+		}
+	}
+	return Package{Name: k.Name, Version: k.Version}
+}
+
+// kegKernel finds the kernel image and module tree in a kernel keg.
+func kegKernel(k *pkgbuild.Keg) (*kernel, error) {
+	vms, _ := filepath.Glob(filepath.Join(k.Dir, "boot", "vmlinuz-*"))
+	sort.Strings(vms)
+	if len(vms) != 1 {
+		return nil, fmt.Errorf("package %s: want one boot/vmlinuz-*, found %d", k.Name, len(vms))
+	}
+	release := strings.TrimPrefix(filepath.Base(vms[0]), "vmlinuz-")
+	mods, err := modulesDir(k.Dir, release)
+	if err != nil {
+		return nil, fmt.Errorf("package %s: %w", k.Name, err)
+	}
+	if _, err := os.Stat(filepath.Join(mods, "modules.dep")); err != nil {
+		return nil, fmt.Errorf("package %s: no modules.dep (the recipe must run depmod): %w", k.Name, err)
+	}
+	return &kernel{Pkg: debOf(k), Release: release, Vmlinuz: vms[0], Modules: mods}, nil
+}
+
+// kegBusybox is the busybox of a keg, with its applets asked from the binary.
+func kegBusybox(ctx context.Context, k *pkgbuild.Keg) (*busybox, error) {
+	b := &busybox{Pkg: debOf(k)}
+	for _, rel := range []string{"bin/busybox", "usr/bin/busybox"} {
+		if _, err := os.Stat(filepath.Join(k.Dir, rel)); err == nil {
+			b.Path = filepath.Join(k.Dir, rel)
+			break
+		}
+	}
+	out, err := run(ctx, "", b.Path, "--list-full")
+	if err != nil {
+		return nil, fmt.Errorf("package %s: busybox applets: %w", k.Name, err)
+	}
+	b.Applets = parseApplets(out)
+	return b, nil
+}
