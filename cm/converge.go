@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"runtime"
 	"runtime/debug"
 	"slices"
 	"sort"
@@ -14,68 +15,196 @@ import (
 	"unit/event"
 )
 
-// converge applies (or, dry, checks) the resources ids in order, then
-// restarts each notified service once: after all changes of this pass, so a
-// service that reads several changed files restarts on the full new set.
-// One failing resource does not stop the others.
-func (e *Engine) converge(ctx context.Context, res map[string]Resource, ids []string, causeOf func(string) cause, dry bool) *Report {
+// outcome is one resource's part of a convergence.
+type outcome struct {
+	id     string
+	deltas []Delta
+	diff   string
+	err    error
+	skip   string // a dependency that failed
+	audit  bool
+	dur    time.Duration
+}
+
+// parallelism bounds resources converging at once: they mostly wait on
+// the disk, so a few per CPU.
+func parallelism() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+
+// converge applies (or, dry, checks) the dirty resources in dependency
+// order, independent ones in parallel; a resource whose dependency failed is
+// skipped. Then it refreshes each notified target once, in graph order:
+// after all changes of this pass, so a service that reads several changed
+// files restarts on the full new set.
+func (e *Engine) converge(ctx context.Context, p *plan, dirty map[string]cause, dry bool, trigger string) *Report {
 	start := time.Now()
-	rep := &Report{DryRun: dry}
-	notified := map[string][]string{} // service id -> the resources that changed
-	for _, id := range ids {
-		if ctx.Err() != nil {
-			break
+	rep := &Report{Time: start, DryRun: dry, Trigger: trigger}
+	set := make(map[string]bool, len(dirty))
+	for id := range dirty {
+		if p.res[id] != nil {
+			set[id] = true
 		}
-		r := res[id]
-		what, err := e.runOne(ctx, r, dry)
+	}
+	outs := e.schedule(ctx, p, set, dry)
+	notified := map[string][]string{} // target -> the resources that changed
+	for _, o := range outs {
+		c := Change{Resource: o.id, Duration: o.dur, Deltas: o.deltas, What: deltaStrings(o.deltas), Diff: o.diff}
 		switch {
-		case err != nil:
+		case o.skip != "":
+			rep.Skipped++
+			c.Result, c.Err = "skipped", "dependency "+o.skip+" failed"
+		case o.err != nil:
 			rep.Failed++
-			rep.Changes = append(rep.Changes, Change{Resource: id, What: what, Err: err.Error()})
-			e.log.Error("cm: resource failed", "resource", id, "err", err)
+			c.Result, c.Err = "failed", o.err.Error()
+			e.log.Error("cm: resource failed", "resource", o.id, "err", o.err)
 			if !dry {
-				e.emit(event.Event{Time: time.Now(), Resource: id, State: "failed", Message: err.Error()})
+				e.emit(event.Event{Time: time.Now(), Resource: o.id, State: "failed", Message: o.err.Error()})
 			}
-		case len(what) == 0:
+		case len(o.deltas) == 0:
 			rep.Unchanged++
+			continue
+		case o.audit:
+			rep.Drifted++
+			c.Result = "drift"
+			e.emit(event.Event{Time: time.Now(), Resource: o.id, State: "drift",
+				Message: strings.Join(c.What, ", "), Fields: event.Fields{"changes": o.deltas}})
 		default:
-			rep.Changes = append(rep.Changes, Change{Resource: id, What: what})
-			for _, n := range r.Notifies() {
-				notified[n] = append(notified[n], id)
+			c.Result = eventState(o.deltas, dirty[o.id])
+			if dry {
+				c.Result = "would change"
+			}
+			for _, n := range p.res[o.id].Notifies() {
+				notified[n] = append(notified[n], o.id)
 			}
 			if !dry {
-				state := eventState(what, causeOf(id))
-				e.log.Info("cm: "+state, "resource", id, "what", what)
+				e.log.Info("cm: "+c.Result, "resource", o.id, "what", c.What)
 				e.emit(event.Event{
-					Time: time.Now(), Resource: id, State: state,
-					Message: strings.Join(what, ", "),
-					Fields:  event.Fields{"changes": what},
+					Time: time.Now(), Resource: o.id, State: c.Result,
+					Message: strings.Join(c.What, ", "),
+					Fields:  event.Fields{"changes": o.deltas},
 				})
 			}
 		}
+		rep.Changes = append(rep.Changes, c)
 	}
-	e.restart(ctx, notified, dry, rep)
+	e.refresh(ctx, p, notified, dry, rep)
 	rep.Duration = time.Since(start)
 	return rep
 }
 
-// runOne checks or applies one resource; a panic in it becomes its error.
-func (e *Engine) runOne(ctx context.Context, r Resource, dry bool) (what []string, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			e.log.Error("cm: panic in resource", "resource", r.ID(), "panic", p, "stack", string(debug.Stack()))
-			what, err = nil, fmt.Errorf("panic: %v", p)
+// schedule runs the set with Kahn's algorithm over the dirty dependencies,
+// at most parallelism() at a time, and returns outcomes in graph order.
+func (e *Engine) schedule(ctx context.Context, p *plan, set map[string]bool, dry bool) []*outcome {
+	deps := p.g.dirtyDeps(set)
+	waiting := make(map[string]int, len(set))
+	dependents := map[string][]string{}
+	var ready []string
+	for id := range set {
+		waiting[id] = len(deps[id])
+		for _, d := range deps[id] {
+			dependents[d] = append(dependents[d], id)
 		}
-	}()
-	if dry {
-		return r.Check(ctx)
+		if waiting[id] == 0 {
+			ready = append(ready, id)
+		}
 	}
-	return r.Apply(ctx)
+	byPos := func(ids []string) {
+		sort.Slice(ids, func(i, j int) bool { return p.g.pos[ids[i]] < p.g.pos[ids[j]] })
+	}
+	byPos(ready)
+	results := make(map[string]*outcome, len(set))
+	failed := func(id string) string {
+		for _, d := range deps[id] {
+			if o := results[d]; o.err != nil || o.skip != "" {
+				return d
+			}
+		}
+		return ""
+	}
+	done := make(chan *outcome)
+	inflight := 0
+	for len(results) < len(set) {
+		for inflight < parallelism() && len(ready) > 0 {
+			id := ready[0]
+			ready = ready[1:]
+			if d := failed(id); d != "" || ctx.Err() != nil {
+				o := &outcome{id: id, skip: d}
+				if d == "" {
+					o.err = ctx.Err()
+				}
+				results[id] = o
+				ready = e.release(id, dependents, waiting, ready, byPos)
+				continue
+			}
+			inflight++
+			if len(set) == 1 {
+				results[id] = e.runOne(ctx, p, id, dry)
+				inflight--
+				ready = e.release(id, dependents, waiting, ready, byPos)
+				continue
+			}
+			go func() { done <- e.runOne(ctx, p, id, dry) }()
+		}
+		if inflight == 0 {
+			if len(ready) == 0 && len(results) < len(set) {
+				e.log.Error("cm: scheduler stalled; graph inconsistent") // cannot happen: the graph is acyclic
+				break
+			}
+			continue
+		}
+		o := <-done
+		inflight--
+		results[o.id] = o
+		ready = e.release(o.id, dependents, waiting, ready, byPos)
+	}
+	out := make([]*outcome, 0, len(results))
+	for _, o := range results {
+		out = append(out, o)
+	}
+	sort.Slice(out, func(i, j int) bool { return p.g.pos[out[i].id] < p.g.pos[out[j].id] })
+	return out
 }
 
-func eventState(what []string, c cause) string {
+func (e *Engine) release(id string, dependents map[string][]string, waiting map[string]int, ready []string, byPos func([]string)) []string {
+	n := len(ready)
+	for _, s := range dependents[id] {
+		if waiting[s]--; waiting[s] == 0 {
+			ready = append(ready, s)
+		}
+	}
+	if len(ready) > n {
+		byPos(ready)
+	}
+	return ready
+}
+
+// runOne checks or applies one resource; a panic in it becomes its error.
+func (e *Engine) runOne(ctx context.Context, p *plan, id string, dry bool) (o *outcome) {
+	r := p.res[id]
+	o = &outcome{id: id, audit: p.audit[id]}
+	start := time.Now()
+	defer func() {
+		if v := recover(); v != nil {
+			e.log.Error("cm: panic in resource", "resource", id, "panic", v, "stack", string(debug.Stack()))
+			o.deltas, o.err = nil, fmt.Errorf("panic: %v", v)
+		}
+		o.dur = time.Since(start)
+	}()
+	if dry || o.audit {
+		o.deltas, o.err = r.Check(ctx)
+		if dry && o.err == nil && len(o.deltas) > 0 {
+			if df, ok := r.(differ); ok {
+				o.diff, _ = df.Diff()
+			}
+		}
+		return o
+	}
+	o.deltas, o.err = r.Apply(ctx)
+	return o
+}
+
+func eventState(what []Delta, c cause) string {
 	switch {
-	case slices.Contains(what, whatRemoved):
+	case slices.ContainsFunc(what, func(d Delta) bool { return d.Attr == whatRemoved }):
 		return "removed"
 	case c == causeConfig:
 		return "changed"
@@ -83,114 +212,109 @@ func eventState(what []string, c cause) string {
 	return "repaired"
 }
 
-// restart restarts every notified service once, in sorted order.
-func (e *Engine) restart(ctx context.Context, notified map[string][]string, dry bool, rep *Report) {
-	ids := make([]string, 0, len(notified))
-	for id := range notified {
-		ids = append(ids, id)
+// refresh runs each notified target once, in graph order; a target that
+// changes (an exec that ran) may notify further targets, which come later
+// in the order.
+func (e *Engine) refresh(ctx context.Context, p *plan, notified map[string][]string, dry bool, rep *Report) {
+	pos := func(id string) int {
+		if i, ok := p.g.pos[id]; ok {
+			return i
+		}
+		return len(p.g.order) // unconfigured targets (a bare service name) last
 	}
-	sort.Strings(ids)
-	for _, id := range ids {
-		by := strings.Join(notified[id], ", ")
-		name, ok := strings.CutPrefix(id, "service:")
+	doneSet := map[string]bool{}
+	for {
+		var next string
+		for id := range notified {
+			if !doneSet[id] && (next == "" || pos(id) < pos(next) || pos(id) == pos(next) && id < next) {
+				next = id
+			}
+		}
+		if next == "" {
+			return
+		}
+		doneSet[next] = true
+		by := strings.Join(sortedSet(notified[next]), ", ")
+		r := p.res[next]
+		if r == nil && strings.HasPrefix(next, "service:") {
+			r = &serviceRes{name: strings.TrimPrefix(next, "service:"), env: e.env}
+		}
+		rf, ok := r.(refresher)
 		switch {
 		case !ok:
-			e.log.Warn("cm: cannot notify a non-service", "resource", id, "by", by)
-		case dry:
-			rep.Changes = append(rep.Changes, Change{Resource: id, What: []string{"restart (notified by " + by + ")"}})
-		case e.svc == nil:
-			e.log.Warn("cm: no supervisor; not restarting", "service", name, "notified by", by)
+			e.log.Warn("cm: cannot notify", "resource", next, "by", by)
+		case dry || p.audit[next]:
+			verb := "restart"
+			if kindOf(next) == "exec" {
+				verb = "run"
+			}
+			rep.Changes = append(rep.Changes, Change{Resource: next, Result: "would refresh", What: []string{verb + " (notified by " + by + ")"}})
 		default:
-			if err := e.restartOne(ctx, name); err != nil {
+			start := time.Now()
+			what, err := e.safeRefresh(ctx, rf)
+			c := Change{Resource: next, Duration: time.Since(start), Deltas: what}
+			if err != nil {
 				rep.Failed++
-				rep.Changes = append(rep.Changes, Change{Resource: id, Err: err.Error()})
-				e.log.Error("cm: restart failed", "service", name, "err", err)
-				e.emit(event.Event{Time: time.Now(), Resource: id, State: "failed", Message: err.Error()})
+				c.Result, c.Err = "failed", err.Error()
+				e.log.Error("cm: refresh failed", "resource", next, "err", err)
+				e.emit(event.Event{Time: time.Now(), Resource: next, State: "failed", Message: err.Error()})
+				rep.Changes = append(rep.Changes, c)
 				continue
 			}
-			rep.Changes = append(rep.Changes, Change{Resource: id, What: []string{"restarted (notified by " + by + ")"}})
-			e.log.Info("cm: restarted", "service", name, "notified by", by)
+			if len(what) == 0 {
+				continue
+			}
+			word := "restarted"
+			if kindOf(next) != "service" {
+				word = "ran"
+			}
+			c.Result, c.What = "refreshed", []string{word + " (notified by " + by + ")"}
+			rep.Changes = append(rep.Changes, c)
+			e.log.Info("cm: "+word, "resource", next, "notified by", by)
+			if kindOf(next) != "service" {
+				e.emit(event.Event{Time: time.Now(), Resource: next, State: "refreshed", Message: c.What[0]})
+				if pr := p.res[next]; pr != nil {
+					for _, n := range pr.Notifies() {
+						notified[n] = append(notified[n], next)
+					}
+				}
+			}
 		}
 	}
 }
 
-func (e *Engine) restartOne(ctx context.Context, name string) (err error) {
+func (e *Engine) safeRefresh(ctx context.Context, r refresher) (what []Delta, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			err = fmt.Errorf("panic: %v", p)
 		}
 	}()
-	if err := e.svc.Restart(ctx, name); err != nil {
-		return fmt.Errorf("restart %s: %w", name, err)
-	}
-	return nil
-}
-
-// convergeDirty converges the dirty set, then re-adds watches on
-// directories that convergence created; their files are checked once more
-// since anything in them before the watch existed went unseen. The second
-// round adds no new watches unless a directory appeared meanwhile, so this
-// ends.
-func (e *Engine) convergeDirty(ctx context.Context, w *watcher) {
-	for round := 0; len(e.dirty) > 0 && round < 3; round++ {
-		dirty := e.dirty
-		e.dirty = map[string]cause{}
-		ids := make([]string, 0, len(dirty))
-		for id := range dirty {
-			if _, ok := e.res[id]; ok {
-				ids = append(ids, id)
-			}
-		}
-		sort.Strings(ids)
-		rep := e.converge(ctx, e.res, ids, func(id string) cause { return dirty[id] }, false)
-		if len(rep.Changes) > 0 {
-			e.log.Info("cm: converged", "changed", rep.Changed(), "failed", rep.Failed, "took", rep.Duration)
-		}
-		for _, dir := range w.retry() {
-			e.markDir(dir)
-		}
-	}
-}
-
-// applyAll converges (or, dry, checks) every resource.
-func (e *Engine) applyAll(ctx context.Context, w *watcher, dry bool) *Report {
-	ids := make([]string, 0, len(e.res))
-	for id := range e.res {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	causeOf := func(id string) cause {
-		if c := e.dirty[id]; c != 0 {
-			return c
-		}
-		return causeDrift
-	}
-	rep := e.converge(ctx, e.res, ids, causeOf, dry)
-	if !dry {
-		e.dirty = map[string]cause{}
-		for _, dir := range w.retry() {
-			e.markDir(dir)
-		}
-		e.convergeDirty(ctx, w)
-	}
-	return rep
+	return r.Refresh(ctx)
 }
 
 // ApplyOnce converges every resource of cfg once, without watching: the
 // `unit apply --once` mode. With dryRun it changes nothing and reports what
 // it would change. Resource failures are in the report; the error is for
-// a missing config or a cancelled ctx.
+// a missing or cyclic config or a cancelled ctx.
 func ApplyOnce(ctx context.Context, cfg *config.Config, dryRun bool, opts ...Option) (*Report, error) {
 	if cfg == nil {
 		return nil, errors.New("cm: no config")
 	}
 	e := New(opts...)
-	res := e.build(cfg)
-	ids := make([]string, 0, len(res))
-	for id := range res {
-		ids = append(ids, id)
+	if !e.env.factsFixed {
+		e.env.facts = GatherFacts(cfg)
 	}
-	sort.Strings(ids)
-	rep := e.converge(ctx, res, ids, func(string) cause { return causeConfig }, dryRun)
+	p, err := e.build(cfg)
+	if err != nil {
+		return nil, err
+	}
+	all := make(map[string]cause, len(p.res))
+	for id := range p.res {
+		all[id] = causeConfig
+	}
+	rep := e.converge(ctx, p, all, dryRun, "once")
+	if !dryRun {
+		e.saveReport(rep)
+	}
 	return rep, ctx.Err()
 }

@@ -5,6 +5,7 @@ package cm
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -12,6 +13,7 @@ import (
 	"runtime/debug"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/fsnotify/fsnotify"
 
@@ -19,16 +21,12 @@ import (
 	"unit/event"
 )
 
-// Services is how cm drives the supervisor (implemented by supervise).
-type Services interface {
-	Restart(ctx context.Context, name string) error
-}
-
 // Option configures an Engine.
 type Option func(*Engine)
 
-// WithServices sets who restarts notified services.
-func WithServices(s Services) Option { return func(e *Engine) { e.svc = s } }
+// WithServices sets who restarts notified services (and, if it implements
+// ServiceControl, starts stopped enabled ones).
+func WithServices(s Services) Option { return func(e *Engine) { e.env.svc = s } }
 
 // WithEvents sets where change, repair and failure events go.
 func WithEvents(emit func(event.Event)) Option { return func(e *Engine) { e.emit = emit } }
@@ -40,25 +38,33 @@ func WithLogger(l *slog.Logger) Option { return func(e *Engine) { e.log = l } }
 func withWrap(f func(Resource) Resource) Option { return func(e *Engine) { e.wrap = f } }
 
 // Engine converges resources. Its state belongs to the Run goroutine; other
-// goroutines talk to it through SetConfig and Apply.
+// goroutines talk to it through SetConfig, Apply and ConfigError.
 type Engine struct {
-	svc  Services
-	emit func(event.Event)
-	log  *slog.Logger
-	wrap func(Resource) Resource
+	env     *env
+	emit    func(event.Event)
+	log     *slog.Logger
+	wrap    func(Resource) Resource
+	reports *reportStore
 
 	mu      sync.Mutex
 	pending *config.Config // latest config not yet taken by the loop
+	cfgErr  string         // the last rejected config's error, "" once a good one came
 	kick    chan struct{}  // capacity 1: "pending changed", coalesced
+	wake    chan struct{}  // capacity 1: a fight backoff ended
 	reqs    chan applyReq
 	running atomic.Bool
 	done    chan struct{} // closed when Run returns
 	w       atomic.Pointer[watcher]
 
 	// Owned by the Run goroutine.
-	res    map[string]Resource
-	byPath map[string]map[string]struct{} // watched path -> resource ids
-	dirty  map[string]cause
+	plan     *plan
+	facts    string                         // the facts templates saw, as JSON
+	byPath   map[string]map[string]struct{} // watched path -> resource ids
+	byDir    map[string]map[string]struct{} // directory -> ids dirty on any change in it
+	dirty    map[string]cause
+	deferred map[string]cause // fighting: waiting for their backoff
+	fights   fights
+	timer    *time.Timer
 }
 
 // cause is why a resource is dirty; it decides the event state of a change.
@@ -77,12 +83,17 @@ type applyReq struct {
 // New returns an engine with no resources; give it a config with SetConfig.
 func New(opts ...Option) *Engine {
 	e := &Engine{
-		kick:   make(chan struct{}, 1),
-		reqs:   make(chan applyReq),
-		done:   make(chan struct{}),
-		res:    map[string]Resource{},
-		byPath: map[string]map[string]struct{}{},
-		dirty:  map[string]cause{},
+		env:      defaultEnv(),
+		kick:     make(chan struct{}, 1),
+		wake:     make(chan struct{}, 1),
+		reqs:     make(chan applyReq),
+		done:     make(chan struct{}),
+		plan:     &plan{res: map[string]Resource{}, g: &graph{pos: map[string]int{}}, cfg: &config.Config{}},
+		byPath:   map[string]map[string]struct{}{},
+		byDir:    map[string]map[string]struct{}{},
+		dirty:    map[string]cause{},
+		deferred: map[string]cause{},
+		fights:   fights{},
 	}
 	for _, o := range opts {
 		o(e)
@@ -93,6 +104,7 @@ func New(opts ...Option) *Engine {
 	if e.emit == nil {
 		e.emit = func(event.Event) {}
 	}
+	e.env.log = e.log
 	return e
 }
 
@@ -109,6 +121,25 @@ func (e *Engine) SetConfig(cfg *config.Config) {
 	case e.kick <- struct{}{}:
 	default:
 	}
+}
+
+// ConfigError records that a new config was rejected (err has file:line):
+// the last good one keeps running. It is emitted as a "config" "error"
+// event and shown in reports until a good config arrives.
+func (e *Engine) ConfigError(err error) {
+	msg := err.Error()
+	e.mu.Lock()
+	e.cfgErr = msg
+	e.mu.Unlock()
+	e.log.Error("cm: config rejected; keeping the last good one", "err", msg)
+	e.emit(event.Event{Time: time.Now(), Resource: "config", State: "error", Message: msg})
+	e.saveReport(&Report{Time: time.Now(), Trigger: "config"})
+}
+
+func (e *Engine) configError() string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.cfgErr
 }
 
 // Apply converges every resource now, through the loop, and returns the
@@ -143,7 +174,8 @@ func (e *Engine) WatchCount() int {
 }
 
 // Run is the one loop: it owns the watcher and converges dirty resources
-// until ctx ends. Between inputs it sleeps in select: no timers, no syscalls.
+// until ctx ends. Between inputs it sleeps in select: no timers (but a
+// fight's backoff), no syscalls.
 func (e *Engine) Run(ctx context.Context) error {
 	if !e.running.CompareAndSwap(false, true) {
 		return errors.New("cm: Run called twice")
@@ -156,6 +188,14 @@ func (e *Engine) Run(ctx context.Context) error {
 	defer w.close()
 	e.w.Store(w)
 	defer e.w.Store(nil)
+	if e.reports != nil {
+		go e.reports.run(ctx, e.log)
+	}
+	defer func() {
+		if e.timer != nil {
+			e.timer.Stop()
+		}
+	}()
 	for {
 		stop, err := e.step(ctx, w)
 		if stop {
@@ -174,11 +214,13 @@ func (e *Engine) step(ctx context.Context, w *watcher) (stop bool, err error) {
 			stop, err = false, nil
 		}
 	}()
+	trigger := "drift"
 	select {
 	case <-ctx.Done():
 		return true, nil
 	case <-e.kick:
-		e.takeConfig(w)
+		e.takeConfig(ctx, w)
+		trigger = "config"
 	case ev, ok := <-w.fs.Events:
 		if !ok {
 			return true, errors.New("cm: inotify watcher closed")
@@ -189,14 +231,20 @@ func (e *Engine) step(ctx context.Context, w *watcher) (stop bool, err error) {
 			return true, errors.New("cm: inotify watcher closed")
 		}
 		e.onError(err)
+	case <-e.wake:
+		for id, c := range e.deferred {
+			e.mark(id, c)
+		}
+		e.deferred = map[string]cause{}
+		trigger = "retry"
 	case req := <-e.reqs:
-		e.takeConfig(w)
-		e.drain(w)
+		e.takeConfig(ctx, w)
+		e.drain(ctx, w)
 		req.reply <- e.applyAll(ctx, w, req.dry)
 		return false, nil
 	}
-	e.drain(w)
-	e.convergeDirty(ctx, w)
+	e.drain(ctx, w)
+	e.convergeDirty(ctx, w, trigger)
 	return false, nil
 }
 
@@ -207,7 +255,7 @@ const maxDrain = 4096
 // drain folds inputs that are already queued into the dirty set, so a burst
 // of events (or our own write's echo arriving with someone else's edit)
 // costs one convergence, not one per event.
-func (e *Engine) drain(w *watcher) {
+func (e *Engine) drain(ctx context.Context, w *watcher) {
 	for range maxDrain {
 		select {
 		case ev, ok := <-w.fs.Events:
@@ -221,7 +269,7 @@ func (e *Engine) drain(w *watcher) {
 			}
 			e.onError(err)
 		case <-e.kick:
-			e.takeConfig(w)
+			e.takeConfig(ctx, w)
 		default:
 			return
 		}
@@ -231,6 +279,11 @@ func (e *Engine) drain(w *watcher) {
 func (e *Engine) onEvent(w *watcher, ev fsnotify.Event) {
 	for id := range e.byPath[ev.Name] {
 		e.mark(id, causeDrift)
+	}
+	if ids := e.byDir[filepath.Dir(ev.Name)]; len(ids) > 0 && !isOurTemp(filepath.Base(ev.Name)) {
+		for id := range ids {
+			e.mark(id, causeDrift)
+		}
 	}
 	// A watched directory deleted or moved away takes its watch with it:
 	// re-check everything in it (Apply recreates it) and re-watch after.
@@ -245,7 +298,7 @@ func (e *Engine) onError(err error) {
 	if errors.Is(err, fsnotify.ErrEventOverflow) {
 		// Events were lost: anything may have changed.
 		e.log.Warn("cm: inotify queue overflow; re-checking everything")
-		for id := range e.res {
+		for id := range e.plan.res {
 			e.mark(id, causeDrift)
 		}
 		return
@@ -268,12 +321,29 @@ func (e *Engine) markDir(dir string) {
 			}
 		}
 	}
+	for id := range e.byDir[dir] {
+		e.mark(id, causeDrift)
+	}
+}
+
+func (e *Engine) build(cfg *config.Config) (*plan, error) {
+	p, err := buildPlan(cfg, e.env)
+	if err != nil {
+		return nil, err
+	}
+	if e.wrap != nil {
+		for id, r := range p.res {
+			p.res[id] = e.wrap(r)
+		}
+	}
+	return p, nil
 }
 
 // takeConfig diffs the pending config against the loaded one: new and
 // changed resources become dirty, unchanged ones are not even looked at,
-// removed ones are forgotten (left on disk, unwatched).
-func (e *Engine) takeConfig(w *watcher) {
+// removed ones are forgotten (left in place, unwatched) unless they say
+// purge. A config whose graph has a cycle is rejected as a whole.
+func (e *Engine) takeConfig(ctx context.Context, w *watcher) {
 	e.mu.Lock()
 	cfg := e.pending
 	e.pending = nil
@@ -281,39 +351,84 @@ func (e *Engine) takeConfig(w *watcher) {
 	if cfg == nil {
 		return
 	}
-	next := e.build(cfg)
-	for id, r := range next {
-		old, ok := e.res[id]
-		if ok && old.Same(r) {
+	if !e.env.factsFixed {
+		e.env.facts = GatherFacts(cfg)
+	}
+	factsJSON, _ := json.Marshal(e.env.facts)
+	factsChanged := e.facts != "" && e.facts != string(factsJSON)
+	next, err := e.build(cfg)
+	if err != nil {
+		e.ConfigError(err)
+		return
+	}
+	e.mu.Lock()
+	e.cfgErr = ""
+	e.mu.Unlock()
+	e.facts = string(factsJSON)
+	old := e.plan
+	for id, r := range next.res {
+		o, ok := old.res[id]
+		if ok && o.Same(r) && old.audit[id] == next.audit[id] {
+			if factsChanged && usesFacts(r) {
+				e.mark(id, causeConfig)
+			}
+			next.res[id] = o // keep the old value: same desired state, same watches
 			continue
 		}
 		// Watch the new before unwatching the old, so a shared directory
 		// keeps its watch instead of dropping and re-adding it.
 		e.watch(w, r)
 		if ok {
-			e.unwatch(w, old)
+			e.unwatch(w, o)
 		}
-		e.res[id] = r
 		e.mark(id, causeConfig)
 	}
-	for id, old := range e.res {
-		if _, ok := next[id]; !ok {
-			e.unwatch(w, old)
-			delete(e.res, id)
-			delete(e.dirty, id)
+	var removed []string
+	for _, id := range sortedIDs(old.res) {
+		if _, ok := next.res[id]; ok {
+			continue
+		}
+		e.unwatch(w, old.res[id])
+		delete(e.dirty, id)
+		delete(e.deferred, id)
+		e.fights.forget(id)
+		if old.purge[id] {
+			removed = append(removed, id)
+		} else {
 			e.log.Info("cm: resource removed from config; left in place", "resource", id)
 		}
 	}
+	e.plan = next
+	e.purge(ctx, old, removed)
 }
 
-func (e *Engine) build(cfg *config.Config) map[string]Resource {
-	res := buildResources(cfg)
-	if e.wrap != nil {
-		for id, r := range res {
-			res[id] = e.wrap(r)
-		}
+// purge removes from the system what left the config with purge = true.
+func (e *Engine) purge(ctx context.Context, old *plan, ids []string) {
+	if len(ids) == 0 {
+		return
 	}
-	return res
+	rep := &Report{Time: time.Now(), Trigger: "config"}
+	for _, id := range ids {
+		pr, ok := old.res[id].(purger)
+		if !ok {
+			e.log.Warn("cm: cannot purge this kind; left in place", "resource", id)
+			continue
+		}
+		what, err := pr.Purge(ctx)
+		c := Change{Resource: id, Result: "purged", Deltas: what, What: deltaStrings(what)}
+		if err != nil {
+			c.Result, c.Err = "failed", err.Error()
+			rep.Failed++
+		}
+		rep.Changes = append(rep.Changes, c)
+		e.emit(event.Event{Time: time.Now(), Resource: id, State: c.Result, Message: c.Err})
+	}
+	e.saveReport(rep)
+}
+
+func usesFacts(r Resource) bool {
+	f, ok := r.(*fileRes)
+	return ok && f.tmpl != nil
 }
 
 func (e *Engine) watch(w *watcher, r Resource) {
@@ -328,6 +443,20 @@ func (e *Engine) watch(w *watcher, r Resource) {
 			e.log.Error("cm: watch", "path", p, "err", err)
 		}
 	}
+	if dw, ok := r.(dirWatcher); ok {
+		for _, d := range dw.WatchDirs() {
+			ids := e.byDir[d]
+			if ids == nil {
+				ids = map[string]struct{}{}
+				e.byDir[d] = ids
+			}
+			ids[r.ID()] = struct{}{}
+			// A path inside d puts the inotify watch on d itself.
+			if err := w.add(filepath.Join(d, ".") + "/."); err != nil {
+				e.log.Error("cm: watch", "dir", d, "err", err)
+			}
+		}
+	}
 }
 
 func (e *Engine) unwatch(w *watcher, r Resource) {
@@ -337,5 +466,14 @@ func (e *Engine) unwatch(w *watcher, r Resource) {
 			delete(e.byPath, p)
 		}
 		w.remove(p)
+	}
+	if dw, ok := r.(dirWatcher); ok {
+		for _, d := range dw.WatchDirs() {
+			delete(e.byDir[d], r.ID())
+			if len(e.byDir[d]) == 0 {
+				delete(e.byDir, d)
+			}
+			w.remove(filepath.Join(d, ".") + "/.")
+		}
 	}
 }

@@ -364,7 +364,7 @@ func TestRunRecoversFromPanics(t *testing.T) {
 
 type panicky struct{ Resource }
 
-func (panicky) Apply(context.Context) ([]string, error) { panic("boom") }
+func (panicky) Apply(context.Context) ([]Delta, error) { panic("boom") }
 
 func TestApplyDryRunThroughLoop(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "x")

@@ -3,11 +3,13 @@ package cm
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"syscall"
 
@@ -24,19 +26,28 @@ type fileRes struct {
 	mode    uint32 // unix permission bits including setuid/setgid/sticky
 	owner   string
 	group   string
+	tmpl    *string // text/template source
+	vars    map[string]any
 	absent  bool
 	notify  []string
+	env     *env
 }
 
-func newFile(f *config.File) *fileRes {
+func newFile(f *config.File, en *env) *fileRes {
 	r := &fileRes{
 		path:   f.Path,
 		source: f.Source,
 		mode:   f.FileMode,
 		owner:  f.Owner,
 		group:  f.Group,
+		vars:   f.Vars,
 		absent: f.Absent(),
 		notify: slices.Clone(f.Notify),
+		env:    en,
+	}
+	if f.Template != nil {
+		t := *f.Template
+		r.tmpl = &t
 	}
 	if r.mode == 0 && f.Mode == "" {
 		r.mode = 0o644 // a config that skipped validation still gets the default
@@ -48,8 +59,10 @@ func newFile(f *config.File) *fileRes {
 	return r
 }
 
-func (f *fileRes) ID() string         { return "file:" + f.path }
-func (f *fileRes) Notifies() []string { return f.notify }
+func (f *fileRes) ID() string                   { return "file:" + f.path }
+func (f *fileRes) Notifies() []string           { return f.notify }
+func (f *fileRes) Path() string                 { return f.path }
+func (f *fileRes) Owners() (user, group string) { return f.owner, f.group }
 
 // Watches includes the source so that editing it updates the target.
 func (f *fileRes) Watches() []string {
@@ -64,7 +77,7 @@ func (f *fileRes) Same(other Resource) bool {
 	if !ok {
 		return false
 	}
-	if (f.content == nil) != (o.content == nil) || (f.content != nil && *f.content != *o.content) {
+	if !sameStr(f.content, o.content) || !sameStr(f.tmpl, o.tmpl) || !reflect.DeepEqual(f.vars, o.vars) {
 		return false
 	}
 	return f.path == o.path && f.source == o.source && f.mode == o.mode &&
@@ -74,7 +87,8 @@ func (f *fileRes) Same(other Resource) bool {
 
 // filePlan is the difference between disk and desired state.
 type filePlan struct {
-	what     []string
+	what     []Delta
+	old      []byte // current content, for a diff
 	remove   bool
 	write    bool // content (or the file itself) must be replaced
 	data     []byte
@@ -84,7 +98,7 @@ type filePlan struct {
 	chmod    bool
 }
 
-func (f *fileRes) Check(ctx context.Context) ([]string, error) {
+func (f *fileRes) Check(ctx context.Context) ([]Delta, error) {
 	p, err := f.plan()
 	if err != nil {
 		return nil, err
@@ -92,7 +106,7 @@ func (f *fileRes) Check(ctx context.Context) ([]string, error) {
 	return p.what, nil
 }
 
-func (f *fileRes) Apply(ctx context.Context) ([]string, error) {
+func (f *fileRes) Apply(ctx context.Context) ([]Delta, error) {
 	p, err := f.plan()
 	if err != nil || len(p.what) == 0 {
 		return nil, err
@@ -145,27 +159,27 @@ func (f *fileRes) plan() (*filePlan, error) {
 		if fi.IsDir() {
 			return nil, fmt.Errorf("ensure absent: %s is a directory; not removing it", f.path)
 		}
-		p.remove, p.what = true, []string{whatRemoved}
+		p.remove, p.what = true, []Delta{{Attr: whatRemoved}}
 		return p, nil
 	}
 
 	if p.data, err = f.desiredContent(); err != nil {
 		return nil, err
 	}
-	if p.uid, err = lookupUID(f.owner); err != nil {
+	if p.uid, err = f.env.lookupUID(f.owner); err != nil {
 		return nil, err
 	}
-	if p.gid, err = lookupGID(f.group); err != nil {
+	if p.gid, err = f.env.lookupGID(f.group); err != nil {
 		return nil, err
 	}
 	switch {
 	case !p.exists:
-		p.write, p.what = true, []string{whatCreated}
+		p.write, p.what = true, []Delta{{Attr: whatCreated}}
 		return p, nil
 	case fi.IsDir():
 		return nil, fmt.Errorf("%s is a directory", f.path)
 	case !fi.Mode().IsRegular():
-		p.write, p.what = true, []string{"replaced " + fileType(fi.Mode()) + " with a file"}
+		p.write, p.what = true, []Delta{delta("type", fileType(fi.Mode()), "file")}
 		return p, nil
 	}
 
@@ -174,8 +188,8 @@ func (f *fileRes) plan() (*filePlan, error) {
 		return nil, err
 	}
 	if !bytes.Equal(cur, p.data) {
-		p.write = true
-		p.what = append(p.what, fmt.Sprintf("content changed (%d -> %d bytes)", len(cur), len(p.data)))
+		p.write, p.old = true, cur
+		p.what = append(p.what, delta("content", contentSum(cur), contentSum(p.data)))
 	}
 	st, ok := fi.Sys().(*syscall.Stat_t)
 	if !ok {
@@ -183,15 +197,15 @@ func (f *fileRes) plan() (*filePlan, error) {
 	}
 	if m := st.Mode & 0o7777; m != f.mode {
 		p.chmod = true
-		p.what = append(p.what, fmt.Sprintf("mode %04o -> %04o", m, f.mode))
+		p.what = append(p.what, delta("mode", fmt.Sprintf("%04o", m), fmt.Sprintf("%04o", f.mode)))
 	}
 	if p.uid >= 0 && uint32(p.uid) != st.Uid {
 		p.chown = true
-		p.what = append(p.what, fmt.Sprintf("owner %d -> %d", st.Uid, p.uid))
+		p.what = append(p.what, delta("owner", fmt.Sprint(st.Uid), fmt.Sprint(p.uid)))
 	}
 	if p.gid >= 0 && uint32(p.gid) != st.Gid {
 		p.chown = true
-		p.what = append(p.what, fmt.Sprintf("group %d -> %d", st.Gid, p.gid))
+		p.what = append(p.what, delta("group", fmt.Sprint(st.Gid), fmt.Sprint(p.gid)))
 	}
 	// A rewrite keeps unmanaged ids as they were on the old file.
 	if p.uid < 0 {
@@ -206,6 +220,9 @@ func (f *fileRes) plan() (*filePlan, error) {
 func (f *fileRes) desiredContent() ([]byte, error) {
 	if f.content != nil {
 		return []byte(*f.content), nil
+	}
+	if f.tmpl != nil {
+		return f.render()
 	}
 	if !filepath.IsAbs(f.source) {
 		return nil, fmt.Errorf("source %q: expected an absolute path", f.source)
@@ -245,4 +262,41 @@ func fileType(m os.FileMode) string {
 		return "device"
 	}
 	return "special file"
+}
+
+// Diff is the unified diff from the file on disk to the desired content.
+func (f *fileRes) Diff() (string, error) {
+	p, err := f.plan()
+	if err != nil || !p.write || p.remove {
+		return "", err
+	}
+	return unifiedDiff(f.path, p.old, p.data), nil
+}
+
+// render executes the template with .vars and .facts; map keys are
+// iterated sorted by text/template, so the output is deterministic.
+func (f *fileRes) render() ([]byte, error) {
+	t, err := config.ParseTemplate(f.path, *f.tmpl)
+	if err != nil {
+		return nil, fmt.Errorf("template: %w", err)
+	}
+	facts := f.env.facts
+	if facts == nil {
+		facts = &Facts{}
+	}
+	var b bytes.Buffer
+	if err := t.Execute(&b, facts.templateData(f.vars)); err != nil {
+		return nil, fmt.Errorf("template: %w", err)
+	}
+	return b.Bytes(), nil
+}
+
+// contentSum names content in a report by size and hash, not by bytes.
+func contentSum(b []byte) string {
+	h := sha256.Sum256(b)
+	return fmt.Sprintf("%d bytes sha256:%x", len(b), h[:6])
+}
+
+func sameStr(a, b *string) bool {
+	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }

@@ -69,7 +69,8 @@ func TestApplyOnceDryRun(t *testing.T) {
 	}
 	out := rep.String()
 	for _, want := range []string{
-		"file:" + changed + ": content changed (3 -> 11 bytes)\n",
+		"file:" + changed + ": content 3 bytes sha256:",
+		"-old\n\\ No newline at end of file\n+new content\n\\ No newline at end of file\n",
 		"file:" + changed + ": mode 0600 -> 0644\n",
 		"file:" + missing + ": created\n",
 		"file:" + gone + ": removed\n",
@@ -166,7 +167,7 @@ func TestReportStringAndJSON(t *testing.T) {
 	rep := &Report{
 		Changes: []Change{
 			{Resource: "file:/etc/x", What: []string{"content changed (12 -> 20 bytes)", "mode 0600 -> 0644"}},
-			{Resource: "file:/etc/y", Err: "boom"},
+			{Resource: "file:/etc/y", Result: "failed", Err: "boom"},
 		},
 		Unchanged: 3, Failed: 1,
 	}
@@ -198,13 +199,13 @@ func TestFindID(t *testing.T) {
 	if _, err := findID(strings.NewReader(db), "bad"); err == nil {
 		t.Error("bad id accepted")
 	}
-	if id, err := lookupUID("123"); err != nil || id != 123 {
+	if id, err := defaultEnv().lookupUID("123"); err != nil || id != 123 {
 		t.Errorf("numeric = %d, %v", id, err)
 	}
-	if id, err := lookupUID(""); err != nil || id != -1 {
+	if id, err := defaultEnv().lookupUID(""); err != nil || id != -1 {
 		t.Errorf("empty = %d, %v", id, err)
 	}
-	if id, err := lookupUID("root"); err != nil || id != 0 {
+	if id, err := defaultEnv().lookupUID("root"); err != nil || id != 0 {
 		t.Errorf("root = %d, %v", id, err)
 	}
 }

@@ -81,12 +81,12 @@ type counting struct {
 	n *atomic.Int64
 }
 
-func (c counting) Check(ctx context.Context) ([]string, error) {
+func (c counting) Check(ctx context.Context) ([]Delta, error) {
 	c.n.Add(1)
 	return c.Resource.Check(ctx)
 }
 
-func (c counting) Apply(ctx context.Context) ([]string, error) {
+func (c counting) Apply(ctx context.Context) ([]Delta, error) {
 	c.n.Add(1)
 	return c.Resource.Apply(ctx)
 }

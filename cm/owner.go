@@ -10,17 +10,13 @@ import (
 )
 
 // The databases are read directly: the binary is static (no cgo, no NSS),
-// and on the systems it manages these two files are the whole truth.
-const (
-	passwdFile = "/etc/passwd"
-	groupFile  = "/etc/group"
-)
+// and on the systems it manages these files are the whole truth.
 
 // lookupUID resolves a user name or numeric id; "" means unmanaged (-1).
-func lookupUID(name string) (int, error) { return lookupID(passwdFile, "user", name) }
+func (en *env) lookupUID(name string) (int, error) { return lookupID(en.passwd, "user", name) }
 
 // lookupGID resolves a group name or numeric id; "" means unmanaged (-1).
-func lookupGID(name string) (int, error) { return lookupID(groupFile, "group", name) }
+func (en *env) lookupGID(name string) (int, error) { return lookupID(en.group, "group", name) }
 
 func lookupID(db, kind, name string) (int, error) {
 	if name == "" {

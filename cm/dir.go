@@ -1,0 +1,177 @@
+package cm
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"reflect"
+	"sort"
+	"syscall"
+
+	"unit/config"
+)
+
+// dirRes is a [dir."PATH"]. With purge_unmanaged it removes entries that no
+// resource manages (the engine tells it which are managed).
+type dirRes struct {
+	d       config.Dir
+	managed map[string]bool // base names managed by other resources
+	env     *env
+}
+
+func newDir(d *config.Dir, managed map[string]bool, en *env) *dirRes {
+	return &dirRes{d: *d, managed: managed, env: en}
+}
+
+func (r *dirRes) ID() string                   { return "dir:" + r.d.Path }
+func (r *dirRes) Notifies() []string           { return r.d.Notify }
+func (r *dirRes) Watches() []string            { return []string{r.d.Path} }
+func (r *dirRes) Path() string                 { return r.d.Path }
+func (r *dirRes) Owners() (user, group string) { return r.d.Owner, r.d.Group }
+
+func (r *dirRes) WatchDirs() []string {
+	if r.d.PurgeUnmanaged {
+		return []string{r.d.Path}
+	}
+	return nil
+}
+
+func (r *dirRes) Same(o Resource) bool {
+	x, ok := o.(*dirRes)
+	return ok && reflect.DeepEqual(r.d, x.d) && reflect.DeepEqual(r.managed, x.managed)
+}
+
+func (r *dirRes) Check(ctx context.Context) ([]Delta, error) { return r.run(false) }
+func (r *dirRes) Apply(ctx context.Context) ([]Delta, error) { return r.run(true) }
+
+func (r *dirRes) Purge(ctx context.Context) ([]Delta, error) {
+	gone := *r
+	gone.d.Ensure = "absent"
+	return gone.run(true)
+}
+
+func (r *dirRes) run(apply bool) ([]Delta, error) {
+	path := r.d.Path
+	fi, err := os.Lstat(path)
+	exists := err == nil
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return nil, err
+	}
+	if r.d.Absent() {
+		if !exists {
+			return nil, nil
+		}
+		if !fi.IsDir() {
+			return nil, fmt.Errorf("ensure absent: %s is not a directory; not removing it", path)
+		}
+		if apply {
+			// Only an empty directory: removing a tree is what purge_unmanaged
+			// on the parent is for, and a typo must not wipe data.
+			if err := os.Remove(path); err != nil {
+				return nil, fmt.Errorf("remove %s (only empty directories are removed): %w", path, err)
+			}
+		}
+		return []Delta{{Attr: whatRemoved}}, nil
+	}
+	uid, err := r.env.lookupUID(r.d.Owner)
+	if err != nil {
+		return nil, err
+	}
+	gid, err := r.env.lookupGID(r.d.Group)
+	if err != nil {
+		return nil, err
+	}
+	mode := fileMode(r.d.DirMode)
+	var what []Delta
+	switch {
+	case !exists:
+		what = append(what, Delta{Attr: whatCreated})
+		if apply {
+			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+				return nil, err
+			}
+			if err := os.Mkdir(path, mode); err != nil {
+				return nil, err
+			}
+			if err := chownChmod(path, uid, gid, mode); err != nil {
+				return nil, err
+			}
+			if err := syncDir(filepath.Dir(path)); err != nil {
+				return nil, err
+			}
+		}
+	case !fi.IsDir():
+		return nil, fmt.Errorf("%s exists and is a %s, not a directory", path, fileType(fi.Mode()))
+	default:
+		st := fi.Sys().(*syscall.Stat_t)
+		fix := false
+		if m := st.Mode & 0o7777; m != r.d.DirMode {
+			what = append(what, delta("mode", fmt.Sprintf("%04o", m), fmt.Sprintf("%04o", r.d.DirMode)))
+			fix = true
+		}
+		if uid >= 0 && uint32(uid) != st.Uid {
+			what = append(what, delta("owner", fmt.Sprint(st.Uid), fmt.Sprint(uid)))
+			fix = true
+		}
+		if gid >= 0 && uint32(gid) != st.Gid {
+			what = append(what, delta("group", fmt.Sprint(st.Gid), fmt.Sprint(gid)))
+			fix = true
+		}
+		if fix && apply {
+			if err := chownChmod(path, uid, gid, mode); err != nil {
+				return nil, err
+			}
+		}
+	}
+	if r.d.PurgeUnmanaged && exists {
+		pw, err := r.purgeEntries(apply)
+		if err != nil {
+			return what, err
+		}
+		what = append(what, pw...)
+	}
+	return what, nil
+}
+
+// purgeEntries removes (or, !apply, lists) entries no resource manages.
+func (r *dirRes) purgeEntries(apply bool) ([]Delta, error) {
+	ents, err := os.ReadDir(r.d.Path)
+	if err != nil {
+		return nil, err
+	}
+	var names []string
+	for _, e := range ents {
+		if !r.managed[e.Name()] && !isOurTemp(e.Name()) {
+			names = append(names, e.Name())
+		}
+	}
+	sort.Strings(names)
+	var what []Delta
+	for _, n := range names {
+		if apply {
+			if err := os.RemoveAll(filepath.Join(r.d.Path, n)); err != nil {
+				return what, err
+			}
+		}
+		what = append(what, delta("purged", n, ""))
+	}
+	return what, nil
+}
+
+// isOurTemp matches WriteFileAtomic's temp files, which come and go.
+func isOurTemp(name string) bool {
+	ok, _ := filepath.Match(".*.unit-tmp-*", name)
+	return ok
+}
+
+func chownChmod(path string, uid, gid int, mode os.FileMode) error {
+	if uid >= 0 || gid >= 0 {
+		if err := os.Lchown(path, uid, gid); err != nil {
+			return err
+		}
+	}
+	return os.Chmod(path, mode|os.ModeDir)
+}

@@ -1,0 +1,85 @@
+package cm
+
+import (
+	"context"
+	"log/slog"
+	"sync"
+)
+
+// env is what resources need from the system beyond their desired state.
+// Every path is per engine so tests run against a temp root, never globals.
+type env struct {
+	passwd, group, shadow string // account databases
+	procSys               string // sysctl tree
+	sysModule             string // loaded modules
+	mountinfo             string
+	hostnameFile          string // "" leaves /etc/hostname alone
+	modules               ModuleLoader
+	svc                   Services
+	facts                 *Facts
+	factsFixed            bool
+	run                   CommandRunner
+	log                   *slog.Logger
+
+	// accounts serialises read-modify-write of the account databases:
+	// users and groups converge in parallel but share three files.
+	accounts sync.Mutex
+}
+
+func defaultEnv() *env {
+	return &env{
+		passwd: "/etc/passwd", group: "/etc/group", shadow: "/etc/shadow",
+		procSys: "/proc/sys", sysModule: "/sys/module",
+		mountinfo: "/proc/self/mountinfo",
+	}
+}
+
+// ModuleLoader loads kernel modules with their dependencies (kmod.Loader).
+type ModuleLoader interface {
+	Load(names ...string) ([]string, error)
+}
+
+// Services is how cm drives the supervisor (implemented by supervise).
+type Services interface {
+	Restart(ctx context.Context, name string) error
+}
+
+// ServiceControl is the rest of the supervisor that service resources use
+// to keep an enabled service running; without it they only restart.
+type ServiceControl interface {
+	Services
+	Start(ctx context.Context, name string) error
+	// State is the supervisor's word for the service: "running", "stopped", ...
+	State(ctx context.Context, name string) (string, error)
+}
+
+// WithAccountsDB sets the passwd, group and shadow files (default /etc/...).
+func WithAccountsDB(passwd, group, shadow string) Option {
+	return func(e *Engine) { e.env.passwd, e.env.group, e.env.shadow = passwd, group, shadow }
+}
+
+// WithProcSys sets where sysctls live (default /proc/sys).
+func WithProcSys(dir string) Option { return func(e *Engine) { e.env.procSys = dir } }
+
+// WithModules sets the module loader and where loaded modules show
+// (default /sys/module); without a loader, the running kernel's tree is used.
+func WithModules(l ModuleLoader, sysModule string) Option {
+	return func(e *Engine) {
+		e.env.modules = l
+		if sysModule != "" {
+			e.env.sysModule = sysModule
+		}
+	}
+}
+
+// WithMountinfo sets the mount table read by mount resources.
+func WithMountinfo(path string) Option { return func(e *Engine) { e.env.mountinfo = path } }
+
+// WithHostnameFile makes the hostname resource keep this file (e.g.
+// /etc/hostname) in step with the kernel's hostname.
+func WithHostnameFile(path string) Option { return func(e *Engine) { e.env.hostnameFile = path } }
+
+// WithFacts fixes the facts templates see (tests; the default gathers them).
+func WithFacts(f *Facts) Option {
+	return func(e *Engine) { e.env.facts, e.env.factsFixed = f, f != nil }
+}

@@ -1,0 +1,110 @@
+package cm
+
+import (
+	"context"
+	"time"
+)
+
+// convergeDirty converges the dirty set, then re-adds watches on
+// directories that convergence created; their files are checked once more
+// since anything in them before the watch existed went unseen. The second
+// round adds no new watches unless a directory appeared meanwhile, so this
+// ends. Resources in a fight's backoff wait for it (one timer, only then).
+func (e *Engine) convergeDirty(ctx context.Context, w *watcher, trigger string) {
+	for round := 0; len(e.dirty) > 0 && round < 3; round++ {
+		dirty := e.dirty
+		e.dirty = map[string]cause{}
+		now := time.Now()
+		for id, c := range dirty {
+			if _, ok := e.fights.blocked(id, now); ok {
+				if c > e.deferred[id] {
+					e.deferred[id] = c
+				}
+				delete(dirty, id)
+			}
+		}
+		e.armFightTimer(now)
+		if len(dirty) == 0 {
+			return
+		}
+		rep := e.converge(ctx, e.plan, dirty, false, trigger)
+		e.noteFights(rep, dirty)
+		if len(rep.Changes) > 0 || trigger == "config" {
+			e.log.Info("cm: converged", "trigger", trigger, "changed", rep.Changed(), "failed", rep.Failed, "took", rep.Duration)
+			e.saveReport(rep)
+		}
+		for _, dir := range w.retry() {
+			e.markDir(dir)
+		}
+		trigger = "drift"
+	}
+}
+
+// noteFights records drift repairs and reports resources that fight.
+func (e *Engine) noteFights(rep *Report, dirty map[string]cause) {
+	now := time.Now()
+	for _, c := range rep.Changes {
+		if c.Result != "repaired" || dirty[c.Resource] != causeDrift {
+			continue
+		}
+		if f := e.fights.repaired(c.Resource, now); f != nil {
+			e.log.Warn("cm: fight: someone keeps changing a managed resource", "resource", f.Resource,
+				"repairs", f.Repairs, "backoff", f.Backoff)
+			e.emit(eventFight(*f))
+		}
+	}
+	rep.Fights = e.fights.active(now)
+}
+
+// armFightTimer wakes the loop when the earliest deferred backoff ends.
+func (e *Engine) armFightTimer(now time.Time) {
+	if len(e.deferred) == 0 {
+		return
+	}
+	var first time.Time
+	for id := range e.deferred {
+		if until, ok := e.fights.blocked(id, now); ok && (first.IsZero() || until.Before(first)) {
+			first = until
+		}
+	}
+	d := time.Duration(0)
+	if !first.IsZero() {
+		d = first.Sub(now)
+	}
+	if e.timer == nil {
+		e.timer = time.AfterFunc(d, e.wakeUp)
+		return
+	}
+	e.timer.Reset(d)
+}
+
+func (e *Engine) wakeUp() {
+	select {
+	case e.wake <- struct{}{}:
+	default:
+	}
+}
+
+// applyAll converges (or, dry, checks) every resource.
+func (e *Engine) applyAll(ctx context.Context, w *watcher, dry bool) *Report {
+	all := make(map[string]cause, len(e.plan.res))
+	for id := range e.plan.res {
+		all[id] = causeDrift
+		if c := e.dirty[id]; c != 0 {
+			all[id] = c
+		}
+	}
+	rep := e.converge(ctx, e.plan, all, dry, "apply")
+	rep.ConfigError = e.configError()
+	rep.Fights = e.fights.active(time.Now())
+	if !dry {
+		e.saveReport(rep)
+		e.dirty = map[string]cause{}
+		e.deferred = map[string]cause{}
+		for _, dir := range w.retry() {
+			e.markDir(dir)
+		}
+		e.convergeDirty(ctx, w, "drift")
+	}
+	return rep
+}

@@ -1,0 +1,151 @@
+package cm
+
+import (
+	"bufio"
+	"context"
+	"fmt"
+	"os"
+	"reflect"
+	"strconv"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"unit/config"
+)
+
+// mountRes is a [mount."PATH"]. It mounts what is not mounted and unmounts
+// what must not be; it never remounts a different device over a mounted
+// one (that would hide data in use): that is reported as an error.
+type mountRes struct {
+	m   config.Mount
+	env *env
+}
+
+func newMount(m *config.Mount, en *env) *mountRes { return &mountRes{m: *m, env: en} }
+
+func (r *mountRes) ID() string                   { return "mount:" + r.m.Path }
+func (r *mountRes) Notifies() []string           { return r.m.Notify }
+func (r *mountRes) Watches() []string            { return nil } // mountinfo has no inotify
+func (r *mountRes) Path() string                 { return r.m.Path }
+func (r *mountRes) Owners() (user, group string) { return "", "" }
+func (r *mountRes) Same(o Resource) bool {
+	x, ok := o.(*mountRes)
+	return ok && reflect.DeepEqual(r.m, x.m)
+}
+
+func (r *mountRes) Purge(ctx context.Context) ([]Delta, error) {
+	gone := *r
+	gone.m.Ensure = "unmounted"
+	return gone.run(true)
+}
+
+func (r *mountRes) Check(ctx context.Context) ([]Delta, error) { return r.run(false) }
+func (r *mountRes) Apply(ctx context.Context) ([]Delta, error) { return r.run(true) }
+
+// mountEntry is the part of a mountinfo line we compare.
+type mountEntry struct{ source, fstype string }
+
+func (r *mountRes) run(apply bool) ([]Delta, error) {
+	cur, mounted, err := findMount(r.env.mountinfo, r.m.Path)
+	if err != nil {
+		return nil, err
+	}
+	if r.m.Ensure == "unmounted" {
+		if !mounted {
+			return nil, nil
+		}
+		if apply {
+			if err := unix.Unmount(r.m.Path, 0); err != nil {
+				return nil, fmt.Errorf("umount %s: %w", r.m.Path, err)
+			}
+		}
+		return []Delta{delta("mounted", cur.source, "")}, nil
+	}
+	if mounted {
+		if cur.fstype != r.m.Type || cur.source != r.m.Device {
+			return nil, fmt.Errorf("%s: %s (%s) is mounted, want %s (%s); not remounting over it",
+				r.m.Path, cur.source, cur.fstype, r.m.Device, r.m.Type)
+		}
+		return nil, nil
+	}
+	if apply {
+		if err := os.MkdirAll(r.m.Path, 0o755); err != nil {
+			return nil, err
+		}
+		flags, data := mountFlags(r.m.Options)
+		if err := unix.Mount(r.m.Device, r.m.Path, r.m.Type, flags, data); err != nil {
+			return nil, fmt.Errorf("mount %s on %s (%s): %w", r.m.Device, r.m.Path, r.m.Type, err)
+		}
+	}
+	return []Delta{delta("mounted", "", r.m.Device+" ("+r.m.Type+")")}, nil
+}
+
+// findMount returns the topmost mount on path from a mountinfo file.
+func findMount(mountinfo, path string) (mountEntry, bool, error) {
+	f, err := os.Open(mountinfo)
+	if err != nil {
+		return mountEntry{}, false, fmt.Errorf("mounts: %w", err)
+	}
+	defer f.Close()
+	var found mountEntry
+	ok := false
+	sc := bufio.NewScanner(f)
+	sc.Buffer(make([]byte, 64<<10), 1<<20)
+	for sc.Scan() {
+		// 36 35 98:0 /mnt1 /mnt2 rw,noatime master:1 - ext3 /dev/root rw,errors=continue
+		pre, post, cut := strings.Cut(sc.Text(), " - ")
+		fields := strings.Fields(pre)
+		tail := strings.Fields(post)
+		if !cut || len(fields) < 5 || len(tail) < 2 {
+			continue
+		}
+		if unescapeMount(fields[4]) == path {
+			found, ok = mountEntry{source: unescapeMount(tail[1]), fstype: tail[0]}, true
+		}
+	}
+	return found, ok, sc.Err()
+}
+
+// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
+func unescapeMount(s string) string {
+	if !strings.Contains(s, `\`) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); i++ {
+		if s[i] == '\\' && i+3 < len(s) {
+			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
+				b.WriteByte(byte(n))
+				i += 3
+				continue
+			}
+		}
+		b.WriteByte(s[i])
+	}
+	return b.String()
+}
+
+// mountFlags splits fstab-style options into mount(2) flags and the data
+// string the filesystem parses.
+func mountFlags(opts string) (uintptr, string) {
+	known := map[string]uintptr{
+		"ro": unix.MS_RDONLY, "nosuid": unix.MS_NOSUID, "nodev": unix.MS_NODEV,
+		"noexec": unix.MS_NOEXEC, "sync": unix.MS_SYNCHRONOUS, "noatime": unix.MS_NOATIME,
+		"nodiratime": unix.MS_NODIRATIME, "relatime": unix.MS_RELATIME, "bind": unix.MS_BIND,
+		"rw": 0, "defaults": 0,
+	}
+	var flags uintptr
+	var data []string
+	for _, o := range strings.Split(opts, ",") {
+		if o == "" {
+			continue
+		}
+		if f, ok := known[o]; ok {
+			flags |= f
+		} else {
+			data = append(data, o)
+		}
+	}
+	return flags, strings.Join(data, ",")
+}

@@ -1,0 +1,78 @@
+package cm
+
+import (
+	"context"
+	"fmt"
+
+	"unit/config"
+)
+
+// serviceRes is a [service.NAME] as the configuration manager sees it: a
+// node in the graph (after its user and the files that notify it), a notify
+// target (restart), and, when enabled, a desired state of running. The
+// supervisor owns the process; this only asks it to start a service an
+// operator stopped, on the next config change or `unit apply`.
+type serviceRes struct {
+	name    string
+	user    string
+	enabled bool
+	env     *env
+}
+
+func newService(s *config.Service, en *env) *serviceRes {
+	return &serviceRes{name: s.Name, user: s.User, enabled: s.IsEnabled(), env: en}
+}
+
+func (r *serviceRes) ID() string         { return "service:" + r.name }
+func (r *serviceRes) Notifies() []string { return nil }
+func (r *serviceRes) Watches() []string  { return nil }
+func (r *serviceRes) Same(o Resource) bool {
+	x, ok := o.(*serviceRes)
+	return ok && *x == *r
+}
+
+// After: its user, when the config manages it.
+func (r *serviceRes) After() []string {
+	if r.user == "" {
+		return nil
+	}
+	return []string{"user:" + r.user}
+}
+
+func (r *serviceRes) Check(ctx context.Context) ([]Delta, error) {
+	ctl, ok := r.env.svc.(ServiceControl)
+	if !ok || !r.enabled {
+		return nil, nil
+	}
+	st, err := ctl.State(ctx, r.name)
+	if err != nil {
+		return nil, fmt.Errorf("service %s: %w", r.name, err)
+	}
+	if st == "stopped" {
+		return []Delta{delta("state", st, "running")}, nil
+	}
+	return nil, nil
+}
+
+func (r *serviceRes) Apply(ctx context.Context) ([]Delta, error) {
+	what, err := r.Check(ctx)
+	if err != nil || len(what) == 0 {
+		return nil, err
+	}
+	if err := r.env.svc.(ServiceControl).Start(ctx, r.name); err != nil {
+		return nil, fmt.Errorf("start %s: %w", r.name, err)
+	}
+	return what, nil
+}
+
+// Refresh restarts the service (a notify).
+func (r *serviceRes) Refresh(ctx context.Context) ([]Delta, error) {
+	if r.env.svc == nil {
+		r.env.log.Warn("cm: no supervisor; not restarting", "service", r.name)
+		return nil, nil
+	}
+	if err := r.env.svc.Restart(ctx, r.name); err != nil {
+		return nil, fmt.Errorf("restart %s: %w", r.name, err)
+	}
+	return []Delta{{Attr: "restarted"}}, nil
+}
