@@ -54,6 +54,7 @@ func buildGraph(cfg *config.Config, res map[string]Resource) (*graph, error) {
 			autoPathEdges(res, id, p, add)
 		}
 	}
+	chainAccounts(ids, add)
 	if cyc := config.FindCycle(ids, func(id string) []string { return g.succs[id] }); cyc != nil {
 		pos := config.Pos{}
 		if a := at[cyc[0]]; a != nil {
@@ -63,6 +64,23 @@ func buildGraph(cfg *config.Config, res map[string]Resource) (*graph, error) {
 	}
 	g.sort(ids)
 	return g, nil
+}
+
+// chainAccounts orders every group, then every user, by id: they share
+// three files, and allocating ids or appending lines in a fixed order is
+// what makes the files deterministic.
+func chainAccounts(ids []string, add func(a, b string)) {
+	prev := ""
+	for _, kind := range []string{"group:", "user:"} {
+		for _, id := range ids {
+			if strings.HasPrefix(id, kind) {
+				if prev != "" {
+					add(prev, id)
+				}
+				prev = id
+			}
+		}
+	}
 }
 
 // autoPathEdges: the nearest managed ancestor directory (or mount) comes
