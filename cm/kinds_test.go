@@ -190,9 +190,9 @@ notify = ["exec:reload"]
 
 func TestFileTemplateDeterministic(t *testing.T) {
 	p := filepath.Join(t.TempDir(), "motd")
+	// No [system] hostname here: that would be a hostname resource and
+	// rename the host; the facts are fixed instead.
 	cfg := loadCfg(t, `
-[system]
-hostname = "demo"
 [file."`+p+`"]
 template = "{{.facts.system.hostname}} cpus={{.facts.cpus}}{{range $k, $v := .vars.m}} {{$k}}={{$v}}{{end}} {{upper .vars.x}}\n"
 vars = { x = "y", m = { c = 3, a = 1, b = 2 } }
