@@ -257,6 +257,17 @@ func (b *Builder) make(ctx context.Context, r *Recipe, keg *Keg, ids []SourceID,
 			return err
 		}
 	}
+	epoch := int64(DefaultEpoch)
+	if v, ok := r.Env["SOURCE_DATE_EPOCH"]; ok {
+		if epoch, err = strconv.ParseInt(v, 10, 64); err != nil {
+			return r.errorf([]string{"env", "SOURCE_DATE_EPOCH"}, "SOURCE_DATE_EPOCH %q: not a number", v)
+		}
+	}
+	// Sources get one mtime too: copies and patched files would otherwise
+	// carry the time of this build into archives the build makes.
+	if err := normalize(src, epoch); err != nil {
+		return err
+	}
 	logPath := filepath.Join(b.store, ".log", r.Name+"-"+keg.Hash+".log")
 	if err := os.MkdirAll(filepath.Dir(logPath), 0o755); err != nil {
 		return err
@@ -268,12 +279,6 @@ func (b *Builder) make(ctx context.Context, r *Recipe, keg *Keg, ids []SourceID,
 	}
 	if err := applyInstall(r, out); err != nil {
 		return err
-	}
-	epoch := int64(DefaultEpoch)
-	if v, ok := r.Env["SOURCE_DATE_EPOCH"]; ok {
-		if epoch, err = strconv.ParseInt(v, 10, 64); err != nil {
-			return r.errorf([]string{"env", "SOURCE_DATE_EPOCH"}, "SOURCE_DATE_EPOCH %q: not a number", v)
-		}
 	}
 	if err := writeMeta(keg, out); err != nil {
 		return err

@@ -70,17 +70,30 @@ func (idx lines) value(p *unstable.Parser, prefix []string, v *unstable.Node) {
 		for i := 0; it.Next(); i++ {
 			el := it.Node()
 			k := append(append([]string{}, prefix...), strconv.Itoa(i))
-			if el.Raw.Length > 0 {
-				idx.add(k, p.Shape(el.Raw).Start.Line)
-			} else if el.Kind == unstable.InlineTable {
-				c := el.Children()
-				if c.Next() {
-					idx.add(k, lineOf(p, c.Node()))
-				}
+			if l := firstLine(p, el); l > 0 {
+				idx.add(k, l)
 			}
 			idx.value(p, k, el)
 		}
 	}
+}
+
+// firstLine is the line of the first part of v that has a position:
+// containers (arrays, inline tables) carry none of their own.
+func firstLine(p *unstable.Parser, v *unstable.Node) int {
+	if v.Raw.Length > 0 {
+		return p.Shape(v.Raw).Start.Line
+	}
+	if v.Kind == unstable.KeyValue {
+		return lineOf(p, v)
+	}
+	it := v.Children()
+	for it.Next() {
+		if l := firstLine(p, it.Node()); l > 0 {
+			return l
+		}
+	}
+	return 0
 }
 
 func lineOf(p *unstable.Parser, kv *unstable.Node) int {

@@ -1,0 +1,345 @@
+package pkgbuild
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"unit/config"
+)
+
+// storeEntries lists what is in a store (kegs, temp dirs), for proving
+// that a failed build left nothing behind.
+func storeEntries(t *testing.T, store string) []string {
+	t.Helper()
+	var out []string
+	filepath.WalkDir(store, func(p string, d os.DirEntry, err error) error {
+		if err != nil {
+			return nil
+		}
+		rel, _ := filepath.Rel(store, p)
+		if rel == "." || rel == ".lock" || rel == ".tmp" || strings.HasPrefix(rel, ".log") {
+			return nil
+		}
+		out = append(out, rel)
+		return nil
+	})
+	return out
+}
+
+// TestHashMismatchLeavesStoreUntouched: a url source whose bytes do not
+// match the recipe's sha256 fails at the recipe's line, and neither the
+// store nor the download cache keeps anything.
+func TestHashMismatchLeavesStoreUntouched(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte("not what the recipe pinned\n"))
+	}))
+	defer srv.Close()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"bad.toml": `name = "bad"
+version = "1"
+steps = [["cp", "file.txt", "/out/"]]
+
+[[source]]
+url = "` + srv.URL + `/file.txt"
+sha256 = "` + strings.Repeat("0", 64) + `"
+`})
+	b, _ := testBuilder(t, 1)
+	_, err := b.Build(context.Background(), []string{filepath.Join(dir, "bad.toml")})
+	if err == nil {
+		t.Fatal("build succeeded with a wrong sha256")
+	}
+	for _, want := range []string{filepath.Join(dir, "bad.toml") + ":5:", "sha256 mismatch", strings.Repeat("0", 64)} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if got := storeEntries(t, b.Store()); len(got) > 0 {
+		t.Errorf("store has %v after a failed build", got)
+	}
+	if tmps, _ := filepath.Glob(filepath.Join(b.Store(), ".tmp", "*")); len(tmps) > 0 {
+		t.Errorf("temp dirs left: %v", tmps)
+	}
+	if files, _ := filepath.Glob(filepath.Join(b.cache, "sources", "*")); len(files) > 0 {
+		t.Errorf("source cache kept %v", files)
+	}
+}
+
+// TestFailedStepLeavesStoreUntouched: a build that fails half way (after
+// writing into its output) leaves no keg and reports the step.
+func TestFailedStepLeavesStoreUntouched(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"half.toml": `name = "half"
+version = "1"
+steps = [["sh", "-c", "echo partial > $OUT/file"], ["sh", "-c", "echo boom >&2; exit 3"]]
+`})
+	b, _ := testBuilder(t, 1)
+	_, err := b.Build(context.Background(), []string{filepath.Join(dir, "half.toml")})
+	if err == nil || !strings.Contains(err.Error(), "step 2") || !strings.Contains(err.Error(), "boom") {
+		t.Fatalf("error %v: want step 2 and its output", err)
+	}
+	if got := storeEntries(t, b.Store()); len(got) > 0 {
+		t.Errorf("store has %v after a failed build", got)
+	}
+}
+
+func TestDependencyCycle(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"a.toml": "name = \"a\"\nversion = \"1\"\nsteps = [[\"true\"]]\ndeps = [\"b\"]\n",
+		"b.toml": "name = \"b\"\nversion = \"1\"\nsteps = [[\"true\"]]\nbuild_deps = [\"c\"]\n",
+		"c.toml": "name = \"c\"\nversion = \"1\"\nsteps = [[\"true\"]]\n\ndeps = [\"a\"]\n",
+	})
+	b, _ := testBuilder(t, 1)
+	_, err := b.Build(context.Background(), []string{filepath.Join(dir, "a.toml")})
+	if err == nil {
+		t.Fatal("no error for a dependency cycle")
+	}
+	var errs config.Errors
+	if !errors.As(err, &errs) {
+		t.Fatalf("error %T %v, want config.Errors", err, err)
+	}
+	if !strings.Contains(err.Error(), "dependency cycle: a → b → c → a") || !strings.Contains(err.Error(), "c.toml:5:") {
+		t.Errorf("error %q: want the cycle at c.toml:5", err)
+	}
+	if got := storeEntries(t, b.Store()); len(got) > 0 {
+		t.Errorf("store has %v", got)
+	}
+}
+
+func TestMissingDependency(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"a.toml": "name = \"a\"\nversion = \"1\"\nsteps = [[\"true\"]]\ndeps = [\"nope\"]\n"})
+	_, err := LoadRecipes([]string{filepath.Join(dir, "a.toml")})
+	if err == nil || !strings.Contains(err.Error(), "a.toml:4: deps: no recipe for \"nope\"") {
+		t.Fatalf("error %v", err)
+	}
+}
+
+// chain writes lib (a local source copied into the keg), app (reads lib's
+// keg at build time, runtime dep) and other (independent).
+func chain(t *testing.T, dir, libText string) {
+	writeFiles(t, dir, map[string]string{
+		"src/greeting": libText,
+		"lib.toml": `name = "lib"
+version = "1"
+steps = [["cp", "greeting", "/out/greeting"]]
+[[source]]
+local = "src"
+`,
+		"app.toml": `name = "app"
+version = "1"
+deps = ["lib"]
+steps = [["sh", "-c", "cat $DEP_LIB/greeting > $OUT/app"]]
+`,
+		"other.toml": "name = \"other\"\nversion = \"1\"\nsteps = [[\"touch\", \"/out/other\"]]\n",
+	})
+}
+
+// TestCacheAndDependentRebuild: an unchanged recipe is not rebuilt; a
+// change in lib's source rebuilds lib and app (its dependent) only; a
+// change in app rebuilds app only.
+func TestCacheAndDependentRebuild(t *testing.T) {
+	dir := t.TempDir()
+	chain(t, dir, "hi\n")
+	files := []string{filepath.Join(dir, "app.toml"), filepath.Join(dir, "other.toml")}
+	b, _ := testBuilder(t, 2)
+
+	first := build(t, b, files...)
+	if len(first) != 3 {
+		t.Fatalf("built %d packages, want app, lib (pulled in as a dep) and other", len(first))
+	}
+	for n, r := range first {
+		if r.Cached {
+			t.Errorf("%s cached on the first build", n)
+		}
+	}
+	if data, err := os.ReadFile(filepath.Join(first["app"].Keg.Dir, "app")); err != nil || string(data) != "hi\n" {
+		t.Fatalf("app keg: %q %v", data, err)
+	}
+	if got := first["app"].Keg.Deps["lib"]; got != first["lib"].Keg.RelDir() {
+		t.Errorf("app's runtime dep is %q, want %q", got, first["lib"].Keg.RelDir())
+	}
+
+	again := build(t, b, files...)
+	for n, r := range again {
+		if !r.Cached || r.Keg.Dir != first[n].Keg.Dir {
+			t.Errorf("%s rebuilt without a change", n)
+		}
+	}
+
+	writeFiles(t, dir, map[string]string{"src/greeting": "hello\n"})
+	third := build(t, b, files...)
+	for n, want := range map[string]bool{"lib": false, "app": false, "other": true} {
+		if third[n].Cached != want {
+			t.Errorf("after changing lib's source: %s cached=%v, want %v", n, third[n].Cached, want)
+		}
+	}
+	if data, _ := os.ReadFile(filepath.Join(third["app"].Keg.Dir, "app")); string(data) != "hello\n" {
+		t.Errorf("app built against the old lib: %q", data)
+	}
+	// Both versions of lib and app now live side by side.
+	if _, err := os.Stat(first["lib"].Keg.Dir); err != nil {
+		t.Errorf("old lib keg gone: %v", err)
+	}
+
+	writeFiles(t, dir, map[string]string{"app.toml": strings.Replace(readFile(t, filepath.Join(dir, "app.toml")), "version = \"1\"", "version = \"1\"\nrevision = 1", 1)})
+	fourth := build(t, b, files...)
+	for n, want := range map[string]bool{"lib": true, "app": false, "other": true} {
+		if fourth[n].Cached != want {
+			t.Errorf("after changing app: %s cached=%v, want %v", n, fourth[n].Cached, want)
+		}
+	}
+
+	// gc keeps the current kegs and what they need, drops the rest.
+	removed, err := GC(b.Store(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 3 { // lib v1, app v1 (old lib), app before the revision
+		t.Errorf("gc removed %v, want 3 kegs", removed)
+	}
+	kegs, _ := List(b.Store())
+	if len(kegs) != 3 {
+		t.Errorf("after gc: %d kegs, want 3", len(kegs))
+	}
+	if c, err := Closure(b.Store(), []string{"app"}); err != nil || len(c) != 2 || c[0].Name != "lib" {
+		t.Errorf("closure of app: %v %v", c, err)
+	}
+}
+
+func readFile(t *testing.T, p string) string {
+	t.Helper()
+	data, err := os.ReadFile(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(data)
+}
+
+// TestParallelBuilds: two independent recipes build at the same time (both
+// start before either ends); a dependent waits for its dep.
+func TestParallelBuilds(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"x.toml":    "name = \"x\"\nversion = \"1\"\nsteps = [[\"sleep\", \"1\"], [\"touch\", \"/out/x\"]]\n",
+		"y.toml":    "name = \"y\"\nversion = \"1\"\nsteps = [[\"sleep\", \"1\"], [\"touch\", \"/out/y\"]]\n",
+		"both.toml": "name = \"both\"\nversion = \"1\"\nbuild_deps = [\"x\", \"y\"]\nsteps = [[\"sh\", \"-c\", \"ls $DEP_X $DEP_Y > $OUT/seen\"]]\n",
+	})
+	b, progress := testBuilder(t, 2)
+	start := time.Now()
+	res := build(t, b, filepath.Join(dir, "both.toml"))
+	elapsed := time.Since(start)
+	lines := strings.Split(progress.String(), "\n")
+	pos := func(prefix, word string) int {
+		for i, l := range lines {
+			if strings.HasPrefix(l, prefix+" ") && strings.Contains(l, word) {
+				return i
+			}
+		}
+		t.Fatalf("no %q line for %s in\n%s", word, prefix, progress)
+		return 0
+	}
+	if xs, ys, xe, ye := pos("x", "building"), pos("y", "building"), pos("x", "built"), pos("y", "built"); xs > ye || ys > xe {
+		t.Errorf("x and y did not overlap:\n%s", progress)
+	}
+	if pos("both", "building") < pos("x", "built") || pos("both", "building") < pos("y", "built") {
+		t.Errorf("both started before its build deps were built:\n%s", progress)
+	}
+	if got := readFile(t, filepath.Join(res["both"].Keg.Dir, "seen")); !strings.Contains(got, "x") || !strings.Contains(got, "y") {
+		t.Errorf("both did not see its deps: %q", got)
+	}
+	t.Logf("two 1 s builds and a dependent: %v", elapsed)
+}
+
+// TestInstallOps: symlink, delete, rename and chmod act on the keg.
+func TestInstallOps(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"ops.toml": `name = "ops"
+version = "1"
+steps = [["sh", "-c", "mkdir -p $OUT/usr/bin $OUT/usr/share/doc && echo x > $OUT/usr/bin/tool && echo d > $OUT/usr/share/doc/README && echo c > $OUT/conf"]]
+[[install]]
+symlink = "usr/bin/t"
+target = "tool"
+[[install]]
+delete = "usr/share"
+[[install]]
+rename = "conf"
+to = "etc/tool.conf"
+[[install]]
+chmod = "usr/bin/tool"
+mode = "0755"
+`})
+	b, _ := testBuilder(t, 1)
+	keg := build(t, b, filepath.Join(dir, "ops.toml"))["ops"].Keg.Dir
+	if tgt, err := os.Readlink(filepath.Join(keg, "usr/bin/t")); err != nil || tgt != "tool" {
+		t.Errorf("symlink: %q %v", tgt, err)
+	}
+	if _, err := os.Stat(filepath.Join(keg, "usr/share")); err == nil {
+		t.Error("usr/share not deleted")
+	}
+	if readFile(t, filepath.Join(keg, "etc/tool.conf")) != "c\n" {
+		t.Error("rename failed")
+	}
+	if fi, err := os.Stat(filepath.Join(keg, "usr/bin/tool")); err != nil || fi.Mode().Perm() != 0o755 {
+		t.Errorf("chmod: %v %v", fi.Mode(), err)
+	}
+	if fi, _ := os.Stat(filepath.Join(keg, "usr/bin/tool")); fi.ModTime().Unix() != DefaultEpoch {
+		t.Errorf("mtime %v, want SOURCE_DATE_EPOCH", fi.ModTime())
+	}
+}
+
+// TestReproducible: the same recipe built twice, each time with a fresh
+// store and cache, gives the same keg hash and bit-identical files. The
+// program is compiled with debug info and embeds __DATE__ and its source
+// path, which SOURCE_DATE_EPOCH and -ffile-prefix-map make stable.
+func TestReproducible(t *testing.T) {
+	if _, err := os.Stat("/usr/bin/gcc"); err != nil {
+		t.Skip("no gcc")
+	}
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"src/hi.c": "#include <stdio.h>\nint main(void){printf(\"built %s %s from %s\\n\", __DATE__, __TIME__, __FILE__);return 0;}\n",
+		"hi.toml": `name = "hi"
+version = "1"
+steps = [
+  ["sh", "-c", "gcc $CFLAGS -g -o /tmp/hi $SRC/hi.c"],
+  ["install", "-D", "/tmp/hi", "/out/usr/bin/hi"],
+  ["sh", "-c", "tar -cf $OUT/src.tar -C $SRC . && gzip -n $OUT/src.tar"],
+]
+[[source]]
+local = "src"
+`})
+	digest := func() (map[string]string, string) {
+		b, _ := testBuilder(t, 1)
+		k := build(t, b, filepath.Join(dir, "hi.toml"))["hi"].Keg
+		d, err := Digest(k.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, k.Hash
+	}
+	d1, h1 := digest()
+	time.Sleep(1100 * time.Millisecond) // a different wall-clock second for __TIME__
+	d2, h2 := digest()
+	if h1 != h2 {
+		t.Errorf("keg hashes differ: %s %s", h1, h2)
+	}
+	if len(d1) < 4 {
+		t.Fatalf("keg has %d entries", len(d1))
+	}
+	for p, h := range d1 {
+		if d2[p] != h {
+			t.Errorf("%s differs between two builds", p)
+		}
+	}
+	if len(d1) != len(d2) {
+		t.Errorf("%d entries vs %d", len(d1), len(d2))
+	}
+}

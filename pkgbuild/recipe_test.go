@@ -1,0 +1,99 @@
+package pkgbuild
+
+import (
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"unit/config"
+)
+
+func TestParseGood(t *testing.T) {
+	r, err := Parse("ok.toml", []byte(`
+name = "tool"
+version = "1.0"
+revision = 2
+description = "a tool"
+deps = ["lib"]
+build_deps = ["cc"]
+env = { FOO = "bar" }
+[[source]]
+local = "src"
+[[source]]
+url = "https://example.org/x.tar.gz"
+sha256 = "`+strings.Repeat("ab", 32)+`"
+strip = 0
+dest = "x"
+[[install]]
+symlink = "usr/bin/t"
+target = "tool"
+[[install]]
+chmod = "usr/bin/tool"
+mode = "0755"
+`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Builder != "none" || len(r.Sources) != 2 || r.Sources[1].Kind() != "url" || *r.Sources[1].Strip != 0 {
+		t.Errorf("parsed %+v", r)
+	}
+}
+
+// TestParseErrors: every mistake names the recipe's file and line.
+func TestParseErrors(t *testing.T) {
+	cases := []struct {
+		name, text, want string
+	}{
+		{"unknown top-level key", "name = \"a\"\nversion = \"1\"\nstesp = []\n", `x.toml:3: unknown key "stesp"`},
+		{"unknown source key", "name = \"a\"\nversion = \"1\"\n[[source]]\nlocal = \"s\"\n\n[[source]]\nlocal = \"t\"\nshaa256 = \"x\"\n", `x.toml:8: unknown key "source.shaa256"`},
+		{"steps after a source table", "name = \"a\"\nversion = \"1\"\n[[source]]\nlocal = \"s\"\nsteps = [[\"true\"]]\n", `x.toml:5: unknown key "source.steps"`},
+		{"bad sha256", "name = \"a\"\nversion = \"1\"\n\n[[source]]\nurl = \"https://x/y\"\nsha256 = \"abc\"\n", `x.toml:6: sha256 "abc"`},
+		{"url without sha256", "name = \"a\"\nversion = \"1\"\n[[source]]\nurl = \"https://x/y\"\n", `x.toml:3: url source: sha256 is required`},
+		{"two kinds", "name = \"a\"\nversion = \"1\"\n[[source]]\nlocal = \"s\"\ndeb = \"d\"\n", `x.toml:3: source 1: set exactly one of`},
+		{"missing name", "version = \"1\"\nsteps = [[\"true\"]]\n", `x.toml:1: name is required`},
+		{"bad builder", "name = \"a\"\nversion = \"1\"\nbuilder = \"cmake\"\nsteps = [[\"true\"]]\n", `x.toml:3: builder "cmake"`},
+		{"empty step", "name = \"a\"\nversion = \"1\"\nsteps = [\n  [\"true\"],\n  [\"\", \"x\"],\n]\n", `x.toml:5: step 2: empty command`},
+		{"install escapes the keg", "name = \"a\"\nversion = \"1\"\nsteps = [[\"true\"]]\n[[install]]\ndelete = \"../etc\"\n", `x.toml:4: install 1: path "../etc"`},
+		{"chmod without mode", "name = \"a\"\nversion = \"1\"\nsteps = [[\"true\"]]\n[[install]]\nchmod = \"bin/x\"\n", `x.toml:4: install 1: chmod needs mode`},
+		{"candidate without Debian source", "name = \"a\"\nversion = \"candidate\"\nsteps = [[\"true\"]]\n", `x.toml:2: version "candidate" needs`},
+		{"type error", "name = \"a\"\nversion = 1\n", `x.toml:2:`},
+		{"self dependency", "name = \"a\"\nversion = \"1\"\nsteps = [[\"true\"]]\ndeps = [\"b\", \"a\"]\n", `x.toml:4: deps: "a"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := Parse("x.toml", []byte(c.text))
+			if err == nil {
+				t.Fatalf("no error; want %q", c.want)
+			}
+			if !strings.Contains(err.Error(), c.want) {
+				t.Errorf("error %q\nwant it to contain %q", err, c.want)
+			}
+			var errs config.Errors
+			if !errors.As(err, &errs) {
+				t.Errorf("error is %T, want config.Errors", err)
+			}
+		})
+	}
+}
+
+// TestRealRecipesParse: the recipes in packages/ are valid.
+func TestRealRecipesParse(t *testing.T) {
+	files, _ := filepath.Glob("../packages/*.toml")
+	if len(files) < 4 {
+		t.Fatalf("found %d recipes in packages/", len(files))
+	}
+	rs, err := LoadRecipes(files)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if r.Description == "" {
+			t.Errorf("%s: no description", r.File)
+		}
+	}
+	if _, err := os.Stat("../packages/hello.toml"); err != nil {
+		t.Fatal(err)
+	}
+}
