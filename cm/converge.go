@@ -86,7 +86,13 @@ func (e *Engine) converge(ctx context.Context, p *plan, dirty map[string]cause, 
 		}
 		rep.Changes = append(rep.Changes, c)
 	}
-	e.refresh(ctx, p, notified, dry, rep)
+	started := map[string]bool{}
+	for _, o := range outs {
+		if kindOf(o.id) == "service" && o.err == nil && len(o.deltas) > 0 && !o.audit {
+			started[o.id] = true
+		}
+	}
+	e.refresh(ctx, p, notified, started, dry, rep)
 	rep.Duration = time.Since(start)
 	return rep
 }
@@ -215,7 +221,9 @@ func eventState(what []Delta, c cause) string {
 // refresh runs each notified target once, in graph order; a target that
 // changes (an exec that ran) may notify further targets, which come later
 // in the order.
-func (e *Engine) refresh(ctx context.Context, p *plan, notified map[string][]string, dry bool, rep *Report) {
+// A service started in this very pass already runs on the new state: it
+// is not restarted again.
+func (e *Engine) refresh(ctx context.Context, p *plan, notified map[string][]string, started map[string]bool, dry bool, rep *Report) {
 	pos := func(id string) int {
 		if i, ok := p.g.pos[id]; ok {
 			return i
@@ -241,6 +249,8 @@ func (e *Engine) refresh(ctx context.Context, p *plan, notified map[string][]str
 		}
 		rf, ok := r.(refresher)
 		switch {
+		case started[next]:
+			e.log.Info("cm: not restarting a service started in this pass", "resource", next, "notified by", by)
 		case !ok:
 			e.log.Warn("cm: cannot notify", "resource", next, "by", by)
 		case dry || p.audit[next]:

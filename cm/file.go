@@ -300,3 +300,10 @@ func contentSum(b []byte) string {
 func sameStr(a, b *string) bool {
 	return (a == nil) == (b == nil) && (a == nil || *a == *b)
 }
+
+// Purge removes the file when its resource leaves the config with purge.
+func (f *fileRes) Purge(ctx context.Context) ([]Delta, error) {
+	gone := *f
+	gone.absent = true
+	return gone.Apply(ctx)
+}
