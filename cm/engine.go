@@ -65,6 +65,11 @@ type Engine struct {
 	deferred map[string]cause // fighting: waiting for their backoff
 	fights   fights
 	timer    *time.Timer
+
+	cfgDir      string // watched for reloads; "" when not
+	onConfig    func(*config.Config)
+	reloadC     chan struct{}
+	reloadArmed bool // owned by the Run goroutine
 }
 
 // cause is why a resource is dirty; it decides the event state of a change.
@@ -86,6 +91,7 @@ func New(opts ...Option) *Engine {
 		env:      defaultEnv(),
 		kick:     make(chan struct{}, 1),
 		wake:     make(chan struct{}, 1),
+		reloadC:  make(chan struct{}, 1),
 		reqs:     make(chan applyReq),
 		done:     make(chan struct{}),
 		plan:     &plan{res: map[string]Resource{}, g: &graph{pos: map[string]int{}}, cfg: &config.Config{}},
@@ -191,6 +197,12 @@ func (e *Engine) Run(ctx context.Context) error {
 	if e.reports != nil {
 		go e.reports.run(ctx, e.log)
 	}
+	if e.cfgDir != "" {
+		// A path inside the directory puts the watch on the directory itself.
+		if err := w.add(e.cfgDir + "/."); err != nil {
+			e.log.Error("cm: cannot watch the config directory; no reloads", "dir", e.cfgDir, "err", err)
+		}
+	}
 	defer func() {
 		if e.timer != nil {
 			e.timer.Stop()
@@ -231,6 +243,9 @@ func (e *Engine) step(ctx context.Context, w *watcher) (stop bool, err error) {
 			return true, errors.New("cm: inotify watcher closed")
 		}
 		e.onError(err)
+	case <-e.reloadC:
+		e.reload(ctx, w)
+		trigger = "config"
 	case <-e.wake:
 		for id, c := range e.deferred {
 			e.mark(id, c)
@@ -277,6 +292,9 @@ func (e *Engine) drain(ctx context.Context, w *watcher) {
 }
 
 func (e *Engine) onEvent(w *watcher, ev fsnotify.Event) {
+	if e.isConfigEvent(ev.Name) {
+		e.scheduleReload()
+	}
 	for id := range e.byPath[ev.Name] {
 		e.mark(id, causeDrift)
 	}
@@ -375,11 +393,10 @@ func (e *Engine) takeConfig(ctx context.Context, w *watcher) {
 			next.res[id] = o // keep the old value: same desired state, same watches
 			continue
 		}
-		// Watch the new before unwatching the old, so a shared directory
-		// keeps its watch instead of dropping and re-adding it.
-		e.watch(w, r)
 		if ok {
-			e.unwatch(w, o)
+			e.rewatch(w, o, r)
+		} else {
+			e.watch(w, r)
 		}
 		e.mark(id, causeConfig)
 	}
@@ -431,49 +448,88 @@ func usesFacts(r Resource) bool {
 	return ok && f.tmpl != nil
 }
 
+// watch adds r's inotify watches and indexes its paths.
 func (e *Engine) watch(w *watcher, r Resource) {
-	for _, p := range r.Watches() {
-		ids := e.byPath[p]
-		if ids == nil {
-			ids = map[string]struct{}{}
-			e.byPath[p] = ids
-		}
-		ids[r.ID()] = struct{}{}
+	e.addWatches(w, r)
+	e.index(r)
+}
+
+// unwatch drops r's index entries and its inotify watches.
+func (e *Engine) unwatch(w *watcher, r Resource) {
+	e.unindex(r)
+	e.dropWatches(w, r)
+}
+
+// rewatch replaces old by r (same id): the new watches are taken before
+// the old are dropped, so a shared directory keeps its watch instead of
+// dropping and re-adding it; the index is rebuilt after, since both share
+// one id.
+func (e *Engine) rewatch(w *watcher, old, r Resource) {
+	e.addWatches(w, r)
+	e.dropWatches(w, old)
+	e.unindex(old)
+	e.index(r)
+}
+
+// dirsOf lists r's whole-directory watches as watcher paths ("d/.").
+func dirsOf(r Resource) []string {
+	dw, ok := r.(dirWatcher)
+	if !ok {
+		return nil
+	}
+	var out []string
+	for _, d := range dw.WatchDirs() {
+		out = append(out, d+"/.")
+	}
+	return out
+}
+
+func (e *Engine) addWatches(w *watcher, r Resource) {
+	for _, p := range append(r.Watches(), dirsOf(r)...) {
 		if err := w.add(p); err != nil {
 			e.log.Error("cm: watch", "path", p, "err", err)
 		}
 	}
+}
+
+func (e *Engine) dropWatches(w *watcher, r Resource) {
+	for _, p := range append(r.Watches(), dirsOf(r)...) {
+		w.remove(p)
+	}
+}
+
+func (e *Engine) index(r Resource) {
+	add := func(m map[string]map[string]struct{}, k string) {
+		ids := m[k]
+		if ids == nil {
+			ids = map[string]struct{}{}
+			m[k] = ids
+		}
+		ids[r.ID()] = struct{}{}
+	}
+	for _, p := range r.Watches() {
+		add(e.byPath, p)
+	}
 	if dw, ok := r.(dirWatcher); ok {
 		for _, d := range dw.WatchDirs() {
-			ids := e.byDir[d]
-			if ids == nil {
-				ids = map[string]struct{}{}
-				e.byDir[d] = ids
-			}
-			ids[r.ID()] = struct{}{}
-			// A path inside d puts the inotify watch on d itself.
-			if err := w.add(filepath.Join(d, ".") + "/."); err != nil {
-				e.log.Error("cm: watch", "dir", d, "err", err)
-			}
+			add(e.byDir, d)
 		}
 	}
 }
 
-func (e *Engine) unwatch(w *watcher, r Resource) {
-	for _, p := range r.Watches() {
-		delete(e.byPath[p], r.ID())
-		if len(e.byPath[p]) == 0 {
-			delete(e.byPath, p)
+func (e *Engine) unindex(r Resource) {
+	del := func(m map[string]map[string]struct{}, k string) {
+		delete(m[k], r.ID())
+		if len(m[k]) == 0 {
+			delete(m, k)
 		}
-		w.remove(p)
+	}
+	for _, p := range r.Watches() {
+		del(e.byPath, p)
 	}
 	if dw, ok := r.(dirWatcher); ok {
 		for _, d := range dw.WatchDirs() {
-			delete(e.byDir[d], r.ID())
-			if len(e.byDir[d]) == 0 {
-				delete(e.byDir, d)
-			}
-			w.remove(filepath.Join(d, ".") + "/.")
+			del(e.byDir, d)
 		}
 	}
 }

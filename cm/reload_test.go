@@ -1,0 +1,111 @@
+package cm
+
+import (
+	"context"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"unit/config"
+)
+
+func TestConfigReload(t *testing.T) {
+	cdir, data := t.TempDir(), t.TempDir()
+	a, b := filepath.Join(data, "a"), filepath.Join(data, "b")
+	write := func(name, src string) {
+		// Like an editor: a temp file renamed over the old one.
+		tmp := filepath.Join(cdir, "."+name+".swp")
+		os.WriteFile(tmp, []byte(src), 0o644)
+		os.Rename(tmp, filepath.Join(cdir, name))
+	}
+	write("10-a.toml", "[file.\""+a+"\"]\ncontent = \"a1\"\n")
+	write("20-b.toml", "[file.\""+b+"\"]\ncontent = \"b1\"\n")
+	cfg, err := config.Load(cdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var good []*config.Config
+	rec := &recorder{}
+	var calls = new(int64Counter)
+	e := start(t, WithEvents(rec.emit), WithConfigDir(cdir, func(c *config.Config) {
+		mu.Lock()
+		good = append(good, c)
+		mu.Unlock()
+	}), withWrap(calls.wrap))
+	e.SetConfig(cfg)
+	waitFor(t, "initial", func() bool { return hasContent(a, "a1")() && hasContent(b, "b1")() })
+	calls.reset()
+
+	// A valid edit of one file: only its resource is touched.
+	write("10-a.toml", "[file.\""+a+"\"]\ncontent = \"a2\"\n")
+	waitFor(t, "a2", hasContent(a, "a2"))
+	waitFor(t, "reloaded event", func() bool { return rec.hasEvent("config", "reloaded") })
+	if got := calls.ids(); strings.Contains(got, "file:"+b) {
+		t.Errorf("unchanged resource touched on reload: %s", got)
+	}
+	waitFor(t, "supervisor callback", func() bool { mu.Lock(); defer mu.Unlock(); return len(good) == 1 })
+
+	// An invalid edit: the last good config keeps running, error has file:line.
+	write("20-b.toml", "[file.\""+b+"\"]\ncontent = \"b2\"\nmdoe = \"0644\"\n")
+	waitFor(t, "config error", func() bool { return rec.hasEvent("config", "error") })
+	rec.mu.Lock()
+	var msg string
+	for _, ev := range rec.events {
+		if ev.Resource == "config" && ev.State == "error" {
+			msg = ev.Message
+		}
+	}
+	rec.mu.Unlock()
+	if !strings.Contains(msg, filepath.Join(cdir, "20-b.toml")+":3: unknown key \"file."+b+".mdoe\"") {
+		t.Errorf("error message: %s", msg)
+	}
+	if !hasContent(b, "b1")() {
+		t.Error("invalid config applied")
+	}
+	// Drift is still repaired under the last good config.
+	os.WriteFile(a, []byte("x"), 0o644)
+	waitFor(t, "repaired under last good", hasContent(a, "a2"))
+
+	// A cycle is invalid as a whole too.
+	write("20-b.toml", "[file.\""+b+"\"]\ncontent = \"b3\"\nrequires = [\"file:"+a+"\"]\n[exec.x]\ncommand=[\"/bin/true\"]\nrequires = [\"exec:x\"]\n")
+	waitFor(t, "still b1", hasContent(b, "b1"))
+
+	write("20-b.toml", "[file.\""+b+"\"]\ncontent = \"b4\"\n")
+	waitFor(t, "b4", hasContent(b, "b4"))
+}
+
+// int64Counter records which resources were checked or applied.
+type int64Counter struct {
+	mu   sync.Mutex
+	seen []string
+}
+
+func (c *int64Counter) wrap(r Resource) Resource { return tracked{r, c} }
+func (c *int64Counter) reset()                   { c.mu.Lock(); c.seen = nil; c.mu.Unlock() }
+func (c *int64Counter) ids() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.seen, " ")
+}
+
+type tracked struct {
+	Resource
+	c *int64Counter
+}
+
+func (t tracked) Apply(ctx context.Context) ([]Delta, error) {
+	t.c.mu.Lock()
+	t.c.seen = append(t.c.seen, t.ID())
+	t.c.mu.Unlock()
+	return t.Resource.Apply(ctx)
+}
+
+func (t tracked) Same(o Resource) bool {
+	if x, ok := o.(tracked); ok {
+		o = x.Resource
+	}
+	return t.Resource.Same(o)
+}
