@@ -46,6 +46,31 @@ type Service struct {
 	StopTimeout  Duration          `toml:"stop_timeout"`
 	Limits       Limits            `toml:"limits"`
 
+	// Oneshot: runs to completion; dependents start once it exited 0.
+	Oneshot bool `toml:"oneshot"`
+	// Watchdog: with sd_notify, a service that sends no WATCHDOG=1 for this
+	// long is killed and handled like a crash (systemd's WatchdogSec).
+	Watchdog Duration `toml:"watchdog"`
+
+	// Credentials beyond user and group (see service_creds.go).
+	Groups       []string         `toml:"groups"`       // supplementary groups
+	NoNewPrivs   bool             `toml:"no_new_privs"` // PR_SET_NO_NEW_PRIVS
+	Capabilities []string         `toml:"capabilities"` // ambient, e.g. CAP_NET_BIND_SERVICE
+	Rlimits      map[string]int64 `toml:"rlimits"`      // e.g. { nofile = 1024 }; -1 = unlimited
+	Umask        string           `toml:"umask"`        // octal, e.g. "0027"
+	EnvFiles     []string         `toml:"env_files"`    // KEY=VALUE files; "-/path" may be missing
+
+	// Log keeps the output in rotated files too (like s6-log).
+	Log LogFiles `toml:"log"`
+
+	// Health is a check run every HealthInterval while the service runs:
+	// http:PORT/PATH, tcp:PORT or exec:CMD. HealthRetries failures in a row
+	// restart the service.
+	Health         string   `toml:"health"`
+	HealthInterval Duration `toml:"health_interval"`
+	HealthTimeout  Duration `toml:"health_timeout"`
+	HealthRetries  int      `toml:"health_retries"`
+
 	Name string `toml:"-"`
 	Pos  Pos    `toml:"-"`
 	at   func(key string) Pos

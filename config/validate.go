@@ -15,6 +15,9 @@ func validateService(s *Service, at func(key string) Pos) Errors {
 	if len(s.Exec) == 0 || s.Exec[0] == "" {
 		bad("exec", "exec is required: a command as a list, e.g. exec = [\"/bin/httpd\", \"-f\"]")
 	}
+	if s.Oneshot && s.Restart == "" {
+		s.Restart = RestartNever // as systemd's Type=oneshot
+	}
 	switch s.Restart {
 	case "":
 		s.Restart = RestartAlways
@@ -45,6 +48,7 @@ func validateService(s *Service, at func(key string) Pos) Errors {
 	if w := s.Limits.IOWeight; w != 0 && (w < 1 || w > 10000) {
 		bad("limits", "io_weight = %d: expected 1..10000", w)
 	}
+	validateServiceExt(s, bad)
 	for i, r := range s.Requires {
 		if !strings.HasPrefix(r, "service:") {
 			// A bare name is accepted as shorthand for service:NAME.

@@ -46,6 +46,7 @@ func (s *Supervisor) SetConfig(ctx context.Context, services map[string]*config.
 				start = append(start, v) // a new config earns a fresh start
 			}
 		}
+		s.syncLogFiles(services)
 		// Want after every service exists: want pulls in what a service requires.
 		for _, v := range start {
 			if v.cfg.IsEnabled() && !s.shutdown {

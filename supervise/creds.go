@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/user"
 	"strconv"
+	"strings"
 	"syscall"
 
 	"unit/config"
@@ -13,7 +14,7 @@ import (
 // credential resolves user and group to ids (from /etc/passwd and
 // /etc/group; no cgo, no NSS). nil means: run as ourselves.
 func credential(cfg *config.Service) (*syscall.Credential, string, error) {
-	if cfg.User == "" && cfg.Group == "" {
+	if cfg.User == "" && cfg.Group == "" && len(cfg.Groups) == 0 {
 		return nil, "", nil
 	}
 	cred := &syscall.Credential{Uid: uint32(os.Getuid()), Gid: uint32(os.Getgid()), NoSetGroups: true}
@@ -37,7 +38,31 @@ func credential(cfg *config.Service) (*syscall.Credential, string, error) {
 		gid, _ := strconv.Atoi(g.Gid)
 		cred.Gid = uint32(gid)
 	}
+	if len(cfg.Groups) > 0 {
+		cred.NoSetGroups = false
+		cred.Groups = []uint32{}
+		for _, name := range cfg.Groups {
+			g, err := lookupGroup(name)
+			if err != nil {
+				return nil, "", err
+			}
+			gid, _ := strconv.Atoi(g.Gid)
+			cred.Groups = append(cred.Groups, uint32(gid))
+		}
+	}
 	return cred, home, nil
+}
+
+// ambientCaps maps capability names to numbers for SysProcAttr.AmbientCaps
+// (names were validated with the config).
+func ambientCaps(cfg *config.Service) []uintptr {
+	var caps []uintptr
+	for _, c := range cfg.Capabilities {
+		if n, ok := config.Capabilities[strings.ToUpper(c)]; ok {
+			caps = append(caps, uintptr(n))
+		}
+	}
+	return caps
 }
 
 func lookupUser(name string) (*user.User, error) {

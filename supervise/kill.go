@@ -12,7 +12,7 @@ func (s *Supervisor) signal(v *service, sig syscall.Signal) {
 	if v.pid <= 0 {
 		return
 	}
-	if err := syscall.Kill(-v.pid, sig); err != nil {
+	if err := syscall.Kill(-v.pgid, sig); err != nil || v.pid != v.pgid {
 		_ = syscall.Kill(v.pid, sig)
 	}
 }
@@ -35,7 +35,7 @@ func (s *Supervisor) killLeftovers(v *service) {
 		_ = os.WriteFile(filepath.Join(v.cgroup, "cgroup.kill"), []byte("1"), 0)
 		return
 	}
-	if v.pid > 0 {
-		_ = syscall.Kill(-v.pid, syscall.SIGKILL)
+	if v.pgid > 0 {
+		_ = syscall.Kill(-v.pgid, syscall.SIGKILL)
 	}
 }

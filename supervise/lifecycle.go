@@ -38,7 +38,11 @@ func (s *Supervisor) disarm(v *service) {
 	}
 }
 
+// stopProbe ends whatever watches the current run: readiness, sd_notify,
+// watchdog, health.
 func (s *Supervisor) stopProbe(v *service) {
+	s.disarmSlot(&v.watchdog)
+	s.stopHealth(v)
 	if v.probeStop != nil {
 		v.probeStop()
 		v.probeStop = nil
@@ -48,6 +52,11 @@ func (s *Supervisor) stopProbe(v *service) {
 // exited handles the exit of a service's main process (on the loop).
 func (s *Supervisor) exited(v *service, gen int, e Exit) {
 	if gen != v.gen || !v.active() {
+		return
+	}
+	if e.PID != v.pid {
+		// The process we started exited after handing over to its MAINPID.
+		s.log.Info("service's first process exited; main pid continues", "name", v.name, "exit", e.String(), "main", v.pid)
 		return
 	}
 	s.stopProbe(v)

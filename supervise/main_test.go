@@ -40,6 +40,16 @@ func TestMain(m *testing.M) {
 	case "listen":
 		helperListen()
 		return
+	case "watchdog":
+		helperWatchdog()
+		return
+	case "mainpid":
+		helperMainPID()
+		return
+	case "idle":
+		fmt.Println("child", os.Getpid())
+		time.Sleep(time.Hour)
+		return
 	}
 	// Like `unit run`: orphans reparent to us, and only our Reaper reaps.
 	if err := unix.Prctl(unix.PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0); err != nil {

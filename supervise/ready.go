@@ -63,6 +63,9 @@ func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]u
 	r := &readiness{ctx: ctx, cancelCtx: cancel, s: s, v: v, gen: gen}
 	spec := v.cfg.Ready
 	switch {
+	case v.cfg.Oneshot:
+		// Ready means done: exited sees the exit 0.
+		r.run = func(ctx context.Context, ready func()) {}
 	case spec == "" || spec == "started":
 		r.run = func(ctx context.Context, ready func()) { ready() }
 	case strings.HasPrefix(spec, "tcp:"):
@@ -116,22 +119,9 @@ func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]u
 			cancel()
 			return nil, err
 		}
-		*env = append(*env, "NOTIFY_SOCKET="+path)
+		*env = append(*env, notifyEnv(v, path)...)
 		r.cleanup = append(r.cleanup, func() { conn.Close(); os.Remove(path) })
-		r.run = func(ctx context.Context, ready func()) {
-			buf := make([]byte, 4096)
-			for {
-				n, _, err := conn.ReadFromUnix(buf)
-				if err != nil {
-					return
-				}
-				for _, line := range strings.Split(string(buf[:n]), "\n") {
-					if line == "READY=1" {
-						ready()
-					}
-				}
-			}
-		}
+		r.run = func(ctx context.Context, ready func()) { s.readNotify(conn, v, gen) }
 	default:
 		cancel()
 		return nil, fmt.Errorf("unsupported ready = %q", spec)

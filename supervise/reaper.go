@@ -16,11 +16,14 @@ import (
 type Exit struct {
 	PID    int
 	Status syscall.WaitStatus
+	Lost   bool // reaped before anyone claimed it: status unknown
 }
 
 // String describes the exit like a shell would: "exit 1", "signal SIGKILL".
 func (e Exit) String() string {
 	switch {
+	case e.Lost:
+		return "exit status unknown"
 	case e.Status.Exited():
 		return fmt.Sprintf("exit %d", e.Status.ExitStatus())
 	case e.Status.Signaled():
@@ -30,7 +33,7 @@ func (e Exit) String() string {
 }
 
 // Success reports a zero exit code.
-func (e Exit) Success() bool { return e.Status.Exited() && e.Status.ExitStatus() == 0 }
+func (e Exit) Success() bool { return !e.Lost && e.Status.Exited() && e.Status.ExitStatus() == 0 }
 
 // Reaper is the only caller of wait4 in the process. As PID 1 (or a child
 // subreaper) every orphan on the machine becomes our child; a second Wait
@@ -123,6 +126,19 @@ func (r *Reaper) Start(argv0 string, argv []string, attr *syscall.ProcAttr, onEx
 	}
 	r.owners[pid] = onExit
 	return pid, nil
+}
+
+// Adopt registers onExit for pid, a process we did not start (a daemon's
+// forked main process, which becomes our child when its parent exits). It
+// reports false if pid is already gone (reaped as an orphan): its status is lost.
+func (r *Reaper) Adopt(pid int, onExit func(Exit)) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if err := syscall.Kill(pid, 0); err == syscall.ESRCH {
+		return false
+	}
+	r.owners[pid] = onExit
+	return true
 }
 
 // RunCommand starts argv and waits for it, through the reaper. It is the

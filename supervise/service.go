@@ -53,6 +53,11 @@ type service struct {
 	timer     *time.Timer
 	timerSeq  int
 	probeStop func()
+
+	pgid       int    // process group of the spawned process (MAINPID may differ)
+	notifyText string // last STATUS= from sd_notify
+	watchdog   timerSlot
+	health     healthState
 }
 
 func (v *service) active() bool {
@@ -65,18 +70,7 @@ func (v *service) active() bool {
 
 // sameService reports whether a config change leaves the running process valid.
 func sameService(a, b *config.Service) bool {
-	ac, bc := *a, *b
-	ac.Pos, bc.Pos = config.Pos{}, config.Pos{}
-	ac.Enabled, bc.Enabled = nil, nil
-	return reflect.DeepEqual(stripUnexported(ac), stripUnexported(bc))
-}
-
-func stripUnexported(s config.Service) config.Service {
-	return config.Service{
-		Exec: s.Exec, Env: s.Env, User: s.User, Group: s.Group, Dir: s.Dir,
-		Requires: s.Requires, Restart: s.Restart, Ready: s.Ready, ReadyTimeout: s.ReadyTimeout,
-		StopSignal: s.StopSignal, StopTimeout: s.StopTimeout, Limits: s.Limits, Name: s.Name,
-	}
+	return reflect.DeepEqual(a.Comparable(), b.Comparable())
 }
 
 func serviceName(id string) string { return strings.TrimPrefix(id, "service:") }

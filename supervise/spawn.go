@@ -3,11 +3,9 @@ package supervise
 import (
 	"fmt"
 	"os"
-	"sort"
 	"syscall"
 	"time"
 
-	"unit/config"
 	"unit/event"
 )
 
@@ -42,7 +40,10 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if len(cfg.Exec) == 0 || cfg.Exec[0] == "" {
 		return fmt.Errorf("exec is empty")
 	}
-	env := serviceEnv(cfg)
+	env, err := serviceEnv(cfg)
+	if err != nil {
+		return err
+	}
 	path, err := lookPath(cfg.Exec[0], env)
 	if err != nil {
 		return err
@@ -73,7 +74,15 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	}
 	defer rdy.closeChildEnds()
 
-	sys := &syscall.SysProcAttr{Setpgid: true, Credential: cred}
+	argv0 := path
+	if st := needsSetup(cfg, path); st != nil {
+		if argv0, env, err = st.wrap(env); err != nil {
+			rdy.cancel()
+			rd.Close()
+			return err
+		}
+	}
+	sys := &syscall.SysProcAttr{Setpgid: true, Credential: cred, AmbientCaps: ambientCaps(cfg)}
 	if s.cgroups != "" {
 		fd, path, err := s.cgroupFor(v)
 		if err != nil {
@@ -90,7 +99,7 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if dir == "" {
 		dir = "/"
 	}
-	pid, err := s.reaper.Start(path, cfg.Exec, &syscall.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys},
+	pid, err := s.reaper.Start(argv0, cfg.Exec, &syscall.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys},
 		func(e Exit) { s.post(func() { s.exited(v, gen, e) }) })
 	if err != nil {
 		rdy.cancel()
@@ -100,13 +109,18 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	v.out = rd
 	go pump(v.name, rd, s.ringFor(v.name), s.echo, s.log)
 
-	v.pid = pid
+	v.pid, v.pgid = pid, pid
+	v.notifyText = ""
+	v.health.status = ""
 	v.startedAt = time.Now()
 	v.readyAt = time.Time{}
 	v.killedFor = ""
 	s.setState(v, StateStarting, "", event.Fields{"pid": pid})
 	rdy.start()
 	timeout := cfg.ReadyTimeout.Duration
+	if timeout == 0 && cfg.Oneshot {
+		return nil // a oneshot may take as long as it takes, unless told otherwise
+	}
 	if timeout == 0 {
 		timeout = 90 * time.Second
 	}
@@ -128,29 +142,15 @@ func (s *Supervisor) becameReady(v *service, gen int) {
 	s.disarm(v)
 	v.readyAt = time.Now()
 	s.setState(v, StateRunning, "", event.Fields{"pid": v.pid, "ready_ms": v.readyAt.Sub(v.startedAt).Milliseconds()})
+	s.armWatchdog(v)
+	s.startHealth(v)
 	s.reconcile()
 }
 
+// echo sends a line beyond the ring: to the persistent log and the console.
 func (s *Supervisor) echo(l LogLine) {
+	s.toLogFile(l)
 	if s.console != nil {
 		fmt.Fprintf(s.console, "[%s] %s\n", l.Service, l.Text)
 	}
-}
-
-// serviceEnv is a clean environment: PATH plus what the service sets. A
-// PATH in env replaces ours rather than following it (getenv takes the first).
-func serviceEnv(cfg *config.Service) []string {
-	var env []string
-	if _, ok := cfg.Env["PATH"]; !ok {
-		env = append(env, "PATH="+defaultPath)
-	}
-	keys := make([]string, 0, len(cfg.Env))
-	for k := range cfg.Env {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	for _, k := range keys {
-		env = append(env, k+"="+cfg.Env[k])
-	}
-	return env
 }

@@ -21,6 +21,12 @@ type Status struct {
 	Requires []string  `json:"requires,omitempty"`
 	Memory   int64     `json:"memory_bytes,omitempty"`
 	Cgroup   string    `json:"cgroup,omitempty"`
+	// Notify is the last STATUS= the service sent over sd_notify.
+	Notify string `json:"notify_status,omitempty"`
+	// Health is "ok", "pending" or "failing N/M: why" when health is set.
+	Health string `json:"health,omitempty"`
+	// LogDir is where the persistent log is, when log.dir is set.
+	LogDir string `json:"log_dir,omitempty"`
 }
 
 // Status reports every service, sorted by name (or just name, if given).
@@ -48,6 +54,10 @@ func (v *service) status() Status {
 		Name: v.name, State: v.state, Reason: v.reason, Enabled: v.cfg.IsEnabled(),
 		PID: v.pid, Since: v.since, Restarts: v.total, LastExit: v.lastExit,
 		Ready: v.cfg.Ready, Requires: v.cfg.Requires, Cgroup: v.cgroup,
+		Notify: v.notifyText, LogDir: v.cfg.Log.Dir,
+	}
+	if v.state == StateRunning {
+		st.Health = v.health.status
 	}
 	if v.active() {
 		st.Uptime = time.Since(v.startedAt).Round(time.Millisecond).String()

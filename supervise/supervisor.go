@@ -33,6 +33,8 @@ type Supervisor struct {
 	// because readers (unit logs) do not go through the loop.
 	ringsMu sync.Mutex
 	rings   map[string]*ring
+	// logFiles are the persistent logs (log.dir), also guarded by ringsMu.
+	logFiles map[string]*logFile
 
 	// Loop-owned state: touch only from functions run by Run.
 	services map[string]*service
@@ -77,6 +79,7 @@ func New(r *Reaper, opts ...Option) *Supervisor {
 		inbox:    make(chan func(), 1024),
 		done:     make(chan struct{}),
 		rings:    map[string]*ring{},
+		logFiles: map[string]*logFile{},
 		services: map[string]*service{},
 	}
 	for _, o := range opts {

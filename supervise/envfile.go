@@ -1,0 +1,89 @@
+package supervise
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"sort"
+	"strings"
+
+	"unit/config"
+)
+
+// serviceEnv is a service's clean environment: PATH, env, then env_files
+// (which override env, as systemd's EnvironmentFile= does). Files are read
+// at each start, so an edited file takes effect on the next restart.
+func serviceEnv(cfg *config.Service) ([]string, error) {
+	if len(cfg.EnvFiles) == 0 {
+		return serviceEnvBase(cfg), nil
+	}
+	vars := map[string]string{}
+	for k, v := range cfg.Env {
+		vars[k] = v
+	}
+	for _, f := range cfg.EnvFiles {
+		optional := strings.HasPrefix(f, "-")
+		f = strings.TrimPrefix(f, "-")
+		if err := readEnvFile(f, vars); err != nil {
+			if optional && errors.Is(err, fs.ErrNotExist) {
+				continue
+			}
+			return nil, err
+		}
+	}
+	return envList(vars), nil
+}
+
+// serviceEnvBase is PATH plus env. A PATH in env replaces ours rather than
+// following it (getenv takes the first).
+func serviceEnvBase(cfg *config.Service) []string { return envList(cfg.Env) }
+
+func envList(vars map[string]string) []string {
+	var env []string
+	if _, ok := vars["PATH"]; !ok {
+		env = append(env, "PATH="+defaultPath)
+	}
+	keys := make([]string, 0, len(vars))
+	for k := range vars {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		env = append(env, k+"="+vars[k])
+	}
+	return env
+}
+
+// readEnvFile adds the KEY=VALUE lines of path to vars: blank lines and
+// # or ; comments are skipped, "export " is allowed, one pair of matching
+// quotes around the value is removed.
+func readEnvFile(path string, vars map[string]string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return fmt.Errorf("env file: %w", err)
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for n := 1; sc.Scan(); n++ {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || line[0] == '#' || line[0] == ';' {
+			continue
+		}
+		k, v, ok := strings.Cut(strings.TrimPrefix(line, "export "), "=")
+		k = strings.TrimSpace(k)
+		if !ok || k == "" || strings.ContainsAny(k, " \t") {
+			return fmt.Errorf("%s:%d: expected KEY=VALUE", path, n)
+		}
+		v = strings.TrimSpace(v)
+		if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+			v = v[1 : len(v)-1]
+		}
+		vars[k] = v
+	}
+	if err := sc.Err(); err != nil {
+		return fmt.Errorf("env file %s: %w", path, err)
+	}
+	return nil
+}
