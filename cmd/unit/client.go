@@ -52,8 +52,11 @@ func cmdStatus(args []string) error {
 	if *jsonOut {
 		return printJSON(st)
 	}
+	if name != "" && len(st) == 1 {
+		return printStatusDetail(st[0])
+	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
-	fmt.Fprintln(tw, "SERVICE\tSTATE\tPID\tUPTIME\tRESTARTS\tLAST EXIT\tMEMORY\tREASON")
+	fmt.Fprintln(tw, "SERVICE\tSTATE\tPID\tUPTIME\tRESTARTS\tLAST EXIT\tMEMORY\tHEALTH\tREASON")
 	for _, s := range st {
 		pid, mem := "-", "-"
 		if s.PID > 0 {
@@ -62,8 +65,46 @@ func cmdStatus(args []string) error {
 		if s.Memory > 0 {
 			mem = fmt.Sprintf("%.1fM", float64(s.Memory)/(1<<20))
 		}
-		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\n", s.Name, s.State, pid, dash(s.Uptime), s.Restarts, dash(s.LastExit), mem, s.Reason)
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.Name, s.State, pid, dash(s.Uptime), s.Restarts,
+			dash(s.LastExit), mem, dash(s.Health), s.Reason)
 	}
+	return tw.Flush()
+}
+
+// printStatusDetail is `unit status NAME`: one field a line, like systemctl status.
+func printStatusDetail(s supervise.Status) error {
+	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 1, ' ', 0)
+	row := func(k, v string) {
+		if v != "" {
+			fmt.Fprintf(tw, "%s:\t%s\n", k, v)
+		}
+	}
+	state := s.State
+	if s.Reason != "" {
+		state += " (" + s.Reason + ")"
+	}
+	row("service", s.Name)
+	row("state", state+" since "+s.Since.Format(time.RFC3339))
+	row("enabled", fmt.Sprint(s.Enabled))
+	if s.PID > 0 {
+		row("pid", fmt.Sprint(s.PID))
+	}
+	row("uptime", s.Uptime)
+	ready := s.Ready
+	if s.ReadyMs > 0 || s.State == supervise.StateRunning {
+		ready += fmt.Sprintf(", ready after %d ms", s.ReadyMs)
+	}
+	row("readiness", ready)
+	row("status", s.Notify)
+	row("health", s.Health)
+	row("restarts", fmt.Sprint(s.Restarts))
+	row("last exit", s.LastExit)
+	if s.Memory > 0 {
+		row("memory", fmt.Sprintf("%.1fM", float64(s.Memory)/(1<<20)))
+	}
+	row("cgroup", s.Cgroup)
+	row("requires", strings.Join(s.Requires, ", "))
+	row("log dir", s.LogDir)
 	return tw.Flush()
 }
 
