@@ -380,8 +380,14 @@ func (e *Engine) takeConfig(ctx context.Context, w *watcher) {
 		return
 	}
 	e.mu.Lock()
+	hadErr := e.cfgErr != ""
 	e.cfgErr = ""
 	e.mu.Unlock()
+	if hadErr {
+		e.log.Info("cm: config valid again")
+		e.emit(event.Event{Time: time.Now(), Resource: "config", State: "valid"})
+		e.saveReport(&Report{Time: time.Now(), Trigger: "config"})
+	}
 	e.facts = string(factsJSON)
 	old := e.plan
 	for id, r := range next.res {

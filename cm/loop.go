@@ -27,6 +27,11 @@ func (e *Engine) convergeDirty(ctx context.Context, w *watcher, trigger string) 
 		if len(dirty) == 0 {
 			return
 		}
+		for _, c := range dirty {
+			if c == causeConfig {
+				trigger = "config" // a config taken while draining
+			}
+		}
 		rep := e.converge(ctx, e.plan, dirty, false, trigger)
 		e.noteFights(rep, dirty)
 		if len(rep.Changes) > 0 || trigger == "config" {

@@ -46,7 +46,10 @@ func (r *serviceRes) Check(ctx context.Context) ([]Delta, error) {
 	}
 	st, err := ctl.State(ctx, r.name)
 	if err != nil {
-		return nil, fmt.Errorf("service %s: %w", r.name, err)
+		// The supervisor gets services through its own SetConfig, which may
+		// not have happened yet: it owns the lifecycle, we only nudge.
+		r.env.log.Debug("cm: service state unknown", "service", r.name, "err", err)
+		return nil, nil
 	}
 	if st == "stopped" {
 		return []Delta{delta("state", st, "running")}, nil

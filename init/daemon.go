@@ -36,6 +36,9 @@ type Options struct {
 	OnReady func(up int, down []string)
 }
 
+// supervisorReloadTimeout bounds handing a reloaded config to the supervisor.
+const supervisorReloadTimeout = time.Minute
+
 // Daemon is the running supervisor + configuration manager + control socket.
 type Daemon struct {
 	opts   Options
@@ -78,7 +81,7 @@ func Run(ctx context.Context, o Options) error {
 		supOpts = append(supOpts, supervise.WithCgroups(o.Cgroups))
 	}
 	d.sup = supervise.New(d.reaper, supOpts...)
-	d.engine = cm.New(cm.WithServices(d.sup), cm.WithEvents(d.bus.Emit), cm.WithLogger(o.Log))
+	d.engine = cm.New(d.cmOptions(cfg)...)
 
 	l, err := api.Listen(o.Socket)
 	if err != nil {

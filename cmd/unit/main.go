@@ -39,6 +39,8 @@ const usage = `usage: unit COMMAND [ARGS]
   start|stop|restart NAME
   logs   [-f] [-n N] NAME
   events [--json]
+  facts  [--json] [--config DIR]                     what templates see as .facts
+  report [--json] [--state DIR]                      the latest convergence report
   reboot | poweroff | halt
   pkg    build RECIPE.toml... [--store DIR] | ls | show NAME | gc [SYSTEM.toml...]
   image  build SYSTEM.toml -o DIR
@@ -76,6 +78,10 @@ func dispatch(args []string) error {
 		return cmdPower(cmd, rest)
 	case "image":
 		return cmdImage(rest)
+	case "facts":
+		return cmdFacts(rest)
+	case "report":
+		return cmdReport(rest)
 	case "pkg":
 		return cmdPkg(rest)
 	case "help", "-h", "--help":

@@ -52,6 +52,7 @@ func cmdApply(args []string) error {
 	dir := fs.String("config", "/etc/unit", "config directory (with --once)")
 	once := fs.Bool("once", false, "converge standalone, without a running daemon, and exit")
 	dry := fs.Bool("dry-run", false, "show what would change, change nothing")
+	state := fs.String("state", "", "with --once: keep the report in STATE/reports (for `unit report`)")
 	jsonOut := fs.Bool("json", false, "JSON output")
 	socket := socketFlag(fs)
 	if _, err := parse(fs, args); err != nil {
@@ -66,7 +67,11 @@ func cmdApply(args []string) error {
 			return exitCode(1)
 		}
 		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-		rep, err = cm.ApplyOnce(ctx, cfg, *dry, cm.WithLogger(log))
+		opts := []cm.Option{cm.WithLogger(log)}
+		if *state != "" {
+			opts = append(opts, cm.WithReports(filepath.Join(*state, "reports"), cfg.CM.Reports))
+		}
+		rep, err = cm.ApplyOnce(ctx, cfg, *dry, opts...)
 		if err != nil {
 			return err
 		}

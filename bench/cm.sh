@@ -1,0 +1,94 @@
+#!/bin/bash
+# Configuration management figures, side by side with Puppet in one run:
+#  1. 1,000 managed files: `unit apply --once` first run and no-op, and the
+#     same with `puppet apply` (Debian's puppet package): wall, max RSS, and
+#     stat/open syscalls of the no-op (strace -c -f).
+#  2. drift repair latency under `unit run` (bench/cmdrift: overwrite a managed
+#     file, time until inotify shows the repaired file renamed into place).
+#  3. steady state with 10,000 files + 100 services: strace -c -f over an idle
+#     window (IDLE seconds, default 60) and the daemon's RSS.
+# Usage: bench/cm.sh [IDLE]      Needs root, strace, /usr/bin/time; puppet optional.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+idle=${1:-60}
+make -s build
+go build -o bin/cmdrift ./bench/cmdrift
+w=$(mktemp -d /tmp/cmbench.XXXX)
+trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$w"' EXIT
+unit=$PWD/bin/unit
+
+gen_unit() { # DIR N ROOT: N files in N/100 directories under ROOT
+  local dir=$1 n=$2 root=$3
+  mkdir -p "$dir"
+  for ((i = 0; i < n; i++)); do
+    printf '[file."%s/d%03d/f%05d"]\ncontent = "managed file %d\\n"\nmode = "0644"\n' "$root" $((i / 100)) "$i" "$i"
+  done >"$dir/files.toml"
+}
+gen_puppet() { # FILE N ROOT
+  local f=$1 n=$2 root=$3
+  for ((d = 0; d < n / 100; d++)); do printf 'file { "%s/d%03d": ensure => directory }\n' "$root" $d; done >"$f"
+  for ((i = 0; i < n; i++)); do
+    printf 'file { "%s/d%03d/f%05d": ensure => file, content => "managed file %d\\n", mode => "0644" }\n' "$root" $((i / 100)) "$i" "$i"
+  done >>"$f"
+}
+timed() { # LABEL CMD...: wall seconds and max RSS
+  local label=$1; shift
+  /usr/bin/time -f "%e %M" -o "$w/time" "$@" >"$w/out" 2>&1 || { cat "$w/out"; return 1; }
+  read -r secs kb <"$w/time"
+  printf '%-28s %8.3f s  %7d KB max RSS\n' "$label" "$secs" "$kb"
+  echo "$secs" >"$w/last"
+}
+syscalls() { # LABEL CMD...: stat-family and open-family syscalls under strace -c -f
+  local label=$1; shift
+  strace -c -f -o "$w/strace" "$@" >/dev/null 2>&1 || true
+  local st op
+  st=$(awk '$NF ~ /^(stat|lstat|fstat|newfstatat|statx|fstatat64)$/ {s += $4} END {print s+0}' "$w/strace")
+  op=$(awk '$NF ~ /^(open|openat|openat2)$/ {s += $4} END {print s+0}' "$w/strace")
+  printf '%-28s %8d stat  %8d open syscalls\n' "$label" "$st" "$op"
+}
+
+echo "== 1,000 managed files"
+gen_unit "$w/etc" 1000 "$w/u"
+timed "unit apply --once (first)" "$unit" apply --once --config "$w/etc"
+u1=$(cat "$w/last")
+timed "unit apply --once (no-op)" "$unit" apply --once --config "$w/etc"
+u2=$(cat "$w/last")
+syscalls "unit apply --once (no-op)" "$unit" apply --once --config "$w/etc"
+if command -v puppet >/dev/null; then
+  gen_puppet "$w/site.pp" 1000 "$w/p"
+  pp=(puppet apply --color=false --logdest "$w/puppet.log" "$w/site.pp")
+  timed "puppet apply (first)" "${pp[@]}"
+  p1=$(cat "$w/last")
+  timed "puppet apply (no-op)" "${pp[@]}"
+  p2=$(cat "$w/last")
+  syscalls "puppet apply (no-op)" "${pp[@]}"
+  echo "ratio first: puppet/unit = $(echo "scale=1; $p1 / $u1" | bc)x   no-op: $(echo "scale=1; $p2 / $u2" | bc)x  (time(1) has 10 ms resolution)"
+else
+  echo "puppet not installed (apt-get install puppet): no side-by-side"
+fi
+
+echo "== drift repair under unit run (1,000 files)"
+"$unit" run --config "$w/etc" --state "$w/state1" --socket "$w/s1.sock" 2>"$w/run1.log" &
+pid=$!
+for _ in $(seq 100); do [ -S "$w/s1.sock" ] && break; sleep 0.1; done
+UNIT_SOCKET=$w/s1.sock "$unit" apply >/dev/null
+bin/cmdrift -n 1000 -gap 2ms $(ls "$w"/u/d00*/f* | head -200)
+kill $pid; wait $pid 2>/dev/null || true
+
+echo "== steady state: 10,000 files + 100 services, ${idle}s idle"
+gen_unit "$w/etc10k" 10000 "$w/u10k"
+for ((i = 0; i < 100; i++)); do
+  printf '[service.s%03d]\nexec = ["sleep", "100000"]\n' $i
+done >"$w/etc10k/services.toml"
+"$unit" run --config "$w/etc10k" --state "$w/state2" --socket "$w/s2.sock" 2>"$w/run2.log" &
+pid=$!
+for _ in $(seq 300); do [ -S "$w/s2.sock" ] && break; sleep 0.1; done
+UNIT_SOCKET=$w/s2.sock "$unit" apply | tail -1
+sleep 2
+echo "inotify watches: $(grep -c '^inotify' /proc/$pid/fdinfo/* 2>/dev/null | awk -F: '{s += $2} END {print s}') in $(ls -l /proc/$pid/fd | grep -c inotify) inotify instance(s)"
+timeout -s INT "$idle" strace -c -f -p $pid -o "$w/idle.strace" || true
+echo "syscalls of unit run over ${idle}s idle (strace -c -f):"
+cat "$w/idle.strace"
+echo "managed paths touched: $(strace -f -e trace=%file,%stat -p $pid -o "$w/idle2.strace" & sp=$!; sleep 5; kill -INT $sp; wait $sp 2>/dev/null; grep -c "$w/u10k" "$w/idle2.strace" || true) file syscalls on managed paths in a further 5 s"
+grep -E 'VmRSS|VmHWM' /proc/$pid/status
+kill $pid; wait $pid 2>/dev/null || true

@@ -1,0 +1,6 @@
+package main
+
+import "unsafe"
+
+// unsafePointer views inotify's packed event header in the read buffer.
+func unsafePointer(b *byte) unsafe.Pointer { return unsafe.Pointer(b) }

@@ -1,0 +1,71 @@
+package pid1
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"unit/cm"
+	"unit/config"
+	"unit/supervise"
+)
+
+// cmServices lets the configuration manager start, restart and query
+// services through the supervisor (cm.ServiceControl).
+type cmServices struct{ sup *supervise.Supervisor }
+
+func (s cmServices) Restart(ctx context.Context, name string) error { return s.sup.Restart(ctx, name) }
+func (s cmServices) Start(ctx context.Context, name string) error   { return s.sup.Start(ctx, name) }
+
+func (s cmServices) State(ctx context.Context, name string) (string, error) {
+	sts, err := s.sup.Status(ctx, name)
+	if err != nil {
+		return "", err
+	}
+	if len(sts) == 0 {
+		return "", fmt.Errorf("service %s: no status", name)
+	}
+	return sts[0].State, nil
+}
+
+// cmRunner runs exec resources' commands through the reaper, the only
+// caller of wait4 in the daemon.
+func cmRunner(r *supervise.Reaper) cm.CommandRunner {
+	return func(ctx context.Context, argv, env []string, dir string, out *os.File) (bool, string, error) {
+		if dir != "" {
+			argv = append([]string{"/bin/sh", "-c", `cd "$0" && exec "$@"`, dir}, argv...)
+		}
+		e, err := r.RunCommand(ctx, argv, env, out)
+		if err != nil {
+			return false, "", err
+		}
+		return e.Success(), e.String(), nil
+	}
+}
+
+// cmOptions wires the engine to the daemon: supervisor, reaper, events,
+// reports under STATE/reports and, with a config directory, reloads.
+func (d *Daemon) cmOptions(cfg *config.Config) []cm.Option {
+	opts := []cm.Option{
+		cm.WithServices(cmServices{d.sup}), cm.WithEvents(d.bus.Emit), cm.WithLogger(d.log),
+		cm.WithRunner(cmRunner(d.reaper)),
+		cm.WithReports(filepath.Join(d.opts.StateDir, "reports"), cfg.CM.Reports),
+	}
+	if d.opts.ConfigDir != "" && d.opts.Config == nil {
+		opts = append(opts, cm.WithConfigDir(d.opts.ConfigDir, d.reloaded))
+	}
+	return opts
+}
+
+// reloaded takes a new, valid config: the supervisor gets its services.
+func (d *Daemon) reloaded(cfg *config.Config) {
+	d.mu.Lock()
+	d.cfg = cfg
+	d.mu.Unlock()
+	ctx, cancel := context.WithTimeout(context.Background(), supervisorReloadTimeout)
+	defer cancel()
+	if err := d.sup.SetConfig(ctx, cfg.Services); err != nil {
+		d.log.Error("config reload: supervisor", "err", err)
+	}
+}
