@@ -67,6 +67,7 @@ func Boot() {
 		power <- cmd
 		cancel()
 	}()
+	go hardwareWatchdog(ctx, log, console, "/run/unit/unit.sock")
 	err = Run(ctx, Options{
 		ConfigDir: ConfigDir, Config: cfg, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
 		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log,

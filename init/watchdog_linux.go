@@ -1,0 +1,80 @@
+package pid1
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"unit/api"
+)
+
+// watchdogTimeout is what the hardware watchdog is set to: a PID 1 that
+// stops answering for this long gets the machine reset.
+const watchdogTimeout = 30 * time.Second
+
+// hardwareWatchdog pets /dev/watchdog, when the machine has one, for as long
+// as PID 1 works: once the control socket has answered, each pet is a real
+// `status` request through the socket and the supervisor loop, so a hung
+// loop (not only a dead process) stops the petting. It is the only periodic
+// wake-up of PID 1, and only exists on machines with a watchdog device.
+func hardwareWatchdog(ctx context.Context, log *slog.Logger, console io.Writer, socket string) {
+	defer recoverLog(log, "hardware watchdog")
+	f, err := os.OpenFile("/dev/watchdog", os.O_WRONLY, 0)
+	if err != nil {
+		if !os.IsNotExist(err) {
+			log.Warn("hardware watchdog", "err", err)
+		}
+		return
+	}
+	defer f.Close()
+	fd := int(f.Fd())
+	ident := "watchdog"
+	if info, err := unix.IoctlGetWatchdogInfo(fd); err == nil {
+		ident = string(bytes.TrimRight(info.Identity[:], "\x00"))
+	}
+	timeout := watchdogTimeout
+	if err := unix.IoctlSetPointerInt(fd, unix.WDIOC_SETTIMEOUT, int(timeout/time.Second)); err != nil {
+		log.Warn("hardware watchdog: cannot set timeout; using the device's", "err", err)
+		if t, err := unix.IoctlGetInt(fd, unix.WDIOC_GETTIMEOUT); err == nil && t > 0 {
+			timeout = time.Duration(t) * time.Second
+		}
+	}
+	fmt.Fprintf(console, "unit: hardware watchdog %q armed, timeout %s\n", ident, timeout)
+	every := timeout / 3
+	answered := false
+	tick := time.NewTicker(every)
+	defer tick.Stop()
+	for {
+		alive := pid1Alive(ctx, socket, every)
+		answered = answered || alive
+		if alive || !answered {
+			if err := unix.IoctlWatchdogKeepalive(fd); err != nil {
+				log.Error("hardware watchdog keepalive", "err", err)
+			}
+		} else {
+			log.Error("hardware watchdog: PID 1 did not answer; not petting")
+		}
+		select {
+		case <-ctx.Done():
+			// A clean stop disarms it ("magic close"); final() reboots anyway.
+			_, _ = f.Write([]byte("V"))
+			return
+		case <-tick.C:
+		}
+	}
+}
+
+// pid1Alive asks the daemon for status through its control socket.
+func pid1Alive(ctx context.Context, socket string, within time.Duration) bool {
+	cctx, cancel := context.WithTimeout(ctx, within)
+	defer cancel()
+	err := api.Call(cctx, socket, api.Request{Cmd: "status"}, nil)
+	// Call ends quietly when its context does: a timeout is not an answer.
+	return err == nil && cctx.Err() == nil
+}
