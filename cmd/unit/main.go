@@ -15,7 +15,7 @@ import (
 var version = "dev"
 
 func main() {
-	if os.Getpid() == 1 {
+	if os.Getpid() == 1 && !isPkgSandbox(os.Args) {
 		pid1.Boot() // never returns
 		return
 	}

@@ -17,6 +17,12 @@ const pkgUsage = `usage: unit pkg build RECIPE.toml... [--store DIR] [-j N]
        unit pkg show NAME [--store DIR]
        unit pkg gc [SYSTEM.toml...] [--store DIR]`
 
+// isPkgSandbox tells the sandbox helper (PID 1 of a build's pid namespace)
+// from a real boot.
+func isPkgSandbox(args []string) bool {
+	return len(args) > 2 && args[1] == pkgbuild.SandboxCommand[0] && args[2] == pkgbuild.SandboxCommand[1]
+}
+
 func cmdPkg(args []string) error {
 	if len(args) == 0 {
 		return fmt.Errorf("%s", pkgUsage)
