@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 	"syscall"
 )
 
@@ -17,7 +18,16 @@ import (
 // mode is Go's os.FileMode: setuid is os.ModeSetuid, not 0o4000.
 // uid or gid -1 leaves that id as the temp file got it. On any failure before
 // the rename the temp file is removed and the old file is untouched.
-func WriteFileAtomic(path string, data []byte, mode os.FileMode, uid, gid int) (err error) {
+func WriteFileAtomic(path string, data []byte, mode os.FileMode, uid, gid int) error {
+	return writeFileAtomic(path, data, mode, uid, gid, nil)
+}
+
+// writeFileAtomic is WriteFileAtomic; with a dirSyncer the directory fsync
+// is left to it, so a convergence that writes many files into one
+// directory syncs the directory once. The temp file is still fsynced before
+// the rename: that is what keeps a crash from exposing a torn file; the
+// deferred directory sync only decides whether the rename itself survives.
+func writeFileAtomic(path string, data []byte, mode os.FileMode, uid, gid int, ds *dirSyncer) (err error) {
 	dir, base := filepath.Split(path)
 	if dir == "" {
 		dir = "."
@@ -55,6 +65,10 @@ func WriteFileAtomic(path string, data []byte, mode os.FileMode, uid, gid int) (
 		return err
 	}
 	renamed = true
+	if ds != nil {
+		ds.add(dir)
+		return nil
+	}
 	// The new content is in place from here on; a failed directory sync is
 	// still reported, but there is no temp file left to clean up.
 	if derr := syncDir(dir); derr != nil {
@@ -99,4 +113,34 @@ func syncDir(dir string) error {
 		return fmt.Errorf("sync dir %s: %w", dir, err)
 	}
 	return nil
+}
+
+// dirSyncer collects directories whose renames must be made durable.
+type dirSyncer struct {
+	mu   sync.Mutex
+	dirs map[string]struct{}
+}
+
+func (d *dirSyncer) add(dir string) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	if d.dirs == nil {
+		d.dirs = map[string]struct{}{}
+	}
+	d.dirs[dir] = struct{}{}
+}
+
+// flush fsyncs every collected directory once.
+func (d *dirSyncer) flush() error {
+	d.mu.Lock()
+	dirs := d.dirs
+	d.dirs = nil
+	d.mu.Unlock()
+	var first error
+	for dir := range dirs {
+		if err := syncDir(dir); err != nil && first == nil {
+			first = err
+		}
+	}
+	return first
 }

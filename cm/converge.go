@@ -26,9 +26,12 @@ type outcome struct {
 	dur    time.Duration
 }
 
+// stageMin is the pass size from which file writes are staged (stage.go).
+const stageMin = 64
+
 // parallelism bounds resources converging at once: they mostly wait on
-// the disk, so a few per CPU.
-func parallelism() int { return max(4, 2*runtime.GOMAXPROCS(0)) }
+// the disk (fsync), and concurrent fsyncs share journal commits.
+func parallelism() int { return max(16, 4*runtime.GOMAXPROCS(0)) }
 
 // converge applies (or, dry, checks) the dirty resources in dependency
 // order, independent ones in parallel; a resource whose dependency failed is
@@ -45,6 +48,9 @@ func (e *Engine) converge(ctx context.Context, p *plan, dirty map[string]cause, 
 		}
 	}
 	outs := e.schedule(ctx, p, set, dry)
+	if err := e.env.dirs.flush(); err != nil {
+		e.log.Error("cm: sync directories", "err", err)
+	}
 	notified := map[string][]string{} // target -> the resources that changed
 	for _, o := range outs {
 		c := Change{Resource: o.id, Duration: o.dur, Deltas: o.deltas, What: deltaStrings(o.deltas), Diff: o.diff}
@@ -118,6 +124,19 @@ func (e *Engine) schedule(ctx context.Context, p *plan, set map[string]bool, dry
 	}
 	byPos(ready)
 	results := make(map[string]*outcome, len(set))
+	// Batch durability when many files are written in one pass (a first
+	// apply); a handful (a drift repair) is written the direct way.
+	var st *stager
+	if !dry && len(set) >= stageMin {
+		st = &stager{}
+	}
+	run := func(id string) *outcome {
+		c := ctx
+		if st != nil && len(dependents[id]) == 0 {
+			c = withStager(ctx, st)
+		}
+		return e.runOne(c, p, id, dry)
+	}
 	failed := func(id string) string {
 		for _, d := range deps[id] {
 			if o := results[d]; o.err != nil || o.skip != "" {
@@ -143,12 +162,12 @@ func (e *Engine) schedule(ctx context.Context, p *plan, set map[string]bool, dry
 			}
 			inflight++
 			if len(set) == 1 {
-				results[id] = e.runOne(ctx, p, id, dry)
+				results[id] = run(id)
 				inflight--
 				ready = e.release(id, dependents, waiting, ready, byPos)
 				continue
 			}
-			go func() { done <- e.runOne(ctx, p, id, dry) }()
+			go func() { done <- run(id) }()
 		}
 		if inflight == 0 {
 			if len(ready) == 0 && len(results) < len(set) {
@@ -161,6 +180,11 @@ func (e *Engine) schedule(ctx context.Context, p *plan, set map[string]bool, dry
 		inflight--
 		results[o.id] = o
 		ready = e.release(o.id, dependents, waiting, ready, byPos)
+	}
+	if st != nil {
+		for id, err := range st.commit() {
+			results[id].deltas, results[id].err = nil, err
+		}
 	}
 	out := make([]*outcome, 0, len(results))
 	for _, o := range results {

@@ -24,6 +24,8 @@ type env struct {
 	// accounts serialises read-modify-write of the account databases:
 	// users and groups converge in parallel but share three files.
 	accounts sync.Mutex
+	// dirs defers directory fsyncs of file writes to the end of a pass.
+	dirs dirSyncer
 }
 
 func defaultEnv() *env {

@@ -122,7 +122,13 @@ func (f *fileRes) Apply(ctx context.Context) ([]Delta, error) {
 				return nil, err
 			}
 		}
-		if err := WriteFileAtomic(f.path, p.data, fileMode(f.mode), p.uid, p.gid); err != nil {
+		if st := stagerFrom(ctx); st != nil {
+			if err := st.write(f.ID(), f.path, p.data, fileMode(f.mode), p.uid, p.gid); err != nil {
+				return nil, err
+			}
+			break
+		}
+		if err := writeFileAtomic(f.path, p.data, fileMode(f.mode), p.uid, p.gid, &f.env.dirs); err != nil {
 			return nil, err
 		}
 	default:

@@ -1,0 +1,40 @@
+package cm
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"testing"
+)
+
+// A large pass stages its writes (one syncfs, then renames); a file that
+// something in the same pass depends on is written in place first.
+func TestStagedWritesLandAndDependentsSeeTheirFile(t *testing.T) {
+	root := t.TempDir()
+	src := ""
+	for i := range stageMin + 10 {
+		src += fmt.Sprintf("[file.\"%s/d%d/f%03d\"]\ncontent = \"c%d\"\n", root, i%3, i, i)
+	}
+	dep := filepath.Join(root, "d0", "f000")
+	src += "[exec.check]\ncommand = [\"/bin/sh\", \"-c\", \"test \\\"$(cat " + dep + ")\\\" = c0 && touch " + root + "/ok\"]\n" +
+		"creates = \"" + root + "/ok\"\nrequires = [\"file:" + dep + "\"]\n"
+	rep := applyOnce(t, loadCfg(t, src))
+	if rep.Failed != 0 || rep.Changed() != stageMin+11 {
+		t.Fatalf("%s", rep)
+	}
+	for i := range stageMin + 10 {
+		p := fmt.Sprintf("%s/d%d/f%03d", root, i%3, i)
+		if !hasContent(p, fmt.Sprintf("c%d", i))() {
+			t.Fatalf("%s wrong", p)
+		}
+	}
+	for d := range 3 {
+		if left := tempFiles(t, filepath.Join(root, fmt.Sprint("d", d))); len(left) > 0 {
+			t.Errorf("temp files left: %v", left)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(root, "ok")); err != nil {
+		t.Error("the exec that requires a file did not see it in place")
+	}
+	mustNoop(t, loadCfg(t, src))
+}
