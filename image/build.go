@@ -37,6 +37,7 @@ type Options struct {
 	Init     string // the static unit binary installed as /init
 	CacheDir string // default: $UNIT_CACHE, else $XDG_CACHE_HOME/unit, else ~/.cache/unit
 	Store    string // package store for [system] packages; default: CacheDir/store
+	Recipes  string // recipes for [system] packages; default: the nearest packages/ above System or the working dir
 	Log      *slog.Logger
 }
 
@@ -99,6 +100,11 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		store := o.Store
 		if store == "" {
 			store = filepath.Join(cache, "store")
+		}
+		if dir := findRecipes(o.Recipes, o.System); dir != "" {
+			if err := buildPackages(ctx, log, dir, store, o.Init, cfg.System.Packages); err != nil {
+				return nil, fmt.Errorf("%s: [system] packages: %w", cfg.System.Pos, err)
+			}
 		}
 		if pkgs, err = loadPackages(ctx, store, cfg.System.Packages); err != nil {
 			return nil, fmt.Errorf("%s: [system] packages: %w", cfg.System.Pos, err)

@@ -22,8 +22,11 @@ type LogLine struct {
 
 // ring keeps the last lines of one service's output, and fans new lines out
 // to followers (`unit logs -f`).
+// The ring grows as lines come, up to size: a quiet service costs no
+// memory for lines it never wrote.
 type ring struct {
 	mu        sync.Mutex
+	size      int
 	lines     []LogLine
 	next      int
 	full      bool
@@ -31,16 +34,22 @@ type ring struct {
 }
 
 func newRing(size int) *ring {
-	return &ring{lines: make([]LogLine, size), followers: map[chan LogLine]struct{}{}}
+	return &ring{size: size, followers: map[chan LogLine]struct{}{}}
 }
 
 func (r *ring) add(l LogLine) {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.lines[r.next] = l
-	r.next = (r.next + 1) % len(r.lines)
-	if r.next == 0 {
-		r.full = true
+	if len(r.lines) < r.size {
+		r.lines = append(r.lines, l)
+		r.next = len(r.lines) % r.size
+		r.full = r.next == 0
+	} else {
+		r.lines[r.next] = l
+		r.next = (r.next + 1) % r.size
+		if r.next == 0 {
+			r.full = true
+		}
 	}
 	for ch := range r.followers {
 		select {
