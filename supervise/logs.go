@@ -112,7 +112,9 @@ func pump(name string, rd *os.File, r *ring, echo func(LogLine), log *slog.Logge
 }
 
 func readLines(rd io.Reader, emit func([]byte)) error {
-	br := bufio.NewReaderSize(rd, 16<<10)
+	// 4 KiB per service (s6-log's default line limit is 8 KiB): longer
+	// lines are split, and 100 services cost 400 KiB, not 1.6 MiB.
+	br := bufio.NewReaderSize(rd, 4<<10)
 	for {
 		// ReadSlice splits an over-long line instead of failing on it: a
 		// reader that gave up would SIGPIPE the service.
