@@ -4,7 +4,7 @@
 
 GO      ?= go
 VERSION ?= $(shell git describe --always --dirty 2>/dev/null || echo dev)
-LDFLAGS := -buildid= -X main.version=$(VERSION)
+LDFLAGS := -s -w -buildid= -X main.version=$(VERSION)
 BIN     := bin/unit
 SYSTEM  ?= examples/hello/system.toml
 OUT     ?= out/hello

@@ -27,7 +27,7 @@ func TestMain(m *testing.M) {
 		os.Exit(1)
 	}
 	unitBinary = filepath.Join(dir, "unit")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-buildid=", "-o", unitBinary, "../cmd/unit")
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", unitBinary, "../cmd/unit")
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
 	if err := cmd.Run(); err != nil {
