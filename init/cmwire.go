@@ -52,7 +52,7 @@ func (d *Daemon) cmOptions(cfg *config.Config) []cm.Option {
 		cm.WithRunner(cmRunner(d.reaper)),
 		cm.WithReports(filepath.Join(d.opts.StateDir, "reports"), cfg.CM.Reports),
 	}
-	if d.opts.ConfigDir != "" && d.opts.Config == nil {
+	if d.opts.ConfigDir != "" {
 		opts = append(opts, cm.WithConfigDir(d.opts.ConfigDir, d.reloaded))
 	}
 	return opts

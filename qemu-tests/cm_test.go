@@ -5,6 +5,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strings"
 	"testing"
 	"time"
 )
@@ -13,7 +14,7 @@ import (
 // source made at boot. The probe then switches the config to the other
 // source (sed -i: a rename in /etc/unit, as an editor would), so PID 1
 // reloads and rewrites the 8 MiB file; the host kills qemu (a power cut)
-// as soon as the console says the config was reloaded.
+// as soon as the probe sees the rewrite's temp file: mid-write.
 const cmCrashSystem = `
 [system]
 hostname = "cmcrash"
@@ -44,6 +45,8 @@ i=0; until cmp -s /data/big /run/v1 2>/dev/null; do usleep 100000; i=$((i+1)); [
 echo BIG-V1-IN-PLACE
 sed -i 's|source   = "/run/v1"|source   = "/run/v2"|' /etc/unit/system.toml
 echo CONFIG-CHANGED
+until ls /data/.big.unit-tmp-* >/dev/null 2>&1; do usleep 2000; done
+echo TEMP-SEEN
 sleep 1000
 """]
 `
@@ -87,7 +90,7 @@ func TestCMCrashMidApplyLeavesNoTornFile(t *testing.T) {
 	vm := boot(t, img1, drive...)
 	vm.Expect(`\[probe\] BIG-V1-IN-PLACE`, 0, 120*time.Second)
 	changed := vm.Expect(`\[probe\] CONFIG-CHANGED`, 0, 30*time.Second)
-	vm.Expect(`unit: config reloaded`, changed, 30*time.Second)
+	vm.Expect(`\[probe\] TEMP-SEEN`, changed, 60*time.Second)
 	vm.cmd.Process.Kill() // power cut: the guest's page cache is lost
 	vm.Wait(10 * time.Second)
 	crashed := vm.Console()
@@ -100,14 +103,16 @@ func TestCMCrashMidApplyLeavesNoTornFile(t *testing.T) {
 	if m == nil || (m[1] != "v1" && m[1] != "v2") {
 		t.Fatalf("torn file after a crash mid-apply: %v\nfirst boot:\n%s", m, crashed)
 	}
+	reload := strings.Index(crashed, "unit: config reloaded")
+	renamed := reload >= 0 && strings.Contains(crashed[reload:], "unit: file:/data/big changed")
 	temp := regexp.MustCompile(`LEFTOVER-TEMP size=(\d+)`).FindStringSubmatch(console)
 	switch {
+	case renamed:
+		t.Logf("killed after the rewrite completed: /data/big is whole %s", m[1])
 	case temp != nil:
-		t.Logf("killed mid-write: a %s-byte temp file was left; /data/big is whole %s", temp[1], m[1])
-	case regexp.MustCompile(`file:/data/big changed`).MatchString(crashed):
-		t.Logf("killed after the rename: /data/big is whole %s", m[1])
+		t.Logf("killed mid-write (temp seen, no rename): a %s-byte temp file was left; /data/big is whole %s", temp[1], m[1])
 	default:
-		t.Logf("killed before the write began or while its temp was still in the guest's page cache: /data/big is whole %s", m[1])
+		t.Logf("killed mid-write (temp seen, no rename); the temp did not reach the disk; /data/big is whole %s", m[1])
 	}
 	vm2.Wait(60 * time.Second)
 }
