@@ -2,7 +2,6 @@ package qemutests
 
 import (
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -13,26 +12,6 @@ import (
 	"unit/image"
 	"unit/pkgbuild"
 )
-
-// buildPackages builds every recipe in packages/ into the default store
-// ($UNIT_CACHE/store), with the unit binary as the sandbox helper: what
-// `unit pkg build packages/*.toml` does. The example system's images take
-// their kernel, busybox and programs from these kegs. Cached kegs make it
-// take well under a second after the first run.
-func buildPackages(helper string) error {
-	files, err := filepath.Glob("../packages/*.toml")
-	if err != nil || len(files) == 0 {
-		return fmt.Errorf("no recipes in ../packages: %v", err)
-	}
-	b, err := pkgbuild.NewBuilder(pkgbuild.Options{Helper: helper, Progress: os.Stderr})
-	if err != nil {
-		return err
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Minute)
-	defer cancel()
-	_, err = b.Build(ctx, files)
-	return err
-}
 
 // pkgProbe runs the C program (GNU hello, built from Debian's source
 // package) and the Go program (gojq, from the module proxy) in the guest.
@@ -48,10 +27,9 @@ unit poweroff
 """]
 `
 
+// TestPackagesInGuest boots the example with its [system] packages: kegs
+// built from packages/*.toml, the kernel and busybox included.
 func TestPackagesInGuest(t *testing.T) {
-	if err := buildPackages(unitBinary); err != nil {
-		t.Fatalf("pkg build: %v", err)
-	}
 	dir := t.TempDir()
 	sys := filepath.Join(dir, "system.toml")
 	system := exampleWith(t, pkgProbe)
@@ -68,6 +46,8 @@ func TestPackagesInGuest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// The image builder builds the kegs from ../packages (the nearest
+	// packages/ above the working directory), or takes them from the store.
 	res, err := image.Build(ctx, image.Options{System: sys, Out: out, Init: unitBinary, CacheDir: os.Getenv("UNIT_CACHE"), Store: store})
 	if err != nil {
 		t.Fatalf("image build: %v", err)
