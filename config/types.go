@@ -27,7 +27,37 @@ type System struct {
 	Hostname string   `toml:"hostname"`
 	Modules  []string `toml:"modules"`
 	Packages []string `toml:"packages"`
-	Pos      Pos      `toml:"-"`
+	// Hardware is the image's profile: "vm" (default: the cloud kernel,
+	// virtio only) or "metal" (the generic kernel and the drivers real
+	// machines need, loaded by modalias).
+	Hardware string `toml:"hardware"`
+	// Data is the persistent data partition of a disk image, if any.
+	Data *DataPartition `toml:"data"`
+	Pos  Pos            `toml:"-"`
+}
+
+// DataPartition is [system] data = { size = "256M", mount = "/var" }: an
+// ext4 partition found by its label at boot and kept across re-images.
+type DataPartition struct {
+	Size  Size   `toml:"size"`
+	Mount string `toml:"mount"` // default /var
+	Label string `toml:"label"` // default unit-data
+}
+
+// MountPoint is where the data partition is mounted (default /var).
+func (d *DataPartition) MountPoint() string {
+	if d.Mount == "" {
+		return "/var"
+	}
+	return d.Mount
+}
+
+// FSLabel is the ext4 label the partition is found by (default unit-data).
+func (d *DataPartition) FSLabel() string {
+	if d.Label == "" {
+		return "unit-data"
+	}
+	return d.Label
 }
 
 // Service is one [service.NAME] table.

@@ -37,6 +37,7 @@ type Options struct {
 	Init     string // the static unit binary installed as /init
 	CacheDir string // default: $UNIT_CACHE, else $XDG_CACHE_HOME/unit, else ~/.cache/unit
 	Store    string // package store for [system] packages; default: CacheDir/store
+	Format   string // FormatInitramfs (default) or FormatDisk
 	Recipes  string // recipes for [system] packages; default: the nearest packages/ above System or the working dir
 	Log      *slog.Logger
 }
@@ -54,6 +55,10 @@ type Result struct {
 	Busybox       Package   `json:"busybox"`
 	Packages      []Package `json:"packages,omitempty"` // kegs from [system] packages
 	Cmdline       string    `json:"cmdline"`
+	Format        string    `json:"format"`
+	Hardware      string    `json:"hardware"`
+	// Disk describes the UEFI disk image (format disk).
+	Disk *DiskInfo `json:"disk,omitempty"`
 	// Modules are the included kernel modules, dependencies first.
 	Modules []string `json:"modules"`
 	Files   []File   `json:"files"`
@@ -95,6 +100,14 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	format, err := checkFormat(o.Format)
+	if err != nil {
+		return nil, err
+	}
+	prof, err := hardwareProfile(cfg.System, format)
+	if err != nil {
+		return nil, err
+	}
 	pkgs := &packageSet{}
 	if len(cfg.System.Packages) > 0 {
 		store := o.Store
@@ -121,7 +134,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 
 	k := pkgs.Kernel
 	if k == nil {
-		if k, err = fetchKernel(ctx, log, cache); err != nil {
+		if k, err = fetchKernel(ctx, log, cache, prof.KernelMeta); err != nil {
 			return nil, err
 		}
 	}
@@ -132,7 +145,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	mods, err := selectModules(k.Modules, k.Release, cfg.System.Modules)
+	mods, err := selectModules(k.Modules, k.Release, prof.modules(k.Modules, cfg.System.Modules))
 	if err != nil {
 		return nil, fmt.Errorf("%s: [system] modules: %w", cfg.System.Pos, err)
 	}
@@ -181,7 +194,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		KernelVersion:  k.Release,
 		Busybox:        bb.Pkg,
 		Packages:       pkgs.Kegs,
-		Cmdline:        Cmdline,
+		Cmdline:        prof.Cmdline,
+		Format:         format,
+		Hardware:       prof.Name,
 		Modules:        mods.Names,
 		InitramfsSize:  int64(len(full)),
 		BareSize:       int64(len(bare)),
@@ -200,6 +215,11 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 		sum := sha256.Sum256(f.data)
 		res.Files = append(res.Files, File{Name: f.name, Size: int64(len(f.data)), SHA256: hex.EncodeToString(sum[:])})
+	}
+	if format == FormatDisk {
+		if err := buildDiskImage(ctx, log, o.Out, cfg.System, res, vmlinuz, full, mtime); err != nil {
+			return nil, err
+		}
 	}
 	manifest, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {

@@ -21,9 +21,14 @@ type Package struct {
 // run runs a command and returns its stdout; on failure the error carries
 // the command's stderr, which is where apt explains itself.
 func run(ctx context.Context, dir string, name string, args ...string) ([]byte, error) {
+	return runWith(ctx, dir, nil, name, args...)
+}
+
+// runWith is run with extra environment variables.
+func runWith(ctx context.Context, dir string, env []string, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(os.Environ(), "LC_ALL=C")
+	cmd.Env = append(append(os.Environ(), "LC_ALL=C"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {

@@ -4,11 +4,11 @@ import "testing"
 
 func TestParseKernelDepends(t *testing.T) {
 	out := "linux-image-cloud-amd64\n  Depends: linux-image-6.1.0-56-cloud-amd64\n"
-	got, err := parseKernelDepends([]byte(out))
+	got, err := parseKernelDepends([]byte(out), kernelMeta)
 	if err != nil || got != "linux-image-6.1.0-56-cloud-amd64" {
 		t.Fatalf("got %q, %v", got, err)
 	}
-	if _, err := parseKernelDepends([]byte("linux-image-cloud-amd64\n")); err == nil {
+	if _, err := parseKernelDepends([]byte("linux-image-cloud-amd64\n"), kernelMeta); err == nil {
 		t.Fatal("no error without a Depends line")
 	}
 }

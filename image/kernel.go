@@ -10,9 +10,13 @@ import (
 	"strings"
 )
 
-// kernelMeta is Debian's metapackage that always depends on the current
-// cloud kernel; following it means the version is never written down here.
-const kernelMeta = "linux-image-cloud-amd64"
+// Debian's metapackages that always depend on the current cloud kernel
+// (virtio only) and generic kernel (every driver); following them means
+// the version is never written down here.
+const (
+	kernelMeta      = "linux-image-cloud-amd64"
+	kernelMetaMetal = "linux-image-amd64"
+)
 
 // kernel is an unpacked Debian kernel package with a fresh modules.dep.
 type kernel struct {
@@ -23,14 +27,14 @@ type kernel struct {
 }
 
 // resolveKernel finds the package the metapackage currently depends on.
-func resolveKernel(ctx context.Context) (Package, string, error) {
-	out, err := run(ctx, "", "apt-cache", "depends", kernelMeta)
+func resolveKernel(ctx context.Context, meta string) (Package, string, error) {
+	out, err := run(ctx, "", "apt-cache", "depends", meta)
 	if err != nil {
 		return Package{}, "", fmt.Errorf("resolve kernel: %w", err)
 	}
-	name, err := parseKernelDepends(out)
+	name, err := parseKernelDepends(out, meta)
 	if err != nil {
-		return Package{}, "", fmt.Errorf("resolve kernel: %s: %w", kernelMeta, err)
+		return Package{}, "", fmt.Errorf("resolve kernel: %s: %w", meta, err)
 	}
 	p, err := candidate(ctx, name)
 	if err != nil {
@@ -39,25 +43,27 @@ func resolveKernel(ctx context.Context) (Package, string, error) {
 	return p, strings.TrimPrefix(name, "linux-image-"), nil
 }
 
-// parseKernelDepends picks "linux-image-X-cloud-amd64" out of apt-cache depends.
-func parseKernelDepends(out []byte) (string, error) {
+// parseKernelDepends picks "linux-image-X-FLAVOUR" out of apt-cache depends
+// of the metapackage linux-image-FLAVOUR.
+func parseKernelDepends(out []byte, meta string) (string, error) {
+	flavour := "-" + strings.TrimPrefix(meta, "linux-image-")
 	for _, line := range strings.Split(string(out), "\n") {
 		dep, ok := strings.CutPrefix(strings.TrimLeft(strings.TrimSpace(line), "|"), "Depends:")
 		if !ok {
 			continue
 		}
 		dep = strings.TrimSpace(dep)
-		if strings.HasPrefix(dep, "linux-image-") && strings.HasSuffix(dep, "-cloud-amd64") && dep != kernelMeta {
+		if strings.HasPrefix(dep, "linux-image-") && strings.HasSuffix(dep, flavour) && dep != meta {
 			return dep, nil
 		}
 	}
-	return "", errors.New("no Depends: linux-image-*-cloud-amd64 line")
+	return "", fmt.Errorf("no Depends: linux-image-*%s line", flavour)
 }
 
 // fetchKernel returns the cached kernel, downloading it on first use. The
 // .deb carries no modules.dep, so depmod runs before the entry is published.
-func fetchKernel(ctx context.Context, log *slog.Logger, cache string) (*kernel, error) {
-	p, release, err := resolveKernel(ctx)
+func fetchKernel(ctx context.Context, log *slog.Logger, cache, meta string) (*kernel, error) {
+	p, release, err := resolveKernel(ctx, meta)
 	if err != nil {
 		return nil, err
 	}

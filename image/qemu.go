@@ -7,6 +7,8 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"syscall"
 	"time"
 )
@@ -19,7 +21,24 @@ type RunOptions struct {
 	Stdout    io.Writer
 	Stderr    io.Writer
 	ExtraArgs []string // appended to qemu's argv
+	// Format: FormatDisk boots DIR/disk.img through OVMF, FormatInitramfs
+	// the kernel directly; "" picks disk when DIR has one.
+	Format string
+	// Forward are "HOST:GUEST" TCP ports; the host side listens on
+	// 127.0.0.1 only.
+	Forward []string
+	NIC     string // qemu NIC model; default virtio-net-pci
+	// DiskBus is how the disk is attached: "virtio" (default) or "ahci"
+	// (q35's SATA controller, as on real machines).
+	DiskBus string
 }
+
+// OVMF firmware from Debian's ovmf package. The variable store is opened
+// with snapshot=on: the guest may write to it, nothing reaches the file.
+const (
+	OVMFCode = "/usr/share/OVMF/OVMF_CODE.fd"
+	OVMFVars = "/usr/share/OVMF/OVMF_VARS.fd"
+)
 
 // QemuArgs is the full qemu argv that boots the image in dir. KVM is never
 // used: on these machines /dev/kvm exists but nested KVM fails. The serial
@@ -42,11 +61,33 @@ func QemuArgs(dir string, o RunOptions) []string {
 		"-smp", "2",
 		"-nographic",
 		"-no-reboot",
-		"-kernel", filepath.Join(dir, VmlinuzName),
-		"-initrd", filepath.Join(dir, InitramfsName),
-		"-append", cmdline,
-		"-nic", "user,model=virtio-net-pci",
 	}
+	if o.Format == FormatDisk || (o.Format == "" && exists(filepath.Join(dir, DiskName))) {
+		disk := filepath.Join(dir, DiskName)
+		args = append(args, "-machine", "q35",
+			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+OVMFCode,
+			"-drive", "if=pflash,format=raw,unit=1,snapshot=on,file="+OVMFVars)
+		if o.DiskBus == "ahci" {
+			args = append(args, "-drive", "if=none,id=disk0,format=raw,file="+disk, "-device", "ide-hd,drive=disk0,bus=ide.0")
+		} else {
+			args = append(args, "-drive", "if=virtio,format=raw,file="+disk)
+		}
+	} else {
+		args = append(args,
+			"-kernel", filepath.Join(dir, VmlinuzName),
+			"-initrd", filepath.Join(dir, InitramfsName),
+			"-append", cmdline)
+	}
+	nic := o.NIC
+	if nic == "" {
+		nic = "virtio-net-pci"
+	}
+	user := "user,model=" + nic
+	for _, f := range o.Forward {
+		host, guest, _ := strings.Cut(f, ":")
+		user += ",hostfwd=tcp:127.0.0.1:" + host + "-:" + guest
+	}
+	args = append(args, "-nic", user)
 	return append(args, o.ExtraArgs...)
 }
 
@@ -54,9 +95,20 @@ func QemuArgs(dir string, o RunOptions) []string {
 // process's own when nil) and returns qemu's exit error. Cancelling ctx asks
 // qemu to quit with SIGTERM, then kills it.
 func Run(ctx context.Context, dir string, o RunOptions) error {
-	for _, name := range []string{VmlinuzName, InitramfsName} {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil {
+	need := []string{VmlinuzName, InitramfsName}
+	if o.Format == FormatDisk || (o.Format == "" && exists(filepath.Join(dir, DiskName))) {
+		need = []string{DiskName, OVMFCode, OVMFVars}
+	}
+	for _, name := range need {
+		if _, err := os.Stat(filepath.Join(dir, name)); err != nil && !filepath.IsAbs(name) {
 			return fmt.Errorf("image run: %w (build the image first)", err)
+		} else if _, err := os.Stat(name); err != nil && filepath.IsAbs(name) {
+			return fmt.Errorf("image run: %w (install ovmf)", err)
+		}
+	}
+	for _, f := range o.Forward {
+		if err := checkForward(f); err != nil {
+			return err
 		}
 	}
 	argv := QemuArgs(dir, o)
@@ -75,6 +127,25 @@ func Run(ctx context.Context, dir string, o RunOptions) error {
 	cmd.WaitDelay = 5 * time.Second
 	if err := cmd.Run(); err != nil {
 		return fmt.Errorf("qemu: %w", err)
+	}
+	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
+}
+
+// checkForward validates a "HOST:GUEST" port pair.
+func checkForward(f string) error {
+	host, guest, ok := strings.Cut(f, ":")
+	if !ok {
+		return fmt.Errorf("forward %q: want HOST:GUEST, e.g. 8080:80", f)
+	}
+	for _, p := range []string{host, guest} {
+		if n, err := strconv.Atoi(p); err != nil || n < 1 || n > 65535 {
+			return fmt.Errorf("forward %q: %q is not a port (1-65535)", f, p)
+		}
 	}
 	return nil
 }

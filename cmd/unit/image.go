@@ -5,13 +5,20 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"strings"
 
 	"unit/image"
 )
 
+// listFlag collects a repeatable flag.
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
 func cmdImage(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: unit image build SYSTEM.toml -o DIR | unit image run DIR")
+		return fmt.Errorf("usage: unit image build SYSTEM.toml -o DIR [--format initramfs|disk] | unit image run DIR [--forward HOST:GUEST]")
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
@@ -21,35 +28,71 @@ func cmdImage(args []string) error {
 		fs := newFlags("image build")
 		out := fs.String("o", "", "output directory")
 		cache := fs.String("cache", "", "download cache (default: $UNIT_CACHE or ~/.cache/unit)")
+		format := fs.String("format", image.FormatInitramfs, "initramfs (kernel + initramfs) or disk (GPT disk with a UKI for UEFI)")
 		pos, err := parse(fs, args[1:])
 		if err != nil {
 			return err
 		}
 		if len(pos) != 1 || *out == "" {
-			return fmt.Errorf("usage: unit image build SYSTEM.toml -o DIR")
+			return fmt.Errorf("usage: unit image build SYSTEM.toml -o DIR [--format initramfs|disk]")
 		}
 		self, err := os.Executable()
 		if err != nil {
 			return fmt.Errorf("find own binary: %w", err)
 		}
-		res, err := image.Build(ctx, image.Options{System: pos[0], Out: *out, Init: self, CacheDir: *cache, Log: log})
+		res, err := image.Build(ctx, image.Options{System: pos[0], Out: *out, Init: self, CacheDir: *cache, Format: *format, Log: log})
 		if err != nil {
 			return err
 		}
-		fmt.Printf("kernel %s\n%s\n%s (%d bytes; %d without modules)\n", res.KernelVersion, res.Vmlinuz, res.Initramfs, res.InitramfsSize, res.InitramfsSize-res.ModulesSize)
+		printManifest(res, *out)
 		return nil
 	case "run":
 		fs := newFlags("image run")
 		mem := fs.String("m", "512M", "guest memory")
-		appendArgs := fs.String("append", "", "extra kernel command line")
+		appendArgs := fs.String("append", "", "extra kernel command line (initramfs format)")
+		format := fs.String("format", "", "boot DIR's disk or its kernel + initramfs (default: the disk if DIR has one)")
+		nic := fs.String("nic", "", "qemu NIC model (default virtio-net-pci; e.g. e1000e)")
+		bus := fs.String("disk-bus", "", "virtio (default) or ahci")
+		var fwd listFlag
+		fs.Var(&fwd, "forward", "HOST:GUEST TCP port forward from 127.0.0.1 (repeatable)")
 		pos, err := parse(fs, args[1:])
 		if err != nil {
 			return err
 		}
 		if len(pos) != 1 {
-			return fmt.Errorf("usage: unit image run DIR")
+			return fmt.Errorf("usage: unit image run DIR [--forward HOST:GUEST] [--format initramfs|disk]")
 		}
-		return image.Run(context.Background(), pos[0], image.RunOptions{Memory: *mem, Append: *appendArgs, Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr})
+		return image.Run(context.Background(), pos[0], image.RunOptions{
+			Memory: *mem, Append: *appendArgs, Format: *format, Forward: fwd, NIC: *nic, DiskBus: *bus,
+			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+		})
 	}
 	return fmt.Errorf("unknown image command %q", args[0])
+}
+
+// printManifest says what went into the image (the same facts as
+// DIR/manifest.json).
+func printManifest(res *image.Result, dir string) {
+	fmt.Printf("image %s (%s, %s hardware)\n", dir, res.Format, res.Hardware)
+	fmt.Printf("  kernel    %s (%s %s)\n", res.KernelVersion, res.Kernel.Name, res.Kernel.Version)
+	fmt.Printf("  busybox   %s %s\n", res.Busybox.Name, res.Busybox.Version)
+	for _, p := range res.Packages {
+		fmt.Printf("  package   %s %s\n", p.Name, p.Version)
+	}
+	fmt.Printf("  modules   %d (%d bytes raw, %d compressed)\n", len(res.Modules), res.ModulesRawSize, res.ModulesSize)
+	fmt.Printf("  cmdline   %s\n", res.Cmdline)
+	if d := res.Disk; d != nil {
+		fmt.Printf("  stub      %s %s sha256:%s\n", d.Stub.Name, d.Stub.Version, d.StubSHA256[:16])
+		fmt.Printf("  esp       %d bytes (UKI %d)\n", d.ESPSize, d.UKISize)
+		if d.DataSize > 0 {
+			fmt.Printf("  data      %d bytes, ext4 label %s, mounted at %s\n", d.DataSize, d.DataLabel, d.DataMount)
+		}
+		if d.Reimaged {
+			fmt.Printf("  re-image  only the ESP was rewritten; the data partition was kept\n")
+		}
+	}
+	fmt.Printf("  initramfs %d bytes zstd (%d without modules)\n", res.InitramfsSize, res.BareSize)
+	for _, f := range res.Files {
+		fmt.Printf("  %-10s %10d sha256:%s\n", f.Name, f.Size, f.SHA256)
+	}
 }

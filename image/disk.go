@@ -1,0 +1,252 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Disk image names and defaults.
+const (
+	DiskName         = "disk.img"
+	UKIName          = "unit.efi"
+	DefaultDataLabel = "unit-data"
+	DefaultDataMount = "/var"
+	espLabel         = "ESP"
+	// espMin is the smallest ESP: FAT32 needs 65525 clusters, and room
+	// for a later, larger image keeps re-images from changing the layout.
+	espMin = 64 * mib
+)
+
+// diskPlan is the layout of a disk image: an ESP and, optionally, a data
+// partition, each starting on a MiB boundary.
+type diskPlan struct {
+	Sectors   uint64
+	DiskGUID  [16]byte
+	Parts     []gptPart
+	ESPSize   int64
+	DataSize  int64 // 0: no data partition
+	DataLabel string
+	DataUUID  string
+	VolumeID  uint32 // FAT volume serial
+}
+
+// planDisk lays out a disk for a UKI of ukiSize bytes. seed (the system's
+// hostname) makes every id fixed: the same system gets the same GUIDs.
+func planDisk(seed string, ukiSize, dataSize int64, dataLabel string) (*diskPlan, error) {
+	p := &diskPlan{ESPSize: espMin, DataSize: alignUp64(dataSize, mib), DataLabel: dataLabel}
+	for p.ESPSize < 2*ukiSize+4*mib {
+		p.ESPSize += espMin
+	}
+	if dataSize > 0 && dataSize < 8*mib {
+		return nil, fmt.Errorf("data partition of %d bytes is too small (at least 8M)", dataSize)
+	}
+	var err error
+	if p.DiskGUID, err = guid(stableUUID(seed + " disk")); err != nil {
+		return nil, err
+	}
+	espGUID, _ := guid(stableUUID(seed + " esp"))
+	vid := mustGUID(stableUUID(seed + " fat"))
+	p.VolumeID = uint32(vid[0])<<24 | uint32(vid[1])<<16 | uint32(vid[2])<<8 | uint32(vid[3])
+	first := uint64(mib / sectorSize)
+	espLast := first + uint64(p.ESPSize/sectorSize) - 1
+	p.Parts = append(p.Parts, gptPart{Name: "EFI System Partition", Type: mustGUID(typeESP), GUID: espGUID, First: first, Last: espLast})
+	end := espLast + 1
+	if p.DataSize > 0 {
+		p.DataUUID = stableUUID(seed + " data " + dataLabel)
+		dataGUID, _ := guid(stableUUID(seed + " data partition " + dataLabel))
+		dfirst := alignUp64u(end, mib/sectorSize)
+		dlast := dfirst + uint64(p.DataSize/sectorSize) - 1
+		p.Parts = append(p.Parts, gptPart{Name: dataLabel, Type: mustGUID(typeLinuxData), GUID: dataGUID, First: dfirst, Last: dlast})
+		end = dlast + 1
+	}
+	// One MiB at the end holds the backup table.
+	p.Sectors = alignUp64u(end, mib/sectorSize) + mib/sectorSize
+	return p, nil
+}
+
+func alignUp64(v, a int64) int64    { return (v + a - 1) / a * a }
+func alignUp64u(v, a uint64) uint64 { return (v + a - 1) / a * a }
+
+// makeESP writes a FAT32 file system image holding the UKI as the
+// removable-media boot path \EFI\BOOT\BOOTX64.EFI, which UEFI firmware
+// boots without any boot entry in NVRAM. mtools writes it without root
+// or loop devices; SOURCE_DATE_EPOCH fixes its timestamps and -N its serial.
+func makeESP(ctx context.Context, tmp string, p *diskPlan, uki []byte, mtime int64) (string, error) {
+	ukiPath := filepath.Join(tmp, "BOOTX64.EFI")
+	if err := os.WriteFile(ukiPath, uki, 0o644); err != nil {
+		return "", err
+	}
+	t := fatTime(mtime)
+	if err := os.Chtimes(ukiPath, t, t); err != nil {
+		return "", err
+	}
+	esp := filepath.Join(tmp, "esp.img")
+	env := []string{"SOURCE_DATE_EPOCH=" + strconv.FormatInt(t.Unix(), 10), "MTOOLSRC=/dev/null", "MTOOLS_SKIP_CHECK=1"}
+	steps := [][]string{
+		{"mformat", "-C", "-i", esp, "-T", strconv.FormatInt(p.ESPSize/sectorSize, 10), "-h", "64", "-s", "32",
+			"-H", strconv.FormatUint(p.Parts[0].First, 10), "-F", "-N", fmt.Sprintf("%08x", p.VolumeID), "-v", espLabel, "::"},
+		{"mmd", "-i", esp, "::/EFI", "::/EFI/BOOT"},
+		{"mcopy", "-m", "-i", esp, ukiPath, "::/EFI/BOOT/BOOTX64.EFI"},
+	}
+	for _, s := range steps {
+		if _, err := runEnv(ctx, env, s[0], s[1:]...); err != nil {
+			return "", fmt.Errorf("esp: %w (is mtools installed?)", err)
+		}
+	}
+	return esp, nil
+}
+
+// makeData writes an empty ext4 file system labelled p.DataLabel. Its
+// UUID and directory hash seed are derived from the system and its times
+// come from E2FSPROGS_FAKE_TIME, so the bytes are the same every build.
+func makeData(ctx context.Context, tmp string, p *diskPlan, mtime int64) (string, error) {
+	path := filepath.Join(tmp, "data.img")
+	f, err := os.Create(path)
+	if err != nil {
+		return "", err
+	}
+	if err := f.Truncate(p.DataSize); err != nil {
+		f.Close()
+		return "", err
+	}
+	f.Close()
+	// mke2fs takes 0 as "no fake time"; 1970-01-01T00:00:01 it is then.
+	fake := max(mtime, 1)
+	env := []string{"E2FSPROGS_FAKE_TIME=" + strconv.FormatInt(fake, 10), "MKE2FS_DEVICE_SECTSIZE=512"}
+	_, err = runEnv(ctx, env, "mkfs.ext4", "-q", "-F", "-L", p.DataLabel, "-U", p.DataUUID,
+		"-E", "hash_seed="+p.DataUUID+",root_owner=0:0,nodiscard", path)
+	if err != nil {
+		return "", fmt.Errorf("data partition: %w (is e2fsprogs installed?)", err)
+	}
+	return path, nil
+}
+
+// writeDisk assembles the disk at path. When path already holds a disk
+// with the same partition table, only the ESP is rewritten: the data
+// partition (and whatever the machine stored there) is kept. It reports
+// whether it did that.
+func writeDisk(path string, p *diskPlan, esp, data string) (reimaged bool, err error) {
+	if old, err := os.Open(path); err == nil {
+		parts, rerr := readGPT(old)
+		old.Close()
+		if rerr == nil && samePartitions(parts, p.Parts) {
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				return false, err
+			}
+			if err := copyAt(f, esp, int64(p.Parts[0].First)*sectorSize, false); err != nil {
+				f.Close()
+				return false, err
+			}
+			if err := f.Sync(); err != nil {
+				f.Close()
+				return false, err
+			}
+			return true, f.Close()
+		}
+		if rerr == nil && len(parts) > 1 {
+			return false, fmt.Errorf("%s has a data partition and a different layout; move it away to make a new disk (its data is not copied)", path)
+		}
+	}
+	tmp := path + ".tmp"
+	f, err := os.Create(tmp)
+	if err != nil {
+		return false, err
+	}
+	defer os.Remove(tmp)
+	if err := f.Truncate(int64(p.Sectors) * sectorSize); err != nil {
+		f.Close()
+		return false, err
+	}
+	if err := writeGPT(f, p.Sectors, p.DiskGUID, p.Parts); err != nil {
+		f.Close()
+		return false, err
+	}
+	if err := copyAt(f, esp, int64(p.Parts[0].First)*sectorSize, true); err != nil {
+		f.Close()
+		return false, err
+	}
+	if data != "" {
+		if err := copyAt(f, data, int64(p.Parts[1].First)*sectorSize, true); err != nil {
+			f.Close()
+			return false, err
+		}
+	}
+	if err := f.Sync(); err != nil {
+		f.Close()
+		return false, err
+	}
+	if err := f.Close(); err != nil {
+		return false, err
+	}
+	return false, os.Rename(tmp, path)
+}
+
+func samePartitions(a, b []gptPart) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for i := range a {
+		if a[i] != b[i] {
+			return false
+		}
+	}
+	return true
+}
+
+// copyAt copies the file src into w at off. sparse skips blocks of zeros
+// (w is a fresh, truncated file), so an empty data partition costs no
+// space on the build machine.
+func copyAt(w io.WriterAt, src string, off int64, sparse bool) error {
+	f, err := os.Open(src)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	buf := make([]byte, 1<<16)
+	zero := make([]byte, len(buf))
+	for pos := int64(0); ; {
+		n, err := io.ReadFull(f, buf)
+		if n > 0 && !(sparse && bytes.Equal(buf[:n], zero[:n])) {
+			if _, werr := w.WriteAt(buf[:n], off+pos); werr != nil {
+				return fmt.Errorf("write disk: %w", werr)
+			}
+		}
+		pos += int64(n)
+		if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read %s: %w", src, err)
+		}
+	}
+}
+
+// runEnv is run with extra environment variables.
+func runEnv(ctx context.Context, env []string, name string, args ...string) ([]byte, error) {
+	return runWith(ctx, "", env, name, args...)
+}
+
+// toolVersion is the installed version of a Debian package, for the manifest.
+func toolVersion(ctx context.Context, pkg string) string {
+	out, err := run(ctx, "", "dpkg-query", "-W", "-f", "${Version}", pkg)
+	if err != nil {
+		return ""
+	}
+	return strings.TrimSpace(string(out))
+}
+
+// fatEpoch is the earliest time FAT can store (1980-01-01 UTC).
+const fatEpoch = 315532800
+
+// fatTime is the timestamp files on the ESP get: mtime, or FAT's epoch
+// when mtime is earlier than FAT can say.
+func fatTime(mtime int64) time.Time { return time.Unix(max(mtime, fatEpoch), 0) }

@@ -1,0 +1,94 @@
+package image
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"unit/config"
+)
+
+// Output formats of a build.
+const (
+	FormatInitramfs = "initramfs" // kernel + initramfs, for qemu -kernel and PXE
+	FormatDisk      = "disk"      // a GPT disk with a UKI on its ESP, for UEFI firmware
+)
+
+func checkFormat(f string) (string, error) {
+	switch f {
+	case "", FormatInitramfs:
+		return FormatInitramfs, nil
+	case FormatDisk:
+		return FormatDisk, nil
+	}
+	return "", fmt.Errorf("image format %q: want %q or %q", f, FormatInitramfs, FormatDisk)
+}
+
+// profile is what a [system] hardware value means for the image.
+type profile struct {
+	Name       string
+	KernelMeta string
+	Cmdline    string
+	// Drivers are modules added to [system] modules when the kernel has
+	// them; unit loads those whose device is present (modalias cold-plug).
+	Drivers []string
+}
+
+// metalDrivers are the modules real x86 machines commonly need: disks
+// (NVMe, AHCI/SATA, USB storage), USB host controllers and keyboards,
+// common Intel and Realtek NICs, and virtio for hypervisors.
+var metalDrivers = []string{
+	"nvme", "ahci", "sd_mod", "usb_storage", "uas",
+	"xhci_pci", "ehci_pci", "ohci_pci", "uhci_hcd", "usbhid", "hid_generic",
+	"e1000e", "e1000", "igb", "ixgbe", "r8169",
+	"virtio_pci", "virtio_blk", "virtio_net", "virtio_scsi",
+	"ext4", "crc32c_generic",
+}
+
+// hardwareProfile maps [system] hardware to a kernel and its drivers.
+func hardwareProfile(sys config.System, format string) (*profile, error) {
+	switch sys.Hardware {
+	case "", "vm":
+		p := &profile{Name: "vm", KernelMeta: kernelMeta, Cmdline: Cmdline}
+		if sys.Data != nil {
+			if format != FormatDisk {
+				return nil, fmt.Errorf("%s: [system] data needs --format disk (an initramfs has no partitions)", sys.Pos)
+			}
+			p.Drivers = []string{"virtio_pci", "virtio_blk"}
+		}
+		return p, nil
+	case "metal":
+		return &profile{
+			Name:       "metal",
+			KernelMeta: kernelMetaMetal,
+			// The last console= is /dev/console (unit's output): serial,
+			// with the kernel's messages on the screen too.
+			Cmdline: "console=tty0 console=ttyS0,115200 panic=10",
+			Drivers: metalDrivers,
+		}, nil
+	}
+	return nil, fmt.Errorf("%s: [system] hardware = %q: want \"vm\" or \"metal\"", sys.Pos, sys.Hardware)
+}
+
+// modules is [system] modules plus the profile's drivers that the kernel
+// in dir has (as a module or built in), without repeats.
+func (p *profile) modules(dir string, user []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, m := range user {
+		if !seen[m] {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	builtin, _ := os.ReadFile(filepath.Join(dir, "modules.builtin"))
+	dep, _ := os.ReadFile(filepath.Join(dir, "modules.dep"))
+	for _, m := range p.Drivers {
+		if seen[m] || !kernelHas(dep, builtin, m) {
+			continue
+		}
+		seen[m] = true
+		out = append(out, m)
+	}
+	return out
+}

@@ -1,0 +1,154 @@
+package image
+
+import (
+	"bytes"
+	"debug/pe"
+	"encoding/binary"
+	"errors"
+	"fmt"
+)
+
+// StubPath is systemd's EFI stub from Debian's systemd-boot-efi: a small
+// EFI program that finds the kernel, initramfs and command line in PE
+// sections of its own image and boots them.
+const StubPath = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
+
+// ukiSection is one named blob added to the stub.
+type ukiSection struct {
+	Name string // at most 8 bytes, e.g. ".linux"
+	Data []byte
+}
+
+// ukiSectionAlign is where each added section starts in memory. The stub
+// only needs them after its own sections and aligned to its
+// SectionAlignment; a page keeps the kernel's setup header page-aligned,
+// as ukify and objcopy recipes do.
+const ukiSectionAlign = 4096
+
+// Offsets inside the PE32+ optional header and section header.
+const (
+	optSizeOfInitData = 8
+	optSectionAlign   = 32
+	optFileAlign      = 36
+	optSizeOfImage    = 56
+	optSizeOfHeaders  = 60
+	optCheckSum       = 64
+	sectionHeaderSize = 40
+	peCharData        = 0x40000040 // IMAGE_SCN_CNT_INITIALIZED_DATA | IMAGE_SCN_MEM_READ
+)
+
+// buildUKI returns a unified kernel image: the stub with the sections
+// appended (headers in the free space of its header area, data at the end
+// of the file). This is what `objcopy --add-section --change-section-vma`
+// does, written out so that the bytes depend only on the inputs.
+func buildUKI(stub []byte, sections []ukiSection) ([]byte, error) {
+	f, err := pe.NewFile(bytes.NewReader(stub))
+	if err != nil {
+		return nil, fmt.Errorf("uki: stub: %w", err)
+	}
+	if _, ok := f.OptionalHeader.(*pe.OptionalHeader64); !ok {
+		return nil, errors.New("uki: stub is not a PE32+ image")
+	}
+	if len(f.Sections) == 0 {
+		return nil, errors.New("uki: stub has no sections")
+	}
+	lfanew := int(binary.LittleEndian.Uint32(stub[0x3c:]))
+	coff := lfanew + 4
+	opt := coff + 20
+	optSize := int(binary.LittleEndian.Uint16(stub[coff+16:]))
+	table := opt + optSize
+	le := binary.LittleEndian
+	sectAlign := le.Uint32(stub[opt+optSectionAlign:])
+	fileAlign := le.Uint32(stub[opt+optFileAlign:])
+	headersEnd := int(le.Uint32(stub[opt+optSizeOfHeaders:]))
+	n := len(f.Sections)
+	firstRaw := headersEnd
+	var memEnd uint32
+	for _, s := range f.Sections {
+		if s.Offset != 0 && int(s.Offset) < firstRaw {
+			firstRaw = int(s.Offset)
+		}
+		if e := s.VirtualAddress + s.VirtualSize; e > memEnd {
+			memEnd = e
+		}
+	}
+	free := table + n*sectionHeaderSize
+	if need := free + len(sections)*sectionHeaderSize; need > firstRaw {
+		return nil, fmt.Errorf("uki: no room for %d section headers in the stub's headers (%d bytes, need %d)", len(sections), firstRaw, need)
+	}
+	for _, b := range stub[free : free+len(sections)*sectionHeaderSize] {
+		if b != 0 {
+			return nil, errors.New("uki: the stub's header area after its section table is not empty")
+		}
+	}
+
+	out := bytes.NewBuffer(make([]byte, 0, len(stub)+totalSize(sections)+len(sections)*int(ukiSectionAlign)))
+	out.Write(stub)
+	va := alignUp32(memEnd, ukiSectionAlign)
+	var initData uint32
+	for i, s := range sections {
+		if len(s.Name) > 8 {
+			return nil, fmt.Errorf("uki: section name %q longer than 8 bytes", s.Name)
+		}
+		pad(out, int(fileAlign))
+		raw := uint32(out.Len())
+		out.Write(s.Data)
+		rawSize := alignUp32(uint32(len(s.Data)), fileAlign)
+		pad(out, int(fileAlign))
+
+		var h [sectionHeaderSize]byte
+		copy(h[0:8], s.Name)
+		le.PutUint32(h[8:], uint32(len(s.Data))) // VirtualSize
+		le.PutUint32(h[12:], va)                 // VirtualAddress
+		le.PutUint32(h[16:], rawSize)            // SizeOfRawData
+		le.PutUint32(h[20:], raw)                // PointerToRawData
+		le.PutUint32(h[36:], peCharData)
+		copy(out.Bytes()[free+i*sectionHeaderSize:], h[:])
+		initData += rawSize
+		va = alignUp32(va+uint32(len(s.Data)), ukiSectionAlign)
+	}
+	b := out.Bytes()
+	le.PutUint16(b[coff+2:], uint16(n+len(sections)))
+	le.PutUint32(b[opt+optSizeOfInitData:], le.Uint32(b[opt+optSizeOfInitData:])+initData)
+	le.PutUint32(b[opt+optSizeOfImage:], alignUp32(va, sectAlign))
+	le.PutUint32(b[opt+optCheckSum:], 0)
+	le.PutUint32(b[opt+optCheckSum:], peChecksum(b, opt+optCheckSum))
+	return b, nil
+}
+
+func totalSize(ss []ukiSection) int {
+	n := 0
+	for _, s := range ss {
+		n += len(s.Data)
+	}
+	return n
+}
+
+func alignUp32(v, a uint32) uint32 { return (v + a - 1) / a * a }
+
+// pad fills buf with zeros up to a multiple of align.
+func pad(buf *bytes.Buffer, align int) {
+	if r := buf.Len() % align; r != 0 {
+		buf.Write(make([]byte, align-r))
+	}
+}
+
+// peChecksum is the PE image checksum (16-bit one's-complement-style sum
+// over the file, skipping the checksum field, plus the file length), so
+// tools that check it are not surprised.
+func peChecksum(b []byte, skip int) uint32 {
+	var sum uint64
+	for i := 0; i+1 < len(b); i += 2 {
+		if i == skip || i == skip+2 {
+			continue
+		}
+		sum += uint64(binary.LittleEndian.Uint16(b[i:]))
+		sum = (sum & 0xffff) + (sum >> 16)
+	}
+	if len(b)%2 == 1 {
+		sum += uint64(b[len(b)-1])
+		sum = (sum & 0xffff) + (sum >> 16)
+	}
+	sum = (sum & 0xffff) + (sum >> 16)
+	return uint32(sum) + uint32(len(b))
+}
