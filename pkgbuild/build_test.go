@@ -343,3 +343,48 @@ local = "src"
 		t.Errorf("%d entries vs %d", len(d1), len(d2))
 	}
 }
+
+// TestTwoVersionsOfALibrary: app1 is built against lib 1, then lib moves to
+// version 2 and app2 is built against it. Both lib kegs stay, each app
+// keeps the exact lib keg it was built with, and a system with both apps
+// gets both libs (different sonames, so no path clashes).
+func TestTwoVersionsOfALibrary(t *testing.T) {
+	dir := t.TempDir()
+	lib := func(v string) string {
+		return "name = \"lib\"\nversion = \"" + v + "\"\nsteps = [[\"sh\", \"-c\", \"mkdir -p $OUT/usr/lib && echo " + v + " > $OUT/usr/lib/libx.so." + v + "\"]]\n"
+	}
+	app := func(n string) string {
+		return "name = \"" + n + "\"\nversion = \"1\"\ndeps = [\"lib\"]\nsteps = [[\"sh\", \"-c\", \"mkdir -p $OUT/usr/bin && ls $DEP_LIB/usr/lib > $OUT/usr/bin/" + n + "\"]]\n"
+	}
+	writeFiles(t, dir, map[string]string{"lib.toml": lib("1"), "app1.toml": app("app1"), "app2.toml": app("app2")})
+	b, _ := testBuilder(t, 2)
+	first := build(t, b, filepath.Join(dir, "app1.toml"))
+	writeFiles(t, dir, map[string]string{"lib.toml": lib("2")})
+	second := build(t, b, filepath.Join(dir, "app2.toml"))
+	if first["lib"].Keg.Dir == second["lib"].Keg.Dir {
+		t.Fatal("lib 2 has the same keg as lib 1")
+	}
+	if got := readFile(t, filepath.Join(first["app1"].Keg.Dir, "usr/bin/app1")); got != "libx.so.1\n" {
+		t.Errorf("app1 saw %q", got)
+	}
+	if got := readFile(t, filepath.Join(second["app2"].Keg.Dir, "usr/bin/app2")); got != "libx.so.2\n" {
+		t.Errorf("app2 saw %q", got)
+	}
+	kegs, err := Closure(b.Store(), []string{"app1", "app2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var libs []string
+	for _, k := range kegs {
+		if k.Name == "lib" {
+			libs = append(libs, k.Version)
+		}
+	}
+	if strings.Join(libs, ",") != "1,2" {
+		t.Errorf("closure of app1 and app2 has lib versions %v, want 1 and 2", libs)
+	}
+	// gc keeps lib 1: app1, a current keg, needs it.
+	if removed, err := GC(b.Store(), nil); err != nil || len(removed) != 0 {
+		t.Errorf("gc removed %v (%v); every keg is needed", removed, err)
+	}
+}

@@ -211,6 +211,7 @@ func GC(store string, roots []string) ([]string, error) {
 			return removed, fmt.Errorf("gc: %w", err)
 		}
 		removed = append(removed, k.Dir)
+		os.Remove(filepath.Join(store, ".log", k.Name+"-"+k.Hash+".log"))
 		if !IsCurrent(store, k) {
 			continue
 		}
