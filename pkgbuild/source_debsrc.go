@@ -108,8 +108,15 @@ func debSrcConfig(etc string) (string, map[string]string, error) {
 // the source index; the index is fetched on first use and again when the
 // wanted version is not in it.
 func (b *Builder) resolveDebianSource(ctx context.Context, s Source) (SourceID, error) {
+	// One process at a time: apt-get update refuses a locked lists dir, and
+	// a test run may build in several processes at once.
 	b.aptMu.Lock()
 	defer b.aptMu.Unlock()
+	unlock, err := flockFile(filepath.Join(b.aptSrcDir(), ".unit-lock"))
+	if err != nil {
+		return SourceID{}, err
+	}
+	defer unlock()
 	lists, _ := filepath.Glob(filepath.Join(b.aptSrcDir(), "lists", "*Sources*"))
 	updated := false
 	if len(lists) == 0 {

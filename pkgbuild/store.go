@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -155,8 +156,8 @@ func IsCurrent(store string, k *Keg) bool {
 // setCurrent points <store>/<name>/current at keg, atomically.
 func setCurrent(store string, k *Keg) error {
 	link := filepath.Join(store, k.Name, currentLink)
-	tmp := link + ".tmp"
-	os.Remove(tmp)
+	// A name of its own, so concurrent builds never share a temp link.
+	tmp := fmt.Sprintf("%s.tmp-%d-%d", link, os.Getpid(), time.Now().UnixNano())
 	if err := os.Symlink(filepath.Base(k.Dir), tmp); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
@@ -231,17 +232,30 @@ func lockStore(store string, exclusive bool) (func(), error) {
 	if err := os.MkdirAll(store, 0o755); err != nil {
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	f, err := os.OpenFile(filepath.Join(store, ".lock"), os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
-	}
 	how := unix.LOCK_SH
 	if exclusive {
 		how = unix.LOCK_EX
 	}
+	return flock(filepath.Join(store, ".lock"), how)
+}
+
+// flockFile takes an exclusive lock on path (created if needed), waiting
+// for other processes that hold it.
+func flockFile(path string) (func(), error) {
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, err
+	}
+	return flock(path, unix.LOCK_EX)
+}
+
+func flock(path string, how int) (func(), error) {
+	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
 	if err := unix.Flock(int(f.Fd()), how); err != nil {
 		f.Close()
-		return nil, fmt.Errorf("store lock: %w", err)
+		return nil, fmt.Errorf("lock %s: %w", path, err)
 	}
 	return func() { f.Close() }, nil
 }
