@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -386,5 +387,47 @@ func TestTwoVersionsOfALibrary(t *testing.T) {
 	// gc keeps lib 1: app1, a current keg, needs it.
 	if removed, err := GC(b.Store(), nil); err != nil || len(removed) != 0 {
 		t.Errorf("gc removed %v (%v); every keg is needed", removed, err)
+	}
+}
+
+// TestURLSourceOffline: a url tarball is fetched once, checked, unpacked
+// (strip 1), and cached by sha256: with the server gone, a fresh store
+// still builds from the cache.
+func TestURLSourceOffline(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"pkg-1.0/greeting": "from a tarball\n"})
+	tarball := filepath.Join(dir, "pkg-1.0.tar.gz")
+	if out, err := exec.Command("tar", "-czf", tarball, "-C", dir, "pkg-1.0").CombinedOutput(); err != nil {
+		t.Fatalf("tar: %v %s", err, out)
+	}
+	sum, err := fileSHA256(tarball)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hits := 0
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		hits++
+		http.ServeFile(w, r, tarball)
+	}))
+	writeFiles(t, dir, map[string]string{"pkg.toml": `name = "pkg"
+version = "1.0"
+steps = [["cp", "greeting", "/out/greeting"]]
+[[source]]
+url = "` + srv.URL + `/pkg-1.0.tar.gz"
+sha256 = "` + sum + `"
+`})
+	b, _ := testBuilder(t, 1)
+	k := build(t, b, filepath.Join(dir, "pkg.toml"))["pkg"].Keg
+	if readFile(t, filepath.Join(k.Dir, "greeting")) != "from a tarball\n" {
+		t.Error("tarball not unpacked into the source dir")
+	}
+	srv.Close()
+	b2, err := NewBuilder(Options{Store: filepath.Join(t.TempDir(), "store"), Cache: b.cache})
+	if err != nil {
+		t.Fatal(err)
+	}
+	k2 := build(t, b2, filepath.Join(dir, "pkg.toml"))["pkg"].Keg
+	if k2.Hash != k.Hash || hits != 1 {
+		t.Errorf("offline rebuild: hash %s vs %s, %d downloads", k2.Hash, k.Hash, hits)
 	}
 }
