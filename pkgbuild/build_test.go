@@ -431,3 +431,23 @@ sha256 = "` + sum + `"
 		t.Errorf("offline rebuild: hash %s vs %s, %d downloads", k2.Hash, k.Hash, hits)
 	}
 }
+
+// TestMakeBuilder: builder = "make" runs make and make install with
+// DESTDIR=/out and PREFIX=/usr, then the recipe's own steps.
+func TestMakeBuilder(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{
+		"src/Makefile": "all:\n\techo built > tool\ninstall:\n\tinstall -D -m 0755 tool $(DESTDIR)$(PREFIX)/bin/tool\n",
+		"m.toml": `name = "m"
+version = "1"
+builder = "make"
+steps = [["sh", "-c", "echo after > $OUT/after"]]
+[[source]]
+local = "src"
+`})
+	b, _ := testBuilder(t, 1)
+	k := build(t, b, filepath.Join(dir, "m.toml"))["m"].Keg
+	if readFile(t, filepath.Join(k.Dir, "usr/bin/tool")) != "built\n" || readFile(t, filepath.Join(k.Dir, "after")) != "after\n" {
+		t.Error("make builder did not install into the keg")
+	}
+}
