@@ -73,8 +73,11 @@ func setupRoot(spec *sandboxSpec) error {
 	if err := unix.Mount("proc", filepath.Join(root, "proc"), "proc", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
 		return fmt.Errorf("mount proc: %w", err)
 	}
-	if err := unix.Mount("tmpfs", filepath.Join(root, "tmp"), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, "mode=1777"); err != nil {
-		return fmt.Errorf("tmpfs /tmp: %w", err)
+	// Writable places of the build's own; the root itself goes read-only.
+	for dir, mode := range map[string]string{"tmp": "mode=1777", "home/build": "mode=0700"} {
+		if err := unix.Mount("tmpfs", filepath.Join(root, dir), "tmpfs", unix.MS_NOSUID|unix.MS_NODEV, mode); err != nil {
+			return fmt.Errorf("tmpfs /%s: %w", dir, err)
+		}
 	}
 	links := make([]string, 0, len(spec.Links))
 	for p := range spec.Links {

@@ -48,6 +48,7 @@ steps = [
   ["sh", "-c", "env | sort > $OUT/env"],
   ["sh", "-c", "echo $$ > $OUT/pid; hostname > $OUT/hostname; ls /home /deps 2>&1 | head -3 > $OUT/ls"],
   ["sh", "-c", "grep CapEff /proc/self/status > $OUT/caps"],
+  ["sh", "-c", "touch $HOME/x $TMPDIR/x && echo writable > $OUT/home; touch /x 2>/dev/null && echo root-writable >> $OUT/home; true"],
 ]
 `})
 	b, _ := testBuilder(t, 1)
@@ -86,6 +87,9 @@ steps = [
 	}
 	if pid, _ := strconv.Atoi(read("pid")); pid <= 1 || pid > 20 {
 		t.Errorf("build step pid %d: want a small pid in a new pid namespace", pid)
+	}
+	if got := read("home"); got != "writable" {
+		t.Errorf("HOME and TMPDIR writable, / read-only: got %q", got)
 	}
 	if got := read("hostname"); got != "build" {
 		t.Errorf("hostname %q", got)

@@ -45,10 +45,7 @@ func buildSteps(r *Recipe) [][]string {
 			}
 		}
 	}
-	if r.Builder != "steps" && r.Builder != "none" || len(r.Steps) > 0 {
-		steps = append(steps, r.Steps...)
-	}
-	return steps
+	return append(steps, r.Steps...)
 }
 
 // buildEnv is the whole environment of a build: nothing from the host.
