@@ -96,6 +96,7 @@ func setup(log *slog.Logger, cfg *config.Config) {
 	if err := loopbackUp(); err != nil {
 		log.Error("loopback", "err", err)
 	}
+	devicesUp(log, cfg)
 	if len(cfg.System.Modules) > 0 {
 		l, err := kmod.NewLoader("")
 		if err != nil {
