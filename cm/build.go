@@ -11,20 +11,23 @@ import (
 type plan struct {
 	res   map[string]Resource
 	g     *graph
-	audit map[string]bool // reports drift, never repairs
-	purge map[string]bool // removed from the system when dropped from the config
-	cfg   *config.Config
+	audit map[string]bool // reports drift, never repairs (only true entries)
+	purge map[string]bool // removed from the system when dropped from the config (only true entries)
 }
 
 // buildPlan turns a validated config into resources, keyed by id, and the
 // dependency graph. Its error is a config error (a cycle made with the
 // automatic edges), with file:line.
 func buildPlan(cfg *config.Config, en *env) (*plan, error) {
-	p := &plan{res: map[string]Resource{}, audit: map[string]bool{}, purge: map[string]bool{}, cfg: cfg}
+	p := &plan{res: map[string]Resource{}, audit: map[string]bool{}, purge: map[string]bool{}}
 	put := func(r Resource, audit, purge bool) {
 		p.res[r.ID()] = r
-		p.audit[r.ID()] = audit || cfg.CM.Audit
-		p.purge[r.ID()] = purge || cfg.CM.Purge
+		if audit || cfg.CM.Audit {
+			p.audit[r.ID()] = true
+		}
+		if purge || cfg.CM.Purge {
+			p.purge[r.ID()] = true
+		}
 	}
 	for _, k := range cfg.FilePaths() {
 		f := cfg.Files[k]

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -58,9 +59,9 @@ type Engine struct {
 
 	// Owned by the Run goroutine.
 	plan     *plan
-	facts    string                         // the facts templates saw, as JSON
-	byPath   map[string]map[string]struct{} // watched path -> resource ids
-	byDir    map[string]map[string]struct{} // directory -> ids dirty on any change in it
+	facts    string              // the facts templates saw, as JSON
+	byPath   map[string][]string // watched path -> resource ids (a slice: most paths have one)
+	byDir    map[string][]string // directory -> ids dirty on any change in it
 	dirty    map[string]cause
 	deferred map[string]cause // fighting: waiting for their backoff
 	fights   fights
@@ -94,9 +95,9 @@ func New(opts ...Option) *Engine {
 		reloadC:  make(chan struct{}, 1),
 		reqs:     make(chan applyReq),
 		done:     make(chan struct{}),
-		plan:     &plan{res: map[string]Resource{}, g: &graph{pos: map[string]int{}}, cfg: &config.Config{}},
-		byPath:   map[string]map[string]struct{}{},
-		byDir:    map[string]map[string]struct{}{},
+		plan:     &plan{res: map[string]Resource{}, g: &graph{pos: map[string]int{}}},
+		byPath:   map[string][]string{},
+		byDir:    map[string][]string{},
 		dirty:    map[string]cause{},
 		deferred: map[string]cause{},
 		fights:   fights{},
@@ -295,11 +296,11 @@ func (e *Engine) onEvent(w *watcher, ev fsnotify.Event) {
 	if e.isConfigEvent(ev.Name) {
 		e.scheduleReload()
 	}
-	for id := range e.byPath[ev.Name] {
+	for _, id := range e.byPath[ev.Name] {
 		e.mark(id, causeDrift)
 	}
 	if ids := e.byDir[filepath.Dir(ev.Name)]; len(ids) > 0 && !isOurTemp(filepath.Base(ev.Name)) {
-		for id := range ids {
+		for _, id := range ids {
 			e.mark(id, causeDrift)
 		}
 	}
@@ -334,12 +335,12 @@ func (e *Engine) mark(id string, c cause) {
 func (e *Engine) markDir(dir string) {
 	for p, ids := range e.byPath {
 		if filepath.Dir(p) == dir {
-			for id := range ids {
+			for _, id := range ids {
 				e.mark(id, causeDrift)
 			}
 		}
 	}
-	for id := range e.byDir[dir] {
+	for _, id := range e.byDir[dir] {
 		e.mark(id, causeDrift)
 	}
 }
@@ -505,37 +506,36 @@ func (e *Engine) dropWatches(w *watcher, r Resource) {
 }
 
 func (e *Engine) index(r Resource) {
-	add := func(m map[string]map[string]struct{}, k string) {
-		ids := m[k]
-		if ids == nil {
-			ids = map[string]struct{}{}
-			m[k] = ids
-		}
-		ids[r.ID()] = struct{}{}
-	}
+	id := r.ID()
 	for _, p := range r.Watches() {
-		add(e.byPath, p)
+		if !slices.Contains(e.byPath[p], id) {
+			e.byPath[p] = append(e.byPath[p], id)
+		}
 	}
 	if dw, ok := r.(dirWatcher); ok {
 		for _, d := range dw.WatchDirs() {
-			add(e.byDir, d)
+			if !slices.Contains(e.byDir[d], id) {
+				e.byDir[d] = append(e.byDir[d], id)
+			}
 		}
 	}
 }
 
 func (e *Engine) unindex(r Resource) {
-	del := func(m map[string]map[string]struct{}, k string) {
-		delete(m[k], r.ID())
-		if len(m[k]) == 0 {
+	del := func(m map[string][]string, k, id string) {
+		ids := slices.DeleteFunc(m[k], func(x string) bool { return x == id })
+		if len(ids) == 0 {
 			delete(m, k)
+		} else {
+			m[k] = ids
 		}
 	}
 	for _, p := range r.Watches() {
-		del(e.byPath, p)
+		del(e.byPath, p, r.ID())
 	}
 	if dw, ok := r.(dirWatcher); ok {
 		for _, d := range dw.WatchDirs() {
-			del(e.byDir, d)
+			del(e.byDir, d, r.ID())
 		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 // on disk is looked at in Check/Apply, never cached, so the kernel's word
 // (via inotify) is the only trigger and the disk the only truth.
 type fileRes struct {
+	id      string // "file:" + path, built once: it keys several maps
 	path    string
 	content *string // nil: use source
 	source  string
@@ -35,6 +36,7 @@ type fileRes struct {
 
 func newFile(f *config.File, en *env) *fileRes {
 	r := &fileRes{
+		id:     "file:" + f.Path,
 		path:   f.Path,
 		source: f.Source,
 		mode:   f.FileMode,
@@ -59,7 +61,7 @@ func newFile(f *config.File, en *env) *fileRes {
 	return r
 }
 
-func (f *fileRes) ID() string                   { return "file:" + f.path }
+func (f *fileRes) ID() string                   { return f.id }
 func (f *fileRes) Notifies() []string           { return f.notify }
 func (f *fileRes) Path() string                 { return f.path }
 func (f *fileRes) Owners() (user, group string) { return f.owner, f.group }

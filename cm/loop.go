@@ -2,6 +2,7 @@ package cm
 
 import (
 	"context"
+	"runtime/debug"
 	"time"
 )
 
@@ -33,6 +34,9 @@ func (e *Engine) convergeDirty(ctx context.Context, w *watcher, trigger string) 
 			}
 		}
 		rep := e.converge(ctx, e.plan, dirty, false, trigger)
+		if len(dirty) >= bigPass {
+			e.returnMemory()
+		}
 		e.noteFights(rep, dirty)
 		if len(rep.Changes) > 0 || trigger == "config" {
 			e.log.Info("cm: converged", "trigger", trigger, "changed", rep.Changed(), "failed", rep.Failed, "took", rep.Duration)
@@ -100,6 +104,9 @@ func (e *Engine) applyAll(ctx context.Context, w *watcher, dry bool) *Report {
 		}
 	}
 	rep := e.converge(ctx, e.plan, all, dry, "apply")
+	if len(all) >= bigPass {
+		defer e.returnMemory()
+	}
 	rep.ConfigError = e.configError()
 	rep.Fights = e.fights.active(time.Now())
 	if !dry {
@@ -113,3 +120,10 @@ func (e *Engine) applyAll(ctx context.Context, w *watcher, dry bool) *Report {
 	}
 	return rep
 }
+
+// bigPass is the pass size after which the garbage of the pass (config
+// decoding, per-resource outcomes) is handed back to the kernel at once
+// rather than kept as heap headroom: steady state is what must be small.
+const bigPass = 1000
+
+func (e *Engine) returnMemory() { debug.FreeOSMemory() }

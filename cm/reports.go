@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"sort"
 	"strings"
 	"time"
@@ -43,6 +44,9 @@ func (s *reportStore) run(ctx context.Context, log *slog.Logger) {
 		case r := <-s.ch:
 			if err := s.write(r); err != nil {
 				log.Error("cm: report", "err", err)
+			}
+			if len(r.Changes) >= bigPass {
+				debug.FreeOSMemory() // the JSON of a big report is garbage now
 			}
 		}
 	}

@@ -123,6 +123,7 @@ func LoadFiles(paths ...string) (*Config, error) {
 		})
 		return nil, errs
 	}
+	c.dropKeyPositions()
 	return c, nil
 }
 

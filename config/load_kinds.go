@@ -125,3 +125,40 @@ func merge[T any, P interface {
 	}
 	return errs
 }
+
+// dropKeyPositions forgets per-key line numbers once a config is valid:
+// they are for errors, and their index holds every key of every file (a few
+// MB for 10,000 resources) for as long as the config lives. Resources keep
+// their own file:line.
+func (c *Config) dropKeyPositions() {
+	for _, f := range c.Files {
+		f.at = nil
+	}
+	for _, v := range c.Dirs {
+		v.at = nil
+	}
+	for _, v := range c.Links {
+		v.at = nil
+	}
+	for _, v := range c.Users {
+		v.at = nil
+	}
+	for _, v := range c.Groups {
+		v.at = nil
+	}
+	for _, v := range c.Sysctls {
+		v.at = nil
+	}
+	for _, v := range c.Modules {
+		v.at = nil
+	}
+	for _, v := range c.Mounts {
+		v.at = nil
+	}
+	for _, v := range c.Packages {
+		v.at = nil
+	}
+	for _, v := range c.Execs {
+		v.at = nil
+	}
+}

@@ -60,9 +60,6 @@ func (d *Daemon) cmOptions(cfg *config.Config) []cm.Option {
 
 // reloaded takes a new, valid config: the supervisor gets its services.
 func (d *Daemon) reloaded(cfg *config.Config) {
-	d.mu.Lock()
-	d.cfg = cfg
-	d.mu.Unlock()
 	ctx, cancel := context.WithTimeout(context.Background(), supervisorReloadTimeout)
 	defer cancel()
 	if err := d.sup.SetConfig(ctx, cfg.Services); err != nil {

@@ -47,9 +47,6 @@ type Daemon struct {
 	reaper *supervise.Reaper
 	sup    *supervise.Supervisor
 	engine *cm.Engine
-
-	mu  sync.Mutex
-	cfg *config.Config
 }
 
 // Run loads the config, starts everything, and serves until ctx ends; it
@@ -68,7 +65,9 @@ func Run(ctx context.Context, o Options) error {
 			return fmt.Errorf("config %s:\n%w", o.ConfigDir, err)
 		}
 	}
-	d := &Daemon{opts: o, log: o.Log, bus: event.NewBus(), cfg: cfg}
+	// The config is not kept here: the engine and the supervisor hold what
+	// they need, and 10,000 decoded file tables are megabytes.
+	d := &Daemon{opts: o, log: o.Log, bus: event.NewBus()}
 	d.reaper = supervise.NewReaper(o.Log)
 	supOpts := []supervise.Option{
 		supervise.WithEvents(d.bus.Emit), supervise.WithLogger(o.Log),
