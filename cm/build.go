@@ -71,6 +71,9 @@ func buildPlan(cfg *config.Config, en *env) (*plan, error) {
 	if h := cfg.System.Hostname; h != "" {
 		put(&hostnameRes{name: h, env: en}, false, false)
 	}
+	for _, k := range cfg.NetNames() {
+		put(newNet(cfg.Nets[k], en), false, false)
+	}
 	// Directories last: purge_unmanaged needs to know what else is managed.
 	for _, k := range sortedKeys(cfg.Dirs) {
 		d := cfg.Dirs[k]

@@ -37,6 +37,7 @@ type document struct {
 	System  *System             `toml:"system"`
 	Service map[string]*Service `toml:"service"`
 	File    map[string]*File    `toml:"file"`
+	Net     map[string]*Net     `toml:"net"`
 	kindsDoc
 }
 
@@ -110,6 +111,7 @@ func LoadFiles(paths ...string) (*Config, error) {
 			errs = append(errs, validateFile(f, f.at)...)
 		}
 		errs = append(errs, c.addKinds(doc, at)...)
+		errs = append(errs, c.addNets(doc.Net, at)...)
 	}
 	errs = append(errs, validateRefs(c)...)
 	errs = append(errs, validateKindRefs(c)...)

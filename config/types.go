@@ -15,6 +15,7 @@ type Config struct {
 	System   System
 	Services map[string]*Service
 	Files    map[string]*File
+	Nets     map[string]*Net // [net.NAME]: interfaces to bring up (net.go)
 	// Configuration-management kinds beyond files (see kinds.go).
 	Kinds
 	CM CM
