@@ -1,0 +1,209 @@
+package image
+
+import (
+	"bytes"
+	"context"
+	"debug/pe"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestUKISections(t *testing.T) {
+	stub, err := os.ReadFile(StubPath)
+	if err != nil {
+		t.Skipf("no EFI stub: %v", err)
+	}
+	linux := bytes.Repeat([]byte{0xAB}, 5000)
+	initrd := bytes.Repeat([]byte{0xCD}, 3000)
+	uki, err := buildUKI(stub, []ukiSection{{".osrel", []byte("ID=unit\n")}, {".cmdline", []byte("console=ttyS0")}, {".linux", linux}, {".initrd", initrd}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := pe.NewFile(bytes.NewReader(uki))
+	if err != nil {
+		t.Fatalf("the UKI is not a PE file: %v", err)
+	}
+	orig, _ := pe.NewFile(bytes.NewReader(stub))
+	var stubEnd uint32
+	for _, s := range orig.Sections {
+		stubEnd = max(stubEnd, s.VirtualAddress+s.VirtualSize)
+	}
+	want := map[string][]byte{".osrel": []byte("ID=unit\n"), ".cmdline": []byte("console=ttyS0"), ".linux": linux, ".initrd": initrd}
+	prevEnd := stubEnd
+	for _, s := range f.Sections[len(orig.Sections):] {
+		data, err := s.Data()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !bytes.Equal(data[:s.VirtualSize], want[s.Name]) {
+			t.Errorf("section %s: data differs", s.Name)
+		}
+		if s.VirtualAddress%ukiSectionAlign != 0 || s.VirtualAddress < prevEnd {
+			t.Errorf("section %s at %#x: want aligned, after %#x", s.Name, s.VirtualAddress, prevEnd)
+		}
+		prevEnd = s.VirtualAddress + s.VirtualSize
+		delete(want, s.Name)
+	}
+	if len(want) != 0 {
+		t.Errorf("missing sections %v", want)
+	}
+	if size := f.OptionalHeader.(*pe.OptionalHeader64).SizeOfImage; size < prevEnd {
+		t.Errorf("SizeOfImage %#x < end of last section %#x", size, prevEnd)
+	}
+	// A second opinion from binutils, when it is installed.
+	if objdump, err := exec.LookPath("objdump"); err == nil {
+		p := filepath.Join(t.TempDir(), "uki.efi")
+		if err := os.WriteFile(p, uki, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		out, err := exec.Command(objdump, "-h", p).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), ".initrd") {
+			t.Errorf("objdump -h: %v\n%s", err, out)
+		}
+	}
+}
+
+func TestGPTRoundTrip(t *testing.T) {
+	p, err := planDisk("host", 20*mib, 64*mib, DefaultDataLabel)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "d.img")
+	f, _ := os.Create(path)
+	f.Truncate(int64(p.Sectors) * sectorSize)
+	if err := writeGPT(f, p.Sectors, p.DiskGUID, p.Parts); err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	r, _ := os.Open(path)
+	defer r.Close()
+	got, err := readGPT(r)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !samePartitions(got, p.Parts) {
+		t.Fatalf("read back %+v, wrote %+v", got, p.Parts)
+	}
+	if sgdisk, err := exec.LookPath("sgdisk"); err == nil {
+		out, err := exec.Command(sgdisk, "-v", path).CombinedOutput()
+		if err != nil || !strings.Contains(string(out), "No problems found") {
+			t.Errorf("sgdisk -v: %v\n%s", err, out)
+		}
+		out, _ = exec.Command(sgdisk, "-p", path).CombinedOutput()
+		if !strings.Contains(string(out), "EF00") || !strings.Contains(string(out), "8300") {
+			t.Errorf("sgdisk -p:\n%s", out)
+		}
+	}
+	if _, err := planDisk("host", 1*mib, 4*mib, "x"); err == nil {
+		t.Error("a 4M data partition was accepted")
+	}
+}
+
+// TestDiskReproducibleAndReimage builds the disk format twice from the
+// same inputs (bit-identical), then re-images one over a disk whose data
+// partition was written to: the data stays, the ESP is rewritten.
+func TestDiskReproducibleAndReimage(t *testing.T) {
+	if testing.Short() {
+		t.Skip("downloads a kernel with apt")
+	}
+	for _, tool := range []string{"apt-get", "dpkg-deb", "depmod", "mformat", "mkfs.ext4"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	if _, err := os.Stat(StubPath); err != nil {
+		t.Skip("systemd-boot-efi not installed")
+	}
+	tmp := t.TempDir()
+	system := filepath.Join(tmp, "system.toml")
+	os.WriteFile(system, []byte("[system]\nhostname = \"disk\"\ndata = { size = \"32M\" }\n"), 0o644)
+	initBin := filepath.Join(tmp, "init")
+	os.WriteFile(initBin, []byte("not really unit\n"), 0o755)
+	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	build := func(out string) *Result {
+		t.Helper()
+		res, err := Build(context.Background(), Options{System: system, Out: filepath.Join(tmp, out), Init: initBin, CacheDir: testCache(), Format: FormatDisk, Log: log})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res
+	}
+	a := build("a")
+	build("b")
+	for _, name := range []string{DiskName, UKIName, ManifestName, InitramfsName} {
+		x, _ := os.ReadFile(filepath.Join(tmp, "a", name))
+		y, _ := os.ReadFile(filepath.Join(tmp, "b", name))
+		if len(x) == 0 || !bytes.Equal(x, y) {
+			t.Errorf("%s differs between two builds (%d and %d bytes)", name, len(x), len(y))
+		}
+	}
+	if a.Disk == nil || a.Disk.DataLabel != DefaultDataLabel || a.Disk.DataMount != "/var" || a.Disk.Stub.Version == "" {
+		t.Fatalf("manifest disk: %+v", a.Disk)
+	}
+	out, err := exec.Command("sgdisk", "-p", filepath.Join(tmp, "a", DiskName)).CombinedOutput()
+	if err == nil && !strings.Contains(string(out), DefaultDataLabel) {
+		t.Errorf("sgdisk -p:\n%s", out)
+	}
+
+	// Something the machine wrote to its data partition.
+	disk := filepath.Join(tmp, "a", DiskName)
+	f, err := os.OpenFile(disk, os.O_RDWR, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	plan, _ := planDisk("disk", a.Disk.UKISize, a.Disk.DataSize, DefaultDataLabel)
+	mark := []byte("written by the machine")
+	markAt := int64(plan.Parts[1].First)*sectorSize + 20*mib
+	f.WriteAt(mark, markAt)
+	// And garbage in the ESP, which a re-image must replace.
+	espAt := int64(plan.Parts[0].First) * sectorSize
+	f.WriteAt(bytes.Repeat([]byte{0xEE}, 4096), espAt)
+	f.Close()
+
+	os.WriteFile(initBin, []byte("a newer unit\n"), 0o755)
+	re := build("a")
+	if !re.Disk.Reimaged {
+		t.Fatal("the second build into the same directory was not a re-image")
+	}
+	f, _ = os.Open(disk)
+	defer f.Close()
+	got := make([]byte, len(mark))
+	f.ReadAt(got, markAt)
+	if !bytes.Equal(got, mark) {
+		t.Error("re-image lost the data partition's contents")
+	}
+	esp := make([]byte, 4096)
+	f.ReadAt(esp, espAt)
+	if bytes.Equal(esp, bytes.Repeat([]byte{0xEE}, 4096)) {
+		t.Error("re-image did not rewrite the ESP")
+	}
+	if out, err := exec.Command("mdir", "-i", disk+"@@"+strconv.FormatInt(espAt, 10), "::/EFI/BOOT").CombinedOutput(); err != nil || !strings.Contains(string(out), "BOOTX64") {
+		t.Errorf("mdir: %v\n%s", err, out)
+	}
+}
+
+func TestQemuArgsDisk(t *testing.T) {
+	got := strings.Join(QemuArgs("/img", RunOptions{Format: FormatDisk, Forward: []string{"8080:80"}, NIC: "e1000e", DiskBus: "ahci"}), " ")
+	for _, want := range []string{
+		"-machine q35", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMFCode, "snapshot=on,file=" + OVMFVars,
+		"-drive if=none,id=disk0,format=raw,file=/img/disk.img -device ide-hd,drive=disk0,bus=ide.0",
+		"-nic user,model=e1000e,hostfwd=tcp:127.0.0.1:8080-:80",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("argv lacks %q:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "-kernel") {
+		t.Errorf("disk boot with -kernel: %s", got)
+	}
+	for _, bad := range []string{"8080", "x:80", "0:80", "80:70000"} {
+		if checkForward(bad) == nil {
+			t.Errorf("forward %q accepted", bad)
+		}
+	}
+}
