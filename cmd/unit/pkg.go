@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 	"text/tabwriter"
+	"time"
 
 	"unit/config"
 	"unit/pkgbuild"
@@ -94,12 +95,21 @@ func pkgBuild(files []string, store string, jobs int) error {
 	if err != nil {
 		return err
 	}
+	start := time.Now()
 	results, err := b.Build(ctx, files)
+	built, cached := 0, 0
 	for _, r := range results {
-		if r.Keg != nil {
-			fmt.Println(r.Keg.Dir)
+		if r.Keg == nil {
+			continue
+		}
+		fmt.Println(r.Keg.Dir)
+		if r.Cached {
+			cached++
+		} else {
+			built++
 		}
 	}
+	fmt.Fprintf(os.Stderr, "%d built, %d cached, %d failed in %.2fs\n", built, cached, len(results)-built-cached, time.Since(start).Seconds())
 	return err
 }
 
