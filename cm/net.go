@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"log"
 	"net"
 	"reflect"
 	"strings"
@@ -202,8 +201,7 @@ func (r *netRes) dhcp(ctx context.Context, l netlink.Link) (string, error) {
 	}
 	ctx, cancel := context.WithTimeout(ctx, timeout)
 	defer cancel()
-	// dhclient logs with the standard logger; keep it off the console.
-	log.SetOutput(discardLog{})
+	// dhclient logs with the standard logger (PID 1: the console).
 	cfg := dhclient.Config{Timeout: timeout / 3, Retries: 2}
 	var errs []error
 	for res := range dhclient.SendRequests(ctx, []netlink.Link{l}, true, false, cfg, timeout/2) {
@@ -225,7 +223,3 @@ func (r *netRes) dhcp(ctx context.Context, l netlink.Link) (string, error) {
 	}
 	return "", fmt.Errorf("%s: dhcp: %w", l.Attrs().Name, errors.Join(errs...))
 }
-
-type discardLog struct{}
-
-func (discardLog) Write(p []byte) (int, error) { return len(p), nil }

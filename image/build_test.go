@@ -128,7 +128,7 @@ func TestBuildUnknownModule(t *testing.T) {
 
 func TestQemuArgs(t *testing.T) {
 	got := QemuArgs("/img", RunOptions{Append: "unit.debug", ExtraArgs: []string{"-s"}})
-	want := "qemu-system-x86_64 -accel tcg -m 512M -smp 2 -nographic -no-reboot " +
+	want := "qemu-system-x86_64 -accel tcg -m 512M -smp 2 -nographic -no-reboot -device virtio-rng-pci " +
 		"-kernel /img/vmlinuz -initrd /img/initramfs.cpio.zst -append " + Cmdline + " unit.debug " +
 		"-nic user,model=virtio-net-pci -s"
 	if s := strings.Join(got, " "); s != want {

@@ -41,7 +41,7 @@ var metalDrivers = []string{
 	"nvme", "ahci", "sd_mod", "usb_storage", "uas",
 	"xhci_pci", "ehci_pci", "ohci_pci", "uhci_hcd", "usbhid", "hid_generic",
 	"e1000e", "e1000", "igb", "ixgbe", "r8169",
-	"virtio_pci", "virtio_blk", "virtio_net", "virtio_scsi",
+	"virtio_pci", "virtio_blk", "virtio_net", "virtio_scsi", "virtio_rng",
 	"ext4", "crc32c_generic",
 }
 
@@ -49,12 +49,15 @@ var metalDrivers = []string{
 func hardwareProfile(sys config.System, format string) (*profile, error) {
 	switch sys.Hardware {
 	case "", "vm":
-		p := &profile{Name: "vm", KernelMeta: kernelMeta, Cmdline: Cmdline}
+		// virtio-rng feeds the kernel's CRNG: without it (and without
+		// RDRAND, which qemu's TCG CPU lacks) getrandom(2) blocks for a
+		// long time after boot, and with it Go's crypto/rand.
+		p := &profile{Name: "vm", KernelMeta: kernelMeta, Cmdline: Cmdline, Drivers: []string{"virtio_pci", "virtio_rng"}}
 		if sys.Data != nil {
 			if format != FormatDisk {
 				return nil, fmt.Errorf("%s: [system] data needs --format disk (an initramfs has no partitions)", sys.Pos)
 			}
-			p.Drivers = []string{"virtio_pci", "virtio_blk"}
+			p.Drivers = append(p.Drivers, "virtio_blk")
 		}
 		return p, nil
 	case "metal":
@@ -70,25 +73,24 @@ func hardwareProfile(sys config.System, format string) (*profile, error) {
 	return nil, fmt.Errorf("%s: [system] hardware = %q: want \"vm\" or \"metal\"", sys.Pos, sys.Hardware)
 }
 
-// modules is [system] modules plus the profile's drivers that the kernel
-// in dir has (as a module or built in), without repeats.
+// modules is the profile's drivers that the kernel in dir has (as a
+// module or built in), then [system] modules, without repeats.
 func (p *profile) modules(dir string, user []string) []string {
 	seen := map[string]bool{}
 	var out []string
+	builtin, _ := os.ReadFile(filepath.Join(dir, "modules.builtin"))
+	dep, _ := os.ReadFile(filepath.Join(dir, "modules.dep"))
+	for _, m := range p.Drivers {
+		if !seen[m] && kernelHas(dep, builtin, m) {
+			seen[m] = true
+			out = append(out, m)
+		}
+	}
 	for _, m := range user {
 		if !seen[m] {
 			seen[m] = true
 			out = append(out, m)
 		}
-	}
-	builtin, _ := os.ReadFile(filepath.Join(dir, "modules.builtin"))
-	dep, _ := os.ReadFile(filepath.Join(dir, "modules.dep"))
-	for _, m := range p.Drivers {
-		if seen[m] || !kernelHas(dep, builtin, m) {
-			continue
-		}
-		seen[m] = true
-		out = append(out, m)
 	}
 	return out
 }

@@ -61,6 +61,8 @@ func QemuArgs(dir string, o RunOptions) []string {
 		"-smp", "2",
 		"-nographic",
 		"-no-reboot",
+		// Entropy for the guest's CRNG (see hardwareProfile).
+		"-device", "virtio-rng-pci",
 	}
 	if o.Format == FormatDisk || (o.Format == "" && exists(filepath.Join(dir, DiskName))) {
 		disk := filepath.Join(dir, DiskName)
