@@ -120,3 +120,9 @@ func TestKindsDefinedTwice(t *testing.T) {
 		t.Fatalf("got %v", err)
 	}
 }
+
+func TestRequiresNet(t *testing.T) {
+	if _, err := loadString(t, "[net.lo]\naddresses = [\"127.0.0.1/8\"]\n[exec.e]\ncommand = [\"/bin/true\"]\nrequires = [\"net:lo\"]\n"); err != nil {
+		t.Fatal(err)
+	}
+}

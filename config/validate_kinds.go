@@ -253,6 +253,9 @@ func (c *Config) Has(id string) bool {
 	case "exec":
 		_, ok := c.Execs[name]
 		return ok
+	case "net":
+		_, ok := c.Nets[name]
+		return ok
 	}
 	return false
 }
