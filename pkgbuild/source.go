@@ -41,9 +41,10 @@ func (b *Builder) resolve(ctx context.Context, r *Recipe) ([]SourceID, error) {
 		case "gomod":
 			id, err = b.resolveGoMod(ctx, s)
 		case "deb":
-			id, err = b.resolveDeb(ctx, s)
+			id, err = b.memoResolve(s, aptState, func() (SourceID, error) { return b.resolveDeb(ctx, s) })
 		case "debian-source":
-			id, err = b.resolveDebianSource(ctx, s)
+			state := append([]string{filepath.Join(b.aptSrcDir(), "lists")}, aptState...)
+			id, err = b.memoResolve(s, state, func() (SourceID, error) { return b.resolveDebianSource(ctx, s) })
 		}
 		if err != nil {
 			return nil, r.errorf([]string{"source", strconv.Itoa(i)}, "source %d (%s): %v", i+1, s.Kind(), err)
