@@ -140,9 +140,16 @@ func kegKernel(k *pkgbuild.Keg) (*kernel, error) {
 		return nil, fmt.Errorf("package %s: want one boot/vmlinuz-*, found %d", k.Name, len(vms))
 	}
 	release := strings.TrimPrefix(filepath.Base(vms[0]), "vmlinuz-")
-	mods, err := modulesDir(k.Dir, release)
-	if err != nil {
-		return nil, fmt.Errorf("package %s: %w", k.Name, err)
+	// Looked up, never made: the store is read-only to the image builder.
+	var mods string
+	for _, d := range []string{"lib/modules/", "usr/lib/modules/"} {
+		if fi, err := os.Stat(filepath.Join(k.Dir, d+release)); err == nil && fi.IsDir() {
+			mods = filepath.Join(k.Dir, d+release)
+			break
+		}
+	}
+	if mods == "" {
+		return nil, fmt.Errorf("package %s: no lib/modules/%s", k.Name, release)
 	}
 	if _, err := os.Stat(filepath.Join(mods, "modules.dep")); err != nil {
 		return nil, fmt.Errorf("package %s: no modules.dep (the recipe must run depmod): %w", k.Name, err)
