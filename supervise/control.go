@@ -17,6 +17,7 @@ import (
 // a running service.
 func (s *Supervisor) SetConfig(ctx context.Context, services map[string]*config.Service) error {
 	return s.call(ctx, func() error {
+		s.invalidate()
 		for name, v := range s.services {
 			if _, ok := services[name]; !ok {
 				v.wanted, v.restartPending, v.remove = false, false, true

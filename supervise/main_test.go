@@ -229,13 +229,13 @@ func (l *lockedBuf) String() string {
 
 // harness is one running supervisor, shut down when the test ends.
 type harness struct {
-	t   *testing.T
+	t   testing.TB
 	s   *Supervisor
 	rec *recorder
 	ctx context.Context
 }
 
-func newHarness(t *testing.T, opts ...Option) *harness {
+func newHarness(t testing.TB, opts ...Option) *harness {
 	t.Helper()
 	rec := newRecorder()
 	logs := &lockedBuf{}

@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"os"
 	"strings"
 	"testing"
 
@@ -54,4 +55,34 @@ func TestNotEnabledRunsOnlyWhenStarted(t *testing.T) {
 		t.Fatal(err)
 	}
 	h.rec.wait(t, "manual", "running")
+}
+
+// A requirement that gave up (crash loop) blocks its dependents, whose
+// status says which requirement failed; starting it again unblocks them.
+func TestFailedRequirementBlocksDependents(t *testing.T) {
+	flag := t.TempDir() + "/ok"
+	h := newHarness(t)
+	h.set(map[string]*config.Service{
+		"db": {Exec: sh("test -e " + flag + " || exit 7; echo >&3; exec sleep 100"), Ready: "fd:3",
+			Restart: config.RestartOnFailure},
+		"web": {Exec: []string{"sleep", "100"}, Requires: []string{"db"}},
+	})
+	h.rec.wait(t, "db", StateFailed)
+	eventually(t, "web blocked", func() bool {
+		st := h.status("web")
+		return st.State == StateWaiting && st.Reason == "service:db failed"
+	})
+	if st := h.status("db"); !strings.Contains(st.Reason, "crash loop: exit 7") || st.LastExit != "exit 7" {
+		t.Errorf("db: %q, last exit %q", st.Reason, st.LastExit)
+	}
+	if err := os.WriteFile(flag, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := h.s.Start(h.ctx, "db"); err != nil {
+		t.Fatal(err)
+	}
+	h.rec.wait(t, "web", StateRunning)
+	if i := h.rec.index("web", StateStarting); i < h.rec.index("db", StateRunning) {
+		t.Errorf("web started before db was ever ready")
+	}
 }

@@ -24,6 +24,7 @@ type readiness struct {
 	s         *Supervisor
 	v         *service
 	gen       int
+	immediate bool // ready once spawned
 }
 
 func (r *readiness) closeChildEnds() {
@@ -45,6 +46,9 @@ func (r *readiness) cancel() {
 // start begins waiting for readiness; the service's probeStop cancels it.
 func (r *readiness) start() {
 	r.v.probeStop = r.cancel
+	if r.immediate {
+		return
+	}
 	ready := func() { r.s.post(func() { r.s.becameReady(r.v, r.gen) }) }
 	go func() {
 		defer func() {
@@ -67,7 +71,7 @@ func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]u
 		// Ready means done: exited sees the exit 0.
 		r.run = func(ctx context.Context, ready func()) {}
 	case spec == "" || spec == "started":
-		r.run = func(ctx context.Context, ready func()) { ready() }
+		r.immediate = true // startProcess marks it running; no goroutine, no message
 	case strings.HasPrefix(spec, "tcp:"):
 		addr := net.JoinHostPort("127.0.0.1", strings.TrimPrefix(spec, "tcp:"))
 		r.run = func(ctx context.Context, ready func()) {

@@ -29,9 +29,9 @@ func (s *Supervisor) reconcile() {
 		}
 	}
 	again := false
-	for _, name := range sortedNames(s.services) {
+	for _, name := range s.graph().names {
 		v := s.services[name]
-		if v.active() {
+		if v == nil || v.active() {
 			continue
 		}
 		switch {
@@ -44,6 +44,7 @@ func (s *Supervisor) reconcile() {
 				_ = os.Remove(v.cgroup) // fails harmlessly (EBUSY) while leftovers die
 			}
 			delete(s.services, name)
+			s.invalidate()
 		}
 	}
 	if again {
@@ -56,26 +57,7 @@ func (s *Supervisor) reconcile() {
 // byRequires orders services so that what a service requires comes before
 // it: a requirement that fails or finishes in this pass is seen by its
 // dependents in the same pass.
-func (s *Supervisor) byRequires() []*service {
-	out := make([]*service, 0, len(s.services))
-	seen := map[string]bool{}
-	var visit func(name string)
-	visit = func(name string) {
-		v := s.services[name]
-		if v == nil || seen[name] {
-			return
-		}
-		seen[name] = true // before the requirements: a cycle cannot recurse forever
-		for _, r := range v.cfg.Requires {
-			visit(serviceName(r))
-		}
-		out = append(out, v)
-	}
-	for _, name := range sortedNames(s.services) {
-		visit(name)
-	}
-	return out
-}
+func (s *Supervisor) byRequires() []*service { return s.graph().order }
 
 func (s *Supervisor) dependentsActive(name string) bool {
 	for _, d := range s.dependents(name) {

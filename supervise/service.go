@@ -85,16 +85,5 @@ func (s *Supervisor) setState(v *service, state, reason string, fields event.Fie
 	s.emit(event.Event{Resource: "service:" + v.name, State: state, Message: msg, Fields: fields})
 }
 
-// dependents returns the services that require name.
-func (s *Supervisor) dependents(name string) []*service {
-	var out []*service
-	for _, n := range sortedNames(s.services) {
-		v := s.services[n]
-		for _, r := range v.cfg.Requires {
-			if serviceName(r) == name {
-				out = append(out, v)
-			}
-		}
-	}
-	return out
-}
+// dependents returns the services that require name, sorted by name.
+func (s *Supervisor) dependents(name string) []*service { return s.graph().dependents[name] }

@@ -117,6 +117,11 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	v.killedFor = ""
 	s.setState(v, StateStarting, "", event.Fields{"pid": pid})
 	rdy.start()
+	if rdy.immediate {
+		// The reconcile pass that spawned it goes on to its dependents.
+		s.markReady(v)
+		return nil
+	}
 	timeout := cfg.ReadyTimeout.Duration
 	if timeout == 0 && cfg.Oneshot {
 		return nil // a oneshot may take as long as it takes, unless told otherwise
@@ -139,12 +144,17 @@ func (s *Supervisor) becameReady(v *service, gen int) {
 	if v.gen != gen || v.state != StateStarting {
 		return
 	}
+	s.markReady(v)
+	s.reconcile()
+}
+
+// markReady moves a starting service to running.
+func (s *Supervisor) markReady(v *service) {
 	s.disarm(v)
 	v.readyAt = time.Now()
 	s.setState(v, StateRunning, "", event.Fields{"pid": v.pid, "ready_ms": v.readyAt.Sub(v.startedAt).Milliseconds()})
 	s.armWatchdog(v)
 	s.startHealth(v)
-	s.reconcile()
 }
 
 // echo sends a line beyond the ring: to the persistent log and the console.

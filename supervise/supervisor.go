@@ -37,9 +37,10 @@ type Supervisor struct {
 	logFiles map[string]*logFile
 
 	// Loop-owned state: touch only from functions run by Run.
-	services map[string]*service
-	shutdown bool
-	waiters  []waiter // Stop, Shutdown and WaitReady callers
+	services   map[string]*service
+	graphCache *graph // see graph.go
+	shutdown   bool
+	waiters    []waiter // Stop, Shutdown and WaitReady callers
 }
 
 // Option configures a Supervisor.

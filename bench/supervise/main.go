@@ -34,7 +34,17 @@ func main() {
 	samples := flag.Int("samples", 5, "restart latency samples per supervisor")
 	many := flag.Int("many", 1000, "services for the start-to-up figure")
 	idle := flag.Duration("idle", 20*time.Second, "idle window for wake-ups")
+	only := flag.String("only", "", "run only the start-to-up figure of this supervisor (unit, s6, runit)")
 	flag.Parse()
+	if *only != "" {
+		for _, s := range []supervisor{&unitSup{bin: *unitBin}, &s6Sup{}, &runitSup{}} {
+			if s.name() == *only {
+				d, err := startMany(s, *many)
+				fmt.Println(s.name(), d.Round(time.Millisecond), err)
+			}
+		}
+		return
+	}
 	if err := run(*unitBin, *samples, *many, *idle); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
@@ -270,24 +280,84 @@ func sleepers(n int, marker string) map[string][]string {
 	return m
 }
 
-// countArgv counts processes whose argv is exactly argv.
-func countArgv(argv []string) int {
-	want := strings.Join(argv, "\x00") + "\x00"
+// argvCounter counts processes whose argv is exactly argv, cheaply enough
+// to poll: a pid is read once it matches, or once it is known to be
+// something else for good (it existed before, or it is a supervisor).
+type argvCounter struct {
+	want  string
+	seen  map[int]bool // pid -> matches
+	other map[string]bool
+}
+
+func newArgvCounter(argv []string) *argvCounter {
+	c := &argvCounter{want: strings.Join(argv, "\x00") + "\x00", seen: map[int]bool{}}
+	for _, pid := range pids() {
+		c.seen[pid] = false // already running: not ours
+	}
+	return c
+}
+
+func pids() []int {
 	ents, _ := os.ReadDir("/proc")
-	n := 0
+	var out []int
 	for _, e := range ents {
-		if e.Name()[0] < '0' || e.Name()[0] > '9' {
+		if pid, err := strconv.Atoi(e.Name()); err == nil {
+			out = append(out, pid)
+		}
+	}
+	return out
+}
+
+func (c *argvCounter) count() int {
+	n := 0
+	for _, pid := range pids() {
+		if match, ok := c.seen[pid]; ok {
+			if match {
+				n++
+			}
 			continue
 		}
-		if b, err := os.ReadFile("/proc/" + e.Name() + "/cmdline"); err == nil && string(b) == want {
+		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cmdline", pid))
+		if err != nil {
+			continue
+		}
+		switch {
+		case string(b) == c.want:
+			c.seen[pid] = true
 			n++
+		case strings.HasPrefix(string(b), "s6-supervise"), strings.HasPrefix(string(b), "runsv"):
+			// A supervisor stays one; its fork (the service before exec)
+			// has a supervisor, not the scanner, as parent.
+			if parentIsScanner(pid) {
+				c.seen[pid] = false
+			}
 		}
 	}
 	return n
 }
 
+func parentIsScanner(pid int) bool {
+	b, err := os.ReadFile(fmt.Sprintf("/proc/%d/stat", pid))
+	if err != nil {
+		return false
+	}
+	st := string(b)
+	f := strings.Fields(st[strings.LastIndexByte(st, ')')+2:])
+	comm, _ := os.ReadFile("/proc/" + f[1] + "/comm")
+	c := strings.TrimSpace(string(comm))
+	return c == "s6-svscan" || c == "runsvdir"
+}
+
+// countArgv counts processes whose argv is exactly argv (one scan).
+func countArgv(argv []string) int { return newArgvCounterEmpty(argv).count() }
+
+func newArgvCounterEmpty(argv []string) *argvCounter {
+	return &argvCounter{want: strings.Join(argv, "\x00") + "\x00", seen: map[int]bool{}}
+}
+
 // startMany times a supervisor from its start until all n services run
-// (polling /proc every 10 ms, the same for every supervisor).
+// (polling /proc every 10 ms, reading each new process once, the same
+// for every supervisor).
 func startMany(s supervisor, n int) (time.Duration, error) {
 	dir, err := os.MkdirTemp("", "bench-many-")
 	if err != nil {
@@ -296,6 +366,7 @@ func startMany(s supervisor, n int) (time.Duration, error) {
 	defer os.RemoveAll(dir)
 	marker := fmt.Sprint(900000 + os.Getpid()%1000*100 + len(s.name()))
 	svcs := sleepers(n, marker)
+	counter := newArgvCounter([]string{"/bin/sleep", marker})
 	t0 := time.Now()
 	cmd, err := s.start(dir, svcs, nil)
 	if err != nil {
@@ -307,7 +378,7 @@ func startMany(s supervisor, n int) (time.Duration, error) {
 			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}()
-	for countArgv([]string{"/bin/sleep", marker}) < n {
+	for counter.count() < n {
 		if time.Since(t0) > 2*time.Minute {
 			return 0, errors.New("services not all up after 2 minutes")
 		}
