@@ -17,9 +17,10 @@ type LogFiles struct {
 }
 
 // Comparable is s without what does not affect a running process (where it
-// was defined, whether it starts at boot), for deciding on a restart.
+// was defined, whether it starts at boot, where its log files go), for
+// deciding on a restart.
 func (s Service) Comparable() Service {
-	s.Pos, s.at, s.Enabled = Pos{}, nil, nil
+	s.Pos, s.at, s.Enabled, s.Log = Pos{}, nil, nil, LogFiles{}
 	return s
 }
 

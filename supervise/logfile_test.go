@@ -54,3 +54,22 @@ func TestLogFilesRotate(t *testing.T) {
 		t.Errorf("status log dir %q", st.LogDir)
 	}
 }
+
+// Moving the log elsewhere does not restart the service; new lines go to
+// the new place.
+func TestLogFilesReconfigure(t *testing.T) {
+	a, b := t.TempDir(), t.TempDir()
+	h := newHarness(t)
+	svc := func(dir string) map[string]*config.Service {
+		return map[string]*config.Service{"tick": {Exec: sh("while :; do echo tick; sleep 0.05; done"),
+			Log: config.LogFiles{Dir: dir, MaxSize: 1 << 20, Keep: 1}}}
+	}
+	h.set(svc(a))
+	h.rec.wait(t, "tick", "running")
+	eventually(t, "lines in a", func() bool { b, _ := os.ReadFile(filepath.Join(a, "current")); return len(b) > 0 })
+	h.set(svc(b))
+	eventually(t, "lines in b", func() bool { b, _ := os.ReadFile(filepath.Join(b, "current")); return len(b) > 0 })
+	if n := h.rec.count("tick", "starting"); n != 1 {
+		t.Errorf("started %d times, want once", n)
+	}
+}
