@@ -8,7 +8,7 @@ LDFLAGS := -s -w -buildid= -X main.version=$(VERSION)
 BIN     := bin/unit
 SYSTEM  ?= examples/hello/system.toml
 OUT     ?= out/hello
-DEBS    := qemu-system-x86 cpio zstd kmod dpkg-dev gcc libc6-dev patch xz-utils
+DEBS    := qemu-system-x86 cpio zstd kmod dpkg-dev gcc libc6-dev patch xz-utils mtools e2fsprogs gdisk systemd-boot-efi ovmf
 
 .PHONY: all build deps image run test check unit-test qemu-test bench clean
 
@@ -28,8 +28,11 @@ deps:
 		apt-get update -q; \
 	fi
 
+# Both formats: kernel + initramfs in $(OUT), the UEFI disk in $(OUT)-disk
+# (`bin/unit image run $(OUT)-disk` boots it through OVMF).
 image: deps build
 	$(BIN) image build $(SYSTEM) -o $(OUT)
+	$(BIN) image build $(SYSTEM) -o $(OUT)-disk --format disk
 
 run: image
 	$(BIN) image run $(OUT)
