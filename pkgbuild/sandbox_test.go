@@ -49,6 +49,7 @@ steps = [
   ["sh", "-c", "echo $$ > $OUT/pid; hostname > $OUT/hostname; ls /home /deps 2>&1 | head -3 > $OUT/ls"],
   ["sh", "-c", "grep CapEff /proc/self/status > $OUT/caps"],
   ["sh", "-c", "touch $HOME/x $TMPDIR/x && echo writable > $OUT/home; touch /x 2>/dev/null && echo root-writable >> $OUT/home; true"],
+  ["sh", "-c", "if [ -e ` + dir + `/probe.toml ] || [ -e /root ] || [ -e /var/lib ]; then echo visible; else echo hidden; fi > $OUT/host"],
 ]
 `})
 	b, _ := testBuilder(t, 1)
@@ -87,6 +88,9 @@ steps = [
 	}
 	if pid, _ := strconv.Atoi(read("pid")); pid <= 1 || pid > 20 {
 		t.Errorf("build step pid %d: want a small pid in a new pid namespace", pid)
+	}
+	if got := read("host"); got != "hidden" {
+		t.Errorf("host paths outside the toolchain are %s in the sandbox", got)
 	}
 	if got := read("home"); got != "writable" {
 		t.Errorf("HOME and TMPDIR writable, / read-only: got %q", got)
