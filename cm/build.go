@@ -31,7 +31,7 @@ func buildPlan(cfg *config.Config, en *env) (*plan, error) {
 	}
 	for _, k := range cfg.FilePaths() {
 		f := cfg.Files[k]
-		put(newFile(f, en), f.Audit, f.Purge)
+		put(newFile(f, en).withPackage(cfg), f.Audit, f.Purge)
 	}
 	for _, k := range sortedKeys(cfg.Links) {
 		put(newLink(cfg.Links[k], en), cfg.Links[k].Audit, cfg.Links[k].Purge)

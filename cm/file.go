@@ -31,6 +31,7 @@ type fileRes struct {
 	vars    map[string]any
 	absent  bool
 	notify  []string
+	pkg     *config.Package // the package a "package:NAME/..." source names
 	env     *env
 }
 
@@ -69,7 +70,9 @@ func (f *fileRes) Owners() (user, group string) { return f.owner, f.group }
 // Watches includes the source so that editing it updates the target.
 func (f *fileRes) Watches() []string {
 	if f.source != "" && !f.absent {
-		return []string{f.path, f.source}
+		if src, err := f.sourcePath(); err == nil {
+			return []string{f.path, src}
+		}
 	}
 	return []string{f.path}
 }
@@ -80,6 +83,9 @@ func (f *fileRes) Same(other Resource) bool {
 		return false
 	}
 	if !sameStr(f.content, o.content) || !sameStr(f.tmpl, o.tmpl) || !reflect.DeepEqual(f.vars, o.vars) {
+		return false
+	}
+	if (f.pkg == nil) != (o.pkg == nil) || f.pkg != nil && !reflect.DeepEqual(*f.pkg, *o.pkg) {
 		return false
 	}
 	return f.path == o.path && f.source == o.source && f.mode == o.mode &&
@@ -232,10 +238,11 @@ func (f *fileRes) desiredContent() ([]byte, error) {
 	if f.tmpl != nil {
 		return f.render()
 	}
-	if !filepath.IsAbs(f.source) {
-		return nil, fmt.Errorf("source %q: expected an absolute path", f.source)
+	src, err := f.sourcePath()
+	if err != nil {
+		return nil, err
 	}
-	data, err := os.ReadFile(f.source)
+	data, err := os.ReadFile(src)
 	if err != nil {
 		return nil, fmt.Errorf("source: %w", err)
 	}

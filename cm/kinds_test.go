@@ -277,3 +277,27 @@ value = "4096 131072 6291456"
 		t.Errorf("report:\n%s", rep)
 	}
 }
+
+func TestFileSourceFromPackage(t *testing.T) {
+	root := t.TempDir()
+	store := filepath.Join(root, "store")
+	for ver, content := range map[string]string{"1.0-aaa": "conf v1\n", "2.0-bbb": "conf v2\n"} {
+		p := filepath.Join(store, "app", ver, "etc", "app.conf")
+		os.MkdirAll(filepath.Dir(p), 0o755)
+		os.WriteFile(p, []byte(content), 0o644)
+	}
+	dst := filepath.Join(root, "etc", "app.conf")
+	cfg := func(v string) *config.Config {
+		return loadCfg(t, "[package.app]\nversion = \""+v+"\"\nstore = \""+store+"\"\nprefix = \""+root+"/usr\"\n"+
+			"[file.\""+dst+"\"]\nsource = \"package:app/etc/app.conf\"\n")
+	}
+	applyOnce(t, cfg("1.0"))
+	if !hasContent(dst, "conf v1\n")() {
+		t.Fatal("not copied from the keg")
+	}
+	mustNoop(t, cfg("1.0"))
+	applyOnce(t, cfg("2.0"))
+	if !hasContent(dst, "conf v2\n")() {
+		t.Fatal("not updated with the package")
+	}
+}

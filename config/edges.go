@@ -2,6 +2,7 @@ package config
 
 import (
 	"fmt"
+	"path/filepath"
 	"sort"
 	"strings"
 )
@@ -80,6 +81,15 @@ func validateKindRefs(c *Config) Errors {
 			}
 		}
 		if strings.HasPrefix(e.ID, "file:") {
+			f := c.Files[strings.TrimPrefix(e.ID, "file:")]
+			if name, ok := strings.CutPrefix(f.Source, "package:"); ok {
+				name, _, _ = strings.Cut(name, "/")
+				if _, ok := c.Packages[name]; !ok {
+					errs = append(errs, Error{e.At("source"), fmt.Sprintf("%s: source %q: package %q is not defined", e.ID, f.Source, name)})
+				}
+			} else if f.Source != "" && !filepath.IsAbs(f.Source) {
+				errs = append(errs, Error{e.At("source"), fmt.Sprintf("%s: source %q: expected an absolute path or package:NAME/PATH", e.ID, f.Source)})
+			}
 			continue // validateRefs checks a file's notify
 		}
 		for _, n := range e.Notify {

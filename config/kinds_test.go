@@ -126,3 +126,15 @@ func TestRequiresNet(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestFileSourceChecked(t *testing.T) {
+	for src, want := range map[string]string{
+		"package:nope/etc/x": `a.toml:2: file:/f: source "package:nope/etc/x": package "nope" is not defined`,
+		"relative":           `a.toml:2: file:/f: source "relative": expected an absolute path or package:NAME/PATH`,
+	} {
+		_, err := loadString(t, "[file.\"/f\"]\nsource = \""+src+"\"\n")
+		if err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%s: got %v", src, err)
+		}
+	}
+}

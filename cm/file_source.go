@@ -1,0 +1,65 @@
+package cm
+
+import (
+	"fmt"
+	"path/filepath"
+	"strings"
+
+	"unit/config"
+)
+
+// A file's source may name a file inside a package's keg:
+// source = "package:NAME/etc/app.conf" reads <keg>/etc/app.conf of the keg
+// that [package.NAME] selects, so a config can take a packaged default.
+const packageSource = "package:"
+
+// pkgSource splits "package:NAME/REL"; ok is false for a plain path.
+func pkgSource(src string) (name, rel string, ok bool) {
+	rest, ok := strings.CutPrefix(src, packageSource)
+	if !ok {
+		return "", "", false
+	}
+	name, rel, _ = strings.Cut(rest, "/")
+	return name, rel, true
+}
+
+// sourcePath resolves the source to a path on disk.
+func (f *fileRes) sourcePath() (string, error) {
+	name, rel, ok := pkgSource(f.source)
+	if !ok {
+		if !filepath.IsAbs(f.source) {
+			return "", fmt.Errorf("source %q: expected an absolute path or package:NAME/PATH", f.source)
+		}
+		return f.source, nil
+	}
+	if f.pkg == nil {
+		return "", fmt.Errorf("source %q: package %q is not configured", f.source, name)
+	}
+	if rel == "" || filepath.Clean(rel) != rel || strings.HasPrefix(rel, "../") || rel == ".." {
+		return "", fmt.Errorf("source %q: expected package:NAME/RELATIVE/PATH", f.source)
+	}
+	keg, err := (&packageRes{p: *f.pkg}).keg()
+	if err != nil {
+		return "", fmt.Errorf("source: %w", err)
+	}
+	return filepath.Join(keg, rel), nil
+}
+
+// After: a package source converges after its package.
+func (f *fileRes) After() []string {
+	if name, _, ok := pkgSource(f.source); ok {
+		return []string{"package:" + name}
+	}
+	return nil
+}
+
+// withPackage gives the file the [package] table its source names.
+func (f *fileRes) withPackage(cfg *config.Config) *fileRes {
+	if name, _, ok := pkgSource(f.source); ok {
+		if p := cfg.Packages[name]; p != nil {
+			c := *p
+			f.pkg = &c
+		}
+	}
+	return f
+}
