@@ -71,6 +71,9 @@ type Engine struct {
 	onConfig    func(*config.Config)
 	reloadC     chan struct{}
 	reloadArmed bool // owned by the Run goroutine
+
+	svcC  chan struct{}   // capacity 1: services came up (svcUp, under mu)
+	svcUp map[string]bool // services that became running since the loop looked
 }
 
 // cause is why a resource is dirty; it decides the event state of a change.
@@ -93,6 +96,7 @@ func New(opts ...Option) *Engine {
 		kick:     make(chan struct{}, 1),
 		wake:     make(chan struct{}, 1),
 		reloadC:  make(chan struct{}, 1),
+		svcC:     make(chan struct{}, 1),
 		reqs:     make(chan applyReq),
 		done:     make(chan struct{}),
 		plan:     &plan{res: map[string]Resource{}, g: &graph{pos: map[string]int{}}},
@@ -247,6 +251,9 @@ func (e *Engine) step(ctx context.Context, w *watcher) (stop bool, err error) {
 	case <-e.reloadC:
 		e.reload(ctx, w)
 		trigger = "config"
+	case <-e.svcC:
+		e.takeServiceEvents()
+		trigger = "service"
 	case <-e.wake:
 		for id, c := range e.deferred {
 			e.mark(id, c)

@@ -136,3 +136,23 @@ func TestServiceResourceAndNotifyOrder(t *testing.T) {
 		t.Errorf("restarts %v\n%s", svc.restart, rep)
 	}
 }
+
+// A service coming up converges what requires it again: here an exec that
+// can only succeed once the "database" is ready.
+func TestServiceUpReconvergesDependents(t *testing.T) {
+	dir := t.TempDir()
+	ready, done := filepath.Join(dir, "ready"), filepath.Join(dir, "done")
+	svc := &fakeSvc{state: "starting"}
+	rec := &recorder{}
+	e := start(t, WithServices(svc), WithEvents(rec.emit))
+	e.SetConfig(loadCfg(t, "[service.db]\nexec = [\"/bin/true\"]\n[exec.initdb]\ncommand = [\"/bin/sh\", \"-c\", \"test -e "+ready+" && touch "+done+"\"]\ncreates = \""+done+"\"\nrequires = [\"service:db\"]\n"))
+	waitFor(t, "first attempt fails", func() bool { return rec.hasEvent("exec:initdb", "failed") })
+	os.WriteFile(ready, nil, 0o644)
+	time.Sleep(50 * time.Millisecond)
+	if _, err := os.Stat(done); err == nil {
+		t.Fatal("ran without an event")
+	}
+	e.ServiceEvent("db", "stopping") // not an "up" state: ignored
+	e.ServiceEvent("db", "running")
+	waitFor(t, "initdb ran after db came up", func() bool { _, err := os.Stat(done); return err == nil })
+}

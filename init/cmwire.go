@@ -66,3 +66,11 @@ func (d *Daemon) reloaded(cfg *config.Config) {
 		d.log.Error("config reload: supervisor", "err", err)
 	}
 }
+
+// forwardServiceEvents lets the engine converge again what requires a
+// service once the supervisor says it is up.
+func (d *Daemon) forwardServiceEvents(ctx context.Context) {
+	ch, cancel := d.bus.Subscribe(256)
+	defer cancel()
+	d.engine.ForwardServiceEvents(ctx, ch)
+}

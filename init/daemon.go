@@ -104,6 +104,7 @@ func Run(ctx context.Context, o Options) error {
 			d.log.Error("cm engine stopped", "err", err)
 		}
 	})
+	goSafe("cm service events", func() { d.forwardServiceEvents(loops) })
 	goSafe("control socket", func() { api.Serve(ctx, l, d.handle, d.log) })
 	if o.Console != nil {
 		goSafe("console events", func() { d.printEvents(loops, o.Console) })

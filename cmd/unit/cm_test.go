@@ -98,3 +98,27 @@ audit = true
 		t.Errorf("facts: %v\n%s", err, out)
 	}
 }
+
+// An exec that requires a service runs again when the supervisor reports
+// the service running (a supervisor event, not a timer).
+func TestHostCMExecAfterServiceUp(t *testing.T) {
+	cfgDir, data := t.TempDir(), t.TempDir()
+	ready, done := filepath.Join(data, "ready"), filepath.Join(data, "done")
+	src := `
+[service.db]
+exec  = ["/bin/sh", "-c", "sleep 0.5; touch ` + ready + `; exec sleep 1000"]
+ready = "exec:test -e ` + ready + `"
+
+[exec.initdb]
+command  = ["/bin/sh", "-c", "test -e ` + ready + ` && touch ` + done + `"]
+creates  = "` + done + `"
+requires = ["service:db"]
+`
+	os.WriteFile(filepath.Join(cfgDir, "a.toml"), []byte(src), 0o644)
+	d := startDaemon(t, cfgDir)
+	d.waitState(t, "db", "running")
+	waitFor(t, 10*time.Second, "initdb after db is up", func() bool {
+		_, err := os.Stat(done)
+		return err == nil
+	})
+}
