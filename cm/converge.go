@@ -128,7 +128,13 @@ func (e *Engine) schedule(ctx context.Context, p *plan, set map[string]bool, dry
 	// apply); a handful (a drift repair) is written the direct way.
 	var st *stager
 	if !dry && len(set) >= stageMin {
-		st = &stager{}
+		st = newStager()
+	}
+	// Staged writes do not wait on the disk: one worker per CPU is enough,
+	// more would only add scheduling.
+	limit := parallelism()
+	if st != nil {
+		limit = runtime.GOMAXPROCS(0)
 	}
 	run := func(id string) *outcome {
 		c := ctx
@@ -148,7 +154,7 @@ func (e *Engine) schedule(ctx context.Context, p *plan, set map[string]bool, dry
 	done := make(chan *outcome)
 	inflight := 0
 	for len(results) < len(set) {
-		for inflight < parallelism() && len(ready) > 0 {
+		for inflight < limit && len(ready) > 0 {
 			id := ready[0]
 			ready = ready[1:]
 			if d := failed(id); d != "" || ctx.Err() != nil {

@@ -13,7 +13,7 @@ func TestStagedWritesLandAndDependentsSeeTheirFile(t *testing.T) {
 	root := t.TempDir()
 	src := ""
 	for i := range stageMin + 10 {
-		src += fmt.Sprintf("[file.\"%s/d%d/f%03d\"]\ncontent = \"c%d\"\n", root, i%3, i, i)
+		src += fmt.Sprintf("[file.\"%s/d%d/f%03d\"]\ncontent = \"c%d\"\nmode = \"%s\"\n", root, i%3, i, i, []string{"0640", "4755"}[i%2])
 	}
 	dep := filepath.Join(root, "d0", "f000")
 	src += "[exec.check]\ncommand = [\"/bin/sh\", \"-c\", \"test \\\"$(cat " + dep + ")\\\" = c0 && touch " + root + "/ok\"]\n" +
@@ -24,7 +24,7 @@ func TestStagedWritesLandAndDependentsSeeTheirFile(t *testing.T) {
 	}
 	for i := range stageMin + 10 {
 		p := fmt.Sprintf("%s/d%d/f%03d", root, i%3, i)
-		if !hasContent(p, fmt.Sprintf("c%d", i))() {
+		if !hasContent(p, fmt.Sprintf("c%d", i))() || !hasMode(p, []uint32{0o640, 0o4755}[i%2])() {
 			t.Fatalf("%s wrong", p)
 		}
 	}
