@@ -439,19 +439,21 @@ func memoryAndIdle(sups []supervisor, self string, idle time.Duration) error {
 		before[name] = switches(ps)
 	}
 	time.Sleep(idle)
-	fmt.Printf("%-8s %6s %10s %s\n", "", "procs", "PSS", fmt.Sprintf("wake-ups in %s (voluntary+involuntary, all threads)", idle))
+	fmt.Printf("%-8s %6s %8s %8s %8s %8s %s\n", "", "procs", "PSS", "anon", "file", "RSS", fmt.Sprintf("wake-ups in %s (voluntary+involuntary, all threads)", idle))
+	mb := func(kb int) string { return fmt.Sprintf("%.1fM", float64(kb)/1024) }
 	for _, name := range []string{"unit", "s6", "runit", "go-idle"} {
 		ps := procs[name]
-		fmt.Printf("%-8s %6d %9.1fM %d\n", name, len(ps), float64(pss(ps))/1024, switches(ps)-before[name])
+		fmt.Printf("%-8s %6d %8s %8s %8s %8s %d\n", name, len(ps), mb(sumField(ps, "Pss:")), mb(sumField(ps, "Pss_Anon:")),
+			mb(sumField(ps, "Pss_File:")), mb(sumField(ps, "Rss:")), switches(ps)-before[name])
 	}
 	return nil
 }
 
-// pss sums Pss (kB) from smaps_rollup.
-func pss(pids []int) int {
+// sumField sums a smaps_rollup field (kB) over pids.
+func sumField(pids []int, key string) int {
 	total := 0
 	for _, p := range pids {
-		total += statusField(fmt.Sprintf("/proc/%d/smaps_rollup", p), "Pss:")
+		total += statusField(fmt.Sprintf("/proc/%d/smaps_rollup", p), key)
 	}
 	return total
 }
