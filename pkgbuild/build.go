@@ -201,11 +201,14 @@ func (b *Builder) buildOne(ctx context.Context, r *Recipe, deps map[string]*Keg)
 	for n, k := range deps {
 		in.Deps[n] = k.Hash
 	}
+	if len(buildSteps(r)) > 0 {
+		in.Toolchain = toolchainID()
+	}
 	hash, err := kegHash(in)
 	if err != nil {
 		return nil, false, err
 	}
-	keg := &Keg{Name: r.Name, Version: version, Revision: r.Revision, Hash: hash, Builder: r.Builder, Sources: ids}
+	keg := &Keg{Name: r.Name, Version: version, Revision: r.Revision, Hash: hash, Builder: r.Builder, Toolchain: in.Toolchain, Sources: ids}
 	for _, d := range r.Deps {
 		if keg.Deps == nil {
 			keg.Deps = map[string]string{}

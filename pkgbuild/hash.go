@@ -10,7 +10,7 @@ import (
 // BuilderVersion names the way this code builds. Bump it when a change
 // here (sandbox layout, environment, builder steps, keg normalization)
 // can change what a build produces: every keg hash changes with it.
-const BuilderVersion = "unit-pkgbuild/1"
+const BuilderVersion = "unit-pkgbuild/2"
 
 // hashInput is everything a keg's hash covers. It is JSON-encoded: struct
 // fields in a fixed order and map keys sorted, so the same inputs always
@@ -21,6 +21,8 @@ type hashInput struct {
 	Version string            `json:"version"` // resolved
 	Sources []SourceID        `json:"sources"`
 	Deps    map[string]string `json:"deps"` // every dep (build and runtime): name → keg hash
+	// Toolchain identifies the host toolchain, for recipes that run steps.
+	Toolchain string `json:"toolchain,omitempty"`
 }
 
 // kegHash is the hex digest naming a keg (128 bits: collision-safe for a

@@ -25,12 +25,14 @@ const currentLink = "current"
 
 // Keg is a finished build in the store.
 type Keg struct {
-	Name     string     `json:"name"`
-	Version  string     `json:"version"` // resolved (never "candidate")
-	Revision int        `json:"revision,omitempty"`
-	Hash     string     `json:"hash"`
-	Builder  string     `json:"builder"`
-	Sources  []SourceID `json:"sources"`
+	Name     string `json:"name"`
+	Version  string `json:"version"` // resolved (never "candidate")
+	Revision int    `json:"revision,omitempty"`
+	Hash     string `json:"hash"`
+	Builder  string `json:"builder"`
+	// Toolchain is the host toolchain the steps ran with (see toolchainID).
+	Toolchain string     `json:"toolchain,omitempty"`
+	Sources   []SourceID `json:"sources"`
 	// Deps are the runtime dependencies, name → keg path relative to the store.
 	Deps map[string]string `json:"deps,omitempty"`
 	// BuildDeps are the build-time dependencies, name → keg path.
