@@ -228,7 +228,7 @@ func (b *Builder) buildOne(ctx context.Context, r *Recipe, deps map[string]*Keg)
 	}
 	b.say(r.Name, "building %s", keg.RelDir())
 	start := time.Now()
-	if err := b.make(ctx, r, keg, ids, deps); err != nil {
+	if err := b.buildKeg(ctx, r, keg, ids, deps); err != nil {
 		b.say(r.Name, "FAILED after %.1fs", time.Since(start).Seconds())
 		return nil, false, fmt.Errorf("%s: %w", r.Name, err)
 	}
@@ -236,10 +236,10 @@ func (b *Builder) buildOne(ctx context.Context, r *Recipe, deps map[string]*Keg)
 	return keg, false, setCurrent(b.store, keg)
 }
 
-// make builds keg in a temp dir of the store and renames it into place
+// buildKeg builds keg in a temp dir of the store and renames it into place
 // only when everything succeeded: a failed build leaves no trace in the
 // store but its log.
-func (b *Builder) make(ctx context.Context, r *Recipe, keg *Keg, ids []SourceID, deps map[string]*Keg) error {
+func (b *Builder) buildKeg(ctx context.Context, r *Recipe, keg *Keg, ids []SourceID, deps map[string]*Keg) error {
 	tmpRoot := filepath.Join(b.store, ".tmp")
 	if err := os.MkdirAll(tmpRoot, 0o755); err != nil {
 		return err
