@@ -24,17 +24,17 @@ func TestParseNotify(t *testing.T) {
 func TestNotifyWatchdog(t *testing.T) {
 	h := newHarness(t)
 	h.set(map[string]*config.Service{
-		"wd": {Exec: []string{self}, Ready: "notify", Watchdog: config.Duration{Duration: 400 * time.Millisecond},
+		"wd": {Exec: []string{self}, Ready: "notify", Watchdog: config.Duration{Duration: time.Second},
 			Env: map[string]string{"UNIT_TEST_HELPER": "watchdog", "UNIT_TEST_PINGS": "6"}},
 	})
-	h.waitLog("wd", func(s string) bool { return s == "WATCHDOG_USEC=400000" })
-	// Six pings every 100ms outlast the 400ms watchdog: only the hang kills it.
+	h.waitLog("wd", func(s string) bool { return s == "WATCHDOG_USEC=1000000" })
+	// Six pings every 250ms outlast the 1s watchdog: only the hang kills it.
 	h.waitLog("wd", func(s string) bool { return s == "hanging" })
 	if i := h.rec.index("wd", "watchdog"); i >= 0 {
 		t.Fatalf("watchdog fired while the service was pinging:\n%s", h.rec.dump())
 	}
 	_, e := h.rec.waitFrom(t, 0, "wd", "watchdog")
-	if !strings.Contains(e.Message, "no WATCHDOG=1 within 400ms") {
+	if !strings.Contains(e.Message, "no WATCHDOG=1 within 1s") {
 		t.Errorf("watchdog event %q", e.Message)
 	}
 	h.rec.waitCount(t, "wd", "running", 2)
@@ -73,4 +73,26 @@ func TestNotifyMainPID(t *testing.T) {
 		t.Errorf("exit of the main pid: %q", e.Message)
 	}
 	h.rec.waitCount(t, "fork", "running", 2)
+}
+
+// An unmodified sd_notify client (systemd's own systemd-notify) works.
+func TestNotifySystemdNotify(t *testing.T) {
+	if _, err := lookPath("systemd-notify", []string{"PATH=" + defaultPath}); err != nil {
+		t.Skip("systemd-notify not installed")
+	}
+	h := newHarness(t)
+	h.set(map[string]*config.Service{
+		"sd": {Exec: sh("systemd-notify --status=warming; sleep 0.2; systemd-notify --ready --status=serving; exec sleep 100"),
+			Ready: "notify"},
+	})
+	_, e := h.rec.waitFrom(t, 0, "sd", "running")
+	if ms, _ := e.Fields["ready_ms"].(int64); ms < 150 {
+		t.Errorf("ready after %d ms, before systemd-notify --ready", ms)
+	}
+	if st := h.status("sd"); st.Notify != "serving" || st.State != StateRunning {
+		t.Errorf("status: %+v", st)
+	}
+	if h.rec.index("sd", "running") < 0 {
+		t.Error("no running event")
+	}
 }
