@@ -68,7 +68,7 @@ func buildPlan(cfg *config.Config, en *env) (*plan, error) {
 	for _, k := range cfg.ServiceNames() {
 		put(newService(cfg.Services[k], en), false, false)
 	}
-	if h := cfg.System.Hostname; h != "" {
+	if h := cfg.System.Hostname; h != "" && en.hostname {
 		put(&hostnameRes{name: h, env: en}, false, false)
 	}
 	for _, k := range cfg.NetNames() {

@@ -13,6 +13,7 @@ type env struct {
 	procSys               string // sysctl tree
 	sysModule             string // loaded modules
 	mountinfo             string
+	hostname              bool   // manage the kernel hostname ([system] hostname)
 	hostnameFile          string // "" leaves /etc/hostname alone
 	modules               ModuleLoader
 	svc                   Services
@@ -77,9 +78,12 @@ func WithModules(l ModuleLoader, sysModule string) Option {
 // WithMountinfo sets the mount table read by mount resources.
 func WithMountinfo(path string) Option { return func(e *Engine) { e.env.mountinfo = path } }
 
-// WithHostnameFile makes the hostname resource keep this file (e.g.
-// /etc/hostname) in step with the kernel's hostname.
-func WithHostnameFile(path string) Option { return func(e *Engine) { e.env.hostnameFile = path } }
+// WithHostname makes [system] hostname a resource: the kernel hostname and,
+// if file is set (e.g. /etc/hostname), that file. PID 1 sets it; on a host
+// (`unit run`, tests) the machine's name is left alone.
+func WithHostname(file string) Option {
+	return func(e *Engine) { e.env.hostname, e.env.hostnameFile = true, file }
+}
 
 // WithFacts fixes the facts templates see (tests; the default gathers them).
 func WithFacts(f *Facts) Option {

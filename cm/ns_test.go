@@ -71,11 +71,19 @@ func TestHostnameInNamespace(t *testing.T) {
 	}
 	hf := filepath.Join(t.TempDir(), "hostname")
 	cfg := loadCfg(t, "[system]\nhostname = \"cm-test-host\"\n")
-	rep := applyOnce(t, cfg, WithHostnameFile(hf))
+	rep := applyOnce(t, cfg, WithHostname(hf))
 	if h, _ := os.Hostname(); h != "cm-test-host" || !hasContent(hf, "cm-test-host\n")() {
 		t.Fatalf("hostname %q\n%s", h, rep)
 	}
-	mustNoop(t, cfg, WithHostnameFile(hf))
+	mustNoop(t, cfg, WithHostname(hf))
+	// Without the option (a host), the machine's name is not managed.
+	cfg2 := loadCfg(t, "[system]\nhostname = \"other\"\n")
+	if rep := applyOnce(t, cfg2); rep.Changed() != 0 {
+		t.Errorf("hostname managed without WithHostname:\n%s", rep)
+	}
+	if h, _ := os.Hostname(); h != "cm-test-host" {
+		t.Errorf("hostname changed to %q", h)
+	}
 }
 
 func TestSysctlInNetNamespace(t *testing.T) {

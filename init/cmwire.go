@@ -55,6 +55,11 @@ func (d *Daemon) cmOptions(cfg *config.Config) []cm.Option {
 	if d.opts.ConfigDir != "" {
 		opts = append(opts, cm.WithConfigDir(d.opts.ConfigDir, d.reloaded))
 	}
+	if os.Getpid() == 1 {
+		// Only PID 1 owns the machine's name; `unit run` on a host must not
+		// rename it.
+		opts = append(opts, cm.WithHostname("/etc/hostname"))
+	}
 	return opts
 }
 
