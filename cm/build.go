@@ -139,3 +139,10 @@ func sortedKeys[V any](m map[string]V) []string {
 	sort.Strings(keys)
 	return keys
 }
+
+// Validate checks what only the engine knows: that the graph, with its
+// automatic edges, has no cycle. `unit check` runs it after config.Load.
+func Validate(cfg *config.Config) error {
+	_, err := buildPlan(cfg, defaultEnv())
+	return err
+}

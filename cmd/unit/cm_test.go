@@ -3,6 +3,7 @@ package main
 import (
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -121,4 +122,15 @@ requires = ["service:db"]
 		_, err := os.Stat(done)
 		return err == nil
 	})
+}
+
+// `unit check` also finds a cycle made with an automatic edge.
+func TestCheckAutomaticEdgeCycle(t *testing.T) {
+	dir := t.TempDir()
+	os.WriteFile(filepath.Join(dir, "a.toml"), []byte("[dir.\"/srv/c\"]\nrequires = [\"file:/srv/c/x\"]\n[file.\"/srv/c/x\"]\ncontent = \"x\"\n"), 0o644)
+	out, err := exec.Command(unitBin, "check", "--config", dir).CombinedOutput()
+	want := filepath.Join(dir, "a.toml") + ":1: dependency cycle (with automatic edges): dir:/srv/c -> file:/srv/c/x -> dir:/srv/c"
+	if err == nil || !strings.Contains(string(out), want) {
+		t.Fatalf("%v\n%s\nwant %s", err, out, want)
+	}
 }

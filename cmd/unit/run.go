@@ -39,6 +39,9 @@ func cmdCheck(args []string) error {
 		return err
 	}
 	cfg, err := config.Load(*dir)
+	if err == nil {
+		err = cm.Validate(cfg)
+	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return exitCode(1)
