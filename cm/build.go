@@ -81,7 +81,7 @@ func buildPlan(cfg *config.Config, en *env) (*plan, error) {
 		if d.PurgeUnmanaged {
 			managed = managedIn(p.res, cfg, k)
 		}
-		put(newDir(d, managed, en), d.Audit, d.Purge)
+		put(newDir(d, managed, en).withPackage(cfg), d.Audit, d.Purge)
 	}
 	g, err := buildGraph(cfg, p.res)
 	if err != nil {

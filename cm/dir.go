@@ -19,6 +19,7 @@ import (
 type dirRes struct {
 	d       config.Dir
 	managed map[string]bool // base names managed by other resources
+	pkg     *config.Package // the package a "package:NAME/..." source names
 	env     *env
 }
 
@@ -33,15 +34,29 @@ func (r *dirRes) Path() string                 { return r.d.Path }
 func (r *dirRes) Owners() (user, group string) { return r.d.Owner, r.d.Group }
 
 func (r *dirRes) WatchDirs() []string {
-	if r.d.PurgeUnmanaged {
-		return []string{r.d.Path}
+	var out []string
+	if r.d.PurgeUnmanaged || r.d.Source != "" {
+		out = append(out, r.d.Path)
+	}
+	if r.d.Source != "" {
+		if root, err := r.sourceRoot(); err == nil {
+			out = append(out, root)
+		}
+	}
+	return out
+}
+
+// After: a package source converges after its package.
+func (r *dirRes) After() []string {
+	if name, _, ok := pkgSource(r.d.Source); ok {
+		return []string{"package:" + name}
 	}
 	return nil
 }
 
 func (r *dirRes) Same(o Resource) bool {
 	x, ok := o.(*dirRes)
-	return ok && reflect.DeepEqual(r.d, x.d) && reflect.DeepEqual(r.managed, x.managed)
+	return ok && reflect.DeepEqual(r.d, x.d) && reflect.DeepEqual(r.managed, x.managed) && reflect.DeepEqual(r.pkg, x.pkg)
 }
 
 func (r *dirRes) Check(ctx context.Context) ([]Delta, error) { return r.run(false) }
@@ -126,6 +141,13 @@ func (r *dirRes) run(apply bool) ([]Delta, error) {
 			}
 		}
 	}
+	if r.d.Source != "" && (exists || apply) {
+		mw, err := r.mirror(apply)
+		what = append(what, mw...)
+		if err != nil {
+			return what, err
+		}
+	}
 	if r.d.PurgeUnmanaged && exists {
 		pw, err := r.purgeEntries(apply)
 		if err != nil {
@@ -143,8 +165,12 @@ func (r *dirRes) purgeEntries(apply bool) ([]Delta, error) {
 		return nil, err
 	}
 	var names []string
+	fromSource := map[string]bool{}
+	if r.d.Source != "" {
+		fromSource = r.sourceNames()
+	}
 	for _, e := range ents {
-		if !r.managed[e.Name()] && !isOurTemp(e.Name()) {
+		if !r.managed[e.Name()] && !fromSource[e.Name()] && !isOurTemp(e.Name()) {
 			names = append(names, e.Name())
 		}
 	}

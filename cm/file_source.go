@@ -24,25 +24,40 @@ func pkgSource(src string) (name, rel string, ok bool) {
 }
 
 // sourcePath resolves the source to a path on disk.
-func (f *fileRes) sourcePath() (string, error) {
-	name, rel, ok := pkgSource(f.source)
+func (f *fileRes) sourcePath() (string, error) { return resolveSource(f.source, f.pkg) }
+
+// resolveSource turns an absolute path or package:NAME/PATH into a path on
+// disk; pkg is the [package.NAME] table the source names, if any.
+func resolveSource(source string, pkg *config.Package) (string, error) {
+	name, rel, ok := pkgSource(source)
 	if !ok {
-		if !filepath.IsAbs(f.source) {
-			return "", fmt.Errorf("source %q: expected an absolute path or package:NAME/PATH", f.source)
+		if !filepath.IsAbs(source) {
+			return "", fmt.Errorf("source %q: expected an absolute path or package:NAME/PATH", source)
 		}
-		return f.source, nil
+		return source, nil
 	}
-	if f.pkg == nil {
-		return "", fmt.Errorf("source %q: package %q is not configured", f.source, name)
+	if pkg == nil {
+		return "", fmt.Errorf("source %q: package %q is not configured", source, name)
 	}
 	if rel == "" || filepath.Clean(rel) != rel || strings.HasPrefix(rel, "../") || rel == ".." {
-		return "", fmt.Errorf("source %q: expected package:NAME/RELATIVE/PATH", f.source)
+		return "", fmt.Errorf("source %q: expected package:NAME/RELATIVE/PATH", source)
 	}
-	keg, err := (&packageRes{p: *f.pkg}).keg()
+	keg, err := (&packageRes{p: *pkg}).keg()
 	if err != nil {
 		return "", fmt.Errorf("source: %w", err)
 	}
 	return filepath.Join(keg, rel), nil
+}
+
+// packageOf returns a copy of the [package] table a source names, or nil.
+func packageOf(cfg *config.Config, source string) *config.Package {
+	if name, _, ok := pkgSource(source); ok {
+		if p := cfg.Packages[name]; p != nil {
+			c := *p
+			return &c
+		}
+	}
+	return nil
 }
 
 // After: a package source converges after its package.
@@ -55,11 +70,6 @@ func (f *fileRes) After() []string {
 
 // withPackage gives the file the [package] table its source names.
 func (f *fileRes) withPackage(cfg *config.Config) *fileRes {
-	if name, _, ok := pkgSource(f.source); ok {
-		if p := cfg.Packages[name]; p != nil {
-			c := *p
-			f.pkg = &c
-		}
-	}
+	f.pkg = packageOf(cfg, f.source)
 	return f
 }

@@ -301,3 +301,35 @@ func TestFileSourceFromPackage(t *testing.T) {
 		t.Fatal("not updated with the package")
 	}
 }
+
+func TestDirMirrorsSource(t *testing.T) {
+	root := t.TempDir()
+	src, dst := filepath.Join(root, "src"), filepath.Join(root, "www")
+	os.MkdirAll(filepath.Join(src, "css"), 0o755)
+	os.WriteFile(filepath.Join(src, "index.html"), []byte("hi"), 0o644)
+	os.WriteFile(filepath.Join(src, "run.sh"), []byte("#!/bin/sh"), 0o755)
+	os.WriteFile(filepath.Join(src, "css", "a.css"), []byte("a{}"), 0o600)
+	os.Symlink("index.html", filepath.Join(src, "home.html"))
+	os.MkdirAll(dst, 0o755)
+	os.WriteFile(filepath.Join(dst, "stray"), []byte("x"), 0o644)
+	cfg := loadCfg(t, "[dir.\""+dst+"\"]\nsource = \""+src+"\"\npurge_unmanaged = true\n")
+	rep := applyOnce(t, cfg)
+	if rep.Failed != 0 {
+		t.Fatalf("%s", rep)
+	}
+	if !hasContent(filepath.Join(dst, "index.html"), "hi")() || !hasMode(filepath.Join(dst, "run.sh"), 0o755)() ||
+		!hasContent(filepath.Join(dst, "css", "a.css"), "a{}")() || !hasMode(filepath.Join(dst, "css", "a.css"), 0o600)() {
+		t.Fatalf("not mirrored\n%s", rep)
+	}
+	if l, _ := os.Readlink(filepath.Join(dst, "home.html")); l != "index.html" {
+		t.Errorf("symlink = %q", l)
+	}
+	if _, err := os.Stat(filepath.Join(dst, "stray")); !os.IsNotExist(err) {
+		t.Error("stray entry kept")
+	}
+	mustNoop(t, cfg)
+	os.WriteFile(filepath.Join(dst, "css", "a.css"), []byte("drift"), 0o600)
+	if rep := applyOnce(t, cfg); !strings.Contains(rep.String(), "updated css/a.css") || !hasContent(filepath.Join(dst, "css", "a.css"), "a{}")() {
+		t.Errorf("%s", rep)
+	}
+}

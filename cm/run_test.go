@@ -130,3 +130,17 @@ func TestDirPurgeWatchesEntries(t *testing.T) {
 	}
 	_ = event.Event{}
 }
+
+func TestDirSourceWatched(t *testing.T) {
+	root := t.TempDir()
+	src, dst := filepath.Join(root, "src"), filepath.Join(root, "dst")
+	os.MkdirAll(src, 0o755)
+	os.WriteFile(filepath.Join(src, "a"), []byte("1"), 0o644)
+	e := start(t)
+	e.SetConfig(loadCfg(t, "[dir.\""+dst+"\"]\nsource = \""+src+"\"\n"))
+	waitFor(t, "mirrored", hasContent(filepath.Join(dst, "a"), "1"))
+	os.WriteFile(filepath.Join(src, "a"), []byte("2"), 0o644)
+	waitFor(t, "source edit followed", hasContent(filepath.Join(dst, "a"), "2"))
+	os.Remove(filepath.Join(dst, "a"))
+	waitFor(t, "deleted copy restored", hasContent(filepath.Join(dst, "a"), "2"))
+}

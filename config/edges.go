@@ -80,6 +80,14 @@ func validateKindRefs(c *Config) Errors {
 				errs = append(errs, Error{e.At("requires"), fmt.Sprintf("%s requires %q, which is not defined (expected KIND:NAME, e.g. \"dir:/srv\")", e.ID, r)})
 			}
 		}
+		if d, ok := c.Dirs[strings.TrimPrefix(e.ID, "dir:")]; ok && strings.HasPrefix(e.ID, "dir:") {
+			if name, ok := strings.CutPrefix(d.Source, "package:"); ok {
+				name, _, _ = strings.Cut(name, "/")
+				if _, ok := c.Packages[name]; !ok {
+					errs = append(errs, Error{e.At("source"), fmt.Sprintf("%s: source %q: package %q is not defined", e.ID, d.Source, name)})
+				}
+			}
+		}
 		if strings.HasPrefix(e.ID, "file:") {
 			f := c.Files[strings.TrimPrefix(e.ID, "file:")]
 			if name, ok := strings.CutPrefix(f.Source, "package:"); ok {

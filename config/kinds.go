@@ -35,6 +35,9 @@ type Dir struct {
 	Ensure string `toml:"ensure"` // present (default) | absent
 	// PurgeUnmanaged removes entries in the directory that no resource manages.
 	PurgeUnmanaged bool `toml:"purge_unmanaged"`
+	// Source mirrors a directory tree into this one: files (content and
+	// mode) and subdirectories; an absolute path or package:NAME/PATH.
+	Source string `toml:"source"`
 
 	Path    string `toml:"-"`
 	Pos     Pos    `toml:"-"`

@@ -61,6 +61,12 @@ func validateDir(d *Dir) Errors {
 	if d.Absent() && d.PurgeUnmanaged {
 		bad("purge_unmanaged", "purge_unmanaged makes no sense with ensure = \"absent\"")
 	}
+	if d.Source != "" && !filepath.IsAbs(d.Source) && !strings.HasPrefix(d.Source, "package:") {
+		bad("source", "source = %q: expected an absolute path or package:NAME/PATH", d.Source)
+	}
+	if d.Source != "" && d.Absent() {
+		bad("source", "source makes no sense with ensure = \"absent\"")
+	}
 	return errs
 }
 
