@@ -100,6 +100,8 @@ func TestKindsErrors(t *testing.T) {
 		{"[file.\"/f\"]\ntemplate = \"{{.x\"\n", "a.toml:2: file \"/f\": template:"},
 		{"[file.\"/f\"]\ncontent = \"a\"\ntemplate = \"b\"\n", "mutually exclusive"},
 		{"[dir.\"/a\"]\nmdoe = \"0755\"\n", "did you mean \"mode\""},
+		{"[dir.\"/a\"]\nsource = \"rel\"\n", "a.toml:2: dir \"/a\": source = \"rel\": expected an absolute path or package:NAME/PATH"},
+		{"[dir.\"/a\"]\nsource = \"package:nope/x\"\n", "a.toml:2: dir:/a: source \"package:nope/x\": package \"nope\" is not defined"},
 		{"[dir.\"/a\"]\nrequries = [\"x\"]\n", "did you mean \"requires\""},
 		{"[exec.a]\ncommand = [\"/bin/true\"]\nrequires = [\"exec:b\"]\n[exec.b]\ncommand = [\"/bin/true\"]\nrequires = [\"exec:a\"]\n",
 			"a.toml:1: dependency cycle: exec:a -> exec:b -> exec:a"},
