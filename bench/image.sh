@@ -1,0 +1,69 @@
+#!/bin/bash
+# Image figures: sizes per format (example system and a bare metal-profile
+# system), build time of the whole image from a warm package store, and
+# boot time per format under TCG to unit's ready line ("all N services
+# running", or "N services running, not running: ..." when a service is
+# restarting at that moment, e.g. web notified by its page's creation).
+# Usage: bench/image.sh [RUNS]   (default 3)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+runs=${1:-3}
+make -s build
+out=$(mktemp -d)
+qpid=""
+cleanup() { [ -n "$qpid" ] && kill -- -"$qpid" 2>/dev/null; [ -n "${KEEP:-}" ] && echo "kept $out" || rm -rf "$out"; }
+trap cleanup EXIT
+sys=examples/hello/system.toml
+printf '[system]\nhostname = "metal"\nhardware = "metal"\n' >"$out/metal.toml"
+
+# Warm the package store and download caches once.
+bin/unit image build "$sys" -o "$out/warm" --format disk >"$out/warm.log" 2>&1 || { cat "$out/warm.log"; exit 1; }
+bin/unit image build "$out/metal.toml" -o "$out/metal" --format disk >"$out/metal.log" 2>&1 || { cat "$out/metal.log"; exit 1; }
+
+echo "== build time, warm store (${runs} runs each)"
+for fmt in initramfs disk; do
+  for i in $(seq "$runs"); do
+    rm -rf "$out/$fmt"
+    s=$(date +%s.%N)
+    bin/unit image build "$sys" -o "$out/$fmt" --format "$fmt" >/dev/null 2>&1
+    e=$(date +%s.%N)
+    printf '%-9s run %d: %.2fs\n' "$fmt" "$i" "$(echo "$e - $s" | bc)"
+  done
+done
+
+size() { stat -c %s "$1"; }
+alloc() { du -k "$1" | cut -f1; }
+echo "== sizes (bytes)"
+echo "unit binary:            $(size bin/unit) raw, $(zstd -19 -c bin/unit | wc -c) zstd -19"
+for d in disk metal; do
+  m="$out/$d/manifest.json"
+  [ "$d" = metal ] && label="metal (bare system)" || label="example (vm)"
+  echo "$label:"
+  echo "  vmlinuz               $(size "$out/$d/vmlinuz")"
+  echo "  initramfs zstd        $(size "$out/$d/initramfs.cpio.zst") ($(grep -o '"initramfs_without_modules_size": [0-9]*' "$m" | grep -o '[0-9]*$') without modules)"
+  echo "  initramfs raw         $(zstd -dc "$out/$d/initramfs.cpio.zst" | wc -c)"
+  echo "  unit.efi (UKI)        $(size "$out/$d/unit.efi")"
+  echo "  disk.img              $(size "$out/$d/disk.img") apparent, $(alloc "$out/$d/disk.img") KiB allocated"
+done
+
+# boot DIR FORMAT RUN: wall time from qemu start to the ready line.
+boot() {
+  local dir=$1 fmt=$2 i=$3 log="$out/console.$2.$3"
+  local s e line=""
+  s=$(date +%s.%N)
+  setsid bin/unit image run "$dir" --format "$fmt" </dev/null >"$log" 2>&1 &
+  qpid=$!
+  for _ in $(seq 1800); do
+    line=$(grep -m1 -aE 'unit: (all )?[0-9]+ services running' "$log" || true)
+    [ -n "$line" ] && break
+    sleep 0.05
+  done
+  e=$(date +%s.%N)
+  kill -- -"$qpid" 2>/dev/null || true
+  wait "$qpid" 2>/dev/null || true
+  qpid=""
+  printf '%-9s run %d: wall %.2fs | %s\n' "$fmt" "$i" "$(echo "$e - $s" | bc)" "${line#*unit: }"
+}
+echo "== boot to all services running, TCG (${runs} runs each)"
+for i in $(seq "$runs"); do boot "$out/disk" initramfs "$i"; done
+for i in $(seq "$runs"); do boot "$out/disk" disk "$i"; done
