@@ -28,7 +28,9 @@ content = "alive\n"
 requires = ["service:web"]
 exec = ["/bin/sh", "-c", "( b() { b & b; }; b ) 2>/dev/null; exec sleep 1000"]
 [service.bomb.limits]
-pids = 24
+pids       = 24
+memory     = "32M"
+cpu_weight = 50
 
 [service.probe]
 requires = ["service:web"]  # not bomb: stopping bomb would stop the probe first
@@ -36,10 +38,14 @@ restart  = "never"
 exec = ["/bin/sh", "-c", """
 cg=/sys/fs/cgroup/services/bomb
 i=0; while [ "$(cat $cg/pids.events | awk '{print $2}')" = 0 ] && [ $i -lt 100 ]; do usleep 50000; i=$((i+1)); done
+echo "LIMITS memory.max=$(cat $cg/memory.max) cpu.weight=$(cat $cg/cpu.weight)"
 echo "BOMB pids.current=$(cat $cg/pids.current) pids.max=$(cat $cg/pids.max) refused=$(cat $cg/pids.events | awk '{print $2}')"
 ok=0; i=0; while [ $i -lt 10 ]; do wget -q -O - http://127.0.0.1/ | grep -q alive && ok=$((ok+1)); i=$((i+1)); done
 echo "WEB-ANSWERS=$ok/10"
-unit stop bomb && echo "BOMB-STOPPED pids.current=$(cat $cg/pids.current 2>/dev/null || echo gone)"
+unit stop bomb && echo BOMB-STOP-RETURNED
+# Everything in the cgroup was SIGKILLed; the kernel takes a moment to finish them.
+i=0; while [ "$(cat $cg/pids.current 2>/dev/null || echo 0)" != 0 ] && [ $i -lt 100 ]; do usleep 50000; i=$((i+1)); done
+echo "BOMB-STOPPED pids.current=$(cat $cg/pids.current 2>/dev/null || echo gone)"
 t0=$(date +%s)
 b=0; while [ $b -lt 20 ]; do
   sh -c 'i=0; while [ $i -lt 500 ]; do usleep 300000 & i=$((i+1)); done'
@@ -61,6 +67,7 @@ func TestSupervisePID1(t *testing.T) {
 	vm.Expect(`^unit: PID 1, started`, 0, 60*time.Second)
 	vm.Expect(`^unit: hardware watchdog "Software Watchdog" armed, timeout 30s`, 0, 60*time.Second)
 
+	vm.Expect(`\[probe\] LIMITS memory.max=33554432 cpu.weight=50$`, 0, 90*time.Second)
 	i := vm.Expect(`\[probe\] BOMB pids.current=`, 0, 90*time.Second)
 	m := regexp.MustCompile(`pids.current=(\d+) pids.max=(\d+) refused=(\d+)`).FindStringSubmatch(vm.line(i))
 	if m == nil {

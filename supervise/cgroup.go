@@ -34,7 +34,7 @@ func (s *Supervisor) cgroupFor(v *service) (*os.File, string, error) {
 	}
 	for file, val := range writes {
 		p := filepath.Join(dir, file)
-		if err := os.WriteFile(p, []byte(val), 0); err != nil {
+		if err := writeControl(p, val); err != nil {
 			// A controller the kernel lacks is fine unless the user asked for it.
 			if os.IsNotExist(err) && !limitSet(file, v) {
 				continue
@@ -47,6 +47,21 @@ func (s *Supervisor) cgroupFor(v *service) (*os.File, string, error) {
 		return nil, "", fmt.Errorf("cgroup %s: %w", dir, err)
 	}
 	return fd, dir, nil
+}
+
+// writeControl writes a cgroup control file. Without O_CREATE: cgroupfs
+// refuses creation with EACCES, which would hide that a controller is
+// simply not there (ENOENT).
+func writeControl(path, val string) error {
+	f, err := os.OpenFile(path, os.O_WRONLY, 0)
+	if err != nil {
+		return err
+	}
+	if _, err := f.WriteString(val); err != nil {
+		f.Close()
+		return err
+	}
+	return f.Close()
 }
 
 func limitSet(file string, v *service) bool {

@@ -51,7 +51,7 @@ func (s *Supervisor) stopProbe(v *service) {
 
 // exited handles the exit of a service's main process (on the loop).
 func (s *Supervisor) exited(v *service, gen int, e Exit) {
-	if gen != v.gen || !v.active() {
+	if gen != v.gen || !v.active() || v.draining {
 		return
 	}
 	if e.PID != v.pid {
@@ -67,6 +67,23 @@ func (s *Supervisor) exited(v *service, gen int, e Exit) {
 		_ = v.out.SetReadDeadline(time.Now().Add(outputGrace))
 		v.out = nil
 	}
+	if s.cgroupPopulated(v) {
+		// What the service left behind is dying; until its cgroup is empty
+		// the service stays active, so neither a restart nor a dependent's
+		// stop can find a stale process holding a port or a file.
+		v.draining = true
+		s.awaitEmpty(v, gen, func() {
+			v.draining = false
+			s.settleExit(v, e)
+		})
+		return
+	}
+	s.settleExit(v, e)
+}
+
+// settleExit decides what follows an exit: stopped, exited, a restart
+// (after backoff) or failed.
+func (s *Supervisor) settleExit(v *service, e Exit) {
 	why := e.String()
 	if v.killedFor != "" {
 		why = v.killedFor + ": " + why

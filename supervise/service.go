@@ -55,6 +55,7 @@ type service struct {
 	probeStop func()
 
 	pgid       int    // process group of the spawned process (MAINPID may differ)
+	draining   bool   // main process gone, waiting for its cgroup to empty
 	notifyText string // last STATUS= from sd_notify
 	watchdog   timerSlot
 	health     healthState

@@ -1,0 +1,114 @@
+package supervise
+
+import (
+	"bufio"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"unit/config"
+)
+
+// testCgroup makes a cgroup v2 directory for one test, or skips: hosts
+// with a cgroup2 mount (pure or hybrid "unified") and root can run it.
+func testCgroup(t *testing.T) string {
+	t.Helper()
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		t.Skip(err)
+	}
+	defer f.Close()
+	root := ""
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		for i, x := range fields {
+			if x == "-" && i+1 < len(fields) && fields[i+1] == "cgroup2" {
+				root = fields[4]
+			}
+		}
+	}
+	if root == "" {
+		t.Skip("no cgroup2 mount")
+	}
+	dir := filepath.Join(root, fmt.Sprintf("unit-test-%d-%s", os.Getpid(), strings.ReplaceAll(t.Name(), "/", "-")))
+	if err := os.Mkdir(dir, 0o755); err != nil {
+		t.Skipf("cannot make a cgroup: %v", err)
+	}
+	t.Cleanup(func() {
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			if e.IsDir() {
+				os.Remove(filepath.Join(dir, e.Name()))
+			}
+		}
+		os.Remove(dir)
+	})
+	return dir
+}
+
+// The exit of a service whose cgroup still has processes is handled only
+// once the cgroup is empty, as the kernel reports through cgroup.events.
+func TestAwaitEmpty(t *testing.T) {
+	cg := filepath.Join(testCgroup(t), "svc")
+	if err := os.Mkdir(cg, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command("sleep", "100")
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer cmd.Process.Kill()
+	if err := os.WriteFile(filepath.Join(cg, "cgroup.procs"), []byte(strconv.Itoa(cmd.Process.Pid)), 0); err != nil {
+		t.Skipf("cannot move a process into a cgroup: %v", err)
+	}
+	h := newHarness(t)
+	ran := make(chan struct{})
+	h.s.call(h.ctx, func() error {
+		v := &service{name: "svc", cgroup: cg, draining: true, gen: 1}
+		if !h.s.cgroupPopulated(v) {
+			t.Error("populated cgroup reported empty")
+		}
+		h.s.awaitEmpty(v, 1, func() { close(ran) })
+		return nil
+	})
+	select {
+	case <-ran:
+		t.Fatal("ran while the cgroup had a process")
+	case <-time.After(300 * time.Millisecond):
+	}
+	cmd.Process.Kill()
+	cmd.Wait()
+	select {
+	case <-ran:
+	case <-time.After(waitTimeout):
+		t.Fatal("did not run once the cgroup was empty")
+	}
+}
+
+// In cgroup mode, Stop returns only when everything the service started
+// is gone, a child that ignores the stop signal included.
+func TestStopEmptiesCgroup(t *testing.T) {
+	root := testCgroup(t)
+	h := newHarness(t, WithCgroups(root))
+	h.set(map[string]*config.Service{
+		"leaky": {Exec: sh("(trap '' TERM; exec sleep 100) & echo child $!; exec sleep 100")},
+	})
+	h.rec.wait(t, "leaky", "running")
+	h.waitLog("leaky", func(s string) bool { return strings.HasPrefix(s, "child ") })
+	cg := filepath.Join(root, "leaky")
+	if st := h.status("leaky"); st.Cgroup != cg {
+		t.Fatalf("cgroup %q, want %q", st.Cgroup, cg)
+	}
+	if err := h.s.Stop(h.ctx, "leaky"); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(filepath.Join(cg, "cgroup.procs")); len(strings.TrimSpace(string(b))) != 0 {
+		t.Errorf("Stop returned with processes left in the cgroup: %q", b)
+	}
+}
