@@ -206,6 +206,8 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if res.Modules == nil {
 		res.Modules = []string{}
 	}
+	res.Kernel.SHA256 = debSHA256(ctx, res.Kernel)
+	res.Busybox.SHA256 = debSHA256(ctx, res.Busybox)
 	for _, f := range []struct {
 		name string
 		data []byte

@@ -16,6 +16,23 @@ import (
 type Package struct {
 	Name    string `json:"package"`
 	Version string `json:"version"`
+	// SHA256 is the .deb's hash as apt's index publishes it (manifest only).
+	SHA256 string `json:"sha256,omitempty"`
+}
+
+// debSHA256 asks apt's index for the SHA-256 of the .deb of p, or "" when
+// the index no longer has that version.
+func debSHA256(ctx context.Context, p Package) string {
+	out, err := run(ctx, "", "apt-cache", "show", p.Name+"="+p.Version)
+	if err != nil {
+		return ""
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		if v, ok := strings.CutPrefix(line, "SHA256:"); ok {
+			return strings.TrimSpace(v)
+		}
+	}
+	return ""
 }
 
 // run runs a command and returns its stdout; on failure the error carries

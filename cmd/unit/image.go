@@ -74,25 +74,36 @@ func cmdImage(args []string) error {
 // DIR/manifest.json).
 func printManifest(res *image.Result, dir string) {
 	fmt.Printf("image %s (%s, %s hardware)\n", dir, res.Format, res.Hardware)
-	fmt.Printf("  kernel    %s (%s %s)\n", res.KernelVersion, res.Kernel.Name, res.Kernel.Version)
-	fmt.Printf("  busybox   %s %s\n", res.Busybox.Name, res.Busybox.Version)
+	fmt.Printf("  kernel    %s (%s %s sha256:%s)\n", res.KernelVersion, res.Kernel.Name, res.Kernel.Version, short(res.Kernel.SHA256))
+	fmt.Printf("  busybox   %s %s sha256:%s\n", res.Busybox.Name, res.Busybox.Version, short(res.Busybox.SHA256))
 	for _, p := range res.Packages {
 		fmt.Printf("  package   %s %s\n", p.Name, p.Version)
 	}
 	fmt.Printf("  modules   %d (%d bytes raw, %d compressed)\n", len(res.Modules), res.ModulesRawSize, res.ModulesSize)
 	fmt.Printf("  cmdline   %s\n", res.Cmdline)
 	if d := res.Disk; d != nil {
-		fmt.Printf("  stub      %s %s sha256:%s\n", d.Stub.Name, d.Stub.Version, d.StubSHA256[:16])
+		fmt.Printf("  stub      %s %s sha256:%s\n", d.Stub.Name, d.Stub.Version, short(d.StubSHA256))
 		fmt.Printf("  esp       %d bytes (UKI %d)\n", d.ESPSize, d.UKISize)
 		if d.DataSize > 0 {
 			fmt.Printf("  data      %d bytes, ext4 label %s, mounted at %s\n", d.DataSize, d.DataLabel, d.DataMount)
 		}
-		if d.Reimaged {
+		switch {
+		case d.Reimaged && d.DataSize > 0:
 			fmt.Printf("  re-image  only the ESP was rewritten; the data partition was kept\n")
+		case d.Reimaged:
+			fmt.Printf("  re-image  only the ESP was rewritten\n")
 		}
 	}
 	fmt.Printf("  initramfs %d bytes zstd (%d without modules)\n", res.InitramfsSize, res.BareSize)
 	for _, f := range res.Files {
-		fmt.Printf("  %-10s %10d sha256:%s\n", f.Name, f.Size, f.SHA256)
+		fmt.Printf("  %-18s %10d sha256:%s\n", f.Name, f.Size, f.SHA256)
 	}
+}
+
+// short is the first 16 hex digits of a hash, or "?" when unknown.
+func short(h string) string {
+	if len(h) < 16 {
+		return "?"
+	}
+	return h[:16]
 }
