@@ -97,15 +97,13 @@ func QemuArgs(dir string, o RunOptions) []string {
 // process's own when nil) and returns qemu's exit error. Cancelling ctx asks
 // qemu to quit with SIGTERM, then kills it.
 func Run(ctx context.Context, dir string, o RunOptions) error {
-	need := []string{VmlinuzName, InitramfsName}
+	need := map[string]string{filepath.Join(dir, VmlinuzName): "build the image first", filepath.Join(dir, InitramfsName): "build the image first"}
 	if o.Format == FormatDisk || (o.Format == "" && exists(filepath.Join(dir, DiskName))) {
-		need = []string{DiskName, OVMFCode, OVMFVars}
+		need = map[string]string{filepath.Join(dir, DiskName): "build it with --format disk", OVMFCode: "install ovmf", OVMFVars: "install ovmf"}
 	}
-	for _, name := range need {
-		if _, err := os.Stat(filepath.Join(dir, name)); err != nil && !filepath.IsAbs(name) {
-			return fmt.Errorf("image run: %w (build the image first)", err)
-		} else if _, err := os.Stat(name); err != nil && filepath.IsAbs(name) {
-			return fmt.Errorf("image run: %w (install ovmf)", err)
+	for path, hint := range need {
+		if _, err := os.Stat(path); err != nil {
+			return fmt.Errorf("image run: %w (%s)", err, hint)
 		}
 	}
 	for _, f := range o.Forward {
