@@ -42,13 +42,23 @@ func (s *reportStore) run(ctx context.Context, log *slog.Logger) {
 		case <-ctx.Done():
 			return
 		case r := <-s.ch:
-			if err := s.write(r); err != nil {
-				log.Error("cm: report", "err", err)
-			}
-			if len(r.Changes) >= bigPass {
-				debug.FreeOSMemory() // the JSON of a big report is garbage now
-			}
+			s.writeSafely(r, log)
 		}
+	}
+}
+
+// writeSafely writes one report; a panic is logged, never fatal (PID 1).
+func (s *reportStore) writeSafely(r *Report, log *slog.Logger) {
+	defer func() {
+		if p := recover(); p != nil {
+			log.Error("cm: panic writing a report", "panic", p)
+		}
+	}()
+	if err := s.write(r); err != nil {
+		log.Error("cm: report", "err", err)
+	}
+	if len(r.Changes) >= bigPass {
+		debug.FreeOSMemory() // the JSON of a big report is garbage now
 	}
 }
 
