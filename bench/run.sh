@@ -1,0 +1,12 @@
+#!/bin/bash
+# Every figure in the README, one script after the other, each side by side
+# with its peers (s6, runit, Puppet from Debian's packages) in the same run.
+# Installs the peers first. Takes about 15 minutes on 2 cores.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y -q --no-install-recommends s6 runit puppet strace time bc >/dev/null
+for b in boot image pkg supervise cm; do
+  echo "== bench/$b.sh"
+  bash "bench/$b.sh"
+done
