@@ -46,12 +46,13 @@ for d in disk metal; do
   echo "  disk.img              $(size "$out/$d/disk.img") apparent, $(alloc "$out/$d/disk.img") KiB allocated"
 done
 
-# boot DIR FORMAT RUN: wall time from qemu start to the ready line.
+# boot DIR FORMAT RUN [ARGS]: wall time from qemu start to the ready line.
 boot() {
   local dir=$1 fmt=$2 i=$3 log="$out/console.$2.$3"
+  shift 3
   local s e line=""
   s=$(date +%s.%N)
-  setsid bin/unit image run "$dir" --format "$fmt" </dev/null >"$log" 2>&1 &
+  setsid bin/unit image run "$dir" --format "$fmt" "$@" </dev/null >"$log" 2>&1 &
   qpid=$!
   for _ in $(seq 1800); do
     line=$(grep -m1 -aE 'unit: (all )?[0-9]+ services running' "$log" || true)
@@ -67,3 +68,5 @@ boot() {
 echo "== boot to all services running, TCG (${runs} runs each)"
 for i in $(seq "$runs"); do boot "$out/disk" initramfs "$i"; done
 for i in $(seq "$runs"); do boot "$out/disk" disk "$i"; done
+echo "== metal profile, bare system, on q35 with AHCI and e1000e (${runs} runs)"
+for i in $(seq "$runs"); do boot "$out/metal" disk "$i" --nic e1000e --disk-bus ahci; done
