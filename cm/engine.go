@@ -157,6 +157,17 @@ func (e *Engine) Apply(ctx context.Context, dryRun bool) (*Report, error) {
 	if !e.running.Load() {
 		return nil, errors.New("cm: engine not running")
 	}
+	return e.request(ctx, dryRun)
+}
+
+// Converge is Apply for the daemon's first pass at boot: it may be called
+// before Run has started (it waits for the loop), so services can start
+// only after the files they read are in place.
+func (e *Engine) Converge(ctx context.Context) (*Report, error) {
+	return e.request(ctx, false)
+}
+
+func (e *Engine) request(ctx context.Context, dryRun bool) (*Report, error) {
 	req := applyReq{dry: dryRun, reply: make(chan *Report, 1)}
 	select {
 	case e.reqs <- req:

@@ -156,3 +156,21 @@ func TestServiceUpReconvergesDependents(t *testing.T) {
 	e.ServiceEvent("db", "running")
 	waitFor(t, "initdb ran after db came up", func() bool { _, err := os.Stat(done); return err == nil })
 }
+
+// A notify reaches only a service that is up (systemd's try-restart): one
+// still waiting for what it requires, or in backoff, reads the new file when
+// it starts, and restarting it would start it out of order.
+func TestNotifySkipsServiceNotUp(t *testing.T) {
+	for _, state := range []string{"waiting", "backoff", "failed"} {
+		p := filepath.Join(t.TempDir(), "web.conf")
+		svc := &fakeSvc{state: state}
+		cfg := loadCfg(t, "[service.web]\nexec = [\"/bin/true\"]\nenabled = false\n[file.\""+p+"\"]\ncontent = \"x\"\nnotify = [\"service:web\"]\n")
+		rep := applyOnce(t, cfg, WithServices(svc))
+		if len(svc.restart) != 0 || len(svc.starts) != 0 {
+			t.Errorf("%s: restarts %v starts %v\n%s", state, svc.restart, svc.starts, rep)
+		}
+		if _, err := os.Stat(p); err != nil {
+			t.Errorf("%s: file not written: %v", state, err)
+		}
+	}
+}

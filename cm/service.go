@@ -74,6 +74,14 @@ func (r *serviceRes) Refresh(ctx context.Context) ([]Delta, error) {
 		r.env.log.Warn("cm: no supervisor; not restarting", "service", r.name)
 		return nil, nil
 	}
+	// Like systemd's try-restart: a service that is not up yet (waiting,
+	// in backoff, stopped by an operator) reads the new file when it
+	// starts; restarting it would start it early or against a stop.
+	if ctl, ok := r.env.svc.(ServiceControl); ok {
+		if st, err := ctl.State(ctx, r.name); err != nil || (st != "running" && st != "starting") {
+			return nil, nil
+		}
+	}
 	if err := r.env.svc.Restart(ctx, r.name); err != nil {
 		return nil, fmt.Errorf("restart %s: %w", r.name, err)
 	}

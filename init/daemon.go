@@ -110,8 +110,15 @@ func Run(ctx context.Context, o Options) error {
 		goSafe("console events", func() { d.printEvents(loops, o.Console) })
 	}
 
-	// Files first (a service may read its config at start), then services.
+	// Files first (a service reads its config when it starts), then
+	// services: a file created at boot must not restart the service that
+	// needs it, as it would if both raced.
 	d.engine.SetConfig(cfg)
+	if rep, err := d.engine.Converge(ctx); err != nil {
+		d.log.Error("first convergence", "err", err)
+	} else if rep.Failed > 0 {
+		d.log.Warn("first convergence: some resources failed; services start anyway", "failed", rep.Failed)
+	}
 	if err := d.sup.SetConfig(ctx, cfg.Services); err != nil {
 		return err
 	}
@@ -146,7 +153,7 @@ func (d *Daemon) settled(ctx context.Context) (up int, down []string) {
 	for _, st := range sts {
 		switch {
 		case !st.Enabled:
-		case st.State == "running" || st.State == "done":
+		case st.State == "running" || st.State == "exited":
 			up++
 		default:
 			down = append(down, st.Name+" "+st.State)
