@@ -2,8 +2,7 @@
 # Image figures: sizes per format (example system and a bare metal-profile
 # system), build time of the whole image from a warm package store, and
 # boot time per format under TCG to unit's ready line ("all N services
-# running", or "N services running, not running: ..." when a service is
-# restarting at that moment, e.g. web notified by its page's creation).
+# running").
 # Usage: bench/image.sh [RUNS]   (default 3)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -55,7 +54,7 @@ boot() {
   setsid bin/unit image run "$dir" --format "$fmt" "$@" </dev/null >"$log" 2>&1 &
   qpid=$!
   for _ in $(seq 1800); do
-    line=$(grep -m1 -aE 'unit: (all )?[0-9]+ services running' "$log" || true)
+    line=$(grep -m1 -aE 'unit: all [0-9]+ services running' "$log" || true)
     [ -n "$line" ] && break
     sleep 0.05
   done

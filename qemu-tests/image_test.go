@@ -55,9 +55,7 @@ func TestImageDiskThroughOVMF(t *testing.T) {
 	vm.Expect(`BdsDxe: starting Boot\d+ "UEFI Misc Device"`, 0, 60*time.Second)
 	vm.Expect(`EFI stub: Loaded initrd`, 0, 60*time.Second)
 	vm.Expect(`msg="data partition mounted" device=/dev/vda2 on=/var label=unit-data`, 0, 60*time.Second)
-	// "all N services running", or "N services running, not running: web
-	// stopping" when web is being restarted for its page at that moment.
-	all := vm.Expect(`unit: (all )?\d+ services running`, 0, 60*time.Second)
+	all := vm.Expect(`unit: all \d+ services running`, 0, 60*time.Second)
 	vm.Expect(`\[probe\] MARKER-WRITTEN`, 0, 30*time.Second)
 	vm.Expect(`\[probe\] VAR-IS-EXT4`, 0, 30*time.Second)
 	vm.Expect(`unit: net:eth0 changed \(.*eth0 dhcp \(none\) -> 10\.0\.2\.15`, 0, 30*time.Second)
