@@ -13,6 +13,14 @@ import (
 // its cgroup, with no window where it could fork outside the limits.
 func (s *Supervisor) cgroupFor(v *service) (*os.File, string, error) {
 	dir := filepath.Join(s.cgroups, v.name)
+	// A fresh cgroup for every run: once cgroup.kill was written, kernels
+	// with the cgroup kill_seq (6.13+, seen here on 6.18) SIGKILL every
+	// process later cloned into that cgroup with CLONE_INTO_CGROUP. An
+	// empty cgroup is removed (it is, after a drained exit); one still in
+	// use fails with EBUSY and is reused.
+	if err := os.Remove(dir); err != nil && !os.IsNotExist(err) {
+		s.log.Warn("cgroup still in use; reusing it", "cgroup", dir, "err", err)
+	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", fmt.Errorf("cgroup %s: %w", dir, err)
 	}

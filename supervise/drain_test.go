@@ -112,3 +112,18 @@ func TestStopEmptiesCgroup(t *testing.T) {
 		t.Errorf("Stop returned with processes left in the cgroup: %q", b)
 	}
 }
+
+// A service whose leftovers were killed through cgroup.kill restarts
+// normally: its next run gets a fresh cgroup (see cgroupFor).
+func TestRestartAfterCgroupKill(t *testing.T) {
+	h := newHarness(t, WithCgroups(testCgroup(t)))
+	h.set(map[string]*config.Service{
+		"leaky": {Exec: sh("sleep 100 & sleep 0.1; exit 1"), Restart: config.RestartAlways},
+	})
+	for n := 1; n <= 3; n++ {
+		_, e := h.rec.waitCount(t, "leaky", "backoff", n)
+		if !strings.Contains(e.Message, "exit 1") {
+			t.Fatalf("run %d ended %q, want exit 1 (a run killed at birth means a poisoned cgroup)", n, e.Message)
+		}
+	}
+}

@@ -1,7 +1,6 @@
 package supervise
 
 import (
-	"os"
 	"path/filepath"
 	"syscall"
 )
@@ -21,7 +20,7 @@ func (s *Supervisor) signal(v *service, sig syscall.Signal) {
 // (this catches double-forked daemons), else its process group.
 func (s *Supervisor) kill(v *service) {
 	if v.cgroup != "" {
-		if err := os.WriteFile(filepath.Join(v.cgroup, "cgroup.kill"), []byte("1"), 0); err == nil {
+		if err := writeControl(filepath.Join(v.cgroup, "cgroup.kill"), "1"); err == nil {
 			return
 		}
 	}
@@ -32,7 +31,9 @@ func (s *Supervisor) kill(v *service) {
 // exited, so a restart never finds a stale child holding its port.
 func (s *Supervisor) killLeftovers(v *service) {
 	if v.cgroup != "" {
-		_ = os.WriteFile(filepath.Join(v.cgroup, "cgroup.kill"), []byte("1"), 0)
+		if populated(v.cgroup) {
+			_ = writeControl(filepath.Join(v.cgroup, "cgroup.kill"), "1")
+		}
 		return
 	}
 	if v.pgid > 0 {

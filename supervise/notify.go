@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"syscall"
@@ -134,7 +135,17 @@ func (s *Supervisor) adoptMain(v *service, gen int, pid int) {
 func (s *Supervisor) owns(v *service, pid int) bool {
 	if v.cgroup != "" {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
-		return err == nil && strings.HasSuffix(strings.TrimSpace(string(b)), strings.TrimPrefix(v.cgroup, "/sys/fs/cgroup"))
+		if err != nil {
+			return false
+		}
+		// The cgroup v2 line is "0::/services/NAME" (hybrid hosts list v1 ones too).
+		want := "0::" + strings.TrimPrefix(v.cgroup, cgroupMount(v.cgroup))
+		for _, line := range strings.Split(string(b), "\n") {
+			if line == want {
+				return true
+			}
+		}
+		return false
 	}
 	pg, err := syscall.Getpgid(pid)
 	return err == nil && pg == v.pgid
@@ -147,4 +158,17 @@ func notifyEnv(v *service, socket string) []string {
 		env = append(env, "WATCHDOG_USEC="+strconv.FormatInt(int64(d/time.Microsecond), 10))
 	}
 	return env
+}
+
+// cgroupMount is the cgroup2 mount point a service cgroup lives under
+// ("/sys/fs/cgroup", or a hybrid host's "/sys/fs/cgroup/unified").
+func cgroupMount(dir string) string {
+	for d := dir; d != "/" && d != "."; d = filepath.Dir(d) {
+		if _, err := os.Stat(filepath.Join(d, "cgroup.controllers")); err == nil {
+			if _, err := os.Stat(filepath.Join(filepath.Dir(d), "cgroup.controllers")); err != nil {
+				return d
+			}
+		}
+	}
+	return "/sys/fs/cgroup"
 }

@@ -48,8 +48,13 @@ func TestNotifyWatchdog(t *testing.T) {
 
 // MAINPID= hands the service over to a forked child: the parent's exit does
 // not end the service; the child's does.
-func TestNotifyMainPID(t *testing.T) {
-	h := newHarness(t)
+func TestNotifyMainPID(t *testing.T) { testMainPID(t) }
+
+// The same in cgroup mode, where the new main pid must be in the cgroup.
+func TestNotifyMainPIDCgroup(t *testing.T) { testMainPID(t, WithCgroups(testCgroup(t))) }
+
+func testMainPID(t *testing.T, opts ...Option) {
+	h := newHarness(t, opts...)
 	h.set(map[string]*config.Service{
 		"fork": {Exec: []string{self}, Ready: "notify", Env: map[string]string{"UNIT_TEST_HELPER": "mainpid"}},
 	})
