@@ -71,7 +71,7 @@ func LoadFiles(paths ...string) (*Config, error) {
 		if doc == nil {
 			continue
 		}
-		at := func(keys ...string) Pos { return Pos{File: path, Line: idx.line(keys...)} }
+		at := func(keys ...string) Pos { return Pos{File: path, Line: idx.Line(keys...)} }
 		if doc.System != nil {
 			pos := at("system")
 			if systemSeen != nil {
@@ -130,13 +130,13 @@ func LoadFiles(paths ...string) (*Config, error) {
 }
 
 // parse decodes one file strictly; unknown keys are errors with a suggestion.
-func parse(path string, data []byte) (*document, posIndex, Errors) {
+func parse(path string, data []byte) (*document, Lines, Errors) {
 	var doc document
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(&doc)
 	if err == nil {
-		return &doc, indexPositions(data), nil
+		return &doc, IndexLines(data), nil
 	}
 	var strict *toml.StrictMissingError
 	var derr *toml.DecodeError
@@ -153,7 +153,7 @@ func parse(path string, data []byte) (*document, posIndex, Errors) {
 			errs = append(errs, Error{Pos{path, line}, msg})
 		}
 		// Decoding went on past unknown keys, so the rest can still be checked.
-		return &doc, indexPositions(data), errs
+		return &doc, IndexLines(data), errs
 	case errors.As(err, &derr):
 		line, _ := derr.Position()
 		msg := strings.TrimPrefix(derr.Error(), "toml: ")

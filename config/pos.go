@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 
 	"github.com/pelletier/go-toml/v2/unstable"
@@ -21,35 +22,41 @@ func (p Pos) String() string {
 	return fmt.Sprintf("%s:%d", p.File, p.Line)
 }
 
-// posIndex maps dotted key paths ("service.web.exec") to the line they start on,
-// so that semantic errors found after decoding can still name file:line.
-type posIndex map[string]int
+// Lines maps key paths to the line they start on, so that semantic errors
+// found after decoding (which loses positions) can still name file:line.
+// Array elements are addressed by index: ("source", "1", "sha256").
+type Lines map[string]int
 
-// indexPositions walks the TOML syntax tree; decoding into structs loses
-// positions, so we keep them on the side.
-func indexPositions(data []byte) posIndex {
-	idx := posIndex{}
+// IndexLines walks the TOML syntax tree of data once.
+func IndexLines(data []byte) Lines {
+	idx := Lines{}
 	p := unstable.Parser{}
 	p.Reset(data)
-	lines := newLineStarts(data)
+	ls := newLineStarts(data)
+	counts := map[string]int{}
 	var table []string
 	for p.NextExpression() {
 		e := p.Expression()
 		switch e.Kind {
-		case unstable.Table, unstable.ArrayTable:
+		case unstable.Table:
 			table = keyParts(e.Key())
-			idx.add(table, lineOfKey(lines, e))
+			idx.add(table, lineOfKey(ls, e))
+		case unstable.ArrayTable:
+			k := keyParts(e.Key())
+			j := strings.Join(k, "\x00")
+			table = append(k, strconv.Itoa(counts[j]))
+			counts[j]++
+			idx.add(table, lineOfKey(ls, e))
 		case unstable.KeyValue:
 			k := append(append([]string{}, table...), keyParts(e.Key())...)
-			line := lineOfKey(lines, e)
-			idx.add(k, line)
-			indexInline(idx, lines, k, e.Value())
+			idx.add(k, lineOfKey(ls, e))
+			idx.value(ls, k, e.Value())
 		}
 	}
 	return idx
 }
 
-func (idx posIndex) add(path []string, line int) {
+func (idx Lines) add(path []string, line int) {
 	// Every prefix gets the first line it was seen on.
 	for i := 1; i <= len(path); i++ {
 		k := strings.Join(path[:i], "\x00")
@@ -59,31 +66,63 @@ func (idx posIndex) add(path []string, line int) {
 	}
 }
 
-func indexInline(idx posIndex, lines lineStarts, prefix []string, v *unstable.Node) {
-	if v == nil || v.Kind != unstable.InlineTable {
+// value indexes the elements of inline tables and arrays.
+func (idx Lines) value(ls lineStarts, prefix []string, v *unstable.Node) {
+	if v == nil {
 		return
+	}
+	switch v.Kind {
+	case unstable.InlineTable:
+		it := v.Children()
+		for it.Next() {
+			kv := it.Node()
+			if kv.Kind != unstable.KeyValue {
+				continue
+			}
+			k := append(append([]string{}, prefix...), keyParts(kv.Key())...)
+			idx.add(k, lineOfKey(ls, kv))
+			idx.value(ls, k, kv.Value())
+		}
+	case unstable.Array:
+		it := v.Children()
+		for i := 0; it.Next(); i++ {
+			el := it.Node()
+			k := append(append([]string{}, prefix...), strconv.Itoa(i))
+			if l := firstLine(ls, el); l > 0 {
+				idx.add(k, l)
+			}
+			idx.value(ls, k, el)
+		}
+	}
+}
+
+// firstLine is the line of the first part of v that has a position:
+// containers (arrays, inline tables) carry none of their own.
+func firstLine(ls lineStarts, v *unstable.Node) int {
+	if v.Raw.Length > 0 {
+		return ls.line(v.Raw.Offset)
+	}
+	if v.Kind == unstable.KeyValue {
+		return lineOfKey(ls, v)
 	}
 	it := v.Children()
 	for it.Next() {
-		kv := it.Node()
-		if kv.Kind != unstable.KeyValue {
-			continue
+		if l := firstLine(ls, it.Node()); l > 0 {
+			return l
 		}
-		k := append(append([]string{}, prefix...), keyParts(kv.Key())...)
-		idx.add(k, lineOfKey(lines, kv))
-		indexInline(idx, lines, k, kv.Value())
 	}
+	return 0
 }
 
 // lineOfKey is the line of a table header's or key-value's first key
 // (expression nodes carry no range of their own).
-func lineOfKey(lines lineStarts, kv *unstable.Node) int {
+func lineOfKey(ls lineStarts, kv *unstable.Node) int {
 	it := kv.Key()
 	if it.Next() && it.Node().Raw.Length > 0 {
-		return lines.line(it.Node().Raw.Offset)
+		return ls.line(it.Node().Raw.Offset)
 	}
 	if v := kv.Value(); v != nil && v.Raw.Length > 0 {
-		return lines.line(v.Raw.Offset)
+		return ls.line(v.Raw.Offset)
 	}
 	return 0
 }
@@ -116,8 +155,8 @@ func keyParts(it unstable.Iterator) []string {
 	return parts
 }
 
-// line returns the line of the longest known prefix of path.
-func (idx posIndex) line(path ...string) int {
+// Line is the line of the longest known prefix of path, 0 if none.
+func (idx Lines) Line(path ...string) int {
 	for n := len(path); n > 0; n-- {
 		if l, ok := idx[strings.Join(path[:n], "\x00")]; ok {
 			return l

@@ -42,7 +42,7 @@ type Recipe struct {
 
 	File string     `toml:"-" json:"-"` // the recipe file
 	Pos  config.Pos `toml:"-" json:"-"`
-	idx  lines
+	idx  config.Lines
 }
 
 // Source is one pinned input. Exactly one of the kind keys is set.
@@ -99,7 +99,11 @@ var (
 
 // at is the position of a key path in the recipe.
 func (r *Recipe) at(keys ...string) config.Pos {
-	return config.Pos{File: r.File, Line: r.idx.line(keys...)}
+	line := r.idx.Line(keys...)
+	if line == 0 {
+		line = 1
+	}
+	return config.Pos{File: r.File, Line: line}
 }
 
 func (r *Recipe) errorf(keys []string, format string, args ...any) config.Error {
@@ -139,7 +143,7 @@ func Parse(file string, data []byte) (*Recipe, error) {
 		}
 		return nil, fmt.Errorf("%s: %w", file, err)
 	}
-	r.idx = indexLines(data)
+	r.idx = config.IndexLines(data)
 	if errs := r.validate(); len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool { return errs[i].Pos.Line < errs[j].Pos.Line })
 		return nil, errs
