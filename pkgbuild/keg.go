@@ -4,7 +4,6 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
@@ -100,23 +99,8 @@ func Digest(dir string) (map[string]string, error) {
 		}
 		h := sha256.New()
 		fmt.Fprintf(h, "%v %d\x00", info.Mode(), info.ModTime().Unix())
-		switch {
-		case info.Mode()&fs.ModeSymlink != 0:
-			t, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			io.WriteString(h, t)
-		case info.Mode().IsRegular():
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(h, f)
-			f.Close()
-			if err != nil {
-				return err
-			}
+		if err := hashBody(h, p, info); err != nil {
+			return err
 		}
 		out[filepath.ToSlash(rel)] = hex.EncodeToString(h.Sum(nil))
 		return nil

@@ -34,23 +34,8 @@ func treeHash(dir string) (string, error) {
 			return err
 		}
 		fmt.Fprintf(h, "%s\x00%o\x00", filepath.ToSlash(rel), info.Mode())
-		switch {
-		case info.Mode()&fs.ModeSymlink != 0:
-			t, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			io.WriteString(h, t)
-		case info.Mode().IsRegular():
-			f, err := os.Open(p)
-			if err != nil {
-				return err
-			}
-			_, err = io.Copy(h, f)
-			f.Close()
-			if err != nil {
-				return err
-			}
+		if err := hashBody(h, p, info); err != nil {
+			return err
 		}
 		h.Write([]byte{0})
 		return nil
@@ -59,6 +44,29 @@ func treeHash(dir string) (string, error) {
 		return "", fmt.Errorf("hash %s: %w", dir, err)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// hashBody writes what an entry holds to h: a symlink's target or a
+// regular file's contents (directories hold nothing of their own).
+func hashBody(h io.Writer, p string, info fs.FileInfo) error {
+	switch {
+	case info.Mode()&fs.ModeSymlink != 0:
+		t, err := os.Readlink(p)
+		if err != nil {
+			return err
+		}
+		_, err = io.WriteString(h, t)
+		return err
+	case info.Mode().IsRegular():
+		f, err := os.Open(p)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		_, err = io.Copy(h, f)
+		return err
+	}
+	return nil
 }
 
 // copyTree copies dir's contents into dst (created if needed), keeping
