@@ -53,7 +53,16 @@ func (s *Supervisor) runHealth(v *service, gen int) {
 	spec, env := v.cfg.Health, serviceEnvBase(v.cfg)
 	go func() {
 		defer cancel()
-		err := s.checkHealth(ctx, spec, env)
+		var err error
+		func() {
+			// PID 1 runs this: a probe that panics is a failed check, not a dead machine.
+			defer func() {
+				if p := recover(); p != nil {
+					err = fmt.Errorf("health check panicked: %v", p)
+				}
+			}()
+			err = s.checkHealth(ctx, spec, env)
+		}()
 		s.post(func() { s.healthResult(v, gen, err) })
 	}()
 }
