@@ -151,6 +151,11 @@ func (e *Engine) configError() string {
 	return e.cfgErr
 }
 
+// LastConfigError is the error of the config that is in place but was
+// rejected (file:line: message), or "" while the running config is the one
+// on disk. `unit status` shows it.
+func (e *Engine) LastConfigError() string { return e.configError() }
+
 // Apply converges every resource now, through the loop, and returns the
 // report; with dryRun it only reports what would change.
 func (e *Engine) Apply(ctx context.Context, dryRun bool) (*Report, error) {

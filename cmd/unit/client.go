@@ -13,6 +13,7 @@ import (
 
 	"unit/api"
 	"unit/event"
+	pid1 "unit/init"
 	"unit/supervise"
 )
 
@@ -45,13 +46,19 @@ func cmdStatus(args []string) error {
 	if len(pos) > 0 {
 		name = pos[0]
 	}
-	st, err := callOne[[]supervise.Status](context.Background(), *socket, api.Request{Cmd: "status", Name: name})
+	rep, err := callOne[pid1.StatusReply](context.Background(), *socket, api.Request{Cmd: "status", Name: name})
 	if err != nil {
 		return err
 	}
 	if *jsonOut {
-		return printJSON(st)
+		return printJSON(rep)
 	}
+	if rep.ConfigError != "" {
+		// First, like a failed unit in systemctl: what is on disk is not
+		// what runs.
+		fmt.Printf("config error (the last good config keeps running):\n%s\n\n", strings.TrimRight(rep.ConfigError, "\n"))
+	}
+	st := rep.Services
 	if name != "" && len(st) == 1 {
 		return printStatusDetail(st[0])
 	}
@@ -191,7 +198,9 @@ func cmdEvents(args []string) error {
 		}
 		line := fmt.Sprintf("%s %s %s", e.Time.Format(time.RFC3339Nano), e.Resource, e.State)
 		if e.Message != "" {
-			line += " " + e.Message
+			// A config error lists one file:line a line: indent them
+			// under the event.
+			line += " " + strings.ReplaceAll(strings.TrimRight(e.Message, "\n"), "\n", "\n    ")
 		}
 		_, err := fmt.Println(strings.TrimSpace(line))
 		return err

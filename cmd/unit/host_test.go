@@ -85,11 +85,11 @@ func (d *daemon) status(t *testing.T, name string) map[string]any {
 	if err != nil {
 		t.Fatalf("status: %v\n%s", err, out)
 	}
-	var st []map[string]any
+	var st struct{ Services []map[string]any }
 	if err := json.Unmarshal([]byte(out), &st); err != nil {
 		t.Fatalf("status json: %v\n%s", err, out)
 	}
-	for _, s := range st {
+	for _, s := range st.Services {
 		if s["name"] == name {
 			return s
 		}
