@@ -174,3 +174,31 @@ func TestNotifySkipsServiceNotUp(t *testing.T) {
 		}
 	}
 }
+
+// A service that requires net:eth0 (and a file) converges after them; the
+// supervisor's own requires keep only the services.
+func TestServiceRequiresNetOrdersGraph(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "f")
+	cfg := loadCfg(t, `[net.eth0]
+addresses = ["10.9.0.2/24"]
+[file."`+f+`"]
+content = "x"
+[service.db]
+exec = ["sleep", "1"]
+[service.web]
+exec = ["sleep", "1"]
+requires = ["db", "net:eth0", "file:`+f+`"]
+`)
+	p, err := buildPlan(cfg, defaultEnv())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, before := range []string{"net:eth0", "file:" + f, "service:db"} {
+		if p.g.pos[before] >= p.g.pos["service:web"] {
+			t.Errorf("%s is not before service:web in %v", before, p.g.order)
+		}
+	}
+	if got := strings.Join(p.g.preds["service:web"], " "); got != "service:db net:eth0 file:"+f {
+		t.Errorf("service:web preds %q", got)
+	}
+}

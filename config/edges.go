@@ -28,7 +28,11 @@ func (c *Config) AllEdges() []ResourceEdges {
 		if at == nil {
 			at = func(string) Pos { return s.Pos }
 		}
-		out = append(out, ResourceEdges{ID: s.ID(), Requires: s.Requires, At: at})
+		req := s.Requires
+		if len(s.After) > 0 {
+			req = append(append([]string{}, s.Requires...), s.After...)
+		}
+		out = append(out, ResourceEdges{ID: s.ID(), Requires: req, At: at})
 	}
 	for _, p := range sortedKeys(c.Files) {
 		f := c.Files[p]
@@ -115,7 +119,7 @@ func validateKindRefs(c *Config) Errors {
 	for _, e := range all {
 		at[e.ID] = e.At
 		for _, r := range e.Requires {
-			if !strings.HasPrefix(e.ID, "service:") {
+			if !strings.HasPrefix(e.ID, "service:") || !strings.HasPrefix(r, "service:") {
 				before[r] = append(before[r], e.ID)
 			}
 		}

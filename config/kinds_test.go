@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -123,9 +124,43 @@ func TestKindsDefinedTwice(t *testing.T) {
 	}
 }
 
+// requires = ["net:eth0"] works from every kind, services included: a
+// service keeps only services in Requires (what the supervisor waits on)
+// and the rest in After (the engine's order).
 func TestRequiresNet(t *testing.T) {
-	if _, err := loadString(t, "[net.lo]\naddresses = [\"127.0.0.1/8\"]\n[exec.e]\ncommand = [\"/bin/true\"]\nrequires = [\"net:lo\"]\n"); err != nil {
+	c, err := loadString(t, `[net.eth0]
+addresses = ["10.0.0.2/24"]
+[exec.e]
+command = ["/bin/true"]
+requires = ["net:eth0"]
+[file."/f"]
+content = "x"
+requires = ["net:eth0"]
+[service.db]
+exec = ["sleep", "1"]
+[service.web]
+exec = ["sleep", "1"]
+requires = ["db", "net:eth0", "file:/f"]
+`)
+	if err != nil {
 		t.Fatal(err)
+	}
+	web := c.Services["web"]
+	if fmt.Sprint(web.Requires) != "[service:db]" || fmt.Sprint(web.After) != "[net:eth0 file:/f]" {
+		t.Errorf("web: requires %v after %v", web.Requires, web.After)
+	}
+	for _, e := range c.AllEdges() {
+		if e.ID == "service:web" && fmt.Sprint(e.Requires) != "[service:db net:eth0 file:/f]" {
+			t.Errorf("service:web edges %v", e.Requires)
+		}
+	}
+	for src, want := range map[string]string{
+		"[service.web]\nexec = [\"x\"]\nrequires = [\"net:eth1\"]\n":                                           `a.toml:3: service "web" requires "net:eth1", which is not defined`,
+		"[exec.e]\ncommand = [\"x\"]\nrequires = [\"service:web\"]\n[service.web]\nexec = [\"x\"]\nrequires = [\"exec:e\"]\n": "dependency cycle: exec:e -> service:web -> exec:e",
+	} {
+		if _, err := loadString(t, src); err == nil || !strings.Contains(err.Error(), want) {
+			t.Errorf("%q:\n got %v\nwant %q", src, err, want)
+		}
 	}
 }
 

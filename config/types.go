@@ -102,6 +102,12 @@ type Service struct {
 	HealthTimeout  Duration `toml:"health_timeout"`
 	HealthRetries  int      `toml:"health_retries"`
 
+	// After holds what requires names of other kinds (e.g. "net:eth0"):
+	// the engine converges those before the service resource, and the first
+	// convergence ends before any service starts. Requires keeps only
+	// services: the supervisor waits on nothing else.
+	After []string `toml:"-"`
+
 	Name string `toml:"-"`
 	Pos  Pos    `toml:"-"`
 	at   func(key string) Pos

@@ -49,12 +49,19 @@ func validateService(s *Service, at func(key string) Pos) Errors {
 		bad("limits", "io_weight = %d: expected 1..10000", w)
 	}
 	validateServiceExt(s, bad)
-	for i, r := range s.Requires {
-		if !strings.HasPrefix(r, "service:") {
+	services := s.Requires[:0]
+	for _, r := range s.Requires {
+		switch kind, _, ok := strings.Cut(r, ":"); {
+		case ok && kind != "service" && IsKind(kind):
+			s.After = append(s.After, r)
+		case kind == "service":
+			services = append(services, r)
+		default:
 			// A bare name is accepted as shorthand for service:NAME.
-			s.Requires[i] = "service:" + r
+			services = append(services, "service:"+r)
 		}
 	}
+	s.Requires = services
 	return errs
 }
 
@@ -143,7 +150,7 @@ func validateRefs(c *Config) Errors {
 	}
 	for _, name := range c.ServiceNames() {
 		s := c.Services[name]
-		for _, r := range s.Requires {
+		for _, r := range append(append([]string{}, s.Requires...), s.After...) {
 			if !exists(r) {
 				errs = append(errs, Error{s.at("requires"), fmt.Sprintf("service %q requires %q, which is not defined", name, r)})
 			}

@@ -222,6 +222,16 @@ func validateExec(e *Exec) Errors {
 	return errs
 }
 
+// IsKind reports whether kind names a resource kind (the part of an id
+// before the colon).
+func IsKind(kind string) bool {
+	switch kind {
+	case "service", "file", "dir", "link", "user", "group", "sysctl", "module", "mount", "package", "exec", "net":
+		return true
+	}
+	return false
+}
+
 // Has reports whether id ("KIND:NAME") is a defined resource.
 func (c *Config) Has(id string) bool {
 	kind, name, _ := strings.Cut(id, ":")
