@@ -3,6 +3,7 @@
 package image
 
 import (
+	"bytes"
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
@@ -63,8 +64,19 @@ type Result struct {
 	Modules []string `json:"modules"`
 	Files   []File   `json:"files"`
 
+	// Compressor is the zstd that compressed the initramfs: its output
+	// (and so the image's bytes) depends on the version.
+	Compressor Package `json:"compressor"`
+
+	// The initramfs is four compressed archives, concatenated; their
+	// sizes add up to InitramfsSize.
 	InitramfsSize int64 `json:"initramfs_size"` // compressed
-	// BareSize is the compressed size of the same archive without lib/modules.
+	// BaseSize is the base system: /init (unit), busybox, the system's
+	// config and the skeleton, without packages or modules.
+	BaseSize int64 `json:"initramfs_base_size"`
+	// PackagesSize is what the files of [system] packages add.
+	PackagesSize int64 `json:"packages_size"`
+	// BareSize is the initramfs without lib/modules: BaseSize + PackagesSize.
 	BareSize int64 `json:"initramfs_without_modules_size"`
 	// ModulesSize is what the modules add: InitramfsSize - BareSize.
 	ModulesSize int64 `json:"modules_size"`
@@ -150,34 +162,28 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("%s: [system] modules: %w", cfg.System.Pos, err)
 	}
 
-	base := baseEntries(unitBin, systemTOML)
+	base := baseEntries(unitBin)
+	conf := configEntries(systemTOML)
 	bbEntries, err := bb.entries(takenPaths(base))
 	if err != nil {
 		return nil, err
 	}
 	base = append(base, bbEntries...)
-	pkgEntries, err := pkgs.entries(takenPaths(base))
+	pkgEntries, err := pkgs.entries(takenPaths(append(base, conf...)))
 	if err != nil {
 		return nil, err
 	}
-	base = append(base, pkgEntries...)
 	log.Info("packing initramfs", "modules", strings.Join(mods.Names, ","), "applets", len(bbEntries)-1)
-	// Packed a second time without modules, for an honest account of their
-	// cost; each encoder is single-threaded, so the two run side by side.
-	var bare []byte
-	bareErr := make(chan error, 1)
-	go func() {
-		var err error
-		bare, err = packInitramfs(base, mtime)
-		bareErr <- err
-	}()
-	full, err := packInitramfs(append(base[:len(base):len(base)], mods.Entries...), mtime)
-	if berr := <-bareErr; err == nil {
-		err = berr
-	}
+	// Four archives, compressed side by side and concatenated: the base
+	// system, its config, the packages' files, the modules. Each size is
+	// then an honest account of what that part costs.
+	zstdVersion := toolVersion(ctx, "zstd")
+	pk := packer{cache: cache, version: zstdVersion}
+	segs, err := pk.packSegments(ctx, [][]entry{base, conf, pkgEntries, mods.Entries}, mtime)
 	if err != nil {
 		return nil, fmt.Errorf("initramfs: %w", err)
 	}
+	full := bytes.Join(segs, nil)
 
 	if err := os.MkdirAll(o.Out, 0o755); err != nil {
 		return nil, err
@@ -198,9 +204,12 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		Format:         format,
 		Hardware:       prof.Name,
 		Modules:        mods.Names,
+		Compressor:     Package{Name: "zstd", Version: zstdVersion},
 		InitramfsSize:  int64(len(full)),
-		BareSize:       int64(len(bare)),
-		ModulesSize:    int64(len(full) - len(bare)),
+		BaseSize:       int64(len(segs[0]) + len(segs[1])),
+		PackagesSize:   int64(len(segs[2])),
+		BareSize:       int64(len(segs[0]) + len(segs[1]) + len(segs[2])),
+		ModulesSize:    int64(len(segs[3])),
 		ModulesRawSize: mods.Size,
 	}
 	if res.Modules == nil {
@@ -230,7 +239,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := writeAtomic(filepath.Join(o.Out, ManifestName), append(manifest, '\n'), 0o644); err != nil {
 		return nil, err
 	}
-	log.Info("built", "dir", o.Out, "initramfs", res.InitramfsSize, "modules", res.ModulesSize)
+	log.Info("built", "dir", o.Out, "initramfs", res.InitramfsSize, "base", res.BaseSize, "packages", res.PackagesSize, "modules", res.ModulesSize)
 	return res, nil
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"debug/pe"
+	"encoding/binary"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -204,6 +205,29 @@ func TestQemuArgsDisk(t *testing.T) {
 	for _, bad := range []string{"8080", "x:80", "0:80", "80:70000"} {
 		if checkForward(bad) == nil {
 			t.Errorf("forward %q accepted", bad)
+		}
+	}
+}
+
+func TestParsePERejects(t *testing.T) {
+	stub, err := os.ReadFile(StubPath)
+	if err != nil {
+		t.Skipf("%s: %v", StubPath, err)
+	}
+	if _, err := parsePE(stub); err != nil {
+		t.Fatalf("the real stub: %v", err)
+	}
+	bad := func(edit func(b []byte) []byte) []byte { return edit(append([]byte(nil), stub...)) }
+	lfanew := int(binary.LittleEndian.Uint32(stub[0x3c:]))
+	for name, b := range map[string][]byte{
+		"empty":     nil,
+		"no MZ":     bad(func(b []byte) []byte { b[0] = 'X'; return b }),
+		"no PE":     bad(func(b []byte) []byte { b[lfanew] = 'X'; return b }),
+		"PE32":      bad(func(b []byte) []byte { binary.LittleEndian.PutUint16(b[lfanew+24:], 0x10b); return b }),
+		"truncated": stub[:lfanew+100],
+	} {
+		if _, err := parsePE(b); err == nil {
+			t.Errorf("%s: accepted", name)
 		}
 	}
 }

@@ -2,7 +2,6 @@ package image
 
 import (
 	"bytes"
-	"debug/pe"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -42,33 +41,27 @@ const (
 // of the file). This is what `objcopy --add-section --change-section-vma`
 // does, written out so that the bytes depend only on the inputs.
 func buildUKI(stub []byte, sections []ukiSection) ([]byte, error) {
-	f, err := pe.NewFile(bytes.NewReader(stub))
+	hdr, err := parsePE(stub)
 	if err != nil {
 		return nil, fmt.Errorf("uki: stub: %w", err)
 	}
-	if _, ok := f.OptionalHeader.(*pe.OptionalHeader64); !ok {
-		return nil, errors.New("uki: stub is not a PE32+ image")
-	}
-	if len(f.Sections) == 0 {
-		return nil, errors.New("uki: stub has no sections")
-	}
-	lfanew := int(binary.LittleEndian.Uint32(stub[0x3c:]))
-	coff := lfanew + 4
-	opt := coff + 20
-	optSize := int(binary.LittleEndian.Uint16(stub[coff+16:]))
-	table := opt + optSize
 	le := binary.LittleEndian
+	coff, opt, table, n := hdr.coff, hdr.opt, hdr.table, hdr.sections
 	sectAlign := le.Uint32(stub[opt+optSectionAlign:])
 	fileAlign := le.Uint32(stub[opt+optFileAlign:])
+	if sectAlign == 0 || fileAlign == 0 {
+		return nil, errors.New("uki: stub: zero section or file alignment")
+	}
 	headersEnd := int(le.Uint32(stub[opt+optSizeOfHeaders:]))
-	n := len(f.Sections)
 	firstRaw := headersEnd
 	var memEnd uint32
-	for _, s := range f.Sections {
-		if s.Offset != 0 && int(s.Offset) < firstRaw {
-			firstRaw = int(s.Offset)
+	for i := 0; i < n; i++ {
+		h := stub[table+i*sectionHeaderSize:]
+		vsize, va, raw := le.Uint32(h[8:]), le.Uint32(h[12:]), le.Uint32(h[20:])
+		if raw != 0 && int(raw) < firstRaw {
+			firstRaw = int(raw)
 		}
-		if e := s.VirtualAddress + s.VirtualSize; e > memEnd {
+		if e := va + vsize; e > memEnd {
 			memEnd = e
 		}
 	}
@@ -151,4 +144,37 @@ func peChecksum(b []byte, skip int) uint32 {
 	}
 	sum = (sum & 0xffff) + (sum >> 16)
 	return uint32(sum) + uint32(len(b))
+}
+
+// peHeaders locates the parts of a PE32+ image the UKI writer edits.
+type peHeaders struct {
+	coff, opt, table, sections int // offsets of the COFF header, optional header, section table; section count
+}
+
+// parsePE checks that b is a PE32+ image with sections and whose headers
+// lie inside it. debug/pe would do, but it pulls DWARF and zlib into the
+// binary that is also every image's /init.
+func parsePE(b []byte) (peHeaders, error) {
+	le := binary.LittleEndian
+	if len(b) < 0x40 || string(b[:2]) != "MZ" {
+		return peHeaders{}, errors.New("not a PE image (no MZ header)")
+	}
+	lfanew := int(le.Uint32(b[0x3c:]))
+	coff := lfanew + 4
+	opt := coff + 20
+	if lfanew < 0 || opt+optCheckSum+4 > len(b) || string(b[lfanew:coff]) != "PE\x00\x00" {
+		return peHeaders{}, errors.New("not a PE image (no PE signature)")
+	}
+	if le.Uint16(b[opt:]) != 0x20b {
+		return peHeaders{}, errors.New("not a PE32+ image")
+	}
+	n := int(le.Uint16(b[coff+2:]))
+	table := opt + int(le.Uint16(b[coff+16:]))
+	if n == 0 {
+		return peHeaders{}, errors.New("no sections")
+	}
+	if table+n*sectionHeaderSize > len(b) {
+		return peHeaders{}, errors.New("section table past the end of the file")
+	}
+	return peHeaders{coff: coff, opt: opt, table: table, sections: n}, nil
 }
