@@ -151,6 +151,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 	}
 	log.Info("kernel", "version", k.Release, "package", k.Pkg.Version)
+	for _, p := range pkgs.Kegs {
+		log.Info("package", "name", p.Name, "version", p.Version, "keg", p.Keg)
+	}
 	bb := pkgs.Busybox
 	if bb == nil {
 		if bb, err = fetchBusybox(ctx, log, cache); err != nil {

@@ -3,6 +3,7 @@ package image
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -10,6 +11,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"unit/pkgbuild"
 )
 
 // testCache is shared across test runs so the kernel is downloaded once.
@@ -206,5 +209,59 @@ func TestCacheDir(t *testing.T) {
 		if got, err := cacheDir(c.explicit); got != c.want || err != nil {
 			t.Errorf("cacheDir(%q) with UNIT_CACHE=%q = %q, %v; want %q", c.explicit, c.unitCache, got, err, c.want)
 		}
+	}
+}
+
+// TestManifestPackages builds with kegs from a store and checks that the
+// manifest names each keg with its version, hash, store path and sources.
+func TestManifestPackages(t *testing.T) {
+	if testing.Short() {
+		t.Skip("downloads a kernel with apt")
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		t.Skip("apt-get not installed")
+	}
+	tmp := t.TempDir()
+	store := filepath.Join(tmp, "store")
+	lib := fakeKeg(t, store, "lib", nil, map[string]string{"usr/lib/libx.so.1": "lib"})
+	app := fakeKeg(t, store, "app", map[string]string{"lib": lib}, map[string]string{"usr/bin/app": "app"})
+	src := []pkgbuild.SourceID{{Kind: "deb", Name: "app", Version: "1-2", Files: []pkgbuild.FileSum{{Name: "app_1-2_amd64.deb", SHA256: "abc123"}}}}
+	meta, _ := json.Marshal(pkgbuild.Keg{Name: "app", Version: "1", Hash: "apphash", Deps: map[string]string{"lib": lib}, Sources: src})
+	if err := os.WriteFile(filepath.Join(store, app, pkgbuild.MetaName), meta, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	system := filepath.Join(tmp, "system.toml")
+	if err := os.WriteFile(system, []byte("[system]\npackages = [\"app\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out := filepath.Join(tmp, "out")
+	if _, err := Build(context.Background(), Options{System: system, Out: out, Init: system, CacheDir: testCache(), Store: store, Recipes: tmp}); err != nil {
+		t.Fatal(err)
+	}
+	b, err := os.ReadFile(filepath.Join(out, ManifestName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m struct {
+		Packages []Package `json:"packages"`
+	}
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]Package{
+		"lib": {Name: "lib", Version: "1", KegHash: "libhash", Keg: lib},
+		"app": {Name: "app", Version: "1", KegHash: "apphash", Keg: app, Sources: src},
+	}
+	if len(m.Packages) != len(want) {
+		t.Fatalf("manifest packages %+v, want lib and app", m.Packages)
+	}
+	for _, p := range m.Packages {
+		w := want[p.Name]
+		if p.Version != w.Version || p.KegHash != w.KegHash || p.Keg != w.Keg || len(p.Sources) != len(w.Sources) {
+			t.Errorf("manifest has %+v, want %+v", p, w)
+		}
+	}
+	if !bytes.Contains(b, []byte(`"sha256": "abc123"`)) {
+		t.Errorf("manifest lacks the source file's hash:\n%s", b)
 	}
 }

@@ -10,6 +10,8 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+
+	"unit/pkgbuild"
 )
 
 // Package is one Debian binary package at an exact version.
@@ -18,6 +20,12 @@ type Package struct {
 	Version string `json:"version"`
 	// SHA256 is the .deb's hash as apt's index publishes it (manifest only).
 	SHA256 string `json:"sha256,omitempty"`
+	// For kegs of [system] packages: the keg's hash and its path in the
+	// store (NAME/VERSION-HASH), and the sources it was built from with
+	// their resolved versions and file hashes.
+	KegHash string              `json:"keg_hash,omitempty"`
+	Keg     string              `json:"keg,omitempty"`
+	Sources []pkgbuild.SourceID `json:"sources,omitempty"`
 }
 
 // debSHA256 asks apt's index for the SHA-256 of the .deb of p, or "" when

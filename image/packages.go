@@ -36,7 +36,8 @@ func loadPackages(ctx context.Context, store string, names []string) (*packageSe
 	ps := &packageSet{}
 	owner := map[string]string{} // path → keg that put it there
 	for _, k := range kegs {
-		ps.Kegs = append(ps.Kegs, Package{Name: k.Name, Version: k.Version})
+		ps.Kegs = append(ps.Kegs, Package{Name: k.Name, Version: k.Version, KegHash: k.Hash,
+			Keg: filepath.ToSlash(k.RelDir()), Sources: k.Sources})
 		switch {
 		case hasGlob(k.Dir, "boot/vmlinuz-*"):
 			if ps.Kernel != nil {
