@@ -125,18 +125,21 @@ func (f *fileRes) Apply(ctx context.Context) ([]Delta, error) {
 			return nil, err
 		}
 	case p.write:
-		if !p.exists {
-			if err := os.MkdirAll(filepath.Dir(f.path), 0o755); err != nil {
-				return nil, err
+		write := func() error {
+			if st := stagerFrom(ctx); st != nil {
+				return st.write(f.ID(), f.path, p.data, fileMode(f.mode), p.uid, p.gid)
+			}
+			return writeFileAtomic(f.path, p.data, fileMode(f.mode), p.uid, p.gid, &f.env.dirs)
+		}
+		// The parent usually exists: create it only when the temp file
+		// cannot be (a stat per file costs a first apply 1,000 syscalls).
+		err := write()
+		if errors.Is(err, fs.ErrNotExist) && !p.exists {
+			if err = os.MkdirAll(filepath.Dir(f.path), 0o755); err == nil {
+				err = write()
 			}
 		}
-		if st := stagerFrom(ctx); st != nil {
-			if err := st.write(f.ID(), f.path, p.data, fileMode(f.mode), p.uid, p.gid); err != nil {
-				return nil, err
-			}
-			break
-		}
-		if err := writeFileAtomic(f.path, p.data, fileMode(f.mode), p.uid, p.gid, &f.env.dirs); err != nil {
+		if err != nil {
 			return nil, err
 		}
 	default:
@@ -197,7 +200,7 @@ func (f *fileRes) plan() (*filePlan, error) {
 		return p, nil
 	}
 
-	cur, err := os.ReadFile(f.path)
+	cur, err := readRegular(f.path, fi.Size())
 	if err != nil {
 		return nil, err
 	}

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strconv"
+	"strings"
 	"sync"
 	"sync/atomic"
 
@@ -25,9 +27,27 @@ type stager struct {
 	items []staged
 	seq   atomic.Uint64 // temp names: .NAME.unit-tmp-PID-SEQ
 	pid   int
+	umask int // the process umask, -1 if unknown
 }
 
-func newStager() *stager { return &stager{pid: os.Getpid()} }
+func newStager() *stager { return &stager{pid: os.Getpid(), umask: readUmask()} }
+
+// readUmask reads the umask from /proc/self/status: umask(2) can only be
+// read by setting it, which would race with other goroutines creating files.
+func readUmask() int {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return -1
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if v, ok := strings.CutPrefix(line, "Umask:"); ok {
+			if m, err := strconv.ParseUint(strings.TrimSpace(v), 8, 32); err == nil {
+				return int(m)
+			}
+		}
+	}
+	return -1
+}
 
 type staged struct {
 	id, tmp, path string
@@ -51,9 +71,17 @@ func (s *stager) write(id, path string, data []byte, mode os.FileMode, uid, gid 
 	dir, base := filepath.Split(path)
 	var fd int
 	var tmp string
+	// Created with its final permissions when the umask keeps them all and
+	// there is no setuid/setgid/sticky bit (which need a chmod after any
+	// chown): a first apply then saves a chmod per file.
+	want := unixMode(mode)
+	perm, chmod := uint32(0o600), true
+	if s.umask >= 0 && want&^0o777 == 0 && want&uint32(s.umask) == 0 {
+		perm, chmod = want, false
+	}
 	for {
 		tmp = filepath.Join(dir, fmt.Sprintf(".%s.unit-tmp-%d-%d", base, s.pid, s.seq.Add(1)))
-		fd, err = unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, 0o600)
+		fd, err = unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, perm)
 		if err != unix.EEXIST {
 			break
 		}
@@ -87,8 +115,10 @@ func (s *stager) write(id, path string, data []byte, mode os.FileMode, uid, gid 
 		}
 	}
 	// After the chown, which clears setuid/setgid.
-	if err = unix.Fchmod(fd, unixMode(mode)); err != nil {
-		return err
+	if chmod {
+		if err = unix.Fchmod(fd, want); err != nil {
+			return err
+		}
 	}
 	if err = unix.Close(fd); err != nil {
 		return err

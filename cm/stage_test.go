@@ -8,12 +8,13 @@ import (
 )
 
 // A large pass stages its writes (one syncfs, then renames); a file that
-// something in the same pass depends on is written in place first.
+// something in the same pass depends on is written in place first. Modes:
+// created as is (0640), chmod for setuid (4755) and past the umask (0666).
 func TestStagedWritesLandAndDependentsSeeTheirFile(t *testing.T) {
 	root := t.TempDir()
 	src := ""
 	for i := range stageMin + 10 {
-		src += fmt.Sprintf("[file.\"%s/d%d/f%03d\"]\ncontent = \"c%d\"\nmode = \"%s\"\n", root, i%3, i, i, []string{"0640", "4755"}[i%2])
+		src += fmt.Sprintf("[file.\"%s/d%d/f%03d\"]\ncontent = \"c%d\"\nmode = \"%s\"\n", root, i%3, i, i, []string{"0640", "4755", "0666"}[i%3])
 	}
 	dep := filepath.Join(root, "d0", "f000")
 	src += "[exec.check]\ncommand = [\"/bin/sh\", \"-c\", \"test \\\"$(cat " + dep + ")\\\" = c0 && touch " + root + "/ok\"]\n" +
@@ -24,7 +25,7 @@ func TestStagedWritesLandAndDependentsSeeTheirFile(t *testing.T) {
 	}
 	for i := range stageMin + 10 {
 		p := fmt.Sprintf("%s/d%d/f%03d", root, i%3, i)
-		if !hasContent(p, fmt.Sprintf("c%d", i))() || !hasMode(p, []uint32{0o640, 0o4755}[i%2])() {
+		if !hasContent(p, fmt.Sprintf("c%d", i))() || !hasMode(p, []uint32{0o640, 0o4755, 0o666}[i%3])() {
 			t.Fatalf("%s wrong", p)
 		}
 	}
