@@ -40,7 +40,11 @@ type Options struct {
 	Store    string // package store for [system] packages; default: CacheDir/store
 	Format   string // FormatInitramfs (default) or FormatDisk
 	Recipes  string // recipes for [system] packages; default: the nearest packages/ above System or the working dir
-	Log      *slog.Logger
+	// Append is added to the profile's kernel command line (in the UKI for
+	// the disk format; `unit image run --append` does it for -kernel
+	// boots), e.g. "unit.watchdog=10s".
+	Append string
+	Log    *slog.Logger
 }
 
 // Result describes a build. Everything but the paths is also written to
@@ -203,7 +207,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		KernelVersion:  k.Release,
 		Busybox:        bb.Pkg,
 		Packages:       pkgs.Kegs,
-		Cmdline:        prof.Cmdline,
+		Cmdline:        strings.TrimSpace(prof.Cmdline + " " + o.Append),
 		Format:         format,
 		Hardware:       prof.Name,
 		Modules:        mods.Names,

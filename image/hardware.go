@@ -36,11 +36,12 @@ type profile struct {
 
 // metalDrivers are the modules real x86 machines commonly need: disks
 // (NVMe, AHCI/SATA, USB storage), USB host controllers and keyboards,
-// common Intel and Realtek NICs, and virtio for hypervisors.
+// common Intel and Realtek NICs, a watchdog, and virtio for hypervisors.
 var metalDrivers = []string{
 	"nvme", "ahci", "sd_mod", "usb_storage", "uas",
 	"xhci_pci", "ehci_pci", "ohci_pci", "uhci_hcd", "usbhid", "hid_generic",
 	"e1000e", "e1000", "igb", "ixgbe", "r8169",
+	"i6300esb", // the Intel 6300ESB watchdog, also what qemu and libvirt offer
 	"virtio_pci", "virtio_blk", "virtio_net", "virtio_scsi", "virtio_rng",
 	"ext4", "crc32c_generic",
 }

@@ -7,6 +7,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
+	"strings"
 	"time"
 
 	"golang.org/x/sys/unix"
@@ -15,8 +17,31 @@ import (
 )
 
 // watchdogTimeout is what the hardware watchdog is set to: a PID 1 that
-// stops answering for this long gets the machine reset.
+// stops answering for this long gets the machine reset. The kernel
+// command line can change it: unit.watchdog=10s (or =10, in seconds).
 const watchdogTimeout = 30 * time.Second
+
+// watchdogParam is the kernel command line parameter for the timeout.
+const watchdogParam = "unit.watchdog"
+
+// watchdogTimeoutFrom picks the timeout from a kernel command line.
+func watchdogTimeoutFrom(cmdline string) (time.Duration, error) {
+	for _, f := range strings.Fields(cmdline) {
+		v, ok := strings.CutPrefix(f, watchdogParam+"=")
+		if !ok {
+			continue
+		}
+		d, err := time.ParseDuration(v)
+		if n, nerr := strconv.Atoi(v); nerr == nil {
+			d, err = time.Duration(n)*time.Second, nil
+		}
+		if err != nil || d < time.Second || d%time.Second != 0 {
+			return watchdogTimeout, fmt.Errorf("%s=%q: want whole seconds, at least 1 (e.g. 10s or 10); using %s", watchdogParam, v, watchdogTimeout)
+		}
+		return d, nil
+	}
+	return watchdogTimeout, nil
+}
 
 // hardwareWatchdog pets /dev/watchdog, when the machine has one, for as long
 // as PID 1 works: once the control socket has answered, each pet is a real
@@ -38,7 +63,11 @@ func hardwareWatchdog(ctx context.Context, log *slog.Logger, console io.Writer, 
 	if info, err := unix.IoctlGetWatchdogInfo(fd); err == nil {
 		ident = string(bytes.TrimRight(info.Identity[:], "\x00"))
 	}
-	timeout := watchdogTimeout
+	cmdline, _ := os.ReadFile("/proc/cmdline")
+	timeout, err := watchdogTimeoutFrom(string(cmdline))
+	if err != nil {
+		log.Warn("hardware watchdog", "err", err)
+	}
 	if err := unix.IoctlSetPointerInt(fd, unix.WDIOC_SETTIMEOUT, int(timeout/time.Second)); err != nil {
 		log.Warn("hardware watchdog: cannot set timeout; using the device's", "err", err)
 		if t, err := unix.IoctlGetInt(fd, unix.WDIOC_GETTIMEOUT); err == nil && t > 0 {

@@ -3,6 +3,7 @@ package qemutests
 import (
 	"bufio"
 	"context"
+	"encoding/json"
 	"io"
 	"net"
 	"net/http"
@@ -84,7 +85,10 @@ func TestImageDiskThroughOVMF(t *testing.T) {
 }
 
 // metalProbe checks that cold-plug bound the SATA and NIC drivers and
-// that the NIC got its address.
+// that the NIC got its address, then waits for the host to hot-plug an
+// e1000 NIC (whose module nothing has loaded yet) and checks that it is
+// bound too. The watchdog is armed by then and has been petted through
+// more than two of its timeouts.
 const metalProbe = `
 [system]
 hostname = "metal"
@@ -102,31 +106,112 @@ i=0; until [ -e /sys/block/sda ] || [ $i -ge 100 ]; do usleep 100000; i=$((i+1))
 [ -e /sys/block/sda ] && echo SATA-DISK-sda
 i=0; until ip -4 addr show eth0 | grep -q 'inet 10.0.2.15' || [ $i -ge 300 ]; do usleep 100000; i=$((i+1)); done
 ip link show eth0 | grep -q ',UP,LOWER_UP>' && ip -4 addr show eth0 | grep -q 'inet 10.0.2.15' && echo NIC-UP
+w=/sys/class/watchdog/watchdog0
+echo "WATCHDOG $(cat $w/identity) state=$(cat $w/state) timeout=$(cat $w/timeout)"
+[ -d /sys/bus/pci/drivers/e1000 ] || echo E1000-NOT-LOADED
+echo HOTPLUG-READY
+i=0; until ls /sys/bus/pci/drivers/e1000 2>/dev/null | grep -q '^0000:' || [ $i -ge 600 ]; do usleep 100000; i=$((i+1)); done
+ls /sys/bus/pci/drivers/e1000 | grep -q '^0000:' && echo E1000-HOTPLUG-BOUND
+i=0; until ip -o link | grep -qv ' lo:\\| eth0:' || [ $i -ge 100 ]; do usleep 100000; i=$((i+1)); done
+echo "LINKS $(ip -o link | cut -d: -f2 | tr -d ' \n')"
+echo "WATCHDOG-AFTER state=$(cat $w/state) uptime=$(cut -d' ' -f1 /proc/uptime)"
 unit poweroff
 """]
 `
 
+// metalWatchdog is the watchdog timeout the metal test boots with: short,
+// so the machine can be seen outliving it without a long test.
+const metalWatchdog = 4 * time.Second
+
 // TestImageMetalQ35 boots the metal profile (Debian's generic kernel) on
-// q35 with the disk on AHCI and an e1000e NIC: neither driver is in the
-// image's [system] modules; modalias cold-plug must find them.
+// q35 with the disk on AHCI, an e1000e NIC and an i6300esb watchdog: none
+// of their drivers is in the image's [system] modules; modalias
+// cold-plug must find them. Then, with the watchdog armed and petted, an
+// e1000 NIC is hot-plugged through QMP into a PCIe root port: unit must
+// load e1000 from the uevent.
 func TestImageMetalQ35(t *testing.T) {
-	dir := buildFormat(t, metalProbe, image.FormatDisk)
-	vm := bootWith(t, dir, image.RunOptions{NIC: "e1000e", DiskBus: "ahci"})
+	dir := buildWith(t, metalProbe, image.Options{Format: image.FormatDisk,
+		Append: "unit.watchdog=" + strconv.Itoa(int(metalWatchdog/time.Second))})
+	qmpPath := filepath.Join(t.TempDir(), "qmp.sock")
+	vm := bootWith(t, dir, image.RunOptions{NIC: "e1000e", DiskBus: "ahci", ExtraArgs: []string{
+		"-qmp", "unix:" + qmpPath + ",server=on,wait=off",
+		"-device", "pcie-root-port,id=hp0,chassis=1",
+		"-device", "i6300esb",
+	}})
 	vm.Expect(`msg="module loaded for device" module=e1000e`, 0, 90*time.Second)
 	vm.Expect(`msg="module loaded for device" module=ahci`, 0, 30*time.Second)
+	vm.Expect(`msg="module loaded for device" module=i6300esb`, 0, 30*time.Second)
+	armed := vm.Expect(`^unit: hardware watchdog "i6300ESB timer" armed, timeout 4s$`, 0, 30*time.Second)
+	armedAt := time.Now()
 	vm.Expect(`\[probe\] AHCI-BOUND`, 0, 60*time.Second)
 	vm.Expect(`\[probe\] E1000E-BOUND`, 0, 30*time.Second)
 	vm.Expect(`\[probe\] SATA-DISK-sda`, 0, 30*time.Second)
 	vm.Expect(`\[probe\] NIC-UP`, 0, 60*time.Second)
+	vm.Expect(`\[probe\] WATCHDOG i6300ESB timer state=active timeout=4$`, 0, 30*time.Second)
+	vm.Expect(`\[probe\] E1000-NOT-LOADED`, 0, 10*time.Second)
+	ready := vm.Expect(`\[probe\] HOTPLUG-READY`, 0, 30*time.Second)
+
+	// Unpetted, the i6300esb resets the machine (qemu exits: -no-reboot)
+	// after its two stages; the NIC goes in only once the guest has lived
+	// through more than that since the watchdog was armed.
+	time.Sleep(time.Until(armedAt.Add(2*metalWatchdog + 2*time.Second)))
+	qmp(t, qmpPath, `{"execute":"device_add","arguments":{"driver":"e1000","id":"nic1","bus":"hp0"}}`)
+	// The probe may see the driver bound before unit logs the load.
+	vm.Expect(`msg="module loaded for device" module=e1000 `, ready, 60*time.Second)
+	vm.Expect(`\[probe\] E1000-HOTPLUG-BOUND`, ready, 30*time.Second)
+	vm.Expect(`\[probe\] LINKS lo.*eth0.*eth1`, ready, 30*time.Second)
+	vm.Expect(`\[probe\] WATCHDOG-AFTER state=active`, ready, 30*time.Second)
 	vm.Expect(`^unit: power off`, 0, 60*time.Second)
 	if err := vm.Wait(60 * time.Second); err != nil {
 		t.Fatalf("did not power off cleanly: %v", err)
 	}
-	t.Logf("metal boot to power off: %s wall", time.Since(vm.started).Round(time.Millisecond))
+	t.Logf("watchdog armed at console line %d; e1000 hot-plugged %s later; metal boot to power off: %s wall",
+		armed, time.Since(armedAt).Round(time.Second), time.Since(vm.started).Round(time.Millisecond))
+}
+
+// qmp runs one command on qemu's QMP socket and fails the test unless
+// qemu answers it with "return".
+func qmp(t *testing.T, path, command string) {
+	t.Helper()
+	c, err := net.DialTimeout("unix", path, 5*time.Second)
+	if err != nil {
+		t.Fatalf("qmp: %v", err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(30 * time.Second))
+	dec := json.NewDecoder(c)
+	var greeting map[string]json.RawMessage
+	if err := dec.Decode(&greeting); err != nil || greeting["QMP"] == nil {
+		t.Fatalf("qmp greeting: %v %v", greeting, err)
+	}
+	for _, cmd := range []string{`{"execute":"qmp_capabilities"}`, command} {
+		if _, err := io.WriteString(c, cmd+"\n"); err != nil {
+			t.Fatalf("qmp %s: %v", cmd, err)
+		}
+		for {
+			var reply map[string]json.RawMessage
+			if err := dec.Decode(&reply); err != nil {
+				t.Fatalf("qmp %s: %v", cmd, err)
+			}
+			if reply["event"] != nil {
+				continue // asynchronous events are not answers
+			}
+			if reply["return"] == nil {
+				t.Fatalf("qmp %s: %s", cmd, reply["error"])
+			}
+			break
+		}
+	}
 }
 
 // buildFormat is buildImage with a format.
 func buildFormat(t *testing.T, system, format string) string {
+	t.Helper()
+	return buildWith(t, system, image.Options{Format: format})
+}
+
+// buildWith is buildImage with build options (format, kernel command line).
+func buildWith(t *testing.T, system string, o image.Options) string {
 	t.Helper()
 	for _, f := range []string{image.OVMFCode, image.StubPath} {
 		if _, err := os.Stat(f); err != nil {
@@ -138,13 +223,13 @@ func buildFormat(t *testing.T, system, format string) string {
 	if err := os.WriteFile(sys, []byte(system), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	out := filepath.Join(dir, "image")
+	o.System, o.Out, o.Init, o.CacheDir = sys, filepath.Join(dir, "image"), unitBinary, os.Getenv("UNIT_CACHE")
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
-	if _, err := image.Build(ctx, image.Options{System: sys, Out: out, Init: unitBinary, CacheDir: os.Getenv("UNIT_CACHE"), Format: format}); err != nil {
+	if _, err := image.Build(ctx, o); err != nil {
 		t.Fatalf("image build: %v", err)
 	}
-	return out
+	return o.Out
 }
 
 // bootWith is boot with run options (port forwards, NIC model, disk bus).
