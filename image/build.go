@@ -54,14 +54,17 @@ type Result struct {
 	Vmlinuz   string `json:"-"` // path to DIR/vmlinuz
 	Initramfs string `json:"-"` // path to DIR/initramfs.cpio.zst
 
-	Hostname      string    `json:"hostname,omitempty"`
-	Kernel        Package   `json:"kernel"`
-	KernelVersion string    `json:"kernel_version"` // uname -r in the guest
-	Busybox       Package   `json:"busybox"`
-	Packages      []Package `json:"packages,omitempty"` // kegs from [system] packages
-	Cmdline       string    `json:"cmdline"`
-	Format        string    `json:"format"`
-	Hardware      string    `json:"hardware"`
+	Hostname      string  `json:"hostname,omitempty"`
+	Kernel        Package `json:"kernel"`
+	KernelVersion string  `json:"kernel_version"` // uname -r in the guest
+	// KernelSource says where the kernel came from: "keg NAME/VERSION-HASH"
+	// (a kernel in [system] packages) or "apt METAPACKAGE" (the profile's).
+	KernelSource string    `json:"kernel_source"`
+	Busybox      Package   `json:"busybox"`
+	Packages     []Package `json:"packages,omitempty"` // kegs from [system] packages
+	Cmdline      string    `json:"cmdline"`
+	Format       string    `json:"format"`
+	Hardware     string    `json:"hardware"`
 	// Disk describes the UEFI disk image (format disk).
 	Disk *DiskInfo `json:"disk,omitempty"`
 	// Modules are the included kernel modules, dependencies first.
@@ -148,13 +151,24 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, fmt.Errorf("init binary: %w", err)
 	}
 
+	// The kernel: a kernel keg of [system] packages when there is one (an
+	// explicit choice, pinned in the store), else the current package of
+	// the profile's metapackage. A keg is checked against the profile.
 	k := pkgs.Kernel
+	kernelSource := "apt " + prof.KernelMeta
 	if k == nil {
 		if k, err = fetchKernel(ctx, log, cache, prof.KernelMeta); err != nil {
 			return nil, err
 		}
+	} else {
+		kernelSource = "keg " + pkgs.KernelKeg
+		if miss := prof.missing(k.Modules); len(miss) > 0 {
+			return nil, fmt.Errorf("%s: hardware = %q: the kernel of package %q (%s, %s) lacks %s; "+
+				"leave the kernel out of [system] packages to get %s's, or package a kernel that has them",
+				cfg.System.Pos, prof.Name, pkgs.KernelName, k.Pkg.Name, k.Release, strings.Join(miss, ", "), prof.KernelMeta)
+		}
 	}
-	log.Info("kernel", "version", k.Release, "package", k.Pkg.Version)
+	log.Info("kernel", "version", k.Release, "package", k.Pkg.Version, "from", kernelSource)
 	for _, p := range pkgs.Kegs {
 		log.Info("package", "name", p.Name, "version", p.Version, "keg", p.Keg)
 	}
@@ -205,6 +219,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		Hostname:       cfg.System.Hostname,
 		Kernel:         k.Pkg,
 		KernelVersion:  k.Release,
+		KernelSource:   kernelSource,
 		Busybox:        bb.Pkg,
 		Packages:       pkgs.Kegs,
 		Cmdline:        strings.TrimSpace(prof.Cmdline + " " + o.Append),

@@ -32,6 +32,9 @@ type profile struct {
 	// Drivers are modules added to [system] modules when the kernel has
 	// them; unit loads those whose device is present (modalias cold-plug).
 	Drivers []string
+	// Required are the drivers without which the profile makes no sense:
+	// a kernel from a keg that lacks one is refused, not silently used.
+	Required []string
 }
 
 // metalDrivers are the modules real x86 machines commonly need: disks
@@ -53,7 +56,8 @@ func hardwareProfile(sys config.System, format string) (*profile, error) {
 		// virtio-rng feeds the kernel's CRNG: without it (and without
 		// RDRAND, which qemu's TCG CPU lacks) getrandom(2) blocks for a
 		// long time after boot, and with it Go's crypto/rand.
-		p := &profile{Name: "vm", KernelMeta: kernelMeta, Cmdline: Cmdline, Drivers: []string{"virtio_pci", "virtio_rng"}}
+		p := &profile{Name: "vm", KernelMeta: kernelMeta, Cmdline: Cmdline, Drivers: []string{"virtio_pci", "virtio_rng"},
+			Required: []string{"virtio_pci"}}
 		if sys.Data != nil {
 			if format != FormatDisk {
 				return nil, fmt.Errorf("%s: [system] data needs --format disk (an initramfs has no partitions)", sys.Pos)
@@ -69,6 +73,8 @@ func hardwareProfile(sys config.System, format string) (*profile, error) {
 			// with the kernel's messages on the screen too.
 			Cmdline: "console=tty0 console=ttyS0,115200 panic=10",
 			Drivers: metalDrivers,
+			// What the cloud kernel lacks and real machines need most.
+			Required: []string{"ahci", "nvme", "usb_storage", "xhci_pci", "e1000e", "r8169"},
 		}, nil
 	}
 	return nil, fmt.Errorf("%s: [system] hardware = %q: want \"vm\" or \"metal\"", sys.Pos, sys.Hardware)
@@ -90,6 +96,20 @@ func (p *profile) modules(dir string, user []string) []string {
 	for _, m := range user {
 		if !seen[m] {
 			seen[m] = true
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// missing are the profile's required drivers that the kernel whose
+// module tree is dir has neither as a module nor built in.
+func (p *profile) missing(dir string) []string {
+	builtin, _ := os.ReadFile(filepath.Join(dir, "modules.builtin"))
+	dep, _ := os.ReadFile(filepath.Join(dir, "modules.dep"))
+	var out []string
+	for _, m := range p.Required {
+		if !kernelHas(dep, builtin, m) {
 			out = append(out, m)
 		}
 	}

@@ -21,7 +21,9 @@ type packageSet struct {
 	Kegs    []Package // name and resolved version of every keg used
 	Entries []entry   // files and symlinks of the ordinary kegs
 	Kernel  *kernel   // from a keg with boot/vmlinuz-*, if any
-	Busybox *busybox  // from a keg with bin/busybox, if any
+	// KernelName and KernelKeg name that keg (package, store path).
+	KernelName, KernelKeg string
+	Busybox               *busybox // from a keg with bin/busybox, if any
 }
 
 // loadPackages takes the current kegs for names (and their deps) from store.
@@ -46,6 +48,7 @@ func loadPackages(ctx context.Context, store string, names []string) (*packageSe
 			if ps.Kernel, err = kegKernel(k); err != nil {
 				return nil, err
 			}
+			ps.KernelName, ps.KernelKeg = k.Name, filepath.ToSlash(k.RelDir())
 		case hasGlob(k.Dir, "bin/busybox") || hasGlob(k.Dir, "usr/bin/busybox"):
 			if ps.Busybox, err = kegBusybox(ctx, k); err != nil {
 				return nil, err

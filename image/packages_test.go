@@ -8,6 +8,7 @@ import (
 	"strings"
 	"testing"
 
+	"unit/config"
 	"unit/pkgbuild"
 )
 
@@ -114,5 +115,47 @@ func TestFindRecipes(t *testing.T) {
 	}
 	if got := findRecipes("/explicit", "x"); got != "/explicit" {
 		t.Errorf("explicit: %q", got)
+	}
+}
+
+// TestKernelKegAgainstProfile: a kernel keg is the image's kernel, but
+// the metal profile refuses one that lacks the drivers real machines need
+// (the cloud kernel) instead of silently booting without them.
+func TestKernelKegAgainstProfile(t *testing.T) {
+	tmp := t.TempDir()
+	store := filepath.Join(tmp, "store")
+	rel := "6.1.0-9-cloud-amd64"
+	fakeKeg(t, store, "kernel", nil, map[string]string{
+		"boot/vmlinuz-" + rel:                     "kernel",
+		"lib/modules/" + rel + "/modules.dep":     "kernel/drivers/virtio/virtio_pci.ko:\nkernel/drivers/nvme/host/nvme.ko:\n",
+		"lib/modules/" + rel + "/modules.builtin": "kernel/drivers/usb/host/xhci-pci.ko\n",
+	})
+	system := filepath.Join(tmp, "system.toml")
+	if err := os.WriteFile(system, []byte("[system]\nhardware = \"metal\"\npackages = [\"kernel\"]\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := Build(context.Background(), Options{System: system, Out: filepath.Join(tmp, "out"), Init: system,
+		CacheDir: filepath.Join(tmp, "cache"), Store: store, Recipes: tmp})
+	if err == nil {
+		t.Fatal("metal with a cloud kernel keg: built")
+	}
+	for _, want := range []string{system + ":", `package "kernel"`, "lacks ahci, usb_storage, e1000e, r8169", "linux-image-amd64"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+
+	dir := filepath.Join(store, "kernel", "current", "lib", "modules", rel)
+	for _, c := range []struct {
+		hardware string
+		missing  string
+	}{{"vm", ""}, {"metal", "ahci,usb_storage,e1000e,r8169"}} {
+		p, err := hardwareProfile(config.System{Hardware: c.hardware}, FormatDisk)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(p.missing(dir), ","); got != c.missing {
+			t.Errorf("%s: missing %q, want %q", c.hardware, got, c.missing)
+		}
 	}
 }
