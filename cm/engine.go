@@ -58,7 +58,7 @@ type Engine struct {
 	// Owned by the Run goroutine.
 	plan     *plan
 	facts    string              // the facts templates saw, as JSON
-	byPath   map[string][]string // watched path -> resource ids (a slice: most paths have one)
+	byPath   pathIndex           // watched path -> resource ids
 	byDir    map[string][]string // directory -> ids dirty on any change in it
 	dirty    map[string]cause
 	deferred map[string]cause // fighting: waiting for their backoff
@@ -98,7 +98,7 @@ func New(opts ...Option) *Engine {
 		reqs:     make(chan applyReq),
 		done:     make(chan struct{}),
 		plan:     &plan{res: map[string]Resource{}, g: &graph{pos: map[string]int{}}},
-		byPath:   map[string][]string{},
+		byPath:   newPathIndex(),
 		byDir:    map[string][]string{},
 		dirty:    map[string]cause{},
 		deferred: map[string]cause{},
@@ -317,9 +317,7 @@ func (e *Engine) onEvent(w *watcher, ev fsnotify.Event) {
 	if e.isConfigEvent(ev.Name) {
 		e.scheduleReload()
 	}
-	for _, id := range e.byPath[ev.Name] {
-		e.mark(id, causeDrift)
-	}
+	e.byPath.ids(ev.Name, func(id string) { e.mark(id, causeDrift) })
 	if ids := e.byDir[filepath.Dir(ev.Name)]; len(ids) > 0 && !isOurTemp(filepath.Base(ev.Name)) {
 		for _, id := range ids {
 			e.mark(id, causeDrift)
@@ -354,13 +352,11 @@ func (e *Engine) mark(id string, c cause) {
 
 // markDir marks the resources watching any path directly in dir.
 func (e *Engine) markDir(dir string) {
-	for p, ids := range e.byPath {
+	e.byPath.each(func(p, id string) {
 		if filepath.Dir(p) == dir {
-			for _, id := range ids {
-				e.mark(id, causeDrift)
-			}
+			e.mark(id, causeDrift)
 		}
-	}
+	})
 	for _, id := range e.byDir[dir] {
 		e.mark(id, causeDrift)
 	}

@@ -19,45 +19,59 @@ import (
 // fileRes is a [file."PATH"] resource. It holds only desired state; what is
 // on disk is looked at in Check/Apply, never cached, so the kernel's word
 // (via inotify) is the only trigger and the disk the only truth.
+//
+// It is kept small: `unit run` holds one per managed file (10,000 in the
+// memory figure), so the keys most files leave unset live in fileOpts,
+// shared by every file that sets none of them.
 type fileRes struct {
-	id      string // "file:" + path, built once: it keys several maps
-	path    string
-	content *string // nil: use source
-	source  string
-	mode    uint32 // unix permission bits including setuid/setgid/sticky
-	owner   string
-	group   string
-	tmpl    *string // text/template source
-	vars    map[string]any
-	absent  bool
-	notify  []string
-	pkg     *config.Package // the package a "package:NAME/..." source names
-	env     *env
+	id         string // "file:" + path, built once: it keys several maps
+	path       string // id without "file:" (the same bytes)
+	content    string
+	hasContent bool // else a template or a source
+	absent     bool
+	mode       uint32 // unix permission bits including setuid/setgid/sticky
+	*fileOpts
+	env *env
 }
 
+// fileOpts are a file's less common keys. Never modified once built: the
+// zero value is shared (plainFile).
+type fileOpts struct {
+	source string
+	owner  string
+	group  string
+	tmpl   *string // text/template source
+	vars   map[string]any
+	notify []string
+	pkg    *config.Package // the package a "package:NAME/..." source names
+}
+
+// plainFile is the fileOpts of every file that sets none of them; it is
+// read-only.
+var plainFile = &fileOpts{}
+
 func newFile(f *config.File, en *env) *fileRes {
+	id := "file:" + f.Path
 	r := &fileRes{
-		id:     "file:" + f.Path,
-		path:   f.Path,
-		source: f.Source,
-		mode:   f.FileMode,
-		owner:  f.Owner,
-		group:  f.Group,
-		vars:   f.Vars,
-		absent: f.Absent(),
-		notify: slices.Clone(f.Notify),
-		env:    en,
+		id:       id,
+		path:     id[len("file:"):],
+		mode:     f.FileMode,
+		absent:   f.Absent(),
+		fileOpts: plainFile,
+		env:      en,
 	}
-	if f.Template != nil {
-		t := *f.Template
-		r.tmpl = &t
+	if f.Source != "" || f.Owner != "" || f.Group != "" || f.Template != nil || len(f.Vars) > 0 || len(f.Notify) > 0 {
+		r.fileOpts = &fileOpts{source: f.Source, owner: f.Owner, group: f.Group, vars: f.Vars, notify: slices.Clone(f.Notify)}
+		if f.Template != nil {
+			t := *f.Template
+			r.tmpl = &t
+		}
 	}
 	if r.mode == 0 && f.Mode == "" {
 		r.mode = 0o644 // a config that skipped validation still gets the default
 	}
 	if f.Content != nil {
-		c := *f.Content
-		r.content = &c
+		r.content, r.hasContent = *f.Content, true
 	}
 	return r
 }
@@ -82,7 +96,7 @@ func (f *fileRes) Same(other Resource) bool {
 	if !ok {
 		return false
 	}
-	if !sameStr(f.content, o.content) || !sameStr(f.tmpl, o.tmpl) || !reflect.DeepEqual(f.vars, o.vars) {
+	if f.hasContent != o.hasContent || f.content != o.content || !sameStr(f.tmpl, o.tmpl) || !reflect.DeepEqual(f.vars, o.vars) {
 		return false
 	}
 	if (f.pkg == nil) != (o.pkg == nil) || f.pkg != nil && !reflect.DeepEqual(*f.pkg, *o.pkg) {
@@ -235,8 +249,8 @@ func (f *fileRes) plan() (*filePlan, error) {
 }
 
 func (f *fileRes) desiredContent() ([]byte, error) {
-	if f.content != nil {
-		return []byte(*f.content), nil
+	if f.hasContent {
+		return []byte(f.content), nil
 	}
 	if f.tmpl != nil {
 		return f.render()

@@ -70,6 +70,8 @@ func (f *fileRes) After() []string {
 
 // withPackage gives the file the [package] table its source names.
 func (f *fileRes) withPackage(cfg *config.Config) *fileRes {
-	f.pkg = packageOf(cfg, f.source)
+	if pkg := packageOf(cfg, f.source); pkg != nil {
+		f.pkg = pkg // f has a source, so its own fileOpts, not plainFile
+	}
 	return f
 }

@@ -55,9 +55,7 @@ func (e *Engine) dropWatches(w *watcher, r Resource) {
 func (e *Engine) index(r Resource) {
 	id := r.ID()
 	for _, p := range r.Watches() {
-		if !slices.Contains(e.byPath[p], id) {
-			e.byPath[p] = append(e.byPath[p], id)
-		}
+		e.byPath.add(p, id)
 	}
 	if dw, ok := r.(dirWatcher); ok {
 		for _, d := range dw.WatchDirs() {
@@ -78,7 +76,7 @@ func (e *Engine) unindex(r Resource) {
 		}
 	}
 	for _, p := range r.Watches() {
-		del(e.byPath, p, r.ID())
+		e.byPath.remove(p, r.ID())
 	}
 	if dw, ok := r.(dirWatcher); ok {
 		for _, d := range dw.WatchDirs() {
