@@ -31,13 +31,18 @@ gen_puppet() { # FILE N ROOT
     printf 'file { "%s/d%03d/f%05d": ensure => file, content => "managed file %d\\n", mode => "0644" }\n' "$root" $((i / 100)) "$i" "$i"
   done >>"$f"
 }
-timed() { # LABEL CMD...: wall seconds and max RSS
+timed() { # LABEL CMD...: wall seconds (EPOCHREALTIME, around time(1)) and max RSS
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$w/time" "$@" >"$w/out" 2>&1 || { cat "$w/out"; return 1; }
-  read -r secs kb <"$w/time"
-  printf '%-28s %8.3f s  %7d KB max RSS\n' "$label" "$secs" "$kb"
+  local t0=$EPOCHREALTIME
+  /usr/bin/time -f "%M" -o "$w/time" "$@" >"$w/out" 2>&1 || { cat "$w/out"; return 1; }
+  local t1=$EPOCHREALTIME
+  local secs kb
+  secs=$(echo "scale=4; (${t1/./} - ${t0/./}) / 1000000" | bc)
+  read -r kb <"$w/time"
+  printf '%-28s %8.4f s  %7d KB max RSS\n' "$label" "$secs" "$kb"
   echo "$secs" >"$w/last"
 }
+median3() { printf '%s\n' "$@" | sort -n | sed -n 2p; }
 syscalls() { # LABEL CMD...: stat-family and open-family syscalls under strace -c -f
   local label=$1; shift
   strace -c -f -o "$w/strace" "$@" >/dev/null 2>&1 || true
@@ -48,45 +53,53 @@ syscalls() { # LABEL CMD...: stat-family and open-family syscalls under strace -
 }
 
 echo "== 1,000 managed files"
-gen_unit "$w/etc" 1000 "$w/u"
-# Three first runs (median), each on an empty tree; sync first so that the
-# sync inside the apply does not flush other processes' dirty data.
+# Each first run writes a fresh tree (its own root, its own config): a tree
+# just deleted with rm -rf is a worse start, because ext4 skips recently
+# freed inodes when it allocates (recently_deleted()), which made creating
+# 1,000 files 3-5x slower for about 30 s after a delete. Puppet gets fresh
+# trees too. sync first, so the sync inside the apply flushes only its own data.
 firsts=()
 for i in 1 2 3; do
-  rm -rf "$w/u"; sync
-  timed "unit apply --once (first $i)" "$unit" apply --once --config "$w/etc"
+  gen_unit "$w/etc$i" 1000 "$w/u$i"
+  sync
+  timed "unit apply --once (first $i)" "$unit" apply --once --config "$w/etc$i"
   firsts+=("$(cat "$w/last")")
 done
-u1=$(printf '%s\n' "${firsts[@]}" | sort -n | sed -n 2p)
+u1=$(median3 "${firsts[@]}")
 echo "unit first apply, median of 3: ${u1} s"
 noops=()
 for i in 1 2 3; do
-  timed "unit apply --once (no-op $i)" "$unit" apply --once --config "$w/etc"
+  timed "unit apply --once (no-op $i)" "$unit" apply --once --config "$w/etc3"
   noops+=("$(cat "$w/last")")
 done
-u2=$(printf '%s\n' "${noops[@]}" | sort -n | sed -n 2p)
+u2=$(median3 "${noops[@]}")
 echo "unit no-op apply, median of 3: ${u2} s"
-syscalls "unit apply --once (no-op)" "$unit" apply --once --config "$w/etc"
+syscalls "unit apply --once (no-op)" "$unit" apply --once --config "$w/etc3"
 if command -v puppet >/dev/null; then
-  gen_puppet "$w/site.pp" 1000 "$w/p"
-  pp=(puppet apply --color=false --logdest "$w/puppet.log" "$w/site.pp")
-  sync
-  timed "puppet apply (first)" "${pp[@]}"
-  p1=$(cat "$w/last")
-  timed "puppet apply (no-op)" "${pp[@]}"
-  p2=$(cat "$w/last")
-  syscalls "puppet apply (no-op)" "${pp[@]}"
-  echo "ratio first: puppet/unit = $(echo "scale=1; $p1 / $u1" | bc)x   no-op: $(echo "scale=1; $p2 / $u2" | bc)x  (time(1) has 10 ms resolution)"
+  pfirsts=() pnoops=()
+  for i in 1 2 3; do
+    gen_puppet "$w/site$i.pp" 1000 "$w/p$i"
+    sync
+    timed "puppet apply (first $i)" puppet apply --color=false --logdest "$w/puppet.log" "$w/site$i.pp"
+    pfirsts+=("$(cat "$w/last")")
+  done
+  for i in 1 2 3; do
+    timed "puppet apply (no-op $i)" puppet apply --color=false --logdest "$w/puppet.log" "$w/site3.pp"
+    pnoops+=("$(cat "$w/last")")
+  done
+  p1=$(median3 "${pfirsts[@]}") p2=$(median3 "${pnoops[@]}")
+  syscalls "puppet apply (no-op)" puppet apply --color=false --logdest "$w/puppet.log" "$w/site3.pp"
+  echo "medians: first unit ${u1} s, puppet ${p1} s: $(echo "scale=1; $p1 / $u1" | bc)x;  no-op unit ${u2} s, puppet ${p2} s: $(echo "scale=1; $p2 / $u2" | bc)x"
 else
   echo "puppet not installed (apt-get install puppet): no side-by-side"
 fi
 
 echo "== drift repair under unit run (1,000 files)"
-"$unit" run --config "$w/etc" --state "$w/state1" --socket "$w/s1.sock" 2>"$w/run1.log" &
+"$unit" run --config "$w/etc3" --state "$w/state1" --socket "$w/s1.sock" 2>"$w/run1.log" &
 pid=$!
 for _ in $(seq 100); do [ -S "$w/s1.sock" ] && break; sleep 0.1; done
 UNIT_SOCKET=$w/s1.sock "$unit" apply >/dev/null
-bin/cmdrift -n 1000 -gap 2ms $(ls "$w"/u/d00*/f* | head -200)
+bin/cmdrift -n 1000 -gap 2ms $(ls "$w"/u3/d00*/f* | head -200)
 kill $pid; wait $pid 2>/dev/null || true
 
 echo "== steady state: 10,000 files + 100 services, ${idle}s idle"
