@@ -11,8 +11,10 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"sort"
 	"strings"
 	"sync"
+	"time"
 )
 
 // baseEntries is the skeleton every image has: /init (the unit binary),
@@ -81,6 +83,8 @@ func (p packer) pack(ctx context.Context, entries []entry, mtime int64) ([]byte,
 	key := filepath.Join(p.cache, "zstd", hex.EncodeToString(h.Sum(nil))+".zst")
 	if p.cache != "" {
 		if b, err := os.ReadFile(key); err == nil {
+			now := time.Now()
+			_ = os.Chtimes(key, now, now) // recently used: kept by prune
 			return b, nil
 		}
 	}
@@ -95,9 +99,39 @@ func (p packer) pack(ctx context.Context, entries []entry, mtime int64) ([]byte,
 		// A cache that cannot be written only costs time.
 		if err := os.MkdirAll(filepath.Dir(key), 0o755); err == nil {
 			_ = writeAtomic(key, out.Bytes(), 0o644)
+			pruneCache(filepath.Dir(key), zstdCacheKeep)
 		}
 	}
 	return out.Bytes(), nil
+}
+
+// zstdCacheKeep is how many compressed archives the cache keeps: every
+// new unit binary adds one of about 5 MB.
+const zstdCacheKeep = 32
+
+// pruneCache removes all but the keep most recently used files of dir.
+func pruneCache(dir string, keep int) {
+	ents, err := os.ReadDir(dir)
+	if err != nil || len(ents) <= keep {
+		return
+	}
+	type file struct {
+		path string
+		used time.Time
+	}
+	var files []file
+	for _, e := range ents {
+		if strings.HasPrefix(e.Name(), ".") {
+			continue // another build's file being written
+		}
+		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
+			files = append(files, file{filepath.Join(dir, e.Name()), info.ModTime()})
+		}
+	}
+	sort.Slice(files, func(i, j int) bool { return files[i].used.After(files[j].used) })
+	for _, f := range files[min(keep, len(files)):] {
+		_ = os.Remove(f.path)
+	}
 }
 
 // packSegments compresses each list of entries as its own archive, side

@@ -6,7 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
+	"time"
 )
 
 // TestPackCache: a cached archive is the same bytes as a fresh one, the
@@ -53,5 +55,30 @@ func TestPackCache(t *testing.T) {
 	out, err := cmd.Output()
 	if err != nil || !bytes.Equal(out, raw.Bytes()) {
 		t.Errorf("zstd -dc: %v; %d bytes, want the %d-byte cpio", err, len(out), raw.Len())
+	}
+}
+
+func TestPruneCache(t *testing.T) {
+	dir := t.TempDir()
+	base := time.Now().Add(-time.Hour)
+	for i, name := range []string{"a.zst", "b.zst", "c.zst", "d.zst", ".d.zst.tmp-1"} {
+		p := filepath.Join(dir, name)
+		if err := os.WriteFile(p, nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		at := base.Add(time.Duration(i) * time.Minute)
+		if name == "a.zst" {
+			at = base.Add(time.Hour) // used most recently
+		}
+		os.Chtimes(p, at, at)
+	}
+	pruneCache(dir, 2)
+	var left []string
+	ents, _ := os.ReadDir(dir)
+	for _, e := range ents {
+		left = append(left, e.Name())
+	}
+	if got := strings.Join(left, " "); got != ".d.zst.tmp-1 a.zst d.zst" {
+		t.Errorf("left %q, want the two most recently used and the temp file", got)
 	}
 }
