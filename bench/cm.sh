@@ -18,14 +18,14 @@ trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$w"' EXIT
 unit=$PWD/bin/unit
 
 gen_unit() { # DIR N ROOT: N files in N/100 directories under ROOT
-  local dir=$1 n=$2 root=$3
+  local dir=$1 n=$2 root=$3 i
   mkdir -p "$dir"
   for ((i = 0; i < n; i++)); do
     printf '[file."%s/d%03d/f%05d"]\ncontent = "managed file %d\\n"\nmode = "0644"\n' "$root" $((i / 100)) "$i" "$i"
   done >"$dir/files.toml"
 }
 gen_puppet() { # FILE N ROOT
-  local f=$1 n=$2 root=$3
+  local f=$1 n=$2 root=$3 d i
   for ((d = 0; d < n / 100; d++)); do printf 'file { "%s/d%03d": ensure => directory }\n' "$root" $d; done >"$f"
   for ((i = 0; i < n; i++)); do
     printf 'file { "%s/d%03d/f%05d": ensure => file, content => "managed file %d\\n", mode => "0644" }\n' "$root" $((i / 100)) "$i" "$i"

@@ -39,6 +39,18 @@ func parallelism() int { return max(16, 4*runtime.GOMAXPROCS(0)) }
 // after all changes of this pass, so a service that reads several changed
 // files restarts on the full new set.
 func (e *Engine) converge(ctx context.Context, p *plan, dirty map[string]cause, dry bool, trigger string) *Report {
+	return e.convergeLane(ctx, p, dirty, dry, trigger, lane{})
+}
+
+// lane says how a pass treats exec refreshes: the loop's own passes hand
+// them to the background (deferExec), a background pass starts with the
+// refreshes handed to it (notified).
+type lane struct {
+	deferExec map[string][]string // exec target -> notified by; nil: run them now
+	notified  map[string][]string
+}
+
+func (e *Engine) convergeLane(ctx context.Context, p *plan, dirty map[string]cause, dry bool, trigger string, ln lane) *Report {
 	start := time.Now()
 	rep := &Report{Time: start, DryRun: dry, Trigger: trigger}
 	set := make(map[string]bool, len(dirty))
@@ -52,6 +64,9 @@ func (e *Engine) converge(ctx context.Context, p *plan, dirty map[string]cause, 
 		e.log.Error("cm: sync directories", "err", err)
 	}
 	notified := map[string][]string{} // target -> the resources that changed
+	for id, by := range ln.notified {
+		notified[id] = append(notified[id], by...)
+	}
 	for _, o := range outs {
 		c := Change{Resource: o.id, Duration: o.dur, Deltas: o.deltas, What: deltaStrings(o.deltas), Diff: o.diff}
 		switch {
@@ -98,7 +113,7 @@ func (e *Engine) converge(ctx context.Context, p *plan, dirty map[string]cause, 
 			started[o.id] = true
 		}
 	}
-	e.refresh(ctx, p, notified, started, dry, rep)
+	e.refresh(ctx, p, notified, started, dry, rep, ln.deferExec)
 	rep.Duration = time.Since(start)
 	return rep
 }
@@ -253,7 +268,7 @@ func eventState(what []Delta, c cause) string {
 // in the order.
 // A service started in this very pass already runs on the new state: it
 // is not restarted again.
-func (e *Engine) refresh(ctx context.Context, p *plan, notified map[string][]string, started map[string]bool, dry bool, rep *Report) {
+func (e *Engine) refresh(ctx context.Context, p *plan, notified map[string][]string, started map[string]bool, dry bool, rep *Report, deferExec map[string][]string) {
 	pos := func(id string) int {
 		if i, ok := p.g.pos[id]; ok {
 			return i
@@ -283,6 +298,9 @@ func (e *Engine) refresh(ctx context.Context, p *plan, notified map[string][]str
 			e.log.Info("cm: not restarting a service started in this pass", "resource", next, "notified by", by)
 		case !ok:
 			e.log.Warn("cm: cannot notify", "resource", next, "by", by)
+		case deferExec != nil && kindOf(next) == "exec" && !dry && !p.audit[next]:
+			// A command may run for minutes: the background runs it.
+			deferExec[next] = append(deferExec[next], notified[next]...)
 		case dry || p.audit[next]:
 			verb := "restart"
 			if kindOf(next) == "exec" {
@@ -342,7 +360,7 @@ func ApplyOnce(ctx context.Context, cfg *config.Config, dryRun bool, opts ...Opt
 	}
 	e := New(opts...)
 	if !e.env.factsFixed {
-		e.env.facts = GatherFacts(cfg)
+		e.env.facts.Store(GatherFacts(cfg))
 	}
 	p, err := e.build(cfg)
 	if err != nil {

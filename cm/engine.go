@@ -70,6 +70,8 @@ type Engine struct {
 	reloadC     chan struct{}
 	reloadArmed bool // owned by the Run goroutine
 
+	lane laneState // execs and their dependents, converged beside the loop (background.go)
+
 	svcC  chan struct{}   // capacity 1: services came up (svcUp, under mu)
 	svcUp map[string]bool // services that became running since the loop looked
 }
@@ -103,6 +105,7 @@ func New(opts ...Option) *Engine {
 		dirty:    map[string]cause{},
 		deferred: map[string]cause{},
 		fights:   fights{},
+		lane:     newLaneState(),
 	}
 	for _, o := range opts {
 		o(e)
@@ -268,6 +271,11 @@ func (e *Engine) step(ctx context.Context, w *watcher) (stop bool, err error) {
 	case <-e.svcC:
 		e.takeServiceEvents()
 		trigger = "service"
+	case res := <-e.lane.done:
+		e.finishBackground(res)
+		for _, dir := range w.retry() {
+			e.markDir(dir)
+		}
 	case <-e.wake:
 		for id, c := range e.deferred {
 			e.mark(id, c)

@@ -4,6 +4,7 @@ import (
 	"context"
 	"log/slog"
 	"sync"
+	"sync/atomic"
 )
 
 // env is what resources need from the system beyond their desired state.
@@ -17,7 +18,7 @@ type env struct {
 	hostnameFile          string // "" leaves /etc/hostname alone
 	modules               ModuleLoader
 	svc                   Services
-	facts                 *Facts
+	facts                 atomic.Pointer[Facts] // swapped by a reload while a background pass renders
 	factsFixed            bool
 	run                   CommandRunner
 	log                   *slog.Logger
@@ -87,5 +88,5 @@ func WithHostname(file string) Option {
 
 // WithFacts fixes the facts templates see (tests; the default gathers them).
 func WithFacts(f *Facts) Option {
-	return func(e *Engine) { e.env.facts, e.env.factsFixed = f, f != nil }
+	return func(e *Engine) { e.env.facts.Store(f); e.env.factsFixed = f != nil }
 }

@@ -312,7 +312,7 @@ func (f *fileRes) render() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("template: %w", err)
 	}
-	facts := f.env.facts
+	facts := f.env.facts.Load()
 	if facts == nil {
 		facts = &Facts{}
 	}

@@ -12,6 +12,7 @@ import (
 // round adds no new watches unless a directory appeared meanwhile, so this
 // ends. Resources in a fight's backoff wait for it (one timer, only then).
 func (e *Engine) convergeDirty(ctx context.Context, w *watcher, trigger string) {
+	defer e.startBackground(ctx)
 	for round := 0; len(e.dirty) > 0 && round < 3; round++ {
 		dirty := e.dirty
 		e.dirty = map[string]cause{}
@@ -25,6 +26,7 @@ func (e *Engine) convergeDirty(ctx context.Context, w *watcher, trigger string) 
 			}
 		}
 		e.armFightTimer(now)
+		e.splitLane(dirty)
 		if len(dirty) == 0 {
 			return
 		}
@@ -33,7 +35,7 @@ func (e *Engine) convergeDirty(ctx context.Context, w *watcher, trigger string) 
 				trigger = "config" // a config taken while draining
 			}
 		}
-		rep := e.converge(ctx, e.plan, dirty, false, trigger)
+		rep := e.convergeLane(ctx, e.plan, dirty, false, trigger, lane{deferExec: e.lane.notify})
 		if len(dirty) >= bigPass {
 			e.returnMemory()
 		}
@@ -98,6 +100,9 @@ func (e *Engine) wakeUp() {
 func (e *Engine) applyAll(ctx context.Context, w *watcher, dry bool) *Report {
 	all := make(map[string]cause, len(e.plan.res))
 	for id := range e.plan.res {
+		if e.lane.running[id] {
+			continue // converging in the background; its report follows
+		}
 		all[id] = causeDrift
 		if c := e.dirty[id]; c != 0 {
 			all[id] = c

@@ -35,9 +35,9 @@ func (e *Engine) takeConfig(ctx context.Context, w *watcher) {
 		return
 	}
 	if !e.env.factsFixed {
-		e.env.facts = GatherFacts(cfg)
+		e.env.facts.Store(GatherFacts(cfg))
 	}
-	factsJSON, _ := json.Marshal(e.env.facts)
+	factsJSON, _ := json.Marshal(e.env.facts.Load())
 	factsChanged := e.facts != "" && e.facts != string(factsJSON)
 	next, err := e.build(cfg)
 	if err != nil {
