@@ -190,7 +190,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	base = append(base, bbEntries...)
-	pkgEntries, err := pkgs.entries(takenPaths(append(base, conf...)))
+	pkgEntries, err := pkgs.entries(takenPaths(append(conf, base...)))
 	if err != nil {
 		return nil, err
 	}
