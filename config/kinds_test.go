@@ -155,7 +155,7 @@ requires = ["db", "net:eth0", "file:/f"]
 		}
 	}
 	for src, want := range map[string]string{
-		"[service.web]\nexec = [\"x\"]\nrequires = [\"net:eth1\"]\n":                                           `a.toml:3: service "web" requires "net:eth1", which is not defined`,
+		"[service.web]\nexec = [\"x\"]\nrequires = [\"net:eth1\"]\n":                                                          `a.toml:3: service "web" requires "net:eth1", which is not defined`,
 		"[exec.e]\ncommand = [\"x\"]\nrequires = [\"service:web\"]\n[service.web]\nexec = [\"x\"]\nrequires = [\"exec:e\"]\n": "dependency cycle: exec:e -> service:web -> exec:e",
 	} {
 		if _, err := loadString(t, src); err == nil || !strings.Contains(err.Error(), want) {
