@@ -72,6 +72,38 @@ sha256 = "` + strings.Repeat("0", 64) + `"
 	}
 }
 
+// TestURLNotFound: a url that answers 404 fails the build with the
+// address and apt's reason, and nothing reaches the store or the cache.
+func TestURLNotFound(t *testing.T) {
+	srv := httptest.NewServer(http.NotFoundHandler())
+	defer srv.Close()
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"gone.toml": `name = "gone"
+version = "1"
+steps = [["true"]]
+
+[[source]]
+url = "` + srv.URL + `/gone.tar.gz"
+sha256 = "` + strings.Repeat("1", 64) + `"
+`})
+	b, _ := testBuilder(t, 1)
+	_, err := b.Build(context.Background(), []string{filepath.Join(dir, "gone.toml")})
+	if err == nil {
+		t.Fatal("build succeeded with a missing source")
+	}
+	for _, want := range []string{srv.URL + "/gone.tar.gz", "404"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q lacks %q", err, want)
+		}
+	}
+	if got := storeEntries(t, b.Store()); len(got) > 0 {
+		t.Errorf("store has %v after a failed download", got)
+	}
+	if files, _ := filepath.Glob(filepath.Join(b.cache, "sources", "*")); len(files) > 0 {
+		t.Errorf("source cache kept %v", files)
+	}
+}
+
 // TestFailedStepLeavesStoreUntouched: a build that fails half way (after
 // writing into its output) leaves no keg and reports the step.
 func TestFailedStepLeavesStoreUntouched(t *testing.T) {

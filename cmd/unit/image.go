@@ -77,7 +77,7 @@ func printManifest(res *image.Result, dir string) {
 	fmt.Printf("  kernel    %s (%s %s sha256:%s)\n", res.KernelVersion, res.Kernel.Name, res.Kernel.Version, short(res.Kernel.SHA256))
 	fmt.Printf("  busybox   %s %s sha256:%s\n", res.Busybox.Name, res.Busybox.Version, short(res.Busybox.SHA256))
 	for _, p := range res.Packages {
-		fmt.Printf("  package   %s %s\n", p.Name, p.Version)
+		fmt.Printf("  package   %s %s keg:%s\n", p.Name, p.Version, short(p.KegHash))
 	}
 	fmt.Printf("  modules   %d (%d bytes raw, %d compressed)\n", len(res.Modules), res.ModulesRawSize, res.ModulesSize)
 	fmt.Printf("  cmdline   %s\n", res.Cmdline)
@@ -94,7 +94,7 @@ func printManifest(res *image.Result, dir string) {
 			fmt.Printf("  re-image  only the ESP was rewritten\n")
 		}
 	}
-	fmt.Printf("  initramfs %d bytes zstd (%d without modules)\n", res.InitramfsSize, res.BareSize)
+	fmt.Printf("  initramfs %d bytes zstd: base %d, packages %d, modules %d\n", res.InitramfsSize, res.BaseSize, res.PackagesSize, res.ModulesSize)
 	for _, f := range res.Files {
 		fmt.Printf("  %-18s %10d sha256:%s\n", f.Name, f.Size, f.SHA256)
 	}
