@@ -17,6 +17,7 @@ import (
 	"strings"
 
 	"unit/config"
+	"unit/pkgbuild"
 )
 
 // Output file names inside the build directory.
@@ -265,20 +266,14 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	return res, nil
 }
 
-// cacheDir picks the download cache: explicit, $UNIT_CACHE, or the user's
-// cache directory ($XDG_CACHE_HOME or ~/.cache).
+// cacheDir picks the download cache: explicit, else pkgbuild's default
+// ($UNIT_CACHE, or the user's cache directory), so kegs, downloads and
+// image parts share one place.
 func cacheDir(dir string) (string, error) {
 	if dir != "" {
 		return dir, nil
 	}
-	if d := os.Getenv("UNIT_CACHE"); d != "" {
-		return d, nil
-	}
-	d, err := os.UserCacheDir()
-	if err != nil {
-		return "", fmt.Errorf("cache directory: %w (set UNIT_CACHE)", err)
-	}
-	return filepath.Join(d, "unit"), nil
+	return pkgbuild.DefaultCache()
 }
 
 // sourceDateEpoch is the mtime of every archive member: SOURCE_DATE_EPOCH

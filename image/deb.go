@@ -3,7 +3,6 @@ package image
 import (
 	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -72,25 +71,11 @@ func candidate(ctx context.Context, pkg string) (Package, error) {
 	if err != nil {
 		return Package{}, fmt.Errorf("resolve %s: %w", pkg, err)
 	}
-	v, err := parseCandidate(out)
+	v, err := pkgbuild.ParseCandidate(out)
 	if err != nil {
 		return Package{}, fmt.Errorf("resolve %s: %w", pkg, err)
 	}
 	return Package{Name: pkg, Version: v}, nil
-}
-
-// parseCandidate reads the "Candidate:" line of apt-cache policy.
-func parseCandidate(policy []byte) (string, error) {
-	for _, line := range strings.Split(string(policy), "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Candidate:"); ok {
-			v = strings.TrimSpace(v)
-			if v == "" || v == "(none)" {
-				return "", errors.New("apt has no candidate version (is apt-get update done?)")
-			}
-			return v, nil
-		}
-	}
-	return "", errors.New("apt-cache policy printed no candidate (unknown package?)")
 }
 
 // cacheName makes a version safe and readable as a directory name, the way

@@ -5,13 +5,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
 
 	"unit/config"
+	"unit/pkgbuild"
 )
 
 // DiskInfo is the manifest's account of a disk image.
@@ -106,24 +106,11 @@ func buildDiskImage(ctx context.Context, log *slog.Logger, out string, sys confi
 	res.Disk = info
 	ukiSum := sha256.Sum256(uki)
 	res.Files = append(res.Files, File{Name: UKIName, Size: int64(len(uki)), SHA256: hex.EncodeToString(ukiSum[:])})
-	diskSum, err := fileSHA256(diskPath)
+	diskSum, err := pkgbuild.FileSHA256(diskPath)
 	if err != nil {
 		return err
 	}
 	res.Files = append(res.Files, File{Name: DiskName, Size: info.DiskSize, SHA256: diskSum})
 	log.Info("disk image", "path", diskPath, "size", info.DiskSize, "uki", info.UKISize, "data", plan.DataSize, "reimaged", reimaged)
 	return nil
-}
-
-func fileSHA256(path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -432,7 +432,7 @@ func TestURLSourceOffline(t *testing.T) {
 	if out, err := exec.Command("tar", "-czf", tarball, "-C", dir, "pkg-1.0").CombinedOutput(); err != nil {
 		t.Fatalf("tar: %v %s", err, out)
 	}
-	sum, err := fileSHA256(tarball)
+	sum, err := FileSHA256(tarball)
 	if err != nil {
 		t.Fatal(err)
 	}

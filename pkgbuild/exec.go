@@ -34,8 +34,8 @@ func run(ctx context.Context, dir string, env []string, name string, args ...str
 	return stdout.Bytes(), nil
 }
 
-// fileSHA256 is the hex sha256 of a file's contents.
-func fileSHA256(path string) (string, error) {
+// FileSHA256 is the hex sha256 of a file's contents.
+func FileSHA256(path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", err

@@ -74,7 +74,7 @@ func TestDebPinnedSHA256Mismatch(t *testing.T) {
 	if err != nil {
 		t.Skip("apt-cache policy:", err)
 	}
-	ver, err := parseCandidate(out)
+	ver, err := ParseCandidate(out)
 	if err != nil {
 		t.Skip("busybox-static:", err)
 	}

@@ -97,3 +97,13 @@ func TestRealRecipesParse(t *testing.T) {
 		t.Fatal(err)
 	}
 }
+
+func TestParseCandidate(t *testing.T) {
+	out := "busybox-static:\n  Installed: (none)\n  Candidate: 1:1.35.0-4+deb12u1+b1\n  Version table:\n"
+	if v, err := ParseCandidate([]byte(out)); err != nil || v != "1:1.35.0-4+deb12u1+b1" {
+		t.Fatalf("got %q, %v", v, err)
+	}
+	if _, err := ParseCandidate([]byte("x:\n  Installed: (none)\n  Candidate: (none)\n")); err == nil {
+		t.Fatal("no error for Candidate: (none)")
+	}
+}

@@ -99,7 +99,7 @@ func (b *Builder) cached(sum, label string, get func(tmp string) error) (string,
 	if err := get(f); err != nil {
 		return "", err
 	}
-	got, err := fileSHA256(f)
+	got, err := FileSHA256(f)
 	if err != nil {
 		return "", err
 	}

@@ -28,7 +28,7 @@ func (b *Builder) resolveDeb(ctx context.Context, s Source) (SourceID, error) {
 		if err != nil {
 			return SourceID{}, err
 		}
-		if ver, err = parseCandidate(out); err != nil {
+		if ver, err = ParseCandidate(out); err != nil {
 			return SourceID{}, fmt.Errorf("%s: %w", name, err)
 		}
 	}
@@ -103,7 +103,7 @@ func dependencyOf(ctx context.Context, opts []string, meta, glob string) (string
 }
 
 // parseCandidate reads the "Candidate:" line of apt-cache policy.
-func parseCandidate(policy []byte) (string, error) {
+func ParseCandidate(policy []byte) (string, error) {
 	for _, line := range strings.Split(string(policy), "\n") {
 		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "Candidate:"); ok {
 			v = strings.TrimSpace(v)
