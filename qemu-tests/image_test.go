@@ -1,14 +1,12 @@
 package qemutests
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"io"
 	"net"
 	"net/http"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -230,53 +228,6 @@ func buildWith(t *testing.T, system string, o image.Options) string {
 		t.Fatalf("image build: %v", err)
 	}
 	return o.Out
-}
-
-// bootWith is boot with run options (port forwards, NIC model, disk bus).
-func bootWith(t *testing.T, dir string, o image.RunOptions) *VM {
-	t.Helper()
-	if o.Memory == "" {
-		o.Memory = "512M"
-	}
-	args := image.QemuArgs(dir, o)
-	cmd := exec.Command(args[0], args[1:]...)
-	pr, pw := io.Pipe()
-	cmd.Stdout, cmd.Stderr = pw, pw
-	vm := &VM{t: t, cmd: cmd, newLine: make(chan struct{}, 1), done: make(chan struct{})}
-	if err := cmd.Start(); err != nil {
-		t.Fatalf("start qemu: %v", err)
-	}
-	vm.started = time.Now()
-	go func() {
-		sc := bufio.NewScanner(pr)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			vm.mu.Lock()
-			vm.lines = append(vm.lines, strings.TrimRight(sc.Text(), "\r"))
-			vm.mu.Unlock()
-			select {
-			case vm.newLine <- struct{}{}:
-			default:
-			}
-		}
-	}()
-	go func() {
-		vm.err = cmd.Wait()
-		pw.Close()
-		close(vm.done)
-	}()
-	t.Cleanup(func() {
-		select {
-		case <-vm.done:
-		default:
-			cmd.Process.Kill()
-			<-vm.done
-		}
-		if t.Failed() {
-			t.Logf("console:\n%s", vm.Console())
-		}
-	})
-	return vm
 }
 
 func freePort(t *testing.T) int {

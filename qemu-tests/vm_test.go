@@ -80,7 +80,16 @@ type VM struct {
 
 func boot(t *testing.T, dir string, extraArgs ...string) *VM {
 	t.Helper()
-	args := image.QemuArgs(dir, image.RunOptions{Memory: "512M", ExtraArgs: extraArgs})
+	return bootWith(t, dir, image.RunOptions{ExtraArgs: extraArgs})
+}
+
+// bootWith is boot with run options (port forwards, NIC model, disk bus).
+func bootWith(t *testing.T, dir string, o image.RunOptions) *VM {
+	t.Helper()
+	if o.Memory == "" {
+		o.Memory = "512M"
+	}
+	args := image.QemuArgs(dir, o)
 	cmd := exec.Command(args[0], args[1:]...)
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
