@@ -37,12 +37,12 @@ func newLaneState() laneState {
 }
 
 // splitLane moves out of dirty, into the pending background set, every
-// dirty exec and every dirty resource that depends on a dirty exec or on
-// an id in flight.
-func (e *Engine) splitLane(dirty map[string]cause) {
+// dirty resource that depends on an id in flight and, with execs, every
+// dirty exec and what depends on one.
+func (e *Engine) splitLane(dirty map[string]cause, execs bool) {
 	var seeds []string
 	for id := range dirty {
-		if kindOf(id) == "exec" {
+		if execs && kindOf(id) == "exec" {
 			seeds = append(seeds, id)
 		}
 	}

@@ -20,7 +20,7 @@ func TestLongExecDoesNotStallRepairs(t *testing.T) {
 content = "free\n"
 
 [exec.slow]
-command = ["/bin/sh", "-c", "touch ` + started + `; while [ ! -e ` + gate + ` ]; do sleep 0.02; done; touch ` + made + `"]
+command = ["/bin/sh", "-c", "echo x >> ` + started + `; while [ ! -e ` + gate + ` ]; do sleep 0.02; done; touch ` + made + `"]
 creates = "` + made + `"
 timeout = "60s"
 
@@ -50,6 +50,18 @@ requires = ["exec:slow"]
 	}
 	if !hasContent(after, "drift")() {
 		t.Fatal("a file that requires the running exec was converged before it ended")
+	}
+
+	// `unit apply` meanwhile answers at once and leaves the running exec
+	// and what requires it alone (no second copy of the command).
+	if rep := mustApply(t, e); rep.Failed != 0 {
+		t.Errorf("apply during the exec: %s", rep)
+	}
+	if b, _ := os.ReadFile(started); string(b) != "x\n" {
+		t.Errorf("command started %q times while it ran", b)
+	}
+	if !hasContent(after, "drift")() {
+		t.Error("apply converged a file that requires the running exec")
 	}
 
 	os.WriteFile(gate, nil, 0o644)

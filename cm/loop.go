@@ -26,7 +26,7 @@ func (e *Engine) convergeDirty(ctx context.Context, w *watcher, trigger string) 
 			}
 		}
 		e.armFightTimer(now)
-		e.splitLane(dirty)
+		e.splitLane(dirty, true)
 		if len(dirty) == 0 {
 			return
 		}
@@ -100,12 +100,18 @@ func (e *Engine) wakeUp() {
 func (e *Engine) applyAll(ctx context.Context, w *watcher, dry bool) *Report {
 	all := make(map[string]cause, len(e.plan.res))
 	for id := range e.plan.res {
-		if e.lane.running[id] {
-			continue // converging in the background; its report follows
-		}
 		all[id] = causeDrift
 		if c := e.dirty[id]; c != 0 {
 			all[id] = c
+		}
+	}
+	if !dry {
+		// What runs in the background, and what depends on it, waits for
+		// it; its report follows.
+		e.splitLane(all, false)
+	} else {
+		for id := range e.lane.running {
+			delete(all, id)
 		}
 	}
 	rep := e.converge(ctx, e.plan, all, dry, "apply")
