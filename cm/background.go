@@ -16,7 +16,9 @@ import (
 // What becomes dirty while it runs and belongs to it (an id in flight, or a
 // dependent of one) waits for the next background pass; everything else is
 // repaired by the loop as usual. `unit apply` and the first convergence
-// stay whole passes: their caller waits for the report.
+// run execs in their own pass, since their caller waits for the report;
+// only what a background pass has in flight, and what depends on it, is
+// left to that pass.
 
 // bgResult is a finished background pass.
 type bgResult struct {
