@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -179,21 +180,32 @@ func (s *stager) commit() map[string]error {
 		synced[st.Dev] = syncfs(dir)
 	}
 	var ds dirSyncer
+	byDir := map[string][]staged{}
 	for _, it := range items {
-		dev := devOf[filepath.Dir(it.path)]
-		if err, ok := synced[dev]; !ok || err != nil {
+		dir := filepath.Dir(it.path)
+		if err, ok := synced[devOf[dir]]; !ok || err != nil {
 			if err == nil {
-				err = fmt.Errorf("cannot stat %s", filepath.Dir(it.path))
+				err = fmt.Errorf("cannot stat %s", dir)
 			}
 			fail(it, err)
 			continue
 		}
-		if err := os.Rename(it.tmp, it.path); err != nil {
-			fail(it, err)
-			continue
-		}
-		ds.add(filepath.Dir(it.path))
+		byDir[dir] = append(byDir[dir], it)
 	}
+	// Renames in different directories take different locks: a worker per
+	// CPU, each a directory at a time.
+	var mu sync.Mutex
+	inParallel(runtime.GOMAXPROCS(0), byDir, func(dir string, its []staged) {
+		for _, it := range its {
+			if err := os.Rename(it.tmp, it.path); err != nil {
+				mu.Lock()
+				fail(it, err)
+				mu.Unlock()
+				continue
+			}
+			ds.add(dir)
+		}
+	})
 	if err := ds.flush(); err != nil {
 		for _, it := range items {
 			if _, ok := failed[it.id]; !ok {
@@ -202,6 +214,45 @@ func (s *stager) commit() map[string]error {
 		}
 	}
 	return failed
+}
+
+// inParallel calls f for every entry of m, on at most n goroutines. A
+// panic in f is raised again in the caller, whose recover (the loop's, in
+// PID 1) handles it, once every worker has ended.
+func inParallel[V any](n int, m map[string]V, f func(string, V)) {
+	type kv struct {
+		k string
+		v V
+	}
+	ch := make(chan kv)
+	var (
+		wg       sync.WaitGroup
+		panicked atomic.Value
+	)
+	for range min(n, len(m)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if p := recover(); p != nil {
+					panicked.CompareAndSwap(nil, fmt.Sprint(p))
+					for range ch { // let the sender finish
+					}
+				}
+			}()
+			for e := range ch {
+				f(e.k, e.v)
+			}
+		}()
+	}
+	for k, v := range m {
+		ch <- kv{k, v}
+	}
+	close(ch)
+	wg.Wait()
+	if p := panicked.Load(); p != nil {
+		panic(p)
+	}
 }
 
 func syncfs(dir string) error {

@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
+	"sync"
 	"testing"
 )
 
@@ -38,4 +40,35 @@ func TestStagedWritesLandAndDependentsSeeTheirFile(t *testing.T) {
 		t.Error("the exec that requires a file did not see it in place")
 	}
 	mustNoop(t, loadCfg(t, src))
+}
+
+// inParallel visits every entry once and hands a worker's panic back to
+// the caller (where PID 1's recover is) instead of crashing the process.
+func TestInParallel(t *testing.T) {
+	m := map[string]int{}
+	for i := range 50 {
+		m[fmt.Sprint(i)] = i
+	}
+	var mu sync.Mutex
+	seen := map[string]int{}
+	inParallel(4, m, func(k string, v int) {
+		mu.Lock()
+		seen[k] += v + 1
+		mu.Unlock()
+	})
+	for k, v := range m {
+		if seen[k] != v+1 {
+			t.Fatalf("%s visited %d times", k, seen[k])
+		}
+	}
+	defer func() {
+		if p := recover(); p == nil || !strings.Contains(fmt.Sprint(p), "boom 7") {
+			t.Fatalf("recovered %v, want the worker's panic", p)
+		}
+	}()
+	inParallel(4, m, func(k string, v int) {
+		if v == 7 {
+			panic("boom 7")
+		}
+	})
 }
