@@ -134,17 +134,22 @@ func (e *Engine) schedule(ctx context.Context, p *plan, set map[string]bool, dry
 			ready = append(ready, id)
 		}
 	}
-	byPos := func(ids []string) {
-		sort.Slice(ids, func(i, j int) bool { return p.g.pos[ids[i]] < p.g.pos[ids[j]] })
-	}
-	byPos(ready)
-	results := make(map[string]*outcome, len(set))
 	// Batch durability when many files are written in one pass (a first
 	// apply); a handful (a drift repair) is written the direct way.
 	var st *stager
 	if !dry && len(set) >= stageMin {
 		st = newStager()
 	}
+	// byPos orders the ready ids: graph order, and in a staged pass
+	// interleaved by directory (interleave.go).
+	byPos := func(ids []string) {
+		sort.Slice(ids, func(i, j int) bool { return p.g.pos[ids[i]] < p.g.pos[ids[j]] })
+		if st != nil {
+			copy(ids, interleaveDirs(p, ids))
+		}
+	}
+	byPos(ready)
+	results := make(map[string]*outcome, len(set))
 	// Staged writes do not wait on the disk: one worker per CPU is enough,
 	// more would only add scheduling.
 	limit := parallelism()

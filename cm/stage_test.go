@@ -72,3 +72,20 @@ func TestInParallel(t *testing.T) {
 		}
 	})
 }
+
+func TestInterleaveDirs(t *testing.T) {
+	p := &plan{res: map[string]Resource{}}
+	var ids []string
+	for _, path := range []string{"/a/1", "/a/2", "/a/3", "/b/1", "/c/1", "/c/2"} {
+		r := newFile(file(path, "x", 0o644), defaultEnv())
+		p.res[r.ID()] = r
+		ids = append(ids, r.ID())
+	}
+	p.res["exec:e"] = &execRes{}
+	ids = append(ids, "exec:e")
+	got := strings.Join(interleaveDirs(p, ids), " ")
+	want := "file:/a/1 file:/b/1 file:/c/1 exec:e file:/a/2 file:/c/2 file:/a/3"
+	if got != want {
+		t.Fatalf("got  %s\nwant %s", got, want)
+	}
+}
