@@ -73,6 +73,7 @@ type Engine struct {
 	lane laneState // execs and their dependents, converged beside the loop (background.go)
 
 	svcC  chan struct{}   // capacity 1: services came up (svcUp, under mu)
+	netC  chan struct{}   // capacity 1: a link or address changed (netwatch.go)
 	svcUp map[string]bool // services that became running since the loop looked
 }
 
@@ -97,6 +98,7 @@ func New(opts ...Option) *Engine {
 		wake:     make(chan struct{}, 1),
 		reloadC:  make(chan struct{}, 1),
 		svcC:     make(chan struct{}, 1),
+		netC:     make(chan struct{}, 1),
 		reqs:     make(chan applyReq),
 		done:     make(chan struct{}),
 		plan:     &plan{res: map[string]Resource{}, g: &graph{pos: map[string]int{}}},
@@ -219,6 +221,14 @@ func (e *Engine) Run(ctx context.Context) error {
 	if e.reports != nil {
 		go e.reports.run(ctx, e.log)
 	}
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				e.log.Error("cm: panic in the netlink watch; net resources converge only on other passes", "panic", p)
+			}
+		}()
+		watchNet(ctx, e.log, e.netC)
+	}()
 	if e.cfgDir != "" {
 		// A path inside the directory puts the watch on the directory itself.
 		if err := w.add(e.cfgDir + "/."); err != nil {
@@ -271,6 +281,9 @@ func (e *Engine) step(ctx context.Context, w *watcher) (stop bool, err error) {
 	case <-e.svcC:
 		e.takeServiceEvents()
 		trigger = "service"
+	case <-e.netC:
+		e.takeNetEvents()
+		trigger = "net"
 	case res := <-e.lane.done:
 		e.finishBackground(res)
 		for _, dir := range w.retry() {

@@ -4,13 +4,16 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"math"
 	"net"
 	"reflect"
 	"strings"
 	"time"
 
+	"github.com/insomniacslk/dhcp/dhcpv4"
 	"github.com/u-root/u-root/pkg/dhclient"
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 
 	"unit/config"
 )
@@ -94,11 +97,16 @@ func (r *netRes) run(ctx context.Context, apply bool) ([]Delta, error) {
 		return nil, fmt.Errorf("%s: list addresses: %w", name, err)
 	}
 	have := map[string]bool{}
-	hasV4 := false
+	hasV4, renew := false, ""
 	for _, a := range addrs {
 		have[a.IPNet.String()] = true
+		// A deprecated address is a DHCP lease past its renewal time.
 		if a.IP.To4() != nil && a.IP.IsGlobalUnicast() {
-			hasV4 = true
+			if a.Flags&unix.IFA_F_DEPRECATED == 0 {
+				hasV4 = true
+			} else {
+				renew = a.IPNet.String() + " (renewal due)"
+			}
 		}
 	}
 	for _, s := range r.n.Addresses {
@@ -126,13 +134,13 @@ func (r *netRes) run(ctx context.Context, apply bool) ([]Delta, error) {
 	}
 	if r.n.DHCP && !hasV4 {
 		if !apply {
-			return append(what, delta(name+" dhcp", "", "lease")), nil
+			return append(what, delta(name+" dhcp", renew, "lease")), nil
 		}
 		addr, err := r.dhcp(ctx, l)
 		if err != nil {
 			return nil, err
 		}
-		what = append(what, delta(name+" dhcp", "", addr))
+		what = append(what, delta(name+" dhcp", renew, addr))
 	}
 	return what, nil
 }
@@ -213,13 +221,46 @@ func (r *netRes) dhcp(ctx context.Context, l netlink.Link) (string, error) {
 			return "", fmt.Errorf("%s: dhcp: configure lease: %w", l.Attrs().Name, err)
 		}
 		msg, _ := res.Lease.Message()
-		if msg != nil {
-			return msg.YourIPAddr.String(), nil
+		if msg == nil {
+			return "lease", nil
 		}
-		return "lease", nil
+		if err := holdLease(l, msg); err != nil {
+			return "", fmt.Errorf("%s: dhcp: %w", l.Attrs().Name, err)
+		}
+		return msg.YourIPAddr.String(), nil
 	}
 	if len(errs) == 0 {
 		errs = append(errs, errors.New("no answer (link did not come up?)"))
 	}
 	return "", fmt.Errorf("%s: dhcp: %w", l.Attrs().Name, errors.Join(errs...))
+}
+
+// holdLease gives the leased address the lease's lifetimes: preferred
+// until the renewal time (T1), valid until the lease ends. The kernel
+// keeps that clock: at T1 it marks the address deprecated and says so on
+// rtnetlink, which makes the engine check this interface and renew
+// (netwatch.go); a lease never renewed is removed at its end. No timer of
+// ours. An infinite lease stays permanent.
+func holdLease(l netlink.Link, msg *dhcpv4.DHCPv4) error {
+	lease := msg.IPAddressLeaseTime(0)
+	if lease <= 0 || lease >= math.MaxUint32*time.Second {
+		return nil
+	}
+	t1 := msg.IPAddressRenewalTime(lease / 2)
+	if t1 <= 0 || t1 > lease {
+		t1 = lease / 2
+	}
+	mask := msg.SubnetMask()
+	if mask == nil {
+		mask = msg.YourIPAddr.DefaultMask()
+	}
+	a := &netlink.Addr{
+		IPNet:       &net.IPNet{IP: msg.YourIPAddr, Mask: mask},
+		ValidLft:    int(lease / time.Second),
+		PreferedLft: max(int(t1/time.Second), 1),
+	}
+	if err := netlink.AddrReplace(l, a); err != nil {
+		return fmt.Errorf("lease lifetimes on %s: %w", a.IPNet, err)
+	}
+	return nil
 }

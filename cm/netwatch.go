@@ -1,0 +1,66 @@
+package cm
+
+import (
+	"context"
+	"log/slog"
+	"strings"
+
+	"github.com/vishvananda/netlink"
+)
+
+// watchNet subscribes to the kernel's link and address notifications
+// (rtnetlink) and pokes netC on each, so that the net resources are checked
+// when an interface goes down, loses an address, appears (hot-plug), or a
+// DHCP address the kernel holds with lifetimes becomes deprecated (time to
+// renew) or expires. Like inotify for files: no polling, and nothing
+// happens while the network does not change. It runs until ctx ends; if
+// the kernel refuses the subscription, net resources are only checked on
+// other passes, and that is logged.
+func watchNet(ctx context.Context, log *slog.Logger, netC chan<- struct{}) {
+	links := make(chan netlink.LinkUpdate, 16)
+	addrs := make(chan netlink.AddrUpdate, 16)
+	onErr := func(err error) { log.Warn("cm: netlink subscription", "err", err) }
+	if err := netlink.LinkSubscribeWithOptions(links, ctx.Done(), netlink.LinkSubscribeOptions{ErrorCallback: onErr}); err != nil {
+		log.Warn("cm: cannot watch links; net resources converge only on other passes", "err", err)
+		links = nil
+	}
+	if err := netlink.AddrSubscribeWithOptions(addrs, ctx.Done(), netlink.AddrSubscribeOptions{ErrorCallback: onErr}); err != nil {
+		log.Warn("cm: cannot watch addresses; net resources converge only on other passes", "err", err)
+		addrs = nil
+	}
+	poke := func() {
+		select {
+		case netC <- struct{}{}:
+		default:
+		}
+	}
+	for links != nil || addrs != nil {
+		select {
+		case <-ctx.Done():
+			return
+		case _, ok := <-links:
+			if !ok {
+				links = nil
+				continue
+			}
+			poke()
+		case _, ok := <-addrs:
+			if !ok {
+				addrs = nil
+				continue
+			}
+			poke()
+		}
+	}
+}
+
+// takeNetEvents marks every net resource: there are few, and a check is
+// a handful of netlink requests. Our own changes come back as events too;
+// the pass they cause finds nothing to do.
+func (e *Engine) takeNetEvents() {
+	for id := range e.plan.res {
+		if strings.HasPrefix(id, "net:") {
+			e.mark(id, causeDrift)
+		}
+	}
+}

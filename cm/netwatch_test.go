@@ -1,0 +1,154 @@
+package cm
+
+import (
+	"net"
+	"os"
+	"path/filepath"
+	"sync/atomic"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/insomniacslk/dhcp/dhcpv4"
+	"github.com/insomniacslk/dhcp/dhcpv4/server4"
+	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
+)
+
+// TestNetWatchRepairsAtOnce: under a running engine, an address removed
+// or a link set down by someone else comes back from the rtnetlink event
+// alone (nothing else happens to wake the engine).
+func TestNetWatchRepairsAtOnce(t *testing.T) {
+	if !inNamespace(t, syscall.CLONE_NEWNET) {
+		return
+	}
+	e := start(t)
+	e.SetConfig(loadCfg(t, "[net.lo]\naddresses = [\"10.9.0.2/24\"]\n"))
+	l, err := netlink.LinkByName("lo")
+	if err != nil {
+		t.Fatal(err)
+	}
+	hasAddr := func() bool {
+		addrs, _ := netlink.AddrList(l, netlink.FAMILY_V4)
+		for _, a := range addrs {
+			if a.IPNet.String() == "10.9.0.2/24" {
+				return true
+			}
+		}
+		return false
+	}
+	waitFor(t, "address configured", hasAddr)
+	a, _ := netlink.ParseAddr("10.9.0.2/24")
+	if err := netlink.AddrDel(l, a); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "address restored", hasAddr)
+	if err := netlink.LinkSetDown(l); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "link up again", func() bool {
+		l, err := netlink.LinkByName("lo")
+		return err == nil && l.Attrs().Flags&net.FlagUp != 0 && hasAddr()
+	})
+}
+
+// TestDHCPRenewsAtT1 runs a DHCP server on one end of a veth pair with a
+// 6 s lease (renew at 2 s) and lets the engine lease the other end. The
+// address carries the lease's lifetimes; at T1 the kernel deprecates it,
+// the engine hears that on rtnetlink and renews, so the address outlives
+// the first lease with no timer in unit.
+func TestDHCPRenewsAtT1(t *testing.T) {
+	if !inNamespace(t, syscall.CLONE_NEWNET|syscall.CLONE_NEWNS) {
+		return
+	}
+	// u-root's dhclient writes /etc/resolv.conf: give it a private one.
+	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
+		t.Fatal(err)
+	}
+	resolv := filepath.Join(t.TempDir(), "resolv.conf")
+	if err := os.WriteFile(resolv, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := unix.Mount(resolv, "/etc/resolv.conf", "", unix.MS_BIND, ""); err != nil {
+		t.Fatal(err)
+	}
+	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "c0"}, PeerName: "s0"}
+	if err := netlink.LinkAdd(veth); err != nil {
+		t.Skipf("no veth here: %v", err)
+	}
+	srvLink, err := netlink.LinkByName("s0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	srvIP := net.IPv4(10, 77, 0, 1).To4()
+	if err := netlink.AddrAdd(srvLink, &netlink.Addr{IPNet: &net.IPNet{IP: srvIP, Mask: net.CIDRMask(24, 32)}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := netlink.LinkSetUp(srvLink); err != nil {
+		t.Fatal(err)
+	}
+	var acks atomic.Int32
+	handler := func(conn net.PacketConn, _ net.Addr, m *dhcpv4.DHCPv4) {
+		typ := dhcpv4.MessageTypeOffer
+		switch m.MessageType() {
+		case dhcpv4.MessageTypeDiscover:
+		case dhcpv4.MessageTypeRequest:
+			typ = dhcpv4.MessageTypeAck
+			acks.Add(1)
+		default:
+			return
+		}
+		reply, err := dhcpv4.NewReplyFromRequest(m,
+			dhcpv4.WithMessageType(typ),
+			dhcpv4.WithYourIP(net.IPv4(10, 77, 0, 50)),
+			dhcpv4.WithServerIP(srvIP),
+			dhcpv4.WithOption(dhcpv4.OptServerIdentifier(srvIP)),
+			dhcpv4.WithOption(dhcpv4.OptSubnetMask(net.CIDRMask(24, 32))),
+			dhcpv4.WithOption(dhcpv4.OptIPAddressLeaseTime(6*time.Second)),
+			dhcpv4.WithOption(dhcpv4.OptGeneric(dhcpv4.OptionRenewTimeValue, []byte{0, 0, 0, 2})),
+		)
+		if err != nil {
+			return
+		}
+		conn.WriteTo(reply.ToBytes(), &net.UDPAddr{IP: net.IPv4bcast, Port: dhcpv4.ClientPort})
+	}
+	srv, err := server4.NewServer("s0", &net.UDPAddr{IP: net.IPv4zero, Port: dhcpv4.ServerPort}, handler)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go srv.Serve()
+	t.Cleanup(func() { srv.Close() })
+
+	e := start(t)
+	e.SetConfig(loadCfg(t, "[net.c0]\ndhcp = true\n"))
+	lease := func() (netlink.Addr, bool) {
+		l, err := netlink.LinkByName("c0")
+		if err != nil {
+			return netlink.Addr{}, false
+		}
+		addrs, _ := netlink.AddrList(l, netlink.FAMILY_V4)
+		for _, a := range addrs {
+			if a.IP.Equal(net.IPv4(10, 77, 0, 50)) {
+				return a, true
+			}
+		}
+		return netlink.Addr{}, false
+	}
+	waitFor(t, "leased address", func() bool { _, ok := lease(); return ok })
+	if a, _ := lease(); a.ValidLft <= 0 || a.ValidLft > 6 || a.PreferedLft > 2 {
+		t.Fatalf("lease lifetimes not on the address: valid %d preferred %d", a.ValidLft, a.PreferedLft)
+	}
+	first := acks.Load()
+	// Past the first lease's end: renewed at least once, and still there.
+	time.Sleep(8 * time.Second)
+	a, ok := lease()
+	if !ok {
+		t.Fatalf("address gone after the lease ended (%d acks)", acks.Load())
+	}
+	if acks.Load() < first+2 {
+		t.Errorf("renewals: %d acks after the first lease, want >= 2 in 8 s at T1 = 2 s", acks.Load()-first)
+	}
+	if a.Flags&unix.IFA_F_DEPRECATED != 0 && a.ValidLft <= 0 {
+		t.Errorf("address left deprecated: %+v", a)
+	}
+}
