@@ -13,7 +13,7 @@ import (
 
 func TestConfigReload(t *testing.T) {
 	cdir, data := t.TempDir(), t.TempDir()
-	a, b := filepath.Join(data, "a"), filepath.Join(data, "b")
+	a, b, c := filepath.Join(data, "a"), filepath.Join(data, "b"), filepath.Join(data, "c")
 	write := func(name, src string) {
 		// Like an editor: a temp file renamed over the old one.
 		tmp := filepath.Join(cdir, "."+name+".swp")
@@ -22,6 +22,7 @@ func TestConfigReload(t *testing.T) {
 	}
 	write("10-a.toml", "[file.\""+a+"\"]\ncontent = \"a1\"\n")
 	write("20-b.toml", "[file.\""+b+"\"]\ncontent = \"b1\"\n")
+	write("30-c.toml", "[file.\""+c+"\"]\ncontent = \"c1\"\n")
 	cfg, err := config.Load(cdir)
 	if err != nil {
 		t.Fatal(err)
@@ -37,6 +38,15 @@ func TestConfigReload(t *testing.T) {
 	}), withWrap(calls.wrap))
 	e.SetConfig(cfg)
 	waitFor(t, "initial", func() bool { return hasContent(a, "a1")() && hasContent(b, "b1")() })
+	// The echoes of the first pass's writes re-check a and b once more. To
+	// reset the counts after them: inotify keeps order, so once the loop has
+	// repaired c, edited after those writes, they are handled; an apply
+	// through the loop then waits for that pass to end.
+	os.WriteFile(c, []byte("edited"), 0o644)
+	waitFor(t, "c repaired", hasContent(c, "c1"))
+	if _, err := e.Apply(context.Background(), false); err != nil {
+		t.Fatal(err)
+	}
 	calls.reset()
 
 	// A valid edit of one file: only its resource is touched.
