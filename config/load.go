@@ -44,6 +44,9 @@ type document struct {
 // Load reads every *.toml in dir, merged in name order, and validates the
 // result as a whole.
 func Load(dir string) (*Config, error) {
+	if _, err := os.Stat(dir); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
 	paths, err := filepath.Glob(filepath.Join(dir, "*.toml"))
 	if err != nil {
 		return nil, fmt.Errorf("load %s: %w", dir, err)

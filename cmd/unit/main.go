@@ -20,7 +20,9 @@ func main() {
 		return
 	}
 	if err := dispatch(os.Args[1:]); err != nil {
-		fmt.Fprintln(os.Stderr, "unit:", err)
+		if _, bare := err.(exitCode); !bare { // a bare exit code was explained already
+			fmt.Fprintln(os.Stderr, "unit:", err)
+		}
 		var ec exitCoder
 		if asExitCoder(err, &ec) {
 			os.Exit(ec.ExitCode())
@@ -43,8 +45,8 @@ const usage = `usage: unit COMMAND [ARGS]
   report [--json] [--state DIR]                      the latest convergence report
   reboot | poweroff | halt
   pkg    build RECIPE.toml... [--store DIR] | ls | show NAME | gc [SYSTEM.toml...]
-  image  build SYSTEM.toml -o DIR
-  image  run DIR
+  image  build SYSTEM.toml -o DIR [--format initramfs|disk] [--cache DIR]
+  image  run DIR [--forward HOST:GUEST]... [--format F] [--nic MODEL] [--disk-bus virtio|ahci] [-m MEM]
 
 The control socket is /run/unit/unit.sock; --socket or UNIT_SOCKET elsewhere.`
 
