@@ -75,15 +75,26 @@ func hardwareWatchdog(ctx context.Context, log *slog.Logger, console io.Writer, 
 		}
 	}
 	fmt.Fprintf(console, "unit: hardware watchdog %q armed, timeout %s\n", ident, timeout)
-	every := timeout / 3
+	petWhileAlive(ctx, log, timeout/3,
+		func(ctx context.Context, within time.Duration) bool { return pid1Alive(ctx, socket, within) },
+		func() error { return unix.IoctlWatchdogKeepalive(fd) })
+	// A clean stop disarms it ("magic close"); final() reboots anyway.
+	_, _ = f.Write([]byte("V"))
+}
+
+// petWhileAlive pets every interval while alive answers within it. Before
+// the first answer (the daemon is still starting) it pets regardless; once
+// PID 1 has answered, an unanswered probe means a hung loop, and the
+// petting stops so the watchdog resets the machine. Returns when ctx ends.
+func petWhileAlive(ctx context.Context, log *slog.Logger, every time.Duration, alive func(context.Context, time.Duration) bool, pet func() error) {
 	answered := false
 	tick := time.NewTicker(every)
 	defer tick.Stop()
 	for {
-		alive := pid1Alive(ctx, socket, every)
-		answered = answered || alive
-		if alive || !answered {
-			if err := unix.IoctlWatchdogKeepalive(fd); err != nil {
+		ok := alive(ctx, every)
+		answered = answered || ok
+		if ok || !answered {
+			if err := pet(); err != nil {
 				log.Error("hardware watchdog keepalive", "err", err)
 			}
 		} else {
@@ -91,8 +102,6 @@ func hardwareWatchdog(ctx context.Context, log *slog.Logger, console io.Writer, 
 		}
 		select {
 		case <-ctx.Done():
-			// A clean stop disarms it ("magic close"); final() reboots anyway.
-			_, _ = f.Write([]byte("V"))
 			return
 		case <-tick.C:
 		}
