@@ -24,6 +24,10 @@ const diskProbe = `
 [net.eth0]
 dhcp = true
 
+# Not there at boot: hot-plugged later, configured from the rtnetlink event.
+[net.eth1]
+addresses = ["10.0.3.9/24"]
+
 [service.probe]
 requires = ["service:web"]
 restart  = "never"
@@ -95,6 +99,10 @@ hardware = "metal"
 [net.eth0]
 dhcp = true
 
+# Not there at boot: hot-plugged later, configured from the rtnetlink event.
+[net.eth1]
+addresses = ["10.0.3.9/24"]
+
 [service.probe]
 restart = "never"
 exec = ["/bin/sh", "-c", """
@@ -112,6 +120,8 @@ i=0; until ls /sys/bus/pci/drivers/e1000 2>/dev/null | grep -q '^0000:' || [ $i 
 ls /sys/bus/pci/drivers/e1000 | grep -q '^0000:' && echo E1000-HOTPLUG-BOUND
 i=0; until ip -o link | grep -qv ' lo:\\| eth0:' || [ $i -ge 100 ]; do usleep 100000; i=$((i+1)); done
 echo "LINKS $(ip -o link | cut -d: -f2 | tr -d ' \n')"
+i=0; until ip -4 addr show eth1 2>/dev/null | grep -q 'inet 10.0.3.9/24' || [ $i -ge 100 ]; do usleep 100000; i=$((i+1)); done
+ip link show eth1 | grep -q '[<,]UP[,>]' && ip -4 addr show eth1 | grep -q 'inet 10.0.3.9/24' && echo ETH1-CONFIGURED
 echo "WATCHDOG-AFTER state=$(cat $w/state) uptime=$(cut -d' ' -f1 /proc/uptime)"
 unit poweroff
 """]
@@ -158,6 +168,7 @@ func TestImageMetalQ35(t *testing.T) {
 	vm.Expect(`msg="module loaded for device" module=e1000 `, ready, 60*time.Second)
 	vm.Expect(`\[probe\] E1000-HOTPLUG-BOUND`, ready, 30*time.Second)
 	vm.Expect(`\[probe\] LINKS lo.*eth0.*eth1`, ready, 30*time.Second)
+	vm.Expect(`\[probe\] ETH1-CONFIGURED`, ready, 30*time.Second)
 	vm.Expect(`\[probe\] WATCHDOG-AFTER state=active`, ready, 30*time.Second)
 	vm.Expect(`^unit: power off`, 0, 60*time.Second)
 	if err := vm.Wait(60 * time.Second); err != nil {
