@@ -483,3 +483,28 @@ local = "src"
 		t.Error("make builder did not install into the keg")
 	}
 }
+
+// TestProgressLines: a build that runs longer than the progress tick gets
+// lines naming it, its time and its latest output.
+func TestProgressLines(t *testing.T) {
+	dir := t.TempDir()
+	writeFiles(t, dir, map[string]string{"slow.toml": `name = "slow"
+version = "1"
+steps = [["sh", "-c", "echo compiling part one; sleep 1; echo done > /out/done"]]
+`})
+	buf := &syncBuffer{}
+	b, err := NewBuilder(Options{Store: filepath.Join(dir, "store"), Cache: filepath.Join(dir, "cache"), Jobs: 1, Progress: buf, Tick: 200 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	build(t, b, filepath.Join(dir, "slow.toml"))
+	n := 0
+	for _, l := range strings.Split(buf.String(), "\n") {
+		if strings.HasPrefix(l, "slow") && strings.HasSuffix(l, "s  compiling part one") {
+			n++
+		}
+	}
+	if n < 2 {
+		t.Errorf("%d progress lines with the latest output, want >= 2:\n%s", n, buf)
+	}
+}
