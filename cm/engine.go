@@ -63,6 +63,7 @@ type Engine struct {
 	dirty    map[string]cause
 	deferred map[string]cause // fighting: waiting for their backoff
 	fights   fights
+	retries  retries // failed net resources waiting to be tried again (retry.go)
 	timer    *time.Timer
 
 	cfgDir      string // watched for reloads; "" when not
@@ -107,6 +108,7 @@ func New(opts ...Option) *Engine {
 		dirty:    map[string]cause{},
 		deferred: map[string]cause{},
 		fights:   fights{},
+		retries:  retries{},
 		lane:     newLaneState(),
 	}
 	for _, o := range opts {
@@ -290,10 +292,15 @@ func (e *Engine) step(ctx context.Context, w *watcher) (stop bool, err error) {
 			e.markDir(dir)
 		}
 	case <-e.wake:
+		now := time.Now()
 		for id, c := range e.deferred {
+			if until, ok := e.retryAt(id); ok && now.Before(until) {
+				continue // woken for another one
+			}
 			e.mark(id, c)
+			delete(e.deferred, id)
 		}
-		e.deferred = map[string]cause{}
+		e.armFightTimer(now)
 		trigger = "retry"
 	case req := <-e.reqs:
 		e.takeConfig(ctx, w)

@@ -40,6 +40,8 @@ func (e *Engine) convergeDirty(ctx context.Context, w *watcher, trigger string) 
 			e.returnMemory()
 		}
 		e.noteFights(rep, dirty)
+		e.noteRetries(rep, dirty, time.Now())
+		e.armFightTimer(time.Now())
 		if len(rep.Changes) > 0 || trigger == "config" {
 			e.log.Info("cm: converged", "trigger", trigger, "changed", rep.Changed(), "failed", rep.Failed, "took", rep.Duration)
 			e.saveReport(rep)
@@ -67,20 +69,25 @@ func (e *Engine) noteFights(rep *Report, dirty map[string]cause) {
 	rep.Fights = e.fights.active(now)
 }
 
-// armFightTimer wakes the loop when the earliest deferred backoff ends.
+// armFightTimer wakes the loop when the earliest deferred backoff ends: a
+// fight's, or a failed resource's retry (retry.go).
 func (e *Engine) armFightTimer(now time.Time) {
 	if len(e.deferred) == 0 {
 		return
 	}
 	var first time.Time
 	for id := range e.deferred {
-		if until, ok := e.fights.blocked(id, now); ok && (first.IsZero() || until.Before(first)) {
+		until, ok := e.fights.blocked(id, now)
+		if r, rok := e.retryAt(id); rok && (!ok || r.After(until)) {
+			until, ok = r, true
+		}
+		if ok && (first.IsZero() || until.Before(first)) {
 			first = until
 		}
 	}
 	d := time.Duration(0)
 	if !first.IsZero() {
-		d = first.Sub(now)
+		d = max(first.Sub(now), 0)
 	}
 	if e.timer == nil {
 		e.timer = time.AfterFunc(d, e.wakeUp)
@@ -124,6 +131,9 @@ func (e *Engine) applyAll(ctx context.Context, w *watcher, dry bool) *Report {
 		e.saveReport(rep)
 		e.dirty = map[string]cause{}
 		e.deferred = map[string]cause{}
+		now := time.Now()
+		e.noteRetries(rep, all, now)
+		e.armFightTimer(now)
 		for _, dir := range w.retry() {
 			e.markDir(dir)
 		}

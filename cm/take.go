@@ -79,6 +79,7 @@ func (e *Engine) takeConfig(ctx context.Context, w *watcher) {
 		e.unwatch(w, old.res[id])
 		delete(e.dirty, id)
 		delete(e.deferred, id)
+		delete(e.retries, id)
 		e.fights.forget(id)
 		if old.purge[id] {
 			removed = append(removed, id)
