@@ -19,13 +19,13 @@ func TestNetStaticInNamespace(t *testing.T) {
 	}
 	src := `
 [net.lo]
-addresses = ["10.9.0.2/24"]
+addresses = ["10.9.0.2/24", "fd00:9::2/64"]
 mtu       = 1400
 routes    = [{ to = "default", via = "10.9.0.1" }, { to = "10.10.0.0/16", via = "10.9.0.254" }]
 `
 	rep := applyOnce(t, loadCfg(t, src))
 	out := rep.String()
-	for _, want := range []string{"lo down -> up", "lo address (none) -> 10.9.0.2/24", "lo mtu 65536 -> 1400", "route (none) -> default via 10.9.0.1", "route (none) -> 10.10.0.0/16 via 10.9.0.254"} {
+	for _, want := range []string{"lo down -> up", "lo address (none) -> 10.9.0.2/24", "lo address (none) -> fd00:9::2/64", "lo mtu 65536 -> 1400", "route (none) -> default via 10.9.0.1", "route (none) -> 10.10.0.0/16 via 10.9.0.254"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("report lacks %q:\n%s", want, out)
 		}
