@@ -99,8 +99,14 @@ func Run(ctx context.Context, o Options) error {
 	}
 	goSafe("reaper", func() { d.reaper.Run(loops) })
 	goSafe("supervisor", func() { d.sup.Run(loops) })
+	// The engine stops first at shutdown: a convergence then (a service it
+	// wants running, a notify restart) would fight the ordered stop.
+	cmCtx, stopCM := context.WithCancel(loops)
+	defer stopCM()
+	cmDone := make(chan struct{})
 	goSafe("cm", func() {
-		if err := d.engine.Run(loops); err != nil && loops.Err() == nil {
+		defer close(cmDone)
+		if err := d.engine.Run(cmCtx); err != nil && cmCtx.Err() == nil {
 			d.log.Error("cm engine stopped", "err", err)
 		}
 	})
@@ -136,9 +142,14 @@ func Run(ctx context.Context, o Options) error {
 	d.log.Info("unit running", "config", o.ConfigDir, "socket", o.Socket, "services", len(cfg.Services), "files", len(cfg.Files))
 
 	<-ctx.Done()
-	d.log.Info("stopping services")
 	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
+	stopCM()
+	select {
+	case <-cmDone:
+	case <-sctx.Done():
+	}
+	d.log.Info("stopping services")
 	if err := d.sup.Shutdown(sctx); err != nil {
 		d.log.Error("shutdown: services did not all stop", "err", err)
 	}

@@ -2,6 +2,7 @@ package supervise
 
 import (
 	"context"
+	"errors"
 	"maps"
 	"slices"
 	"sort"
@@ -76,6 +77,9 @@ func (s *Supervisor) Start(ctx context.Context, name string) error {
 		v, err := s.lookup(name)
 		if err != nil {
 			return err
+		}
+		if s.shutdown {
+			return errShuttingDown
 		}
 		s.clearFailed(v)
 		s.want(v)
@@ -159,6 +163,9 @@ func (s *Supervisor) Restart(ctx context.Context, name string) error {
 		if err != nil {
 			return err
 		}
+		if s.shutdown {
+			return errShuttingDown
+		}
 		if !v.active() {
 			s.clearFailed(v)
 			s.want(v)
@@ -171,6 +178,10 @@ func (s *Supervisor) Restart(ctx context.Context, name string) error {
 		return nil
 	})
 }
+
+// errShuttingDown refuses starts once Shutdown began: nothing may come
+// back up behind the ordered stop.
+var errShuttingDown = errors.New("shutting down: no service starts")
 
 // Shutdown stops every service in reverse dependency order and returns when
 // all have exited or ctx ends.

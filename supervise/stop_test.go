@@ -125,6 +125,37 @@ func TestShutdownReverseOrder(t *testing.T) {
 	}
 }
 
+// Once Shutdown has begun, nothing starts again: a configuration manager
+// converging at that moment (a service it wants running, a notify restart)
+// gets an error instead of undoing the ordered stop.
+func TestNoStartsAfterShutdown(t *testing.T) {
+	h := newHarness(t)
+	h.set(map[string]*config.Service{
+		"a": {Exec: []string{"sleep", "100"}},
+		"b": {Exec: []string{"sleep", "100"}, Requires: []string{"a"}},
+	})
+	h.rec.wait(t, "b", StateRunning)
+	if err := h.s.Shutdown(h.ctx); err != nil {
+		t.Fatal(err)
+	}
+	mark := h.rec.len()
+	if err := h.s.Start(h.ctx, "b"); err == nil {
+		t.Error("Start after Shutdown succeeded")
+	}
+	if err := h.s.Restart(h.ctx, "a"); err == nil {
+		t.Error("Restart after Shutdown succeeded")
+	}
+	time.Sleep(100 * time.Millisecond)
+	if got := stateOrder(h.rec.since(mark)); len(got) > 0 {
+		t.Errorf("state changes after shutdown: %v", got)
+	}
+	for _, n := range []string{"a", "b"} {
+		if st := h.status(n); st.State != StateStopped {
+			t.Errorf("%s is %s after shutdown", n, st.State)
+		}
+	}
+}
+
 // Stop waits for the dependents it stops even when the service itself is
 // already idle (a finished one-shot).
 func TestStopWaitsForDependents(t *testing.T) {
