@@ -24,10 +24,6 @@ const diskProbe = `
 [net.eth0]
 dhcp = true
 
-# Not there at boot: hot-plugged later, configured from the rtnetlink event.
-[net.eth1]
-addresses = ["10.0.3.9/24"]
-
 [service.probe]
 requires = ["service:web"]
 restart  = "never"
