@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/vishvananda/netlink"
+	"golang.org/x/sys/unix"
 )
 
 // watchNet subscribes to the kernel's link and address notifications
@@ -44,9 +45,12 @@ func watchNet(ctx context.Context, log *slog.Logger, netC chan<- struct{}) {
 				continue
 			}
 			poke()
-		case _, ok := <-addrs:
+		case u, ok := <-addrs:
 			if !ok {
 				addrs = nil
+				continue
+			}
+			if quietAddrUpdate(u) {
 				continue
 			}
 			poke()
@@ -63,4 +67,12 @@ func (e *Engine) takeNetEvents() {
 			e.mark(id, causeDrift)
 		}
 	}
+}
+
+// quietAddrUpdate is an update no net resource acts on: an IPv6 address
+// the kernel manages itself (SLAAC, link-local, refreshed by every router
+// advertisement) appearing or being refreshed. Static addresses are
+// permanent; removals always count.
+func quietAddrUpdate(u netlink.AddrUpdate) bool {
+	return u.NewAddr && u.LinkAddress.IP.To4() == nil && u.Flags&unix.IFA_F_PERMANENT == 0
 }

@@ -202,3 +202,22 @@ func TestDHCPRetriesUntilAnswered(t *testing.T) {
 		t.Error("the first attempt, before the server, did not fail (the test proves nothing)")
 	}
 }
+
+func TestQuietAddrUpdate(t *testing.T) {
+	v6 := net.IPNet{IP: net.ParseIP("fe80::1"), Mask: net.CIDRMask(64, 128)}
+	v4 := net.IPNet{IP: net.IPv4(10, 0, 2, 15).To4(), Mask: net.CIDRMask(24, 32)}
+	for _, c := range []struct {
+		u    netlink.AddrUpdate
+		want bool
+	}{
+		{netlink.AddrUpdate{LinkAddress: v6, NewAddr: true}, true},                                // SLAAC / link-local, refreshed by RAs
+		{netlink.AddrUpdate{LinkAddress: v6, NewAddr: true, Flags: unix.IFA_F_PERMANENT}, false},  // a static IPv6 address
+		{netlink.AddrUpdate{LinkAddress: v6, NewAddr: false}, false},                              // removed
+		{netlink.AddrUpdate{LinkAddress: v4, NewAddr: true}, false},                               // IPv4 (a lease reaching T1)
+		{netlink.AddrUpdate{LinkAddress: v4, NewAddr: false, Flags: unix.IFA_F_PERMANENT}, false}, // removed
+	} {
+		if got := quietAddrUpdate(c.u); got != c.want {
+			t.Errorf("quietAddrUpdate(%v new=%v flags=%#x) = %v", c.u.LinkAddress.IP, c.u.NewAddr, c.u.Flags, got)
+		}
+	}
+}
