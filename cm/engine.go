@@ -306,6 +306,13 @@ func (e *Engine) step(ctx context.Context, w *watcher) (stop bool, err error) {
 		e.takeConfig(ctx, w)
 		e.drain(ctx, w)
 		req.reply <- e.applyAll(ctx, w, req.dry)
+		if req.dry {
+			// A dry run changes nothing, but drift drained for it (or
+			// queued meanwhile) is still to be repaired now, not at the
+			// next unrelated event.
+			e.drain(ctx, w)
+			e.convergeDirty(ctx, w, "drift")
+		}
 		return false, nil
 	}
 	e.drain(ctx, w)
