@@ -173,47 +173,21 @@ func validateRefs(c *Config) Errors {
 	return errs
 }
 
-// findCycle returns one requires-cycle as a list of ids (first repeated at the end).
+// findCycle returns one requires-cycle between services as a list of ids
+// (first repeated at the end).
 func findCycle(c *Config) []string {
-	const (
-		white = iota
-		grey
-		black
-	)
-	color := map[string]int{}
-	var stack []string
-	var visit func(name string) []string
-	visit = func(name string) []string {
-		color[name] = grey
-		stack = append(stack, "service:"+name)
-		for _, r := range c.Services[name].Requires {
-			dep := strings.TrimPrefix(r, "service:")
-			if _, ok := c.Services[dep]; !ok {
-				continue
-			}
-			switch color[dep] {
-			case grey:
-				for i, id := range stack {
-					if id == "service:"+dep {
-						return append(append([]string{}, stack[i:]...), "service:"+dep)
-					}
-				}
-			case white:
-				if cyc := visit(dep); cyc != nil {
-					return cyc
-				}
-			}
-		}
-		stack = stack[:len(stack)-1]
-		color[name] = black
-		return nil
-	}
+	var ids []string
 	for _, name := range c.ServiceNames() {
-		if color[name] == white {
-			if cyc := visit(name); cyc != nil {
-				return cyc
+		ids = append(ids, "service:"+name)
+	}
+	return FindCycle(ids, func(id string) []string {
+		var next []string
+		for _, r := range c.Services[strings.TrimPrefix(id, "service:")].Requires {
+			dep := strings.TrimPrefix(r, "service:")
+			if _, ok := c.Services[dep]; ok {
+				next = append(next, "service:"+dep)
 			}
 		}
-	}
-	return nil
+		return next
+	})
 }
