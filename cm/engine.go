@@ -300,7 +300,7 @@ func (e *Engine) step(ctx context.Context, w *watcher) (stop bool, err error) {
 			e.mark(id, c)
 			delete(e.deferred, id)
 		}
-		e.armFightTimer(now)
+		e.armBackoffTimer(now)
 		trigger = "retry"
 	case req := <-e.reqs:
 		e.takeConfig(ctx, w)

@@ -25,7 +25,7 @@ func (e *Engine) convergeDirty(ctx context.Context, w *watcher, trigger string) 
 				delete(dirty, id)
 			}
 		}
-		e.armFightTimer(now)
+		e.armBackoffTimer(now)
 		e.splitLane(dirty, true)
 		if len(dirty) == 0 {
 			return
@@ -41,7 +41,7 @@ func (e *Engine) convergeDirty(ctx context.Context, w *watcher, trigger string) 
 		}
 		e.noteFights(rep, dirty)
 		e.noteRetries(rep, dirty, time.Now())
-		e.armFightTimer(time.Now())
+		e.armBackoffTimer(time.Now())
 		if len(rep.Changes) > 0 || trigger == "config" {
 			e.log.Info("cm: converged", "trigger", trigger, "changed", rep.Changed(), "failed", rep.Failed, "took", rep.Duration)
 			e.saveReport(rep)
@@ -69,9 +69,9 @@ func (e *Engine) noteFights(rep *Report, dirty map[string]cause) {
 	rep.Fights = e.fights.active(now)
 }
 
-// armFightTimer wakes the loop when the earliest deferred backoff ends: a
+// armBackoffTimer wakes the loop when the earliest deferred backoff ends: a
 // fight's, or a failed resource's retry (retry.go).
-func (e *Engine) armFightTimer(now time.Time) {
+func (e *Engine) armBackoffTimer(now time.Time) {
 	if len(e.deferred) == 0 {
 		return
 	}
@@ -133,7 +133,7 @@ func (e *Engine) applyAll(ctx context.Context, w *watcher, dry bool) *Report {
 		e.deferred = map[string]cause{}
 		now := time.Now()
 		e.noteRetries(rep, all, now)
-		e.armFightTimer(now)
+		e.armBackoffTimer(now)
 		for _, dir := range w.retry() {
 			e.markDir(dir)
 		}
