@@ -13,7 +13,7 @@ import (
 
 	"unit/api"
 	"unit/event"
-	pid1 "unit/init"
+	"unit/pid1"
 	"unit/supervise"
 )
 

@@ -8,7 +8,7 @@ import (
 	"os"
 	"path/filepath"
 
-	pid1 "unit/init"
+	"unit/pid1"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".

@@ -9,7 +9,7 @@ import (
 
 	"unit/cm"
 	"unit/config"
-	pid1 "unit/init"
+	"unit/pid1"
 )
 
 func cmdRun(args []string) error {
