@@ -8,12 +8,6 @@ import (
 	"unit/supervise"
 )
 
-// StatusReply answers `status`: the services and, while the config on disk
-// is invalid (the last good one keeps running), its error as file:line.
-type StatusReply struct {
-	ConfigError string             `json:"config_error,omitempty"`
-	Services    []supervise.Status `json:"services"`
-}
 
 // handle answers one control-socket request.
 func (d *Daemon) handle(ctx context.Context, req api.Request, send func(any) error) error {
@@ -23,7 +17,7 @@ func (d *Daemon) handle(ctx context.Context, req api.Request, send func(any) err
 		if err != nil {
 			return err
 		}
-		return send(StatusReply{Services: st, ConfigError: d.engine.LastConfigError()})
+		return send(api.StatusReply{Services: st, ConfigError: d.engine.LastConfigError()})
 	case "start":
 		return d.sup.Start(ctx, req.Name)
 	case "stop":

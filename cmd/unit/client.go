@@ -13,7 +13,6 @@ import (
 
 	"unit/api"
 	"unit/event"
-	"unit/pid1"
 	"unit/supervise"
 )
 
@@ -46,7 +45,7 @@ func cmdStatus(args []string) error {
 	if len(pos) > 0 {
 		name = pos[0]
 	}
-	rep, err := callOne[pid1.StatusReply](context.Background(), *socket, api.Request{Cmd: "status", Name: name})
+	rep, err := callOne[api.StatusReply](context.Background(), *socket, api.Request{Cmd: "status", Name: name})
 	if err != nil {
 		return err
 	}
