@@ -8,7 +8,6 @@ import (
 	"unit/supervise"
 )
 
-
 // handle answers one control-socket request.
 func (d *Daemon) handle(ctx context.Context, req api.Request, send func(any) error) error {
 	switch req.Cmd {
