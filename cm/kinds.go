@@ -6,6 +6,6 @@ package cm
 var planKinds = []planKind{
 	each(newService), each(newFile), each(newNet), each(newDir), each(newLink),
 	each(newUser), each(newGroup), each(newSysctl), each(newModule), each(newMount),
-	each(newPackage), each(newExec),
+	each(newPackage), each(newExec), each(newTmpfile),
 	planHostname,
 }

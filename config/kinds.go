@@ -17,6 +17,7 @@ type Kinds struct {
 	Mounts   map[string]*Mount
 	Packages map[string]*Package
 	Execs    map[string]*Exec
+	Tmpfiles map[string]*Tmpfile
 }
 
 // The table of every top-level table a config file may hold, one row each.
@@ -51,6 +52,7 @@ func init() {
 		kind[Mount, *Mount]{name: "mount", get: func(c *Config) *map[string]*Mount { return &c.Mounts }, validate: validateMount},
 		kind[Package, *Package]{name: "package", get: func(c *Config) *map[string]*Package { return &c.Packages }, validate: validatePackage},
 		kind[Exec, *Exec]{name: "exec", get: func(c *Config) *map[string]*Exec { return &c.Execs }, validate: validateExec, refresh: true},
+		kind[Tmpfile, *Tmpfile]{name: "tmpfile", get: func(c *Config) *map[string]*Tmpfile { return &c.Tmpfiles }, validate: validateTmpfile},
 	}
 	byKind = map[string]kindRow{}
 	fields := make([]reflect.StructField, len(tables))
