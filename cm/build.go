@@ -2,7 +2,6 @@ package cm
 
 import (
 	"path/filepath"
-	"sort"
 
 	"unit/config"
 )
@@ -13,6 +12,14 @@ type plan struct {
 	g     *graph
 	audit map[string]bool // reports drift, never repairs (only true entries)
 	purge map[string]bool // removed from the system when dropped from the config (only true entries)
+}
+
+// builder is what a kind's constructor gets: the whole config, the env,
+// and what several resources derive from the config (built on first use).
+type builder struct {
+	cfg         *config.Config
+	env         *env
+	memberships map[string][]string // group -> users listing it (group.go)
 }
 
 // buildPlan turns a validated config into resources, keyed by id, and the
@@ -29,59 +36,17 @@ func buildPlan(cfg *config.Config, en *env) (*plan, error) {
 			p.purge[r.ID()] = true
 		}
 	}
-	for _, k := range cfg.FilePaths() {
-		f := cfg.Files[k]
-		put(newFile(f, en).withPackage(cfg), f.Audit, f.Purge)
+	b := &builder{cfg: cfg, env: en}
+	for _, k := range planKinds {
+		k(b, put)
 	}
-	for _, k := range sortedKeys(cfg.Links) {
-		put(newLink(cfg.Links[k], en), cfg.Links[k].Audit, cfg.Links[k].Purge)
-	}
-	userGroups := map[string][]string{}
-	for _, k := range sortedKeys(cfg.Users) {
-		u := cfg.Users[k]
-		put(newUser(u, en), u.Audit, u.Purge)
-		if !u.Absent() {
-			for _, g := range u.Groups {
-				userGroups[g] = append(userGroups[g], u.Name)
+	// Sweepers last: what they keep is what every other resource manages.
+	for _, r := range p.res {
+		if s, ok := r.(sweeper); ok {
+			if dir := s.SweepDir(); dir != "" {
+				s.SetManaged(managedIn(p.res, dir))
 			}
 		}
-	}
-	for _, k := range sortedKeys(cfg.Groups) {
-		g := cfg.Groups[k]
-		put(newGroup(g, userGroups[k], en), g.Audit, g.Purge)
-	}
-	for _, k := range sortedKeys(cfg.Sysctls) {
-		put(newSysctl(cfg.Sysctls[k], en), cfg.Sysctls[k].Audit, cfg.Sysctls[k].Purge)
-	}
-	for _, k := range sortedKeys(cfg.Modules) {
-		put(newModule(cfg.Modules[k], en), cfg.Modules[k].Audit, cfg.Modules[k].Purge)
-	}
-	for _, k := range sortedKeys(cfg.Mounts) {
-		put(newMount(cfg.Mounts[k], en), cfg.Mounts[k].Audit, cfg.Mounts[k].Purge)
-	}
-	for _, k := range sortedKeys(cfg.Packages) {
-		put(newPackage(cfg.Packages[k], en), cfg.Packages[k].Audit, cfg.Packages[k].Purge)
-	}
-	for _, k := range sortedKeys(cfg.Execs) {
-		put(newExec(cfg.Execs[k], en), cfg.Execs[k].Audit, cfg.Execs[k].Purge)
-	}
-	for _, k := range cfg.ServiceNames() {
-		put(newService(cfg.Services[k], en), false, false)
-	}
-	if h := cfg.System.Hostname; h != "" && en.hostname {
-		put(&hostnameRes{name: h, env: en}, false, false)
-	}
-	for _, k := range cfg.NetNames() {
-		put(newNet(cfg.Nets[k], en), false, false)
-	}
-	// Directories last: purge_unmanaged needs to know what else is managed.
-	for _, k := range sortedKeys(cfg.Dirs) {
-		d := cfg.Dirs[k]
-		var managed map[string]bool
-		if d.PurgeUnmanaged {
-			managed = managedIn(p.res, cfg, k)
-		}
-		put(newDir(d, managed, en).withPackage(cfg), d.Audit, d.Purge)
 	}
 	g, err := buildGraph(cfg, p.res)
 	if err != nil {
@@ -91,9 +56,29 @@ func buildPlan(cfg *config.Config, en *env) (*plan, error) {
 	return p, nil
 }
 
+// planKind adds the resources of one config kind to a plan.
+type planKind func(b *builder, put func(r Resource, audit, purge bool))
+
+// each makes the planKind of a kind from its constructor: a resource for
+// every table, with the table's own audit and purge.
+func each[T any, P interface {
+	*T
+	config.Resource
+}, R Resource](newR func(P, *builder) R) planKind {
+	return func(b *builder, put func(Resource, bool, bool)) {
+		for _, v := range config.All[T, P](b.cfg) {
+			var audit, purge bool
+			if m, ok := any(v).(interface{ Modes() (bool, bool) }); ok {
+				audit, purge = m.Modes()
+			}
+			put(newR(v, b), audit, purge)
+		}
+	}
+}
+
 // managedIn lists the base names directly in dir that resources manage:
 // their paths, or the first path component below dir of deeper ones.
-func managedIn(res map[string]Resource, cfg *config.Config, dir string) map[string]bool {
+func managedIn(res map[string]Resource, dir string) map[string]bool {
 	out := map[string]bool{}
 	note := func(path string) {
 		rel, err := filepath.Rel(dir, path)
@@ -110,14 +95,11 @@ func managedIn(res map[string]Resource, cfg *config.Config, dir string) map[stri
 		if pr, ok := r.(pathed); ok {
 			note(pr.Path())
 		}
-		if pk, ok := r.(*packageRes); ok {
-			for _, w := range pk.Watches() {
-				note(w)
+		if mp, ok := r.(manyPathed); ok {
+			for _, path := range mp.ManagedPaths() {
+				note(path)
 			}
 		}
-	}
-	for k := range cfg.Dirs {
-		note(k)
 	}
 	return out
 }
@@ -129,15 +111,6 @@ func indexSep(s string) int {
 		}
 	}
 	return -1
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
 }
 
 // Validate checks what only the engine knows: that the graph, with its

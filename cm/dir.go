@@ -23,20 +23,30 @@ type dirRes struct {
 	env     *env
 }
 
-func newDir(d *config.Dir, managed map[string]bool, en *env) *dirRes {
-	return &dirRes{d: *d, managed: managed, env: en}
+func newDir(d *config.Dir, b *builder) *dirRes {
+	return &dirRes{d: *d, pkg: packageOf(b.cfg, d.Source), env: b.env}
 }
 
-func (r *dirRes) ID() string                   { return "dir:" + r.d.Path }
+// SweepDir: with purge_unmanaged, the dir keeps only what is managed.
+func (r *dirRes) SweepDir() string {
+	if !r.d.PurgeUnmanaged {
+		return ""
+	}
+	return r.d.Name
+}
+
+func (r *dirRes) SetManaged(names map[string]bool) { r.managed = names }
+
+func (r *dirRes) ID() string                   { return "dir:" + r.d.Name }
 func (r *dirRes) Notifies() []string           { return r.d.Notify }
-func (r *dirRes) Watches() []string            { return []string{r.d.Path} }
-func (r *dirRes) Path() string                 { return r.d.Path }
+func (r *dirRes) Watches() []string            { return []string{r.d.Name} }
+func (r *dirRes) Path() string                 { return r.d.Name }
 func (r *dirRes) Owners() (user, group string) { return r.d.Owner, r.d.Group }
 
 func (r *dirRes) WatchDirs() []string {
 	var out []string
 	if r.d.PurgeUnmanaged || r.d.Source != "" {
-		out = append(out, r.d.Path)
+		out = append(out, r.d.Name)
 	}
 	if r.d.Source != "" {
 		if root, err := r.sourceRoot(); err == nil {
@@ -69,7 +79,7 @@ func (r *dirRes) Purge(ctx context.Context) ([]Delta, error) {
 }
 
 func (r *dirRes) run(apply bool) ([]Delta, error) {
-	path := r.d.Path
+	path := r.d.Name
 	fi, err := os.Lstat(path)
 	exists := err == nil
 	if err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -160,7 +170,7 @@ func (r *dirRes) run(apply bool) ([]Delta, error) {
 
 // purgeEntries removes (or, !apply, lists) entries no resource manages.
 func (r *dirRes) purgeEntries(apply bool) ([]Delta, error) {
-	ents, err := os.ReadDir(r.d.Path)
+	ents, err := os.ReadDir(r.d.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -178,7 +188,7 @@ func (r *dirRes) purgeEntries(apply bool) ([]Delta, error) {
 	var what []Delta
 	for _, n := range names {
 		if apply {
-			if err := os.RemoveAll(filepath.Join(r.d.Path, n)); err != nil {
+			if err := os.RemoveAll(filepath.Join(r.d.Name, n)); err != nil {
 				return what, err
 			}
 		}

@@ -8,8 +8,6 @@ import (
 	"os"
 	"path/filepath"
 	"syscall"
-
-	"unit/config"
 )
 
 // A dir with source mirrors a tree into itself: subdirectories are created
@@ -18,12 +16,6 @@ import (
 // purge_unmanaged says otherwise (top level only). Only the top levels of
 // the source and the target are watched: a drift deeper in the tree is
 // repaired on the next config change or apply.
-
-// withPackage gives the dir the [package] table its source names.
-func (r *dirRes) withPackage(cfg *config.Config) *dirRes {
-	r.pkg = packageOf(cfg, r.d.Source)
-	return r
-}
 
 func (r *dirRes) sourceRoot() (string, error) { return resolveSource(r.d.Source, r.pkg) }
 
@@ -42,7 +34,7 @@ func (r *dirRes) mirror(apply bool) ([]Delta, error) {
 		if err != nil || rel == "." {
 			return err
 		}
-		dst := filepath.Join(r.d.Path, rel)
+		dst := filepath.Join(r.d.Name, rel)
 		info, err := de.Info()
 		if err != nil {
 			return err

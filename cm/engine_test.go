@@ -225,7 +225,7 @@ func TestRunOneWatchPerDirectory(t *testing.T) {
 	// Dropping every file of d3 from the config drops its watch; the files stay.
 	var keep []*config.File
 	for _, f := range files {
-		if filepath.Dir(f.Path) != dirs[2] {
+		if filepath.Dir(f.Name) != dirs[2] {
 			keep = append(keep, f)
 		}
 	}
@@ -306,7 +306,7 @@ func TestRunSourceWatched(t *testing.T) {
 	src, dst := filepath.Join(dir, "src"), filepath.Join(dir, "dst")
 	os.WriteFile(src, []byte("one"), 0o644)
 	e := start(t)
-	e.SetConfig(cfgOf(&config.File{Path: dst, Source: src, FileMode: 0o644, Ensure: "present"}))
+	e.SetConfig(cfgOf(&config.File{Meta: config.Meta{Name: dst}, Source: src, FileMode: 0o644, Ensure: "present"}))
 	waitFor(t, "created", hasContent(dst, "one"))
 	os.WriteFile(src, []byte("two"), 0o644)
 	waitFor(t, "updated", hasContent(dst, "two"))

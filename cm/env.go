@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 )
 
 // env is what resources need from the system beyond their desired state.
@@ -22,6 +23,7 @@ type env struct {
 	factsFixed            bool
 	run                   CommandRunner
 	log                   *slog.Logger
+	now                   func() time.Time // tmpfile ages are measured on it; nil: time.Now
 
 	// accounts serialises read-modify-write of the account databases:
 	// users and groups converge in parallel but share three files.
@@ -84,6 +86,17 @@ func WithMountinfo(path string) Option { return func(e *Engine) { e.env.mountinf
 // (`unit run`, tests) the machine's name is left alone.
 func WithHostname(file string) Option {
 	return func(e *Engine) { e.env.hostname, e.env.hostnameFile = true, file }
+}
+
+// WithClock sets the clock a tmpfile's age is measured on (tests).
+func WithClock(now func() time.Time) Option { return func(e *Engine) { e.env.now = now } }
+
+// clock is the time now, by WithClock's clock if one was set.
+func (en *env) clock() time.Time {
+	if en.now != nil {
+		return en.now()
+	}
+	return time.Now()
 }
 
 // WithFacts fixes the facts templates see (tests; the default gathers them).

@@ -47,7 +47,7 @@ type execRes struct {
 	env *env
 }
 
-func newExec(x *config.Exec, en *env) *execRes { return &execRes{x: *x, env: en} }
+func newExec(x *config.Exec, b *builder) *execRes { return &execRes{x: *x, env: b.env} }
 
 func (r *execRes) ID() string         { return "exec:" + r.x.Name }
 func (r *execRes) Notifies() []string { return r.x.Notify }

@@ -2,6 +2,8 @@ package cm
 
 import (
 	"fmt"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -76,7 +78,7 @@ func (fs fights) blocked(id string, now time.Time) (time.Time, bool) {
 // active lists resources still in backoff or within a fight window.
 func (fs fights) active(now time.Time) []Fight {
 	var out []Fight
-	for _, id := range sortedKeys(fs) {
+	for _, id := range slices.Sorted(maps.Keys(fs)) {
 		s := fs[id]
 		if s.backoff == 0 || len(s.repairs) == 0 || now.Sub(s.repairs[len(s.repairs)-1]) >= fightWindow {
 			continue

@@ -50,18 +50,19 @@ type fileOpts struct {
 // read-only.
 var plainFile = &fileOpts{}
 
-func newFile(f *config.File, en *env) *fileRes {
-	id := "file:" + f.Path
+func newFile(f *config.File, b *builder) *fileRes {
+	id := "file:" + f.Name
 	r := &fileRes{
 		id:       id,
 		path:     id[len("file:"):],
 		mode:     f.FileMode,
 		absent:   f.Absent(),
 		fileOpts: plainFile,
-		env:      en,
+		env:      b.env,
 	}
 	if f.Source != "" || f.Owner != "" || f.Group != "" || f.Template != nil || len(f.Vars) > 0 || len(f.Notify) > 0 {
-		r.fileOpts = &fileOpts{source: f.Source, owner: f.Owner, group: f.Group, vars: f.Vars, notify: slices.Clone(f.Notify)}
+		r.fileOpts = &fileOpts{source: f.Source, owner: f.Owner, group: f.Group, vars: f.Vars, notify: slices.Clone(f.Notify),
+			pkg: packageOf(b.cfg, f.Source)}
 		if f.Template != nil {
 			t := *f.Template
 			r.tmpl = &t

@@ -67,11 +67,3 @@ func (f *fileRes) After() []string {
 	}
 	return nil
 }
-
-// withPackage gives the file the [package] table its source names.
-func (f *fileRes) withPackage(cfg *config.Config) *fileRes {
-	if pkg := packageOf(cfg, f.source); pkg != nil {
-		f.pkg = pkg // f has a source, so its own fileOpts, not plainFile
-	}
-	return f
-}

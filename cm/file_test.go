@@ -130,7 +130,7 @@ func TestApplyOnceFailureDoesNotStopOthers(t *testing.T) {
 	isDir := filepath.Join(dir, "adir")
 	os.Mkdir(isDir, 0o755)
 	ok := filepath.Join(dir, "ok")
-	src := &config.File{Path: filepath.Join(dir, "fromsrc"), Source: filepath.Join(dir, "nosuch"), FileMode: 0o644, Ensure: "present"}
+	src := &config.File{Meta: config.Meta{Name: filepath.Join(dir, "fromsrc")}, Source: filepath.Join(dir, "nosuch"), FileMode: 0o644, Ensure: "present"}
 	rep, err := ApplyOnce(context.Background(), cfgOf(file(isDir, "x", 0o644), file(ok, "ok", 0o644), src), false, quietLog())
 	if err != nil {
 		t.Fatal(err)
@@ -150,7 +150,7 @@ func TestApplyOnceSourceAndAbsent(t *testing.T) {
 	dst := filepath.Join(dir, "dst")
 	gone := filepath.Join(dir, "gone")
 	os.WriteFile(gone, []byte("x"), 0o644)
-	f := &config.File{Path: dst, Source: src, FileMode: 0o640, Ensure: "present"}
+	f := &config.File{Meta: config.Meta{Name: dst}, Source: src, FileMode: 0o640, Ensure: "present"}
 	rep, err := ApplyOnce(context.Background(), cfgOf(f, absent(gone)), false, quietLog())
 	if err != nil || rep.Changed() != 2 {
 		t.Fatalf("%v\n%s", err, rep)

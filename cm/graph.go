@@ -83,8 +83,9 @@ func chainAccounts(ids []string, add func(a, b string)) {
 	}
 }
 
-// autoPathEdges: the nearest managed ancestor directory (or mount) comes
-// first, so does a mount's own directory, and so do the owner and group.
+// autoPathEdges: the nearest managed ancestor directory (or tmpfile, or
+// mount) comes first, so does a mount's own directory, and so do the owner
+// and group.
 func autoPathEdges(res map[string]Resource, id string, p pathed, add func(a, b string)) {
 	path := p.Path()
 	if strings.HasPrefix(id, "mount:") {
@@ -92,7 +93,7 @@ func autoPathEdges(res map[string]Resource, id string, p pathed, add func(a, b s
 	}
 	for d := filepath.Dir(path); ; d = filepath.Dir(d) {
 		found := false
-		for _, k := range []string{"dir:", "mount:", "link:"} {
+		for _, k := range []string{"dir:", "tmpfile:", "mount:", "link:"} {
 			if res[k+d] != nil {
 				add(k+d, id)
 				found = true

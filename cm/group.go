@@ -20,10 +20,10 @@ type groupRes struct {
 	env     *env
 }
 
-func newGroup(g *config.Group, userMembers []string, en *env) *groupRes {
-	r := &groupRes{g: *g, env: en}
+func newGroup(g *config.Group, b *builder) *groupRes {
+	r := &groupRes{g: *g, env: b.env}
 	if g.Members != nil {
-		r.members = append(slices.Clone(g.Members), userMembers...)
+		r.members = append(slices.Clone(g.Members), b.userMembers(g.Name)...)
 		seen := map[string]bool{}
 		r.members = slices.DeleteFunc(r.members, func(m string) bool {
 			dup := seen[m]
@@ -32,6 +32,23 @@ func newGroup(g *config.Group, userMembers []string, en *env) *groupRes {
 		})
 	}
 	return r
+}
+
+// userMembers lists the users (present ones) that name group in their
+// groups: a group with members keeps them too. Built once per plan.
+func (b *builder) userMembers(group string) []string {
+	if b.memberships == nil {
+		b.memberships = map[string][]string{}
+		for _, u := range config.All[config.User](b.cfg) {
+			if u.Absent() {
+				continue
+			}
+			for _, g := range u.Groups {
+				b.memberships[g] = append(b.memberships[g], u.Name)
+			}
+		}
+	}
+	return b.memberships[group]
 }
 
 func (r *groupRes) ID() string         { return "group:" + r.g.Name }

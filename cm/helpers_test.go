@@ -20,17 +20,17 @@ import (
 
 // file builds a validated-looking config.File.
 func file(path, content string, mode uint32, notify ...string) *config.File {
-	return &config.File{Path: path, Content: &content, FileMode: mode, Ensure: "present", Notify: notify}
+	return &config.File{Meta: config.Meta{Name: path}, Content: &content, FileMode: mode, Ensure: "present", Edges: config.Edges{Notify: notify}}
 }
 
 func absent(path string) *config.File {
-	return &config.File{Path: path, FileMode: 0o644, Ensure: "absent"}
+	return &config.File{Meta: config.Meta{Name: path}, FileMode: 0o644, Ensure: "absent"}
 }
 
 func cfgOf(files ...*config.File) *config.Config {
 	c := &config.Config{Services: map[string]*config.Service{}, Files: map[string]*config.File{}}
 	for _, f := range files {
-		c.Files[f.Path] = f
+		c.Files[f.Name] = f
 	}
 	return c
 }

@@ -18,6 +18,14 @@ type hostnameRes struct {
 	env  *env
 }
 
+// planHostname: [system] hostname is a resource when the engine manages
+// the hostname (WithHostname).
+func planHostname(b *builder, put func(Resource, bool, bool)) {
+	if h := b.cfg.System.Hostname; h != "" && b.env.hostname {
+		put(&hostnameRes{name: h, env: b.env}, false, false)
+	}
+}
+
 func (r *hostnameRes) ID() string         { return "hostname:" + r.name }
 func (r *hostnameRes) Notifies() []string { return nil }
 func (r *hostnameRes) Watches() []string {

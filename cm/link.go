@@ -19,12 +19,12 @@ type linkRes struct {
 	env *env
 }
 
-func newLink(l *config.Link, en *env) *linkRes { return &linkRes{l: *l, env: en} }
+func newLink(l *config.Link, b *builder) *linkRes { return &linkRes{l: *l, env: b.env} }
 
-func (r *linkRes) ID() string                   { return "link:" + r.l.Path }
+func (r *linkRes) ID() string                   { return "link:" + r.l.Name }
 func (r *linkRes) Notifies() []string           { return r.l.Notify }
-func (r *linkRes) Watches() []string            { return []string{r.l.Path} }
-func (r *linkRes) Path() string                 { return r.l.Path }
+func (r *linkRes) Watches() []string            { return []string{r.l.Name} }
+func (r *linkRes) Path() string                 { return r.l.Name }
 func (r *linkRes) Owners() (user, group string) { return "", "" }
 func (r *linkRes) Same(o Resource) bool {
 	x, ok := o.(*linkRes)
@@ -41,7 +41,7 @@ func (r *linkRes) Purge(ctx context.Context) ([]Delta, error) {
 }
 
 func (r *linkRes) run(apply bool) ([]Delta, error) {
-	return ensureLink(r.l.Path, r.l.Target, r.l.Absent(), apply)
+	return ensureLink(r.l.Name, r.l.Target, r.l.Absent(), apply)
 }
 
 // ensureLink makes path a symlink to target (or, absent, no symlink).

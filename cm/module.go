@@ -21,7 +21,7 @@ type moduleRes struct {
 	env *env
 }
 
-func newModule(m *config.Module, en *env) *moduleRes { return &moduleRes{m: *m, env: en} }
+func newModule(m *config.Module, b *builder) *moduleRes { return &moduleRes{m: *m, env: b.env} }
 
 func (r *moduleRes) ID() string         { return "module:" + r.m.Name }
 func (r *moduleRes) Notifies() []string { return r.m.Notify }

@@ -22,12 +22,12 @@ type mountRes struct {
 	env *env
 }
 
-func newMount(m *config.Mount, en *env) *mountRes { return &mountRes{m: *m, env: en} }
+func newMount(m *config.Mount, b *builder) *mountRes { return &mountRes{m: *m, env: b.env} }
 
-func (r *mountRes) ID() string                   { return "mount:" + r.m.Path }
+func (r *mountRes) ID() string                   { return "mount:" + r.m.Name }
 func (r *mountRes) Notifies() []string           { return r.m.Notify }
 func (r *mountRes) Watches() []string            { return nil } // mountinfo has no inotify
-func (r *mountRes) Path() string                 { return r.m.Path }
+func (r *mountRes) Path() string                 { return r.m.Name }
 func (r *mountRes) Owners() (user, group string) { return "", "" }
 func (r *mountRes) Same(o Resource) bool {
 	x, ok := o.(*mountRes)
@@ -47,7 +47,7 @@ func (r *mountRes) Apply(ctx context.Context) ([]Delta, error) { return r.run(tr
 type mountEntry struct{ source, fstype string }
 
 func (r *mountRes) run(apply bool) ([]Delta, error) {
-	cur, mounted, err := findMount(r.env.mountinfo, r.m.Path)
+	cur, mounted, err := findMount(r.env.mountinfo, r.m.Name)
 	if err != nil {
 		return nil, err
 	}
@@ -56,8 +56,8 @@ func (r *mountRes) run(apply bool) ([]Delta, error) {
 			return nil, nil
 		}
 		if apply {
-			if err := unix.Unmount(r.m.Path, 0); err != nil {
-				return nil, fmt.Errorf("umount %s: %w", r.m.Path, err)
+			if err := unix.Unmount(r.m.Name, 0); err != nil {
+				return nil, fmt.Errorf("umount %s: %w", r.m.Name, err)
 			}
 		}
 		return []Delta{delta("mounted", cur.source, "")}, nil
@@ -65,17 +65,17 @@ func (r *mountRes) run(apply bool) ([]Delta, error) {
 	if mounted {
 		if cur.fstype != r.m.Type || cur.source != r.m.Device {
 			return nil, fmt.Errorf("%s: %s (%s) is mounted, want %s (%s); not remounting over it",
-				r.m.Path, cur.source, cur.fstype, r.m.Device, r.m.Type)
+				r.m.Name, cur.source, cur.fstype, r.m.Device, r.m.Type)
 		}
 		return nil, nil
 	}
 	if apply {
-		if err := os.MkdirAll(r.m.Path, 0o755); err != nil {
+		if err := os.MkdirAll(r.m.Name, 0o755); err != nil {
 			return nil, err
 		}
 		flags, data := mountFlags(r.m.Options)
-		if err := unix.Mount(r.m.Device, r.m.Path, r.m.Type, flags, data); err != nil {
-			return nil, fmt.Errorf("mount %s on %s (%s): %w", r.m.Device, r.m.Path, r.m.Type, err)
+		if err := unix.Mount(r.m.Device, r.m.Name, r.m.Type, flags, data); err != nil {
+			return nil, fmt.Errorf("mount %s on %s (%s): %w", r.m.Device, r.m.Name, r.m.Type, err)
 		}
 	}
 	return []Delta{delta("mounted", "", r.m.Device+" ("+r.m.Type+")")}, nil

@@ -27,10 +27,10 @@ type netRes struct {
 	env *env
 }
 
-func newNet(n *config.Net, en *env) *netRes {
+func newNet(n *config.Net, b *builder) *netRes {
 	c := *n
 	c.Pos = config.Pos{}
-	return &netRes{n: c, env: en}
+	return &netRes{n: c, env: b.env}
 }
 
 func (r *netRes) ID() string         { return "net:" + r.n.Name }

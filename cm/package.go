@@ -23,7 +23,11 @@ type packageRes struct {
 	env *env
 }
 
-func newPackage(p *config.Package, en *env) *packageRes { return &packageRes{p: *p, env: en} }
+func newPackage(p *config.Package, b *builder) *packageRes { return &packageRes{p: *p, env: b.env} }
+
+// ManagedPaths are the links it makes: a dir that purges unmanaged
+// entries keeps them.
+func (r *packageRes) ManagedPaths() []string { return r.Watches() }
 
 func (r *packageRes) ID() string         { return "package:" + r.p.Name }
 func (r *packageRes) Notifies() []string { return r.p.Notify }

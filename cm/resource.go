@@ -94,6 +94,21 @@ type (
 	}
 )
 
+// sweeper removes the entries of a directory that no other resource
+// manages (a dir with purge_unmanaged, a tmpfile): once every resource of
+// the plan exists, SetManaged tells it their base names in SweepDir, which
+// is "" when it sweeps nothing.
+type sweeper interface {
+	SweepDir() string
+	SetManaged(names map[string]bool)
+}
+
+// manyPathed manages paths beyond its own (a package's links): a sweeper
+// of their directory keeps them.
+type manyPathed interface {
+	ManagedPaths() []string
+}
+
 // Words for whole-resource changes that the engine turns into event states.
 const (
 	whatCreated = "created"

@@ -19,8 +19,8 @@ type serviceRes struct {
 	env     *env
 }
 
-func newService(s *config.Service, en *env) *serviceRes {
-	return &serviceRes{name: s.Name, user: s.User, enabled: s.IsEnabled(), env: en}
+func newService(s *config.Service, b *builder) *serviceRes {
+	return &serviceRes{name: s.Name, user: s.User, enabled: s.IsEnabled(), env: b.env}
 }
 
 func (r *serviceRes) ID() string         { return "service:" + r.name }

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"sync"
 	"testing"
+
+	"unit/config"
 )
 
 // A large pass stages its writes (one syncfs, then renames); a file that
@@ -77,7 +79,7 @@ func TestInterleaveDirs(t *testing.T) {
 	p := &plan{res: map[string]Resource{}}
 	var ids []string
 	for _, path := range []string{"/a/1", "/a/2", "/a/3", "/b/1", "/c/1", "/c/2"} {
-		r := newFile(file(path, "x", 0o644), defaultEnv())
+		r := newFile(file(path, "x", 0o644), &builder{cfg: &config.Config{}, env: defaultEnv()})
 		p.res[r.ID()] = r
 		ids = append(ids, r.ID())
 	}

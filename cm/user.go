@@ -20,10 +20,10 @@ type userRes struct {
 	env *env
 }
 
-func newUser(u *config.User, en *env) *userRes {
+func newUser(u *config.User, b *builder) *userRes {
 	c := *u
 	c.Groups = slices.Clone(u.Groups)
-	return &userRes{u: c, env: en}
+	return &userRes{u: c, env: b.env}
 }
 
 func (r *userRes) ID() string         { return "user:" + r.u.Name }

@@ -2,8 +2,7 @@ package config
 
 import (
 	"fmt"
-	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 )
 
@@ -19,101 +18,42 @@ type ResourceEdges struct {
 // AllEdges lists every resource's explicit edges, sorted by id.
 func (c *Config) AllEdges() []ResourceEdges {
 	var out []ResourceEdges
-	add := func(id string, e Edges, at func(string) Pos) {
-		out = append(out, ResourceEdges{ID: id, Requires: e.Requires, Notify: e.Notify, At: at})
+	for _, k := range kinds {
+		out = append(out, k.edges(c)...)
 	}
-	for _, n := range sortedKeys(c.Services) {
-		s := c.Services[n]
-		at := s.at
-		if at == nil {
-			at = func(string) Pos { return s.Pos }
-		}
-		req := s.Requires
-		if len(s.After) > 0 {
-			req = append(append([]string{}, s.Requires...), s.After...)
-		}
-		out = append(out, ResourceEdges{ID: s.ID(), Requires: req, At: at})
-	}
-	for _, p := range sortedKeys(c.Files) {
-		f := c.Files[p]
-		out = append(out, ResourceEdges{ID: f.ID(), Requires: f.Requires, Notify: f.Notify, At: f.At})
-	}
-	for _, k := range sortedKeys(c.Dirs) {
-		add("dir:"+k, c.Dirs[k].Edges, c.Dirs[k].At)
-	}
-	for _, k := range sortedKeys(c.Links) {
-		add("link:"+k, c.Links[k].Edges, c.Links[k].At)
-	}
-	for _, k := range sortedKeys(c.Users) {
-		add("user:"+k, c.Users[k].Edges, c.Users[k].At)
-	}
-	for _, k := range sortedKeys(c.Groups) {
-		add("group:"+k, c.Groups[k].Edges, c.Groups[k].At)
-	}
-	for _, k := range sortedKeys(c.Sysctls) {
-		add("sysctl:"+k, c.Sysctls[k].Edges, c.Sysctls[k].At)
-	}
-	for _, k := range sortedKeys(c.Modules) {
-		add("module:"+k, c.Modules[k].Edges, c.Modules[k].At)
-	}
-	for _, k := range sortedKeys(c.Mounts) {
-		add("mount:"+k, c.Mounts[k].Edges, c.Mounts[k].At)
-	}
-	for _, k := range sortedKeys(c.Packages) {
-		add("package:"+k, c.Packages[k].Edges, c.Packages[k].At)
-	}
-	for _, k := range sortedKeys(c.Execs) {
-		add("exec:"+k, c.Execs[k].Edges, c.Execs[k].At)
-	}
-	sort.Slice(out, func(i, j int) bool { return out[i].ID < out[j].ID })
+	slices.SortFunc(out, func(a, b ResourceEdges) int { return strings.Compare(a.ID, b.ID) })
 	return out
 }
 
-// validateKindRefs checks the edges of every resource but services (whose
-// requires validateRefs checks): targets exist, notify targets can be
-// refreshed, and the explicit edges have no cycle.
-func validateKindRefs(c *Config) Errors {
+// checkRequires: every id a resource requires is defined.
+func checkRequires(c *Config, m *Meta, requires []string) Errors {
 	var errs Errors
-	all := c.AllEdges()
-	for _, e := range all {
-		if strings.HasPrefix(e.ID, "service:") {
-			continue
-		}
-		for _, r := range e.Requires {
-			if !c.Has(r) {
-				errs = append(errs, Error{e.At("requires"), fmt.Sprintf("%s requires %q, which is not defined (expected KIND:NAME, e.g. \"dir:/srv\")", e.ID, r)})
-			}
-		}
-		if d, ok := c.Dirs[strings.TrimPrefix(e.ID, "dir:")]; ok && strings.HasPrefix(e.ID, "dir:") {
-			if name, ok := strings.CutPrefix(d.Source, "package:"); ok {
-				name, _, _ = strings.Cut(name, "/")
-				if _, ok := c.Packages[name]; !ok {
-					errs = append(errs, Error{e.At("source"), fmt.Sprintf("%s: source %q: package %q is not defined", e.ID, d.Source, name)})
-				}
-			}
-		}
-		if strings.HasPrefix(e.ID, "file:") {
-			f := c.Files[strings.TrimPrefix(e.ID, "file:")]
-			if name, ok := strings.CutPrefix(f.Source, "package:"); ok {
-				name, _, _ = strings.Cut(name, "/")
-				if _, ok := c.Packages[name]; !ok {
-					errs = append(errs, Error{e.At("source"), fmt.Sprintf("%s: source %q: package %q is not defined", e.ID, f.Source, name)})
-				}
-			} else if f.Source != "" && !filepath.IsAbs(f.Source) {
-				errs = append(errs, Error{e.At("source"), fmt.Sprintf("%s: source %q: expected an absolute path or package:NAME/PATH", e.ID, f.Source)})
-			}
-			continue // validateRefs checks a file's notify
-		}
-		for _, n := range e.Notify {
-			switch {
-			case !Refreshable(n):
-				errs = append(errs, Error{e.At("notify"), fmt.Sprintf("%s: notify %q: expected service:NAME or exec:NAME", e.ID, n)})
-			case !c.Has(n):
-				errs = append(errs, Error{e.At("notify"), fmt.Sprintf("%s notifies %q, which is not defined", e.ID, n)})
-			}
+	for _, r := range requires {
+		if !c.Has(r) {
+			errs = append(errs, Error{m.At("requires"), fmt.Sprintf("%s requires %q, which is not defined (expected KIND:NAME, e.g. \"dir:/srv\")", m.ID(), r)})
 		}
 	}
-	// Service-only cycles are validateRefs' to report.
+	return errs
+}
+
+// checkNotify: every notify target is defined and can be refreshed.
+func checkNotify(c *Config, m *Meta, notify []string) Errors {
+	var errs Errors
+	for _, n := range notify {
+		switch {
+		case !Refreshable(n):
+			errs = append(errs, Error{m.At("notify"), fmt.Sprintf("%s: notify %q: expected service:NAME or exec:NAME", m.ID(), n)})
+		case !c.Has(n):
+			errs = append(errs, Error{m.At("notify"), fmt.Sprintf("%s notifies %q, which is not defined", m.ID(), n)})
+		}
+	}
+	return errs
+}
+
+// edgeCycle finds a cycle in the explicit edges of all kinds together;
+// cycles among services alone are serviceCycle's to report.
+func edgeCycle(c *Config) Errors {
+	all := c.AllEdges()
 	before := map[string][]string{}
 	at := map[string]func(string) Pos{}
 	for _, e := range all {
@@ -131,14 +71,15 @@ func validateKindRefs(c *Config) Errors {
 	for _, e := range all {
 		ids = append(ids, e.ID)
 	}
-	if cyc := FindCycle(ids, func(id string) []string { return before[id] }); cyc != nil {
-		pos := Pos{}
-		if a := at[cyc[0]]; a != nil {
-			pos = a("")
-		}
-		errs = append(errs, Error{pos, "dependency cycle: " + strings.Join(cyc, " -> ")})
+	cyc := FindCycle(ids, func(id string) []string { return before[id] })
+	if cyc == nil {
+		return nil
 	}
-	return errs
+	pos := Pos{}
+	if a := at[cyc[0]]; a != nil {
+		pos = a("")
+	}
+	return Errors{{pos, "dependency cycle: " + strings.Join(cyc, " -> ")}}
 }
 
 // FindCycle returns one cycle of the graph (first id repeated at the end),
@@ -157,7 +98,7 @@ func FindCycle(nodes []string, next func(string) []string) []string {
 		color[id] = grey
 		stack = append(stack, id)
 		succ := append([]string(nil), next(id)...)
-		sort.Strings(succ)
+		slices.Sort(succ)
 		for _, s := range succ {
 			switch color[s] {
 			case grey:

@@ -32,15 +32,6 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
-// document is the shape of one TOML file.
-type document struct {
-	System  *System             `toml:"system"`
-	Service map[string]*Service `toml:"service"`
-	File    map[string]*File    `toml:"file"`
-	Net     map[string]*Net     `toml:"net"`
-	kindsDoc
-}
-
 // Load reads every *.toml in dir, merged in name order, and validates the
 // result as a whole.
 func Load(dir string) (*Config, error) {
@@ -60,9 +51,11 @@ func Load(dir string) (*Config, error) {
 
 // LoadFiles merges the named files in the order given and validates the result.
 func LoadFiles(paths ...string) (*Config, error) {
-	c := &Config{Services: map[string]*Service{}, Files: map[string]*File{}, Kinds: newKinds()}
+	c := &Config{}
+	for _, t := range tables {
+		t.init(c)
+	}
 	var errs Errors
-	var systemSeen *Pos
 	for _, path := range paths {
 		data, err := os.ReadFile(path)
 		if err != nil {
@@ -71,53 +64,15 @@ func LoadFiles(paths ...string) (*Config, error) {
 		c.Sources = append(c.Sources, path)
 		doc, idx, ferrs := parse(path, data)
 		errs = append(errs, ferrs...)
-		if doc == nil {
+		if !doc.IsValid() {
 			continue
 		}
 		at := func(keys ...string) Pos { return Pos{File: path, Line: idx.Line(keys...)} }
-		if doc.System != nil {
-			pos := at("system")
-			if systemSeen != nil {
-				errs = append(errs, Error{pos, "[system] is already defined at " + systemSeen.String()})
-			} else {
-				doc.System.Pos = pos
-				c.System = *doc.System
-				systemSeen = &pos
-			}
+		for i, t := range tables {
+			errs = append(errs, t.load(c, doc.Field(i), at)...)
 		}
-		for name, s := range doc.Service {
-			pos := at("service", name)
-			if prev, ok := c.Services[name]; ok {
-				errs = append(errs, Error{pos, fmt.Sprintf("service %q is already defined at %s", name, prev.Pos)})
-				continue
-			}
-			if s == nil {
-				s = &Service{}
-			}
-			s.Name, s.Pos = name, pos
-			s.at = func(k string) Pos { return at("service", name, k) }
-			c.Services[name] = s
-			errs = append(errs, validateService(s, s.at)...)
-		}
-		for path, f := range doc.File {
-			pos := at("file", path)
-			if prev, ok := c.Files[path]; ok {
-				errs = append(errs, Error{pos, fmt.Sprintf("file %q is already defined at %s", path, prev.Pos)})
-				continue
-			}
-			if f == nil {
-				f = &File{}
-			}
-			f.Path, f.Pos = path, pos
-			f.at = func(k string) Pos { return at("file", path, k) }
-			c.Files[path] = f
-			errs = append(errs, validateFile(f, f.at)...)
-		}
-		errs = append(errs, c.addKinds(doc, at)...)
-		errs = append(errs, c.addNets(doc.Net, at)...)
 	}
 	errs = append(errs, validateRefs(c)...)
-	errs = append(errs, validateKindRefs(c)...)
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool {
 			a, b := errs[i].Pos, errs[j].Pos
@@ -132,14 +87,16 @@ func LoadFiles(paths ...string) (*Config, error) {
 	return c, nil
 }
 
-// parse decodes one file strictly; unknown keys are errors with a suggestion.
-func parse(path string, data []byte) (*document, Lines, Errors) {
-	var doc document
+// parse decodes one file strictly into a document (a struct of docType, a
+// field per table); unknown keys are errors with a suggestion. The
+// document is invalid when nothing could be decoded.
+func parse(path string, data []byte) (reflect.Value, Lines, Errors) {
+	doc := reflect.New(docType).Elem()
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
-	err := dec.Decode(&doc)
+	err := dec.Decode(doc.Addr().Interface())
 	if err == nil {
-		return &doc, IndexLines(data), nil
+		return doc, IndexLines(data), nil
 	}
 	var strict *toml.StrictMissingError
 	var derr *toml.DecodeError
@@ -150,22 +107,22 @@ func parse(path string, data []byte) (*document, Lines, Errors) {
 			line, _ := e.Position()
 			key := []string(e.Key())
 			msg := fmt.Sprintf("unknown key %q", strings.Join(key, "."))
-			if s := suggest(reflect.TypeOf(doc), key); s != "" {
+			if s := suggest(docType, key); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			errs = append(errs, Error{Pos{path, line}, msg})
 		}
 		// Decoding went on past unknown keys, so the rest can still be checked.
-		return &doc, IndexLines(data), errs
+		return doc, IndexLines(data), errs
 	case errors.As(err, &derr):
 		line, _ := derr.Position()
 		msg := strings.TrimPrefix(derr.Error(), "toml: ")
 		if k := derr.Key(); len(k) > 0 {
 			msg = strings.Join(k, ".") + ": " + msg
 		}
-		return nil, nil, Errors{{Pos{path, line}, msg}}
+		return reflect.Value{}, nil, Errors{{Pos{path, line}, msg}}
 	default:
-		return nil, nil, Errors{{Pos{path, 0}, err.Error()}}
+		return reflect.Value{}, nil, Errors{{Pos{path, 0}, err.Error()}}
 	}
 }
 

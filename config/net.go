@@ -3,7 +3,6 @@ package config
 import (
 	"fmt"
 	"net"
-	"sort"
 )
 
 // Net is one [net.NAME] table: the interface NAME (e.g. eth0), or, with
@@ -17,6 +16,7 @@ import (
 //	addresses = ["10.0.2.15/24"]
 //	routes    = [{ to = "0.0.0.0/0", via = "10.0.2.2" }]
 type Net struct {
+	Meta
 	MAC       string     `toml:"mac"`
 	DHCP      bool       `toml:"dhcp"`
 	Addresses []string   `toml:"addresses"` // CIDR, e.g. "10.0.2.15/24"
@@ -24,9 +24,6 @@ type Net struct {
 	MTU       int        `toml:"mtu"`
 	// DHCPTimeout bounds one lease attempt (default 10s).
 	DHCPTimeout Duration `toml:"dhcp_timeout"`
-
-	Name string `toml:"-"`
-	Pos  Pos    `toml:"-"`
 }
 
 // NetRoute is a route via a gateway, or (without via) on the link.
@@ -35,46 +32,9 @@ type NetRoute struct {
 	Via string `toml:"via"`
 }
 
-// NetNames are the [net] tables' names, sorted.
-func (c *Config) NetNames() []string {
-	names := make([]string, 0, len(c.Nets))
-	for n := range c.Nets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
-}
-
-// addNets merges one file's [net.*] tables into c.
-func (c *Config) addNets(nets map[string]*Net, at func(keys ...string) Pos) Errors {
+func validateNet(n *Net) Errors {
 	var errs Errors
-	if c.Nets == nil {
-		c.Nets = map[string]*Net{}
-	}
-	names := make([]string, 0, len(nets))
-	for n := range nets {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	for _, name := range names {
-		n := nets[name]
-		pos := at("net", name)
-		if prev, ok := c.Nets[name]; ok {
-			errs = append(errs, Error{pos, fmt.Sprintf("net %q is already defined at %s", name, prev.Pos)})
-			continue
-		}
-		if n == nil {
-			n = &Net{}
-		}
-		n.Name, n.Pos = name, pos
-		c.Nets[name] = n
-		errs = append(errs, validateNet(n, func(k string) Pos { return at("net", name, k) })...)
-	}
-	return errs
-}
-
-func validateNet(n *Net, at func(string) Pos) Errors {
-	var errs Errors
+	at := n.At
 	if n.MAC != "" {
 		if _, err := net.ParseMAC(n.MAC); err != nil {
 			errs = append(errs, Error{at("mac"), fmt.Sprintf("mac %q: want a hardware address like 52:54:00:12:34:56", n.MAC)})

@@ -1,6 +1,8 @@
 package config
 
 import (
+	"maps"
+	"slices"
 	"strings"
 	"testing"
 )
@@ -18,7 +20,7 @@ routes    = [{ to = "default", via = "10.0.2.2" }]
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got := strings.Join(c.NetNames(), ","); got != "eth0,uplink" {
+	if got := strings.Join(slices.Sorted(maps.Keys(c.Nets)), ","); got != "eth0,uplink" {
 		t.Fatalf("nets %s", got)
 	}
 	if u := c.Nets["uplink"]; u.Routes[0].Via != "10.0.2.2" || u.Addresses[0] != "10.0.2.15/24" || !c.Nets["eth0"].DHCP {

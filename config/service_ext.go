@@ -2,7 +2,9 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -62,7 +64,7 @@ func validateServiceExt(s *Service, bad func(key, format string, args ...any)) {
 	}
 	for name, v := range s.Rlimits {
 		if _, ok := RlimitNames[name]; !ok {
-			bad("rlimits", "unknown rlimit %q (expected one of %s)", name, strings.Join(sortedKeys(RlimitNames), ", "))
+			bad("rlimits", "unknown rlimit %q (expected one of %s)", name, strings.Join(slices.Sorted(maps.Keys(RlimitNames)), ", "))
 		} else if v < -1 {
 			bad("rlimits", "rlimits.%s = %d: expected a count, or -1 for unlimited", name, v)
 		}

@@ -24,9 +24,9 @@ func ParseTemplate(name, text string) (*template.Template, error) {
 	return template.New(name).Funcs(TemplateFuncs()).Option("missingkey=error").Parse(text)
 }
 
-func checkTemplate(f *File, at func(key string) Pos) Errors {
-	if _, err := ParseTemplate(f.Path, *f.Template); err != nil {
-		return Errors{{at("template"), "file " + strconv.Quote(f.Path) + ": template: " + err.Error()}}
+func checkTemplate(f *File) Errors {
+	if _, err := ParseTemplate(f.Name, *f.Template); err != nil {
+		return Errors{{f.At("template"), "file " + strconv.Quote(f.Name) + ": template: " + err.Error()}}
 	}
 	return nil
 }

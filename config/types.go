@@ -4,7 +4,6 @@ package config
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -16,7 +15,7 @@ type Config struct {
 	Services map[string]*Service
 	Files    map[string]*File
 	Nets     map[string]*Net // [net.NAME]: interfaces to bring up (net.go)
-	// Configuration-management kinds beyond files (see kinds.go).
+	// Configuration-management kinds beyond files (kinds.go has the table).
 	Kinds
 	CM CM
 	// Sources lists the files it was loaded from, in merge order.
@@ -63,6 +62,7 @@ func (d *DataPartition) FSLabel() string {
 
 // Service is one [service.NAME] table.
 type Service struct {
+	Meta
 	Exec         []string          `toml:"exec"`
 	Env          map[string]string `toml:"env"`
 	User         string            `toml:"user"`
@@ -83,7 +83,8 @@ type Service struct {
 	// long is killed and handled like a crash (systemd's WatchdogSec).
 	Watchdog Duration `toml:"watchdog"`
 
-	// Credentials beyond user and group (see service_creds.go).
+	// Credentials beyond user and group (checked in service_ext.go and
+	// service_caps.go).
 	Groups       []string         `toml:"groups"`       // supplementary groups
 	NoNewPrivs   bool             `toml:"no_new_privs"` // PR_SET_NO_NEW_PRIVS
 	Capabilities []string         `toml:"capabilities"` // ambient, e.g. CAP_NET_BIND_SERVICE
@@ -107,10 +108,6 @@ type Service struct {
 	// convergence ends before any service starts. Requires keeps only
 	// services: the supervisor waits on nothing else.
 	After []string `toml:"-"`
-
-	Name string `toml:"-"`
-	Pos  Pos    `toml:"-"`
-	at   func(key string) Pos
 }
 
 // Limits are per-service cgroup limits (applied in PID 1 mode).
@@ -123,23 +120,18 @@ type Limits struct {
 
 // File is one [file."PATH"] table.
 type File struct {
-	Content *string  `toml:"content"`
-	Source  string   `toml:"source"`
-	Mode    string   `toml:"mode"`
-	Owner   string   `toml:"owner"`
-	Group   string   `toml:"group"`
-	Notify  []string `toml:"notify"`
-	Ensure  string   `toml:"ensure"`
+	Meta
+	Edges
+	Content *string `toml:"content"`
+	Source  string  `toml:"source"`
+	Mode    string  `toml:"mode"`
+	Owner   string  `toml:"owner"`
+	Group   string  `toml:"group"`
+	Ensure  string  `toml:"ensure"`
 	// Template is text/template source rendered with Vars and the facts.
 	Template *string        `toml:"template"`
 	Vars     map[string]any `toml:"vars"`
-	Requires []string       `toml:"requires"`
-	Audit    bool           `toml:"audit"`
-	Purge    bool           `toml:"purge"`
 
-	Path string `toml:"-"`
-	Pos  Pos    `toml:"-"`
-	at   func(key string) Pos
 	// FileMode is Mode parsed; 0644 when unset.
 	FileMode uint32 `toml:"-"`
 }
@@ -154,29 +146,17 @@ const (
 // IsEnabled reports whether the service starts at boot (the default).
 func (s *Service) IsEnabled() bool { return s.Enabled == nil || *s.Enabled }
 
-// ID is the resource id, e.g. "service:web".
-func (s *Service) ID() string { return "service:" + s.Name }
-
-// ID is the resource id, e.g. "file:/etc/motd".
-func (f *File) ID() string { return "file:" + f.Path }
+// edgeList: a service's edges are its requires, services and the other
+// kinds it converges after.
+func (s *Service) edgeList() (requires, notify []string) {
+	if len(s.After) == 0 {
+		return s.Requires, nil
+	}
+	return append(append([]string{}, s.Requires...), s.After...), nil
+}
 
 // Absent reports whether the file must not exist.
 func (f *File) Absent() bool { return f.Ensure == "absent" }
-
-// ServiceNames returns the service names sorted.
-func (c *Config) ServiceNames() []string { return sortedKeys(c.Services) }
-
-// FilePaths returns the managed file paths sorted.
-func (c *Config) FilePaths() []string { return sortedKeys(c.Files) }
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	sort.Strings(keys)
-	return keys
-}
 
 // Duration is a time.Duration written as "10s", "1m30s".
 type Duration struct{ time.Duration }

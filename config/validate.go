@@ -2,16 +2,16 @@ package config
 
 import (
 	"fmt"
+	"maps"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 )
 
-func validateService(s *Service, at func(key string) Pos) Errors {
+func validateService(s *Service) Errors {
 	var errs Errors
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, Error{at(key), fmt.Sprintf("service %q: ", s.Name) + fmt.Sprintf(format, args...)})
-	}
+	bad := complainer(&errs, s.At, fmt.Sprintf("service %q", s.Name))
 	if len(s.Exec) == 0 || s.Exec[0] == "" {
 		bad("exec", "exec is required: a command as a list, e.g. exec = [\"/bin/httpd\", \"-f\"]")
 	}
@@ -91,12 +91,10 @@ func checkReady(r string) error {
 	return fmt.Errorf("expected one of started, notify, fd:N, tcp:PORT, exec:CMD")
 }
 
-func validateFile(f *File, at func(key string) Pos) Errors {
+func validateFile(f *File) Errors {
 	var errs Errors
-	bad := func(key, format string, args ...any) {
-		errs = append(errs, Error{at(key), fmt.Sprintf("file %q: ", f.Path) + fmt.Sprintf(format, args...)})
-	}
-	if !filepath.IsAbs(f.Path) || filepath.Clean(f.Path) != f.Path {
+	bad := complainer(&errs, f.At, fmt.Sprintf("file %q", f.Name))
+	if !isCleanAbs(f.Name) {
 		bad("", "path must be absolute and clean (e.g. \"/etc/motd\")")
 	}
 	switch f.Ensure {
@@ -115,7 +113,7 @@ func validateFile(f *File, at func(key string) Pos) Errors {
 			bad("source", "content, template and source are mutually exclusive")
 		}
 		if f.Template != nil {
-			errs = append(errs, checkTemplate(f, at)...)
+			errs = append(errs, checkTemplate(f)...)
 		}
 	case "absent":
 		if f.Content != nil || f.Source != "" || f.Template != nil {
@@ -136,51 +134,56 @@ func validateFile(f *File, at func(key string) Pos) Errors {
 	return errs
 }
 
-// validateRefs checks what spans resources: references and dependency cycles.
+// validateRefs checks what spans resources, once every file is merged:
+// each kind's references (requires, notify, sources), then dependency
+// cycles.
 func validateRefs(c *Config) Errors {
 	var errs Errors
-	exists := func(id string) bool {
-		kind, name, _ := strings.Cut(id, ":")
-		switch kind {
-		case "service":
-			_, ok := c.Services[name]
-			return ok
-		}
-		return c.Has(id)
+	for _, k := range kinds {
+		errs = append(errs, k.checkRefs(c)...)
 	}
-	for _, name := range c.ServiceNames() {
-		s := c.Services[name]
-		for _, r := range append(append([]string{}, s.Requires...), s.After...) {
-			if !exists(r) {
-				errs = append(errs, Error{s.at("requires"), fmt.Sprintf("service %q requires %q, which is not defined", name, r)})
-			}
+	errs = append(errs, serviceCycle(c)...)
+	return append(errs, edgeCycle(c)...)
+}
+
+// serviceRefs: what a service requires is defined (services in Requires,
+// other kinds in After).
+func serviceRefs(c *Config, s *Service) Errors {
+	var errs Errors
+	for _, r := range append(append([]string{}, s.Requires...), s.After...) {
+		if !c.Has(r) {
+			errs = append(errs, Error{s.At("requires"), fmt.Sprintf("service %q requires %q, which is not defined", s.Name, r)})
 		}
-	}
-	for _, p := range c.FilePaths() {
-		f := c.Files[p]
-		for _, n := range f.Notify {
-			if !Refreshable(n) {
-				errs = append(errs, Error{f.at("notify"), fmt.Sprintf("file %q: notify %q: expected service:NAME or exec:NAME", p, n)})
-			} else if !exists(n) {
-				errs = append(errs, Error{f.at("notify"), fmt.Sprintf("file %q notifies %q, which is not defined", p, n)})
-			}
-		}
-	}
-	if cyc := findCycle(c); cyc != nil {
-		s := c.Services[strings.TrimPrefix(cyc[0], "service:")]
-		errs = append(errs, Error{s.at("requires"), "dependency cycle: " + strings.Join(cyc, " -> ")})
 	}
 	return errs
 }
 
-// findCycle returns one requires-cycle between services as a list of ids
-// (first repeated at the end).
-func findCycle(c *Config) []string {
-	var ids []string
-	for _, name := range c.ServiceNames() {
-		ids = append(ids, "service:"+name)
+// fileRefs: requires, the source (a path or a defined package), notify.
+func fileRefs(c *Config, f *File) Errors {
+	errs := checkRequires(c, &f.Meta, f.Requires)
+	if strings.HasPrefix(f.Source, "package:") {
+		errs = append(errs, packageSource(c, &f.Meta, f.Source)...)
+	} else if f.Source != "" && !filepath.IsAbs(f.Source) {
+		errs = append(errs, Error{f.At("source"), fmt.Sprintf("%s: source %q: expected an absolute path or package:NAME/PATH", f.ID(), f.Source)})
 	}
-	return FindCycle(ids, func(id string) []string {
+	for _, n := range f.Notify {
+		if !Refreshable(n) {
+			errs = append(errs, Error{f.At("notify"), fmt.Sprintf("file %q: notify %q: expected service:NAME or exec:NAME", f.Name, n)})
+		} else if !c.Has(n) {
+			errs = append(errs, Error{f.At("notify"), fmt.Sprintf("file %q notifies %q, which is not defined", f.Name, n)})
+		}
+	}
+	return errs
+}
+
+// serviceCycle reports one requires-cycle between services.
+func serviceCycle(c *Config) Errors {
+	names := slices.Sorted(maps.Keys(c.Services))
+	ids := make([]string, len(names))
+	for i, name := range names {
+		ids[i] = "service:" + name
+	}
+	cyc := FindCycle(ids, func(id string) []string {
 		var next []string
 		for _, r := range c.Services[strings.TrimPrefix(id, "service:")].Requires {
 			dep := strings.TrimPrefix(r, "service:")
@@ -190,4 +193,9 @@ func findCycle(c *Config) []string {
 		}
 		return next
 	})
+	if cyc == nil {
+		return nil
+	}
+	s := c.Services[strings.TrimPrefix(cyc[0], "service:")]
+	return Errors{{s.At("requires"), "dependency cycle: " + strings.Join(cyc, " -> ")}}
 }

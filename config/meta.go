@@ -1,0 +1,48 @@
+package config
+
+// Meta is what every resource table has, whatever its kind: its name (the
+// part of the id after the colon: a path, a user name, a sysctl key), where
+// it was defined, and, while the config is being loaded, the line of each
+// of its keys. Every kind embeds it, so the loader keeps one set of books.
+type Meta struct {
+	// Name is the table's key: [dir."/srv"] has the name "/srv".
+	Name string `toml:"-"`
+	Pos  Pos    `toml:"-"`
+	kind string
+	at   func(key string) Pos
+}
+
+// ID is the resource id of a loaded resource, e.g. "dir:/srv".
+func (m *Meta) ID() string { return m.kind + ":" + m.Name }
+
+// At is the position of a key inside the resource's table (file:line), for
+// errors found after loading, e.g. by the engine's cycle check. Once a
+// config is valid the per-key lines are dropped and At is the table's line.
+func (m *Meta) At(key string) Pos {
+	if m.at == nil {
+		return m.Pos
+	}
+	return m.at(key)
+}
+
+func (m *Meta) meta() *Meta { return m }
+
+// Edges are the keys every configuration-management resource shares:
+// ordering, notification, and the audit and purge modes.
+type Edges struct {
+	// Requires lists ids ("dir:/srv", "user:www") converged before this one.
+	Requires []string `toml:"requires"`
+	// Notify lists ids refreshed after this one really changed: a service is
+	// restarted, a refresh_only exec is run.
+	Notify []string `toml:"notify"`
+	// Audit reports drift without repairing it.
+	Audit bool `toml:"audit"`
+	// Purge removes the thing from the system when the resource is removed
+	// from the config (the default leaves it in place).
+	Purge bool `toml:"purge"`
+}
+
+// Modes are the resource's own audit and purge keys.
+func (e *Edges) Modes() (audit, purge bool) { return e.Audit, e.Purge }
+
+func (e *Edges) edgeList() (requires, notify []string) { return e.Requires, e.Notify }
