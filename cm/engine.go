@@ -68,6 +68,7 @@ type Engine struct {
 
 	cfgDir      string // watched for reloads; "" when not
 	onConfig    func(*config.Config)
+	handC       chan *config.Config // capacity 1: the latest reload for onConfig (reload.go)
 	reloadC     chan struct{}
 	reloadArmed bool // owned by the Run goroutine
 
@@ -98,6 +99,7 @@ func New(opts ...Option) *Engine {
 		kick:     make(chan struct{}, 1),
 		wake:     make(chan struct{}, 1),
 		reloadC:  make(chan struct{}, 1),
+		handC:    make(chan *config.Config, 1),
 		svcC:     make(chan struct{}, 1),
 		netC:     make(chan struct{}, 1),
 		reqs:     make(chan applyReq),
@@ -231,6 +233,9 @@ func (e *Engine) Run(ctx context.Context) error {
 		}()
 		watchNet(ctx, e.log, e.netC)
 	}()
+	if e.onConfig != nil {
+		go e.runHandOver(ctx)
+	}
 	if e.cfgDir != "" {
 		// A path inside the directory puts the watch on the directory itself.
 		if err := w.add(e.cfgDir + "/."); err != nil {
@@ -278,7 +283,10 @@ func (e *Engine) step(ctx context.Context, w *watcher) (stop bool, err error) {
 		}
 		e.onError(err)
 	case <-e.reloadC:
-		e.reload(ctx, w)
+		if cfg := e.reload(ctx, w); cfg != nil {
+			// After this step's pass, even one that panicked.
+			defer e.handOver(cfg)
+		}
 		trigger = "config"
 	case <-e.svcC:
 		e.takeServiceEvents()
