@@ -109,7 +109,7 @@ func (e *Engine) convergeLane(ctx context.Context, p *plan, dirty map[string]cau
 	}
 	started := map[string]bool{}
 	for _, o := range outs {
-		if kindOf(o.id) == "service" && o.err == nil && len(o.deltas) > 0 && !o.audit {
+		if restarts(p.res[o.id]) && o.err == nil && len(o.deltas) > 0 && !o.audit {
 			started[o.id] = true
 		}
 	}
@@ -294,8 +294,8 @@ func (e *Engine) refresh(ctx context.Context, p *plan, notified map[string][]str
 		doneSet[next] = true
 		by := strings.Join(sortedSet(notified[next]), ", ")
 		r := p.res[next]
-		if r == nil && strings.HasPrefix(next, "service:") {
-			r = &serviceRes{name: strings.TrimPrefix(next, "service:"), env: e.env}
+		if r == nil {
+			r = bareTarget(next, e.env)
 		}
 		rf, ok := r.(refresher)
 		switch {
@@ -303,13 +303,13 @@ func (e *Engine) refresh(ctx context.Context, p *plan, notified map[string][]str
 			e.log.Info("cm: not restarting a service started in this pass", "resource", next, "notified by", by)
 		case !ok:
 			e.log.Warn("cm: cannot notify", "resource", next, "by", by)
-		case deferExec != nil && kindOf(next) == "exec" && !dry && !p.audit[next]:
+		case deferExec != nil && runsLong(r) && !dry && !p.audit[next]:
 			// A command may run for minutes: the background runs it.
 			deferExec[next] = append(deferExec[next], notified[next]...)
 		case dry || p.audit[next]:
-			verb := "restart"
-			if kindOf(next) == "exec" {
-				verb = "run"
+			verb := "run"
+			if restarts(r) {
+				verb = "restart"
 			}
 			rep.Changes = append(rep.Changes, Change{Resource: next, Result: "would refresh", What: []string{verb + " (notified by " + by + ")"}})
 		default:
@@ -327,14 +327,14 @@ func (e *Engine) refresh(ctx context.Context, p *plan, notified map[string][]str
 			if len(what) == 0 {
 				continue
 			}
-			word := "restarted"
-			if kindOf(next) != "service" {
-				word = "ran"
+			word := "ran"
+			if restarts(r) {
+				word = "restarted"
 			}
 			c.Result, c.What = "refreshed", []string{word + " (notified by " + by + ")"}
 			rep.Changes = append(rep.Changes, c)
 			e.log.Info("cm: "+word, "resource", next, "notified by", by)
-			if kindOf(next) != "service" {
+			if !restarts(r) {
 				e.emit(event.Event{Time: time.Now(), Resource: next, State: "refreshed", Message: c.What[0]})
 				if pr := p.res[next]; pr != nil {
 					for _, n := range pr.Notifies() {

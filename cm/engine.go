@@ -63,7 +63,7 @@ type Engine struct {
 	dirty    map[string]cause
 	deferred map[string]cause // fighting: waiting for their backoff
 	fights   fights
-	retries  retries // failed net resources waiting to be tried again (retry.go)
+	retries  retries // failed retriers (net) waiting to be tried again (retry.go)
 	timer    *time.Timer
 
 	cfgDir      string // watched for reloads; "" when not
