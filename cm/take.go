@@ -3,6 +3,8 @@ package cm
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	"unit/config"
@@ -72,7 +74,7 @@ func (e *Engine) takeConfig(ctx context.Context, w *watcher) {
 		e.mark(id, causeConfig)
 	}
 	var removed []string
-	for _, id := range sortedIDs(old.res) {
+	for _, id := range slices.Sorted(maps.Keys(old.res)) {
 		if _, ok := next.res[id]; ok {
 			continue
 		}
