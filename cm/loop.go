@@ -48,8 +48,8 @@ const (
 )
 
 // Run is the one loop: it owns the watcher and converges dirty resources
-// until ctx ends. Between inputs it sleeps in select: no timers (but a
-// fight's backoff), no syscalls.
+// until ctx ends. Between inputs it sleeps in select: no syscalls, and no
+// timer but the backoff timer (backoff.go) while something waits for it.
 func (e *Engine) Run(ctx context.Context) error {
 	if !e.running.CompareAndSwap(false, true) {
 		return errors.New("cm: Run called twice")
