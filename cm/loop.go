@@ -49,7 +49,8 @@ const (
 
 // Run is the one loop: it owns the watcher and converges dirty resources
 // until ctx ends. Between inputs it sleeps in select: no syscalls, and no
-// timer but the backoff timer (backoff.go) while something waits for it.
+// timer but the backoff timer (backoff.go) or a reload's settle
+// (reload.go), each only while something waits for it.
 func (e *Engine) Run(ctx context.Context) error {
 	if !e.running.CompareAndSwap(false, true) {
 		return errors.New("cm: Run called twice")
