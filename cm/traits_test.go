@@ -8,6 +8,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // Each kind declares the traits the engine acts on (the engine names no
@@ -109,7 +110,11 @@ func TestLongRunnerTraitOnAnyKind(t *testing.T) {
 		return r
 	}))
 	e.SetConfig(cfgOf(file(slow, "slow", 0o644), file(free, "free", 0o644)))
-	<-l.started
+	select {
+	case <-l.started:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the long runner never started")
+	}
 	waitFor(t, "free written", hasContent(free, "free"))
 	os.WriteFile(free, []byte("drift"), 0o644)
 	waitFor(t, "drift repaired while the long runner waits", hasContent(free, "free"))
@@ -150,8 +155,7 @@ func TestRetrierTraitOnAnyKind(t *testing.T) {
 	var calls atomic.Int64
 	e := start(t, withWrap(func(r Resource) Resource { return failOnce{r, &calls} }))
 	e.SetConfig(cfgOf(file(p, "x", 0o644)))
+	// Only a retry writes it: the failed Apply wrote nothing that inotify
+	// could report. (Our write's echo may add a no-op Apply after it.)
 	waitFor(t, "written by the retry", hasContent(p, "x"))
-	if n := calls.Load(); n != 2 {
-		t.Errorf("%d applies, want 2 (a failure, then the retry)", n)
-	}
 }
