@@ -7,12 +7,13 @@ import (
 	"time"
 )
 
-// The background lane. An exec resource runs a command that may take
-// minutes (up to its timeout); converged in the loop's own pass, it would
+// The background lane. A longRunner (an exec: a command that may take
+// minutes, up to its timeout), converged in the loop's own pass, would
 // hold every other repair until it ended. So the loop's passes leave out
-// the dirty execs and whatever depends on them (directly or through clean
-// resources), and one background pass at a time converges those beside the
-// loop, with the exec refreshes that changes in the loop's passes notified.
+// the dirty longRunners and whatever depends on them (directly or through
+// clean resources), and one background pass at a time converges those
+// beside the loop, with the longRunner refreshes that changes in the
+// loop's passes notified.
 // What becomes dirty while it runs and belongs to it (an id in flight, or a
 // dependent of one) waits for the next background pass; everything else is
 // repaired by the loop as usual. `unit apply` and the first convergence
@@ -44,7 +45,7 @@ func newLaneState() laneState {
 func (e *Engine) splitLane(dirty map[string]cause, execs bool) {
 	var seeds []string
 	for id := range dirty {
-		if execs && kindOf(id) == "exec" {
+		if execs && runsLong(e.plan.res[id]) {
 			seeds = append(seeds, id)
 		}
 	}

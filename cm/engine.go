@@ -6,15 +6,10 @@ package cm
 import (
 	"context"
 	"errors"
-	"fmt"
 	"log/slog"
-	"path/filepath"
-	"runtime/debug"
 	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/fsnotify/fsnotify"
 
 	"unit/config"
 	"unit/event"
@@ -63,11 +58,12 @@ type Engine struct {
 	dirty    map[string]cause
 	deferred map[string]cause // fighting: waiting for their backoff
 	fights   fights
-	retries  retries // failed net resources waiting to be tried again (retry.go)
+	retries  retries // failed retriers (net) waiting to be tried again (retry.go)
 	timer    *time.Timer
 
 	cfgDir      string // watched for reloads; "" when not
 	onConfig    func(*config.Config)
+	handC       chan *config.Config // capacity 1: the latest reload for onConfig (reload.go)
 	reloadC     chan struct{}
 	reloadArmed bool // owned by the Run goroutine
 
@@ -77,14 +73,6 @@ type Engine struct {
 	netC  chan struct{}   // capacity 1: a link or address changed (netwatch.go)
 	svcUp map[string]bool // services that became running since the loop looked
 }
-
-// cause is why a resource is dirty; it decides the event state of a change.
-type cause uint8
-
-const (
-	causeDrift  cause = iota + 1 // inotify, or an explicit apply found drift: "repaired"
-	causeConfig                  // new or changed desired state: "changed"
-)
 
 type applyReq struct {
 	dry   bool
@@ -98,6 +86,7 @@ func New(opts ...Option) *Engine {
 		kick:     make(chan struct{}, 1),
 		wake:     make(chan struct{}, 1),
 		reloadC:  make(chan struct{}, 1),
+		handC:    make(chan *config.Config, 1),
 		svcC:     make(chan struct{}, 1),
 		netC:     make(chan struct{}, 1),
 		reqs:     make(chan applyReq),
@@ -205,194 +194,29 @@ func (e *Engine) WatchCount() int {
 	return 0
 }
 
-// Run is the one loop: it owns the watcher and converges dirty resources
-// until ctx ends. Between inputs it sleeps in select: no timers (but a
-// fight's backoff), no syscalls.
-func (e *Engine) Run(ctx context.Context) error {
-	if !e.running.CompareAndSwap(false, true) {
-		return errors.New("cm: Run called twice")
+// ApplyOnce converges every resource of cfg once, without watching: the
+// `unit apply --once` mode. With dryRun it changes nothing and reports what
+// it would change. Resource failures are in the report; the error is for
+// a missing or cyclic config or a cancelled ctx.
+func ApplyOnce(ctx context.Context, cfg *config.Config, dryRun bool, opts ...Option) (*Report, error) {
+	if cfg == nil {
+		return nil, errors.New("cm: no config")
 	}
-	defer close(e.done)
-	w, err := newWatcher()
+	e := New(opts...)
+	if !e.env.factsFixed {
+		e.env.facts.Store(GatherFacts(cfg))
+	}
+	p, err := e.build(cfg)
 	if err != nil {
-		return fmt.Errorf("cm: %w", err)
+		return nil, err
 	}
-	defer w.close()
-	e.w.Store(w)
-	defer e.w.Store(nil)
-	if e.reports != nil {
-		go e.reports.run(ctx, e.log)
+	all := make(map[string]cause, len(p.res))
+	for id := range p.res {
+		all[id] = causeConfig
 	}
-	go func() {
-		defer func() {
-			if p := recover(); p != nil {
-				e.log.Error("cm: panic in the netlink watch; net resources converge only on other passes", "panic", p)
-			}
-		}()
-		watchNet(ctx, e.log, e.netC)
-	}()
-	if e.cfgDir != "" {
-		// A path inside the directory puts the watch on the directory itself.
-		if err := w.add(e.cfgDir + "/."); err != nil {
-			e.log.Error("cm: cannot watch the config directory; no reloads", "dir", e.cfgDir, "err", err)
-		}
+	rep := e.converge(ctx, p, all, dryRun, "once")
+	if !dryRun {
+		e.saveReport(rep)
 	}
-	defer func() {
-		if e.timer != nil {
-			e.timer.Stop()
-		}
-	}()
-	for {
-		stop, err := e.step(ctx, w)
-		if stop {
-			return err
-		}
-	}
-}
-
-// step waits for one input, coalesces whatever else is queued, then
-// converges the dirty set. A panic is logged and the loop goes on: this runs
-// inside PID 1.
-func (e *Engine) step(ctx context.Context, w *watcher) (stop bool, err error) {
-	defer func() {
-		if r := recover(); r != nil {
-			e.log.Error("cm: panic in loop", "panic", r, "stack", string(debug.Stack()))
-			stop, err = false, nil
-		}
-	}()
-	trigger := "drift"
-	select {
-	case <-ctx.Done():
-		return true, nil
-	case <-e.kick:
-		e.takeConfig(ctx, w)
-		trigger = "config"
-	case ev, ok := <-w.fs.Events:
-		if !ok {
-			return true, errors.New("cm: inotify watcher closed")
-		}
-		e.onEvent(w, ev)
-	case err, ok := <-w.fs.Errors:
-		if !ok {
-			return true, errors.New("cm: inotify watcher closed")
-		}
-		e.onError(err)
-	case <-e.reloadC:
-		e.reload(ctx, w)
-		trigger = "config"
-	case <-e.svcC:
-		e.takeServiceEvents()
-		trigger = "service"
-	case <-e.netC:
-		e.takeNetEvents()
-		trigger = "net"
-	case res := <-e.lane.done:
-		e.finishBackground(res)
-		for _, dir := range w.retry() {
-			e.markDir(dir)
-		}
-	case <-e.wake:
-		now := time.Now()
-		for id, c := range e.deferred {
-			if until, ok := e.retryAt(id); ok && now.Before(until) {
-				continue // woken for another one
-			}
-			e.mark(id, c)
-			delete(e.deferred, id)
-		}
-		e.armBackoffTimer(now)
-		trigger = "retry"
-	case req := <-e.reqs:
-		e.takeConfig(ctx, w)
-		e.drain(ctx, w)
-		req.reply <- e.applyAll(ctx, w, req.dry)
-		if req.dry {
-			// A dry run changes nothing, but drift drained for it (or
-			// queued meanwhile) is still to be repaired now, not at the
-			// next unrelated event.
-			e.drain(ctx, w)
-			e.convergeDirty(ctx, w, "drift")
-		}
-		return false, nil
-	}
-	e.drain(ctx, w)
-	e.convergeDirty(ctx, w, trigger)
-	return false, nil
-}
-
-// maxDrain bounds one coalescing pass so a writer in a tight loop cannot
-// keep the loop draining forever instead of converging.
-const maxDrain = 4096
-
-// drain folds inputs that are already queued into the dirty set, so a burst
-// of events (or our own write's echo arriving with someone else's edit)
-// costs one convergence, not one per event.
-func (e *Engine) drain(ctx context.Context, w *watcher) {
-	for range maxDrain {
-		select {
-		case ev, ok := <-w.fs.Events:
-			if !ok {
-				return
-			}
-			e.onEvent(w, ev)
-		case err, ok := <-w.fs.Errors:
-			if !ok {
-				return
-			}
-			e.onError(err)
-		case <-e.kick:
-			e.takeConfig(ctx, w)
-		default:
-			return
-		}
-	}
-}
-
-func (e *Engine) onEvent(w *watcher, ev fsnotify.Event) {
-	if e.isConfigEvent(ev.Name) {
-		e.scheduleReload()
-	}
-	e.byPath.ids(ev.Name, func(id string) { e.mark(id, causeDrift) })
-	if ids := e.byDir[filepath.Dir(ev.Name)]; len(ids) > 0 && !isOurTemp(filepath.Base(ev.Name)) {
-		for _, id := range ids {
-			e.mark(id, causeDrift)
-		}
-	}
-	// A watched directory deleted or moved away takes its watch with it:
-	// re-check everything in it (Apply recreates it) and re-watch after.
-	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
-		if w.lost(ev.Name) {
-			e.markDir(ev.Name)
-		}
-	}
-}
-
-func (e *Engine) onError(err error) {
-	if errors.Is(err, fsnotify.ErrEventOverflow) {
-		// Events were lost: anything may have changed.
-		e.log.Warn("cm: inotify queue overflow; re-checking everything")
-		for id := range e.plan.res {
-			e.mark(id, causeDrift)
-		}
-		return
-	}
-	e.log.Error("cm: inotify", "err", err)
-}
-
-func (e *Engine) mark(id string, c cause) {
-	if c > e.dirty[id] {
-		e.dirty[id] = c
-	}
-}
-
-// markDir marks the resources watching any path directly in dir.
-func (e *Engine) markDir(dir string) {
-	e.byPath.each(func(p, id string) {
-		if filepath.Dir(p) == dir {
-			e.mark(id, causeDrift)
-		}
-	})
-	for _, id := range e.byDir[dir] {
-		e.mark(id, causeDrift)
-	}
+	return rep, ctx.Err()
 }

@@ -274,7 +274,7 @@ func TestRunMissingAndDeletedParent(t *testing.T) {
 	waitFor(t, "restored", hasContent(p, "v"))
 
 	// Moved away: the watch would follow the inode, so it must be dropped.
-	// (Moving an ancestor of the watched directory is not seen; see watch.go.)
+	// (Moving an ancestor of the watched directory is not seen; see inotify.go.)
 	if err := os.Rename(dir, filepath.Join(base, "moved")); err != nil {
 		t.Fatal(err)
 	}

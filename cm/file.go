@@ -340,3 +340,6 @@ func (f *fileRes) Purge(ctx context.Context) ([]Delta, error) {
 	gone.absent = true
 	return gone.Apply(ctx)
 }
+
+// ReadsFacts: a template may render the facts (a factsReader).
+func (f *fileRes) ReadsFacts() bool { return f.tmpl != nil }

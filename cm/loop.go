@@ -2,149 +2,244 @@ package cm
 
 import (
 	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
 	"runtime/debug"
 	"time"
+
+	"github.com/fsnotify/fsnotify"
 )
 
-// convergeDirty converges the dirty set, then re-adds watches on
-// directories that convergence created; their files are checked once more
-// since anything in them before the watch existed went unseen. The second
-// round adds no new watches unless a directory appeared meanwhile, so this
-// ends. Resources in a fight's backoff wait for it (one timer, only then).
-func (e *Engine) convergeDirty(ctx context.Context, w *watcher, trigger string) {
-	defer e.startBackground(ctx)
-	for round := 0; len(e.dirty) > 0 && round < 3; round++ {
-		dirty := e.dirty
-		e.dirty = map[string]cause{}
-		now := time.Now()
-		for id, c := range dirty {
-			if _, ok := e.fights.blocked(id, now); ok {
-				if c > e.deferred[id] {
-					e.deferred[id] = c
-				}
-				delete(dirty, id)
+// The loop: start here. One goroutine, Run, owns the engine's state; the
+// rest of the program talks to it through channels, and between inputs it
+// sleeps in select (no polling, no syscalls). step takes one input, drain
+// folds in whatever else is already queued, and one convergence pass
+// repairs the dirty set:
+//
+//	inotify (inotify.go) ------------> onEvent: mark who watches the path;
+//	                                   a config *.toml arms the reload timer
+//	reload timer (reload.go) --------> reload: load, check, takeConfig;
+//	                                   hand over after the pass (handOver)
+//	SetConfig (engine.go) -----------> takeConfig (take.go): new or changed
+//	                                   resources dirty, removed ones dropped
+//	supervisor events ---------------> takeServiceEvents (svcevents.go)
+//	rtnetlink (netwatch.go) ---------> takeNetEvents
+//	backoff timer (backoff.go) ------> wakeDeferred: fights and retries due
+//	background pass (background.go) -> finishBackground: its report
+//	Apply, Converge (engine.go) -----> serve: applyAll, reply with the report
+//	                                   |
+//	                                   v
+//	                drain: fold queued inputs into the dirty set
+//	                                   |
+//	                                   v
+//	convergeDirty (dirty.go): long runners to the background lane; one
+//	pass (pass.go) in dependency order, independent ones in parallel;
+//	notified targets refreshed (refresh.go); fights and retries noted
+//	(backoff.go, retry.go); the report kept (reportstore.go); directories
+//	the pass created watched, their files checked again (inotify.go)
+
+// cause is why a resource is dirty; it decides the event state of a change.
+type cause uint8
+
+const (
+	causeDrift  cause = iota + 1 // inotify, or an explicit apply found drift: "repaired"
+	causeConfig                  // new or changed desired state: "changed"
+)
+
+// Run is the one loop: it owns the watcher and converges dirty resources
+// until ctx ends. Between inputs it sleeps in select: no syscalls, and no
+// timer but the backoff timer (backoff.go) or a reload's settle
+// (reload.go), each only while something waits for it.
+func (e *Engine) Run(ctx context.Context) error {
+	if !e.running.CompareAndSwap(false, true) {
+		return errors.New("cm: Run called twice")
+	}
+	defer close(e.done)
+	w, err := newWatcher()
+	if err != nil {
+		return fmt.Errorf("cm: %w", err)
+	}
+	defer w.close()
+	e.w.Store(w)
+	defer e.w.Store(nil)
+	if e.reports != nil {
+		go e.reports.run(ctx, e.log)
+	}
+	go func() {
+		defer func() {
+			if p := recover(); p != nil {
+				e.log.Error("cm: panic in the netlink watch; net resources converge only on other passes", "panic", p)
 			}
+		}()
+		watchNet(ctx, e.log, e.netC)
+	}()
+	if e.onConfig != nil {
+		go e.runHandOver(ctx)
+	}
+	if e.cfgDir != "" {
+		// A path inside the directory puts the watch on the directory itself.
+		if err := w.add(e.cfgDir + "/."); err != nil {
+			e.log.Error("cm: cannot watch the config directory; no reloads", "dir", e.cfgDir, "err", err)
 		}
-		e.armBackoffTimer(now)
-		e.splitLane(dirty, true)
-		if len(dirty) == 0 {
-			return
+	}
+	defer func() {
+		if e.timer != nil {
+			e.timer.Stop()
 		}
-		for _, c := range dirty {
-			if c == causeConfig {
-				trigger = "config" // a config taken while draining
-			}
+	}()
+	for {
+		stop, err := e.step(ctx, w)
+		if stop {
+			return err
 		}
-		rep := e.convergeLane(ctx, e.plan, dirty, false, trigger, lane{deferExec: e.lane.notify})
-		if len(dirty) >= bigPass {
-			e.returnMemory()
-		}
-		e.noteFights(rep, dirty)
-		e.noteRetries(rep, dirty, time.Now())
-		e.armBackoffTimer(time.Now())
-		if len(rep.Changes) > 0 || trigger == "config" {
-			e.log.Info("cm: converged", "trigger", trigger, "changed", rep.Changed(), "failed", rep.Failed, "took", rep.Duration)
-			e.saveReport(rep)
-		}
-		for _, dir := range w.retry() {
-			e.markDir(dir)
-		}
-		trigger = "drift"
 	}
 }
 
-// noteFights records drift repairs and reports resources that fight.
-func (e *Engine) noteFights(rep *Report, dirty map[string]cause) {
-	now := time.Now()
-	for _, c := range rep.Changes {
-		if c.Result != "repaired" || dirty[c.Resource] != causeDrift {
-			continue
+// step waits for one input, coalesces whatever else is queued, then
+// converges the dirty set. A panic is logged and the loop goes on: this runs
+// inside PID 1.
+func (e *Engine) step(ctx context.Context, w *watcher) (stop bool, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			e.log.Error("cm: panic in loop", "panic", r, "stack", string(debug.Stack()))
+			stop, err = false, nil
 		}
-		if f := e.fights.repaired(c.Resource, now); f != nil {
-			e.log.Warn("cm: fight: someone keeps changing a managed resource", "resource", f.Resource,
-				"repairs", f.Repairs, "backoff", f.Backoff)
-			e.emit(eventFight(*f))
-		}
-	}
-	rep.Fights = e.fights.active(now)
-}
-
-// armBackoffTimer wakes the loop when the earliest deferred backoff ends: a
-// fight's, or a failed resource's retry (retry.go).
-func (e *Engine) armBackoffTimer(now time.Time) {
-	if len(e.deferred) == 0 {
-		return
-	}
-	var first time.Time
-	for id := range e.deferred {
-		until, ok := e.fights.blocked(id, now)
-		if r, rok := e.retryAt(id); rok && (!ok || r.After(until)) {
-			until, ok = r, true
-		}
-		if ok && (first.IsZero() || until.Before(first)) {
-			first = until
-		}
-	}
-	d := time.Duration(0)
-	if !first.IsZero() {
-		d = max(first.Sub(now), 0)
-	}
-	if e.timer == nil {
-		e.timer = time.AfterFunc(d, e.wakeUp)
-		return
-	}
-	e.timer.Reset(d)
-}
-
-func (e *Engine) wakeUp() {
+	}()
+	trigger := "drift"
 	select {
-	case e.wake <- struct{}{}:
-	default:
-	}
-}
-
-// applyAll converges (or, dry, checks) every resource.
-func (e *Engine) applyAll(ctx context.Context, w *watcher, dry bool) *Report {
-	all := make(map[string]cause, len(e.plan.res))
-	for id := range e.plan.res {
-		all[id] = causeDrift
-		if c := e.dirty[id]; c != 0 {
-			all[id] = c
+	case <-ctx.Done():
+		return true, nil
+	case <-e.kick:
+		e.takeConfig(ctx, w)
+		trigger = "config"
+	case ev, ok := <-w.fs.Events:
+		if !ok {
+			return true, errors.New("cm: inotify watcher closed")
 		}
-	}
-	if !dry {
-		// What runs in the background, and what depends on it, waits for
-		// it; its report follows.
-		e.splitLane(all, false)
-	} else {
-		for id := range e.lane.running {
-			delete(all, id)
+		e.onEvent(w, ev)
+	case err, ok := <-w.fs.Errors:
+		if !ok {
+			return true, errors.New("cm: inotify watcher closed")
 		}
-	}
-	rep := e.converge(ctx, e.plan, all, dry, "apply")
-	if len(all) >= bigPass {
-		defer e.returnMemory()
-	}
-	rep.ConfigError = e.configError()
-	rep.Fights = e.fights.active(time.Now())
-	if !dry {
-		e.saveReport(rep)
-		e.dirty = map[string]cause{}
-		e.deferred = map[string]cause{}
-		now := time.Now()
-		e.noteRetries(rep, all, now)
-		e.armBackoffTimer(now)
+		e.onError(err)
+	case <-e.reloadC:
+		if cfg := e.reload(ctx, w); cfg != nil {
+			// After this step's pass, even one that panicked.
+			defer e.handOver(cfg)
+		}
+		trigger = "config"
+	case <-e.svcC:
+		e.takeServiceEvents()
+		trigger = "service"
+	case <-e.netC:
+		e.takeNetEvents()
+		trigger = "net"
+	case res := <-e.lane.done:
+		e.finishBackground(res)
 		for _, dir := range w.retry() {
 			e.markDir(dir)
 		}
+	case <-e.wake:
+		e.wakeDeferred(time.Now())
+		trigger = "retry"
+	case req := <-e.reqs:
+		e.serve(ctx, w, req)
+		return false, nil
+	}
+	e.drain(ctx, w)
+	e.convergeDirty(ctx, w, trigger)
+	return false, nil
+}
+
+// serve answers Apply and Converge: everything converges (or, dry, is
+// checked) in one pass whose report is the reply.
+func (e *Engine) serve(ctx context.Context, w *watcher, req applyReq) {
+	e.takeConfig(ctx, w)
+	e.drain(ctx, w)
+	req.reply <- e.applyAll(ctx, w, req.dry)
+	if req.dry {
+		// A dry run changes nothing, but drift drained for it (or
+		// queued meanwhile) is still to be repaired now, not at the
+		// next unrelated event.
+		e.drain(ctx, w)
 		e.convergeDirty(ctx, w, "drift")
 	}
-	return rep
 }
 
-// bigPass is the pass size after which the garbage of the pass (config
-// decoding, per-resource outcomes) is handed back to the kernel at once
-// rather than kept as heap headroom: steady state is what must be small.
-const bigPass = 1000
+// maxDrain bounds one coalescing pass so a writer in a tight loop cannot
+// keep the loop draining forever instead of converging.
+const maxDrain = 4096
 
-func (e *Engine) returnMemory() { debug.FreeOSMemory() }
+// drain folds inputs that are already queued into the dirty set, so a burst
+// of events (or our own write's echo arriving with someone else's edit)
+// costs one convergence, not one per event.
+func (e *Engine) drain(ctx context.Context, w *watcher) {
+	for range maxDrain {
+		select {
+		case ev, ok := <-w.fs.Events:
+			if !ok {
+				return
+			}
+			e.onEvent(w, ev)
+		case err, ok := <-w.fs.Errors:
+			if !ok {
+				return
+			}
+			e.onError(err)
+		case <-e.kick:
+			e.takeConfig(ctx, w)
+		default:
+			return
+		}
+	}
+}
+
+func (e *Engine) onEvent(w *watcher, ev fsnotify.Event) {
+	if e.isConfigEvent(ev.Name) {
+		e.scheduleReload()
+	}
+	e.byPath.ids(ev.Name, func(id string) { e.mark(id, causeDrift) })
+	if ids := e.byDir[filepath.Dir(ev.Name)]; len(ids) > 0 && !isOurTemp(filepath.Base(ev.Name)) {
+		for _, id := range ids {
+			e.mark(id, causeDrift)
+		}
+	}
+	// A watched directory deleted or moved away takes its watch with it:
+	// re-check everything in it (Apply recreates it) and re-watch after.
+	if ev.Has(fsnotify.Remove) || ev.Has(fsnotify.Rename) {
+		if w.lost(ev.Name) {
+			e.markDir(ev.Name)
+		}
+	}
+}
+
+func (e *Engine) onError(err error) {
+	if errors.Is(err, fsnotify.ErrEventOverflow) {
+		// Events were lost: anything may have changed.
+		e.log.Warn("cm: inotify queue overflow; re-checking everything")
+		for id := range e.plan.res {
+			e.mark(id, causeDrift)
+		}
+		return
+	}
+	e.log.Error("cm: inotify", "err", err)
+}
+
+func (e *Engine) mark(id string, c cause) {
+	if c > e.dirty[id] {
+		e.dirty[id] = c
+	}
+}
+
+// markDir marks the resources watching any path directly in dir.
+func (e *Engine) markDir(dir string) {
+	e.byPath.each(func(p, id string) {
+		if filepath.Dir(p) == dir {
+			e.mark(id, causeDrift)
+		}
+	})
+	for _, id := range e.byDir[dir] {
+		e.mark(id, causeDrift)
+	}
+}

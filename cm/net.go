@@ -264,3 +264,7 @@ func holdLease(l netlink.Link, msg *dhcpv4.DHCPv4) error {
 	}
 	return nil
 }
+
+// RetriesOnFailure: a DHCP server or a link comes back without an event
+// of ours (a retrier).
+func (r *netRes) RetriesOnFailure() bool { return true }

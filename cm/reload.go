@@ -20,8 +20,9 @@ const reloadSettle = 100 * time.Millisecond
 // instance) and reload the config on any *.toml change. The new set is
 // validated as a whole (load and dependency graph); if invalid, the last
 // good config keeps running and the error is reported (ConfigError); if
-// valid, only changed resources are converged and onGood gets the config
-// (the daemon hands the services to the supervisor).
+// valid, only changed resources are converged and, once that pass ended,
+// onGood gets the config (the daemon hands the services to the supervisor:
+// the order of boot, files first, then services).
 func WithConfigDir(dir string, onGood func(*config.Config)) Option {
 	return func(e *Engine) { e.cfgDir, e.onConfig = filepath.Clean(dir), onGood }
 }
@@ -46,8 +47,10 @@ func (e *Engine) scheduleReload() {
 	})
 }
 
-// reload reads and validates the config directory and, if good, takes it.
-func (e *Engine) reload(ctx context.Context, w *watcher) {
+// reload reads and validates the config directory and, if good, takes it
+// and returns it; the loop hands it to onConfig once the pass that
+// converges it ended (handOver).
+func (e *Engine) reload(ctx context.Context, w *watcher) *config.Config {
 	e.reloadArmed = false
 	cfg, err := config.Load(e.cfgDir)
 	if err == nil {
@@ -55,7 +58,7 @@ func (e *Engine) reload(ctx context.Context, w *watcher) {
 	}
 	if err != nil {
 		e.ConfigError(fmt.Errorf("config %s:\n%w", e.cfgDir, err))
-		return
+		return nil
 	}
 	e.mu.Lock()
 	e.pending = cfg
@@ -63,14 +66,49 @@ func (e *Engine) reload(ctx context.Context, w *watcher) {
 	e.takeConfig(ctx, w)
 	e.emit(event.Event{Time: time.Now(), Resource: "config", State: "reloaded",
 		Message: fmt.Sprintf("%d files", len(cfg.Sources))})
-	if e.onConfig != nil {
-		go func() {
-			defer func() {
-				if p := recover(); p != nil {
-					e.log.Error("cm: panic in config callback", "panic", p, "stack", string(debug.Stack()))
-				}
-			}()
-			e.onConfig(cfg)
-		}()
+	return cfg
+}
+
+// handOver gives a reloaded config to onConfig (the daemon hands the
+// services to the supervisor), after the pass that wrote its files: a new
+// service must not start before the file it reads exists. The loop calls
+// it; only the latest config waits, so a slow supervisor never gets an
+// older config after a newer one.
+func (e *Engine) handOver(cfg *config.Config) {
+	if e.onConfig == nil {
+		return
 	}
+	for {
+		select {
+		case e.handC <- cfg:
+			return
+		default:
+		}
+		select {
+		case <-e.handC: // superseded
+		default:
+		}
+	}
+}
+
+// runHandOver calls onConfig for each handed-over config, one at a time,
+// off the loop: the supervisor may take a while, and the loop goes on.
+func (e *Engine) runHandOver(ctx context.Context) {
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case cfg := <-e.handC:
+			e.callOnConfig(cfg)
+		}
+	}
+}
+
+func (e *Engine) callOnConfig(cfg *config.Config) {
+	defer func() {
+		if p := recover(); p != nil {
+			e.log.Error("cm: panic in config callback", "panic", p, "stack", string(debug.Stack()))
+		}
+	}()
+	e.onConfig(cfg)
 }

@@ -4,9 +4,11 @@ import (
 	"context"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"unit/config"
 )
@@ -123,4 +125,42 @@ func (t tracked) Same(o Resource) bool {
 		o = x.Resource
 	}
 	return t.Resource.Same(o)
+}
+
+// The config a reload takes reaches onGood (the supervisor) only after the
+// pass that converges it ended: the file a new service reads exists by
+// then, every time.
+func TestReloadHandsOverAfterThePass(t *testing.T) {
+	cdir, data := t.TempDir(), t.TempDir()
+	got := make(chan bool, 1)
+	var want string // the file of the reload in flight; read in onGood
+	var mu sync.Mutex
+	e := start(t, WithConfigDir(cdir, func(*config.Config) {
+		mu.Lock()
+		p := want
+		mu.Unlock()
+		got <- exists(p)
+	}))
+	e.SetConfig(&config.Config{})
+	for i := range 20 {
+		p := filepath.Join(data, strconv.Itoa(i), "conf")
+		mu.Lock()
+		want = p
+		mu.Unlock()
+		src := "[file.\"" + p + "\"]\ncontent = \"x\"\n"
+		for j := range 100 { // a staged pass: long enough to lose a race
+			src += "[file.\"" + filepath.Join(data, strconv.Itoa(i), "o"+strconv.Itoa(j)) + "\"]\ncontent = \"x\"\n"
+		}
+		name := strconv.Itoa(i) + ".toml"
+		os.WriteFile(filepath.Join(cdir, "."+name), []byte(src), 0o644)
+		os.Rename(filepath.Join(cdir, "."+name), filepath.Join(cdir, name))
+		select {
+		case ok := <-got:
+			if !ok {
+				t.Fatalf("reload %d: onGood ran before %s was written", i, p)
+			}
+		case <-time.After(10 * time.Second):
+			t.Fatalf("reload %d: onGood not called", i)
+		}
+	}
 }

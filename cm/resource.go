@@ -1,9 +1,6 @@
 package cm
 
-import (
-	"context"
-	"strings"
-)
+import "context"
 
 // Resource is one piece of desired state, in the shape of mgmt's
 // Watch/CheckApply: the engine owns watching (one inotify instance for all),
@@ -69,6 +66,31 @@ type (
 	refresher interface {
 		Refresh(ctx context.Context) ([]Delta, error)
 	}
+	// restarter is a refresher that restarts a process the supervisor
+	// owns (a service): a change of its own in a pass already started it
+	// on the new state, so that pass does not restart it on top; the
+	// supervisor reports the restart, so the engine emits no event for it
+	// and it notifies nothing further.
+	restarter interface {
+		Restarts() bool
+	}
+	// longRunner may take minutes to converge or refresh (an exec's
+	// command): the loop's passes leave it, and what depends on it, to
+	// the background lane (background.go).
+	longRunner interface {
+		RunsLong() bool
+	}
+	// retrier is tried again on a timer after it failed (a net resource):
+	// what it waits for, a DHCP server or a link, comes back without an
+	// inotify event (retry.go).
+	retrier interface {
+		RetriesOnFailure() bool
+	}
+	// factsReader renders the facts (a template): new facts make it dirty
+	// although its desired state is the same (take.go).
+	factsReader interface {
+		ReadsFacts() bool
+	}
 	// purger removes the thing when its resource leaves the config.
 	purger interface {
 		Purge(ctx context.Context) ([]Delta, error)
@@ -115,8 +137,9 @@ const (
 	whatRemoved = "removed"
 )
 
-// kindOf returns the KIND of an id.
-func kindOf(id string) string {
-	k, _, _ := strings.Cut(id, ":")
-	return k
-}
+// The traits as predicates: false for a resource without the trait (or
+// none at all).
+func restarts(r Resource) bool   { t, ok := r.(restarter); return ok && t.Restarts() }
+func runsLong(r Resource) bool   { t, ok := r.(longRunner); return ok && t.RunsLong() }
+func retried(r Resource) bool    { t, ok := r.(retrier); return ok && t.RetriesOnFailure() }
+func readsFacts(r Resource) bool { t, ok := r.(factsReader); return ok && t.ReadsFacts() }

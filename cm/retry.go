@@ -2,10 +2,10 @@ package cm
 
 import "time"
 
-// Retries of failed net resources. A file that cannot be written is tried
+// Retries of failed retriers (net resources). A file that cannot be written is tried
 // again when something it depends on changes (inotify says so); a DHCP
 // server that did not answer, or a link that refused an address, comes
-// back without telling us. So a failed net resource is tried again after
+// back without telling us. So a failed retrier is tried again after
 // a backoff, doubling from retryMinBackoff to retryMaxBackoff, until it
 // succeeds; an rtnetlink event in between tries it at once. This is the
 // only timer the engine keeps besides a fight's backoff, and it runs only
@@ -23,12 +23,10 @@ type retryState struct {
 // retries is owned by the Run goroutine.
 type retries map[string]*retryState
 
-// retriable says which kinds are retried on a timer.
-func retriable(id string) bool { return kindOf(id) == "net" }
-
 // noteRetries schedules the failed retriable resources of a pass and
 // forgets the ones that converged.
 func (e *Engine) noteRetries(rep *Report, dirty map[string]cause, now time.Time) {
+	retriable := func(id string) bool { return retried(e.plan.res[id]) }
 	failed := map[string]bool{}
 	for _, c := range rep.Changes {
 		if c.Result == "failed" && retriable(c.Resource) {

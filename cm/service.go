@@ -3,6 +3,7 @@ package cm
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"unit/config"
 )
@@ -86,4 +87,17 @@ func (r *serviceRes) Refresh(ctx context.Context) ([]Delta, error) {
 		return nil, fmt.Errorf("restart %s: %w", r.name, err)
 	}
 	return []Delta{{Attr: "restarted"}}, nil
+}
+
+// Restarts: a refresh restarts the supervisor's process (a restarter).
+func (r *serviceRes) Restarts() bool { return true }
+
+// bareTarget is the notify target for an id no resource of the config
+// defines: a service the supervisor runs without a [service] table of
+// the config manager is still restarted; any other id has none.
+func bareTarget(id string, en *env) Resource {
+	if name, ok := strings.CutPrefix(id, "service:"); ok {
+		return &serviceRes{name: name, env: en}
+	}
+	return nil
 }

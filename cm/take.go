@@ -3,6 +3,8 @@ package cm
 import (
 	"context"
 	"encoding/json"
+	"maps"
+	"slices"
 	"time"
 
 	"unit/config"
@@ -58,7 +60,7 @@ func (e *Engine) takeConfig(ctx context.Context, w *watcher) {
 	for id, r := range next.res {
 		o, ok := old.res[id]
 		if ok && o.Same(r) && old.audit[id] == next.audit[id] {
-			if factsChanged && usesFacts(r) {
+			if factsChanged && readsFacts(r) {
 				e.mark(id, causeConfig)
 			}
 			next.res[id] = o // keep the old value: same desired state, same watches
@@ -72,7 +74,7 @@ func (e *Engine) takeConfig(ctx context.Context, w *watcher) {
 		e.mark(id, causeConfig)
 	}
 	var removed []string
-	for _, id := range sortedIDs(old.res) {
+	for _, id := range slices.Sorted(maps.Keys(old.res)) {
 		if _, ok := next.res[id]; ok {
 			continue
 		}
@@ -113,9 +115,4 @@ func (e *Engine) purge(ctx context.Context, old *plan, ids []string) {
 		e.emit(event.Event{Time: time.Now(), Resource: id, State: c.Result, Message: c.Err})
 	}
 	e.saveReport(rep)
-}
-
-func usesFacts(r Resource) bool {
-	f, ok := r.(*fileRes)
-	return ok && f.tmpl != nil
 }

@@ -1,123 +1,89 @@
 package cm
 
-import (
-	"errors"
-	"fmt"
-	"path/filepath"
-	"sort"
+// A resource's watches: the inotify watches on the directories of its
+// paths (inotify.go) and the path index (pathindex.go) that maps an event
+// back to the resources it makes dirty.
+import "slices"
 
-	"github.com/fsnotify/fsnotify"
-)
-
-// watcher is the engine's single inotify instance. It watches directories,
-// never files: a file watch dies with the inode, so deletion and
-// replace-by-rename (what editors and package managers do) would go unseen.
-// Directories are reference-counted by the managed paths they hold.
-//
-// Known gap: inotify does not report moving an ancestor of a watched
-// directory (the directory moves along, its watch with it); deleting one is
-// seen, through the deletions of the files inside. Watching every ancestor
-// would cost more watches than the one per directory we promise.
-//
-// Only the Run goroutine calls its methods, except count.
-type watcher struct {
-	fs   *fsnotify.Watcher
-	dirs map[string]*dirWatch
+// watch adds r's inotify watches and indexes its paths.
+func (e *Engine) watch(w *watcher, r Resource) {
+	e.addWatches(w, r)
+	e.index(r)
 }
 
-type dirWatch struct {
-	refs   int
-	active bool // false: the directory is missing; retried after convergence
+// unwatch drops r's index entries and its inotify watches.
+func (e *Engine) unwatch(w *watcher, r Resource) {
+	e.unindex(r)
+	e.dropWatches(w, r)
 }
 
-// eventBuffer lets the kernel reader run ahead while a convergence is in
-// progress, so the next drain coalesces a whole burst into one pass.
-const eventBuffer = 256
-
-func newWatcher() (*watcher, error) {
-	fw, err := fsnotify.NewBufferedWatcher(eventBuffer)
-	if err != nil {
-		return nil, fmt.Errorf("inotify: %w", err)
-	}
-	return &watcher{fs: fw, dirs: map[string]*dirWatch{}}, nil
+// rewatch replaces old by r (same id): the new watches are taken before
+// the old are dropped, so a shared directory keeps its watch instead of
+// dropping and re-adding it; the index is rebuilt after, since both share
+// one id.
+func (e *Engine) rewatch(w *watcher, old, r Resource) {
+	e.addWatches(w, r)
+	e.dropWatches(w, old)
+	e.unindex(old)
+	e.index(r)
 }
 
-func (w *watcher) close() error { return w.fs.Close() }
-
-// add takes a reference on path's directory, adding the inotify watch for the
-// first one. A missing directory is not an error: it stays pending.
-func (w *watcher) add(path string) error {
-	dir := filepath.Dir(path)
-	d := w.dirs[dir]
-	if d == nil {
-		d = &dirWatch{}
-		w.dirs[dir] = d
-	}
-	d.refs++
-	if d.active {
+// dirsOf lists r's whole-directory watches as watcher paths ("d/.").
+func dirsOf(r Resource) []string {
+	dw, ok := r.(dirWatcher)
+	if !ok {
 		return nil
 	}
-	return w.activate(dir, d)
+	var out []string
+	for _, d := range dw.WatchDirs() {
+		out = append(out, d+"/.")
+	}
+	return out
 }
 
-func (w *watcher) activate(dir string, d *dirWatch) error {
-	if err := w.fs.Add(dir); err != nil {
-		if errors.Is(err, fsnotify.ErrClosed) {
-			return err
-		}
-		return nil // missing (or not yet a directory): pending
-	}
-	d.active = true
-	return nil
-}
-
-// remove drops a reference on path's directory; the last one removes the watch.
-func (w *watcher) remove(path string) {
-	dir := filepath.Dir(path)
-	d := w.dirs[dir]
-	if d == nil {
-		return
-	}
-	if d.refs--; d.refs > 0 {
-		return
-	}
-	delete(w.dirs, dir)
-	if d.active {
-		// Fails only when the kernel already dropped it (directory gone).
-		_ = w.fs.Remove(dir)
-	}
-}
-
-// lost marks a directory's watch gone (it was deleted or moved away); it
-// reports whether dir is one of ours.
-func (w *watcher) lost(dir string) bool {
-	d := w.dirs[dir]
-	if d == nil {
-		return false
-	}
-	if d.active {
-		_ = w.fs.Remove(dir) // a moved directory's watch would follow the inode
-		d.active = false
-	}
-	return true
-}
-
-// retry re-adds pending watches and returns the directories that got one,
-// sorted, so their files can be re-checked for anything missed meanwhile.
-func (w *watcher) retry() []string {
-	var got []string
-	for dir, d := range w.dirs {
-		if d.active {
-			continue
-		}
-		_ = w.activate(dir, d)
-		if d.active {
-			got = append(got, dir)
+func (e *Engine) addWatches(w *watcher, r Resource) {
+	for _, p := range append(r.Watches(), dirsOf(r)...) {
+		if err := w.add(p); err != nil {
+			e.log.Error("cm: watch", "path", p, "err", err)
 		}
 	}
-	sort.Strings(got)
-	return got
 }
 
-// count is the number of inotify watches held (safe from any goroutine).
-func (w *watcher) count() int { return len(w.fs.WatchList()) }
+func (e *Engine) dropWatches(w *watcher, r Resource) {
+	for _, p := range append(r.Watches(), dirsOf(r)...) {
+		w.remove(p)
+	}
+}
+
+func (e *Engine) index(r Resource) {
+	id := r.ID()
+	for _, p := range r.Watches() {
+		e.byPath.add(p, id)
+	}
+	if dw, ok := r.(dirWatcher); ok {
+		for _, d := range dw.WatchDirs() {
+			if !slices.Contains(e.byDir[d], id) {
+				e.byDir[d] = append(e.byDir[d], id)
+			}
+		}
+	}
+}
+
+func (e *Engine) unindex(r Resource) {
+	del := func(m map[string][]string, k, id string) {
+		ids := slices.DeleteFunc(m[k], func(x string) bool { return x == id })
+		if len(ids) == 0 {
+			delete(m, k)
+		} else {
+			m[k] = ids
+		}
+	}
+	for _, p := range r.Watches() {
+		e.byPath.remove(p, r.ID())
+	}
+	if dw, ok := r.(dirWatcher); ok {
+		for _, d := range dw.WatchDirs() {
+			del(e.byDir, d, r.ID())
+		}
+	}
+}

@@ -64,6 +64,9 @@ func (d *Daemon) cmOptions(cfg *config.Config) []cm.Option {
 }
 
 // reloaded takes a new, valid config: the supervisor gets its services.
+// The engine calls it only once the pass that converged the config's
+// files ended, the order of boot (Run: the first convergence, then the
+// supervisor): a new service never starts before the file it reads exists.
 func (d *Daemon) reloaded(cfg *config.Config) {
 	ctx, cancel := context.WithTimeout(context.Background(), supervisorReloadTimeout)
 	defer cancel()

@@ -2,7 +2,6 @@ package cm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"runtime"
 	"runtime/debug"
@@ -11,9 +10,12 @@ import (
 	"strings"
 	"time"
 
-	"unit/config"
 	"unit/event"
 )
+
+// One convergence pass: the given resources in dependency order,
+// independent ones in parallel (schedule), then the notified targets
+// (refresh.go), as one report.
 
 // outcome is one resource's part of a convergence.
 type outcome struct {
@@ -109,7 +111,7 @@ func (e *Engine) convergeLane(ctx context.Context, p *plan, dirty map[string]cau
 	}
 	started := map[string]bool{}
 	for _, o := range outs {
-		if kindOf(o.id) == "service" && o.err == nil && len(o.deltas) > 0 && !o.audit {
+		if restarts(p.res[o.id]) && o.err == nil && len(o.deltas) > 0 && !o.audit {
 			started[o.id] = true
 		}
 	}
@@ -266,118 +268,4 @@ func eventState(what []Delta, c cause) string {
 		return "changed"
 	}
 	return "repaired"
-}
-
-// refresh runs each notified target once, in graph order; a target that
-// changes (an exec that ran) may notify further targets, which come later
-// in the order.
-// A service started in this very pass already runs on the new state: it
-// is not restarted again.
-func (e *Engine) refresh(ctx context.Context, p *plan, notified map[string][]string, started map[string]bool, dry bool, rep *Report, deferExec map[string][]string) {
-	pos := func(id string) int {
-		if i, ok := p.g.pos[id]; ok {
-			return i
-		}
-		return len(p.g.order) // unconfigured targets (a bare service name) last
-	}
-	doneSet := map[string]bool{}
-	for {
-		var next string
-		for id := range notified {
-			if !doneSet[id] && (next == "" || pos(id) < pos(next) || pos(id) == pos(next) && id < next) {
-				next = id
-			}
-		}
-		if next == "" {
-			return
-		}
-		doneSet[next] = true
-		by := strings.Join(sortedSet(notified[next]), ", ")
-		r := p.res[next]
-		if r == nil && strings.HasPrefix(next, "service:") {
-			r = &serviceRes{name: strings.TrimPrefix(next, "service:"), env: e.env}
-		}
-		rf, ok := r.(refresher)
-		switch {
-		case started[next]:
-			e.log.Info("cm: not restarting a service started in this pass", "resource", next, "notified by", by)
-		case !ok:
-			e.log.Warn("cm: cannot notify", "resource", next, "by", by)
-		case deferExec != nil && kindOf(next) == "exec" && !dry && !p.audit[next]:
-			// A command may run for minutes: the background runs it.
-			deferExec[next] = append(deferExec[next], notified[next]...)
-		case dry || p.audit[next]:
-			verb := "restart"
-			if kindOf(next) == "exec" {
-				verb = "run"
-			}
-			rep.Changes = append(rep.Changes, Change{Resource: next, Result: "would refresh", What: []string{verb + " (notified by " + by + ")"}})
-		default:
-			start := time.Now()
-			what, err := e.safeRefresh(ctx, rf)
-			c := Change{Resource: next, Duration: time.Since(start), Deltas: what}
-			if err != nil {
-				rep.Failed++
-				c.Result, c.Err = "failed", err.Error()
-				e.log.Error("cm: refresh failed", "resource", next, "err", err)
-				e.emit(event.Event{Time: time.Now(), Resource: next, State: "failed", Message: err.Error()})
-				rep.Changes = append(rep.Changes, c)
-				continue
-			}
-			if len(what) == 0 {
-				continue
-			}
-			word := "restarted"
-			if kindOf(next) != "service" {
-				word = "ran"
-			}
-			c.Result, c.What = "refreshed", []string{word + " (notified by " + by + ")"}
-			rep.Changes = append(rep.Changes, c)
-			e.log.Info("cm: "+word, "resource", next, "notified by", by)
-			if kindOf(next) != "service" {
-				e.emit(event.Event{Time: time.Now(), Resource: next, State: "refreshed", Message: c.What[0]})
-				if pr := p.res[next]; pr != nil {
-					for _, n := range pr.Notifies() {
-						notified[n] = append(notified[n], next)
-					}
-				}
-			}
-		}
-	}
-}
-
-func (e *Engine) safeRefresh(ctx context.Context, r refresher) (what []Delta, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
-		}
-	}()
-	return r.Refresh(ctx)
-}
-
-// ApplyOnce converges every resource of cfg once, without watching: the
-// `unit apply --once` mode. With dryRun it changes nothing and reports what
-// it would change. Resource failures are in the report; the error is for
-// a missing or cyclic config or a cancelled ctx.
-func ApplyOnce(ctx context.Context, cfg *config.Config, dryRun bool, opts ...Option) (*Report, error) {
-	if cfg == nil {
-		return nil, errors.New("cm: no config")
-	}
-	e := New(opts...)
-	if !e.env.factsFixed {
-		e.env.facts.Store(GatherFacts(cfg))
-	}
-	p, err := e.build(cfg)
-	if err != nil {
-		return nil, err
-	}
-	all := make(map[string]cause, len(p.res))
-	for id := range p.res {
-		all[id] = causeConfig
-	}
-	rep := e.converge(ctx, p, all, dryRun, "once")
-	if !dryRun {
-		e.saveReport(rep)
-	}
-	return rep, ctx.Err()
 }

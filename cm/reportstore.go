@@ -9,11 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"sort"
+	"slices"
 	"strings"
-	"time"
-
-	"unit/event"
 )
 
 // reportStore keeps the last N convergence reports as JSON files named by
@@ -122,7 +119,7 @@ func listReports(dir string) ([]string, error) {
 			names = append(names, n)
 		}
 	}
-	sort.Strings(names)
+	slices.Sort(names)
 	return names, nil
 }
 
@@ -144,9 +141,4 @@ func LatestReport(dir string) (*Report, error) {
 		return nil, fmt.Errorf("report %s: %w", names[len(names)-1], err)
 	}
 	return &r, nil
-}
-
-func eventFight(f Fight) event.Event {
-	return event.Event{Time: time.Now(), Resource: f.Resource, State: "fight", Message: f.String(),
-		Fields: event.Fields{"repairs": f.Repairs, "backoff": f.Backoff.String()}}
 }
