@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -70,7 +71,7 @@ func TestUKISections(t *testing.T) {
 }
 
 func TestGPTRoundTrip(t *testing.T) {
-	p, err := planDisk("host", 20*mib, 64*mib, DefaultDataLabel)
+	p, err := planDisk("host", 20*mib, 30*mib, 64*mib, DefaultDataLabel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,7 +88,7 @@ func TestGPTRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !samePartitions(got, p.Parts) {
+	if !slices.Equal(got, p.Parts) {
 		t.Fatalf("read back %+v, wrote %+v", got, p.Parts)
 	}
 	if sgdisk, err := exec.LookPath("sgdisk"); err == nil {
@@ -100,7 +101,7 @@ func TestGPTRoundTrip(t *testing.T) {
 			t.Errorf("sgdisk -p:\n%s", out)
 		}
 	}
-	if _, err := planDisk("host", 1*mib, 4*mib, "x"); err == nil {
+	if _, err := planDisk("host", 1*mib, 1*mib, 4*mib, "x"); err == nil {
 		t.Error("a 4M data partition was accepted")
 	}
 }
@@ -157,7 +158,7 @@ func TestDiskReproducibleAndReimage(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	plan, _ := planDisk("disk", a.Disk.UKISize, a.Disk.DataSize, DefaultDataLabel)
+	plan, _ := planDisk("disk", a.Disk.UKISize, a.Disk.RootSize, a.Disk.DataSize, DefaultDataLabel)
 	mark := []byte("written by the machine")
 	markAt := int64(plan.Parts[1].First)*sectorSize + 20*mib
 	f.WriteAt(mark, markAt)
