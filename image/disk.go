@@ -296,10 +296,12 @@ func zeroRange(f *os.File, off, n int64) error {
 	return nil
 }
 
-// copyAt copies the file src into w at off. sparse skips blocks of zeros
-// (w is a fresh, truncated file), so an empty data partition costs no
-// space on the build machine.
-func copyAt(w io.WriterAt, src string, off int64, sparse bool) error {
+// copyAt copies the file src into w at off. Blocks of zeros are not
+// written: a fresh, truncated w (sparse) reads zeros there already, and
+// over old contents they are punched out (zeroRange), so an empty data
+// partition or the free space of the ESP costs no space on the build
+// machine either way.
+func copyAt(w *os.File, src string, off int64, sparse bool) error {
 	f, err := os.Open(src)
 	if err != nil {
 		return err
@@ -309,9 +311,15 @@ func copyAt(w io.WriterAt, src string, off int64, sparse bool) error {
 	zero := make([]byte, len(buf))
 	for pos := int64(0); ; {
 		n, err := io.ReadFull(f, buf)
-		if n > 0 && !(sparse && bytes.Equal(buf[:n], zero[:n])) {
+		switch {
+		case n == 0:
+		case !bytes.Equal(buf[:n], zero[:n]):
 			if _, werr := w.WriteAt(buf[:n], off+pos); werr != nil {
 				return fmt.Errorf("write disk: %w", werr)
+			}
+		case !sparse:
+			if zerr := zeroRange(w, off+pos, int64(n)); zerr != nil {
+				return fmt.Errorf("write disk: %w", zerr)
 			}
 		}
 		pos += int64(n)

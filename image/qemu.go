@@ -16,8 +16,10 @@ import (
 
 // RunOptions tune a qemu boot of a built image.
 type RunOptions struct {
-	Memory    string // guest memory; default "512M"
-	Append    string // extra kernel command line, after Cmdline
+	Memory string // guest memory; default "512M"
+	// Append is extra kernel command line, after Cmdline (or, for the
+	// kernel of a disk image, after the build's own, which names the root).
+	Append    string
 	Stdin     io.Reader
 	Stdout    io.Writer
 	Stderr    io.Writer
