@@ -225,7 +225,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		log.Info("making the root file system", "modules", strings.Join(mods.Names, ","), "applets", len(bbEntries)-1)
 		rm := rootfsMaker{cache: cache, version: toolVersion(ctx, "squashfs-tools")}
 		tree := append(append(append(append([]entry(nil), base...), conf...), pkgEntries...), mods.Entries...)
-		if root, err = rm.make(ctx, tree, mtime); err != nil {
+		if root, err = rm.build(ctx, tree, mtime); err != nil {
 			return nil, err
 		}
 		parts = [][]entry{stage1Entries(unitBin), nil, nil, bootMods.Entries}

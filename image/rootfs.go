@@ -48,8 +48,8 @@ type rootfsMaker struct {
 	version string // squashfs-tools' package version
 }
 
-// make returns the squashfs image of entries, every time stamp mtime.
-func (m rootfsMaker) make(ctx context.Context, entries []entry, mtime int64) ([]byte, error) {
+// build returns the squashfs image of entries, every time stamp mtime.
+func (m rootfsMaker) build(ctx context.Context, entries []entry, mtime int64) ([]byte, error) {
 	var archive bytes.Buffer
 	if err := writeTar(&archive, entries, mtime); err != nil {
 		return nil, fmt.Errorf("root file system: %w", err)

@@ -32,25 +32,25 @@ func TestRootfsReproducible(t *testing.T) {
 	cache := t.TempDir()
 	m := rootfsMaker{cache: cache, version: "test"}
 	const mtime = 1700000000
-	first, err := m.make(ctx, es, mtime)
+	first, err := m.build(ctx, es, mtime)
 	if err != nil {
 		t.Fatal(err)
 	}
 	slices.Reverse(es) // the order given does not matter
-	second, err := rootfsMaker{}.make(ctx, es, mtime)
+	second, err := rootfsMaker{}.build(ctx, es, mtime)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if !bytes.Equal(first, second) {
 		t.Fatal("two builds of the same root differ")
 	}
-	if again, _ := m.make(ctx, es, mtime); !bytes.Equal(again, first) {
+	if again, _ := m.build(ctx, es, mtime); !bytes.Equal(again, first) {
 		t.Fatal("the cached root differs")
 	}
 	if files, _ := filepath.Glob(filepath.Join(cache, "squashfs", "*.sqfs")); len(files) != 1 {
 		t.Fatalf("cache holds %v, want one image", files)
 	}
-	if other, _ := m.make(ctx, es, mtime+1); bytes.Equal(other, first) {
+	if other, _ := m.build(ctx, es, mtime+1); bytes.Equal(other, first) {
 		t.Error("another time stamp gave the same image")
 	}
 	p := filepath.Join(t.TempDir(), "root.squashfs")
@@ -79,7 +79,7 @@ func TestRootfsReproducible(t *testing.T) {
 	if err != nil || string(out) != "12345" {
 		t.Errorf("unsquashfs -cat etc/a: %q, %v", out, err)
 	}
-	if _, err := (rootfsMaker{}).make(ctx, append(es, entry{Name: "init", Mode: 0o644}), mtime); err == nil {
+	if _, err := (rootfsMaker{}).build(ctx, append(es, entry{Name: "init", Mode: 0o644}), mtime); err == nil {
 		t.Error("a path given twice was accepted")
 	}
 }
@@ -184,5 +184,25 @@ func TestQemuArgsDiskKernel(t *testing.T) {
 	}
 	if strings.Contains(got, "pflash") {
 		t.Errorf("kernel boot with firmware: %s", got)
+	}
+}
+
+// TestRootModules: the disk format's initramfs gets squashfs, overlay and
+// the profile's disk drivers the kernel has; a kernel without squashfs
+// cannot have a disk root.
+func TestRootModules(t *testing.T) {
+	dir := t.TempDir()
+	dep := "kernel/fs/squashfs/squashfs.ko:\nkernel/fs/overlayfs/overlay.ko:\n" +
+		"kernel/drivers/block/virtio_blk.ko: kernel/drivers/virtio/virtio.ko\nkernel/drivers/virtio/virtio.ko:\n"
+	os.WriteFile(filepath.Join(dir, "modules.dep"), []byte(dep), 0o644)
+	os.WriteFile(filepath.Join(dir, "modules.builtin"), []byte("kernel/drivers/nvme/host/nvme.ko\n"), 0o644)
+	p := &profile{RootDrivers: vmRootDrivers}
+	got, err := p.rootModules(dir)
+	if want := []string{"squashfs", "overlay", "virtio_blk", "nvme"}; err != nil || !slices.Equal(got, want) {
+		t.Errorf("rootModules = %v, %v; want %v (what the kernel has, built-in included)", got, err, want)
+	}
+	os.WriteFile(filepath.Join(dir, "modules.dep"), []byte("kernel/fs/overlayfs/overlay.ko:\n"), 0o644)
+	if _, err := p.rootModules(dir); err == nil || !strings.Contains(err.Error(), "no squashfs") {
+		t.Errorf("a kernel without squashfs: err = %v", err)
 	}
 }

@@ -3,6 +3,7 @@ package pid1
 import (
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -84,5 +85,27 @@ func TestRemoveTree(t *testing.T) {
 		}
 	} else {
 		t.Log("not root or no tmpfs: the mount point case was not run")
+	}
+}
+
+// TestSwitchRootRefusesRealRoot: off an initramfs (a host, or unit on the
+// booted root) nothing switches and nothing is deleted.
+func TestSwitchRootRefusesRealRoot(t *testing.T) {
+	if isInitramfs() {
+		t.Skip("/ is a ramfs or tmpfs here: switchRoot would really run")
+	}
+	if _, want, _ := wantsRoot("console=ttyS0 unit.root=PARTUUID=" + testRootGUID); want {
+		t.Error("wantsRoot is true on a root that is not an initramfs: unit on the root would switch again")
+	}
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "init"), []byte("x"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	wd, _ := os.Getwd()
+	if err := switchRoot(dir); err == nil || !strings.Contains(err.Error(), "not an initramfs") {
+		t.Fatalf("switchRoot off an initramfs: %v", err)
+	}
+	if now, _ := os.Getwd(); now != wd {
+		t.Errorf("switchRoot changed the working directory to %s before refusing", now)
 	}
 }
