@@ -68,7 +68,9 @@ type Result struct {
 	Hardware     string    `json:"hardware"`
 	// Disk describes the UEFI disk image (format disk).
 	Disk *DiskInfo `json:"disk,omitempty"`
-	// Modules are the included kernel modules, dependencies first.
+	// Modules are the included kernel modules, dependencies first (for
+	// the disk format: those on the root; Disk.InitramfsModules are the
+	// initramfs's).
 	Modules []string `json:"modules"`
 	Files   []File   `json:"files"`
 
@@ -77,7 +79,9 @@ type Result struct {
 	Compressor Package `json:"compressor"`
 
 	// The initramfs is four compressed archives, concatenated; their
-	// sizes add up to InitramfsSize.
+	// sizes add up to InitramfsSize. In the disk format the initramfs is
+	// only unit and the modules that mount the root (Disk.RootSize is
+	// the root): config and packages are 0.
 	InitramfsSize int64 `json:"initramfs_size"` // compressed
 	// BaseSize is the base system: /init (unit), busybox, the system's
 	// config and the skeleton, without packages or modules.
@@ -195,13 +199,47 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	log.Info("packing initramfs", "modules", strings.Join(mods.Names, ","), "applets", len(bbEntries)-1)
+	zstdVersion := toolVersion(ctx, "zstd")
+	pk := packer{cache: cache, version: zstdVersion}
+	cmdline := strings.TrimSpace(prof.Cmdline + " " + o.Append)
+	var parts [][]entry // the initramfs: base, config, packages, modules
+	var root []byte     // the disk format's root file system
+	var initMods []string
+	modsRaw := int64(0)
+	if format == FormatDisk {
+		// The system lives on a squashfs root; the initramfs holds only
+		// what finds and mounts it: unit and the disk and file system
+		// modules, which the root carries too (one modules.dep for both).
+		boot, err := prof.rootModules(k.Modules)
+		if err != nil {
+			return nil, fmt.Errorf("%s: disk format: %w", cfg.System.Pos, err)
+		}
+		if mods, err = selectModules(k.Modules, k.Release, append(append([]string(nil), mods.Names...), boot...)); err != nil {
+			return nil, fmt.Errorf("%s: [system] modules: %w", cfg.System.Pos, err)
+		}
+		bootMods, err := selectModules(k.Modules, k.Release, boot)
+		if err != nil {
+			return nil, fmt.Errorf("disk format: root modules: %w", err)
+		}
+		initMods, modsRaw = bootMods.Names, bootMods.Size
+		log.Info("making the root file system", "modules", strings.Join(mods.Names, ","), "applets", len(bbEntries)-1)
+		rm := rootfsMaker{cache: cache, version: toolVersion(ctx, "squashfs-tools")}
+		tree := append(append(append(append([]entry(nil), base...), conf...), pkgEntries...), mods.Entries...)
+		if root, err = rm.build(ctx, tree, mtime); err != nil {
+			return nil, err
+		}
+		parts = [][]entry{stage1Entries(unitBin), nil, nil, bootMods.Entries}
+		cmdline = strings.TrimSpace(prof.Cmdline + " " + rootCmdline(cfg.System.Hostname) + " " + o.Append)
+		log.Info("packing initramfs", "modules", strings.Join(initMods, ","))
+	} else {
+		parts = [][]entry{base, conf, pkgEntries, mods.Entries}
+		modsRaw = mods.Size
+		log.Info("packing initramfs", "modules", strings.Join(mods.Names, ","), "applets", len(bbEntries)-1)
+	}
 	// Four archives, compressed side by side and concatenated: the base
 	// system, its config, the packages' files, the modules. Each size is
 	// then an honest account of what that part costs.
-	zstdVersion := toolVersion(ctx, "zstd")
-	pk := packer{cache: cache, version: zstdVersion}
-	segs, err := pk.packSegments(ctx, [][]entry{base, conf, pkgEntries, mods.Entries}, mtime)
+	segs, err := pk.packSegments(ctx, parts, mtime)
 	if err != nil {
 		return nil, fmt.Errorf("initramfs: %w", err)
 	}
@@ -223,7 +261,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		KernelSource:   kernelSource,
 		Busybox:        bb.Pkg,
 		Packages:       pkgs.Kegs,
-		Cmdline:        strings.TrimSpace(prof.Cmdline + " " + o.Append),
+		Cmdline:        cmdline,
 		Format:         format,
 		Hardware:       prof.Name,
 		Modules:        mods.Names,
@@ -233,7 +271,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		PackagesSize:   int64(len(segs[2])),
 		BareSize:       int64(len(segs[0]) + len(segs[1]) + len(segs[2])),
 		ModulesSize:    int64(len(segs[3])),
-		ModulesRawSize: mods.Size,
+		ModulesRawSize: modsRaw,
 	}
 	if res.Modules == nil {
 		res.Modules = []string{}
@@ -251,9 +289,10 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		res.Files = append(res.Files, File{Name: f.name, Size: int64(len(f.data)), SHA256: hex.EncodeToString(sum[:])})
 	}
 	if format == FormatDisk {
-		if err := buildDiskImage(ctx, log, o.Out, cfg.System, res, vmlinuz, full, mtime); err != nil {
+		if err := buildDiskImage(ctx, log, o.Out, cfg.System, res, vmlinuz, full, root, mtime); err != nil {
 			return nil, err
 		}
+		res.Disk.InitramfsModules = initMods
 	}
 	manifest, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {

@@ -5,9 +5,6 @@ import (
 	"fmt"
 	"io"
 	"io/fs"
-	"path"
-	"sort"
-	"strings"
 )
 
 // entry is one member of an initramfs archive.
@@ -49,53 +46,20 @@ func cpioMode(m fs.FileMode) (uint32, error) {
 // directories are added (0755), inode numbers are sequential, every mtime is
 // mtime and every owner is root. A path given twice is an error.
 func writeCPIO(w io.Writer, entries []entry, mtime int64) error {
-	byName := map[string]entry{}
-	for _, e := range entries {
-		name := strings.TrimPrefix(path.Clean("/"+e.Name), "/")
-		if name == "" {
-			return fmt.Errorf("cpio: empty path")
-		}
-		if _, dup := byName[name]; dup {
-			return fmt.Errorf("cpio: %s: added twice", name)
-		}
-		e.Name = name
-		byName[name] = e
+	t, err := newTree(entries)
+	if err != nil {
+		return fmt.Errorf("cpio: %w", err)
 	}
-	for name := range byName {
-		for dir := path.Dir(name); dir != "."; dir = path.Dir(dir) {
-			if p, ok := byName[dir]; ok {
-				if !p.Mode.IsDir() {
-					return fmt.Errorf("cpio: %s: parent %s is not a directory", name, dir)
-				}
-				continue
-			}
-			byName[dir] = entry{Name: dir, Mode: fs.ModeDir | 0o755}
-		}
-	}
-	names := make([]string, 0, len(byName))
-	subdirs := map[string]uint32{}
-	for name, e := range byName {
-		names = append(names, name)
-		if e.Mode.IsDir() {
-			subdirs[path.Dir(name)]++
-		}
-	}
-	// A prefix sorts before its extensions, so parents come before children.
-	sort.Strings(names)
-
 	bw := bufio.NewWriter(w)
-	for i, name := range names {
-		e := byName[name]
+	for i, e := range t.Entries {
+		name := e.Name
 		mode, err := cpioMode(e.Mode)
 		if err != nil {
 			return fmt.Errorf("cpio: %s: %w", name, err)
 		}
 		nlink := uint32(1)
 		if e.Mode.IsDir() {
-			nlink = 2 + subdirs[name] // "." and ".." plus each subdirectory's ".."
-		}
-		if !e.Mode.IsRegular() && e.Mode&fs.ModeSymlink == 0 && len(e.Data) > 0 {
-			return fmt.Errorf("cpio: %s: only files and symlinks carry data", name)
+			nlink = 2 + t.Subdirs[name] // "." and ".." plus each subdirectory's ".."
 		}
 		h := cpioHeader{ino: uint32(i + 1), mode: mode, nlink: nlink, mtime: uint32(mtime),
 			size: uint32(len(e.Data)), rmajor: e.Major, rminor: e.Minor}

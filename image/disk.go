@@ -10,7 +10,10 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // Disk image names and defaults.
@@ -25,8 +28,11 @@ const (
 	espMin = 64 * mib
 )
 
-// diskPlan is the layout of a disk image: an ESP and, optionally, a data
-// partition, each starting on a MiB boundary.
+// diskPlan is the layout of a disk image: an ESP, optionally a data
+// partition, and the root partition last, each starting on a MiB
+// boundary. The root is last so that it can grow on a re-image without
+// moving the data partition (and so that a second root, for A/B updates,
+// can follow it).
 type diskPlan struct {
 	Sectors   uint64
 	DiskGUID  [16]byte
@@ -35,13 +41,22 @@ type diskPlan struct {
 	DataSize  int64 // 0: no data partition
 	DataLabel string
 	DataUUID  string
+	RootSize  int64  // the root partition
+	RootUUID  string // its PARTUUID
 	VolumeID  uint32 // FAT volume serial
 }
 
-// planDisk lays out a disk for a UKI of ukiSize bytes. seed (the system's
-// hostname) makes every id fixed: the same system gets the same GUIDs.
-func planDisk(seed string, ukiSize, dataSize int64, dataLabel string) (*diskPlan, error) {
-	p := &diskPlan{ESPSize: espMin, DataSize: alignUp64(dataSize, mib), DataLabel: dataLabel}
+// Partition names in the GPT.
+const (
+	espName  = "EFI System Partition"
+	rootName = "unit-root"
+)
+
+// planDisk lays out a disk for a UKI of ukiSize bytes and a root image of
+// rootSize bytes. seed (the system's hostname) makes every id fixed: the
+// same system gets the same GUIDs.
+func planDisk(seed string, ukiSize, rootSize, dataSize int64, dataLabel string) (*diskPlan, error) {
+	p := &diskPlan{ESPSize: espMin, DataSize: alignUp64(dataSize, mib), DataLabel: dataLabel, RootSize: rootPartSize(rootSize)}
 	for p.ESPSize < 2*ukiSize+4*mib {
 		p.ESPSize += espMin
 	}
@@ -57,7 +72,7 @@ func planDisk(seed string, ukiSize, dataSize int64, dataLabel string) (*diskPlan
 	p.VolumeID = uint32(vid[0])<<24 | uint32(vid[1])<<16 | uint32(vid[2])<<8 | uint32(vid[3])
 	first := uint64(mib / sectorSize)
 	espLast := first + uint64(p.ESPSize/sectorSize) - 1
-	p.Parts = append(p.Parts, gptPart{Name: "EFI System Partition", Type: mustGUID(typeESP), GUID: espGUID, First: first, Last: espLast})
+	p.Parts = append(p.Parts, gptPart{Name: espName, Type: mustGUID(typeESP), GUID: espGUID, First: first, Last: espLast})
 	end := espLast + 1
 	if p.DataSize > 0 {
 		p.DataUUID = stableUUID(seed + " data " + dataLabel)
@@ -67,10 +82,18 @@ func planDisk(seed string, ukiSize, dataSize int64, dataLabel string) (*diskPlan
 		p.Parts = append(p.Parts, gptPart{Name: dataLabel, Type: mustGUID(typeLinuxData), GUID: dataGUID, First: dfirst, Last: dlast})
 		end = dlast + 1
 	}
+	p.RootUUID = rootPARTUUID(seed)
+	rfirst := alignUp64u(end, mib/sectorSize)
+	rlast := rfirst + uint64(p.RootSize/sectorSize) - 1
+	p.Parts = append(p.Parts, gptPart{Name: rootName, Type: mustGUID(typeRootX86_64), GUID: mustGUID(p.RootUUID), First: rfirst, Last: rlast})
+	end = rlast + 1
 	// One MiB at the end holds the backup table.
 	p.Sectors = alignUp64u(end, mib/sectorSize) + mib/sectorSize
 	return p, nil
 }
+
+// root is the root partition: the last one.
+func (p *diskPlan) root() gptPart { return p.Parts[len(p.Parts)-1] }
 
 func alignUp64(v, a int64) int64    { return (v + a - 1) / a * a }
 func alignUp64u(v, a uint64) uint64 { return (v + a - 1) / a * a }
@@ -129,35 +152,28 @@ func makeData(ctx context.Context, tmp string, p *diskPlan, mtime int64) (string
 	return path, nil
 }
 
-// writeDisk assembles the disk at path. When path already holds a disk
-// with the same partition table, only the ESP is rewritten: the data
-// partition (and whatever the machine stored there) is kept. It reports
+// writeDisk assembles the disk at path from the partition images esp,
+// root and data (files; data may be ""). When path already holds a disk
+// with the same layout (the root partition may have grown or shrunk: it is
+// last), the ESP and the root partition are rewritten and the data
+// partition, with whatever the machine stored there, is kept. It reports
 // whether it did that.
-func writeDisk(path string, p *diskPlan, esp, data string) (reimaged bool, err error) {
-	if old, err := os.Open(path); err == nil {
+func writeDisk(path string, p *diskPlan, esp, root, data string) (reimaged bool, err error) {
+	if fi, err := os.Lstat(path); err == nil && !fi.Mode().IsRegular() {
+		return false, fmt.Errorf("%s is not a regular file (%v); refusing to write through it", path, fi.Mode().Type())
+	}
+	if old, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0); err == nil {
 		parts, rerr := readGPT(old)
 		old.Close()
-		if rerr == nil && samePartitions(parts, p.Parts) {
-			f, err := os.OpenFile(path, os.O_WRONLY, 0)
-			if err != nil {
-				return false, err
-			}
-			if err := copyAt(f, esp, int64(p.Parts[0].First)*sectorSize, false); err != nil {
-				f.Close()
-				return false, err
-			}
-			if err := f.Sync(); err != nil {
-				f.Close()
-				return false, err
-			}
-			return true, f.Close()
+		if rerr == nil && reimageable(parts, p.Parts) {
+			return true, reimage(path, p, esp, root)
 		}
-		if rerr == nil && len(parts) > 1 {
+		if rerr == nil && hasData(parts) {
 			return false, fmt.Errorf("%s has a data partition and a different layout; move it away to make a new disk (its data is not copied)", path)
 		}
 	}
 	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
+	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o644)
 	if err != nil {
 		return false, err
 	}
@@ -170,12 +186,12 @@ func writeDisk(path string, p *diskPlan, esp, data string) (reimaged bool, err e
 		f.Close()
 		return false, err
 	}
-	if err := copyAt(f, esp, int64(p.Parts[0].First)*sectorSize, true); err != nil {
-		f.Close()
-		return false, err
+	images := []string{esp, data, root}
+	if data == "" {
+		images = []string{esp, root}
 	}
-	if data != "" {
-		if err := copyAt(f, data, int64(p.Parts[1].First)*sectorSize, true); err != nil {
+	for i, img := range images {
+		if err := copyAt(f, img, int64(p.Parts[i].First)*sectorSize, true); err != nil {
 			f.Close()
 			return false, err
 		}
@@ -190,22 +206,102 @@ func writeDisk(path string, p *diskPlan, esp, data string) (reimaged bool, err e
 	return false, os.Rename(tmp, path)
 }
 
-func samePartitions(a, b []gptPart) bool {
-	if len(a) != len(b) {
+// reimage rewrites the table (the root partition's end may move), the ESP
+// and the root partition of the disk at path in place. The rest of the
+// root partition is emptied, so the disk holds the same bytes as a new one
+// but for the data partition.
+func reimage(path string, p *diskPlan, esp, root string) error {
+	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOFOLLOW, 0)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	if err := f.Truncate(int64(p.Sectors) * sectorSize); err != nil {
+		return err
+	}
+	if err := writeGPT(f, p.Sectors, p.DiskGUID, p.Parts); err != nil {
+		return err
+	}
+	if err := copyAt(f, esp, int64(p.Parts[0].First)*sectorSize, false); err != nil {
+		return err
+	}
+	r := p.root()
+	if err := copyAt(f, root, int64(r.First)*sectorSize, false); err != nil {
+		return err
+	}
+	fi, err := os.Stat(root)
+	if err != nil {
+		return err
+	}
+	start := int64(r.First)*sectorSize + fi.Size()
+	if err := zeroRange(f, start, int64(r.Last+1)*sectorSize-start); err != nil {
+		return fmt.Errorf("empty the rest of the root partition: %w", err)
+	}
+	if err := f.Sync(); err != nil {
+		return err
+	}
+	return f.Close()
+}
+
+// reimageable says whether a disk with the partitions old can take the
+// layout new in place: the same partitions in the same places, except
+// that the root partition (the last) may end elsewhere.
+func reimageable(old, new []gptPart) bool {
+	if len(old) != len(new) || len(new) == 0 {
 		return false
 	}
-	for i := range a {
-		if a[i] != b[i] {
+	last := len(new) - 1
+	for i := range new {
+		o, n := old[i], new[i]
+		if i == last && n.Type == mustGUID(typeRootX86_64) {
+			o.Last = n.Last
+		}
+		if o != n {
 			return false
 		}
 	}
 	return true
 }
 
-// copyAt copies the file src into w at off. sparse skips blocks of zeros
-// (w is a fresh, truncated file), so an empty data partition costs no
-// space on the build machine.
-func copyAt(w io.WriterAt, src string, off int64, sparse bool) error {
+// hasData says whether a disk has a data partition, whose contents a new
+// disk would lose.
+func hasData(parts []gptPart) bool {
+	for _, p := range parts {
+		if p.Type == mustGUID(typeLinuxData) {
+			return true
+		}
+	}
+	return false
+}
+
+// zeroRange makes n bytes of f at off read as zeros: a hole where the
+// file system can punch one, written zeros where it cannot.
+func zeroRange(f *os.File, off, n int64) error {
+	if n <= 0 {
+		return nil
+	}
+	err := unix.Fallocate(int(f.Fd()), unix.FALLOC_FL_PUNCH_HOLE|unix.FALLOC_FL_KEEP_SIZE, off, n)
+	if err == nil {
+		return nil
+	}
+	zero := make([]byte, 1<<20)
+	for n > 0 {
+		k := min(n, int64(len(zero)))
+		if _, err := f.WriteAt(zero[:k], off); err != nil {
+			return err
+		}
+		off += k
+		n -= k
+	}
+	return nil
+}
+
+// copyAt copies the file src into w at off. Blocks of zeros are not
+// written: a fresh, truncated w (sparse) reads zeros there already, and
+// over old contents they are punched out (zeroRange), so an empty data
+// partition or the free space of the ESP costs no space on the build
+// machine either way.
+func copyAt(w *os.File, src string, off int64, sparse bool) error {
 	f, err := os.Open(src)
 	if err != nil {
 		return err
@@ -215,9 +311,15 @@ func copyAt(w io.WriterAt, src string, off int64, sparse bool) error {
 	zero := make([]byte, len(buf))
 	for pos := int64(0); ; {
 		n, err := io.ReadFull(f, buf)
-		if n > 0 && !(sparse && bytes.Equal(buf[:n], zero[:n])) {
+		switch {
+		case n == 0:
+		case !bytes.Equal(buf[:n], zero[:n]):
 			if _, werr := w.WriteAt(buf[:n], off+pos); werr != nil {
 				return fmt.Errorf("write disk: %w", werr)
+			}
+		case !sparse:
+			if zerr := zeroRange(w, off+pos, int64(n)); zerr != nil {
+				return fmt.Errorf("write disk: %w", zerr)
 			}
 		}
 		pos += int64(n)

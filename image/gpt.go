@@ -21,10 +21,13 @@ const (
 	mib             = 1 << 20
 )
 
-// Partition type GUIDs (UEFI spec; Linux's "filesystem data").
+// Partition type GUIDs: the ESP (UEFI spec), Linux's "filesystem data",
+// and the root partition for x86-64 of the Discoverable Partitions
+// Specification (sgdisk's 8304), which tools that look for a root know.
 const (
-	typeESP       = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
-	typeLinuxData = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+	typeESP        = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
+	typeLinuxData  = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
+	typeRootX86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
 )
 
 // gptPart is one partition: LBAs inclusive, as in the table.

@@ -35,7 +35,20 @@ type profile struct {
 	// Required are the drivers without which the profile makes no sense:
 	// a kernel from a keg that lacks one is refused, not silently used.
 	Required []string
+	// RootDrivers are the disk drivers the disk format's initramfs
+	// carries (those the kernel has), to find the root partition.
+	RootDrivers []string
 }
+
+// vmRootDrivers are the disks a hypervisor offers: virtio (blk, scsi),
+// NVMe and AHCI (the last two are absent from the cloud kernel or built
+// in, and then need no file).
+var vmRootDrivers = []string{"virtio_pci", "virtio_blk", "virtio_scsi", "sd_mod", "nvme", "ahci"}
+
+// metalRootDrivers add USB storage (a root on a stick) and the USB host
+// controllers it sits behind.
+var metalRootDrivers = append(append([]string(nil), vmRootDrivers...),
+	"usb_storage", "uas", "xhci_pci", "ehci_pci", "ohci_pci", "uhci_hcd")
 
 // metalDrivers are the modules real x86 machines commonly need: disks
 // (NVMe, AHCI/SATA, USB storage), USB host controllers and keyboards,
@@ -57,7 +70,7 @@ func hardwareProfile(sys config.System, format string) (*profile, error) {
 		// RDRAND, which qemu's TCG CPU lacks) getrandom(2) blocks for a
 		// long time after boot, and with it Go's crypto/rand.
 		p := &profile{Name: "vm", KernelMeta: kernelMeta, Cmdline: Cmdline, Drivers: []string{"virtio_pci", "virtio_rng"},
-			Required: []string{"virtio_pci"}}
+			Required: []string{"virtio_pci"}, RootDrivers: vmRootDrivers}
 		if sys.Data != nil {
 			if format != FormatDisk {
 				return nil, fmt.Errorf("%s: [system] data needs --format disk (an initramfs has no partitions)", sys.Pos)
@@ -74,7 +87,8 @@ func hardwareProfile(sys config.System, format string) (*profile, error) {
 			Cmdline: "console=tty0 console=ttyS0,115200 panic=10",
 			Drivers: metalDrivers,
 			// What the cloud kernel lacks and real machines need most.
-			Required: []string{"ahci", "nvme", "usb_storage", "xhci_pci", "e1000e", "r8169"},
+			Required:    []string{"ahci", "nvme", "usb_storage", "xhci_pci", "e1000e", "r8169"},
+			RootDrivers: metalRootDrivers,
 		}, nil
 	}
 	return nil, fmt.Errorf("%s: [system] hardware = %q: want \"vm\" or \"metal\"", sys.Pos, sys.Hardware)

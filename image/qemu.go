@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"os"
@@ -15,8 +16,10 @@ import (
 
 // RunOptions tune a qemu boot of a built image.
 type RunOptions struct {
-	Memory    string // guest memory; default "512M"
-	Append    string // extra kernel command line, after Cmdline
+	Memory string // guest memory; default "512M"
+	// Append is extra kernel command line, after Cmdline (or, for the
+	// kernel of a disk image, after the build's own, which names the root).
+	Append    string
 	Stdin     io.Reader
 	Stdout    io.Writer
 	Stderr    io.Writer
@@ -51,6 +54,12 @@ func QemuArgs(dir string, o RunOptions) []string {
 		mem = "512M"
 	}
 	cmdline := Cmdline
+	diskDir := exists(filepath.Join(dir, DiskName))
+	if m, ok := readManifest(dir); ok && m.Format == FormatDisk {
+		// A disk image's initramfs only mounts the root partition: the
+		// command line that names it comes with the build.
+		cmdline = m.Cmdline
+	}
 	if o.Append != "" {
 		cmdline += " " + o.Append
 	}
@@ -64,21 +73,25 @@ func QemuArgs(dir string, o RunOptions) []string {
 		// Entropy for the guest's CRNG (see hardwareProfile).
 		"-device", "virtio-rng-pci",
 	}
-	if o.Format == FormatDisk || (o.Format == "" && exists(filepath.Join(dir, DiskName))) {
-		disk := filepath.Join(dir, DiskName)
+	disk := filepath.Join(dir, DiskName)
+	if o.Format == FormatDisk || (o.Format == "" && diskDir) {
 		args = append(args, "-machine", "q35",
 			"-drive", "if=pflash,format=raw,unit=0,readonly=on,file="+OVMFCode,
 			"-drive", "if=pflash,format=raw,unit=1,snapshot=on,file="+OVMFVars)
-		if o.DiskBus == "ahci" {
-			args = append(args, "-drive", "if=none,id=disk0,format=raw,file="+disk, "-device", "ide-hd,drive=disk0,bus=ide.0")
-		} else {
-			args = append(args, "-drive", "if=virtio,format=raw,file="+disk)
-		}
+		args = append(args, diskArgs(disk, o.DiskBus)...)
 	} else {
+		if o.DiskBus == "ahci" {
+			args = append(args, "-machine", "q35")
+		}
 		args = append(args,
 			"-kernel", filepath.Join(dir, VmlinuzName),
 			"-initrd", filepath.Join(dir, InitramfsName),
 			"-append", cmdline)
+		if diskDir {
+			// The kernel and initramfs of a disk image, booted without
+			// firmware: the root is still on the disk.
+			args = append(args, diskArgs(disk, o.DiskBus)...)
+		}
 	}
 	nic := o.NIC
 	if nic == "" {
@@ -91,6 +104,27 @@ func QemuArgs(dir string, o RunOptions) []string {
 	}
 	args = append(args, "-nic", user)
 	return append(args, o.ExtraArgs...)
+}
+
+// diskArgs attach the disk image on bus ("virtio" or "ahci").
+func diskArgs(disk, bus string) []string {
+	if bus == "ahci" {
+		return []string{"-drive", "if=none,id=disk0,format=raw,file=" + disk, "-device", "ide-hd,drive=disk0,bus=ide.0"}
+	}
+	return []string{"-drive", "if=virtio,format=raw,file=" + disk}
+}
+
+// readManifest reads what DIR/manifest.json says about the build's
+// format and command line; ok is false without a readable manifest.
+func readManifest(dir string) (m struct {
+	Format  string `json:"format"`
+	Cmdline string `json:"cmdline"`
+}, ok bool) {
+	b, err := os.ReadFile(filepath.Join(dir, ManifestName))
+	if err != nil || json.Unmarshal(b, &m) != nil || m.Cmdline == "" {
+		return m, false
+	}
+	return m, true
 }
 
 // Run boots the image in dir with qemu attached to the given stdio (the

@@ -53,6 +53,20 @@ func Boot() {
 	}
 	go watchSignals(requestPower)
 
+	// The disk format: this is the initramfs, which only mounts the root
+	// and hands over to the unit on it.
+	if spec, ok, err := wantsRoot(kernelCmdline()); ok {
+		if err == nil {
+			err = bootRoot(log, console, spec)
+		}
+		fmt.Fprintf(console, "unit: cannot boot the root: %v\n", err)
+		if _, serr := os.Stat("/bin/sh"); serr != nil {
+			fmt.Fprintln(console, "unit: nothing else to run here; ctrl-alt-del reboots")
+		}
+		emergency(log, console, power)
+		return
+	}
+
 	cfg, err := config.Load(ConfigDir)
 	if err != nil {
 		fmt.Fprintf(console, "unit: invalid configuration, no services started:\n%v\n", err)

@@ -29,11 +29,17 @@ var earlyMounts = []mount{
 	{"cgroup2", "/sys/fs/cgroup", "cgroup2", unix.MS_NOSUID | unix.MS_NODEV | unix.MS_NOEXEC, "nsdelegate"},
 }
 
-// mountEarly mounts what is not mounted yet. It keeps going on errors (a
-// machine with /proc but no cgroup2 is still worth booting) and returns them.
+// mountEarly mounts what is not mounted yet: on the disk format's root,
+// /dev, /proc, /sys and /run come mounted from the initramfs, and a second
+// tmpfs on /run would hide the root's own layers. It keeps going on errors
+// (a machine with /proc but no cgroup2 is still worth booting) and returns
+// them.
 func mountEarly() error {
 	var errs []error
 	for _, m := range earlyMounts {
+		if mountPoints()[m.target] {
+			continue
+		}
 		if err := os.MkdirAll(m.target, 0o755); err != nil {
 			errs = append(errs, fmt.Errorf("mkdir %s: %w", m.target, err))
 			continue
@@ -78,4 +84,14 @@ func unmountAll() error {
 	}
 	_ = unix.Mount("", "/", "", unix.MS_REMOUNT|unix.MS_RDONLY, "")
 	return errors.Join(errs...)
+}
+
+// mountPoints are the mount points in /proc/self/mountinfo (empty before
+// /proc is mounted).
+func mountPoints() map[string]bool {
+	b, err := os.ReadFile("/proc/self/mountinfo")
+	if err != nil {
+		return map[string]bool{}
+	}
+	return parseMountPoints(string(b))
 }

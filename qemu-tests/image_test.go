@@ -16,10 +16,12 @@ import (
 	"unit/image"
 )
 
-// diskProbe runs in the disk image. First boot: write a marker on the
-// data partition (/var), check the DHCP lease, wait until the host has
-// fetched the page through the forwarded port, check drift repair, power
-// off. Second boot of the same disk: print the marker and power off.
+// diskProbe runs in the disk image. First boot: check that / is the
+// overlay over the squashfs root partition, write to /etc (a tmpfs layer:
+// gone at the next boot) and a marker on the data partition (/var), check
+// the DHCP lease, wait until the host has fetched the page through the
+// forwarded port, check drift repair, power off. Second boot of the same
+// disk: print the marker, check /etc forgot, and power off.
 const diskProbe = `
 [net.eth0]
 dhcp = true
@@ -28,7 +30,12 @@ dhcp = true
 requires = ["service:web"]
 restart  = "never"
 exec = ["/bin/sh", "-c", """
-if [ -f /var/unit-test/marker ]; then echo "MARKER $(cat /var/unit-test/marker)"; unit poweroff; exit 0; fi
+if [ -f /var/unit-test/marker ]; then
+  [ -e /etc/unit-test-scratch ] || echo ETC-FORGOTTEN
+  echo "MARKER $(cat /var/unit-test/marker)"; unit poweroff; exit 0
+fi
+grep -q '^overlay / overlay .*lowerdir=/run/unit/root/image' /proc/mounts && grep -q '^/dev/vda3 /run/unit/root/image squashfs ro' /proc/mounts && echo ROOT-OVERLAY-ON-SQUASHFS
+echo scratch > /etc/unit-test-scratch && echo ETC-WRITABLE
 mkdir -p /var/unit-test && echo first-boot > /var/unit-test/marker && sync && echo MARKER-WRITTEN
 grep -q ' /var ext4 ' /proc/mounts && echo VAR-IS-EXT4
 i=0; until ip -4 addr show eth0 | grep -q 'inet 10.0.2.15' || [ $i -ge 300 ]; do usleep 100000; i=$((i+1)); done
@@ -53,8 +60,14 @@ func TestImageDiskThroughOVMF(t *testing.T) {
 	vm := bootWith(t, dir, image.RunOptions{Forward: []string{strconv.Itoa(port) + ":80"}})
 	vm.Expect(`BdsDxe: starting Boot\d+ "UEFI Misc Device"`, 0, 60*time.Second)
 	vm.Expect(`EFI stub: Loaded initrd`, 0, 60*time.Second)
-	vm.Expect(`msg="data partition mounted" device=/dev/vda2 on=/var label=unit-data`, 0, 60*time.Second)
+	// The initramfs finds the root (partition 3, after the data) by the
+	// PARTUUID on the UKI's command line, and the root's unit boots.
+	sw := vm.Expect(`^unit: root PARTUUID=[0-9a-f-]{36} is /dev/vda3: squashfs read-only under a tmpfs overlay; switching to it`, 0, 60*time.Second)
+	vm.Expect(`^unit: PID 1, started`, sw, 30*time.Second)
+	vm.Expect(`msg="data partition mounted" device=/dev/vda2 on=/var label=unit-data`, sw, 60*time.Second)
 	all := vm.Expect(`unit: all \d+ services running`, 0, 60*time.Second)
+	vm.Expect(`\[probe\] ROOT-OVERLAY-ON-SQUASHFS`, 0, 30*time.Second)
+	vm.Expect(`\[probe\] ETC-WRITABLE`, 0, 30*time.Second)
 	vm.Expect(`\[probe\] MARKER-WRITTEN`, 0, 30*time.Second)
 	vm.Expect(`\[probe\] VAR-IS-EXT4`, 0, 30*time.Second)
 	vm.Expect(`unit: net:eth0 changed \(.*eth0 dhcp \(none\) -> 10\.0\.2\.15`, 0, 30*time.Second)
@@ -74,7 +87,8 @@ func TestImageDiskThroughOVMF(t *testing.T) {
 	t.Logf("boot 1 to power off: %s wall", time.Since(vm.started).Round(time.Millisecond))
 
 	vm2 := bootWith(t, dir, image.RunOptions{})
-	vm2.Expect(`\[probe\] MARKER first-boot`, 0, 90*time.Second)
+	vm2.Expect(`\[probe\] ETC-FORGOTTEN`, 0, 90*time.Second)
+	vm2.Expect(`\[probe\] MARKER first-boot`, 0, 30*time.Second)
 	vm2.Expect(`^unit: power off`, 0, 60*time.Second)
 	if err := vm2.Wait(60 * time.Second); err != nil {
 		t.Fatalf("boot 2 did not power off cleanly: %v", err)
@@ -142,6 +156,9 @@ func TestImageMetalQ35(t *testing.T) {
 		"-device", "pcie-root-port,id=hp0,chassis=1",
 		"-device", "i6300esb",
 	}})
+	// The root is found on the SATA disk: ahci and sd_mod come from the
+	// initramfs, loaded by cold-plug and by the uevent of the disk.
+	vm.Expect(`^unit: root PARTUUID=[0-9a-f-]{36} is /dev/sda2: squashfs`, 0, 90*time.Second)
 	vm.Expect(`msg="module loaded for device" module=e1000e`, 0, 90*time.Second)
 	vm.Expect(`msg="module loaded for device" module=ahci`, 0, 30*time.Second)
 	vm.Expect(`msg="module loaded for device" module=i6300esb`, 0, 30*time.Second)

@@ -84,14 +84,15 @@ func printManifest(res *image.Result, dir string) {
 	if d := res.Disk; d != nil {
 		fmt.Printf("  stub      %s %s sha256:%s\n", d.Stub.Name, d.Stub.Version, short(d.StubSHA256))
 		fmt.Printf("  esp       %d bytes (UKI %d)\n", d.ESPSize, d.UKISize)
+		fmt.Printf("  root      %d bytes squashfs on partition %d (%d bytes), PARTUUID %s\n", d.RootSize, d.RootPartition, d.RootPartSize, d.RootPARTUUID)
 		if d.DataSize > 0 {
 			fmt.Printf("  data      %d bytes, ext4 label %s, mounted at %s\n", d.DataSize, d.DataLabel, d.DataMount)
 		}
 		switch {
 		case d.Reimaged && d.DataSize > 0:
-			fmt.Printf("  re-image  only the ESP was rewritten; the data partition was kept\n")
+			fmt.Printf("  re-image  the ESP and the root were rewritten; the data partition was kept\n")
 		case d.Reimaged:
-			fmt.Printf("  re-image  only the ESP was rewritten\n")
+			fmt.Printf("  re-image  the ESP and the root were rewritten\n")
 		}
 	}
 	fmt.Printf("  initramfs %d bytes zstd: base %d, packages %d, modules %d\n", res.InitramfsSize, res.BaseSize, res.PackagesSize, res.ModulesSize)

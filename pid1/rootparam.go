@@ -1,0 +1,84 @@
+package pid1
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Kernel command line parameters of the disk format's root.
+const (
+	// rootParam names the root partition: unit.root=PARTUUID=<uuid>. The
+	// image builder writes it into the UKI's command line.
+	rootParam = "unit.root"
+	// rootWaitParam bounds the wait for that partition: unit.rootwait=30s
+	// (or =30, in seconds).
+	rootWaitParam = "unit.rootwait"
+	// rootWait is the default bound: long enough for a slow USB stick or
+	// an AHCI disk probed under emulation, short enough to say something.
+	rootWait = 30 * time.Second
+)
+
+// rootSpec is where the root is, as the kernel command line says.
+type rootSpec struct {
+	PARTUUID string        // lower case, 36 characters
+	Wait     time.Duration // how long to wait for it to appear
+}
+
+// rootSpecFrom reads unit.root and unit.rootwait from a kernel command
+// line. ok is false when there is no unit.root (the initramfs is the
+// whole system). The last occurrence of a parameter counts, as an
+// appended command line is meant to override. A malformed value is an
+// error that names it.
+func rootSpecFrom(cmdline string) (spec rootSpec, ok bool, err error) {
+	spec.Wait = rootWait
+	var root, wait string
+	for _, f := range strings.Fields(cmdline) {
+		if v, found := strings.CutPrefix(f, rootParam+"="); found {
+			root, ok = v, true
+		}
+		if v, found := strings.CutPrefix(f, rootWaitParam+"="); found {
+			wait = v
+		}
+	}
+	if !ok {
+		return spec, false, nil
+	}
+	uuid, found := strings.CutPrefix(root, "PARTUUID=")
+	if !found || !isUUID(uuid) {
+		return spec, true, fmt.Errorf("%s=%q: want PARTUUID=<uuid>, e.g. PARTUUID=1112775b-fbd0-4794-a772-5dd66a0b1eb3", rootParam, root)
+	}
+	spec.PARTUUID = strings.ToLower(uuid)
+	if wait != "" {
+		d, err := time.ParseDuration(wait)
+		if n, nerr := strconv.Atoi(wait); nerr == nil {
+			d, err = time.Duration(n)*time.Second, nil
+		}
+		if err != nil || d < time.Second || d > 10*time.Minute {
+			return spec, true, fmt.Errorf("%s=%q: want a duration from 1s to 10m (e.g. 30s or 30)", rootWaitParam, wait)
+		}
+		spec.Wait = d
+	}
+	return spec, true, nil
+}
+
+// isUUID checks the 8-4-4-4-12 hex form.
+func isUUID(s string) bool {
+	if len(s) != 36 {
+		return false
+	}
+	for i, c := range s {
+		switch i {
+		case 8, 13, 18, 23:
+			if c != '-' {
+				return false
+			}
+		default:
+			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
+				return false
+			}
+		}
+	}
+	return true
+}
