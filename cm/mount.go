@@ -1,12 +1,13 @@
 package cm
 
 import (
+	"unit/mountinfo"
+
 	"bufio"
 	"context"
 	"fmt"
 	"os"
 	"reflect"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
@@ -82,8 +83,8 @@ func (r *mountRes) run(apply bool) ([]Delta, error) {
 }
 
 // findMount returns the topmost mount on path from a mountinfo file.
-func findMount(mountinfo, path string) (mountEntry, bool, error) {
-	f, err := os.Open(mountinfo)
+func findMount(infoPath, path string) (mountEntry, bool, error) {
+	f, err := os.Open(infoPath)
 	if err != nil {
 		return mountEntry{}, false, fmt.Errorf("mounts: %w", err)
 	}
@@ -100,30 +101,11 @@ func findMount(mountinfo, path string) (mountEntry, bool, error) {
 		if !cut || len(fields) < 5 || len(tail) < 2 {
 			continue
 		}
-		if unescapeMount(fields[4]) == path {
-			found, ok = mountEntry{source: unescapeMount(tail[1]), fstype: tail[0]}, true
+		if mountinfo.Unescape(fields[4]) == path {
+			found, ok = mountEntry{source: mountinfo.Unescape(tail[1]), fstype: tail[0]}, true
 		}
 	}
 	return found, ok, sc.Err()
-}
-
-// unescapeMount undoes mountinfo's octal escapes (\040 for a space).
-func unescapeMount(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
 
 // mountFlags splits fstab-style options into mount(2) flags and the data

@@ -1,6 +1,8 @@
 package pid1
 
 import (
+	"unit/mountinfo"
+
 	"bufio"
 	"errors"
 	"fmt"
@@ -93,5 +95,5 @@ func mountPoints() map[string]bool {
 	if err != nil {
 		return map[string]bool{}
 	}
-	return parseMountPoints(string(b))
+	return mountinfo.Points(string(b))
 }

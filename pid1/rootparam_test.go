@@ -1,6 +1,8 @@
 package pid1
 
 import (
+	"unit/mountinfo"
+
 	"strings"
 	"testing"
 	"time"
@@ -51,7 +53,7 @@ func TestParseMountPoints(t *testing.T) {
 		"23 22 0:5 / /dev rw,nosuid - devtmpfs devtmpfs rw,mode=755\n" +
 		"40 23 0:30 / /run/unit/root/image ro - squashfs /dev/vda2 ro\n" +
 		"41 22 0:31 / /mnt/with\\040space rw - tmpfs tmpfs rw\n"
-	got := parseMountPoints(info)
+	got := mountinfo.Points(info)
 	for _, want := range []string{"/", "/dev", "/run/unit/root/image", "/mnt/with space"} {
 		if !got[want] {
 			t.Errorf("%s not seen as a mount point: %v", want, got)
