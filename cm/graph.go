@@ -2,8 +2,9 @@ package cm
 
 import (
 	"container/heap"
+	"maps"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strings"
 
 	"unit/config"
@@ -42,7 +43,7 @@ func buildGraph(cfg *config.Config, res map[string]Resource) (*graph, error) {
 			add(e.ID, n)
 		}
 	}
-	ids := sortedIDs(res)
+	ids := slices.Sorted(maps.Keys(res))
 	for _, id := range ids {
 		r := res[id]
 		if ed, ok := r.(edged); ok {
@@ -161,15 +162,6 @@ func (g *graph) dirtyDeps(dirty map[string]bool) map[string][]string {
 		out[id] = deps
 	}
 	return out
-}
-
-func sortedIDs(res map[string]Resource) []string {
-	ids := make([]string, 0, len(res))
-	for id := range res {
-		ids = append(ids, id)
-	}
-	sort.Strings(ids)
-	return ids
 }
 
 type strHeap []string

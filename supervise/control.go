@@ -5,7 +5,6 @@ import (
 	"errors"
 	"maps"
 	"slices"
-	"sort"
 	"time"
 
 	"unit/config"
@@ -25,7 +24,7 @@ func (s *Supervisor) SetConfig(ctx context.Context, services map[string]*config.
 			}
 		}
 		var start []*service
-		for _, name := range sortedNames(services) {
+		for _, name := range slices.Sorted(maps.Keys(services)) {
 			cfg := services[name]
 			v := s.services[name]
 			if v == nil {
@@ -59,15 +58,6 @@ func (s *Supervisor) SetConfig(ctx context.Context, services map[string]*config.
 		s.reconcile()
 		return nil
 	})
-}
-
-func sortedNames[V any](m map[string]V) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 // Start asks for a service (and what it requires) to run, clearing a failed

@@ -1,5 +1,10 @@
 package supervise
 
+import (
+	"maps"
+	"slices"
+)
+
 // graph is the requires order and its reverse, derived from the services
 // and their configs. The loop consults it after every message, so it is
 // built once per config change, not per pass: with 1,000 services a
@@ -17,7 +22,7 @@ func (s *Supervisor) graph() *graph {
 	if s.graphCache != nil {
 		return s.graphCache
 	}
-	g := &graph{names: sortedNames(s.services), dependents: map[string][]*service{}}
+	g := &graph{names: slices.Sorted(maps.Keys(s.services)), dependents: map[string][]*service{}}
 	seen := map[string]bool{}
 	var visit func(name string)
 	visit = func(name string) {

@@ -2,8 +2,10 @@ package supervise
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 	"sync"
@@ -132,7 +134,7 @@ func (s *Supervisor) syncLogFiles(services map[string]*config.Service) {
 			delete(s.logFiles, name)
 		}
 	}
-	for _, name := range sortedNames(services) {
+	for _, name := range slices.Sorted(maps.Keys(services)) {
 		c := services[name]
 		if c.Log.Dir == "" || s.logFiles[name] != nil {
 			continue

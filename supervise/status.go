@@ -2,6 +2,8 @@ package supervise
 
 import (
 	"context"
+	"maps"
+	"slices"
 	"time"
 )
 
@@ -41,7 +43,7 @@ func (s *Supervisor) Status(ctx context.Context, name string) ([]Status, error) 
 			out = append(out, v.status())
 			return nil
 		}
-		for _, n := range sortedNames(s.services) {
+		for _, n := range slices.Sorted(maps.Keys(s.services)) {
 			out = append(out, s.services[n].status())
 		}
 		return nil
