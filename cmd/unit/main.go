@@ -11,9 +11,6 @@ import (
 	"unit/pid1"
 )
 
-// version is set at build time with -ldflags "-X main.version=...".
-var version = "dev"
-
 func main() {
 	if os.Getpid() == 1 && !isPkgSandbox(os.Args) {
 		pid1.Boot() // never returns
@@ -33,7 +30,7 @@ func main() {
 
 const usage = `usage: unit COMMAND [ARGS]
 
-  version
+  version [--json]
   run    --config DIR [--state DIR] [--socket PATH]   supervise and converge in the foreground
   check  --config DIR                                  validate; errors as file:line: message
   apply  [--config DIR] [--once] [--dry-run]           converge now
@@ -60,8 +57,7 @@ func dispatch(args []string) error {
 	cmd, rest := args[0], args[1:]
 	switch cmd {
 	case "version", "--version":
-		fmt.Println("unit", version)
-		return nil
+		return cmdVersion(rest)
 	case "run":
 		return cmdRun(rest)
 	case "check":
