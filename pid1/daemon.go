@@ -65,6 +65,11 @@ func Run(ctx context.Context, o Options) error {
 			return fmt.Errorf("config %s:\n%w", o.ConfigDir, err)
 		}
 	}
+	lock, err := lockState(o.StateDir)
+	if err != nil {
+		return err
+	}
+	defer lock.Close()
 	// The config is not kept here: the engine and the supervisor hold what
 	// they need, and 10,000 decoded file tables are megabytes.
 	d := &Daemon{opts: o, log: o.Log, bus: event.NewBus()}

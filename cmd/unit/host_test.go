@@ -39,6 +39,7 @@ type daemon struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	socket string
+	state  string
 	out    *bytes.Buffer
 	done   chan error
 }
@@ -46,7 +47,7 @@ type daemon struct {
 func startDaemon(t *testing.T, configDir string) *daemon {
 	t.Helper()
 	state := t.TempDir()
-	d := &daemon{t: t, socket: filepath.Join(state, "unit.sock"), out: &bytes.Buffer{}, done: make(chan error, 1)}
+	d := &daemon{t: t, socket: filepath.Join(state, "unit.sock"), state: state, out: &bytes.Buffer{}, done: make(chan error, 1)}
 	d.cmd = exec.Command(unitBin, "run", "--config", configDir, "--state", state)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
