@@ -1,7 +1,9 @@
 package main
 
 import (
+	"errors"
 	"flag"
+	"fmt"
 	"io"
 	"os"
 
@@ -21,7 +23,7 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 	var pos []string
 	for {
 		if err := fs.Parse(args); err != nil {
-			return nil, err
+			return nil, flagError(fs, err)
 		}
 		args = fs.Args()
 		if len(args) == 0 {
@@ -30,6 +32,24 @@ func parse(fs *flag.FlagSet, args []string) ([]string, error) {
 		pos = append(pos, args[0])
 		args = args[1:]
 	}
+}
+
+// flagError answers -h/--help with the command's flags on stdout (exit 0),
+// and a bad flag with the error and the flags on stderr (exit 2), as flag's
+// own ExitOnError would, but through main so PID 1 code never exits.
+func flagError(fs *flag.FlagSet, err error) error {
+	out := os.Stderr
+	code := exitCode(2)
+	if errors.Is(err, flag.ErrHelp) {
+		out, code = os.Stdout, exitCode(0)
+	} else {
+		fmt.Fprintf(out, "%s: %v\n", fs.Name(), err)
+	}
+	fmt.Fprintf(out, "usage: %s [flags]\n", fs.Name())
+	fs.SetOutput(out)
+	fs.PrintDefaults()
+	fs.SetOutput(io.Discard)
+	return code
 }
 
 func socketFlag(fs *flag.FlagSet) *string {
