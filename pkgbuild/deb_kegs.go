@@ -48,7 +48,11 @@ func (b *Builder) resolveLock(ctx context.Context, s Source) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Lock{Package: s.Deb, Top: top, Debs: debs}, nil
+	l := &Lock{Package: s.Deb, Top: top, Debs: debs}
+	if t := l.top(); s.SHA256 != "" && t.SHA256 != s.SHA256 {
+		return nil, fmt.Errorf("%s %s: sha256 mismatch: apt has %s, recipe says %s", t.Package, t.Version, t.SHA256, s.SHA256)
+	}
+	return l, nil
 }
 
 // closureKegs makes sure every package of the lock but the recipe's own

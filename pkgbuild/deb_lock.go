@@ -106,6 +106,9 @@ func readLock(path string, s Source) (*Lock, error) {
 	if s.Version != Candidate && s.Version != "" && top.Version != s.Version {
 		return nil, config.Error{Pos: at("deb", "0"), Msg: fmt.Sprintf("lock pins %s %s, the recipe asks for %s (run unit pkg update)", top.Package, top.Version, s.Version)}
 	}
+	if s.SHA256 != "" && top.SHA256 != s.SHA256 {
+		return nil, config.Error{Pos: at("top"), Msg: fmt.Sprintf("lock pins %s with sha256 %s, the recipe says %s (run unit pkg update)", top.Package, top.SHA256, s.SHA256)}
+	}
 	return &l, nil
 }
 
