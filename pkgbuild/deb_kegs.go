@@ -130,7 +130,10 @@ func debSourceID(d DebInfo) SourceID {
 func (b *Builder) unpackDeb(ctx context.Context, d DebInfo, lockPath, update string, dst string) ([]string, error) {
 	p, err := b.cached(d.SHA256, d.Filename, func(tmp string) error {
 		dir := filepath.Dir(tmp)
-		spec := d.Package + ":" + d.Arch + "=" + d.Version
+		spec := d.Package + "=" + d.Version
+		if d.Arch != "all" {
+			spec = d.Package + ":" + d.Arch + "=" + d.Version
+		}
 		if _, err := run(ctx, dir, nil, "apt-get", append(b.aptBinOpts(), "download", "-q", spec)...); err != nil {
 			if gone(err) {
 				return fmt.Errorf("%s: %s %s is no longer in the archive; run unit pkg update %s", lockPath, d.Package, d.Version, update)
