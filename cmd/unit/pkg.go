@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -128,17 +129,7 @@ func pkgUpdate(args []string, store string) error {
 	if err != nil {
 		return err
 	}
-	files := make([]string, len(args))
-	for i, a := range args {
-		files[i] = a
-		if !strings.HasSuffix(a, ".toml") && !strings.Contains(a, "/") {
-			files[i] = a + ".toml"
-			if _, err := os.Stat(files[i]); err != nil {
-				files[i] = "packages/" + a + ".toml"
-			}
-		}
-	}
-	moves, err := b.Update(ctx, files)
+	moves, err := b.Update(ctx, updateFiles(args))
 	for _, m := range moves {
 		fmt.Println(m)
 	}
@@ -146,6 +137,23 @@ func pkgUpdate(args []string, store string) error {
 		fmt.Fprintln(os.Stderr, "nothing moved")
 	}
 	return err
+}
+
+// updateFiles maps pkg update's arguments to recipe files: a path or
+// *.toml as given, a bare NAME to NAME.toml here if there is one, else to
+// packages/NAME.toml.
+func updateFiles(args []string) []string {
+	files := make([]string, len(args))
+	for i, a := range args {
+		files[i] = a
+		if !strings.HasSuffix(a, ".toml") && !strings.Contains(a, "/") {
+			files[i] = a + ".toml"
+			if _, err := os.Stat(files[i]); err != nil {
+				files[i] = filepath.Join("packages", a+".toml")
+			}
+		}
+	}
+	return files
 }
 
 func pkgLs(store string, asJSON bool) error {
