@@ -254,6 +254,12 @@ func (b *Builder) buildOne(ctx context.Context, r *Recipe, deps map[string]*Keg)
 	keg.Dir = filepath.Join(b.store, keg.RelDir())
 	if _, err := os.Stat(filepath.Join(keg.Dir, MetaName)); err == nil {
 		b.say(r.Name, "cached %s", keg.RelDir())
+		if keg.Deb != nil {
+			// The conffiles come from the .deb when it was built: read them back.
+			if have, err := ReadKeg(keg.Dir); err == nil && have.Deb != nil {
+				keg.Deb.Conffiles = have.Deb.Conffiles
+			}
+		}
 		return keg, true, setCurrent(b.store, keg)
 	}
 	b.say(r.Name, "building %s", keg.RelDir())

@@ -93,7 +93,7 @@ func TestDebClosure(t *testing.T) {
 	t.Setenv("APT_CONFIG", filepath.Join(dir, "nonexistent.conf"))
 	start := time.Now()
 	again := build(t, b, recipe)["app"]
-	if !again.Cached || again.Keg.Dir != res.Keg.Dir {
+	if !again.Cached || again.Keg.Dir != res.Keg.Dir || !reflect.DeepEqual(again.Keg.Deb.Conffiles, []string{"/etc/app.conf"}) {
 		t.Errorf("rebuild: cached %v, %s (was %s)", again.Cached, again.Keg.Dir, res.Keg.Dir)
 	}
 	if d := time.Since(start); d > 2*time.Second {
