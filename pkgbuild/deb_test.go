@@ -138,6 +138,30 @@ func TestDebLockObeyedThenUpdated(t *testing.T) {
 	if moves, err := b.Update(t.Context(), []string{recipe}); err != nil || len(moves) != 0 {
 		t.Errorf("second update: %v %v, want nothing moved", moves, err)
 	}
+	// gc keeps what the current app keg's closure uses, and only that.
+	removed, err := GC(b.Store(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vers, _ := filepath.Glob(filepath.Join(b.Store(), "libfoo", "*")); len(vers) != 1 || filepath.Join(b.Store(), third.Deps["libfoo"]) != vers[0] {
+		t.Errorf("after gc libfoo kegs %v (removed %v), want only %s", vers, removed, third.Deps["libfoo"])
+	}
+	if _, err := Closure(b.Store(), []string{"app"}); err != nil {
+		t.Errorf("closure after gc: %v", err)
+	}
+}
+
+// TestDebVirtualTop: a recipe may name a virtual package; the lock
+// records the package apt chose for it, and the keg is that package.
+func TestDebVirtualTop(t *testing.T) {
+	standardRepo(t)
+	dir := t.TempDir()
+	recipe := debRecipe(t, dir, "v", "virt")
+	b, _ := testBuilder(t, 1)
+	k := build(t, b, recipe)["v"].Keg
+	if k.Deb == nil || k.Deb.Package != "provider" || k.Version != "7" || len(k.Deps) != 0 {
+		t.Errorf("virt keg %+v deb %+v", k, k.Deb)
+	}
 }
 
 // TestDebSharedKeg: two recipes whose closures pin the same libfoo .deb
