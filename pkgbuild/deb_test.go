@@ -238,3 +238,19 @@ func TestDebPinnedVersionGone(t *testing.T) {
 		}
 	}
 }
+
+// TestDebUnknownPackage: a deb apt does not know is an error at the
+// recipe's source, and no lock is written.
+func TestDebUnknownPackage(t *testing.T) {
+	standardRepo(t)
+	dir := t.TempDir()
+	recipe := debRecipe(t, dir, "n", "no-such-package")
+	b, _ := testBuilder(t, 1)
+	err := tryBuild(b, recipe)
+	if err == nil || !strings.Contains(err.Error(), recipe+":3: source 1 (deb):") || !strings.Contains(err.Error(), "no-such-package") {
+		t.Fatalf("error %v", err)
+	}
+	if _, err := os.Stat(filepath.Join(dir, "n.lock")); err == nil {
+		t.Error("a lock was written")
+	}
+}
