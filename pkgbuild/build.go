@@ -184,7 +184,24 @@ func (b *Builder) Build(ctx context.Context, files []string) ([]*Result, error) 
 
 // buildOne resolves r's sources, and builds its keg unless it exists.
 func (b *Builder) buildOne(ctx context.Context, r *Recipe, deps map[string]*Keg) (*Keg, bool, error) {
-	ids, err := b.resolve(ctx, r)
+	var lock *Lock
+	var closure map[string]*Keg
+	if i := r.debClosureSource(); i >= 0 {
+		var lockPath string
+		var err error
+		if lock, lockPath, err = b.debLock(ctx, r, i); err != nil {
+			return nil, false, err
+		}
+		if closure, err = b.closureKegs(ctx, lock, lockPath, r.Name); err != nil {
+			return nil, false, fmt.Errorf("%s: %w", r.Name, err)
+		}
+		for n := range closure {
+			if _, clash := deps[n]; clash {
+				return nil, false, r.errorf([]string{"deps"}, "dependency %s is also a Debian package of the deb source's closure; drop one", n)
+			}
+		}
+	}
+	ids, err := b.resolve(ctx, r, lock)
 	if err != nil {
 		return nil, false, err
 	}
@@ -199,6 +216,9 @@ func (b *Builder) buildOne(ctx context.Context, r *Recipe, deps map[string]*Keg)
 	}
 	in := hashInput{Builder: BuilderVersion, Recipe: r, Version: version, Sources: ids, Deps: map[string]string{}}
 	for n, k := range deps {
+		in.Deps[n] = k.Hash
+	}
+	for n, k := range closure {
 		in.Deps[n] = k.Hash
 	}
 	if len(buildSteps(r)) > 0 {
@@ -221,9 +241,25 @@ func (b *Builder) buildOne(ctx context.Context, r *Recipe, deps map[string]*Keg)
 		}
 		keg.BuildDeps[d] = deps[d].RelDir()
 	}
+	for n, k := range closure {
+		if keg.Deps == nil {
+			keg.Deps = map[string]string{}
+		}
+		keg.Deps[n] = k.RelDir()
+	}
+	if lock != nil {
+		top := *lock.top()
+		keg.Deb = &top
+	}
 	keg.Dir = filepath.Join(b.store, keg.RelDir())
 	if _, err := os.Stat(filepath.Join(keg.Dir, MetaName)); err == nil {
 		b.say(r.Name, "cached %s", keg.RelDir())
+		if keg.Deb != nil {
+			// The conffiles come from the .deb when it was built: read them back.
+			if have, err := ReadKeg(keg.Dir); err == nil && have.Deb != nil {
+				keg.Deb.Conffiles = have.Deb.Conffiles
+			}
+		}
 		return keg, true, setCurrent(b.store, keg)
 	}
 	b.say(r.Name, "building %s", keg.RelDir())
@@ -256,7 +292,7 @@ func (b *Builder) buildKeg(ctx context.Context, r *Recipe, keg *Keg, ids []Sourc
 		}
 	}
 	for i, id := range ids {
-		if err := b.fetch(ctx, r, i, id, src, out); err != nil {
+		if err := b.fetch(ctx, r, keg, i, id, src, out); err != nil {
 			return err
 		}
 	}

@@ -27,7 +27,10 @@ type hashInput struct {
 
 // kegHash is the hex digest naming a keg (128 bits: collision-safe for a
 // store, short enough for a path).
-func kegHash(in hashInput) (string, error) {
+func kegHash(in hashInput) (string, error) { return hashJSON(in) }
+
+// hashJSON hashes the JSON encoding of in the way kegHash does.
+func hashJSON(in any) (string, error) {
 	data, err := json.Marshal(in)
 	if err != nil {
 		return "", fmt.Errorf("hash: %w", err)

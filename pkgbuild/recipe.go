@@ -57,6 +57,24 @@ type Source struct {
 	SHA256       string `toml:"sha256" json:"sha256,omitempty"`               // url: the file; deb: the .deb; debian-source: the .dsc
 	Strip        *int   `toml:"strip" json:"strip,omitempty"`                 // url archives: leading path components to drop (default 1)
 	Dest         string `toml:"dest" json:"dest,omitempty"`                   // subdirectory of the build dir (deb: of the keg)
+	// Deps (deb only, default true): resolve the package's Pre-Depends/
+	// Depends closure with apt, pin it in the recipe's lock file and build
+	// one keg per Debian package. false: this package alone.
+	Deps *bool `toml:"deps" json:"-"` // not hashed: a closure shows in the keg's deps
+}
+
+// WithDeps reports whether s is a deb source that brings its dependency
+// closure (see Source.Deps).
+func (s Source) WithDeps() bool { return s.Deb != "" && (s.Deps == nil || *s.Deps) }
+
+// debClosureSource is the index of r's deb source with deps, or -1.
+func (r *Recipe) debClosureSource() int {
+	for i, s := range r.Sources {
+		if s.WithDeps() {
+			return i
+		}
+	}
+	return -1
 }
 
 // InstallOp is one change to the keg after the build; exactly one of
@@ -151,6 +169,14 @@ func Parse(file string, data []byte) (*Recipe, error) {
 	if r.Builder == "" {
 		r.Builder = r.defaultBuilder()
 	}
+	if r.Version == "" {
+		r.Version = Candidate // a deb closure's lock gives it
+	}
+	for i := range r.Sources {
+		if r.Sources[i].WithDeps() && r.Sources[i].Version == "" {
+			r.Sources[i].Version = Candidate // the lock pins it
+		}
+	}
 	return r, nil
 }
 
@@ -176,7 +202,7 @@ func (r *Recipe) validate() config.Errors {
 	} else if !nameRE.MatchString(r.Name) {
 		add([]string{"name"}, "name %q: want lower-case letters, digits and +._-", r.Name)
 	}
-	if r.Version == "" {
+	if r.Version == "" && r.debClosureSource() < 0 {
 		add(nil, "version is required (or %q for the Debian candidate)", Candidate)
 	} else if strings.ContainsAny(r.Version, "/ \t\n") {
 		add([]string{"version"}, "version %q: no slashes or spaces", r.Version)
@@ -213,8 +239,13 @@ func (r *Recipe) validate() config.Errors {
 	if len(r.Sources) == 0 && len(r.Steps) == 0 {
 		add(nil, "a recipe needs at least one [[source]] or steps")
 	}
-	gomods := 0
+	gomods, closures := 0, 0
 	for i, s := range r.Sources {
+		if s.WithDeps() {
+			if closures++; closures == 2 {
+				add([]string{"source", strconv.Itoa(i)}, "source %d: one deb source with deps per recipe (its lock pins one closure); set deps = false", i+1)
+			}
+		}
 		errs = append(errs, r.validateSource(i, s)...)
 		if s.GoMod != "" {
 			gomods++
@@ -292,12 +323,18 @@ func (r *Recipe) validateSource(i int, s Source) config.Errors {
 		only("version", s.Version, "deb and debian-source")
 		only("sha256", s.SHA256, "url, deb and debian-source (gomod is checked against the Go checksum database)")
 	case "deb", "debian-source":
-		if s.Version == "" {
+		if s.Version == "" && !s.WithDeps() {
 			add("", "%s source: version is required (an exact Debian version, or %q)", s.Kind(), Candidate)
 		}
 		if s.Version == Candidate && s.SHA256 != "" {
 			add("sha256", "sha256 pins one version; it cannot go with version %q", Candidate)
 		}
+	}
+	if s.Deps != nil && s.Deb == "" {
+		add("deps", "deps is only for deb sources")
+	}
+	if s.WithDeps() && s.Via != "" {
+		add("via", "via picks one package: set deps = false with it")
 	}
 	if s.Via != "" && s.Deb == "" {
 		add("via", "via is only for deb sources")

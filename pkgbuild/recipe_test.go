@@ -41,6 +41,22 @@ mode = "0755"
 	}
 }
 
+// TestParseOneSourceDeb: `deb = "redis-server"` is a whole recipe; the
+// lock gives its version.
+func TestParseOneSourceDeb(t *testing.T) {
+	r, err := Parse("x.toml", []byte("name = \"redis\"\n[[source]]\ndeb = \"redis-server\"\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.Version != Candidate || r.Sources[0].Version != Candidate || !r.Sources[0].WithDeps() || r.debClosureSource() != 0 {
+		t.Errorf("parsed %+v", r)
+	}
+	off := false
+	if (Source{Deb: "x", Deps: &off}).WithDeps() || (Source{Local: "x"}).WithDeps() {
+		t.Error("WithDeps true for deps = false or a local source")
+	}
+}
+
 // TestParseErrors: every mistake names the recipe's file and line.
 func TestParseErrors(t *testing.T) {
 	cases := []struct {
@@ -59,6 +75,10 @@ func TestParseErrors(t *testing.T) {
 		{"chmod without mode", "name = \"a\"\nversion = \"1\"\nsteps = [[\"true\"]]\n[[install]]\nchmod = \"bin/x\"\n", `x.toml:4: install 1: chmod needs mode`},
 		{"candidate without Debian source", "name = \"a\"\nversion = \"candidate\"\nsteps = [[\"true\"]]\n", `x.toml:2: version "candidate" needs`},
 		{"type error", "name = \"a\"\nversion = 1\n", `x.toml:2:`},
+		{"deps on a local source", "name = \"a\"\nversion = \"1\"\n[[source]]\nlocal = \"s\"\ndeps = false\n", `x.toml:5: deps is only for deb sources`},
+		{"via with deps", "name = \"a\"\n[[source]]\ndeb = \"linux-image-*\"\nvia = \"linux-image-amd64\"\n", `x.toml:4: via picks one package`},
+		{"two deb closures", "name = \"a\"\n[[source]]\ndeb = \"x\"\n[[source]]\ndeb = \"y\"\n", `x.toml:4: source 2: one deb source with deps`},
+		{"deb alone needs a version", "name = \"a\"\n[[source]]\ndeb = \"x\"\ndeps = false\n", `x.toml:2: deb source: version is required`},
 		{"self dependency", "name = \"a\"\nversion = \"1\"\nsteps = [[\"true\"]]\ndeps = [\"b\", \"a\"]\n", `x.toml:4: deps: "a"`},
 	}
 	for _, c := range cases {

@@ -28,7 +28,7 @@ type FileSum struct {
 // resolve finds what a recipe's sources are now, cheaply: apt's indexes, the
 // module cache's metadata, a hash of a local tree. A pinned sha256 that
 // does not match is an error at the recipe's line.
-func (b *Builder) resolve(ctx context.Context, r *Recipe) ([]SourceID, error) {
+func (b *Builder) resolve(ctx context.Context, r *Recipe, lock *Lock) ([]SourceID, error) {
 	ids := make([]SourceID, len(r.Sources))
 	for i, s := range r.Sources {
 		var id SourceID
@@ -41,6 +41,10 @@ func (b *Builder) resolve(ctx context.Context, r *Recipe) ([]SourceID, error) {
 		case "gomod":
 			id, err = b.resolveGoMod(ctx, s)
 		case "deb":
+			if s.WithDeps() {
+				id = debSourceID(*lock.top()) // the lock pins it
+				break
+			}
 			id, err = b.memoResolve(s, aptState, func() (SourceID, error) { return b.resolveDeb(ctx, s) })
 		case "debian-source":
 			state := append([]string{filepath.Join(b.aptSrcDir(), "lists")}, aptState...)
@@ -57,7 +61,7 @@ func (b *Builder) resolve(ctx context.Context, r *Recipe) ([]SourceID, error) {
 // fetch puts source i into place: under src (the build's source tree) or,
 // for Debian binary packages, into out (the keg). Every download is checked
 // against the sha256 in id before it is used or cached.
-func (b *Builder) fetch(ctx context.Context, r *Recipe, i int, id SourceID, src, out string) error {
+func (b *Builder) fetch(ctx context.Context, r *Recipe, keg *Keg, i int, id SourceID, src, out string) error {
 	s := r.Sources[i]
 	var err error
 	switch s.Kind() {
@@ -68,6 +72,10 @@ func (b *Builder) fetch(ctx context.Context, r *Recipe, i int, id SourceID, src,
 	case "gomod":
 		// Already in the module cache (resolve fetched it); the build reads it there.
 	case "deb":
+		if s.WithDeps() {
+			keg.Deb.Conffiles, err = b.unpackDeb(ctx, *keg.Deb, LockPath(r.File), r.Name, filepath.Join(out, s.Dest))
+			break
+		}
 		err = b.fetchDeb(ctx, id, filepath.Join(out, s.Dest))
 	case "debian-source":
 		err = b.fetchDebianSource(ctx, id, filepath.Join(src, s.Dest))

@@ -37,6 +37,11 @@ type Keg struct {
 	Deps map[string]string `json:"deps,omitempty"`
 	// BuildDeps are the build-time dependencies, name → keg path.
 	BuildDeps map[string]string `json:"build_deps,omitempty"`
+	// Deb describes the Debian package this keg unpacks, for kegs of a deb
+	// source with deps (the recipe's keg and one keg per package of its
+	// closure); nil otherwise. The image builder reads the closure's
+	// Depends, Conffiles, Essential and Priority here.
+	Deb *DebInfo `json:"deb,omitempty"`
 
 	Dir string `json:"-"` // absolute path of the keg
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"os"
+	"path/filepath"
 	"sort"
 	"strings"
 	"text/tabwriter"
@@ -14,6 +15,7 @@ import (
 )
 
 const pkgUsage = `usage: unit pkg build RECIPE.toml... [--store DIR] [-j N]
+       unit pkg update RECIPE.toml...
        unit pkg ls [--store DIR] [--json]
        unit pkg show NAME [--store DIR]
        unit pkg gc [SYSTEM.toml...] [--store DIR]`
@@ -51,6 +53,11 @@ func cmdPkg(args []string) error {
 			return fmt.Errorf("%s", pkgUsage)
 		}
 		return pkgBuild(pos, *store, *jobs)
+	case "update":
+		if len(pos) == 0 {
+			return fmt.Errorf("%s", pkgUsage)
+		}
+		return pkgUpdate(pos, *store)
 	case "ls":
 		return pkgLs(*store, *asJSON)
 	case "show":
@@ -111,6 +118,42 @@ func pkgBuild(files []string, store string, jobs int) error {
 	}
 	fmt.Fprintf(os.Stderr, "%d built, %d cached, %d failed in %.2fs\n", built, cached, len(results)-built-cached, time.Since(start).Seconds())
 	return err
+}
+
+// pkgUpdate re-resolves the deb closures of the recipes (a bare NAME means
+// NAME.toml here, else packages/NAME.toml) and prints what moved.
+func pkgUpdate(args []string, store string) error {
+	ctx, cancel := interruptible()
+	defer cancel()
+	b, err := pkgbuild.NewBuilder(pkgbuild.Options{Store: store, Progress: os.Stderr})
+	if err != nil {
+		return err
+	}
+	moves, err := b.Update(ctx, updateFiles(args))
+	for _, m := range moves {
+		fmt.Println(m)
+	}
+	if err == nil && len(moves) == 0 {
+		fmt.Fprintln(os.Stderr, "nothing moved")
+	}
+	return err
+}
+
+// updateFiles maps pkg update's arguments to recipe files: a path or
+// *.toml as given, a bare NAME to NAME.toml here if there is one, else to
+// packages/NAME.toml.
+func updateFiles(args []string) []string {
+	files := make([]string, len(args))
+	for i, a := range args {
+		files[i] = a
+		if !strings.HasSuffix(a, ".toml") && !strings.Contains(a, "/") {
+			files[i] = a + ".toml"
+			if _, err := os.Stat(files[i]); err != nil {
+				files[i] = filepath.Join("packages", a+".toml")
+			}
+		}
+	}
+	return files
 }
 
 func pkgLs(store string, asJSON bool) error {

@@ -1,0 +1,161 @@
+package pkgbuild
+
+import (
+	"context"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// resolveClosure asks apt's own resolver which .debs installing name (at
+// version, or the candidate) takes on an empty system, with the machine's
+// sources and our caches: alternatives, virtual packages and versions are
+// apt's choice. Nothing on the host changes: the dpkg status is an empty
+// file of ours and apt takes no lock. Recommends are left out: the
+// closure is Pre-Depends and Depends.
+func (b *Builder) resolveClosure(ctx context.Context, name, version string) (top string, debs []DebInfo, err error) {
+	if err := os.MkdirAll(b.cache, 0o755); err != nil {
+		return "", nil, err
+	}
+	status := filepath.Join(b.cache, "apt-empty-status")
+	if err := os.WriteFile(status, nil, 0o644); err != nil {
+		return "", nil, err
+	}
+	arg := name
+	if version != "" && version != Candidate {
+		arg += "=" + version
+	}
+	args := append(b.aptBinOpts(), "-o", "Dir::State::status="+status, "-o", "Debug::NoLocking=1",
+		"-o", "APT::Install-Recommends=false", "-o", "APT::Install-Suggests=false",
+		"install", "--print-uris", "-qq", "-y", arg)
+	out, err := run(ctx, "", nil, "apt-get", args...)
+	if err != nil {
+		return "", nil, err
+	}
+	type nva struct{ name, version, arch string }
+	var want []nva
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) < 2 || !strings.HasPrefix(f[0], "'") {
+			continue
+		}
+		// The second field is the .deb's name: package_version_arch.deb,
+		// the epoch's colon escaped. apt prints MD5 or nothing here, so
+		// the SHA256 comes from apt-cache show below.
+		base := strings.TrimSuffix(f[1], ".deb")
+		parts := strings.Split(base, "_")
+		if len(parts) != 3 {
+			return "", nil, fmt.Errorf("apt-get --print-uris: unexpected file name %q", f[1])
+		}
+		v, err := url.PathUnescape(parts[1])
+		if err != nil {
+			return "", nil, fmt.Errorf("apt-get --print-uris: file name %q: %w", f[1], err)
+		}
+		want = append(want, nva{parts[0], v, parts[2]})
+	}
+	if len(want) == 0 {
+		return "", nil, fmt.Errorf("apt-get install --print-uris %s: no packages (unknown package, or no apt lists?)", arg)
+	}
+	showArgs := append([]string{}, b.aptBinOpts()...)
+	showArgs = append(showArgs, "show")
+	for _, w := range want {
+		showArgs = append(showArgs, w.name+":"+w.arch+"="+w.version)
+	}
+	shown, err := run(ctx, "", nil, "apt-cache", showArgs...)
+	if err != nil {
+		return "", nil, err
+	}
+	st := stanzas(shown)
+	find := func(w nva) map[string]string {
+		for _, s := range st {
+			if s["Package"] == w.name && s["Version"] == w.version && s["Architecture"] == w.arch {
+				return s
+			}
+		}
+		return nil
+	}
+	fields := make([]map[string]string, len(want))
+	provides := map[string]string{} // virtual or real name → package of the closure
+	for i, w := range want {
+		s := find(w)
+		if s == nil || s["SHA256"] == "" || s["Filename"] == "" {
+			return "", nil, fmt.Errorf("apt-cache show %s=%s: no SHA256 or Filename", w.name, w.version)
+		}
+		fields[i] = s
+		provides[w.name] = w.name
+	}
+	for i, w := range want {
+		for _, p := range splitList(fields[i]["Provides"]) {
+			p = relName(p)
+			if _, ok := provides[p]; !ok {
+				provides[p] = w.name
+			}
+		}
+	}
+	for i, w := range want {
+		s := fields[i]
+		d := DebInfo{Package: w.name, Version: w.version, Arch: w.arch, SHA256: s["SHA256"],
+			Filename: filepath.Base(s["Filename"]), Source: w.name,
+			Essential: s["Essential"] == "yes", Priority: s["Priority"]}
+		if src := strings.Fields(s["Source"]); len(src) > 0 {
+			d.Source = src[0] // "name (version)" when the versions differ
+		}
+		seen := map[string]bool{}
+		for _, clause := range append(splitList(s["Pre-Depends"]), splitList(s["Depends"])...) {
+			if dep := chooseAlternative(clause, provides); dep != "" && dep != w.name && !seen[dep] {
+				seen[dep] = true
+				d.Depends = append(d.Depends, dep)
+			}
+		}
+		sort.Strings(d.Depends)
+		if err := d.check(); err != nil {
+			return "", nil, fmt.Errorf("apt: %w", err)
+		}
+		debs = append(debs, d)
+	}
+	// The package asked for may be virtual: its closure entry is the one
+	// apt chose for it.
+	if top = provides[name]; top == "" {
+		return "", nil, fmt.Errorf("apt resolved %s to packages none of which is or provides it", name)
+	}
+	sort.Slice(debs, func(i, j int) bool { return debs[i].Package < debs[j].Package })
+	return top, debs, nil
+}
+
+// splitList splits a deb822 relationship field at commas, each entry with
+// its version constraint and arch qualifier stripped but alternatives
+// ("a | b") kept.
+func splitList(field string) []string {
+	var out []string
+	for _, e := range strings.Split(field, ",") {
+		if e = strings.TrimSpace(e); e != "" {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+// chooseAlternative returns the closure package that satisfies clause
+// ("a (>= 1) | b:any"): the first alternative that is, or is provided by,
+// a package apt put in the closure. "" when none is (apt left it out).
+func chooseAlternative(clause string, provides map[string]string) string {
+	for _, alt := range strings.Split(clause, "|") {
+		if p := provides[relName(alt)]; p != "" {
+			return p
+		}
+	}
+	return ""
+}
+
+// relName is the package name of one relationship entry ("b:any (>= 1)").
+func relName(rel string) string {
+	n := strings.TrimSpace(rel)
+	if i := strings.IndexAny(n, " ([<"); i >= 0 {
+		n = n[:i]
+	}
+	n, _, _ = strings.Cut(n, ":")
+	return n
+}

@@ -1,0 +1,196 @@
+package pkgbuild
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+	"time"
+)
+
+// debHashInput is everything a closure package's keg hash covers: the
+// .deb (by its sha256), what the lock says of it, and the builder. Two
+// recipes whose closures pin the same .deb share its keg.
+type debHashInput struct {
+	Builder string  `json:"builder"`
+	Deb     DebInfo `json:"deb"`
+}
+
+// debLock returns the lock of r's deb closure (source i), resolving and
+// writing it first when the recipe has none. With a lock, apt is not asked.
+func (b *Builder) debLock(ctx context.Context, r *Recipe, i int) (*Lock, string, error) {
+	path := LockPath(r.File)
+	s := r.Sources[i]
+	l, err := readLock(path, s)
+	if err != nil || l != nil {
+		return l, path, err
+	}
+	if l, err = b.resolveLock(ctx, s); err != nil {
+		return nil, path, r.errorf([]string{"source", fmt.Sprint(i)}, "source %d (deb): %v", i+1, err)
+	}
+	if err := writeLock(path, l); err != nil {
+		return nil, path, err
+	}
+	b.say(r.Name, "pinned %d packages in %s", len(l.Debs), path)
+	// Build from the lock as written, so the first build and every later
+	// one hash the very same values.
+	l, err = readLock(path, s)
+	return l, path, err
+}
+
+// resolveLock asks apt for s's closure now.
+func (b *Builder) resolveLock(ctx context.Context, s Source) (*Lock, error) {
+	b.aptMu.Lock()
+	defer b.aptMu.Unlock()
+	top, debs, err := b.resolveClosure(ctx, s.Deb, s.Version)
+	if err != nil {
+		return nil, err
+	}
+	l := &Lock{Package: s.Deb, Top: top, Debs: debs}
+	if t := l.top(); s.SHA256 != "" && t.SHA256 != s.SHA256 {
+		return nil, fmt.Errorf("%s %s: sha256 mismatch: apt has %s, recipe says %s", t.Package, t.Version, t.SHA256, s.SHA256)
+	}
+	return l, nil
+}
+
+// closureKegs makes sure every package of the lock but the recipe's own
+// has its keg, and returns them by package name.
+func (b *Builder) closureKegs(ctx context.Context, l *Lock, lockPath, update string) (map[string]*Keg, error) {
+	out := map[string]*Keg{}
+	for _, d := range l.Debs {
+		if d.Package == l.Top {
+			continue
+		}
+		k, err := b.debKeg(ctx, d, lockPath, update)
+		if err != nil {
+			return nil, err
+		}
+		out[d.Package] = k
+	}
+	return out, nil
+}
+
+// debKeg returns the keg of one pinned .deb, unpacking it (dpkg-deb -x,
+// no maintainer scripts) into the store if it is not there yet.
+func (b *Builder) debKeg(ctx context.Context, d DebInfo, lockPath, update string) (*Keg, error) {
+	d.Conffiles = nil
+	hash, err := hashJSON(debHashInput{Builder: BuilderVersion, Deb: d})
+	if err != nil {
+		return nil, err
+	}
+	k := &Keg{Name: d.Package, Version: d.Version, Hash: hash, Builder: "deb",
+		Sources: []SourceID{debSourceID(d)}, Deb: &d}
+	k.Dir = filepath.Join(b.store, k.RelDir())
+	if have, err := ReadKeg(k.Dir); err == nil {
+		return have, nil
+	}
+	start := time.Now()
+	tmpRoot := filepath.Join(b.store, ".tmp")
+	if err := os.MkdirAll(tmpRoot, 0o755); err != nil {
+		return nil, err
+	}
+	tmp, err := os.MkdirTemp(tmpRoot, d.Package+"-")
+	if err != nil {
+		return nil, err
+	}
+	defer os.RemoveAll(tmp)
+	out := filepath.Join(tmp, "out")
+	if k.Deb.Conffiles, err = b.unpackDeb(ctx, d, lockPath, update, out); err != nil {
+		return nil, fmt.Errorf("%s: %w", d.Package, err)
+	}
+	if err := writeMeta(k, out); err != nil {
+		return nil, err
+	}
+	if err := normalize(out, DefaultEpoch); err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(filepath.Dir(k.Dir), 0o755); err != nil {
+		return nil, err
+	}
+	if err := os.Rename(out, k.Dir); err != nil {
+		if have, rerr := ReadKeg(k.Dir); rerr == nil {
+			return have, nil // unpacked meanwhile for another recipe: the same keg
+		}
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	b.say(d.Package, "unpacked %s in %.1fs", k.RelDir(), time.Since(start).Seconds())
+	return k, nil
+}
+
+func debSourceID(d DebInfo) SourceID {
+	return SourceID{Kind: "deb", Name: d.Package, Version: d.Version,
+		Files: []FileSum{{Name: d.Filename, SHA256: d.SHA256}}}
+}
+
+// unpackDeb fetches the pinned .deb (from the sha256-keyed cache, else
+// apt-get download; the sha256 is checked either way), unpacks it into dst
+// and returns its conffiles.
+func (b *Builder) unpackDeb(ctx context.Context, d DebInfo, lockPath, update string, dst string) ([]string, error) {
+	p, err := b.cached(d.SHA256, d.Filename, func(tmp string) error {
+		dir := filepath.Dir(tmp)
+		spec := d.Package + "=" + d.Version
+		if d.Arch != "all" {
+			spec = d.Package + ":" + d.Arch + "=" + d.Version
+		}
+		if _, err := run(ctx, dir, nil, "apt-get", append(b.aptBinOpts(), "download", "-q", spec)...); err != nil {
+			if gone(err) {
+				return fmt.Errorf("%s: %s %s is no longer in the archive; run unit pkg update %s", lockPath, d.Package, d.Version, update)
+			}
+			return err
+		}
+		debs, _ := filepath.Glob(filepath.Join(dir, "*.deb"))
+		if len(debs) != 1 {
+			return fmt.Errorf("apt-get download %s: want one .deb, found %d", spec, len(debs))
+		}
+		return os.Rename(debs[0], tmp)
+	})
+	if err != nil {
+		return nil, err
+	}
+	if err := os.MkdirAll(dst, 0o755); err != nil {
+		return nil, err
+	}
+	if _, err := run(ctx, "", nil, "dpkg-deb", "-x", p, dst); err != nil {
+		return nil, err
+	}
+	return debConffiles(ctx, p)
+}
+
+// gone tells apt's "no such version" answers from other failures.
+func gone(err error) bool {
+	msg := err.Error()
+	for _, s := range []string{"was not found", "Can't find a source", "Unable to locate package", "Can not find version"} {
+		if strings.Contains(msg, s) {
+			return true
+		}
+	}
+	return false
+}
+
+// debConffiles reads the conffiles member of a .deb's control archive
+// (none is not an error).
+func debConffiles(ctx context.Context, deb string) ([]string, error) {
+	members, err := run(ctx, "", nil, "dpkg-deb", "-I", deb)
+	if err != nil {
+		return nil, err
+	}
+	if !strings.Contains(string(members), " conffiles") {
+		return nil, nil
+	}
+	out, err := run(ctx, "", nil, "dpkg-deb", "-I", deb, "conffiles")
+	if err != nil {
+		return nil, err
+	}
+	var files []string
+	for _, line := range strings.Split(string(out), "\n") {
+		// "remove-on-upgrade /etc/x" lines carry a flag before the path.
+		f := strings.Fields(line)
+		if len(f) > 0 && strings.HasPrefix(f[len(f)-1], "/") {
+			files = append(files, f[len(f)-1])
+		}
+	}
+	sort.Strings(files)
+	return files, nil
+}

@@ -1,0 +1,145 @@
+package pkgbuild
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"path/filepath"
+	"sort"
+	"strconv"
+	"strings"
+
+	"github.com/pelletier/go-toml/v2"
+
+	"unit/config"
+)
+
+// Lock pins a recipe's deb closure: every .deb apt resolved, with its
+// version and sha256. A build with a lock never asks apt to resolve again;
+// unit pkg update rewrites it.
+type Lock struct {
+	Package string    `toml:"package"` // the recipe's deb, as the recipe names it
+	Top     string    `toml:"top"`     // the closure package that is it (the same, unless virtual)
+	Debs    []DebInfo `toml:"deb"`
+}
+
+// LockPath is the lock file of a recipe: beside it, .toml replaced by .lock.
+func LockPath(recipeFile string) string {
+	return strings.TrimSuffix(recipeFile, ".toml") + ".lock"
+}
+
+// top returns the lock's entry for the recipe's package.
+func (l *Lock) top() *DebInfo {
+	for i := range l.Debs {
+		if l.Debs[i].Package == l.Top {
+			return &l.Debs[i]
+		}
+	}
+	return nil
+}
+
+// readLock reads and checks the lock of r's deb source s; a missing file
+// is (nil, nil). Every problem is an error at its file:line.
+func readLock(path string, s Source) (*Lock, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("lock: %w", err)
+	}
+	var l Lock
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		var strict *toml.StrictMissingError
+		var derr *toml.DecodeError
+		switch {
+		case errors.As(err, &strict) && len(strict.Errors) > 0:
+			line, _ := strict.Errors[0].Position()
+			return nil, config.Error{Pos: config.Pos{File: path, Line: line},
+				Msg: fmt.Sprintf("unknown key %q", strings.Join(strict.Errors[0].Key(), "."))}
+		case errors.As(err, &derr):
+			line, _ := derr.Position()
+			return nil, config.Error{Pos: config.Pos{File: path, Line: line}, Msg: derr.Error()}
+		}
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	idx := config.IndexLines(data)
+	at := func(keys ...string) config.Pos {
+		line := idx.Line(keys...)
+		if line == 0 {
+			line = 1
+		}
+		return config.Pos{File: path, Line: line}
+	}
+	if l.Package != s.Deb {
+		return nil, config.Error{Pos: at("package"), Msg: fmt.Sprintf("lock is for package %q, the recipe's deb is %q (run unit pkg update)", l.Package, s.Deb)}
+	}
+	seen := map[string]bool{}
+	for i := range l.Debs {
+		d := &l.Debs[i]
+		if err := d.check(); err != nil {
+			return nil, config.Error{Pos: at("deb", strconv.Itoa(i)), Msg: err.Error()}
+		}
+		if d.Depends == nil {
+			d.Depends = []string{} // one encoding whether the lock says [] or nothing
+		}
+		if seen[d.Package] {
+			return nil, config.Error{Pos: at("deb", strconv.Itoa(i)), Msg: fmt.Sprintf("package %s pinned twice", d.Package)}
+		}
+		seen[d.Package] = true
+	}
+	for i, d := range l.Debs {
+		for _, dep := range d.Depends {
+			if !seen[dep] {
+				return nil, config.Error{Pos: at("deb", strconv.Itoa(i)), Msg: fmt.Sprintf("%s depends on %s, which the lock does not pin", d.Package, dep)}
+			}
+		}
+	}
+	top := l.top()
+	if top == nil {
+		return nil, config.Error{Pos: at("top"), Msg: fmt.Sprintf("top package %q is not pinned in the lock", l.Top)}
+	}
+	if s.Version != Candidate && s.Version != "" && top.Version != s.Version {
+		return nil, config.Error{Pos: at("deb", "0"), Msg: fmt.Sprintf("lock pins %s %s, the recipe asks for %s (run unit pkg update)", top.Package, top.Version, s.Version)}
+	}
+	if s.SHA256 != "" && top.SHA256 != s.SHA256 {
+		return nil, config.Error{Pos: at("top"), Msg: fmt.Sprintf("lock pins %s with sha256 %s, the recipe says %s (run unit pkg update)", top.Package, top.SHA256, s.SHA256)}
+	}
+	return &l, nil
+}
+
+// writeLock writes l to path atomically (temp file + rename), sorted.
+func writeLock(path string, l *Lock) error {
+	sort.Slice(l.Debs, func(i, j int) bool { return l.Debs[i].Package < l.Debs[j].Package })
+	var buf bytes.Buffer
+	fmt.Fprintf(&buf, "# Pinned by unit pkg: the .debs of %s's closure. Builds obey it;\n# `unit pkg update` re-resolves it.\n", l.Package)
+	enc := toml.NewEncoder(&buf)
+	enc.SetArraysMultiline(false)
+	if err := enc.Encode(l); err != nil {
+		return fmt.Errorf("lock %s: %w", path, err)
+	}
+	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
+	if err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	defer os.Remove(tmp.Name())
+	if _, err := tmp.Write(buf.Bytes()); err != nil {
+		tmp.Close()
+		return fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := tmp.Chmod(0o644); err != nil {
+		tmp.Close()
+		return fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := tmp.Close(); err != nil {
+		return fmt.Errorf("lock %s: %w", path, err)
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("lock: %w", err)
+	}
+	return nil
+}
