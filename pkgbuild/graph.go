@@ -2,9 +2,10 @@ package pkgbuild
 
 import (
 	"errors"
+	"maps"
 	"os"
 	"path/filepath"
-	"sort"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -40,7 +41,7 @@ func LoadRecipes(files []string) ([]*Recipe, error) {
 	// Pull in deps from beside their dependents until nothing is missing.
 	for changed := true; changed; {
 		changed = false
-		names := sortedNames(byName)
+		names := slices.Sorted(maps.Keys(byName))
 		for _, n := range names {
 			r := byName[n]
 			for key, list := range map[string][]string{"deps": r.Deps, "build_deps": r.BuildDeps} {
@@ -109,7 +110,7 @@ func topoSort(byName map[string]*Recipe) ([]*Recipe, error) {
 		order = append(order, r)
 		return nil
 	}
-	for _, n := range sortedNames(byName) {
+	for _, n := range slices.Sorted(maps.Keys(byName)) {
 		if state[n] == unvisited {
 			if err := visit(n); err != nil {
 				return nil, err
@@ -149,15 +150,6 @@ func indexOf(list []string, s string) int {
 		}
 	}
 	return 0
-}
-
-func sortedNames(m map[string]*Recipe) []string {
-	names := make([]string, 0, len(m))
-	for n := range m {
-		names = append(names, n)
-	}
-	sort.Strings(names)
-	return names
 }
 
 func sameFile(a, b string) bool {

@@ -41,7 +41,7 @@ const usage = `usage: unit COMMAND [ARGS]
   facts  [--json] [--config DIR]                     what templates see as .facts
   report [--json] [--state DIR]                      the latest convergence report
   reboot | poweroff | halt
-  pkg    build RECIPE.toml... [--store DIR] | ls | show NAME | gc [SYSTEM.toml...]
+  pkg    build RECIPE.toml... [--store DIR] | ls | show NAME | gc [SYSTEM.toml...] | update NAME...
   image  build SYSTEM.toml -o DIR [--format initramfs|disk] [--cache DIR]
   image  run DIR [--forward HOST:GUEST]... [--format F] [--nic MODEL] [--disk-bus virtio|ahci] [-m MEM]
 
