@@ -106,3 +106,63 @@ func TestParseCacheRejectsGarbage(t *testing.T) {
 		}
 	}
 }
+
+func TestConfErrorsNameFileAndLine(t *testing.T) {
+	tr := Tree{
+		"/etc/ld.so.conf":          {Host: writeTemp(t, "include ld.so.conf.d/*.conf\n")},
+		"/etc/ld.so.conf.d/a.conf": {Host: writeTemp(t, "/opt/a # comment\n\nrelative/dir\n")},
+	}
+	_, err := ConfDirs(tr)
+	if err == nil || err.Error() != `/etc/ld.so.conf.d/a.conf:3: "relative/dir" is not an absolute directory` {
+		t.Fatalf("err = %v", err)
+	}
+	tr["/etc/ld.so.conf.d/a.conf"] = Entry{Host: writeTemp(t, "/opt/a:/opt/b\n/opt/a\n")}
+	tr["/etc/ld.so.conf.d/b.conf"] = Entry{Host: writeTemp(t, "/opt/c\n")}
+	dirs, err := ConfDirs(tr)
+	if err != nil || !reflect.DeepEqual(dirs, []string{"/opt/a", "/opt/b", "/opt/c"}) {
+		t.Fatalf("ConfDirs = %v, %v", dirs, err)
+	}
+}
+
+// TestCacheOverTree: the cache of a map-backed view equals the cache of
+// the same files on disk.
+func TestCacheOverTree(t *testing.T) {
+	root := cacheRoot(t)
+	tr := Tree{}
+	err := filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
+		if err != nil || fi.IsDir() {
+			return err
+		}
+		guest := "/" + filepath.ToSlash(p[len(root)+1:])
+		if fi.Mode()&os.ModeSymlink != 0 {
+			target, err := os.Readlink(p)
+			tr[guest] = Entry{Link: target}
+			return err
+		}
+		tr[guest] = Entry{Host: p}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	v, err := OpenDir(root)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	fromDir, err := WriteCache(v, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fromTree, err := WriteCache(tr, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(fromDir, fromTree) {
+		t.Fatal("Tree and DirView caches differ")
+	}
+	entries, _ := ParseCache(fromTree)
+	if len(entries) != 4 || entries[0].Soname != "libz.so.1" || entries[0].Flags != FlagX8664 {
+		t.Fatalf("entries = %v", entries)
+	}
+}

@@ -28,7 +28,8 @@ type Options struct {
 	Extra []string
 	// PATH is searched for "#!/usr/bin/env NAME"; default defaultPATH.
 	PATH string
-	// LIB is what $LIB expands to; default "lib64".
+	// LIB is what $LIB expands to; default "lib/x86_64-linux-gnu", what
+	// Debian's ld.so uses (checked with LD_DEBUG=libs).
 	LIB string
 	// ConfDirs overrides the loader-cache directories; nil reads
 	// /etc/ld.so.conf inside the view.
@@ -89,7 +90,7 @@ func Closure(v View, roots []string, opts Options) (*Result, error) {
 		opts.PATH = defaultPATH
 	}
 	if opts.LIB == "" {
-		opts.LIB = "lib64"
+		opts.LIB = "lib/x86_64-linux-gnu"
 	}
 	c := &closer{v: v, opts: opts, files: map[string]bool{}, loaded: map[string]*object{}}
 	if opts.ConfDirs != nil {

@@ -19,13 +19,14 @@
 //  5. The loader cache: the directories of /etc/ld.so.conf (and its include
 //     globs) inside the view, unless the object is DF_1_NODEFLIB.
 //  6. The default dirs /lib/x86_64-linux-gnu, /usr/lib/x86_64-linux-gnu,
-//     /lib, /usr/lib, /lib64, /usr/lib64, unless DF_1_NODEFLIB.
+//     /lib, /usr/lib (Debian's ld.so system search path), then /lib64 and
+//     /usr/lib64, unless DF_1_NODEFLIB.
 //
 // A candidate that is not a 64-bit x86_64 ELF shared object is skipped and
 // the search goes on, as ld.so does. Dependencies are loaded breadth first
 // and a name already loaded is not searched again. $ORIGIN is the directory
 // of the program's resolved path, or for a library the directory of the
-// path it was found under; $LIB is Options.LIB (default "lib64") and
+// path it was found under; $LIB is Options.LIB (default "lib/x86_64-linux-gnu", as on Debian) and
 // $PLATFORM is "x86_64".
 //
 // Not covered: glibc-hwcaps subdirectories and legacy hwcap dirs, $PLATFORM

@@ -126,6 +126,19 @@ func TestSearchOrder(t *testing.T) {
 		}
 	}
 
+	// $LIB and $PLATFORM expand as on Debian.
+	g.cc("", "libd.so", "int d(void){return 4;}", "-shared", "-fPIC", "-Wl,-soname,libd.so.1")
+	g.tree["/x/lib/x86_64-linux-gnu/libd.so.1"] = Entry{Host: filepath.Join(g.build, "libd.so")}
+	g.tree["/y/x86_64/libd.so.1"] = Entry{Host: filepath.Join(g.build, "libd.so")}
+	g.cc("/usr/bin/dst", "dst", "int d(void); int main(void){return d();}", "-ld", `-Wl,-rpath,/x/$LIB`)
+	g.cc("/usr/bin/plat", "plat", "int d(void); int main(void){return d();}", "-ld", `-Wl,-rpath,/y/${PLATFORM}`)
+	if r := g.closure("/usr/bin/dst"); r.Err() != nil || !hasFile(r, "/x/lib/x86_64-linux-gnu/libd.so.1") {
+		t.Errorf("$LIB: %v %v", r.Err(), r.Files)
+	}
+	if r := g.closure("/usr/bin/plat"); r.Err() != nil || !hasFile(r, "/y/x86_64/libd.so.1") {
+		t.Errorf("$PLATFORM: %v %v", r.Err(), r.Files)
+	}
+
 	// An unresolved name says who needs it, by the path ld.so found it under
 	// (the first default dir, through the /lib link).
 	delete(g.tree, lib+"/libb.so.1")
