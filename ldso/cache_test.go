@@ -108,16 +108,23 @@ func TestParseCacheRejectsGarbage(t *testing.T) {
 }
 
 func TestConfErrorsNameFileAndLine(t *testing.T) {
-	tr := Tree{
+	m := map[string]Entry{
 		"/etc/ld.so.conf":          {Host: writeTemp(t, "include ld.so.conf.d/*.conf\n")},
 		"/etc/ld.so.conf.d/a.conf": {Host: writeTemp(t, "/opt/a # comment\n\nrelative/dir\n")},
 	}
-	_, err := ConfDirs(tr)
+	tr, err := NewTree(m)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = ConfDirs(tr)
 	if err == nil || err.Error() != `/etc/ld.so.conf.d/a.conf:3: "relative/dir" is not an absolute directory` {
 		t.Fatalf("err = %v", err)
 	}
-	tr["/etc/ld.so.conf.d/a.conf"] = Entry{Host: writeTemp(t, "/opt/a:/opt/b\n/opt/a\n")}
-	tr["/etc/ld.so.conf.d/b.conf"] = Entry{Host: writeTemp(t, "/opt/c\n")}
+	m["/etc/ld.so.conf.d/a.conf"] = Entry{Host: writeTemp(t, "/opt/a:/opt/b\n/opt/a\n")}
+	m["/etc/ld.so.conf.d/b.conf"] = Entry{Host: writeTemp(t, "/opt/c\n")}
+	if tr, err = NewTree(m); err != nil {
+		t.Fatal(err)
+	}
 	dirs, err := ConfDirs(tr)
 	if err != nil || !reflect.DeepEqual(dirs, []string{"/opt/a", "/opt/b", "/opt/c"}) {
 		t.Fatalf("ConfDirs = %v, %v", dirs, err)
@@ -128,7 +135,7 @@ func TestConfErrorsNameFileAndLine(t *testing.T) {
 // the same files on disk.
 func TestCacheOverTree(t *testing.T) {
 	root := cacheRoot(t)
-	tr := Tree{}
+	m := map[string]Entry{}
 	err := filepath.Walk(root, func(p string, fi os.FileInfo, err error) error {
 		if err != nil || fi.IsDir() {
 			return err
@@ -136,12 +143,16 @@ func TestCacheOverTree(t *testing.T) {
 		guest := "/" + filepath.ToSlash(p[len(root)+1:])
 		if fi.Mode()&os.ModeSymlink != 0 {
 			target, err := os.Readlink(p)
-			tr[guest] = Entry{Link: target}
+			m[guest] = Entry{Link: target}
 			return err
 		}
-		tr[guest] = Entry{Host: p}
+		m[guest] = Entry{Host: p}
 		return nil
 	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	tr, err := NewTree(m)
 	if err != nil {
 		t.Fatal(err)
 	}

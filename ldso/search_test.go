@@ -13,14 +13,14 @@ import (
 type gccTree struct {
 	t     *testing.T
 	build string
-	tree  Tree
+	tree  map[string]Entry
 }
 
 func newGCCTree(t *testing.T) *gccTree {
 	if _, err := exec.LookPath("gcc"); err != nil {
 		t.Skip("gcc is not installed: the synthetic ELF tests need it")
 	}
-	g := &gccTree{t: t, build: t.TempDir(), tree: Tree{}}
+	g := &gccTree{t: t, build: t.TempDir(), tree: map[string]Entry{}}
 	for guest, host := range map[string]string{
 		"/usr/lib/x86_64-linux-gnu/libc.so.6":            "/lib/x86_64-linux-gnu/libc.so.6",
 		"/usr/lib/x86_64-linux-gnu/ld-linux-x86-64.so.2": "/lib64/ld-linux-x86-64.so.2",
@@ -63,7 +63,11 @@ func (g *gccTree) cc(guest, name, src string, args ...string) {
 
 func (g *gccTree) closure(root string) *Result {
 	g.t.Helper()
-	res, err := Closure(g.tree, []string{root}, Options{ConfDirs: []string{}})
+	tr, err := NewTree(g.tree)
+	if err != nil {
+		g.t.Fatal(err)
+	}
+	res, err := Closure(tr, []string{root}, Options{ConfDirs: []string{}})
 	if err != nil {
 		g.t.Fatal(err)
 	}

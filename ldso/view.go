@@ -87,8 +87,49 @@ type Entry struct {
 }
 
 // Tree is a View assembled from many places, e.g. keg directories: it maps
-// clean absolute guest paths to host files or symlink targets.
-type Tree map[string]Entry
+// clean absolute guest paths to host files or symlink targets. Build it
+// with NewTree, which indexes the directories once so lookups stay cheap
+// on trees of thousands of files.
+type Tree struct {
+	entries map[string]Entry
+	dirs    map[string][]string // dir -> sorted child names
+}
+
+// NewTree checks and indexes entries: every key must be a clean absolute
+// path other than "/", with exactly one of Host or Link, and no file or
+// link may have paths below it.
+func NewTree(entries map[string]Entry) (*Tree, error) {
+	t := &Tree{entries: make(map[string]Entry, len(entries)), dirs: map[string][]string{"/": nil}}
+	children := map[string]map[string]bool{}
+	for p, e := range entries {
+		if p == "/" || !path.IsAbs(p) || path.Clean(p) != p {
+			return nil, fmt.Errorf("tree path %q: not a clean absolute path", p)
+		}
+		if (e.Host == "") == (e.Link == "") {
+			return nil, fmt.Errorf("tree path %s: want exactly one of a host file or a link target", p)
+		}
+		t.entries[p] = e
+		for child := p; child != "/"; child = path.Dir(child) {
+			dir := path.Dir(child)
+			if children[dir] == nil {
+				children[dir] = map[string]bool{}
+			}
+			children[dir][path.Base(child)] = true
+		}
+	}
+	for dir, names := range children {
+		if _, ok := t.entries[dir]; ok {
+			return nil, fmt.Errorf("tree path %s: is a file or link but has paths below it", dir)
+		}
+		list := make([]string, 0, len(names))
+		for n := range names {
+			list = append(list, n)
+		}
+		sort.Strings(list)
+		t.dirs[dir] = list
+	}
+	return t, nil
+}
 
 type synthInfo struct {
 	name string
@@ -102,23 +143,10 @@ func (s synthInfo) ModTime() time.Time { return time.Time{} }
 func (s synthInfo) IsDir() bool        { return s.mode.IsDir() }
 func (s synthInfo) Sys() any           { return nil }
 
-func (t Tree) isDir(p string) bool {
-	if p == "/" {
-		return true
-	}
-	prefix := p + "/"
-	for k := range t {
-		if strings.HasPrefix(k, prefix) {
-			return true
-		}
-	}
-	return false
-}
-
 // Lstat implements View.
-func (t Tree) Lstat(p string) (fs.FileInfo, error) {
+func (t *Tree) Lstat(p string) (fs.FileInfo, error) {
 	p = path.Clean("/" + p)
-	if e, ok := t[p]; ok {
+	if e, ok := t.entries[p]; ok {
 		if e.Link != "" {
 			return synthInfo{path.Base(p), fs.ModeSymlink | 0o777}, nil
 		}
@@ -131,15 +159,15 @@ func (t Tree) Lstat(p string) (fs.FileInfo, error) {
 		}
 		return fi, nil
 	}
-	if t.isDir(p) {
+	if _, ok := t.dirs[p]; ok {
 		return synthInfo{path.Base(p), fs.ModeDir | 0o755}, nil
 	}
 	return nil, &fs.PathError{Op: "lstat", Path: p, Err: fs.ErrNotExist}
 }
 
 // Readlink implements View.
-func (t Tree) Readlink(p string) (string, error) {
-	e, ok := t[path.Clean("/"+p)]
+func (t *Tree) Readlink(p string) (string, error) {
+	e, ok := t.entries[path.Clean("/"+p)]
 	if !ok || e.Link == "" {
 		return "", &fs.PathError{Op: "readlink", Path: p, Err: fs.ErrInvalid}
 	}
@@ -148,9 +176,9 @@ func (t Tree) Readlink(p string) (string, error) {
 
 // Open implements View. The host file is opened without following a
 // symlink, so a host path can not be swapped for a link to elsewhere.
-func (t Tree) Open(p string) (File, error) {
+func (t *Tree) Open(p string) (File, error) {
 	p = path.Clean("/" + p)
-	e, ok := t[p]
+	e, ok := t.entries[p]
 	if !ok || e.Link != "" {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
 	}
@@ -159,6 +187,15 @@ func (t Tree) Open(p string) (File, error) {
 		return nil, fmt.Errorf("open %s (host %s): %w", p, e.Host, err)
 	}
 	return f, nil
+}
+
+// ReadDir implements View.
+func (t *Tree) ReadDir(p string) ([]string, error) {
+	names, ok := t.dirs[path.Clean("/"+p)]
+	if !ok {
+		return nil, &fs.PathError{Op: "readdir", Path: p, Err: fs.ErrNotExist}
+	}
+	return append([]string(nil), names...), nil
 }
 
 // Resolve resolves p inside v: it returns the guest path of the final
@@ -228,28 +265,6 @@ func (d *DirView) ReadDir(p string) ([]string, error) {
 	names, err := f.Readdirnames(-1)
 	if err != nil {
 		return nil, fmt.Errorf("read dir %s: %w", p, err)
-	}
-	sort.Strings(names)
-	return names, nil
-}
-
-// ReadDir implements View.
-func (t Tree) ReadDir(p string) ([]string, error) {
-	p = path.Clean("/" + p)
-	prefix := strings.TrimSuffix(p, "/") + "/"
-	seen := map[string]bool{}
-	for k := range t {
-		if rest, ok := strings.CutPrefix(k, prefix); ok && rest != "" {
-			name, _, _ := strings.Cut(rest, "/")
-			seen[name] = true
-		}
-	}
-	if len(seen) == 0 && !t.isDir(p) {
-		return nil, &fs.PathError{Op: "readdir", Path: p, Err: fs.ErrNotExist}
-	}
-	names := make([]string, 0, len(seen))
-	for n := range seen {
-		names = append(names, n)
 	}
 	sort.Strings(names)
 	return names, nil

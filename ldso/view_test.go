@@ -31,8 +31,8 @@ func hostileRoot(t *testing.T) string {
 	return root
 }
 
-func hostileTree() Tree {
-	return Tree{
+func hostileTree(t *testing.T) *Tree {
+	tr, err := NewTree(map[string]Entry{
 		"/etc/marker":          {Host: "testdata/marker"},
 		"/lib":                 {Link: "../../../../etc"},
 		"/usr/lib/real.so":     {Host: "testdata/marker"},
@@ -43,7 +43,11 @@ func hostileTree() Tree {
 		"/usr/lib/self":        {Link: "self"},
 		"/usr/lib/ok.so":       {Link: "./../lib/real.so"},
 		"/usr/lib/hostlink.so": {Host: "testdata/marker-link"},
+	})
+	if err != nil {
+		t.Fatal(err)
 	}
+	return tr
 }
 
 func views(t *testing.T) map[string]View {
@@ -52,7 +56,7 @@ func views(t *testing.T) map[string]View {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { dv.Close() })
-	return map[string]View{"dir": dv, "tree": hostileTree()}
+	return map[string]View{"dir": dv, "tree": hostileTree(t)}
 }
 
 func TestResolveStaysInRoot(t *testing.T) {
@@ -131,7 +135,7 @@ func TestDirViewRefusesEscape(t *testing.T) {
 // TestTreeRefusesHostSymlink: a Tree entry whose host file is a symlink is
 // refused rather than followed.
 func TestTreeRefusesHostSymlink(t *testing.T) {
-	tr := hostileTree()
+	tr := hostileTree(t)
 	if f, err := tr.Open("/usr/lib/hostlink.so"); err == nil {
 		f.Close()
 		t.Fatal("Tree opened a host symlink")
@@ -142,5 +146,20 @@ func TestTreeRefusesHostSymlink(t *testing.T) {
 	names, err := tr.ReadDir("/usr/lib")
 	if err != nil || len(names) != 8 {
 		t.Fatalf("ReadDir(/usr/lib) = %v, %v", names, err)
+	}
+}
+
+func TestNewTreeRejectsBadPaths(t *testing.T) {
+	for _, m := range []map[string]Entry{
+		{"/": {Host: "testdata/marker"}},
+		{"relative": {Host: "testdata/marker"}},
+		{"/a/../etc/passwd": {Host: "testdata/marker"}},
+		{"/a": {}},
+		{"/a": {Host: "testdata/marker", Link: "b"}},
+		{"/a": {Link: "b"}, "/a/c": {Host: "testdata/marker"}},
+	} {
+		if _, err := NewTree(m); err == nil {
+			t.Errorf("NewTree(%v) accepted a bad tree", m)
+		}
 	}
 }
