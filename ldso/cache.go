@@ -61,7 +61,12 @@ func contains(list []string, s string) bool {
 
 // WriteCache builds an ld.so.cache for the x86_64 libraries in dirs inside
 // v (nil dirs: CacheDirs(v)). The output is deterministic.
-func WriteCache(v View, dirs []string) ([]byte, error) {
+func WriteCache(v View, dirs []string) (out []byte, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			out, err = nil, fmt.Errorf("ldso: write cache: malformed input: %v", r)
+		}
+	}()
 	if dirs == nil {
 		var err error
 		if dirs, err = CacheDirs(v); err != nil {

@@ -85,7 +85,14 @@ type closer struct {
 // Closure computes every file the roots (programs or scripts) need at run
 // time inside v. Missing things are reported in Result.Missing; an error
 // means the view itself could not be read or a root is unusable.
-func Closure(v View, roots []string, opts Options) (*Result, error) {
+func Closure(v View, roots []string, opts Options) (res *Result, err error) {
+	// debug/elf reads hostile bytes; whatever it does, the caller (the
+	// image builder, maybe inside PID 1) gets an error, never a panic.
+	defer func() {
+		if r := recover(); r != nil {
+			res, err = nil, fmt.Errorf("ldso: closure of %v: malformed input: %v", roots, r)
+		}
+	}()
 	if opts.PATH == "" {
 		opts.PATH = defaultPATH
 	}
@@ -108,7 +115,7 @@ func Closure(v View, roots []string, opts Options) (*Result, error) {
 			return nil, err
 		}
 	}
-	res := &Result{Missing: c.missing}
+	res = &Result{Missing: c.missing}
 	for f := range c.files {
 		res.Files = append(res.Files, f)
 	}

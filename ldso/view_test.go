@@ -163,3 +163,20 @@ func TestNewTreeRejectsBadPaths(t *testing.T) {
 		}
 	}
 }
+
+// TestMalformedELF: a truncated ELF as a program is an error, and as a
+// library candidate it is skipped, as ld.so skips it.
+func TestMalformedELF(t *testing.T) {
+	bad := writeTemp(t, "\x7fELF\x02\x01\x01garbage")
+	tr, err := NewTree(map[string]Entry{"/usr/bin/bad": {Host: bad}, "/usr/lib/libbad.so.1": {Host: bad}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Closure(tr, []string{"/usr/bin/bad"}, Options{}); err == nil {
+		t.Fatal("a truncated ELF program was accepted")
+	}
+	entries, err := CacheEntries(tr, []string{"/usr/lib"})
+	if err != nil || len(entries) != 0 {
+		t.Fatalf("cache of a malformed library = %v, %v", entries, err)
+	}
+}
