@@ -103,5 +103,5 @@ func runSetup(spec string) {
 		}
 	}
 	err := syscall.Exec(st.Path, os.Args, env)
-	fail("exec %s: %v", st.Path, err)
+	fail("exec %s: %v", st.Path, explainExec(st.Path, err))
 }

@@ -104,7 +104,7 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if err != nil {
 		rdy.cancel()
 		rd.Close()
-		return fmt.Errorf("exec %s: %w", path, err)
+		return fmt.Errorf("exec %s: %w", path, explainExec(path, err))
 	}
 	v.out = rd
 	go pump(v.name, rd, s.ringFor(v.name), s.echo, s.log)
