@@ -33,7 +33,7 @@ func printJSON(v any) error {
 	return enc.Encode(v)
 }
 
-func cmdStatus(args []string) error {
+func cmdStatus(args []string) (err error) {
 	fs := newFlags("status")
 	jsonOut := fs.Bool("json", false, "JSON output")
 	socket := socketFlag(fs)
@@ -47,11 +47,24 @@ func cmdStatus(args []string) error {
 	}
 	rep, err := callOne[api.StatusReply](context.Background(), *socket, api.Request{Cmd: "status", Name: name})
 	if err != nil {
+		if name != "" && strings.HasPrefix(err.Error(), "no service") {
+			fmt.Fprintln(os.Stderr, "unit:", err)
+			return exitNoSuchService
+		}
 		return err
 	}
+	code := statusExit(rep, name)
 	if *jsonOut {
-		return printJSON(rep)
+		if err := printJSON(rep); err != nil {
+			return err
+		}
+		return code
 	}
+	defer func() {
+		if err == nil && code != nil {
+			err = code
+		}
+	}()
 	if rep.ConfigError != "" {
 		// First, like a failed unit in systemctl: what is on disk is not
 		// what runs.

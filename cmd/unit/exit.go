@@ -1,8 +1,14 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
+	"os"
+	"strings"
+
+	"unit/api"
+	"unit/supervise"
 )
 
 type exitCoder interface{ ExitCode() int }
@@ -15,3 +21,77 @@ func (e exitCode) Error() string { return fmt.Sprintf("exit status %d", int(e)) 
 func (e exitCode) ExitCode() int { return int(e) }
 
 func asExitCoder(err error, target *exitCoder) bool { return errors.As(err, target) }
+
+// Exit codes a script can rely on (README, "Exit codes"); systemctl's where
+// it has one.
+const (
+	exitNotRunning    = exitCode(3) // status NAME: not running; status: something failed or the config is in error
+	exitNoSuchService = exitCode(4) // no such service
+)
+
+// serviceUp reports whether a service counts as up: running, or a one-shot
+// that finished well.
+func serviceUp(s supervise.Status) bool {
+	return s.State == supervise.StateRunning || s.State == supervise.StateExited && s.LastExit == "exit 0"
+}
+
+// statusExit is `unit status`'s exit code: for one service, 3 unless it is
+// up; for all, 3 when any service failed or the config on disk is invalid.
+func statusExit(rep api.StatusReply, name string) error {
+	if name != "" {
+		if len(rep.Services) == 1 && serviceUp(rep.Services[0]) {
+			return nil
+		}
+		return exitNotRunning
+	}
+	if rep.ConfigError != "" {
+		return exitNotRunning
+	}
+	for _, s := range rep.Services {
+		if s.State == supervise.StateFailed {
+			return exitNotRunning
+		}
+	}
+	return nil
+}
+
+// cmdIs answers is-active and is-failed like systemctl: the state on
+// stdout (unless -q), and the answer in the exit code.
+func cmdIs(cmd string, args []string) error {
+	fs := newFlags(cmd)
+	quiet := fs.Bool("q", false, "print nothing, answer with the exit code only")
+	socket := socketFlag(fs)
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		fmt.Fprintf(os.Stderr, "usage: unit %s [-q] NAME\n", cmd)
+		return exitCode(2)
+	}
+	rep, err := callOne[api.StatusReply](context.Background(), *socket, api.Request{Cmd: "status", Name: pos[0]})
+	if err != nil {
+		if strings.HasPrefix(err.Error(), "no service") {
+			if !*quiet {
+				fmt.Println("unknown")
+			}
+			return exitNoSuchService
+		}
+		return err
+	}
+	st := rep.Services[0]
+	if !*quiet {
+		fmt.Println(st.State)
+	}
+	switch cmd {
+	case "is-active":
+		if !serviceUp(st) {
+			return exitNotRunning
+		}
+	case "is-failed":
+		if st.State != supervise.StateFailed {
+			return exitCode(1)
+		}
+	}
+	return nil
+}

@@ -36,6 +36,7 @@ const usage = `usage: unit COMMAND [ARGS]
   apply  [--config DIR] [--once] [--dry-run]           converge now
   status [NAME] [--json]
   start|stop|restart NAME
+  is-active|is-failed [-q] NAME                      answer in the exit code, as systemctl
   logs   [-f] [-n N] NAME
   events [--json]
   facts  [--json] [--config DIR]                     what templates see as .facts
@@ -68,6 +69,8 @@ func dispatch(args []string) error {
 		return cmdStatus(rest)
 	case "start", "stop", "restart":
 		return cmdControl(cmd, rest)
+	case "is-active", "is-failed":
+		return cmdIs(cmd, rest)
 	case "logs":
 		return cmdLogs(rest)
 	case "events":

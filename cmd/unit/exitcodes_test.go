@@ -1,0 +1,60 @@
+package main
+
+import (
+	"strings"
+	"testing"
+)
+
+// The exit codes of the README's table: status NAME 0 when up, 3 when not,
+// 4 when there is no such service; is-active/is-failed as systemctl.
+func TestHostExitCodes(t *testing.T) {
+	cfgDir := t.TempDir()
+	writeConfig(t, cfgDir, "a.toml", `
+[service.web]
+exec = ["sleep", "1000"]
+
+[service.once]
+exec    = ["true"]
+oneshot = true
+
+[service.bad]
+exec    = ["sh", "-c", "exit 7"]
+restart = "never"
+`)
+	d := startDaemon(t, cfgDir)
+	d.waitState(t, "web", "running")
+	d.waitState(t, "once", "exited")
+	d.waitState(t, "bad", "exited")
+
+	check := func(want int, wantOut string, args ...string) {
+		t.Helper()
+		out, err := d.unit(args...)
+		got := 0
+		if err != nil {
+			got = exitStatus(err)
+		}
+		if got != want || !strings.Contains(out, wantOut) {
+			t.Errorf("unit %s: exit %d (want %d)\n%s", strings.Join(args, " "), got, want, out)
+		}
+	}
+	check(0, "running", "status", "web")
+	check(0, "exit 0", "status", "once")
+	check(3, "exit 7", "status", "bad")
+	check(4, `no service "nosuch"`, "status", "nosuch")
+	check(0, "running", "is-active", "web")
+	check(0, "exited", "is-active", "once")
+	check(3, "exited", "is-active", "bad")
+	check(4, "unknown", "is-active", "nosuch")
+	check(1, "running", "is-failed", "web")
+	check(0, "web", "status") // nothing failed, config valid
+	if out, err := d.unit("is-active", "-q", "bad"); exitStatus(err) != 3 || out != "" {
+		t.Errorf("is-active -q bad: %v %q", err, out)
+	}
+
+	if out, err := d.unit("stop", "web"); err != nil {
+		t.Fatalf("stop: %v\n%s", err, out)
+	}
+	check(3, "stopped", "status", "web")
+	check(3, "stopped", "is-active", "web")
+	check(0, "web", "status", "--json") // a stopped service is no failure
+}
