@@ -59,3 +59,6 @@ func socketFlag(fs *flag.FlagSet) *string {
 	}
 	return fs.String("socket", def, "control socket path")
 }
+
+// isHelp reports whether a command group's first argument asks for help.
+func isHelp(arg string) bool { return arg == "-h" || arg == "--help" || arg == "help" }

@@ -28,3 +28,19 @@ func TestCommandHelp(t *testing.T) {
 		}
 	}
 }
+
+// Command groups answer -h/--help with their subcommands on stdout, exit 0.
+func TestGroupHelp(t *testing.T) {
+	for _, group := range []string{"pkg", "image"} {
+		for _, h := range []string{"-h", "--help", "help"} {
+			out, err := exec.Command(unitBin, group, h).Output()
+			if err != nil || !strings.Contains(string(out), "usage: unit "+group+" build") {
+				t.Errorf("unit %s %s: %v\n%s", group, h, err, out)
+			}
+		}
+		var ee *exec.ExitError
+		if _, err := exec.Command(unitBin, group).Output(); !errors.As(err, &ee) || ee.ExitCode() != 2 {
+			t.Errorf("unit %s with no subcommand: %v, want exit 2", group, err)
+		}
+	}
+}

@@ -16,9 +16,17 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
+const imageUsage = `usage: unit image build SYSTEM.toml -o DIR [--format initramfs|disk] [--cache DIR]
+       unit image run DIR [--forward HOST:GUEST]... [--format F] [--nic MODEL] [--disk-bus virtio|ahci] [-m MEM]`
+
 func cmdImage(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("usage: unit image build SYSTEM.toml -o DIR [--format initramfs|disk] | unit image run DIR [--forward HOST:GUEST]")
+		fmt.Fprintln(os.Stderr, imageUsage)
+		return exitCode(2)
+	}
+	if isHelp(args[0]) {
+		fmt.Println(imageUsage)
+		return nil
 	}
 	ctx, cancel := interruptible()
 	defer cancel()

@@ -28,7 +28,12 @@ func isPkgSandbox(args []string) bool {
 
 func cmdPkg(args []string) error {
 	if len(args) == 0 {
-		return fmt.Errorf("%s", pkgUsage)
+		fmt.Fprintln(os.Stderr, pkgUsage)
+		return exitCode(2)
+	}
+	if isHelp(args[0]) {
+		fmt.Println(pkgUsage)
+		return nil
 	}
 	// The sandbox's inside: run by pkg build in new namespaces, not by people.
 	if args[0] == pkgbuild.SandboxCommand[1] {
