@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"time"
 )
 
 // DefaultSocket is where PID 1 listens.
@@ -72,7 +73,7 @@ func removeStale(path string) error {
 	if fi.Mode().Type() != os.ModeSocket {
 		return fmt.Errorf("control socket %s: exists and is not a socket (%s); not removing it", path, fi.Mode().Type())
 	}
-	if c, err := net.Dial("unix", path); err == nil {
+	if c, err := net.DialTimeout("unix", path, 2*time.Second); err == nil {
 		c.Close()
 		return fmt.Errorf("control socket %s: a running unit answers on it; not taking it over", path)
 	}

@@ -177,17 +177,15 @@ func (c *closer) root(p, by string, depth int) error {
 }
 
 func (c *closer) script(p string, head []byte, depth int) error {
-	line, _, _ := bytes.Cut(head[2:], []byte("\n"))
-	fields := strings.Fields(string(line))
-	if len(fields) == 0 {
+	interp, args, ok := ScriptInterp(head)
+	if !ok {
 		return fmt.Errorf("%s: empty #! line", p)
 	}
-	interp := fields[0]
 	if err := c.root(interp, p, depth+1); err != nil {
 		return err
 	}
-	if path.Base(interp) == "env" && len(fields) > 1 {
-		name := fields[1]
+	if path.Base(interp) == "env" && len(args) > 0 {
+		name := args[0]
 		if name == "-S" || strings.HasPrefix(name, "-") {
 			return fmt.Errorf("%s: env options in #! are not supported", p)
 		}
@@ -210,15 +208,11 @@ func (c *closer) program(p, real string, f File) error {
 	if ef.Class != elf.ELFCLASS64 || ef.Machine != elf.EM_X86_64 {
 		return fmt.Errorf("%s: not an x86_64 ELF64 program (%v %v)", p, ef.Class, ef.Machine)
 	}
-	for _, prog := range ef.Progs {
-		if prog.Type != elf.PT_INTERP {
-			continue
-		}
-		b, err := io.ReadAll(io.LimitReader(prog.Open(), 4096))
-		if err != nil {
-			return fmt.Errorf("%s: read PT_INTERP: %w", p, err)
-		}
-		interp := strings.TrimRight(string(b), "\x00")
+	interp, err := ELFInterp(ef)
+	if err != nil {
+		return fmt.Errorf("%s: %w", p, err)
+	}
+	if interp != "" {
 		if _, ok, err := c.add(interp); err != nil {
 			return err
 		} else if !ok {
@@ -459,4 +453,34 @@ func readConf(v View, p string, seen map[string]bool, out *[]string, depth int) 
 		return fmt.Errorf("read %s: %w", p, err)
 	}
 	return nil
+}
+
+// ScriptInterp reads a #! line from the head of a file: the interpreter and
+// its arguments; ok is false when head is not a script or the line is empty.
+func ScriptInterp(head []byte) (interp string, args []string, ok bool) {
+	if !bytes.HasPrefix(head, []byte("#!")) {
+		return "", nil, false
+	}
+	line, _, _ := bytes.Cut(head[2:], []byte("\n"))
+	fields := strings.Fields(string(line))
+	if len(fields) == 0 {
+		return "", nil, false
+	}
+	return fields[0], fields[1:], true
+}
+
+// ELFInterp is the program's PT_INTERP (its dynamic loader), "" for a
+// static program.
+func ELFInterp(ef *elf.File) (string, error) {
+	for _, prog := range ef.Progs {
+		if prog.Type != elf.PT_INTERP {
+			continue
+		}
+		b, err := io.ReadAll(io.LimitReader(prog.Open(), 4096))
+		if err != nil {
+			return "", fmt.Errorf("read PT_INTERP: %w", err)
+		}
+		return strings.TrimRight(string(b), "\x00"), nil
+	}
+	return "", nil
 }

@@ -100,13 +100,8 @@ func (p *plugger) hotplug(ctx context.Context) {
 			p.log.Error("hotplug panic", "panic", r)
 		}
 	}()
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_KOBJECT_UEVENT)
+	fd, err := ueventSocket()
 	if err != nil {
-		p.log.Warn("hotplug unavailable", "err", err)
-		return
-	}
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1}); err != nil {
-		unix.Close(fd)
 		p.log.Warn("hotplug unavailable", "err", err)
 		return
 	}
@@ -131,6 +126,20 @@ func (p *plugger) hotplug(ctx context.Context) {
 			p.load(ev["MODALIAS"], ev["DEVPATH"])
 		}
 	}
+}
+
+// ueventSocket opens the kernel's uevent broadcast (as the hotplug
+// listener does).
+func ueventSocket() (int, error) {
+	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_KOBJECT_UEVENT)
+	if err != nil {
+		return -1, err
+	}
+	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1}); err != nil {
+		unix.Close(fd)
+		return -1, err
+	}
+	return fd, nil
 }
 
 // parseUevent splits a kernel uevent ("add@/devices/...\0KEY=VALUE\0...").

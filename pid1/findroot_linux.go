@@ -152,20 +152,6 @@ func waitPartition(ctx context.Context, b blockDevs, uuid string, wait time.Dura
 	}
 }
 
-// ueventSocket opens the kernel's uevent broadcast (as the hotplug
-// listener does).
-func ueventSocket() (int, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_KOBJECT_UEVENT)
-	if err != nil {
-		return -1, err
-	}
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1}); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	return fd, nil
-}
-
 // ueventFallback is how often the disks are looked at again when there is
 // no uevent socket (a kernel without netlink): never expected, but the
 // root must still be found.

@@ -91,13 +91,9 @@ func TestDebClosure(t *testing.T) {
 	// A rebuild with the lock is a cache hit and asks apt nothing: with
 	// apt pointed nowhere it still succeeds.
 	t.Setenv("APT_CONFIG", filepath.Join(dir, "nonexistent.conf"))
-	start := time.Now()
 	again := build(t, b, recipe)["app"]
 	if !again.Cached || again.Keg.Dir != res.Keg.Dir || !reflect.DeepEqual(again.Keg.Deb.Conffiles, []string{"/etc/app.conf"}) {
 		t.Errorf("rebuild: cached %v, %s (was %s)", again.Cached, again.Keg.Dir, res.Keg.Dir)
-	}
-	if d := time.Since(start); d > 2*time.Second {
-		t.Errorf("rebuild took %v", d)
 	}
 }
 

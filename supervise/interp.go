@@ -1,15 +1,15 @@
 package supervise
 
 import (
-	"bufio"
 	"bytes"
 	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
 	"os"
-	"strings"
 	"syscall"
+
+	"unit/ldso"
 )
 
 // explainExec turns execve's ENOENT on a program that exists into what
@@ -33,41 +33,32 @@ func explainExec(path string, err error) error {
 	return fmt.Errorf("%w: %s exists, but its %s %s does not", err, path, kind, interp)
 }
 
-// interpreterOf reads the program's PT_INTERP, or the first word of its #!
-// line; "" when it has none or cannot be read.
+// interpreterOf is the program's ELF interpreter or the first word of its
+// #! line, and which of the two; "" when it has none or cannot be read.
 func interpreterOf(path string) (interp, kind string) {
 	f, err := os.Open(path)
 	if err != nil {
 		return "", ""
 	}
 	defer f.Close()
-	head := make([]byte, 4)
-	if _, err := io.ReadFull(f, head); err != nil {
+	head := make([]byte, 256)
+	n, err := f.ReadAt(head, 0)
+	if err != nil && !errors.Is(err, io.EOF) {
 		return "", ""
 	}
-	if bytes.HasPrefix(head, []byte("#!")) {
-		line, _ := bufio.NewReader(io.MultiReader(bytes.NewReader(head[2:]), f)).ReadString('\n')
-		if fields := strings.Fields(line); len(fields) > 0 {
-			return fields[0], "#! interpreter"
-		}
-		return "", ""
+	head = head[:n]
+	if interp, _, ok := ldso.ScriptInterp(head); ok {
+		return interp, "#! interpreter"
 	}
-	if !bytes.Equal(head, []byte(elf.ELFMAG)) {
+	if !bytes.HasPrefix(head, []byte(elf.ELFMAG)) {
 		return "", ""
 	}
 	ef, err := elf.NewFile(f)
 	if err != nil {
 		return "", ""
 	}
-	for _, p := range ef.Progs {
-		if p.Type != elf.PT_INTERP {
-			continue
-		}
-		b, err := io.ReadAll(io.LimitReader(p.Open(), 4096))
-		if err != nil {
-			return "", ""
-		}
-		return string(bytes.TrimRight(b, "\x00")), "ELF interpreter"
+	if interp, err := ldso.ELFInterp(ef); err == nil && interp != "" {
+		return interp, "ELF interpreter"
 	}
 	return "", ""
 }

@@ -45,12 +45,8 @@ func cmdStatus(args []string) (err error) {
 	if len(pos) > 0 {
 		name = pos[0]
 	}
-	rep, err := callOne[api.StatusReply](context.Background(), *socket, api.Request{Cmd: "status", Name: name})
+	rep, err := getStatus(*socket, name)
 	if err != nil {
-		if name != "" && strings.HasPrefix(err.Error(), "no service") {
-			fmt.Fprintln(os.Stderr, "unit:", err)
-			return exitNoSuchService
-		}
 		return err
 	}
 	code := statusExit(rep, name)

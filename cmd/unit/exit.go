@@ -55,6 +55,19 @@ func statusExit(rep api.StatusReply, name string) error {
 	return nil
 }
 
+// getStatus asks the daemon for the status of one service (or all, with
+// name ""); an unknown service is exitNoSuchService, said on stderr. The
+// protocol carries errors as text, so the supervisor's "no service" is
+// recognised here, in one place.
+func getStatus(socket, name string) (api.StatusReply, error) {
+	rep, err := callOne[api.StatusReply](context.Background(), socket, api.Request{Cmd: "status", Name: name})
+	if err != nil && name != "" && strings.HasPrefix(err.Error(), "no service") {
+		fmt.Fprintln(os.Stderr, "unit:", err)
+		return rep, exitNoSuchService
+	}
+	return rep, err
+}
+
 // cmdIs answers is-active and is-failed like systemctl: the state on
 // stdout (unless -q), and the answer in the exit code.
 func cmdIs(cmd string, args []string) error {
@@ -69,14 +82,11 @@ func cmdIs(cmd string, args []string) error {
 		fmt.Fprintf(os.Stderr, "usage: unit %s [-q] NAME\n", cmd)
 		return exitCode(2)
 	}
-	rep, err := callOne[api.StatusReply](context.Background(), *socket, api.Request{Cmd: "status", Name: pos[0]})
+	rep, err := getStatus(*socket, pos[0])
+	if err == exitNoSuchService && !*quiet {
+		fmt.Println("unknown")
+	}
 	if err != nil {
-		if strings.HasPrefix(err.Error(), "no service") {
-			if !*quiet {
-				fmt.Println("unknown")
-			}
-			return exitNoSuchService
-		}
 		return err
 	}
 	st := rep.Services[0]
