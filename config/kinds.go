@@ -38,7 +38,7 @@ var (
 
 func init() {
 	tables = []table{
-		single[System]{name: "system", get: func(c *Config) *System { return &c.System }, pos: func(s *System) *Pos { return &s.Pos }},
+		single[System]{name: "system", get: func(c *Config) *System { return &c.System }, pos: func(s *System) *Pos { return &s.Pos }, validate: validateSystem},
 		single[CM]{name: "cm", get: func(c *Config) *CM { return &c.CM }, pos: func(s *CM) *Pos { return &s.Pos }, validate: validateCM},
 		kind[Service, *Service]{name: "service", get: func(c *Config) *map[string]*Service { return &c.Services }, validate: validateService, refs: serviceRefs, refresh: true},
 		kind[File, *File]{name: "file", get: func(c *Config) *map[string]*File { return &c.Files }, validate: validateFile, refs: fileRefs},

@@ -27,6 +27,14 @@ type System struct {
 	Hostname string   `toml:"hostname"`
 	Modules  []string `toml:"modules"`
 	Packages []string `toml:"packages"`
+	// Include and Exclude are guest path globs (path.Match, and a pattern
+	// that matches a directory takes what is below it) applied to the
+	// files of Debian packages: Include adds files the runtime closure
+	// does not find (data a program opens by name, locales); Exclude
+	// leaves files out even when something needs them (a JIT plugin that
+	// drags in a compiler). Exclude wins.
+	Include []string `toml:"include"`
+	Exclude []string `toml:"exclude"`
 	// Hardware is the image's profile: "vm" (default: the cloud kernel,
 	// virtio only) or "metal" (the generic kernel and the drivers real
 	// machines need, loaded by modalias).

@@ -63,6 +63,12 @@ type Result struct {
 	KernelSource string    `json:"kernel_source"`
 	Busybox      Package   `json:"busybox"`
 	Packages     []Package `json:"packages,omitempty"` // kegs from [system] packages
+	// Debs are the Debian packages the image has files of, pinned;
+	// DroppedDebs those of the closure nothing that runs needs.
+	Debs        []DebPin `json:"debs,omitempty"`
+	DroppedDebs []string `json:"dropped_debs,omitempty"`
+	// Overrides are package defaults a resource of the system replaces.
+	Overrides []Override `json:"overrides,omitempty"`
 	Cmdline      string    `json:"cmdline"`
 	Format       string    `json:"format"`
 	Hardware     string    `json:"hardware"`
@@ -199,6 +205,27 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	// Debian packages: only their runtime closure, checked against what
+	// the services run (every image: a service's program must be there).
+	rest := append(append(append([]entry(nil), base...), conf...), pkgEntries...)
+	sel, err := selectDebs(cfg, log, pkgs.Debs, pkgs.Named, rest)
+	if err != nil {
+		return nil, err
+	}
+	pkgEntries = append(pkgEntries, sel.Entries...)
+	if len(sel.Entries) > 0 {
+		cache, err := ldCache(append(rest, sel.Entries...))
+		if err != nil {
+			return nil, err
+		}
+		pkgEntries = append(pkgEntries, cache)
+	}
+	for _, d := range sel.Used {
+		log.Info("debian package", "name", d.Package, "version", d.Version, "files", d.Files, "why", d.Why)
+	}
+	if len(sel.Dropped) > 0 {
+		log.Info("debian packages left out: nothing that runs needs them", "packages", strings.Join(sel.Dropped, " "))
+	}
 	zstdVersion := toolVersion(ctx, "zstd")
 	pk := packer{cache: cache, version: zstdVersion}
 	cmdline := strings.TrimSpace(prof.Cmdline + " " + o.Append)
@@ -261,6 +288,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		KernelSource:   kernelSource,
 		Busybox:        bb.Pkg,
 		Packages:       pkgs.Kegs,
+		Debs:           sel.Used,
+		DroppedDebs:    sel.Dropped,
+		Overrides:      sel.Overrides,
 		Cmdline:        cmdline,
 		Format:         format,
 		Hardware:       prof.Name,

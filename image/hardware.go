@@ -71,10 +71,9 @@ func hardwareProfile(sys config.System, format string) (*profile, error) {
 		// long time after boot, and with it Go's crypto/rand.
 		p := &profile{Name: "vm", KernelMeta: kernelMeta, Cmdline: Cmdline, Drivers: []string{"virtio_pci", "virtio_rng"},
 			Required: []string{"virtio_pci"}, RootDrivers: vmRootDrivers}
-		if sys.Data != nil {
-			if format != FormatDisk {
-				return nil, fmt.Errorf("%s: [system] data needs --format disk (an initramfs has no partitions)", sys.Pos)
-			}
+		// [system] data is a partition of the disk format; an initramfs
+		// image boots without a disk and keeps /var in RAM.
+		if sys.Data != nil && format == FormatDisk {
 			p.Drivers = append(p.Drivers, "virtio_blk")
 		}
 		return p, nil

@@ -24,6 +24,11 @@ type packageSet struct {
 	// KernelName and KernelKeg name that keg (package, store path).
 	KernelName, KernelKeg string
 	Busybox               *busybox // from a keg with bin/busybox, if any
+	// Debs are the kegs of Debian packages with their closure: the image
+	// takes their runtime closure (runtime.go), not every file. Named
+	// holds the keg dirs of those [system] packages names.
+	Debs  []*pkgbuild.Keg
+	Named map[string]bool
 }
 
 // loadPackages takes the current kegs for names (and their deps) from store.
@@ -35,12 +40,23 @@ func loadPackages(ctx context.Context, store string, names []string) (*packageSe
 	if err != nil {
 		return nil, err
 	}
-	ps := &packageSet{}
+	ps := &packageSet{Named: map[string]bool{}}
+	for _, n := range names {
+		k, err := pkgbuild.Current(store, n)
+		if err != nil {
+			return nil, err
+		}
+		ps.Named[k.Dir] = true
+	}
 	owner := map[string]string{} // path → keg that put it there
 	for _, k := range kegs {
-		ps.Kegs = append(ps.Kegs, Package{Name: k.Name, Version: k.Version, KegHash: k.Hash,
-			Keg: filepath.ToSlash(k.RelDir()), Sources: k.Sources})
+		if k.Deb == nil || ps.Named[k.Dir] {
+			ps.Kegs = append(ps.Kegs, Package{Name: k.Name, Version: k.Version, KegHash: k.Hash,
+				Keg: filepath.ToSlash(k.RelDir()), Sources: k.Sources})
+		}
 		switch {
+		case k.Deb != nil:
+			ps.Debs = append(ps.Debs, k)
 		case hasGlob(k.Dir, "boot/vmlinuz-*"):
 			if ps.Kernel != nil {
 				return nil, fmt.Errorf("packages: two kernels (%s and %s)", ps.Kernel.Pkg.Name, k.Name)
@@ -91,8 +107,25 @@ func hasGlob(dir, pattern string) bool {
 // kegEntries reads a keg's regular files and symlinks (directories follow
 // from their paths), skipping its metadata.
 func kegEntries(dir string) ([]entry, error) {
-	var es []entry
-	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+	files, err := kegFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	es := make([]entry, 0, len(files))
+	for _, f := range files {
+		e, err := f.entry()
+		if err != nil {
+			return nil, err
+		}
+		es = append(es, e)
+	}
+	return es, nil
+}
+
+// walkKeg calls fn for every path of a keg but its directories and
+// metadata, with the guest path (no leading "/") and the host path.
+func walkKeg(dir string, fn func(rel, host string, info fs.FileInfo) error) error {
+	return filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
 		}
@@ -104,25 +137,8 @@ func kegEntries(dir string) ([]entry, error) {
 		if err != nil {
 			return err
 		}
-		switch {
-		case info.Mode()&fs.ModeSymlink != 0:
-			t, err := os.Readlink(p)
-			if err != nil {
-				return err
-			}
-			es = append(es, entry{Name: filepath.ToSlash(rel), Mode: fs.ModeSymlink | 0o777, Data: []byte(t)})
-		case info.Mode().IsRegular():
-			data, err := os.ReadFile(p)
-			if err != nil {
-				return err
-			}
-			es = append(es, entry{Name: filepath.ToSlash(rel), Mode: info.Mode().Perm(), Data: data})
-		default:
-			return fmt.Errorf("%s: unsupported file type %v", rel, info.Mode().Type())
-		}
-		return nil
+		return fn(filepath.ToSlash(rel), p, info)
 	})
-	return es, err
 }
 
 // debOf is the Debian package a keg was made from (its first deb source),

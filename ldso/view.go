@@ -1,6 +1,7 @@
 package ldso
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -79,11 +80,13 @@ func (d *DirView) Open(p string) (File, error) {
 	return d.root.Open(rel(p))
 }
 
-// Entry is one guest path of a Tree: either a host file (Host) or a
-// symlink (Link); directories are implied by the paths below them.
+// Entry is one guest path of a Tree: a host file (Host), a symlink (Link)
+// or a file held in memory (Data, non-nil); directories are implied by the
+// paths below them.
 type Entry struct {
 	Host string
 	Link string
+	Data []byte
 }
 
 // Tree is a View assembled from many places, e.g. keg directories: it maps
@@ -96,7 +99,7 @@ type Tree struct {
 }
 
 // NewTree checks and indexes entries: every key must be a clean absolute
-// path other than "/", with exactly one of Host or Link, and no file or
+// path other than "/", with exactly one of Host, Link or Data, and no file or
 // link may have paths below it.
 func NewTree(entries map[string]Entry) (*Tree, error) {
 	t := &Tree{entries: make(map[string]Entry, len(entries)), dirs: map[string][]string{"/": nil}}
@@ -105,8 +108,8 @@ func NewTree(entries map[string]Entry) (*Tree, error) {
 		if p == "/" || !path.IsAbs(p) || path.Clean(p) != p {
 			return nil, fmt.Errorf("tree path %q: not a clean absolute path", p)
 		}
-		if (e.Host == "") == (e.Link == "") {
-			return nil, fmt.Errorf("tree path %s: want exactly one of a host file or a link target", p)
+		if n := btoi(e.Host != "") + btoi(e.Link != "") + btoi(e.Data != nil); n != 1 {
+			return nil, fmt.Errorf("tree path %s: want exactly one of a host file, a link target or data", p)
 		}
 		t.entries[p] = e
 		for child := p; child != "/"; child = path.Dir(child) {
@@ -131,13 +134,21 @@ func NewTree(entries map[string]Entry) (*Tree, error) {
 	return t, nil
 }
 
+func btoi(b bool) int {
+	if b {
+		return 1
+	}
+	return 0
+}
+
 type synthInfo struct {
 	name string
 	mode fs.FileMode
+	size int64
 }
 
 func (s synthInfo) Name() string       { return s.name }
-func (s synthInfo) Size() int64        { return 0 }
+func (s synthInfo) Size() int64        { return s.size }
 func (s synthInfo) Mode() fs.FileMode  { return s.mode }
 func (s synthInfo) ModTime() time.Time { return time.Time{} }
 func (s synthInfo) IsDir() bool        { return s.mode.IsDir() }
@@ -148,7 +159,10 @@ func (t *Tree) Lstat(p string) (fs.FileInfo, error) {
 	p = path.Clean("/" + p)
 	if e, ok := t.entries[p]; ok {
 		if e.Link != "" {
-			return synthInfo{path.Base(p), fs.ModeSymlink | 0o777}, nil
+			return synthInfo{path.Base(p), fs.ModeSymlink | 0o777, 0}, nil
+		}
+		if e.Data != nil {
+			return synthInfo{path.Base(p), 0o644, int64(len(e.Data))}, nil
 		}
 		fi, err := os.Lstat(e.Host)
 		if err != nil {
@@ -160,7 +174,7 @@ func (t *Tree) Lstat(p string) (fs.FileInfo, error) {
 		return fi, nil
 	}
 	if _, ok := t.dirs[p]; ok {
-		return synthInfo{path.Base(p), fs.ModeDir | 0o755}, nil
+		return synthInfo{path.Base(p), fs.ModeDir | 0o755, 0}, nil
 	}
 	return nil, &fs.PathError{Op: "lstat", Path: p, Err: fs.ErrNotExist}
 }
@@ -182,12 +196,20 @@ func (t *Tree) Open(p string) (File, error) {
 	if !ok || e.Link != "" {
 		return nil, &fs.PathError{Op: "open", Path: p, Err: fs.ErrNotExist}
 	}
+	if e.Data != nil {
+		return memFile{bytes.NewReader(e.Data)}, nil
+	}
 	f, err := openNoFollow(e.Host)
 	if err != nil {
 		return nil, fmt.Errorf("open %s (host %s): %w", p, e.Host, err)
 	}
 	return f, nil
 }
+
+// memFile is an in-memory file of a Tree.
+type memFile struct{ *bytes.Reader }
+
+func (memFile) Close() error { return nil }
 
 // ReadDir implements View.
 func (t *Tree) ReadDir(p string) ([]string, error) {

@@ -19,6 +19,12 @@ func devicesUp(log *slog.Logger, cfg *config.Config) {
 		p.coldplug()
 	}
 	if d := cfg.System.Data; d != nil {
+		if _, onDisk, _ := rootSpecFrom(kernelCmdline()); !onDisk {
+			// Booted from an initramfs image (PXE, qemu -kernel): the
+			// system has no disk of its own and /var is RAM.
+			log.Info("no data partition: booted without a root partition; "+d.MountPoint()+" is in RAM", "label", d.FSLabel())
+			return
+		}
 		dev, err := mountData(d)
 		if err != nil {
 			log.Error("data partition", "err", err)

@@ -71,6 +71,17 @@ func TestReadyExec(t *testing.T) {
 	}
 }
 
+// TestReadyExecMayWrite: a probe that prints (chronyc tracking does) must
+// not fail for it: its output goes to a writable /dev/null. dd exits 1
+// when it cannot write.
+func TestReadyExecMayWrite(t *testing.T) {
+	h := newHarness(t)
+	h.set(map[string]*config.Service{
+		"svc": {Exec: []string{"sleep", "100"}, Ready: "exec:dd if=/dev/zero bs=1 count=1 status=none && echo printed && echo to-stderr >&2"},
+	})
+	h.rec.wait(t, "svc", "running")
+}
+
 func TestReadyNotify(t *testing.T) {
 	h := newHarness(t)
 	h.set(map[string]*config.Service{

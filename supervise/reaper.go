@@ -152,7 +152,7 @@ func (r *Reaper) RunCommand(ctx context.Context, argv []string, env []string, st
 	if err != nil {
 		return Exit{}, err
 	}
-	devnull, err := os.Open(os.DevNull)
+	devnull, err := os.OpenFile(os.DevNull, os.O_RDWR, 0) // writable: a probe may print
 	if err != nil {
 		return Exit{}, err
 	}

@@ -1,0 +1,50 @@
+package config
+
+import (
+	"path"
+	"strings"
+)
+
+func validateSystem(s *System, at func(key string) Pos) Errors {
+	var errs Errors
+	bad := complainer(&errs, at, "[system]")
+	for _, key := range []string{"include", "exclude"} {
+		list := s.Include
+		if key == "exclude" {
+			list = s.Exclude
+		}
+		for _, g := range list {
+			if err := CheckPathGlob(g); err != nil {
+				bad(key, "%s %q: %v", key, g, err)
+			}
+		}
+	}
+	return errs
+}
+
+// CheckPathGlob says whether g is a usable guest path glob: absolute,
+// clean, and valid for path.Match.
+func CheckPathGlob(g string) error {
+	if !strings.HasPrefix(g, "/") || path.Clean(g) != g || g == "/" {
+		return errGlob("expected a clean absolute path pattern such as \"/usr/share/zoneinfo/UTC\" or \"/usr/lib/postgresql/*/lib/llvmjit*\"")
+	}
+	if _, err := path.Match(g, ""); err != nil {
+		return errGlob("bad pattern: " + err.Error())
+	}
+	return nil
+}
+
+// MatchPathGlob reports whether guest path p, or a directory above it,
+// matches g.
+func MatchPathGlob(g, p string) bool {
+	for q := p; q != "/" && q != "."; q = path.Dir(q) {
+		if ok, _ := path.Match(g, q); ok {
+			return true
+		}
+	}
+	return false
+}
+
+type errGlob string
+
+func (e errGlob) Error() string { return string(e) }
