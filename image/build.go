@@ -69,9 +69,9 @@ type Result struct {
 	DroppedDebs []string `json:"dropped_debs,omitempty"`
 	// Overrides are package defaults a resource of the system replaces.
 	Overrides []Override `json:"overrides,omitempty"`
-	Cmdline      string    `json:"cmdline"`
-	Format       string    `json:"format"`
-	Hardware     string    `json:"hardware"`
+	Cmdline   string     `json:"cmdline"`
+	Format    string     `json:"format"`
+	Hardware  string     `json:"hardware"`
 	// Disk describes the UEFI disk image (format disk).
 	Disk *DiskInfo `json:"disk,omitempty"`
 	// Modules are the included kernel modules, dependencies first (for
