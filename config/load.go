@@ -176,6 +176,14 @@ func tomlFields(t reflect.Type) map[string]reflect.Type {
 // closest returns the candidate with the smallest edit distance, if it is
 // close enough to be a plausible typo.
 func closest(word string, candidates map[string]reflect.Type) string {
+	m := make(map[string]struct{}, len(candidates))
+	for c := range candidates {
+		m[c] = struct{}{}
+	}
+	return closestOf(word, m)
+}
+
+func closestOf(word string, candidates map[string]struct{}) string {
 	best, bestD := "", 1<<30
 	for c := range candidates {
 		d := editDistance(word, c)

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"unit/cm"
 	"unit/config"
@@ -34,19 +37,98 @@ func cmdRun(args []string) error {
 
 func cmdCheck(args []string) error {
 	fs := newFlags("check")
-	dir := fs.String("config", "/etc/unit", "config directory")
-	if _, err := parse(fs, args); err != nil {
+	dir := fs.String("config", "/etc/unit", "config directory (when no FILE or DIR is given)")
+	jsonOut := fs.Bool("json", false, "JSON output: {ok, services, files, errors: [{file, line, message}]}")
+	paths, err := parse(fs, args)
+	if err != nil {
 		return err
 	}
-	cfg, err := config.Load(*dir)
+	what := *dir
+	var cfg *config.Config
+	if len(paths) == 0 {
+		cfg, err = config.Load(*dir)
+	} else {
+		what = strings.Join(paths, " ")
+		var files []string
+		if files, err = checkFiles(paths); err == nil {
+			cfg, err = config.LoadFiles(files...)
+		}
+	}
 	if err == nil {
 		err = cm.Validate(cfg)
+	}
+	if *jsonOut {
+		return checkJSON(cfg, err)
 	}
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		return exitCode(1)
 	}
-	fmt.Printf("%s: ok (%d services, %d files)\n", *dir, len(cfg.Services), len(cfg.Files))
+	fmt.Printf("%s: ok (%d services, %d files)\n", what, len(cfg.Services), len(cfg.Files))
+	return nil
+}
+
+// checkFiles expands the arguments of unit check: a directory stands for
+// its *.toml files, in name order, as the daemon reads it.
+func checkFiles(paths []string) ([]string, error) {
+	var files []string
+	for _, p := range paths {
+		fi, err := os.Stat(p)
+		if err != nil {
+			return nil, err
+		}
+		if !fi.IsDir() {
+			files = append(files, p)
+			continue
+		}
+		m, err := filepath.Glob(filepath.Join(p, "*.toml"))
+		if err != nil {
+			return nil, err
+		}
+		if len(m) == 0 {
+			return nil, fmt.Errorf("%s: no *.toml files", p)
+		}
+		files = append(files, m...)
+	}
+	return files, nil
+}
+
+// checkJSON prints the result of unit check for a program to read.
+func checkJSON(cfg *config.Config, err error) error {
+	type jsonErr struct {
+		File    string `json:"file,omitempty"`
+		Line    int    `json:"line,omitempty"`
+		Message string `json:"message"`
+	}
+	out := struct {
+		OK       bool      `json:"ok"`
+		Services int       `json:"services"`
+		Files    int       `json:"files"`
+		Errors   []jsonErr `json:"errors"`
+	}{OK: err == nil, Errors: []jsonErr{}}
+	if err == nil {
+		out.Services, out.Files = len(cfg.Services), len(cfg.Files)
+	}
+	var es config.Errors
+	var e1 config.Error
+	switch {
+	case errors.As(err, &es):
+		for _, e := range es {
+			out.Errors = append(out.Errors, jsonErr{e.Pos.File, e.Pos.Line, e.Msg})
+		}
+	case errors.As(err, &e1):
+		out.Errors = append(out.Errors, jsonErr{e1.Pos.File, e1.Pos.Line, e1.Msg})
+	case err != nil:
+		out.Errors = append(out.Errors, jsonErr{Message: err.Error()})
+	}
+	enc := json.NewEncoder(os.Stdout)
+	enc.SetIndent("", "  ")
+	if werr := enc.Encode(out); werr != nil {
+		return werr
+	}
+	if err != nil {
+		return exitCode(1)
+	}
 	return nil
 }
 

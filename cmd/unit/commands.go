@@ -1,0 +1,143 @@
+package main
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"unit/config"
+)
+
+// command is one row of the command table: the usage text, `unit help`,
+// shell completion and "did you mean" all come from here.
+type command struct {
+	names   []string // the name first, then aliases
+	args    string   // synopsis after the name
+	summary string
+	sub     []string // subcommands (pkg, image, completion), for completion
+	run     func(name string, args []string) error
+}
+
+// commands is the table, in the order `unit help` lists it.
+func commands() []command {
+	return []command{
+		{names: []string{"version", "--version"}, args: "[--json]", summary: "the build's version", run: func(_ string, a []string) error { return cmdVersion(a) }},
+		{names: []string{"run"}, args: "--config DIR [--state DIR] [--socket PATH]", summary: "supervise and converge in the foreground", run: func(_ string, a []string) error { return cmdRun(a) }},
+		{names: []string{"check"}, args: "[--config DIR] [--json] [FILE.toml|DIR...]", summary: "validate; errors as file:line: message", run: func(_ string, a []string) error { return cmdCheck(a) }},
+		{names: []string{"apply"}, args: "[--config DIR] [--once] [--dry-run]", summary: "converge now", run: func(_ string, a []string) error { return cmdApply(a) }},
+		{names: []string{"status"}, args: "[NAME] [--json]", summary: "services, or one service", run: func(_ string, a []string) error { return cmdStatus(a) }},
+		{names: []string{"start"}, args: "NAME", summary: "start a service", run: cmdControl},
+		{names: []string{"stop"}, args: "NAME", summary: "stop a service", run: cmdControl},
+		{names: []string{"restart"}, args: "NAME", summary: "restart a service", run: cmdControl},
+		{names: []string{"is-active"}, args: "[-q] NAME", summary: "answer in the exit code, as systemctl", run: cmdIs},
+		{names: []string{"is-failed"}, args: "[-q] NAME", summary: "answer in the exit code, as systemctl", run: cmdIs},
+		{names: []string{"logs"}, args: "[-f] [-n N] NAME", summary: "a service's output", run: func(_ string, a []string) error { return cmdLogs(a) }},
+		{names: []string{"events"}, args: "[--json]", summary: "follow state changes", run: func(_ string, a []string) error { return cmdEvents(a) }},
+		{names: []string{"facts"}, args: "[--json] [--config DIR]", summary: "what templates see as .facts", run: func(_ string, a []string) error { return cmdFacts(a) }},
+		{names: []string{"report"}, args: "[--json] [--state DIR]", summary: "the latest convergence report", run: func(_ string, a []string) error { return cmdReport(a) }},
+		{names: []string{"reboot"}, summary: "stop services, reboot", run: cmdPower},
+		{names: []string{"poweroff"}, summary: "stop services, power off", run: cmdPower},
+		{names: []string{"halt"}, summary: "stop services, halt", run: cmdPower},
+		{names: []string{"pkg"}, args: "build|ls|show|gc|update ...", summary: "package recipes and the store", sub: []string{"build", "ls", "show", "gc", "update"}, run: func(_ string, a []string) error { return cmdPkg(a) }},
+		{names: []string{"image"}, args: "build|run ...", summary: "build and boot images", sub: []string{"build", "run"}, run: func(_ string, a []string) error { return cmdImage(a) }},
+		{names: []string{"completion"}, args: "bash", summary: "a shell completion script", sub: []string{"bash"}, run: func(_ string, a []string) error { return cmdCompletion(a) }},
+		{names: []string{"help", "-h", "--help"}, summary: "this list", run: func(string, []string) error { fmt.Println(usageText()); return nil }},
+	}
+}
+
+// usageText is the command list.
+func usageText() string {
+	var b strings.Builder
+	b.WriteString("usage: unit COMMAND [ARGS]\n\n")
+	for _, c := range commands() {
+		left := c.names[0]
+		if c.args != "" {
+			left += " " + c.args
+		}
+		fmt.Fprintf(&b, "  %-50s %s\n", left, c.summary)
+	}
+	b.WriteString("\nunit COMMAND --help shows a command's flags. The control socket is\n/run/unit/unit.sock; --socket or UNIT_SOCKET elsewhere.")
+	return b.String()
+}
+
+// lookup finds the command named (or aliased) name.
+func lookup(name string) (command, bool) {
+	for _, c := range commands() {
+		for _, n := range c.names {
+			if n == name {
+				return c, true
+			}
+		}
+	}
+	return command{}, false
+}
+
+// unknownCommand says so, with the closest command when there is one.
+func unknownCommand(name string) error {
+	var names []string
+	for _, c := range commands() {
+		names = append(names, c.names[0])
+	}
+	name = filepath.Base(name)
+	if s := config.Suggest(name, names); s != "" {
+		return usageError{fmt.Errorf("unknown command %q (did you mean %q?); unit help lists them", name, s)}
+	}
+	return usageError{fmt.Errorf("unknown command %q; unit help lists them", name)}
+}
+
+// cmdCompletion prints a bash completion script made from the table:
+// `source <(unit completion bash)`.
+func cmdCompletion(args []string) error {
+	if len(args) != 1 || args[0] != "bash" {
+		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Println("usage: unit completion bash\n\n  source <(unit completion bash)   # in ~/.bashrc")
+			return nil
+		}
+		return usageError{fmt.Errorf("usage: unit completion bash")}
+	}
+	var top []string
+	subs := map[string][]string{}
+	for _, c := range commands() {
+		if strings.HasPrefix(c.names[0], "-") {
+			continue
+		}
+		top = append(top, c.names[0])
+		if len(c.sub) > 0 {
+			subs[c.names[0]] = c.sub
+		}
+	}
+	var cases []string
+	keys := make([]string, 0, len(subs))
+	for k := range subs {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		cases = append(cases, fmt.Sprintf("      %s) COMPREPLY=($(compgen -W %q -- \"$cur\")) ;;", k, strings.Join(subs[k], " ")))
+	}
+	fmt.Fprintf(os.Stdout, `# bash completion for unit; source <(unit completion bash)
+_unit() {
+  local cur=${COMP_WORDS[COMP_CWORD]}
+  if [ "$COMP_CWORD" -eq 1 ]; then
+    COMPREPLY=($(compgen -W %q -- "$cur"))
+    return
+  fi
+  case ${COMP_WORDS[1]} in
+%s
+      start|stop|restart|status|logs|is-active|is-failed)
+        COMPREPLY=($(compgen -W "$(unit status --json 2>/dev/null | sed -n 's/.*"name": *"\([^"]*\)".*/\1/p')" -- "$cur")) ;;
+      *) COMPREPLY=($(compgen -f -- "$cur")) ;;
+  esac
+}
+complete -F _unit unit
+`, strings.Join(top, " "), strings.Join(cases, "\n"))
+	return nil
+}
+
+// usageError is a usage mistake: its message is printed, the exit status is 2.
+type usageError struct{ err error }
+
+func (e usageError) Error() string { return e.err.Error() }
+func (e usageError) ExitCode() int { return 2 }

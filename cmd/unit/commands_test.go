@@ -1,0 +1,96 @@
+package main
+
+import (
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+// A mistyped command exits 2 and names the command meant.
+func TestUnknownCommandSuggests(t *testing.T) {
+	for typo, want := range map[string]string{"staus": `did you mean "status"?`, "restrat": `did you mean "restart"?`, "xyzzy-frob": `unknown command "xyzzy-frob"; unit help`} {
+		out, err := exec.Command(unitBin, typo).CombinedOutput()
+		var ee *exec.ExitError
+		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), want) {
+			t.Errorf("unit %s: %v\n%s\nwant exit 2 and %q", typo, err, out, want)
+		}
+	}
+}
+
+// unit help lists every command of the table, and the completion script
+// completes from the same table in a real bash.
+func TestHelpAndCompletionFromTable(t *testing.T) {
+	help, err := exec.Command(unitBin, "help").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commands() {
+		if !strings.Contains(string(help), "\n  "+c.names[0]) {
+			t.Errorf("unit help does not list %s", c.names[0])
+		}
+	}
+	script, err := exec.Command(unitBin, "completion", "bash").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	f := filepath.Join(dir, "unit.bash")
+	if err := os.WriteFile(f, script, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for words, want := range map[string]string{"unit pk": "pkg", "unit pkg up": "update", "unit image b": "build", "unit rest": "restart"} {
+		w := strings.Fields(words)
+		sh := `source ` + f + `; COMP_WORDS=(` + words + `); COMP_CWORD=` + itoa(len(w)-1) + `; _unit; echo "${COMPREPLY[@]}"`
+		out, err := exec.Command("bash", "-c", sh).CombinedOutput()
+		if err != nil || strings.TrimSpace(string(out)) != want {
+			t.Errorf("completing %q: %v %q, want %q", words, err, out, want)
+		}
+	}
+	if _, err := exec.Command(unitBin, "completion", "zsh").Output(); err == nil {
+		t.Error("unit completion zsh succeeded; only bash is made")
+	}
+}
+
+func itoa(i int) string { return strconv.Itoa(i) }
+
+// unit check takes files and directories, and --json gives the errors with
+// file and line for a program.
+func TestCheckFilesAndJSON(t *testing.T) {
+	dir := t.TempDir()
+	good := filepath.Join(dir, "good.toml")
+	bad := filepath.Join(dir, "bad.toml")
+	os.WriteFile(good, []byte("[service.a]\nexec = [\"/bin/true\"]\n"), 0o644)
+	os.WriteFile(bad, []byte("[service.b]\nexec = [\"/bin/true\"]\nrestart = \"sometimes\"\n"), 0o644)
+
+	if out, err := exec.Command(unitBin, "check", good).CombinedOutput(); err != nil || !strings.Contains(string(out), "ok (1 services") {
+		t.Errorf("unit check good.toml: %v\n%s", err, out)
+	}
+	out, err := exec.Command(unitBin, "check", "--json", bad).Output()
+	var ee *exec.ExitError
+	if !errors.As(err, &ee) || ee.ExitCode() != 1 {
+		t.Fatalf("unit check --json bad.toml: %v, want exit 1", err)
+	}
+	var res struct {
+		OK     bool `json:"ok"`
+		Errors []struct {
+			File    string `json:"file"`
+			Line    int    `json:"line"`
+			Message string `json:"message"`
+		} `json:"errors"`
+	}
+	if err := json.Unmarshal(out, &res); err != nil {
+		t.Fatalf("%v\n%s", err, out)
+	}
+	if res.OK || len(res.Errors) != 1 || res.Errors[0].File != bad || res.Errors[0].Line != 3 || !strings.Contains(res.Errors[0].Message, `restart = "sometimes"`) {
+		t.Errorf("unit check --json: %s", out)
+	}
+	// A directory is its *.toml files: both, so the error is there too.
+	if out, err := exec.Command(unitBin, "check", dir).CombinedOutput(); err == nil || !strings.Contains(string(out), "bad.toml:3:") {
+		t.Errorf("unit check DIR: %v\n%s", err, out)
+	}
+}
