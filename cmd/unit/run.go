@@ -139,6 +139,7 @@ func cmdApply(args []string) error {
 	dry := fs.Bool("dry-run", false, "show what would change, change nothing")
 	state := fs.String("state", "", "with --once: keep the report in STATE/reports (for `unit report`)")
 	jsonOut := fs.Bool("json", false, "JSON output")
+	detailed := fs.Bool("detailed-exitcodes", false, "exit 0 nothing changed, 2 changed, 4 failures, 6 both (as Puppet's)")
 	socket := socketFlag(fs)
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -168,11 +169,34 @@ func cmdApply(args []string) error {
 		rep = &r
 	}
 	if *jsonOut {
-		return printJSON(rep)
+		if err := printJSON(rep); err != nil {
+			return err
+		}
+	} else {
+		fmt.Print(rep.String())
 	}
-	fmt.Print(rep.String())
+	return applyExit(rep, *detailed)
+}
+
+// applyExit is unit apply's exit status: 1 when a resource failed, else 0;
+// with --detailed-exitcodes Puppet's: 2 for changes (or, with --dry-run,
+// changes it would make), 4 for failures, 6 for both.
+func applyExit(rep *cm.Report, detailed bool) error {
+	if !detailed {
+		if rep.Failed > 0 {
+			return exitCode(1)
+		}
+		return nil
+	}
+	code := 0
+	if rep.Changed() > 0 {
+		code |= 2
+	}
 	if rep.Failed > 0 {
-		return exitCode(2)
+		code |= 4
 	}
-	return nil
+	if code == 0 {
+		return nil
+	}
+	return exitCode(code)
 }
