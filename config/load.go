@@ -115,12 +115,9 @@ func parse(path string, data []byte) (reflect.Value, Lines, Errors) {
 		// Decoding went on past unknown keys, so the rest can still be checked.
 		return doc, IndexLines(data), errs
 	case errors.As(err, &derr):
-		line, _ := derr.Position()
-		msg := strings.TrimPrefix(derr.Error(), "toml: ")
-		if k := derr.Key(); len(k) > 0 {
-			msg = strings.Join(k, ".") + ": " + msg
-		}
-		return reflect.Value{}, nil, Errors{{Pos{path, line}, msg}}
+		// A type error stops the decoder: decode again piece by piece,
+		// so every other table and resource is still checked.
+		return decodeEach(path, data)
 	default:
 		return reflect.Value{}, nil, Errors{{Pos{path, 0}, err.Error()}}
 	}
@@ -147,7 +144,7 @@ func suggest(t reflect.Type, key []string) string {
 		}
 		f, ok := fields[part]
 		if !ok {
-			return ""
+			return closest(part, fields) // a misspelt kind: [services.web]
 		}
 		t = f
 	}

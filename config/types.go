@@ -172,6 +172,9 @@ type Duration struct{ time.Duration }
 // UnmarshalText parses a Go duration string.
 func (d *Duration) UnmarshalText(b []byte) error {
 	v, err := time.ParseDuration(string(b))
+	if n, nerr := strconv.ParseUint(string(b), 10, 32); nerr == nil {
+		v, err = time.Duration(n)*time.Second, nil // a bare number is seconds, as in systemd
+	}
 	if err != nil {
 		return fmt.Errorf("invalid duration %q (want e.g. \"10s\", \"1m30s\")", b)
 	}

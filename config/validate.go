@@ -142,8 +142,35 @@ func validateRefs(c *Config) Errors {
 	for _, k := range kinds {
 		errs = append(errs, k.checkRefs(c)...)
 	}
+	errs = append(errs, samePath(c)...)
 	errs = append(errs, serviceCycle(c)...)
 	return append(errs, edgeCycle(c)...)
+}
+
+// samePath: a file, a dir and a link are each a whole path; two of them on
+// one path would undo each other on every apply.
+func samePath(c *Config) Errors {
+	first := map[string]*Meta{}
+	var metas []*Meta
+	for _, f := range All[File](c) {
+		metas = append(metas, &f.Meta)
+	}
+	for _, d := range All[Dir](c) {
+		metas = append(metas, &d.Meta)
+	}
+	for _, l := range All[Link](c) {
+		metas = append(metas, &l.Meta)
+	}
+	var errs Errors
+	for _, m := range metas {
+		p := filepath.Clean(m.Name)
+		if prev, ok := first[p]; ok {
+			errs = append(errs, Error{m.Pos, fmt.Sprintf("%s and %s (at %s) are the same path: keep one", m.ID(), prev.ID(), prev.Pos)})
+			continue
+		}
+		first[p] = m
+	}
+	return errs
 }
 
 // serviceRefs: what a service requires is defined (services in Requires,

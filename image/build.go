@@ -195,6 +195,9 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	base := baseEntries(unitBin)
+	if err := checkAccounts(cfg, base); err != nil {
+		return nil, err
+	}
 	conf := configEntries(systemTOML)
 	bbEntries, err := bb.entries(takenPaths(base))
 	if err != nil {

@@ -94,3 +94,19 @@ func TestCheckFilesAndJSON(t *testing.T) {
 		t.Errorf("unit check DIR: %v\n%s", err, out)
 	}
 }
+
+// On a host, what only the target system can answer (a user, a program)
+// is a warning: unit check still exits 0.
+func TestCheckHostWarnings(t *testing.T) {
+	f := filepath.Join(t.TempDir(), "a.toml")
+	os.WriteFile(f, []byte("[service.a]\nexec = [\"no-such-program-here\"]\nuser = \"no-such-user-here\"\n"), 0o644)
+	out, err := exec.Command(unitBin, "check", f).CombinedOutput()
+	if err != nil {
+		t.Fatalf("unit check: %v\n%s", err, out)
+	}
+	for _, want := range []string{`warning: ` + f + `:1: service.a.user: user "no-such-user-here" is not on this system`, `service.a.exec: no-such-program-here is not on this system`} {
+		if !strings.Contains(string(out), want) {
+			t.Errorf("output lacks %q:\n%s", want, out)
+		}
+	}
+}

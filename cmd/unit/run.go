@@ -6,8 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 
 	"unit/cm"
@@ -64,8 +67,34 @@ func cmdCheck(args []string) error {
 		fmt.Fprintln(os.Stderr, err)
 		return exitCode(1)
 	}
+	for _, w := range hostWarnings(cfg) {
+		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
 	fmt.Printf("%s: ok (%d services, %d files)\n", what, len(cfg.Services), len(cfg.Files))
 	return nil
+}
+
+// hostWarnings are what would fail on this machine but may be right for
+// the system the config is meant for: a service's user or group missing
+// here, a program not found. `unit image build` makes them errors, since
+// it knows the system.
+func hostWarnings(cfg *config.Config) []string {
+	passwd, _ := os.ReadFile("/etc/passwd")
+	group, _ := os.ReadFile("/etc/group")
+	var out []string
+	for _, e := range config.UnknownAccounts(cfg, string(passwd), string(group)) {
+		out = append(out, e.Error())
+	}
+	for _, name := range slices.Sorted(maps.Keys(cfg.Services)) {
+		s := cfg.Services[name]
+		if len(s.Exec) == 0 {
+			continue
+		}
+		if _, err := exec.LookPath(s.Exec[0]); err != nil {
+			out = append(out, fmt.Sprintf("%s: service.%s.exec: %s is not on this system", s.At("exec"), name, s.Exec[0]))
+		}
+	}
+	return out
 }
 
 // checkFiles expands the arguments of unit check: a directory stands for

@@ -1,0 +1,93 @@
+package config
+
+import (
+	"strings"
+	"testing"
+	"time"
+)
+
+// A type error no longer stops the check: every table and resource is
+// decoded on its own, and each mistake is said in plain words at its line.
+func TestEveryErrorInOneRun(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, dir, "a.toml", `[service.web]
+exec = "sleep 100"
+nosuchkey = 1
+
+[service.db]
+exec = ["x"]
+restrat = "always"
+
+[services.api]
+exec = ["z"]
+
+[file."/etc/x"]
+content = "x"
+mode = 644
+
+[service.ok]
+exec = ["y"]
+restart = 5
+`)
+	_, err := Load(dir)
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	msg := err.Error()
+	for _, want := range []string{
+		p + `:2: service.web.exec: expected a list of strings, got a string; write exec = ["sleep", "100"]`,
+		p + `:3: unknown key "service.web.nosuchkey"`,
+		p + `:7: unknown key "service.db.restrat" (did you mean "restart"?)`,
+		p + `:9: unknown key "services" (did you mean "service"?)`,
+		p + `:14: file."/etc/x".mode: expected a string, got an integer; write modes as octal strings: mode = "0644"`,
+		p + `:18: service.ok.restart: expected a string, got an integer; quote it: restart = "5"`,
+	} {
+		if !strings.Contains(msg, want+"\n") && !strings.HasSuffix(msg, want) {
+			t.Errorf("errors lack\n  %s\ngot:\n%s", want, msg)
+		}
+	}
+	if n := strings.Count(msg, "\n") + 1; n != 6 {
+		t.Errorf("%d errors, want 6:\n%s", n, msg)
+	}
+}
+
+// Syntax errors keep their line and get a hint for the usual mistake.
+func TestSyntaxErrorHints(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, dir, "a.toml", "[file.\"/x\"]\ncontent = \"x\"\nmode = 0644\n")
+	_, err := Load(dir)
+	if err == nil || !strings.Contains(err.Error(), p+`:3: integers cannot have leading zeroes; write modes as strings: mode = "0644"`) {
+		t.Errorf("got %v", err)
+	}
+}
+
+// A bare number of seconds is a duration (as in systemd), quoted or not.
+func TestDurationSeconds(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a.toml", "[service.a]\nexec = [\"x\"]\nready_timeout = 90\nstop_timeout = \"15\"\n")
+	c, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if s := c.Services["a"]; s.ReadyTimeout.Duration != 90*time.Second || s.StopTimeout.Duration != 15*time.Second {
+		t.Errorf("ready_timeout %v stop_timeout %v", s.ReadyTimeout, s.StopTimeout)
+	}
+}
+
+// A file, a dir or a link on one path is an error naming both places.
+func TestSamePathIsAnError(t *testing.T) {
+	dir := t.TempDir()
+	p := write(t, dir, "a.toml", "[file.\"/srv/x\"]\ncontent = \"x\"\n\n[dir.\"/srv/x/\"]\n\n[link.\"/srv/y\"]\ntarget = \"/srv/x\"\n\n[dir.\"/srv/y\"]\n")
+	_, err := Load(dir)
+	if err == nil {
+		t.Fatal("loaded")
+	}
+	for _, want := range []string{
+		`dir:/srv/x/ and file:/srv/x (at ` + p + `:1) are the same path`,
+		`link:/srv/y and dir:/srv/y (at ` + p + `:9) are the same path`,
+	} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("errors lack %q:\n%v", want, err)
+		}
+	}
+}
