@@ -26,6 +26,8 @@ type Request struct {
 	Name   string `json:"name,omitempty"`
 	Lines  int    `json:"lines,omitempty"`
 	Follow bool   `json:"follow,omitempty"`
+	// Since keeps log lines from then on (logs).
+	Since time.Time `json:"since,omitzero"`
 	DryRun bool   `json:"dry_run,omitempty"`
 }
 

@@ -74,6 +74,9 @@ func (d *Daemon) logs(ctx context.Context, req api.Request, send func(any) error
 		return err
 	}
 	for _, l := range lines {
+		if l.Time.Before(req.Since) {
+			continue
+		}
 		if err := send(l); err != nil {
 			return nil
 		}

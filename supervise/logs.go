@@ -74,19 +74,18 @@ func (r *ring) last(n int) []LogLine {
 	return all
 }
 
-func (r *ring) follow() (<-chan LogLine, func()) {
-	ch := make(chan LogLine, 256)
+// watch and unwatch add and remove a follower channel; one channel may
+// follow many rings (`unit logs -f` with no name).
+func (r *ring) watch(ch chan LogLine) {
 	r.mu.Lock()
 	r.followers[ch] = struct{}{}
 	r.mu.Unlock()
-	return ch, func() {
-		r.mu.Lock()
-		defer r.mu.Unlock()
-		if _, ok := r.followers[ch]; ok {
-			delete(r.followers, ch)
-			close(ch)
-		}
-	}
+}
+
+func (r *ring) unwatch(ch chan LogLine) {
+	r.mu.Lock()
+	delete(r.followers, ch)
+	r.mu.Unlock()
 }
 
 // pump reads a service's output line by line until EOF (every writer

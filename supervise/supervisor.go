@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"runtime/debug"
+	"sort"
 	"sync"
 
 	"unit/event"
@@ -196,25 +197,63 @@ func (s *Supervisor) lookup(name string) (*service, error) {
 	return svc, nil
 }
 
-// Logs returns the last n output lines of a service.
+// Logs returns the last n output lines of a service, or with name "" of
+// every service, interleaved by time.
 func (s *Supervisor) Logs(name string, n int) ([]LogLine, error) {
+	rings, err := s.ringsOf(name)
+	if err != nil {
+		return nil, err
+	}
+	if len(rings) == 1 {
+		return rings[0].last(n), nil
+	}
+	var all []LogLine
+	for _, r := range rings {
+		all = append(all, r.last(n)...)
+	}
+	sort.SliceStable(all, func(i, j int) bool { return all[i].Time.Before(all[j].Time) })
+	if n > 0 && len(all) > n {
+		all = all[len(all)-n:]
+	}
+	return all, nil
+}
+
+// Follow streams new output lines of a service (name "" : of every service
+// there is now) until cancel is called.
+func (s *Supervisor) Follow(name string) (<-chan LogLine, func(), error) {
+	rings, err := s.ringsOf(name)
+	if err != nil {
+		return nil, nil, err
+	}
+	ch := make(chan LogLine, 256)
+	for _, r := range rings {
+		r.watch(ch)
+	}
+	var once sync.Once
+	return ch, func() {
+		once.Do(func() {
+			for _, r := range rings {
+				r.unwatch(ch)
+			}
+			close(ch) // no ring can send to it any more
+		})
+	}, nil
+}
+
+// ringsOf is the log ring of one service, or of all with name "".
+func (s *Supervisor) ringsOf(name string) ([]*ring, error) {
 	s.ringsMu.Lock()
+	defer s.ringsMu.Unlock()
+	if name == "" {
+		out := make([]*ring, 0, len(s.rings))
+		for _, r := range s.rings {
+			out = append(out, r)
+		}
+		return out, nil
+	}
 	r := s.rings[serviceName(name)]
-	s.ringsMu.Unlock()
 	if r == nil {
 		return nil, fmt.Errorf("no service %q", name)
 	}
-	return r.last(n), nil
-}
-
-// Follow streams new output lines of a service until cancel is called.
-func (s *Supervisor) Follow(name string) (<-chan LogLine, func(), error) {
-	s.ringsMu.Lock()
-	r := s.rings[serviceName(name)]
-	s.ringsMu.Unlock()
-	if r == nil {
-		return nil, nil, fmt.Errorf("no service %q", name)
-	}
-	ch, cancel := r.follow()
-	return ch, cancel, nil
+	return []*ring{r}, nil
 }

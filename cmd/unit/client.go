@@ -68,7 +68,11 @@ func cmdStatus(args []string) (err error) {
 	}
 	st := rep.Services
 	if name != "" && len(st) == 1 {
-		return printStatusDetail(st[0])
+		if err := printStatusDetail(st[0]); err != nil {
+			return err
+		}
+		printRecentLogs(*socket, name, 10)
+		return nil
 	}
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVICE\tSTATE\tPID\tUPTIME\tRESTARTS\tLAST EXIT\tMEMORY\tHEALTH\tREASON")
@@ -123,6 +127,26 @@ func printStatusDetail(s supervise.Status) error {
 	return tw.Flush()
 }
 
+// printRecentLogs prints the last n lines of a service's output under its
+// status, as systemctl status does; the status stands without them.
+func printRecentLogs(socket, name string, n int) {
+	ctx, cancel := interruptible()
+	defer cancel()
+	first := true
+	api.Call(ctx, socket, api.Request{Cmd: "logs", Name: name, Lines: n}, func(b json.RawMessage) error {
+		var l supervise.LogLine
+		if err := json.Unmarshal(b, &l); err != nil {
+			return err
+		}
+		if first {
+			fmt.Println()
+			first = false
+		}
+		fmt.Println(logLine(l, false))
+		return nil
+	})
+}
+
 func dash(s string) string {
 	if s == "" {
 		return "-"
@@ -161,18 +185,29 @@ func cmdLogs(args []string) error {
 	fs := newFlags("logs")
 	follow := fs.Bool("f", false, "follow")
 	n := fs.Int("n", 0, "last N lines (0: all kept)")
+	since := fs.String("since", "", `only lines from then on: "10m" (ago), "15:04[:05]" (today), "2006-01-02 15:04:05" or RFC 3339`)
 	jsonOut := fs.Bool("json", false, "JSON output")
 	socket := socketFlag(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
-		return fmt.Errorf("usage: unit logs [-f] [-n N] NAME")
+	if len(pos) > 1 {
+		return usageError{fmt.Errorf("usage: unit logs [NAME] [-f] [-n N] [--since WHEN]")}
+	}
+	name := ""
+	if len(pos) == 1 {
+		name = pos[0]
+	}
+	var from time.Time
+	if *since != "" {
+		if from, err = parseSince(*since, time.Now()); err != nil {
+			return usageError{err}
+		}
 	}
 	ctx, cancel := interruptible()
 	defer cancel()
-	return api.Call(ctx, *socket, api.Request{Cmd: "logs", Name: pos[0], Lines: *n, Follow: *follow}, func(b json.RawMessage) error {
+	return api.Call(ctx, *socket, api.Request{Cmd: "logs", Name: name, Lines: *n, Follow: *follow, Since: from}, func(b json.RawMessage) error {
 		if *jsonOut {
 			_, err := fmt.Println(string(b))
 			return err
@@ -181,9 +216,45 @@ func cmdLogs(args []string) error {
 		if err := json.Unmarshal(b, &l); err != nil {
 			return err
 		}
-		_, err := fmt.Printf("%s %s\n", l.Time.Format(time.RFC3339Nano), l.Text)
+		_, err := fmt.Println(logLine(l, name == ""))
 		return err
 	})
+}
+
+// logTime is fixed-width, so lines from many services line up.
+const logTime = "2006-01-02T15:04:05.000000"
+
+// logLine is one line as unit logs prints it; with every service
+// interleaved, each line names its service, as journalctl does.
+func logLine(l supervise.LogLine, withName bool) string {
+	t := l.Time.Local().Format(logTime)
+	if withName {
+		return t + " " + l.Service + ": " + l.Text
+	}
+	return t + " " + l.Text
+}
+
+// parseSince reads --since: a duration ago, a clock time today, a date and
+// time, or RFC 3339; local time unless it says otherwise.
+func parseSince(s string, now time.Time) (time.Time, error) {
+	if d, err := time.ParseDuration(s); err == nil && d >= 0 {
+		return now.Add(-d), nil
+	}
+	if t, err := time.Parse(time.RFC3339Nano, s); err == nil {
+		return t, nil
+	}
+	for _, layout := range []string{"2006-01-02 15:04:05", "2006-01-02 15:04", "2006-01-02"} {
+		if t, err := time.ParseInLocation(layout, s, now.Location()); err == nil {
+			return t, nil
+		}
+	}
+	for _, layout := range []string{"15:04:05", "15:04"} {
+		if t, err := time.ParseInLocation(layout, s, now.Location()); err == nil {
+			y, m, d := now.Date()
+			return time.Date(y, m, d, t.Hour(), t.Minute(), t.Second(), 0, now.Location()), nil
+		}
+	}
+	return time.Time{}, fmt.Errorf(`--since %q: expected "10m" (ago), "15:04[:05]", "2006-01-02 15:04:05" or RFC 3339`, s)
 }
 
 func cmdEvents(args []string) error {
