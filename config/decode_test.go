@@ -91,3 +91,29 @@ func TestSamePathIsAnError(t *testing.T) {
 		}
 	}
 }
+
+// [system] console = "shell" adds a console shell service; a service of
+// that name already there is an error; other values are refused.
+func TestSystemConsole(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a.toml", "[system]\nconsole = \"shell\"\n")
+	c, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := c.Services[ConsoleService]
+	if s == nil || s.TTY != "console" || s.Exec[0] != "/bin/sh" || s.Restart != RestartAlways {
+		t.Fatalf("console service = %+v", s)
+	}
+	dir2 := t.TempDir()
+	p := write(t, dir2, "a.toml", "[system]\nconsole = \"shell\"\n[service.console]\nexec = [\"x\"]\n")
+	if _, err := Load(dir2); err == nil || !strings.Contains(err.Error(), p+`:3: service "console": [system] console = "shell" (at `+p+`:1) defines it`) {
+		t.Errorf("own console service: %v", err)
+	}
+	dir3 := t.TempDir()
+	write(t, dir3, "a.toml", "[system]\nconsole = \"getty\"\n[service.x]\nexec = [\"x\"]\ntty = \"/etc/passwd\"\n")
+	_, err = Load(dir3)
+	if err == nil || !strings.Contains(err.Error(), `console = "getty": expected "shell"`) || !strings.Contains(err.Error(), `tty = "/etc/passwd": expected a device under /dev`) {
+		t.Errorf("bad console and tty: %v", err)
+	}
+}

@@ -72,6 +72,7 @@ func LoadFiles(paths ...string) (*Config, error) {
 			errs = append(errs, t.load(c, doc.Field(i), at)...)
 		}
 	}
+	errs = append(errs, addConsole(c)...)
 	errs = append(errs, validateRefs(c)...)
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool {

@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"path"
 	"strings"
 )
@@ -19,7 +20,30 @@ func validateSystem(s *System, at func(key string) Pos) Errors {
 			}
 		}
 	}
+	switch s.Console {
+	case "", "none", "shell":
+	default:
+		bad("console", "console = %q: expected \"shell\" (a shell on the console) or \"none\"", s.Console)
+	}
 	return errs
+}
+
+// ConsoleService is the service [system] console = "shell" adds.
+const ConsoleService = "console"
+
+// addConsole adds the console shell a system asks for.
+func addConsole(c *Config) Errors {
+	if c.System.Console != "shell" {
+		return nil
+	}
+	if prev := c.Services[ConsoleService]; prev != nil {
+		return Errors{{prev.Pos, fmt.Sprintf("service %q: [system] console = \"shell\" (at %s) defines it; rename this one", ConsoleService, c.System.Pos)}}
+	}
+	s := &Service{Exec: []string{"/bin/sh", "-l"}, TTY: "console", Restart: RestartAlways, Ready: "started", StopSignal: "SIGHUP",
+		Env: map[string]string{"TERM": "linux", "HOME": "/root", "ENV": "/etc/profile"}, Dir: "/root"}
+	s.Meta = Meta{Name: ConsoleService, Pos: c.System.Pos, kind: "service"}
+	c.Services[ConsoleService] = s
+	return nil
 }
 
 // CheckPathGlob says whether g is a usable guest path glob: absolute,

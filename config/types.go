@@ -35,6 +35,10 @@ type System struct {
 	// drags in a compiler). Exclude wins.
 	Include []string `toml:"include"`
 	Exclude []string `toml:"exclude"`
+	// Console = "shell" adds service.console: a login shell on the
+	// console, restarted when it exits (development images; off by
+	// default).
+	Console string `toml:"console"`
 	// Hardware is the image's profile: "vm" (default: the cloud kernel,
 	// virtio only) or "metal" (the generic kernel and the drivers real
 	// machines need, loaded by modalias).
@@ -87,6 +91,11 @@ type Service struct {
 
 	// Oneshot: runs to completion; dependents start once it exited 0.
 	Oneshot bool `toml:"oneshot"`
+	// TTY is a terminal for the service's stdin, stdout and stderr, made
+	// its controlling terminal in a new session (a shell or getty on a
+	// console); "console" is the kernel's console device. Output then goes
+	// to the terminal, not to the log.
+	TTY string `toml:"tty"`
 	// Watchdog: with sd_notify, a service that sends no WATCHDOG=1 for this
 	// long is killed and handled like a crash (systemd's WatchdogSec).
 	Watchdog Duration `toml:"watchdog"`

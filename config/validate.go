@@ -36,6 +36,9 @@ func validateService(s *Service) Errors {
 			bad("stop_signal", "stop_signal = %q: expected a signal name such as SIGTERM, SIGINT, SIGQUIT, SIGHUP", s.StopSignal)
 		}
 	}
+	if s.TTY != "" && s.TTY != "console" && (!strings.HasPrefix(s.TTY, "/dev/") || filepath.Clean(s.TTY) != s.TTY) {
+		bad("tty", "tty = %q: expected a device under /dev (e.g. \"/dev/ttyS0\") or \"console\"", s.TTY)
+	}
 	if s.Dir != "" && !filepath.IsAbs(s.Dir) {
 		bad("dir", "dir = %q: expected an absolute path", s.Dir)
 	}

@@ -3,6 +3,7 @@ package pid1
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
@@ -33,7 +34,8 @@ func Boot() {
 		}
 	}()
 	console := openConsole()
-	log := slog.New(slog.NewTextHandler(console, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	journal := &journal{}
+	log := bootLogger(console, journal)
 	slog.SetDefault(log)
 
 	if err := mountEarly(); err != nil {
@@ -73,7 +75,7 @@ func Boot() {
 		emergency(log, console, power)
 		return
 	}
-	setup(log, cfg)
+	setup(log, console, cfg)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -84,7 +86,7 @@ func Boot() {
 	go hardwareWatchdog(ctx, log, console, "/run/unit/unit.sock")
 	err = Run(ctx, Options{
 		ConfigDir: ConfigDir, Config: cfg, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
-		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log,
+		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal,
 		OnPower: func(action string) { requestPower(powerCmd(action)) },
 		OnReady: func(n int, down []string) {
 			up, _ := uptime()
@@ -103,14 +105,14 @@ func Boot() {
 	final(<-power)
 }
 
-func setup(log *slog.Logger, cfg *config.Config) {
+func setup(log *slog.Logger, console io.Writer, cfg *config.Config) {
 	if err := setHostname(cfg.System.Hostname); err != nil {
 		log.Error("hostname", "err", err)
 	}
 	if err := loopbackUp(); err != nil {
 		log.Error("loopback", "err", err)
 	}
-	devicesUp(log, cfg)
+	devicesUp(log, console, cfg)
 	if len(cfg.System.Modules) > 0 {
 		l, err := kmod.NewLoader("")
 		if err != nil {

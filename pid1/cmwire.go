@@ -70,9 +70,25 @@ func (d *Daemon) cmOptions(cfg *config.Config) []cm.Option {
 func (d *Daemon) reloaded(cfg *config.Config) {
 	ctx, cancel := context.WithTimeout(context.Background(), supervisorReloadTimeout)
 	defer cancel()
-	if err := d.sup.SetConfig(ctx, cfg.Services); err != nil {
+	if err := d.sup.SetConfig(ctx, d.services(cfg)); err != nil {
 		d.log.Error("config reload: supervisor", "err", err)
 	}
+}
+
+// services are the config's services this daemon runs: the console shell
+// of [system] console = "shell" only as PID 1 (`unit run` on a host never
+// takes the machine's console).
+func (d *Daemon) services(cfg *config.Config) map[string]*config.Service {
+	if d.opts.Console != nil || cfg.System.Console != "shell" {
+		return cfg.Services
+	}
+	out := make(map[string]*config.Service, len(cfg.Services))
+	for n, s := range cfg.Services {
+		if n != config.ConsoleService {
+			out[n] = s
+		}
+	}
+	return out
 }
 
 // forwardServiceEvents lets the engine converge again what requires a

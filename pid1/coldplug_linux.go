@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -21,6 +22,7 @@ import (
 // from the kernel's uevent netlink socket).
 type plugger struct {
 	log     *slog.Logger
+	console io.Writer // one line per module loaded
 	loader  *kmod.Loader
 	aliases *kmod.Aliases
 	mu      sync.Mutex
@@ -29,7 +31,7 @@ type plugger struct {
 
 // newPlugger reads the running kernel's modules.dep and modules.alias
 // (the image carries only the aliases of the modules it has).
-func newPlugger(log *slog.Logger) (*plugger, error) {
+func newPlugger(log *slog.Logger, console io.Writer) (*plugger, error) {
 	l, err := kmod.NewLoader("")
 	if err != nil {
 		return nil, err
@@ -43,7 +45,10 @@ func newPlugger(log *slog.Logger) (*plugger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cold-plug: %s: %w", l.Dir, err)
 	}
-	return &plugger{log: log, loader: l, aliases: a, tried: map[string]bool{}}, nil
+	if console == nil {
+		console = io.Discard
+	}
+	return &plugger{log: log, console: console, loader: l, aliases: a, tried: map[string]bool{}}, nil
 }
 
 // load loads every not yet tried module matching modalias and returns
@@ -64,6 +69,7 @@ func (p *plugger) load(modalias, device string) int {
 		}
 		if len(loaded) > 0 {
 			p.log.Info("module loaded for device", "module", m, "device", device)
+			fmt.Fprintf(p.console, "unit: module %s loaded for device %s\n", m, device)
 			n += len(loaded)
 		}
 	}

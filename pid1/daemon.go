@@ -29,6 +29,9 @@ type Options struct {
 	Cgroups   string    // cgroup v2 dir for services ("" on a host)
 	Console   io.Writer // echo service output and events here (PID 1)
 	Log       *slog.Logger
+	// Journal, when set, receives the supervisor's log "unit" once it
+	// exists (PID 1's own structured log: `unit logs unit`).
+	Journal *journal
 	// OnPower is called for reboot/poweroff/halt requests on the control socket.
 	OnPower func(action string)
 	// OnReady is called once every enabled service has settled: up is how
@@ -85,6 +88,9 @@ func Run(ctx context.Context, o Options) error {
 		supOpts = append(supOpts, supervise.WithCgroups(o.Cgroups))
 	}
 	d.sup = supervise.New(d.reaper, supOpts...)
+	if o.Journal != nil {
+		o.Journal.attach(d.sup.LogWriter("unit"))
+	}
 	d.engine = cm.New(d.cmOptions(cfg)...)
 
 	l, err := api.Listen(o.Socket)
@@ -130,7 +136,7 @@ func Run(ctx context.Context, o Options) error {
 	} else if rep.Failed > 0 {
 		d.log.Warn("first convergence: some resources failed; services start anyway", "failed", rep.Failed)
 	}
-	if err := d.sup.SetConfig(ctx, cfg.Services); err != nil {
+	if err := d.sup.SetConfig(ctx, d.services(cfg)); err != nil {
 		return err
 	}
 	if ready, err := d.sup.WaitReady(ctx); err == nil {

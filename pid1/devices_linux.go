@@ -1,6 +1,8 @@
 package pid1
 
 import (
+	"fmt"
+	"io"
 	"context"
 	"log/slog"
 
@@ -10,8 +12,8 @@ import (
 // devicesUp loads drivers for the devices present (and, from then on,
 // for devices that appear), then mounts the data partition if the
 // system has one: its disk's driver is among those cold-plug loads.
-func devicesUp(log *slog.Logger, cfg *config.Config) {
-	p, err := newPlugger(log)
+func devicesUp(log *slog.Logger, console io.Writer, cfg *config.Config) {
+	p, err := newPlugger(log, console)
 	if err != nil {
 		log.Warn("no module cold-plug", "err", err)
 	} else {
@@ -22,7 +24,8 @@ func devicesUp(log *slog.Logger, cfg *config.Config) {
 		if _, onDisk, _ := rootSpecFrom(kernelCmdline()); !onDisk {
 			// Booted from an initramfs image (PXE, qemu -kernel): the
 			// system has no disk of its own and /var is RAM.
-			log.Info("no data partition: booted without a root partition; "+d.MountPoint()+" is in RAM", "label", d.FSLabel())
+			log.Info("no data partition: booted without a root partition", "mount", d.MountPoint(), "label", d.FSLabel())
+			fmt.Fprintf(console, "unit: no data partition (booted without a root partition): %s is in RAM\n", d.MountPoint())
 			return
 		}
 		dev, err := mountData(d)
@@ -31,5 +34,6 @@ func devicesUp(log *slog.Logger, cfg *config.Config) {
 			return
 		}
 		log.Info("data partition mounted", "device", dev, "on", d.MountPoint(), "label", d.FSLabel())
+		fmt.Fprintf(console, "unit: data partition %s (label %s) mounted on %s\n", dev, d.FSLabel(), d.MountPoint())
 	}
 }

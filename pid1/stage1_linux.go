@@ -44,7 +44,7 @@ func kernelCmdline() string {
 func bootRoot(log *slog.Logger, console io.Writer, spec rootSpec) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	p, err := newPlugger(log)
+	p, err := newPlugger(log, console)
 	if err != nil {
 		return fmt.Errorf("modules: %w", err)
 	}

@@ -64,7 +64,7 @@ func TestImageDiskThroughOVMF(t *testing.T) {
 	// PARTUUID on the UKI's command line, and the root's unit boots.
 	sw := vm.Expect(`^unit: root PARTUUID=[0-9a-f-]{36} is /dev/vda3: squashfs read-only under a tmpfs overlay; switching to it`, 0, 60*time.Second)
 	vm.Expect(`^unit: PID 1, started`, sw, 30*time.Second)
-	vm.Expect(`msg="data partition mounted" device=/dev/vda2 on=/var label=unit-data`, sw, 60*time.Second)
+	vm.Expect(`^unit: data partition /dev/vda2 \(label unit-data\) mounted on /var`, sw, 60*time.Second)
 	all := vm.Expect(`unit: all \d+ services running`, 0, 60*time.Second)
 	vm.Expect(`\[probe\] ROOT-OVERLAY-ON-SQUASHFS`, 0, 30*time.Second)
 	vm.Expect(`\[probe\] ETC-WRITABLE`, 0, 30*time.Second)
@@ -159,9 +159,9 @@ func TestImageMetalQ35(t *testing.T) {
 	// The root is found on the SATA disk: ahci and sd_mod come from the
 	// initramfs, loaded by cold-plug and by the uevent of the disk.
 	vm.Expect(`^unit: root PARTUUID=[0-9a-f-]{36} is /dev/sda2: squashfs`, 0, 90*time.Second)
-	vm.Expect(`msg="module loaded for device" module=e1000e`, 0, 90*time.Second)
-	vm.Expect(`msg="module loaded for device" module=ahci`, 0, 30*time.Second)
-	vm.Expect(`msg="module loaded for device" module=i6300esb`, 0, 30*time.Second)
+	vm.Expect(`^unit: module e1000e loaded for device`, 0, 90*time.Second)
+	vm.Expect(`^unit: module ahci loaded for device`, 0, 30*time.Second)
+	vm.Expect(`^unit: module i6300esb loaded for device`, 0, 30*time.Second)
 	armed := vm.Expect(`^unit: hardware watchdog "i6300ESB timer" armed, timeout 4s$`, 0, 30*time.Second)
 	armedAt := time.Now()
 	vm.Expect(`\[probe\] AHCI-BOUND`, 0, 60*time.Second)
@@ -178,7 +178,7 @@ func TestImageMetalQ35(t *testing.T) {
 	time.Sleep(time.Until(armedAt.Add(2*metalWatchdog + 2*time.Second)))
 	qmp(t, qmpPath, `{"execute":"device_add","arguments":{"driver":"e1000","id":"nic1","bus":"hp0"}}`)
 	// The probe may see the driver bound before unit logs the load.
-	vm.Expect(`msg="module loaded for device" module=e1000 `, ready, 60*time.Second)
+	vm.Expect(`^unit: module e1000 loaded for device`, ready, 60*time.Second)
 	vm.Expect(`\[probe\] E1000-HOTPLUG-BOUND`, ready, 30*time.Second)
 	vm.Expect(`\[probe\] LINKS lo.*eth0.*eth1`, ready, 30*time.Second)
 	vm.Expect(`\[probe\] ETH1-CONFIGURED`, ready, 30*time.Second)

@@ -70,6 +70,7 @@ func exampleWith(t *testing.T, extra string) string {
 type VM struct {
 	t       *testing.T
 	cmd     *exec.Cmd
+	stdin   io.WriteCloser // the serial console's input
 	started time.Time
 	mu      sync.Mutex
 	lines   []string
@@ -115,6 +116,11 @@ func startVM(t *testing.T, args []string) *VM {
 	pr, pw := io.Pipe()
 	cmd.Stdout, cmd.Stderr = pw, pw
 	vm := &VM{t: t, cmd: cmd, newLine: make(chan struct{}, 1), done: make(chan struct{})}
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	vm.stdin = stdin
 	if err := cmd.Start(); err != nil {
 		t.Fatalf("start qemu: %v", err)
 	}
@@ -144,6 +150,14 @@ func startVM(t *testing.T, args []string) *VM {
 		}
 	})
 	return vm
+}
+
+// Type sends text to the guest's serial console, as a person would.
+func (vm *VM) Type(text string) {
+	vm.t.Helper()
+	if _, err := io.WriteString(vm.stdin, text); err != nil {
+		vm.t.Fatalf("type at the console: %v", err)
+	}
 }
 
 // kill ends qemu if it still runs and waits for it.

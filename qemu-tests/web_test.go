@@ -54,7 +54,7 @@ func TestWebExample(t *testing.T) {
 		g := bootWeb(t, out, key, nil)
 		g.checkServices(t)
 		// No disk: /var is RAM, and boot did not wait for a partition.
-		g.Expect(`no data partition: booted without a root partition`, 0, time.Second)
+		g.Expect(`^unit: no data partition \(booted without a root partition\): /var is in RAM`, 0, time.Second)
 		if got := g.psql(t, "select 6*7"); got != "42" {
 			t.Errorf("psql select 6*7 = %q", got)
 		}
@@ -65,7 +65,7 @@ func TestWebExample(t *testing.T) {
 		out := buildWeb(t, system, recipes, image.FormatDisk)
 		g := bootWeb(t, out, key, nil)
 		g.checkServices(t)
-		g.Expect(`data partition mounted`, 0, time.Second)
+		g.Expect(`^unit: data partition /dev/\S+ \(label unit-data\) mounted on /var`, 0, time.Second)
 		g.psql(t, "create table visits (n int); insert into visits values (42)")
 		g.poweroff(t)
 

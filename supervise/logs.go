@@ -147,3 +147,30 @@ func drain(rd *os.File) []byte {
 	})
 	return out
 }
+
+// LogWriter is a writer whose lines join the log of name, as a service's
+// output does: PID 1 puts its own structured log there (`unit logs unit`).
+func (s *Supervisor) LogWriter(name string) io.Writer {
+	return &lineWriter{name: name, r: s.ringFor(name)}
+}
+
+type lineWriter struct {
+	mu   sync.Mutex
+	name string
+	r    *ring
+	part []byte
+}
+
+func (w *lineWriter) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.part = append(w.part, p...)
+	for {
+		i := bytes.IndexByte(w.part, '\n')
+		if i < 0 {
+			return len(p), nil
+		}
+		w.r.add(LogLine{Time: time.Now(), Service: w.name, Text: string(w.part[:i])})
+		w.part = w.part[i+1:]
+	}
+}

@@ -66,6 +66,15 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	}
 	defer wr.Close() // the child has its copy; EOF comes when the child's copies close
 	files := []uintptr{devnull.Fd(), wr.Fd(), wr.Fd()}
+	var tty *os.File
+	if cfg.TTY != "" {
+		if tty, err = openTTY(cfg.TTY); err != nil {
+			rd.Close()
+			return err
+		}
+		defer tty.Close() // the child has its copies
+		files = []uintptr{tty.Fd(), tty.Fd(), tty.Fd()}
+	}
 
 	rdy, err := s.prepareReady(v, gen, &env, &files)
 	if err != nil {
@@ -83,6 +92,11 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 		}
 	}
 	sys := &syscall.SysProcAttr{Setpgid: true, Credential: cred, AmbientCaps: ambientCaps(cfg)}
+	if tty != nil {
+		// A session of its own with the terminal as its controlling tty
+		// (job control, ctrl-c); setsid makes it a group leader too.
+		sys.Setpgid, sys.Setsid, sys.Setctty, sys.Ctty = false, true, true, 0
+	}
 	if s.cgroups != "" {
 		fd, path, err := s.cgroupFor(v)
 		if err != nil {
@@ -106,8 +120,12 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 		rd.Close()
 		return fmt.Errorf("exec %s: %w", path, explainExec(path, err))
 	}
-	v.out = rd
-	go pump(v.name, rd, s.ringFor(v.name), s.echo, s.log)
+	if tty != nil {
+		rd.Close() // output is the terminal's, not the log's
+	} else {
+		v.out = rd
+		go pump(v.name, rd, s.ringFor(v.name), s.echo, s.log)
+	}
 
 	v.pid, v.pgid = pid, pid
 	v.notifyText = ""
