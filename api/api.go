@@ -27,8 +27,8 @@ type Request struct {
 	Lines  int    `json:"lines,omitempty"`
 	Follow bool   `json:"follow,omitempty"`
 	// Since keeps log lines from then on (logs).
-	Since time.Time `json:"since,omitzero"`
-	DryRun bool   `json:"dry_run,omitempty"`
+	Since  time.Time `json:"since,omitzero"`
+	DryRun bool      `json:"dry_run,omitempty"`
 }
 
 // reply is one line of the answer.

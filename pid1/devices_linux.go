@@ -1,9 +1,9 @@
 package pid1
 
 import (
+	"context"
 	"fmt"
 	"io"
-	"context"
 	"log/slog"
 
 	"unit/config"
