@@ -150,10 +150,9 @@ func serveConn(ctx context.Context, conn net.Conn, h Handler, log *slog.Logger) 
 // Call sends req to the daemon at socket and calls onData for each data
 // line, until the daemon says done or returns an error.
 func Call(ctx context.Context, socket string, req Request, onData func(json.RawMessage) error) error {
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "unix", socket)
+	conn, err := dial(ctx, socket)
 	if err != nil {
-		return fmt.Errorf("connect to unit at %s: %w (is `unit run` or PID 1 running? set --socket or UNIT_SOCKET)", socket, err)
+		return err
 	}
 	defer conn.Close()
 	go func() {

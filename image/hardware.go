@@ -54,7 +54,7 @@ var metalRootDrivers = append(append([]string(nil), vmRootDrivers...),
 // (NVMe, AHCI/SATA, USB storage), USB host controllers and keyboards,
 // common Intel and Realtek NICs, a watchdog, and virtio for hypervisors.
 var metalDrivers = []string{
-	"nvme", "ahci", "sd_mod", "usb_storage", "uas",
+	"nvme", "ahci", "sd_mod", "usb_storage", "uas", "virtio_console",
 	"xhci_pci", "ehci_pci", "ohci_pci", "uhci_hcd", "usbhid", "hid_generic",
 	"e1000e", "e1000", "igb", "ixgbe", "r8169",
 	"i6300esb", // the Intel 6300ESB watchdog, also what qemu and libvirt offer
@@ -69,7 +69,7 @@ func hardwareProfile(sys config.System, format string) (*profile, error) {
 		// virtio-rng feeds the kernel's CRNG: without it (and without
 		// RDRAND, which qemu's TCG CPU lacks) getrandom(2) blocks for a
 		// long time after boot, and with it Go's crypto/rand.
-		p := &profile{Name: "vm", KernelMeta: kernelMeta, Cmdline: Cmdline, Drivers: []string{"virtio_pci", "virtio_rng"},
+		p := &profile{Name: "vm", KernelMeta: kernelMeta, Cmdline: Cmdline, Drivers: []string{"virtio_pci", "virtio_rng", "virtio_console"},
 			Required: []string{"virtio_pci"}, RootDrivers: vmRootDrivers}
 		// [system] data is a partition of the disk format; an initramfs
 		// image boots without a disk and keeps /var in RAM.

@@ -34,7 +34,15 @@ type RunOptions struct {
 	// DiskBus is how the disk is attached: "virtio" (default) or "ahci"
 	// (q35's SATA controller, as on real machines).
 	DiskBus string
+	// Control is the unix socket qemu listens on for the guest's control
+	// port (a virtio-serial port unit serves its control socket on);
+	// "" adds none.
+	Control string
 }
+
+// ControlPort is the virtio-serial port name unit serves its control
+// socket on (api.ControlPort; image does not import api).
+const ControlPort = "org.unit.control"
 
 // OVMF firmware from Debian's ovmf package. The variable store is opened
 // with snapshot=on: the guest may write to it, nothing reaches the file.
@@ -103,6 +111,11 @@ func QemuArgs(dir string, o RunOptions) []string {
 		user += ",hostfwd=tcp:127.0.0.1:" + host + "-:" + guest
 	}
 	args = append(args, "-nic", user)
+	if o.Control != "" {
+		args = append(args, "-device", "virtio-serial-pci,id=unitctl-bus",
+			"-chardev", "socket,id=unitctl,path="+o.Control+",server=on,wait=off",
+			"-device", "virtserialport,bus=unitctl-bus.0,chardev=unitctl,name="+ControlPort)
+	}
 	return append(args, o.ExtraArgs...)
 }
 

@@ -84,6 +84,7 @@ func Boot() {
 		cancel()
 	}()
 	go hardwareWatchdog(ctx, log, console, "/run/unit/unit.sock")
+	go serveControlPort(ctx, log, "/run/unit/unit.sock")
 	err = Run(ctx, Options{
 		ConfigDir: ConfigDir, Config: cfg, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
 		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal,

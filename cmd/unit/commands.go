@@ -7,6 +7,7 @@ import (
 	"sort"
 	"strings"
 
+	"unit/api"
 	"unit/config"
 )
 
@@ -17,6 +18,7 @@ type command struct {
 	args    string   // synopsis after the name
 	summary string
 	sub     []string // subcommands (pkg, image, completion), for completion
+	remote  bool     // talks to a daemon: works with --machine DIR
 	run     func(name string, args []string) error
 }
 
@@ -26,20 +28,20 @@ func commands() []command {
 		{names: []string{"version", "--version"}, args: "[--json]", summary: "the build's version", run: func(_ string, a []string) error { return cmdVersion(a) }},
 		{names: []string{"run"}, args: "--config DIR [--state DIR] [--socket PATH]", summary: "supervise and converge in the foreground", run: func(_ string, a []string) error { return cmdRun(a) }},
 		{names: []string{"check"}, args: "[--config DIR] [--json] [FILE.toml|DIR...]", summary: "validate; errors as file:line: message", run: func(_ string, a []string) error { return cmdCheck(a) }},
-		{names: []string{"apply"}, args: "[--config DIR] [--once] [--dry-run]", summary: "converge now", run: func(_ string, a []string) error { return cmdApply(a) }},
-		{names: []string{"status"}, args: "[NAME] [--json]", summary: "services, or one service", run: func(_ string, a []string) error { return cmdStatus(a) }},
-		{names: []string{"start"}, args: "NAME", summary: "start a service", run: cmdControl},
-		{names: []string{"stop"}, args: "NAME", summary: "stop a service", run: cmdControl},
-		{names: []string{"restart"}, args: "NAME", summary: "restart a service", run: cmdControl},
-		{names: []string{"is-active"}, args: "[-q] NAME", summary: "answer in the exit code, as systemctl", run: cmdIs},
-		{names: []string{"is-failed"}, args: "[-q] NAME", summary: "answer in the exit code, as systemctl", run: cmdIs},
-		{names: []string{"logs"}, args: "[-f] [-n N] NAME", summary: "a service's output", run: func(_ string, a []string) error { return cmdLogs(a) }},
-		{names: []string{"events"}, args: "[--json]", summary: "follow state changes", run: func(_ string, a []string) error { return cmdEvents(a) }},
+		{names: []string{"apply"}, remote: true, args: "[--config DIR] [--once] [--dry-run]", summary: "converge now", run: func(_ string, a []string) error { return cmdApply(a) }},
+		{names: []string{"status"}, remote: true, args: "[NAME] [--json]", summary: "services, or one service", run: func(_ string, a []string) error { return cmdStatus(a) }},
+		{names: []string{"start"}, remote: true, args: "NAME", summary: "start a service", run: cmdControl},
+		{names: []string{"stop"}, remote: true, args: "NAME", summary: "stop a service", run: cmdControl},
+		{names: []string{"restart"}, remote: true, args: "NAME", summary: "restart a service", run: cmdControl},
+		{names: []string{"is-active"}, remote: true, args: "[-q] NAME", summary: "answer in the exit code, as systemctl", run: cmdIs},
+		{names: []string{"is-failed"}, remote: true, args: "[-q] NAME", summary: "answer in the exit code, as systemctl", run: cmdIs},
+		{names: []string{"logs"}, remote: true, args: "[-f] [-n N] NAME", summary: "a service's output", run: func(_ string, a []string) error { return cmdLogs(a) }},
+		{names: []string{"events"}, remote: true, args: "[--json]", summary: "follow state changes", run: func(_ string, a []string) error { return cmdEvents(a) }},
 		{names: []string{"facts"}, args: "[--json] [--config DIR]", summary: "what templates see as .facts", run: func(_ string, a []string) error { return cmdFacts(a) }},
 		{names: []string{"report"}, args: "[--json] [--state DIR]", summary: "the latest convergence report", run: func(_ string, a []string) error { return cmdReport(a) }},
-		{names: []string{"reboot"}, summary: "stop services, reboot", run: cmdPower},
-		{names: []string{"poweroff"}, summary: "stop services, power off", run: cmdPower},
-		{names: []string{"halt"}, summary: "stop services, halt", run: cmdPower},
+		{names: []string{"reboot"}, remote: true, summary: "stop services, reboot", run: cmdPower},
+		{names: []string{"poweroff"}, remote: true, summary: "stop services, power off", run: cmdPower},
+		{names: []string{"halt"}, remote: true, summary: "stop services, halt", run: cmdPower},
 		{names: []string{"pkg"}, args: "build|ls|show|gc|update ...", summary: "package recipes and the store", sub: []string{"build", "ls", "show", "gc", "update"}, run: func(_ string, a []string) error { return cmdPkg(a) }},
 		{names: []string{"image"}, args: "build|run ...", summary: "build and boot images", sub: []string{"build", "run"}, run: func(_ string, a []string) error { return cmdImage(a) }},
 		{names: []string{"completion"}, args: "bash", summary: "a shell completion script", sub: []string{"bash"}, run: func(_ string, a []string) error { return cmdCompletion(a) }},
@@ -58,7 +60,7 @@ func usageText() string {
 		}
 		fmt.Fprintf(&b, "  %-50s %s\n", left, c.summary)
 	}
-	b.WriteString("\nunit COMMAND --help shows a command's flags. The control socket is\n/run/unit/unit.sock; --socket or UNIT_SOCKET elsewhere.")
+	b.WriteString("\nunit COMMAND --help shows a command's flags. The control socket is\n/run/unit/unit.sock; --socket or UNIT_SOCKET elsewhere; unit --machine DIR\nCOMMAND talks to the machine `unit image run DIR` booted.")
 	return b.String()
 }
 
@@ -141,3 +143,31 @@ type usageError struct{ err error }
 
 func (e usageError) Error() string { return e.err.Error() }
 func (e usageError) ExitCode() int { return 2 }
+
+// withMachine turns `unit --machine DIR COMMAND ARGS` into COMMAND with
+// its socket set to the machine's control port.
+func withMachine(args []string) ([]string, error) {
+	dir, rest := "", args
+	switch {
+	case len(args) > 0 && strings.HasPrefix(args[0], "--machine="):
+		dir, rest = strings.TrimPrefix(args[0], "--machine="), args[1:]
+	case len(args) > 0 && args[0] == "--machine":
+		if len(args) < 2 {
+			return nil, usageError{fmt.Errorf("usage: unit --machine DIR COMMAND [ARGS]")}
+		}
+		dir, rest = args[1], args[2:]
+	default:
+		return args, nil
+	}
+	if dir == "" || len(rest) == 0 {
+		return nil, usageError{fmt.Errorf("usage: unit --machine DIR COMMAND [ARGS]")}
+	}
+	c, ok := lookup(rest[0])
+	if !ok {
+		return nil, unknownCommand(rest[0])
+	}
+	if !c.remote {
+		return nil, usageError{fmt.Errorf("--machine: unit %s does not talk to a machine (status, logs, start, stop, restart, apply, events, is-active, is-failed, reboot, poweroff, halt do)", rest[0])}
+	}
+	return append([]string{rest[0], "--socket", api.MachinePrefix + dir}, rest[1:]...), nil
+}

@@ -7,6 +7,7 @@ import (
 	"os"
 	"strings"
 
+	"unit/api"
 	"unit/image"
 )
 
@@ -70,8 +71,13 @@ func cmdImage(args []string) error {
 		if len(pos) != 1 {
 			return fmt.Errorf("usage: unit image run DIR [--forward HOST:GUEST] [--format initramfs|disk]")
 		}
+		// The guest's control socket, for `unit --machine DIR COMMAND`.
+		if err := api.EnsureMachineDir(pos[0]); err != nil {
+			return err
+		}
 		return image.Run(context.Background(), pos[0], image.RunOptions{
 			Memory: *mem, Append: *appendArgs, Format: *format, Forward: fwd, NIC: *nic, DiskBus: *bus,
+			Control: api.MachineSocket(pos[0]),
 			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		})
 	}

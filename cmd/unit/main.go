@@ -34,6 +34,10 @@ func dispatch(args []string) error {
 		fmt.Fprintln(os.Stderr, usageText())
 		return exitCode(2)
 	}
+	args, err := withMachine(args)
+	if err != nil {
+		return err
+	}
 	cmd, rest := args[0], args[1:]
 	c, ok := lookup(cmd)
 	if !ok {
