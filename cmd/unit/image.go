@@ -78,7 +78,7 @@ func cmdImage(args []string) error {
 		return image.Run(context.Background(), pos[0], image.RunOptions{
 			Memory: *mem, Append: *appendArgs, Format: *format, Forward: fwd, NIC: *nic, DiskBus: *bus,
 			Control: api.MachineSocket(pos[0]),
-			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+			Stdin:   os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		})
 	}
 	return fmt.Errorf("unknown image command %q", args[0])
