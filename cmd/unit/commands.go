@@ -44,7 +44,8 @@ func commands() []command {
 		{names: []string{"halt"}, remote: true, summary: "stop services, halt", run: cmdPower},
 		{names: []string{"pkg"}, args: "build|ls|show|gc|update ...", summary: "package recipes and the store", sub: []string{"build", "ls", "show", "gc", "update"}, run: func(_ string, a []string) error { return cmdPkg(a) }},
 		{names: []string{"image"}, args: "build|run ...", summary: "build and boot images", sub: []string{"build", "run"}, run: func(_ string, a []string) error { return cmdImage(a) }},
-		{names: []string{"completion"}, args: "bash", summary: "a shell completion script", sub: []string{"bash"}, run: func(_ string, a []string) error { return cmdCompletion(a) }},
+		{names: []string{"completion"}, args: "bash|zsh", summary: "a shell completion script", sub: []string{"bash", "zsh"}, run: func(_ string, a []string) error { return cmdCompletion(a) }},
+		{names: []string{"man"}, summary: "the manual page (unit man | man -l -)", run: func(_ string, a []string) error { return cmdMan(a) }},
 		{names: []string{"help", "-h", "--help"}, summary: "this list", run: func(string, []string) error { fmt.Println(usageText()); return nil }},
 	}
 }
@@ -92,12 +93,16 @@ func unknownCommand(name string) error {
 // cmdCompletion prints a bash completion script made from the table:
 // `source <(unit completion bash)`.
 func cmdCompletion(args []string) error {
-	if len(args) != 1 || args[0] != "bash" {
+	if len(args) != 1 || (args[0] != "bash" && args[0] != "zsh") {
 		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Println("usage: unit completion bash\n\n  source <(unit completion bash)   # in ~/.bashrc")
+			fmt.Println("usage: unit completion bash|zsh\n\n  source <(unit completion bash)   # in ~/.bashrc\n  source <(unit completion zsh)    # in ~/.zshrc")
 			return nil
 		}
-		return usageError{fmt.Errorf("usage: unit completion bash")}
+		return usageError{fmt.Errorf("usage: unit completion bash|zsh")}
+	}
+	if args[0] == "zsh" {
+		// zsh runs bash completion functions through bashcompinit.
+		fmt.Println("#compdef unit\nautoload -U +X bashcompinit && bashcompinit")
 	}
 	var top []string
 	subs := map[string][]string{}
@@ -170,4 +175,69 @@ func withMachine(args []string) ([]string, error) {
 		return nil, usageError{fmt.Errorf("--machine: unit %s does not talk to a machine (status, logs, start, stop, restart, apply, events, is-active, is-failed, reboot, poweroff, halt do)", rest[0])}
 	}
 	return append([]string{rest[0], "--socket", api.MachinePrefix + dir}, rest[1:]...), nil
+}
+
+// cmdMan prints unit(8) in troff, made from the command table.
+func cmdMan(args []string) error {
+	if len(args) > 0 {
+		if isHelp(args[0]) {
+			fmt.Println("usage: unit man   (unit man | man -l -)")
+			return nil
+		}
+		return usageError{fmt.Errorf("usage: unit man")}
+	}
+	var b strings.Builder
+	b.WriteString(`.TH UNIT 8 "" "unit" "System Administration"
+.SH NAME
+unit \- PID 1, service supervisor, configuration manager and image builder in one binary
+.SH SYNOPSIS
+.B unit
+[\fB\-\-machine\fR \fIDIR\fR]
+.I COMMAND
+[\fIARGS\fR]
+.SH DESCRIPTION
+As PID 1, unit mounts the early file systems, loads drivers, converges the
+configuration in /etc/unit/*.toml and supervises its services, in one event
+loop. On a host, \fBunit run\fR does the same in the foreground. Every other
+command talks to the running daemon over its control socket
+(/run/unit/unit.sock; \fB\-\-socket\fR or UNIT_SOCKET elsewhere), or with
+\fB\-\-machine\fR \fIDIR\fR to the machine \fBunit image run\fR \fIDIR\fR booted.
+.SH COMMANDS
+`)
+	for _, c := range commands() {
+		if strings.HasPrefix(c.names[0], "-") {
+			continue
+		}
+		fmt.Fprintf(&b, ".TP\n.B %s", troffEscape(c.names[0]))
+		if c.args != "" {
+			fmt.Fprintf(&b, " %s", troffEscape(c.args))
+		}
+		fmt.Fprintf(&b, "\n%s.\n", troffEscape(c.summary))
+	}
+	b.WriteString(`.SH EXIT STATUS
+0 success; 1 an error; 2 a usage error. \fBstatus\fR \fINAME\fR and \fBis\-active\fR:
+3 the service is not up, 4 no such service. \fBapply \-\-detailed\-exitcodes\fR:
+0 nothing changed, 2 changed, 4 failures, 6 both.
+.SH FILES
+.TP
+/etc/unit/*.toml
+the configuration, merged in name order
+.TP
+/run/unit/unit.sock
+the control socket (root only)
+.SH SEE ALSO
+\fBunit COMMAND \-\-help\fR; docs/ in the source tree.
+`)
+	fmt.Print(b.String())
+	return nil
+}
+
+// troffEscape keeps text literal in a man page.
+func troffEscape(s string) string {
+	s = strings.ReplaceAll(s, `\`, `\e`)
+	s = strings.ReplaceAll(s, "-", `\-`)
+	if strings.HasPrefix(s, ".") || strings.HasPrefix(s, "'") {
+		s = `\&` + s
+	}
+	return s
 }

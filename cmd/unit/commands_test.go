@@ -51,8 +51,8 @@ func TestHelpAndCompletionFromTable(t *testing.T) {
 			t.Errorf("completing %q: %v %q, want %q", words, err, out, want)
 		}
 	}
-	if _, err := exec.Command(unitBin, "completion", "zsh").Output(); err == nil {
-		t.Error("unit completion zsh succeeded; only bash is made")
+	if _, err := exec.Command(unitBin, "completion", "fish").Output(); err == nil {
+		t.Error("unit completion fish succeeded; only bash and zsh are made")
 	}
 }
 
@@ -108,5 +108,39 @@ func TestCheckHostWarnings(t *testing.T) {
 		if !strings.Contains(string(out), want) {
 			t.Errorf("output lacks %q:\n%s", want, out)
 		}
+	}
+}
+
+// unit man is made from the same table, and renders.
+func TestManPage(t *testing.T) {
+	out, err := exec.Command(unitBin, "man").Output()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range commands() {
+		if !strings.HasPrefix(c.names[0], "-") && !strings.Contains(string(out), "\n.B "+strings.ReplaceAll(c.names[0], "-", `\-`)) {
+			t.Errorf("unit man lacks %s", c.names[0])
+		}
+	}
+	groff, err := exec.LookPath("groff")
+	if err != nil {
+		t.Log("no groff: rendering not checked")
+		return
+	}
+	cmd := exec.Command(groff, "-man", "-Tascii", "-P-cbou", "-ww")
+	cmd.Stdin = strings.NewReader(string(out))
+	var stderr strings.Builder
+	cmd.Stderr = &stderr
+	page, err := cmd.Output()
+	if err != nil || stderr.Len() > 0 || !strings.Contains(string(page), "EXIT STATUS") {
+		t.Errorf("groff: %v\n%s\n%s", err, stderr.String(), page)
+	}
+}
+
+// zsh gets the bash completion through bashcompinit.
+func TestCompletionZsh(t *testing.T) {
+	out, err := exec.Command(unitBin, "completion", "zsh").Output()
+	if err != nil || !strings.HasPrefix(string(out), "#compdef unit\nautoload -U +X bashcompinit && bashcompinit\n") || !strings.Contains(string(out), "complete -F _unit unit") {
+		t.Errorf("unit completion zsh: %v\n%s", err, out)
 	}
 }
