@@ -93,6 +93,16 @@ func printManifest(res *image.Result, dir string) {
 	for _, p := range res.Packages {
 		fmt.Printf("  package   %s %s keg:%s\n", p.Name, p.Version, short(p.KegHash))
 	}
+	if len(res.Debs) > 0 {
+		fmt.Printf("  debian    %d packages used, %d of the closure left out (manifest.json: debs, dropped_debs)\n", len(res.Debs), len(res.DroppedDebs))
+	}
+	for _, o := range res.Overrides {
+		kind := "file"
+		if o.Conffile {
+			kind = "conffile"
+		}
+		fmt.Printf("  override  %s (%s %s) by %s\n", o.Path, o.Package, kind, o.By)
+	}
 	fmt.Printf("  modules   %d (%d bytes raw, %d compressed)\n", len(res.Modules), res.ModulesRawSize, res.ModulesSize)
 	fmt.Printf("  cmdline   %s\n", res.Cmdline)
 	if d := res.Disk; d != nil {
