@@ -7,4 +7,13 @@ import "unit/supervise"
 type StatusReply struct {
 	ConfigError string             `json:"config_error,omitempty"`
 	Services    []supervise.Status `json:"services"`
+	// Failed are the resources (files, users, ...) whose last convergence
+	// failed, with why.
+	Failed []FailedResource `json:"failed,omitempty"`
+}
+
+// FailedResource is one resource that failed to converge.
+type FailedResource struct {
+	Resource string `json:"resource"`
+	Error    string `json:"error"`
 }

@@ -41,10 +41,11 @@ type Engine struct {
 	reports *reportStore
 
 	mu      sync.Mutex
-	pending *config.Config // latest config not yet taken by the loop
-	cfgErr  string         // the last rejected config's error, "" once a good one came
-	kick    chan struct{}  // capacity 1: "pending changed", coalesced
-	wake    chan struct{}  // capacity 1: a fight backoff ended
+	pending *config.Config    // latest config not yet taken by the loop
+	cfgErr  string            // the last rejected config's error, "" once a good one came
+	failing map[string]string // resource id → why its last convergence failed (failing.go)
+	kick    chan struct{}     // capacity 1: "pending changed", coalesced
+	wake    chan struct{}     // capacity 1: a fight backoff ended
 	reqs    chan applyReq
 	running atomic.Bool
 	done    chan struct{} // closed when Run returns

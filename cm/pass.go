@@ -62,6 +62,9 @@ func (e *Engine) convergeLane(ctx context.Context, p *plan, dirty map[string]cau
 		}
 	}
 	outs := e.schedule(ctx, p, set, dry)
+	if !dry {
+		e.noteOutcomes(p, outs)
+	}
 	if err := e.env.dirs.flush(); err != nil {
 		e.log.Error("cm: sync directories", "err", err)
 	}

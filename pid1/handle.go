@@ -16,7 +16,13 @@ func (d *Daemon) handle(ctx context.Context, req api.Request, send func(any) err
 		if err != nil {
 			return err
 		}
-		return send(api.StatusReply{Services: st, ConfigError: d.engine.LastConfigError()})
+		rep := api.StatusReply{Services: st, ConfigError: d.engine.LastConfigError()}
+		if req.Name == "" {
+			for _, f := range d.engine.Failing() {
+				rep.Failed = append(rep.Failed, api.FailedResource{Resource: f.Resource, Error: f.Error})
+			}
+		}
+		return send(rep)
 	case "start":
 		return d.sup.Start(ctx, req.Name)
 	case "stop":

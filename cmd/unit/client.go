@@ -87,7 +87,16 @@ func cmdStatus(args []string) (err error) {
 		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%d\t%s\t%s\t%s\t%s\n", s.Name, s.State, pid, dash(s.Uptime), s.Restarts,
 			dash(s.LastExit), mem, dash(s.Health), s.Reason)
 	}
-	return tw.Flush()
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	if len(rep.Failed) > 0 {
+		fmt.Printf("\nfailed resources:\n")
+		for _, f := range rep.Failed {
+			fmt.Printf("  %s: %s\n", f.Resource, f.Error)
+		}
+	}
+	return nil
 }
 
 // printStatusDetail is `unit status NAME`: one field a line, like systemctl status.

@@ -44,7 +44,7 @@ func statusExit(rep api.StatusReply, name string) error {
 		}
 		return exitNotRunning
 	}
-	if rep.ConfigError != "" {
+	if rep.ConfigError != "" || len(rep.Failed) > 0 {
 		return exitNotRunning
 	}
 	for _, s := range rep.Services {

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"os"
 	"strings"
 	"testing"
 )
@@ -57,4 +58,36 @@ restart = "never"
 	check(3, "stopped", "status", "web")
 	check(3, "stopped", "is-active", "web")
 	check(0, "web", "status", "--json") // a stopped service is no failure
+}
+
+// A resource that failed to converge shows in unit status with its reason
+// and makes it exit 3; once it converges it is gone from there.
+func TestStatusShowsFailedResources(t *testing.T) {
+	cfgDir, data := t.TempDir(), t.TempDir()
+	blocker := data + "/blocker" // a file where a directory should be
+	if err := os.WriteFile(blocker, []byte("x"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t, cfgDir, "a.toml", `
+[service.web]
+exec = ["sleep", "1000"]
+
+[file."`+blocker+`/page"]
+content = "hi\n"
+`)
+	d := startDaemon(t, cfgDir)
+	d.waitState(t, "web", "running")
+	out, err := d.unit("status")
+	if exitStatus(err) != 3 || !strings.Contains(out, "failed resources:\n  file:"+blocker+"/page: ") {
+		t.Fatalf("status with a failed file: exit %d\n%s", exitStatus(err), out)
+	}
+	if err := os.Remove(blocker); err != nil {
+		t.Fatal(err)
+	}
+	if out, err := d.unit("apply"); err != nil {
+		t.Fatalf("apply: %v\n%s", err, out)
+	}
+	if out, err := d.unit("status"); err != nil || strings.Contains(out, "failed resources") {
+		t.Errorf("status once the file converged: %v\n%s", err, out)
+	}
 }
