@@ -15,6 +15,8 @@ import (
 	"path/filepath"
 	"runtime/debug"
 	"time"
+
+	"golang.org/x/sys/unix"
 )
 
 // DefaultSocket is where PID 1 listens.
@@ -42,23 +44,105 @@ type reply struct {
 // client has gone, which ends a follow).
 type Handler func(ctx context.Context, req Request, send func(v any) error) error
 
-// Listen binds the socket (mode 0600: only root may command PID 1).
-func Listen(path string) (net.Listener, error) {
+// Listen binds the socket: mode 0600 (only root may command PID 1), or
+// with a read-only group (ListenOptions.Group >= 0) 0660 and that group,
+// whose members may ask for status, logs, events and reports.
+//
+// The socket never exists with another mode: it is bound in a private
+// directory beside the path, given its mode and group there, then renamed
+// into place.
+func Listen(path string, opts ...ListenOption) (net.Listener, error) {
+	o := listenOpts{group: -1}
+	for _, f := range opts {
+		f(&o)
+	}
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
 	if err := removeStale(path); err != nil {
 		return nil, err
 	}
-	l, err := net.Listen("unix", path)
+	tmp, err := os.MkdirTemp(filepath.Dir(path), ".unit-sock-")
 	if err != nil {
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
-	if err := os.Chmod(path, 0o600); err != nil {
-		l.Close()
+	defer os.RemoveAll(tmp)
+	if err := os.Chmod(tmp, 0o700); err != nil {
 		return nil, fmt.Errorf("control socket %s: %w", path, err)
 	}
-	return l, nil
+	bound := filepath.Join(tmp, "sock")
+	ul, err := net.ListenUnix("unix", &net.UnixAddr{Name: bound, Net: "unix"})
+	if err != nil {
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	ul.SetUnlinkOnClose(false) // it is renamed below; Close must not remove another's
+	mode := os.FileMode(0o600)
+	if o.group >= 0 {
+		mode = 0o660
+		if err := os.Lchown(bound, -1, o.group); err != nil {
+			ul.Close()
+			return nil, fmt.Errorf("control socket %s: group %d: %w", path, o.group, err)
+		}
+	}
+	if err := os.Chmod(bound, mode); err != nil {
+		ul.Close()
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	if err := os.Rename(bound, path); err != nil {
+		ul.Close()
+		return nil, fmt.Errorf("control socket %s: %w", path, err)
+	}
+	return &ownedListener{UnixListener: ul, path: path}, nil
+}
+
+// ownedListener removes its socket file on Close, as net's would have
+// under its first name.
+type ownedListener struct {
+	*net.UnixListener
+	path string
+}
+
+func (l *ownedListener) Close() error {
+	err := l.UnixListener.Close()
+	os.Remove(l.path)
+	return err
+}
+
+// ListenOption tunes Listen.
+type ListenOption func(*listenOpts)
+
+type listenOpts struct{ group int }
+
+// ReadOnlyGroup lets members of gid connect, for read-only commands.
+func ReadOnlyGroup(gid int) ListenOption { return func(o *listenOpts) { o.group = gid } }
+
+// ReadOnly are the commands a client that is not root may send.
+var readOnly = map[string]bool{"status": true, "logs": true, "events": true}
+
+// peerAllowed says whether the client on conn may send cmd: root may
+// send anything; anyone else (a member of the read-only group, or the
+// daemon's own user when not root) only read-only commands.
+func peerAllowed(conn net.Conn, cmd string) error {
+	uc, ok := conn.(*net.UnixConn)
+	if !ok {
+		return nil // not a unix socket (tests, relays): access is the listener's
+	}
+	raw, err := uc.SyscallConn()
+	if err != nil {
+		return err
+	}
+	var cred *unix.Ucred
+	var cerr error
+	if err := raw.Control(func(fd uintptr) { cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) }); err != nil {
+		return err
+	}
+	if cerr != nil {
+		return fmt.Errorf("peer credentials: %w", cerr)
+	}
+	if cred.Uid == 0 || int(cred.Uid) == os.Geteuid() || readOnly[cmd] {
+		return nil
+	}
+	return fmt.Errorf("%s: permission denied (uid %d may only use status, logs and events)", cmd, cred.Uid)
 }
 
 // removeStale removes a socket left by a daemon that is gone. A socket that
@@ -126,6 +210,10 @@ func serveConn(ctx context.Context, conn net.Conn, h Handler, log *slog.Logger) 
 	enc := json.NewEncoder(conn)
 	if err := json.Unmarshal(line, &req); err != nil {
 		_ = enc.Encode(reply{Error: "bad request: " + err.Error()})
+		return
+	}
+	if err := peerAllowed(conn, req.Cmd); err != nil {
+		_ = enc.Encode(reply{Error: err.Error()})
 		return
 	}
 	// A client that hangs up cancels whatever it asked for (ends a follow).

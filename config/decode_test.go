@@ -117,3 +117,11 @@ func TestSystemConsole(t *testing.T) {
 		t.Errorf("bad console and tty: %v", err)
 	}
 }
+
+func TestControlGroupChecked(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a.toml", "[system]\ncontrol_group = \"Bad Group\"\n")
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), `control_group = "Bad Group": expected a group name or number`) {
+		t.Errorf("got %v", err)
+	}
+}

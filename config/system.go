@@ -20,6 +20,9 @@ func validateSystem(s *System, at func(key string) Pos) Errors {
 			}
 		}
 	}
+	if g := s.ControlGroup; g != "" && !accountName.MatchString(g) && !isNumber(g) {
+		bad("control_group", "control_group = %q: expected a group name or number", g)
+	}
 	switch s.Console {
 	case "", "none", "shell":
 	default:

@@ -39,6 +39,10 @@ type System struct {
 	// console, restarted when it exits (development images; off by
 	// default).
 	Console string `toml:"console"`
+	// ControlGroup is a group whose members may use the read-only
+	// commands (status, logs, events) on the control socket; root only
+	// when unset.
+	ControlGroup string `toml:"control_group"`
 	// Hardware is the image's profile: "vm" (default: the cloud kernel,
 	// virtio only) or "metal" (the generic kernel and the drivers real
 	// machines need, loaded by modalias).

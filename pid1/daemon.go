@@ -93,7 +93,15 @@ func Run(ctx context.Context, o Options) error {
 	}
 	d.engine = cm.New(d.cmOptions(cfg)...)
 
-	l, err := api.Listen(o.Socket)
+	var lopts []api.ListenOption
+	if g := cfg.System.ControlGroup; g != "" {
+		if gid, err := groupID(g, cfg); err != nil {
+			d.log.Warn("control socket: root only", "control_group", g, "err", err)
+		} else {
+			lopts = append(lopts, api.ReadOnlyGroup(gid))
+		}
+	}
+	l, err := api.Listen(o.Socket, lopts...)
 	if err != nil {
 		return err
 	}
