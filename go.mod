@@ -1,4 +1,4 @@
-module unit
+module github.com/unit-os/unit
 
 go 1.26.8
 

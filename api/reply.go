@@ -1,6 +1,6 @@
 package api
 
-import "unit/supervise"
+import "github.com/unit-os/unit/supervise"
 
 // StatusReply answers `status`: the services and, while the config on disk
 // is invalid (the last good one keeps running), its error as file:line.

@@ -3,7 +3,7 @@ package cm
 import (
 	"time"
 
-	"unit/event"
+	"github.com/unit-os/unit/event"
 )
 
 // The engine's one timer: a fighting resource's repairs and a failed

@@ -3,7 +3,7 @@ package cm
 import (
 	"path/filepath"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // plan is a config turned into resources and their graph.

@@ -11,7 +11,7 @@ import (
 	"sort"
 	"syscall"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // dirRes is a [dir."PATH"]. With purge_unmanaged it removes entries that no

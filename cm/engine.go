@@ -11,8 +11,8 @@ import (
 	"sync/atomic"
 	"time"
 
-	"unit/config"
-	"unit/event"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/event"
 )
 
 // Option configures an Engine.

@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // Each kind of drift is seen by inotify and repaired, without polling.

@@ -13,7 +13,7 @@ import (
 	"sort"
 	"strings"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // CommandRunner runs argv to completion with env (KEY=VALUE) in dir,

@@ -9,7 +9,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // Facts are what templates know about the machine, as `unit facts` shows.

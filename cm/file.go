@@ -13,7 +13,7 @@ import (
 	"slices"
 	"syscall"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // fileRes is a [file."PATH"] resource. It holds only desired state; what is

@@ -5,7 +5,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // A file's source may name a file inside a package's keg:

@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 func TestApplyOnceCreatesThenLeavesAlone(t *testing.T) {

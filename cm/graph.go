@@ -7,7 +7,7 @@ import (
 	"slices"
 	"strings"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // graph is the dependency graph: an edge a → b means a converges before b

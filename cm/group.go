@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // groupRes is a [group.NAME]: its /etc/group line. With members set, the

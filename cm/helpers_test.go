@@ -14,8 +14,8 @@ import (
 	"testing"
 	"time"
 
-	"unit/config"
-	"unit/event"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/event"
 )
 
 // file builds a validated-looking config.File.

@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"reflect"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // linkRes is a [link."PATH"]: a symbolic link to target. It replaces a

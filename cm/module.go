@@ -10,8 +10,8 @@ import (
 	"reflect"
 	"strings"
 
-	"unit/config"
-	"unit/kmod"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/kmod"
 )
 
 // moduleRes is a [module.NAME]: a kernel module kept loaded (with its

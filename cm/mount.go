@@ -1,7 +1,7 @@
 package cm
 
 import (
-	"unit/mountinfo"
+	"github.com/unit-os/unit/mountinfo"
 
 	"bufio"
 	"context"
@@ -12,7 +12,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // mountRes is a [mount."PATH"]. It mounts what is not mounted and unmounts

@@ -15,7 +15,7 @@ import (
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // netRes brings one interface up with its static addresses and routes,

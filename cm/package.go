@@ -11,7 +11,7 @@ import (
 	"sort"
 	"strings"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // packageRes is a [package.NAME]: a keg (<store>/<name>/<version>-<hash>/)

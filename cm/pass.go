@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"unit/event"
+	"github.com/unit-os/unit/event"
 )
 
 // One convergence pass: the given resources in dependency order,

@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"unit/event"
+	"github.com/unit-os/unit/event"
 )
 
 // refresh runs each notified target once, in graph order; a target that

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"time"
 
-	"unit/config"
-	"unit/event"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/event"
 )
 
 // reloadSettle lets an editor finish a burst of writes and renames before

@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 func TestConfigReload(t *testing.T) {

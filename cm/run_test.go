@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/event"
+	"github.com/unit-os/unit/event"
 )
 
 func TestAuditReportsDriftWithoutRepair(t *testing.T) {

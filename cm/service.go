@@ -5,7 +5,7 @@ import (
 	"fmt"
 	"strings"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // serviceRes is a [service.NAME] as the configuration manager sees it: a

@@ -8,7 +8,7 @@ import (
 	"sync"
 	"testing"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // A large pass stages its writes (one syncfs, then renames); a file that

@@ -4,7 +4,7 @@ import (
 	"context"
 	"strings"
 
-	"unit/event"
+	"github.com/unit-os/unit/event"
 )
 
 // ServiceEvent tells the engine a service changed state (the daemon

@@ -8,7 +8,7 @@ import (
 	"reflect"
 	"strings"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // sysctlRes is a [sysctl."KEY"]: one value under /proc/sys. procfs has no

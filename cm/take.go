@@ -7,8 +7,8 @@ import (
 	"slices"
 	"time"
 
-	"unit/config"
-	"unit/event"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/event"
 )
 
 func (e *Engine) build(cfg *config.Config) (*plan, error) {

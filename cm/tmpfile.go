@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // tmpfileRes is a [tmpfile."PATH"]: a directory made and kept like a dir

@@ -8,7 +8,7 @@ import (
 	"strconv"
 	"strings"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // userRes is a [user.NAME]: its passwd line, its shadow line, and its

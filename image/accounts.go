@@ -3,7 +3,7 @@ package image
 import (
 	"errors"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // checkAccounts fails the build when a service runs as a user or group

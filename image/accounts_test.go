@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // A service's user must exist in the image: declared, or root.

@@ -16,8 +16,8 @@ import (
 	"strconv"
 	"strings"
 
-	"unit/config"
-	"unit/pkgbuild"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/pkgbuild"
 )
 
 // Output file names inside the build directory.

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"unit/pkgbuild"
+	"github.com/unit-os/unit/pkgbuild"
 )
 
 // testCache is shared across test runs so the kernel is downloaded once.

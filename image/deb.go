@@ -10,7 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"unit/pkgbuild"
+	"github.com/unit-os/unit/pkgbuild"
 )
 
 // Package is one Debian binary package at an exact version.

@@ -10,8 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 
-	"unit/config"
-	"unit/pkgbuild"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/pkgbuild"
 )
 
 // DiskInfo is the manifest's account of a disk image.

@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // Output formats of a build.

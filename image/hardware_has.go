@@ -6,7 +6,7 @@ import (
 	"path"
 	"strings"
 
-	"unit/kmod"
+	"github.com/unit-os/unit/kmod"
 )
 
 // kernelHas says whether a module name appears in modules.dep or

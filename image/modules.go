@@ -9,7 +9,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"unit/kmod"
+	"github.com/unit-os/unit/kmod"
 )
 
 // moduleSet is the part of a kernel's module tree an image carries.

@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"unit/pkgbuild"
+	"github.com/unit-os/unit/pkgbuild"
 )
 
 // packageSet is what a system's [system] packages bring into an image:

@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"unit/config"
-	"unit/pkgbuild"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/pkgbuild"
 )
 
 // fakeKeg puts a keg with files into store and makes it current.

@@ -9,9 +9,9 @@ import (
 	"sort"
 	"strings"
 
-	"unit/config"
-	"unit/ldso"
-	"unit/pkgbuild"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/ldso"
+	"github.com/unit-os/unit/pkgbuild"
 )
 
 // The runtime closure of Debian packages. A deb recipe brings the whole

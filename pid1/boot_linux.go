@@ -13,9 +13,9 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"unit/config"
-	"unit/kmod"
-	"unit/supervise"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/kmod"
+	"github.com/unit-os/unit/supervise"
 )
 
 // ConfigDir is where PID 1 reads its configuration.

@@ -6,9 +6,9 @@ import (
 	"os"
 	"path/filepath"
 
-	"unit/cm"
-	"unit/config"
-	"unit/supervise"
+	"github.com/unit-os/unit/cm"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/supervise"
 )
 
 // cmServices lets the configuration manager start, restart and query

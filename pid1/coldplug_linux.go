@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"unit/kmod"
+	"github.com/unit-os/unit/kmod"
 )
 
 // plugger loads the module a device needs, by its modalias, as udev does

@@ -13,11 +13,11 @@ import (
 	"sync"
 	"time"
 
-	"unit/api"
-	"unit/cm"
-	"unit/config"
-	"unit/event"
-	"unit/supervise"
+	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/cm"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/event"
+	"github.com/unit-os/unit/supervise"
 )
 
 // Options configure the daemon.

@@ -6,7 +6,7 @@ import (
 	"io"
 	"log/slog"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // devicesUp loads drivers for the devices present (and, from then on,

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"strings"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // groupID is the gid of a group named by number, in /etc/group, or

@@ -4,8 +4,8 @@ import (
 	"context"
 	"fmt"
 
-	"unit/api"
-	"unit/supervise"
+	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/supervise"
 )
 
 // handle answers one control-socket request.

@@ -16,7 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"unit/api"
+	"github.com/unit-os/unit/api"
 )
 
 // controlPortWait bounds the wait for the control port's device after

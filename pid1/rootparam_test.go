@@ -1,7 +1,7 @@
 package pid1
 
 import (
-	"unit/mountinfo"
+	"github.com/unit-os/unit/mountinfo"
 
 	"strings"
 	"testing"

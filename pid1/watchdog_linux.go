@@ -13,7 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"unit/api"
+	"github.com/unit-os/unit/api"
 )
 
 // watchdogTimeout is what the hardware watchdog is set to: a PID 1 that

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/api"
+	"github.com/unit-os/unit/api"
 )
 
 func TestWatchdogTimeoutFrom(t *testing.T) {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // storeEntries lists what is in a store (kegs, temp dirs), for proving

@@ -13,7 +13,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // Lock pins a recipe's deb closure: every .deb apt resolved, with its

@@ -9,7 +9,7 @@ import (
 	"strconv"
 	"strings"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // LoadRecipes parses the named recipe files and, for every dependency not

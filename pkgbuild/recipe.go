@@ -16,7 +16,7 @@ import (
 
 	"github.com/pelletier/go-toml/v2"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // Candidate as a version means "whatever apt would install now": resolved

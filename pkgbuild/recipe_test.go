@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 func TestParseGood(t *testing.T) {

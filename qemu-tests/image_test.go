@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/image"
+	"github.com/unit-os/unit/image"
 )
 
 // diskProbe runs in the disk image. First boot: check that / is the

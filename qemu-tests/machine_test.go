@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"unit/api"
-	"unit/image"
+	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/image"
 )
 
 // TestMachineControl drives a running guest from the host through the

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"unit/image"
-	"unit/pkgbuild"
+	"github.com/unit-os/unit/image"
+	"github.com/unit-os/unit/pkgbuild"
 )
 
 // pkgProbe runs the C program (GNU hello, built from Debian's source

@@ -9,7 +9,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/image"
+	"github.com/unit-os/unit/image"
 )
 
 // TestImageDiskRootFailures boots the kernel and initramfs of a disk

@@ -14,7 +14,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/image"
+	"github.com/unit-os/unit/image"
 )
 
 // unitBinary is the static unit built once for all boots (TestMain).

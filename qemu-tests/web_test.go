@@ -13,8 +13,8 @@ import (
 	"testing"
 	"time"
 
-	"unit/image"
-	"unit/pkgbuild"
+	"github.com/unit-os/unit/image"
+	"github.com/unit-os/unit/pkgbuild"
 )
 
 // webServices are the long-running services of examples/web.

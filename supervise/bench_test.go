@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"testing"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // BenchmarkStart1000 is 1,000 services from SetConfig to all running, in

@@ -3,7 +3,7 @@ package supervise
 import (
 	"testing"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // services returns a fresh config each call, as a reload would.

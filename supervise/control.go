@@ -7,7 +7,7 @@ import (
 	"slices"
 	"time"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // SetConfig replaces the desired set of services: new ones start (if

@@ -8,7 +8,7 @@ import (
 	"strings"
 	"syscall"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // credential resolves user and group to ids (from /etc/passwd and

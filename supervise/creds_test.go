@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // procStatus returns the lines of the service's own /proc/PID/status (sh

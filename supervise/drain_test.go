@@ -11,7 +11,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // testCgroup makes a cgroup v2 directory for one test, or skips: hosts

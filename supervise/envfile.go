@@ -9,7 +9,7 @@ import (
 	"sort"
 	"strings"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // serviceEnv is a service's clean environment: PATH, env, then env_files

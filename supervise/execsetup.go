@@ -10,7 +10,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // Go's fork/exec cannot set a child's umask, rlimits or no_new_privs. For a

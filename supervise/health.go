@@ -8,7 +8,7 @@ import (
 	"strings"
 	"time"
 
-	"unit/event"
+	"github.com/unit-os/unit/event"
 )
 
 // healthState is the health check of one running service. Checks run only

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // A failing health check shows in status and events and, after

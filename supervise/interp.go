@@ -9,7 +9,7 @@ import (
 	"os"
 	"syscall"
 
-	"unit/ldso"
+	"github.com/unit-os/unit/ldso"
 )
 
 // explainExec turns execve's ENOENT on a program that exists into what

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // A program that exists but whose interpreter does not fails to start with

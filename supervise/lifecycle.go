@@ -6,8 +6,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"unit/config"
-	"unit/event"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/event"
 )
 
 // outputGrace is how long output may still arrive after the main process

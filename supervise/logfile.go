@@ -11,7 +11,7 @@ import (
 	"sync"
 	"time"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // logFile is a service's persistent log, rotated by size like s6-log:

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // Output goes to DIR/current with a timestamp per line; a full file is

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // follow subscribes to name's output and returns a function that collects

@@ -15,8 +15,8 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"unit/config"
-	"unit/event"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/event"
 )
 
 // Generous: the machines running this are shared and slow; nothing here

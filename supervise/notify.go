@@ -10,7 +10,7 @@ import (
 	"syscall"
 	"time"
 
-	"unit/event"
+	"github.com/unit-os/unit/event"
 )
 
 // notifyMsg is one sd_notify datagram: newline-separated KEY=VALUE pairs.

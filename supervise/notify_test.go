@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 func TestParseNotify(t *testing.T) {

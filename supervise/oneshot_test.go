@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // Dependents of a oneshot start once it exited 0, and stay waiting, with

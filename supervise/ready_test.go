@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 func TestRequiresWaitsForReady(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"testing"
 
-	"unit/config"
-	"unit/event"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/event"
 )
 
 func backoffDelays(evs []event.Event, name string) []int64 {

@@ -12,7 +12,7 @@ import (
 	"testing"
 	"time"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 func TestPanicInHandlerIsRecovered(t *testing.T) {

@@ -6,8 +6,8 @@ import (
 	"strings"
 	"time"
 
-	"unit/config"
-	"unit/event"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/event"
 )
 
 // Service states, as shown by `unit status`.

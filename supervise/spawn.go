@@ -6,7 +6,7 @@ import (
 	"syscall"
 	"time"
 
-	"unit/event"
+	"github.com/unit-os/unit/event"
 )
 
 // spawn starts v's process (on the loop). A failed start counts as an

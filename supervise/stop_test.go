@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"unit/config"
-	"unit/event"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/event"
 )
 
 func TestStopSignal(t *testing.T) {

@@ -14,7 +14,7 @@ import (
 	"sort"
 	"sync"
 
-	"unit/event"
+	"github.com/unit-os/unit/event"
 )
 
 // Supervisor owns the services of one machine.

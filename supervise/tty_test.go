@@ -11,7 +11,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
-	"unit/config"
+	"github.com/unit-os/unit/config"
 )
 
 // openPTY returns a pseudo-terminal's master and its slave's path.

@@ -11,9 +11,9 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"unit/api"
-	"unit/event"
-	"unit/supervise"
+	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/event"
+	"github.com/unit-os/unit/supervise"
 )
 
 func apiRequest(cmd, name string, dry bool) api.Request {

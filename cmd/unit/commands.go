@@ -7,8 +7,8 @@ import (
 	"sort"
 	"strings"
 
-	"unit/api"
-	"unit/config"
+	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/config"
 )
 
 // command is one row of the command table: the usage text, `unit help`,

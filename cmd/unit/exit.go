@@ -7,8 +7,8 @@ import (
 	"os"
 	"strings"
 
-	"unit/api"
-	"unit/supervise"
+	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/supervise"
 )
 
 type exitCoder interface{ ExitCode() int }

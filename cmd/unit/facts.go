@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"os"
 
-	"unit/cm"
-	"unit/config"
+	"github.com/unit-os/unit/cm"
+	"github.com/unit-os/unit/config"
 )
 
 // cmdFacts prints what templates see as .facts. The [system] values come

@@ -7,7 +7,7 @@ import (
 	"io"
 	"os"
 
-	"unit/api"
+	"github.com/unit-os/unit/api"
 )
 
 // newFlags returns a flag set that reports errors instead of exiting, and

@@ -7,8 +7,8 @@ import (
 	"os"
 	"strings"
 
-	"unit/api"
-	"unit/image"
+	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/image"
 )
 
 // listFlag collects a repeatable flag.

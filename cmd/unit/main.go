@@ -7,7 +7,7 @@ import (
 	"fmt"
 	"os"
 
-	"unit/pid1"
+	"github.com/unit-os/unit/pid1"
 )
 
 func main() {

@@ -10,8 +10,8 @@ import (
 	"text/tabwriter"
 	"time"
 
-	"unit/config"
-	"unit/pkgbuild"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/pkgbuild"
 )
 
 const pkgUsage = `usage: unit pkg build RECIPE.toml... [--store DIR] [-j N]

@@ -5,7 +5,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"unit/cm"
+	"github.com/unit-os/unit/cm"
 )
 
 // defaultStateDir is where `unit run` keeps its state unless told: /run/unit

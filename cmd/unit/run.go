@@ -13,9 +13,9 @@ import (
 	"slices"
 	"strings"
 
-	"unit/cm"
-	"unit/config"
-	"unit/pid1"
+	"github.com/unit-os/unit/cm"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/pid1"
 )
 
 func cmdRun(args []string) error {
