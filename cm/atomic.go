@@ -32,7 +32,7 @@ func writeFileAtomic(path string, data []byte, mode os.FileMode, uid, gid int, d
 	if dir == "" {
 		dir = "."
 	}
-	f, err := os.CreateTemp(dir, "."+base+".unit-tmp-*")
+	f, err := os.CreateTemp(dir, tempPrefix(base)+"*")
 	if err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}

@@ -30,6 +30,8 @@ type env struct {
 	accounts sync.Mutex
 	// dirs defers directory fsyncs of file writes to the end of a pass.
 	dirs dirSyncer
+	// temps sweeps dead writers' temp files, once per directory.
+	temps tempSweeper
 }
 
 func defaultEnv() *env {

@@ -175,6 +175,7 @@ func (f *fileRes) Apply(ctx context.Context) ([]Delta, error) {
 }
 
 func (f *fileRes) plan() (*filePlan, error) {
+	f.env.sweepFor(f.path) // a killed apply's leftovers, once per directory
 	p := &filePlan{uid: -1, gid: -1}
 	fi, err := os.Lstat(f.path)
 	switch {

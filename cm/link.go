@@ -89,7 +89,7 @@ func ensureLink(path, target string, absent, apply bool) ([]Delta, error) {
 		return nil, err
 	}
 	// A symlink made under a temp name and renamed over: atomic replace.
-	tmp := filepath.Join(filepath.Dir(path), "."+filepath.Base(path)+".unit-tmp-link")
+	tmp := filepath.Join(filepath.Dir(path), tempPrefix(filepath.Base(path))+"link")
 	os.Remove(tmp)
 	if err := os.Symlink(target, tmp); err != nil {
 		return nil, err

@@ -26,12 +26,11 @@ import (
 type stager struct {
 	mu    sync.Mutex
 	items []staged
-	seq   atomic.Uint64 // temp names: .NAME.unit-tmp-PID-SEQ
-	pid   int
+	seq   atomic.Uint64 // temp names: .NAME.unit-tmp-PID.START-SEQ
 	umask int // the process umask, -1 if unknown
 }
 
-func newStager() *stager { return &stager{pid: os.Getpid(), umask: readUmask()} }
+func newStager() *stager { return &stager{umask: readUmask()} }
 
 // readUmask reads the umask from /proc/self/status: umask(2) can only be
 // read by setting it, which would race with other goroutines creating files.
@@ -81,7 +80,7 @@ func (s *stager) write(id, path string, data []byte, mode os.FileMode, uid, gid 
 		perm, chmod = want, false
 	}
 	for {
-		tmp = filepath.Join(dir, fmt.Sprintf(".%s.unit-tmp-%d-%d", base, s.pid, s.seq.Add(1)))
+		tmp = filepath.Join(dir, fmt.Sprintf("%s%d", tempPrefix(base), s.seq.Add(1)))
 		fd, err = unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, perm)
 		if err != unix.EEXIST {
 			break
