@@ -27,7 +27,7 @@ type stager struct {
 	mu    sync.Mutex
 	items []staged
 	seq   atomic.Uint64 // temp names: .NAME.unit-tmp-PID.START-SEQ
-	umask int // the process umask, -1 if unknown
+	umask int           // the process umask, -1 if unknown
 }
 
 func newStager() *stager { return &stager{umask: readUmask()} }
