@@ -1,5 +1,5 @@
 #!/bin/bash
-# Every figure in the README, one script after the other, each side by side
+# Every figure in docs/figures.md, one script after the other, each side by side
 # with its peers (s6, runit, Puppet from Debian's packages) in the same run.
 # Installs the peers first. Takes about 15 minutes on 2 cores.
 set -euo pipefail

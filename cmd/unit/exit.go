@@ -22,7 +22,7 @@ func (e exitCode) ExitCode() int { return int(e) }
 
 func asExitCoder(err error, target *exitCoder) bool { return errors.As(err, target) }
 
-// Exit codes a script can rely on (README, "Exit codes"); systemctl's where
+// Exit codes a script can rely on (docs/cli.md, "Exit codes"); systemctl's where
 // it has one.
 const (
 	exitNotRunning    = exitCode(3) // status NAME: not running; status: something failed or the config is in error

@@ -6,7 +6,7 @@ import (
 	"testing"
 )
 
-// The exit codes of the README's table: status NAME 0 when up, 3 when not,
+// The exit codes of docs/cli.md's table: status NAME 0 when up, 3 when not,
 // 4 when there is no such service; is-active/is-failed as systemctl.
 func TestHostExitCodes(t *testing.T) {
 	cfgDir := t.TempDir()
