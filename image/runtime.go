@@ -2,12 +2,14 @@ package image
 
 import (
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path"
 	"sort"
 	"strings"
+	"syscall"
 
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/ldso"
@@ -94,9 +96,24 @@ func (f kegFile) entry() (entry, error) {
 	if f.Host == "" {
 		return entry{Name: f.Name, Mode: f.Mode, Data: []byte(f.Link)}, nil
 	}
-	data, err := os.ReadFile(f.Host)
+	// The walk saw a regular file; O_NOFOLLOW and the check below keep a
+	// symlink or device swapped in since from making the image read a
+	// host file.
+	in, err := os.OpenFile(f.Host, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
-		return entry{}, err
+		return entry{}, fmt.Errorf("read %s: %w", f.Name, err)
+	}
+	defer in.Close()
+	fi, err := in.Stat()
+	if err != nil {
+		return entry{}, fmt.Errorf("read %s: %w", f.Name, err)
+	}
+	if !fi.Mode().IsRegular() {
+		return entry{}, fmt.Errorf("read %s: not a regular file (%v)", f.Name, fi.Mode().Type())
+	}
+	data, err := io.ReadAll(in)
+	if err != nil {
+		return entry{}, fmt.Errorf("read %s: %w", f.Name, err)
 	}
 	return entry{Name: f.Name, Mode: f.Mode, Data: data}, nil
 }
@@ -301,7 +318,7 @@ func (s *debSelector) serviceRoots(selected map[string]bool) error {
 	for _, r := range roots {
 		prog, ok := s.lookPath(r.prog)
 		if !ok {
-			if s.managed(r.prog) {
+			if s.managedProgram(r.prog) {
 				continue // a file the system writes at boot
 			}
 			errs = append(errs, config.Error{Pos: r.pos, Msg: fmt.Sprintf("%s: %s is in no package of this image%s", r.what, r.prog, s.hint(path.Base(r.prog)))})
@@ -361,7 +378,7 @@ func (s *debSelector) packageRoots(selected map[string]bool) error {
 
 // isProgram says whether a file starts like an ELF or a script.
 func isProgram(host string) bool {
-	f, err := os.Open(host)
+	f, err := os.OpenFile(host, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
 	if err != nil {
 		return false
 	}
@@ -385,10 +402,7 @@ func (s *debSelector) take(files []string, selected map[string]bool) {
 func (s *debSelector) lookPath(prog string) (string, bool) {
 	cands := []string{prog}
 	if !strings.Contains(prog, "/") {
-		cands = nil
-		for _, d := range strings.Split("/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", ":") {
-			cands = append(cands, d+"/"+prog)
-		}
+		cands = pathCandidates(prog)
 	} else if !path.IsAbs(prog) {
 		return "", false
 	}
@@ -402,6 +416,33 @@ func (s *debSelector) lookPath(prog string) (string, bool) {
 		}
 	}
 	return "", false
+}
+
+// defaultPATH is where the supervisor looks for a program named without
+// a slash.
+const defaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+
+// pathCandidates are the paths a bare program name may resolve to.
+func pathCandidates(prog string) []string {
+	var out []string
+	for _, d := range strings.Split(defaultPATH, ":") {
+		out = append(out, d+"/"+prog)
+	}
+	return out
+}
+
+// managedProgram says whether a resource of the system makes the program
+// a service runs: the path itself, or for a bare name one on PATH.
+func (s *debSelector) managedProgram(prog string) bool {
+	if strings.Contains(prog, "/") {
+		return s.managed(prog)
+	}
+	for _, c := range pathCandidates(prog) {
+		if s.managed(c) {
+			return true
+		}
+	}
+	return false
 }
 
 // managed says whether a resource of the system makes path p at boot.
