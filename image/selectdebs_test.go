@@ -136,20 +136,6 @@ func copyHostFile(t *testing.T, from, to string, mode fs.FileMode) {
 	}
 }
 
-// loadSystem writes body as system.toml and loads it, so positions in
-// errors are real.
-func loadSys(t *testing.T, body string) (*config.Config, string) {
-	t.Helper()
-	p := filepath.Join(t.TempDir(), "system.toml")
-	if err := os.WriteFile(p, []byte(body), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := config.LoadFiles(p)
-	if err != nil {
-		t.Fatalf("load system.toml: %v", err)
-	}
-	return cfg, p
-}
 
 // fixture is the store most tests use: hello (named) with its sibling
 // hello-common, libc6 (another source, the closure of hello's program)
@@ -206,7 +192,7 @@ func entryNames(sel *debSelection) map[string]entry {
 
 func TestSelectDebsNamedAndClosure(t *testing.T) {
 	f := newFixture(t)
-	cfg, _ := loadSys(t, `
+	cfg, _ := loadSystem(t, `
 [system]
 packages = ["hello"]
 include = ["/usr/share/locale/de"]
@@ -280,7 +266,7 @@ func TestSelectDebsServiceOnPATH(t *testing.T) {
 	f := newFixture(t, kegSpec{pkg: "tool", source: "tool",
 		progs: map[string]string{"/usr/sbin/tool": hostProg},
 		files: map[string]string{"/usr/share/tool/unused.txt": "x"}})
-	cfg, _ := loadSys(t, `
+	cfg, _ := loadSystem(t, `
 [system]
 packages = ["hello"]
 include = ["/usr/share/locale/de"]
@@ -358,7 +344,7 @@ exec = ["hello"]
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
-			cfg, _ := loadSys(t, c.toml)
+			cfg, _ := loadSystem(t, c.toml)
 			_, err := f.sel(t, cfg)
 			var errs config.Errors
 			if !errors.As(err, &errs) {
@@ -373,10 +359,12 @@ exec = ["hello"]
 	}
 }
 
-// A program the system writes with a [file] resource is no error.
+// A program the system writes with a [file] resource is no error, named
+// by its path or bare (the supervisor finds it on PATH at boot).
 func TestSelectDebsServiceProgramFromFile(t *testing.T) {
-	f := newFixture(t)
-	cfg, _ := loadSys(t, `
+	for _, exec := range []string{"/usr/local/bin/job", "job"} {
+		f := newFixture(t)
+		cfg, _ := loadSystem(t, `
 [system]
 packages = ["hello"]
 
@@ -385,16 +373,17 @@ content = "#!/bin/sh\necho hi\n"
 mode = "0755"
 
 [service.job]
-exec = ["/usr/local/bin/job"]
+exec = ["`+exec+`"]
 `)
-	if _, err := f.sel(t, cfg); err != nil {
-		t.Fatalf("a program a [file] resource makes: %v", err)
+		if _, err := f.sel(t, cfg); err != nil {
+			t.Errorf("exec = [%q], a program a [file] resource makes: %v", exec, err)
+		}
 	}
 }
 
 func TestSelectDebsConffileOverride(t *testing.T) {
 	f := newFixture(t)
-	cfg, _ := loadSys(t, `
+	cfg, _ := loadSystem(t, `
 [system]
 packages = ["hello"]
 
@@ -426,7 +415,7 @@ target = "/etc/hello.conf"
 func TestSelectDebsSamePathTwice(t *testing.T) {
 	f := newFixture(t, kegSpec{pkg: "hello-fork", source: "fork",
 		files: map[string]string{"/usr/share/hello/data.txt": "other"}})
-	cfg, _ := loadSys(t, "[system]\npackages = [\"hello\"]\n")
+	cfg, _ := loadSystem(t, "[system]\npackages = [\"hello\"]\n")
 	_, err := f.sel(t, cfg)
 	if err == nil {
 		t.Fatal("two packages with /usr/share/hello/data.txt: no error")
@@ -442,7 +431,7 @@ func TestSelectDebsSamePathTwice(t *testing.T) {
 // package's copy is not taken and is no conflict.
 func TestSelectDebsBaseWins(t *testing.T) {
 	f := newFixture(t)
-	cfg, _ := loadSys(t, "[system]\npackages = [\"hello\"]\n")
+	cfg, _ := loadSystem(t, "[system]\npackages = [\"hello\"]\n")
 	base := []entry{{Name: "usr/share/hello/data.txt", Mode: 0o644, Data: []byte("base")}}
 	sel, err := selectDebs(cfg, slog.New(slog.DiscardHandler), f.debs, f.named, base)
 	if err != nil {
@@ -455,7 +444,7 @@ func TestSelectDebsBaseWins(t *testing.T) {
 
 func TestLdCacheListsLibraries(t *testing.T) {
 	f := newFixture(t)
-	cfg, _ := loadSys(t, "[system]\npackages = [\"hello\"]\n")
+	cfg, _ := loadSystem(t, "[system]\npackages = [\"hello\"]\n")
 	sel, err := f.sel(t, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -490,7 +479,7 @@ func TestSelectDebsHostileSymlinks(t *testing.T) {
 			"/usr/bin/evil":        "/etc/passwd",
 			"/usr/lib/evil/lib.so": "../../../../../etc/passwd",
 		}})
-	cfg, _ := loadSys(t, "[system]\npackages = [\"hello\"]\n")
+	cfg, _ := loadSystem(t, "[system]\npackages = [\"hello\"]\n")
 	sel, err := f.sel(t, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -519,7 +508,7 @@ func TestSelectDebsHostileSymlinks(t *testing.T) {
 
 	// A service whose program is such a link finds nothing: the tree
 	// resolves it inside the image, where /etc/passwd does not exist.
-	cfg, _ = loadSys(t, "[system]\npackages = [\"hello\"]\n\n[service.evil]\nexec = [\"evil\"]\n")
+	cfg, _ = loadSystem(t, "[system]\npackages = [\"hello\"]\n\n[service.evil]\nexec = [\"evil\"]\n")
 	_, err = f.sel(t, cfg)
 	if err == nil || !strings.Contains(err.Error(), "system.toml:4: service.evil.exec: evil is in no package") {
 		t.Errorf("service through a link out of the image: err = %v", err)
@@ -543,7 +532,7 @@ func TestSelectDebsRefusesSpecialFiles(t *testing.T) {
 			if err := mk(filepath.Join(hello.Dir, "usr/share/hello/special")); err != nil {
 				t.Fatal(err)
 			}
-			cfg, _ := loadSys(t, "[system]\npackages = [\"hello\"]\n")
+			cfg, _ := loadSystem(t, "[system]\npackages = [\"hello\"]\n")
 			_, err := f.sel(t, cfg)
 			if err == nil || !strings.Contains(err.Error(), "usr/share/hello/special: unsupported file type") ||
 				!strings.Contains(err.Error(), "package hello") {
@@ -557,7 +546,7 @@ func TestSelectDebsRefusesSpecialFiles(t *testing.T) {
 // glob wins over it.
 func TestSelectDebsIncludeFromUnneededPackage(t *testing.T) {
 	f := newFixture(t)
-	cfg, _ := loadSys(t, `
+	cfg, _ := loadSystem(t, `
 [system]
 packages = ["hello"]
 include = ["/usr/share/perl5/Debconf", "/usr/share/glibc"]
@@ -618,7 +607,7 @@ func TestSelectDebsPluginRoots(t *testing.T) {
 			progs: map[string]string{"/usr/lib/hello/modules/mod_x.so": hostPlugin}},
 		kegSpec{pkg: "libdep", source: "dep", hostPaths: deps,
 			files: map[string]string{"/usr/share/dep/unused.txt": "x"}})
-	cfg, _ := loadSys(t, "[system]\npackages = [\"hello\"]\n")
+	cfg, _ := loadSystem(t, "[system]\npackages = [\"hello\"]\n")
 	sel, err := f.sel(t, cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -636,26 +625,6 @@ func TestSelectDebsPluginRoots(t *testing.T) {
 		if u.Package == "libdep" && u.Why != "needed" {
 			t.Errorf("libdep pin %+v, want needed", u)
 		}
-	}
-}
-
-// A service program named without a slash that a [file] resource makes
-// on PATH is no error either: the supervisor finds it there at boot.
-func TestSelectDebsServiceBareProgramFromFile(t *testing.T) {
-	f := newFixture(t)
-	cfg, _ := loadSys(t, `
-[system]
-packages = ["hello"]
-
-[file."/usr/local/bin/job"]
-content = "#!/bin/sh\necho hi\n"
-mode = "0755"
-
-[service.job]
-exec = ["job"]
-`)
-	if _, err := f.sel(t, cfg); err != nil {
-		t.Fatalf("a bare program a [file] resource makes on PATH: %v", err)
 	}
 }
 
