@@ -136,7 +136,6 @@ func copyHostFile(t *testing.T, from, to string, mode fs.FileMode) {
 	}
 }
 
-
 // fixture is the store most tests use: hello (named) with its sibling
 // hello-common, libc6 (another source, the closure of hello's program)
 // and debconf, which nothing runs needs.
