@@ -10,7 +10,7 @@ SYSTEM  ?= examples/hello/system.toml
 OUT     ?= out/hello
 DEBS    := systemd openssh-client qemu-system-x86 cpio zstd kmod dpkg-dev gcc libc6-dev patch xz-utils mtools e2fsprogs squashfs-tools gdisk systemd-boot-efi ovmf
 
-.PHONY: all build deps image run test check unit-test qemu-test bench clean
+.PHONY: all build deps image run test check unit-test qemu-test bench fuzz clean
 
 all: build
 
@@ -44,6 +44,13 @@ check:
 
 test: deps check
 	$(GO) test -race -timeout 30m ./... 
+
+# Each fuzz target for FUZZTIME (not part of make test).
+FUZZTIME ?= 10m
+FUZZ := cm:FuzzLoadAndValidate pkgbuild:FuzzParseRecipe supervise:FuzzNotify supervise:FuzzEnvFile api:FuzzServeConn api:FuzzFrames
+fuzz:
+	@for t in $(FUZZ); do pkg=$${t%%:*}; fn=$${t#*:}; echo "== $$pkg $$fn ($(FUZZTIME))"; \
+		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) || exit 1; done
 
 bench: deps build
 	bench/run.sh
