@@ -52,7 +52,9 @@ func run(ctx context.Context, dir string, name string, args ...string) ([]byte, 
 func runWith(ctx context.Context, dir string, env []string, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, name, args...)
 	cmd.Dir = dir
-	cmd.Env = append(append(os.Environ(), "LC_ALL=C"), env...)
+	// The same bytes whatever the builder's locale and time zone (FAT
+	// timestamps are local time).
+	cmd.Env = append(append(os.Environ(), "LC_ALL=C", "TZ=UTC"), env...)
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
