@@ -403,5 +403,9 @@ func writeMeta(k *Keg, out string) error {
 	if err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(out, MetaName), data, 0o644)
+	p := filepath.Join(out, MetaName)
+	if err := os.WriteFile(p, data, 0o644); err != nil {
+		return err
+	}
+	return os.Chmod(p, 0o644) // not the builder's umask
 }

@@ -9,6 +9,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -336,8 +337,7 @@ func TestReproducible(t *testing.T) {
 	if _, err := os.Stat("/usr/bin/gcc"); err != nil {
 		t.Skip("no gcc")
 	}
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{
+	files := map[string]string{
 		"src/hi.c": "#include <stdio.h>\nint main(void){printf(\"built %s %s from %s\\n\", __DATE__, __TIME__, __FILE__);return 0;}\n",
 		"hi.toml": `name = "hi"
 version = "1"
@@ -348,8 +348,8 @@ steps = [
 ]
 [[source]]
 local = "src"
-`})
-	digest := func() (map[string]string, string) {
+`}
+	digest := func(dir string) (map[string]string, string) {
 		b, _ := testBuilder(t, 1)
 		k := build(t, b, filepath.Join(dir, "hi.toml"))["hi"].Keg
 		d, err := Digest(k.Dir)
@@ -358,9 +358,19 @@ local = "src"
 		}
 		return d, k.Hash
 	}
-	d1, h1 := digest()
+	dir1, dir2 := t.TempDir(), filepath.Join(t.TempDir(), "some", "other", "place")
+	writeFiles(t, dir1, files) // the inputs, modes included, are the same
+	writeFiles(t, dir2, files)
+	d1, h1 := digest(dir1)
 	time.Sleep(1100 * time.Millisecond) // a different wall-clock second for __TIME__
-	d2, h2 := digest()
+	// The second build as reprotest would vary it: another recipe path,
+	// TMPDIR, umask, time zone and locale.
+	t.Setenv("TMPDIR", t.TempDir())
+	t.Setenv("TZ", "Pacific/Kiritimati")
+	t.Setenv("LC_ALL", "de_DE.UTF-8")
+	old := syscall.Umask(0o077)
+	d2, h2 := digest(dir2)
+	syscall.Umask(old)
 	if h1 != h2 {
 		t.Errorf("keg hashes differ: %s %s", h1, h2)
 	}

@@ -65,6 +65,9 @@ func normalize(out string, epoch int64) error {
 		if d.IsDir() {
 			perm |= 0o700
 		}
+		if p == out {
+			perm = 0o755 // made by the builder: not its umask's
+		}
 		if info.Mode()&(fs.ModePerm|fs.ModeSetuid|fs.ModeSetgid|fs.ModeSticky) != perm {
 			return os.Chmod(p, perm)
 		}

@@ -37,6 +37,9 @@ func SandboxMain(args []string) error {
 	}
 	// Mounts and capabilities are per thread state in places; keep one thread.
 	runtime.LockOSThread()
+	// Whatever the builder's umask, the build sees Debian's usual one:
+	// the modes of what it makes must not depend on who ran it.
+	unix.Umask(0o022)
 	if err := setupRoot(&spec); err != nil {
 		return fmt.Errorf("sandbox setup: %w", err)
 	}

@@ -84,7 +84,11 @@ func copyTree(dir, dst string) error {
 		}
 		switch {
 		case d.IsDir():
-			return os.MkdirAll(to, info.Mode().Perm()|0o700)
+			// Modes as in the source, not as the builder's umask leaves them.
+			if err := os.MkdirAll(to, info.Mode().Perm()|0o700); err != nil {
+				return err
+			}
+			return os.Chmod(to, info.Mode().Perm()|0o700)
 		case info.Mode()&fs.ModeSymlink != 0:
 			t, err := os.Readlink(p)
 			if err != nil {
@@ -111,6 +115,10 @@ func copyFile(src, dst string, perm fs.FileMode) error {
 	if _, err := io.Copy(out, in); err != nil {
 		out.Close()
 		return fmt.Errorf("copy %s: %w", src, err)
+	}
+	if err := out.Chmod(perm); err != nil { // not the builder's umask
+		out.Close()
+		return err
 	}
 	return out.Close()
 }
