@@ -71,11 +71,19 @@ func (r *groupRes) Check(ctx context.Context) ([]Delta, error) {
 func (r *groupRes) Apply(ctx context.Context) ([]Delta, error) {
 	r.env.accounts.Lock()
 	defer r.env.accounts.Unlock()
+	unlock, err := r.env.lockPasswd()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	db, what, err := r.plan()
 	if err != nil || len(what) == 0 {
 		return nil, err
 	}
 	if err := db.write(); err != nil {
+		return nil, fmt.Errorf("group %s: %w", r.g.Name, err)
+	}
+	if err := r.env.syncGshadow(db); err != nil {
 		return nil, fmt.Errorf("group %s: %w", r.g.Name, err)
 	}
 	return what, nil

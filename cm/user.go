@@ -67,6 +67,11 @@ func (r *userRes) Check(ctx context.Context) ([]Delta, error) {
 func (r *userRes) Apply(ctx context.Context) ([]Delta, error) {
 	r.env.accounts.Lock()
 	defer r.env.accounts.Unlock()
+	unlock, err := r.env.lockPasswd()
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
 	p, err := r.plan()
 	if err != nil || len(p.what) == 0 {
 		return nil, err
@@ -80,6 +85,11 @@ func (r *userRes) Apply(ctx context.Context) ([]Delta, error) {
 			if err := db.write(); err != nil {
 				return nil, fmt.Errorf("user %s: %w", r.u.Name, err)
 			}
+		}
+	}
+	if p.dirty[p.group] {
+		if err := r.env.syncGshadow(p.group); err != nil {
+			return nil, fmt.Errorf("user %s: %w", r.u.Name, err)
 		}
 	}
 	return p.what, nil
