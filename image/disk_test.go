@@ -123,23 +123,7 @@ func TestGPTRoundTrip(t *testing.T) {
 // partition was written to: the data stays, the ESP and the root are
 // rewritten, and the result is a fresh build's disk but for the data.
 func TestDiskReproducibleAndReimage(t *testing.T) {
-	if testing.Short() {
-		t.Skip("downloads a kernel with apt")
-	}
-	for _, tool := range []string{"apt-get", "dpkg-deb", "depmod", "mformat", "mkfs.ext4", "mksquashfs", "unsquashfs", "sgdisk"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	if _, err := os.Stat(StubPath); err != nil {
-		t.Skip("systemd-boot-efi not installed")
-	}
-	tmp := t.TempDir()
-	system := filepath.Join(tmp, "system.toml")
-	os.WriteFile(system, []byte("[system]\nhostname = \"disk\"\ndata = { size = \"32M\" }\n"), 0o644)
-	initBin := filepath.Join(tmp, "init")
-	os.WriteFile(initBin, []byte("not really unit\n"), 0o755)
-	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	tmp, system, initBin, log := diskBuildSetup(t, "[system]\nhostname = \"disk\"\ndata = { size = \"32M\" }\n")
 	build := func(out string) *Result {
 		t.Helper()
 		res, err := Build(context.Background(), Options{System: system, Out: filepath.Join(tmp, out), Init: initBin, CacheDir: testCache(), Format: FormatDisk, Log: log})
@@ -353,4 +337,27 @@ func TestParsePERejects(t *testing.T) {
 			t.Errorf("%s: accepted", name)
 		}
 	}
+}
+
+// diskBuildSetup skips without the disk tools, and writes the system and
+// a stand-in init binary into a temp dir.
+func diskBuildSetup(t *testing.T, systemTOML string) (tmp, system, initBin string, log *slog.Logger) {
+	t.Helper()
+	if testing.Short() {
+		t.Skip("downloads a kernel with apt")
+	}
+	for _, tool := range []string{"apt-get", "dpkg-deb", "depmod", "mformat", "mkfs.ext4", "mksquashfs", "unsquashfs", "sgdisk", "zstd"} {
+		if _, err := exec.LookPath(tool); err != nil {
+			t.Skipf("%s not installed", tool)
+		}
+	}
+	if _, err := os.Stat(StubPath); err != nil {
+		t.Skip("systemd-boot-efi not installed")
+	}
+	tmp = t.TempDir()
+	system = filepath.Join(tmp, "system.toml")
+	os.WriteFile(system, []byte(systemTOML), 0o644)
+	initBin = filepath.Join(tmp, "init")
+	os.WriteFile(initBin, []byte("not really unit\n"), 0o755)
+	return tmp, system, initBin, slog.New(slog.NewTextHandler(testWriter{t}, nil))
 }

@@ -3,9 +3,7 @@ package image
 import (
 	"bytes"
 	"context"
-	"log/slog"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"syscall"
 	"testing"
@@ -17,23 +15,7 @@ import (
 // zstd and mksquashfs really run again, under that environment). Every
 // output must be the same bytes.
 func TestReproducibleUnderVariation(t *testing.T) {
-	if testing.Short() {
-		t.Skip("downloads a kernel with apt")
-	}
-	for _, tool := range []string{"apt-get", "dpkg-deb", "depmod", "mformat", "mkfs.ext4", "mksquashfs", "sgdisk", "zstd"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("%s not installed", tool)
-		}
-	}
-	if _, err := os.Stat(StubPath); err != nil {
-		t.Skip("systemd-boot-efi not installed")
-	}
-	tmp := t.TempDir()
-	system := filepath.Join(tmp, "system.toml")
-	os.WriteFile(system, []byte("[system]\nhostname = \"vary\"\nmodules = [\"virtio_net\"]\ndata = { size = \"32M\" }\n\n[file.\"/srv/x\"]\ncontent = \"x\\n\"\n"), 0o644)
-	initBin := filepath.Join(tmp, "init")
-	os.WriteFile(initBin, []byte("not really unit\n"), 0o755)
-	log := slog.New(slog.NewTextHandler(testWriter{t}, nil))
+	tmp, system, initBin, log := diskBuildSetup(t, "[system]\nhostname = \"vary\"\nmodules = [\"virtio_net\"]\ndata = { size = \"32M\" }\n\n[file.\"/srv/x\"]\ncontent = \"x\\n\"\n")
 	build := func(out, cache string) {
 		t.Helper()
 		if _, err := Build(context.Background(), Options{System: system, Out: out, Init: initBin, CacheDir: cache, Format: FormatDisk, Log: log}); err != nil {
