@@ -10,12 +10,13 @@ import (
 type Exec struct {
 	Meta
 	Edges
-	Command []string          `toml:"command"`
-	Creates string            `toml:"creates"` // skip when this path exists
-	Unless  []string          `toml:"unless"`  // skip when this command exits 0
-	Env     map[string]string `toml:"env"`
-	Dir     string            `toml:"dir"`
-	Timeout Duration          `toml:"timeout"` // default 5m
+	commandAt Pos               // the line of command, kept past loading (ExecPos)
+	Command   []string          `toml:"command"`
+	Creates   string            `toml:"creates"` // skip when this path exists
+	Unless    []string          `toml:"unless"`  // skip when this command exits 0
+	Env       map[string]string `toml:"env"`
+	Dir       string            `toml:"dir"`
+	Timeout   Duration          `toml:"timeout"` // default 5m
 	// RefreshOnly runs the command only when a resource that notifies it changed.
 	RefreshOnly bool `toml:"refresh_only"`
 }
@@ -25,6 +26,7 @@ const defaultExecTimeout = 5 * time.Minute
 func validateExec(e *Exec) Errors {
 	var errs Errors
 	bad := complainer(&errs, e.At, fmt.Sprintf("exec %q", e.Name))
+	e.commandAt = e.At("command")
 	if len(e.Command) == 0 || e.Command[0] == "" {
 		bad("command", "expected command = [\"/bin/prog\", \"arg\"]")
 	}
@@ -41,4 +43,12 @@ func validateExec(e *Exec) Errors {
 		e.Timeout.Duration = defaultExecTimeout
 	}
 	return errs
+}
+
+// CommandPos is where command is written (the table's line if not known).
+func (e *Exec) CommandPos() Pos {
+	if e.commandAt.File != "" {
+		return e.commandAt
+	}
+	return e.Pos
 }

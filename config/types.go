@@ -79,6 +79,9 @@ func (d *DataPartition) FSLabel() string {
 // Service is one [service.NAME] table.
 type Service struct {
 	Meta
+	// execAt is the line of exec, kept past loading (which drops the
+	// per-key lines) for the image builder's errors about the program.
+	execAt       Pos
 	Exec         []string          `toml:"exec"`
 	Env          map[string]string `toml:"env"`
 	User         string            `toml:"user"`
@@ -166,6 +169,14 @@ const (
 
 // IsEnabled reports whether the service starts at boot (the default).
 func (s *Service) IsEnabled() bool { return s.Enabled == nil || *s.Enabled }
+
+// ExecPos is where exec is written (the table's line if not known).
+func (s *Service) ExecPos() Pos {
+	if s.execAt.File != "" {
+		return s.execAt
+	}
+	return s.Pos
+}
 
 // edgeList: a service's edges are its requires, services and the other
 // kinds it converges after.

@@ -12,6 +12,7 @@ import (
 func validateService(s *Service) Errors {
 	var errs Errors
 	bad := complainer(&errs, s.At, fmt.Sprintf("service %q", s.Name))
+	s.execAt = s.At("exec")
 	if len(s.Exec) == 0 || s.Exec[0] == "" {
 		bad("exec", "exec is required: a command as a list, e.g. exec = [\"/bin/httpd\", \"-f\"]")
 	}

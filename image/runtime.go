@@ -306,13 +306,13 @@ func (s *debSelector) serviceRoots(selected map[string]bool) error {
 	for _, name := range sortedKeys(s.cfg.Services) {
 		svc := s.cfg.Services[name]
 		if len(svc.Exec) > 0 {
-			roots = append(roots, root{"service." + name + ".exec", svc.At("exec"), svc.Exec[0]})
+			roots = append(roots, root{"service." + name + ".exec", svc.ExecPos(), svc.Exec[0]})
 		}
 	}
 	for _, name := range sortedKeys(s.cfg.Execs) {
 		e := s.cfg.Execs[name]
 		if len(e.Command) > 0 {
-			roots = append(roots, root{"exec." + name + ".command", e.At("command"), e.Command[0]})
+			roots = append(roots, root{"exec." + name + ".command", e.CommandPos(), e.Command[0]})
 		}
 	}
 	for _, r := range roots {

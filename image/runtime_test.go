@@ -184,7 +184,7 @@ content = "mine\n"
 	}
 }
 
-// Build-time errors name the line of the service in the system file, the program, what it
+// Build-time errors name the line of exec in the system file, the program, what it
 // needs and where it could come from; a program a [file] writes is fine.
 func TestRuntimeMissingIsABuildError(t *testing.T) {
 	kegs, named := webKegs(t)
@@ -211,9 +211,9 @@ mode = "0755"
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		sys + `:4: service.b.exec: /usr/bin/xz needs liblzma.so.5, which no package of this image provides (Debian: liblzma5 has /usr/lib/x86_64-linux-gnu/liblzma.so.5`,
+		sys + `:5: service.b.exec: /usr/bin/xz needs liblzma.so.5, which no package of this image provides (Debian: liblzma5 has /usr/lib/x86_64-linux-gnu/liblzma.so.5`,
 		`left out by [system] exclude "/usr/lib/x86_64-linux-gnu/liblzma*")`,
-		sys + `:7: service.c.exec: nosuch is in no package of this image`,
+		sys + `:8: service.c.exec: nosuch is in no package of this image`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
@@ -277,7 +277,7 @@ func TestRuntimeHostileKegs(t *testing.T) {
 	}})
 	cfg, sys := loadSystem(t, "[service.x]\nexec = [\"/usr/bin/abs\"]\n")
 	_, err := selectDebs(cfg, slog.New(slog.DiscardHandler), []*pkgbuild.Keg{k}, map[string]bool{k.Dir: true}, nil)
-	if err == nil || !strings.Contains(err.Error(), sys+":1: service.x.exec: /usr/bin/abs is in no package of this image") {
+	if err == nil || !strings.Contains(err.Error(), sys+":2: service.x.exec: /usr/bin/abs is in no package of this image") {
 		t.Errorf("a link out of the tree resolved: %v", err)
 	}
 	cfg, _ = loadSystem(t, "")

@@ -306,21 +306,21 @@ packages = ["hello"]
 
 [service.ghost]
 exec = ["/usr/bin/ghost"]
-`, []string{"system.toml:5: service.ghost.exec:", "/usr/bin/ghost is in no package"}},
+`, []string{"system.toml:6: service.ghost.exec:", "/usr/bin/ghost is in no package"}},
 		{"not on PATH", `
 [system]
 packages = ["hello"]
 
 [service.ghost]
 exec = ["ghostd"]
-`, []string{"system.toml:5: service.ghost.exec:", "ghostd is in no package"}},
+`, []string{"system.toml:6: service.ghost.exec:", "ghostd is in no package"}},
 		{"exec resource", `
 [system]
 packages = ["hello"]
 
 [exec.init]
 command = ["/usr/bin/nope", "x"]
-`, []string{"system.toml:5: exec.init.command:", "/usr/bin/nope is in no package"}},
+`, []string{"system.toml:6: exec.init.command:", "/usr/bin/nope is in no package"}},
 		{"library excluded", `
 [system]
 packages = ["hello"]
@@ -328,7 +328,7 @@ exclude = ["/usr/lib/x86_64-linux-gnu/libc.so*"]
 
 [service.hello]
 exec = ["hello"]
-`, []string{"system.toml:6: service.hello.exec:", "needs libc.so.6", "(Debian: libc6 has /usr/lib/x86_64-linux-gnu/libc.so.6", `exclude "/usr/lib/x86_64-linux-gnu/libc.so*"`}},
+`, []string{"system.toml:7: service.hello.exec:", "needs libc.so.6", "(Debian: libc6 has /usr/lib/x86_64-linux-gnu/libc.so.6", `exclude "/usr/lib/x86_64-linux-gnu/libc.so*"`}},
 		{"program hint", `
 [system]
 packages = ["hello"]
@@ -336,10 +336,9 @@ exclude = ["/usr/bin/hello"]
 
 [service.hello]
 exec = ["hello"]
-`, []string{"system.toml:6: service.hello.exec:", "hello is in no package", "(Debian: hello has /usr/bin/hello"}},
+`, []string{"system.toml:7: service.hello.exec:", "hello is in no package", "(Debian: hello has /usr/bin/hello"}},
 	}
-	// The line is the service's (or exec's) table: config keeps per-key
-	// lines only while it validates.
+	// The line is exec's (or command's): config keeps it past loading.
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFixture(t)
@@ -509,7 +508,7 @@ func TestSelectDebsHostileSymlinks(t *testing.T) {
 	// resolves it inside the image, where /etc/passwd does not exist.
 	cfg, _ = loadSystem(t, "[system]\npackages = [\"hello\"]\n\n[service.evil]\nexec = [\"evil\"]\n")
 	_, err = f.sel(t, cfg)
-	if err == nil || !strings.Contains(err.Error(), "system.toml:4: service.evil.exec: evil is in no package") {
+	if err == nil || !strings.Contains(err.Error(), "system.toml:5: service.evil.exec: evil is in no package") {
 		t.Errorf("service through a link out of the image: err = %v", err)
 	}
 }
