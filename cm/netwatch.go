@@ -20,7 +20,7 @@ import (
 func watchNet(ctx context.Context, log *slog.Logger, netC chan<- struct{}) {
 	links := make(chan netlink.LinkUpdate, 16)
 	addrs := make(chan netlink.AddrUpdate, 16)
-	onErr := func(err error) { log.Warn("cm: netlink subscription", "err", err) }
+	onErr := subscriptionErrors(ctx, log)
 	if err := netlink.LinkSubscribeWithOptions(links, ctx.Done(), netlink.LinkSubscribeOptions{ErrorCallback: onErr}); err != nil {
 		log.Warn("cm: cannot watch links; net resources converge only on other passes", "err", err)
 		links = nil
@@ -75,4 +75,14 @@ func (e *Engine) takeNetEvents() {
 // permanent; removals always count.
 func quietAddrUpdate(u netlink.AddrUpdate) bool {
 	return u.NewAddr && u.LinkAddress.IP.To4() == nil && u.Flags&unix.IFA_F_PERMANENT == 0
+}
+
+// subscriptionErrors logs a netlink subscription's errors while ctx runs;
+// closing the subscription at shutdown makes its read fail: not news.
+func subscriptionErrors(ctx context.Context, log *slog.Logger) func(error) {
+	return func(err error) {
+		if ctx.Err() == nil {
+			log.Warn("cm: netlink subscription", "err", err)
+		}
+	}
 }

@@ -1,9 +1,13 @@
 package cm
 
 import (
+	"context"
+	"errors"
+	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
@@ -222,5 +226,19 @@ func TestQuietAddrUpdate(t *testing.T) {
 		if got := quietAddrUpdate(c.u); got != c.want {
 			t.Errorf("quietAddrUpdate(%v new=%v flags=%#x) = %v", c.u.LinkAddress.IP, c.u.NewAddr, c.u.Flags, got)
 		}
+	}
+}
+
+// A subscription error is logged while the engine runs, not once it stops.
+func TestSubscriptionErrorsQuietAtShutdown(t *testing.T) {
+	var buf strings.Builder
+	log := slog.New(slog.NewTextHandler(&buf, nil))
+	ctx, cancel := context.WithCancel(context.Background())
+	onErr := subscriptionErrors(ctx, log)
+	onErr(errors.New("while running"))
+	cancel()
+	onErr(errors.New("at shutdown"))
+	if !strings.Contains(buf.String(), "while running") || strings.Contains(buf.String(), "at shutdown") {
+		t.Errorf("log:\n%s", buf.String())
 	}
 }
