@@ -61,6 +61,7 @@ func (s *Supervisor) exited(v *service, gen int, e Exit) {
 	}
 	s.stopProbe(v)
 	s.disarm(v)
+	s.noteOOM(v)
 	s.killLeftovers(v)
 	if v.out != nil {
 		// pump still drains what is buffered; this only bounds the wait for EOF.

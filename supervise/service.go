@@ -47,6 +47,7 @@ type service struct {
 	cgroup    string
 	out       *os.File // read end of the output pipe, owned by pump
 	killedFor string   // why we SIGKILLed it, reported with its exit
+	oomBase   int64    // its cgroup's oom_kill count at start; -1: unknown
 
 	// One timer at a time: ready timeout, stop timeout or backoff. timerSeq
 	// makes a timer that fired before being disarmed inert.

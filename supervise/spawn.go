@@ -106,6 +106,7 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 		}
 		defer fd.Close()
 		v.cgroup = path
+		v.oomBase = oomKills(path)
 		sys.UseCgroupFD = true
 		sys.CgroupFD = int(fd.Fd())
 	}
