@@ -116,7 +116,7 @@ type listenOpts struct{ group int }
 // ReadOnlyGroup lets members of gid connect, for read-only commands.
 func ReadOnlyGroup(gid int) ListenOption { return func(o *listenOpts) { o.group = gid } }
 
-// ReadOnly are the commands a client that is not root may send.
+// readOnly are the commands a client that is not root may send.
 var readOnly = map[string]bool{"status": true, "logs": true, "events": true}
 
 // peerAllowed says whether the client on conn may send cmd: root may

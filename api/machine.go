@@ -96,7 +96,7 @@ func (m *machineConn) Write(p []byte) (int, error) {
 // Read returns this session's reply lines; other sessions' are dropped.
 func (m *machineConn) Read(p []byte) (int, error) {
 	for len(m.pending) == 0 {
-		line, err := readLine(m.br)
+		line, err := ReadFrameLine(m.br)
 		if err != nil {
 			return 0, err
 		}
@@ -121,9 +121,9 @@ func (m *machineConn) Close() error {
 	return m.Conn.Close()
 }
 
-// readLine reads one line of at most MaxFrame bytes; a longer one is
-// skipped whole.
-func readLine(br *bufio.Reader) ([]byte, error) {
+// ReadFrameLine reads one line of at most MaxFrame bytes (either side of
+// a control port); a longer one is skipped whole.
+func ReadFrameLine(br *bufio.Reader) ([]byte, error) {
 	var line []byte
 	tooLong := false
 	for {
@@ -148,9 +148,6 @@ func readLine(br *bufio.Reader) ([]byte, error) {
 		return bytes.TrimRight(line, "\r\n"), nil
 	}
 }
-
-// ReadFrameLine is readLine for the guest's side of the port.
-func ReadFrameLine(br *bufio.Reader) ([]byte, error) { return readLine(br) }
 
 // EnsureMachineDir makes DIR/run, where qemu puts the control socket,
 // readable by its owner only.

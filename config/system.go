@@ -1,6 +1,7 @@
 package config
 
 import (
+	"errors"
 	"fmt"
 	"path"
 	"strings"
@@ -53,10 +54,10 @@ func addConsole(c *Config) Errors {
 // clean, and valid for path.Match.
 func CheckPathGlob(g string) error {
 	if !strings.HasPrefix(g, "/") || path.Clean(g) != g || g == "/" {
-		return errGlob("expected a clean absolute path pattern such as \"/usr/share/zoneinfo/UTC\" or \"/usr/lib/postgresql/*/lib/llvmjit*\"")
+		return errors.New("expected a clean absolute path pattern such as \"/usr/share/zoneinfo/UTC\" or \"/usr/lib/postgresql/*/lib/llvmjit*\"")
 	}
 	if _, err := path.Match(g, ""); err != nil {
-		return errGlob("bad pattern: " + err.Error())
+		return fmt.Errorf("bad pattern: %w", err)
 	}
 	return nil
 }
@@ -71,7 +72,3 @@ func MatchPathGlob(g, p string) bool {
 	}
 	return false
 }
-
-type errGlob string
-
-func (e errGlob) Error() string { return string(e) }

@@ -141,10 +141,10 @@ type debSelector struct {
 	log   *slog.Logger
 	base  map[string]entry // everything else in the image, by guest path
 	pkgs  []*debPkg
-	owner map[string]*debPkg  // guest path → package
-	file  map[string]kegFile  // guest path → file
-	gone  map[string]string   // guest path → the exclude glob that took it out
-	any   map[string][]string // file name → packages that have it (for hints)
+	owner map[string]*debPkg      // guest path → package
+	file  map[string]kegFile      // guest path → file
+	gone  map[string]excludedFile // guest path → why an exclude took it out
+	any   map[string][]string     // file name → packages that have it (for hints)
 	tree  *ldso.Tree
 }
 
@@ -154,7 +154,7 @@ type debSelector struct {
 // package never replaces.
 func selectDebs(cfg *config.Config, log *slog.Logger, debs []*pkgbuild.Keg, named map[string]bool, base []entry) (*debSelection, error) {
 	s := &debSelector{cfg: cfg, log: log, base: map[string]entry{}, owner: map[string]*debPkg{},
-		file: map[string]kegFile{}, gone: map[string]string{}, any: map[string][]string{}}
+		file: map[string]kegFile{}, gone: map[string]excludedFile{}, any: map[string][]string{}}
 	for _, e := range base {
 		s.base["/"+strings.TrimPrefix(e.Name, "/")] = e
 	}
@@ -218,7 +218,7 @@ func (s *debSelector) load(debs []*pkgbuild.Keg, named map[string]bool) error {
 			gp := "/" + f.Name
 			s.any[path.Base(gp)] = append(s.any[path.Base(gp)], k.Deb.Package)
 			if g := s.excluded(gp); g != "" {
-				s.gone[gp] = g
+				s.gone[gp] = excludedFile{glob: g, pkg: k.Deb.Package}
 				continue
 			}
 			if s.skipByDefault(gp) {
@@ -418,14 +418,10 @@ func (s *debSelector) lookPath(prog string) (string, bool) {
 	return "", false
 }
 
-// defaultPATH is where the supervisor looks for a program named without
-// a slash.
-const defaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
-
 // pathCandidates are the paths a bare program name may resolve to.
 func pathCandidates(prog string) []string {
 	var out []string
-	for _, d := range strings.Split(defaultPATH, ":") {
+	for _, d := range strings.Split(ldso.DefaultPATH, ":") {
 		out = append(out, d+"/"+prog)
 	}
 	return out
@@ -455,9 +451,10 @@ func (s *debSelector) managed(p string) bool {
 // hint names where a missing file could come from: a package of the
 // closure that has it (and the exclude glob that took it out).
 func (s *debSelector) hint(name string) string {
-	for p, g := range s.gone {
+	for _, p := range sortedKeys(s.gone) {
 		if path.Base(p) == name {
-			return fmt.Sprintf(" (Debian: %s has %s, left out by [system] exclude %q)", s.pkgOf(p), p, g)
+			g := s.gone[p]
+			return fmt.Sprintf(" (Debian: %s has %s, left out by [system] exclude %q)", g.pkg, p, g.glob)
 		}
 	}
 	if pk := s.any[name]; len(pk) > 0 {
@@ -466,14 +463,8 @@ func (s *debSelector) hint(name string) string {
 	return ""
 }
 
-func (s *debSelector) pkgOf(p string) string {
-	for _, pk := range s.pkgs {
-		if _, err := os.Lstat(pk.keg.Dir + p); err == nil {
-			return pk.keg.Deb.Package
-		}
-	}
-	return "a package"
-}
+// excludedFile is a package file an exclude glob left out.
+type excludedFile struct{ glob, pkg string }
 
 // result reads the selected files, leaving out those a resource of the
 // system replaces.

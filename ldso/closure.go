@@ -19,14 +19,16 @@ var DefaultDirs = []string{
 	"/lib", "/usr/lib", "/lib64", "/usr/lib64",
 }
 
-const defaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+// DefaultPATH is the PATH a service gets when its config sets none (the
+// supervisor's), searched for programs named without a slash.
+const DefaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 
 // Options tune Closure.
 type Options struct {
 	// Extra are more roots whose closure joins the result: plugins a
 	// program opens with dlopen, which no ELF header names.
 	Extra []string
-	// PATH is searched for "#!/usr/bin/env NAME"; default defaultPATH.
+	// PATH is searched for "#!/usr/bin/env NAME"; default DefaultPATH.
 	PATH string
 	// LIB is what $LIB expands to; default "lib/x86_64-linux-gnu", what
 	// Debian's ld.so uses (checked with LD_DEBUG=libs).
@@ -94,7 +96,7 @@ func Closure(v View, roots []string, opts Options) (res *Result, err error) {
 		}
 	}()
 	if opts.PATH == "" {
-		opts.PATH = defaultPATH
+		opts.PATH = DefaultPATH
 	}
 	if opts.LIB == "" {
 		opts.LIB = "lib/x86_64-linux-gnu"

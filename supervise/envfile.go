@@ -9,6 +9,8 @@ import (
 	"sort"
 	"strings"
 
+	"github.com/unit-os/unit/ldso"
+
 	"github.com/unit-os/unit/config"
 )
 
@@ -43,7 +45,7 @@ func serviceEnvBase(cfg *config.Service) []string { return envList(cfg.Env) }
 func envList(vars map[string]string) []string {
 	var env []string
 	if _, ok := vars["PATH"]; !ok {
-		env = append(env, "PATH="+defaultPath)
+		env = append(env, "PATH="+ldso.DefaultPATH)
 	}
 	keys := make([]string, 0, len(vars))
 	for k := range vars {

@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unit-os/unit/ldso"
+
 	"github.com/unit-os/unit/config"
 )
 
@@ -78,7 +80,7 @@ func TestHealthChecks(t *testing.T) {
 	s := New(testReaper)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	env := []string{"PATH=" + defaultPath}
+	env := []string{"PATH=" + ldso.DefaultPATH}
 	if err := s.checkHealth(ctx, "http:"+port+"/healthz", env); err != nil {
 		t.Errorf("http healthy: %v", err)
 	}

@@ -110,10 +110,13 @@ func pump(name string, rd *os.File, r *ring, echo func(LogLine), log *slog.Logge
 	}
 }
 
+// maxLine is the longest log line: 4 KiB per service (s6-log's default
+// line limit is 8 KiB): longer lines are split, and 100 services cost
+// 400 KiB, not 1.6 MiB.
+const maxLine = 4 << 10
+
 func readLines(rd io.Reader, emit func([]byte)) error {
-	// 4 KiB per service (s6-log's default line limit is 8 KiB): longer
-	// lines are split, and 100 services cost 400 KiB, not 1.6 MiB.
-	br := bufio.NewReaderSize(rd, 4<<10)
+	br := bufio.NewReaderSize(rd, maxLine)
 	for {
 		// ReadSlice splits an over-long line instead of failing on it: a
 		// reader that gave up would SIGPIPE the service.
@@ -168,6 +171,10 @@ func (w *lineWriter) Write(p []byte) (int, error) {
 	for {
 		i := bytes.IndexByte(w.part, '\n')
 		if i < 0 {
+			if len(w.part) > maxLine { // a line that never ends is split, as pump does
+				w.r.add(LogLine{Time: time.Now(), Service: w.name, Text: string(w.part)})
+				w.part = nil
+			}
 			return len(p), nil
 		}
 		w.r.add(LogLine{Time: time.Now(), Service: w.name, Text: string(w.part[:i])})

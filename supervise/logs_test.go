@@ -1,6 +1,7 @@
 package supervise
 
 import (
+	"io"
 	"reflect"
 	"strings"
 	"testing"
@@ -106,5 +107,21 @@ func TestLogsLongLine(t *testing.T) {
 	_, e := h.rec.waitFrom(t, 0, "long", StateRunning)
 	if st := h.status("long"); st.State != StateRunning || st.PID != e.Fields["pid"] {
 		t.Errorf("service did not survive its long line: %+v", st)
+	}
+}
+
+// PID 1's log joins the ring "unit" line by line; a line that never ends
+// is split at maxLine, as a service's output is.
+func TestLogWriterLines(t *testing.T) {
+	h := newHarness(t)
+	w := h.s.LogWriter("unit")
+	io.WriteString(w, "one\ntw")
+	io.WriteString(w, "o\n"+strings.Repeat("x", maxLine+1))
+	lines, err := h.s.Logs("unit", 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := texts(lines); len(got) != 3 || got[0] != "one" || got[1] != "two" || len(got[2]) != maxLine+1 {
+		t.Errorf("lines %q", got)
 	}
 }

@@ -5,9 +5,9 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-)
 
-const defaultPath = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+	"github.com/unit-os/unit/ldso"
+)
 
 // lookPath resolves a command name against PATH from env (not our own
 // environment: services get a clean one).
@@ -15,7 +15,7 @@ func lookPath(name string, env []string) (string, error) {
 	if strings.Contains(name, "/") {
 		return name, nil
 	}
-	path := defaultPath
+	path := ldso.DefaultPATH
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
 			path = v

@@ -10,9 +10,11 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/unit-os/unit/ldso"
 )
 
-var testEnv = []string{"PATH=" + defaultPath}
+var testEnv = []string{"PATH=" + ldso.DefaultPATH}
 
 func TestRunCommand(t *testing.T) {
 	ctx := context.Background()
