@@ -132,7 +132,9 @@ func Run(ctx context.Context, o Options) error {
 	goSafe("cm service events", func() { d.forwardServiceEvents(loops) })
 	goSafe("control socket", func() { api.Serve(ctx, l, d.handle, d.log) })
 	if o.Console != nil {
-		goSafe("console events", func() { d.printEvents(loops, o.Console) })
+		events, unsubscribe := d.bus.Subscribe(256)
+		defer unsubscribe()
+		goSafe("console events", func() { printEvents(loops, events, o.Console) })
 	}
 
 	// Files first (a service reads its config when it starts), then
@@ -192,23 +194,36 @@ func (d *Daemon) settled(ctx context.Context) (up int, down []string) {
 	return up, down
 }
 
-// printEvents shows state changes on the console, like a boot log.
-func (d *Daemon) printEvents(ctx context.Context, w io.Writer) {
-	ch, cancel := d.bus.Subscribe(256)
-	defer cancel()
+// printEvents shows state changes on the console, like a boot log. When
+// ctx ends it still prints what is queued: the last services' "stopped"
+// lines are emitted just before the loops are told to end.
+func printEvents(ctx context.Context, ch <-chan event.Event, w io.Writer) {
+	print := func(e event.Event) {
+		line := fmt.Sprintf("unit: %s %s", e.Resource, e.State)
+		if e.Message != "" {
+			line += " (" + e.Message + ")"
+		}
+		fmt.Fprintln(w, line)
+	}
 	for {
 		select {
 		case <-ctx.Done():
-			return
+			for {
+				select {
+				case e, ok := <-ch:
+					if !ok {
+						return
+					}
+					print(e)
+				default:
+					return
+				}
+			}
 		case e, ok := <-ch:
 			if !ok {
 				return
 			}
-			line := fmt.Sprintf("unit: %s %s", e.Resource, e.State)
-			if e.Message != "" {
-				line += " (" + e.Message + ")"
-			}
-			fmt.Fprintln(w, line)
+			print(e)
 		}
 	}
 }
