@@ -4,14 +4,13 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path/filepath"
 	"reflect"
 	"sort"
-	"syscall"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
+	"golang.org/x/sys/unix"
 )
 
 // dirRes is a [dir."PATH"]. With purge_unmanaged it removes entries that no
@@ -69,33 +68,44 @@ func (r *dirRes) Same(o Resource) bool {
 	return ok && reflect.DeepEqual(r.d, x.d) && reflect.DeepEqual(r.managed, x.managed) && reflect.DeepEqual(r.pkg, x.pkg)
 }
 
-func (r *dirRes) Check(ctx context.Context) ([]Delta, error) { return r.run(false) }
-func (r *dirRes) Apply(ctx context.Context) ([]Delta, error) { return r.run(true) }
+func (r *dirRes) Check(ctx context.Context) ([]Delta, error) { return r.run(ctx, false) }
+func (r *dirRes) Apply(ctx context.Context) ([]Delta, error) { return r.run(ctx, true) }
 
 func (r *dirRes) Purge(ctx context.Context) ([]Delta, error) {
 	gone := *r
 	gone.d.Ensure = "absent"
-	return gone.run(true)
+	return gone.run(ctx, true)
 }
 
-func (r *dirRes) run(apply bool) ([]Delta, error) {
+func (r *dirRes) run(ctx context.Context, apply bool) ([]Delta, error) {
 	path := r.d.Name
-	fi, err := os.Lstat(path)
-	exists := err == nil
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+	d, base, done, err := openParent(ctx, path)
+	switch {
+	case errors.Is(err, unix.ENOENT): // no parent, so no dir
+	case err != nil:
 		return nil, err
+	default:
+		defer done()
 	}
+	var st unix.Stat_t
+	exists := false
+	if d != nil {
+		if st, exists, err = statAt(d, base); err != nil {
+			return nil, err
+		}
+	}
+	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
 	if r.d.Absent() {
 		if !exists {
 			return nil, nil
 		}
-		if !fi.IsDir() {
+		if !isDir {
 			return nil, fmt.Errorf("ensure absent: %s is not a directory; not removing it", path)
 		}
 		if apply {
 			// Only an empty directory: removing a tree is what purge_unmanaged
 			// on the parent is for, and a typo must not wipe data.
-			if err := os.Remove(path); err != nil {
+			if err := unix.Unlinkat(d.Fd(), base, unix.AT_REMOVEDIR); err != nil {
 				return nil, fmt.Errorf("remove %s (only empty directories are removed): %w", path, err)
 			}
 		}
@@ -115,23 +125,25 @@ func (r *dirRes) run(apply bool) ([]Delta, error) {
 	case !exists:
 		what = append(what, Delta{Attr: whatCreated})
 		if apply {
-			if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			if d == nil {
+				if d, base, done, err = openParent(ctx, path, safepath.Create(0o755)); err != nil {
+					return nil, err
+				}
+				defer done()
+			}
+			if err := unix.Mkdirat(d.Fd(), base, unixMode(mode)); err != nil {
+				return nil, fmt.Errorf("mkdir %s: %w", path, err)
+			}
+			if err := setAttrsAt(d, base, unix.S_IFDIR, uid, gid, mode); err != nil {
 				return nil, err
 			}
-			if err := os.Mkdir(path, mode); err != nil {
-				return nil, err
-			}
-			if err := chownChmod(path, uid, gid, mode); err != nil {
-				return nil, err
-			}
-			if err := syncDir(filepath.Dir(path)); err != nil {
+			if err := syncDirFd(d); err != nil {
 				return nil, err
 			}
 		}
-	case !fi.IsDir():
-		return nil, fmt.Errorf("%s exists and is a %s, not a directory", path, fileType(fi.Mode()))
+	case !isDir:
+		return nil, fmt.Errorf("%s exists and is a %s, not a directory", path, unixType(st.Mode))
 	default:
-		st := fi.Sys().(*syscall.Stat_t)
 		fix := false
 		if m := st.Mode & 0o7777; m != r.d.DirMode {
 			what = append(what, delta("mode", fmt.Sprintf("%04o", m), fmt.Sprintf("%04o", r.d.DirMode)))
@@ -146,13 +158,13 @@ func (r *dirRes) run(apply bool) ([]Delta, error) {
 			fix = true
 		}
 		if fix && apply {
-			if err := chownChmod(path, uid, gid, mode); err != nil {
+			if err := setAttrsAt(d, base, unix.S_IFDIR, uid, gid, mode); err != nil {
 				return nil, err
 			}
 		}
 	}
 	if r.d.Source != "" && (exists || apply) {
-		mw, err := r.mirror(apply)
+		mw, err := r.mirror(ctx, apply)
 		what = append(what, mw...)
 		if err != nil {
 			return what, err
@@ -170,26 +182,36 @@ func (r *dirRes) run(apply bool) ([]Delta, error) {
 
 // purgeEntries removes (or, !apply, lists) entries no resource manages.
 func (r *dirRes) purgeEntries(apply bool) ([]Delta, error) {
-	ents, err := os.ReadDir(r.d.Name)
+	d, err := safepath.Open(r.d.Name)
 	if err != nil {
 		return nil, err
+	}
+	defer d.Close()
+	fd, err := openDirAt(d)
+	if err != nil {
+		return nil, err
+	}
+	defer unix.Close(fd)
+	ents, err := readDirNames(fd)
+	if err != nil {
+		return nil, fmt.Errorf("read %s: %w", r.d.Name, err)
 	}
 	var names []string
 	fromSource := map[string]bool{}
 	if r.d.Source != "" {
 		fromSource = r.sourceNames()
 	}
-	for _, e := range ents {
-		if !r.managed[e.Name()] && !fromSource[e.Name()] && !isOurTemp(e.Name()) {
-			names = append(names, e.Name())
+	for _, n := range ents {
+		if !r.managed[n] && !fromSource[n] && !isOurTemp(n) {
+			names = append(names, n)
 		}
 	}
 	sort.Strings(names)
 	var what []Delta
 	for _, n := range names {
 		if apply {
-			if err := os.RemoveAll(filepath.Join(r.d.Name, n)); err != nil {
-				return what, err
+			if err := removeAllAt(fd, n); err != nil {
+				return what, fmt.Errorf("purge %s/%s: %w", r.d.Name, n, err)
 			}
 		}
 		what = append(what, delta("purged", n, ""))
@@ -201,13 +223,4 @@ func (r *dirRes) purgeEntries(apply bool) ([]Delta, error) {
 func isOurTemp(name string) bool {
 	ok, _ := filepath.Match(".*.unit-tmp-*", name)
 	return ok
-}
-
-func chownChmod(path string, uid, gid int, mode os.FileMode) error {
-	if uid >= 0 || gid >= 0 {
-		if err := os.Lchown(path, uid, gid); err != nil {
-			return err
-		}
-	}
-	return os.Chmod(path, mode|os.ModeDir)
 }

@@ -2,12 +2,15 @@ package cm
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"syscall"
+
+	"golang.org/x/sys/unix"
 )
 
 // A dir with source mirrors a tree into itself: subdirectories are created
@@ -20,7 +23,7 @@ import (
 func (r *dirRes) sourceRoot() (string, error) { return resolveSource(r.d.Source, r.pkg) }
 
 // mirror copies (or, !apply, compares) the source tree into the dir.
-func (r *dirRes) mirror(apply bool) ([]Delta, error) {
+func (r *dirRes) mirror(ctx context.Context, apply bool) ([]Delta, error) {
 	root, err := r.sourceRoot()
 	if err != nil {
 		return nil, err
@@ -39,7 +42,7 @@ func (r *dirRes) mirror(apply bool) ([]Delta, error) {
 		if err != nil {
 			return err
 		}
-		ws, err := r.mirrorOne(src, dst, rel, info, apply)
+		ws, err := r.mirrorOne(ctx, src, dst, rel, info, apply)
 		what = append(what, ws...)
 		return err
 	})
@@ -49,70 +52,86 @@ func (r *dirRes) mirror(apply bool) ([]Delta, error) {
 	return what, nil
 }
 
-func (r *dirRes) mirrorOne(src, dst, rel string, info fs.FileInfo, apply bool) ([]Delta, error) {
-	cur, err := os.Lstat(dst)
-	exists := err == nil
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
-		return nil, err
-	}
+func (r *dirRes) mirrorOne(ctx context.Context, src, dst, rel string, info fs.FileInfo, apply bool) ([]Delta, error) {
 	mode := uint32(info.Mode().Perm())
 	if st, ok := info.Sys().(*syscall.Stat_t); ok {
 		mode = st.Mode & 0o7777
 	}
-	switch {
-	case info.IsDir():
-		if exists && cur.IsDir() {
+	if info.Mode()&os.ModeSymlink != 0 {
+		target, err := os.Readlink(src)
+		if err != nil {
+			return nil, err
+		}
+		ws, err := ensureLink(ctx, dst, target, false, apply)
+		if len(ws) > 0 {
+			return []Delta{delta("link "+rel, ws[0].Old, target)}, err
+		}
+		return nil, err
+	}
+	if !info.IsDir() && !info.Mode().IsRegular() {
+		return nil, nil // devices, fifos, sockets are not mirrored
+	}
+	d, base, done, err := openParent(ctx, dst)
+	if errors.Is(err, unix.ENOENT) && !apply {
+		// A dry run over a tree not made yet: its parent is new too.
+		if info.IsDir() {
+			return []Delta{{Attr: "created " + rel + "/"}}, nil
+		}
+		return []Delta{{Attr: "created " + rel}}, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	defer done()
+	cur, exists, err := statAt(d, base)
+	if err != nil {
+		return nil, err
+	}
+	kind := cur.Mode & unix.S_IFMT
+	if info.IsDir() {
+		if exists && kind == unix.S_IFDIR {
 			return nil, nil
 		}
 		if exists {
 			return nil, fmt.Errorf("%s is not a directory", dst)
 		}
 		if apply {
-			if err := os.Mkdir(dst, fileMode(mode)|os.ModeDir); err != nil {
+			if err := unix.Mkdirat(d.Fd(), base, mode); err != nil {
+				return nil, fmt.Errorf("mkdir %s: %w", dst, err)
+			}
+			// mkdir applies the umask; the source's bits are wanted.
+			if err := setAttrsAt(d, base, unix.S_IFDIR, -1, -1, fileMode(mode)); err != nil {
 				return nil, err
 			}
 		}
-		return []Delta{Delta{Attr: "created " + rel + "/"}}, nil
-	case info.Mode()&os.ModeSymlink != 0:
-		target, err := os.Readlink(src)
-		if err != nil {
-			return nil, err
-		}
-		ws, err := ensureLink(dst, target, false, apply)
-		if len(ws) > 0 {
-			return []Delta{delta("link "+rel, ws[0].Old, target)}, err
-		}
-		return nil, err
-	case !info.Mode().IsRegular():
-		return nil, nil // devices, fifos, sockets are not mirrored
+		return []Delta{{Attr: "created " + rel + "/"}}, nil
 	}
 	data, err := os.ReadFile(src)
 	if err != nil {
 		return nil, err
 	}
-	var d Delta
+	var dl Delta
 	switch {
 	case !exists:
-		d = Delta{Attr: "created " + rel}
-	case !cur.Mode().IsRegular():
-		return nil, fmt.Errorf("%s is a %s, not a file", dst, describe(cur.Mode()))
+		dl = Delta{Attr: "created " + rel}
+	case kind != unix.S_IFREG:
+		return nil, fmt.Errorf("%s is a %s, not a file", dst, unixType(cur.Mode))
 	default:
-		old, err := os.ReadFile(dst)
+		old, err := readAt(d, base, cur.Size)
 		if err != nil {
 			return nil, err
 		}
-		st, _ := cur.Sys().(*syscall.Stat_t)
-		if bytes.Equal(old, data) && st != nil && st.Mode&0o7777 == mode {
+		if bytes.Equal(old, data) && cur.Mode&0o7777 == mode {
 			return nil, nil
 		}
-		d = Delta{Attr: "updated " + rel}
+		dl = Delta{Attr: "updated " + rel}
 	}
 	if apply {
-		if err := writeFileAtomic(dst, data, fileMode(mode), -1, -1, &r.env.dirs); err != nil {
+		if err := writeFileAt(d, base, data, fileMode(mode), -1, -1, &r.env.dirs); err != nil {
 			return nil, err
 		}
 	}
-	return []Delta{d}, nil
+	return []Delta{dl}, nil
 }
 
 // sourceNames lists the source's top-level entries: they are managed.

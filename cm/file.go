@@ -6,14 +6,14 @@ import (
 	"crypto/sha256"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"reflect"
 	"slices"
 	"syscall"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
+	"golang.org/x/sys/unix"
 )
 
 // fileRes is a [file."PATH"] resource. It holds only desired state; what is
@@ -119,77 +119,94 @@ type filePlan struct {
 	uid, gid int // ids to set; -1 leaves as is
 	chown    bool
 	chmod    bool
+	// dir holds the file, reached by a safe walk; nil when it does not
+	// exist yet (a write makes it).
+	dir  *safepath.Dir
+	base string
+	done func() // releases dir
+}
+
+func (p *filePlan) close() {
+	if p.done != nil {
+		p.done()
+	}
 }
 
 func (f *fileRes) Check(ctx context.Context) ([]Delta, error) {
-	p, err := f.plan()
+	p, err := f.plan(ctx)
 	if err != nil {
 		return nil, err
 	}
+	p.close()
 	return p.what, nil
 }
 
 func (f *fileRes) Apply(ctx context.Context) ([]Delta, error) {
-	p, err := f.plan()
-	if err != nil || len(p.what) == 0 {
+	p, err := f.plan(ctx)
+	if err != nil {
 		return nil, err
+	}
+	defer p.close()
+	if len(p.what) == 0 {
+		return nil, nil
 	}
 	switch {
 	case p.remove:
-		if err := os.Remove(f.path); err != nil && !errors.Is(err, fs.ErrNotExist) {
-			return nil, err
+		if err := unix.Unlinkat(p.dir.Fd(), p.base, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+			return nil, fmt.Errorf("remove %s: %w", f.path, err)
 		}
 	case p.write:
-		write := func() error {
-			if st := stagerFrom(ctx); st != nil {
-				return st.write(f.ID(), f.path, p.data, fileMode(f.mode), p.uid, p.gid)
+		if p.dir == nil {
+			if p.dir, p.base, p.done, err = openParent(ctx, f.path, safepath.Create(0o755)); err != nil {
+				return nil, err
 			}
-			return writeFileAtomic(f.path, p.data, fileMode(f.mode), p.uid, p.gid, &f.env.dirs)
 		}
-		// The parent usually exists: create it only when the temp file
-		// cannot be (a stat per file costs a first apply 1,000 syscalls).
-		err := write()
-		if errors.Is(err, fs.ErrNotExist) && !p.exists {
-			if err = os.MkdirAll(filepath.Dir(f.path), 0o755); err == nil {
-				err = write()
-			}
+		if st := stagerFrom(ctx); st != nil {
+			err = st.write(f.ID(), p.dir, p.base, p.data, fileMode(f.mode), p.uid, p.gid)
+		} else {
+			err = writeFileAt(p.dir, p.base, p.data, fileMode(f.mode), p.uid, p.gid, &f.env.dirs)
 		}
 		if err != nil {
 			return nil, err
 		}
 	default:
 		// Attributes only: change them in place, the content (and mtime) stay.
-		if p.chown {
-			if err := os.Lchown(f.path, p.uid, p.gid); err != nil {
-				return nil, err
-			}
-		}
-		// After the chown, which clears setuid/setgid.
-		if p.chmod || p.chown {
-			if err := os.Chmod(f.path, fileMode(f.mode)); err != nil {
-				return nil, err
-			}
+		if err := setAttrsAt(p.dir, p.base, unix.S_IFREG, p.uid, p.gid, fileMode(f.mode)); err != nil {
+			return nil, err
 		}
 	}
 	return p.what, nil
 }
 
-func (f *fileRes) plan() (*filePlan, error) {
+// plan compares the disk with the desired state. The caller closes it.
+func (f *fileRes) plan(ctx context.Context) (_ *filePlan, err error) {
 	f.env.sweepFor(f.path) // a killed apply's leftovers, once per directory
 	p := &filePlan{uid: -1, gid: -1}
-	fi, err := os.Lstat(f.path)
+	d, base, done, err := openParent(ctx, f.path)
 	switch {
-	case errors.Is(err, fs.ErrNotExist):
+	case errors.Is(err, unix.ENOENT): // no parent, so no file
 	case err != nil:
 		return nil, err
 	default:
-		p.exists = true
+		p.dir, p.base, p.done = d, base, done
 	}
+	defer func() {
+		if err != nil {
+			p.close()
+		}
+	}()
+	var st unix.Stat_t
+	if p.dir != nil {
+		if st, p.exists, err = statAt(p.dir, p.base); err != nil {
+			return nil, err
+		}
+	}
+	kind := st.Mode & unix.S_IFMT
 	if f.absent {
 		if !p.exists {
 			return p, nil
 		}
-		if fi.IsDir() {
+		if kind == unix.S_IFDIR {
 			return nil, fmt.Errorf("ensure absent: %s is a directory; not removing it", f.path)
 		}
 		p.remove, p.what = true, []Delta{{Attr: whatRemoved}}
@@ -209,24 +226,20 @@ func (f *fileRes) plan() (*filePlan, error) {
 	case !p.exists:
 		p.write, p.what = true, []Delta{{Attr: whatCreated}}
 		return p, nil
-	case fi.IsDir():
+	case kind == unix.S_IFDIR:
 		return nil, fmt.Errorf("%s is a directory", f.path)
-	case !fi.Mode().IsRegular():
-		p.write, p.what = true, []Delta{delta("type", fileType(fi.Mode()), "file")}
+	case kind != unix.S_IFREG:
+		p.write, p.what = true, []Delta{delta("type", unixType(st.Mode), "file")}
 		return p, nil
 	}
 
-	cur, err := readRegular(f.path, fi.Size())
+	cur, err := readAt(p.dir, p.base, st.Size)
 	if err != nil {
 		return nil, err
 	}
 	if !bytes.Equal(cur, p.data) {
 		p.write, p.old = true, cur
 		p.what = append(p.what, delta("content", contentSum(cur), contentSum(p.data)))
-	}
-	st, ok := fi.Sys().(*syscall.Stat_t)
-	if !ok {
-		return nil, fmt.Errorf("%s: no stat_t", f.path)
 	}
 	if m := st.Mode & 0o7777; m != f.mode {
 		p.chmod = true
@@ -299,10 +312,14 @@ func fileType(m os.FileMode) string {
 }
 
 // Diff is the unified diff from the file on disk to the desired content.
-func (f *fileRes) Diff() (string, error) {
-	p, err := f.plan()
-	if err != nil || !p.write || p.remove {
+func (f *fileRes) Diff(ctx context.Context) (string, error) {
+	p, err := f.plan(ctx)
+	if err != nil {
 		return "", err
+	}
+	p.close()
+	if !p.write || p.remove {
+		return "", nil
 	}
 	return unifiedDiff(f.path, p.old, p.data), nil
 }

@@ -4,12 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
 	"os"
-	"path/filepath"
 	"reflect"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
+	"golang.org/x/sys/unix"
 )
 
 // linkRes is a [link."PATH"]: a symbolic link to target. It replaces a
@@ -31,37 +31,47 @@ func (r *linkRes) Same(o Resource) bool {
 	return ok && reflect.DeepEqual(r.l, x.l)
 }
 
-func (r *linkRes) Check(ctx context.Context) ([]Delta, error) { return r.run(false) }
-func (r *linkRes) Apply(ctx context.Context) ([]Delta, error) { return r.run(true) }
+func (r *linkRes) Check(ctx context.Context) ([]Delta, error) { return r.run(ctx, false) }
+func (r *linkRes) Apply(ctx context.Context) ([]Delta, error) { return r.run(ctx, true) }
 
 func (r *linkRes) Purge(ctx context.Context) ([]Delta, error) {
 	gone := *r
 	gone.l.Ensure = "absent"
-	return gone.run(true)
+	return gone.run(ctx, true)
 }
 
-func (r *linkRes) run(apply bool) ([]Delta, error) {
-	return ensureLink(r.l.Name, r.l.Target, r.l.Absent(), apply)
+func (r *linkRes) run(ctx context.Context, apply bool) ([]Delta, error) {
+	return ensureLink(ctx, r.l.Name, r.l.Target, r.l.Absent(), apply)
 }
 
 // ensureLink makes path a symlink to target (or, absent, no symlink).
-func ensureLink(path, target string, absent, apply bool) ([]Delta, error) {
-	fi, err := os.Lstat(path)
-	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+func ensureLink(ctx context.Context, path, target string, absent, apply bool) ([]Delta, error) {
+	d, base, done, err := openParent(ctx, path)
+	switch {
+	case errors.Is(err, unix.ENOENT): // no parent, so no link
+	case err != nil:
 		return nil, err
+	default:
+		defer done()
 	}
-	exists := err == nil
-	isLink := exists && fi.Mode()&os.ModeSymlink != 0
+	var st unix.Stat_t
+	exists := false
+	if d != nil {
+		if st, exists, err = statAt(d, base); err != nil {
+			return nil, err
+		}
+	}
+	isLink := st.Mode&unix.S_IFMT == unix.S_IFLNK
 	if exists && !isLink {
-		if fi.IsDir() {
+		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
 			return nil, fmt.Errorf("%s is a directory, not a symlink; not replacing it", path)
 		}
-		return nil, fmt.Errorf("%s is a %s, not a symlink; not replacing it", path, describe(fi.Mode()))
+		return nil, fmt.Errorf("%s is a %s, not a symlink; not replacing it", path, unixType(st.Mode))
 	}
 	cur := ""
 	if isLink {
-		if cur, err = os.Readlink(path); err != nil {
-			return nil, err
+		if cur, err = readlinkAt(d.Fd(), base); err != nil {
+			return nil, fmt.Errorf("readlink %s: %w", path, err)
 		}
 	}
 	if absent {
@@ -69,8 +79,8 @@ func ensureLink(path, target string, absent, apply bool) ([]Delta, error) {
 			return nil, nil
 		}
 		if apply {
-			if err := os.Remove(path); err != nil {
-				return nil, err
+			if err := unix.Unlinkat(d.Fd(), base, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+				return nil, fmt.Errorf("remove %s: %w", path, err)
 			}
 		}
 		return []Delta{{Attr: whatRemoved}}, nil
@@ -85,20 +95,38 @@ func ensureLink(path, target string, absent, apply bool) ([]Delta, error) {
 	if !apply {
 		return what, nil
 	}
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return nil, err
+	if d == nil {
+		if d, base, done, err = openParent(ctx, path, safepath.Create(0o755)); err != nil {
+			return nil, err
+		}
+		defer done()
 	}
 	// A symlink made under a temp name and renamed over: atomic replace.
-	tmp := filepath.Join(filepath.Dir(path), tempPrefix(filepath.Base(path))+"link")
-	os.Remove(tmp)
-	if err := os.Symlink(target, tmp); err != nil {
-		return nil, err
+	tmp := tempPrefix(base) + "link"
+	unix.Unlinkat(d.Fd(), tmp, 0)
+	if err := unix.Symlinkat(target, d.Fd(), tmp); err != nil {
+		return nil, fmt.Errorf("symlink %s: %w", path, err)
 	}
-	if err := os.Rename(tmp, path); err != nil {
-		os.Remove(tmp)
-		return nil, err
+	if err := unix.Renameat(d.Fd(), tmp, d.Fd(), base); err != nil {
+		unix.Unlinkat(d.Fd(), tmp, 0)
+		return nil, fmt.Errorf("symlink %s: %w", path, err)
 	}
-	return what, syncDir(filepath.Dir(path))
+	return what, syncDirFd(d)
+}
+
+// readlinkAt reads the symlink name in dirfd.
+func readlinkAt(dirfd int, name string) (string, error) {
+	for size := 256; size <= 1<<16; size *= 2 {
+		buf := make([]byte, size)
+		n, err := unix.Readlinkat(dirfd, name, buf)
+		if err != nil {
+			return "", err
+		}
+		if n < size {
+			return string(buf[:n]), nil
+		}
+	}
+	return "", unix.ENAMETOOLONG
 }
 
 func describe(m os.FileMode) string {

@@ -2,6 +2,7 @@ package cm
 
 import (
 	"github.com/unit-os/unit/mountinfo"
+	"github.com/unit-os/unit/safepath"
 
 	"bufio"
 	"context"
@@ -71,11 +72,16 @@ func (r *mountRes) run(apply bool) ([]Delta, error) {
 		return nil, nil
 	}
 	if apply {
-		if err := os.MkdirAll(r.m.Name, 0o755); err != nil {
+		// The mount point is reached by a safe walk and mounted on through
+		// its descriptor, so a user's symlink on the way cannot move the
+		// mount onto another place.
+		d, err := safepath.Open(r.m.Name, safepath.Create(0o755))
+		if err != nil {
 			return nil, err
 		}
+		defer d.Close()
 		flags, data := mountFlags(r.m.Options)
-		if err := unix.Mount(r.m.Device, r.m.Name, r.m.Type, flags, data); err != nil {
+		if err := unix.Mount(r.m.Device, fmt.Sprintf("/proc/self/fd/%d", d.Fd()), r.m.Type, flags, data); err != nil {
 			return nil, fmt.Errorf("mount %s on %s (%s): %w", r.m.Device, r.m.Name, r.m.Type, err)
 		}
 	}

@@ -102,10 +102,10 @@ func kegFiles(keg string) ([]string, error) {
 	return out, err
 }
 
-func (r *packageRes) Check(ctx context.Context) ([]Delta, error) { return r.run(false) }
-func (r *packageRes) Apply(ctx context.Context) ([]Delta, error) { return r.run(true) }
+func (r *packageRes) Check(ctx context.Context) ([]Delta, error) { return r.run(ctx, false) }
+func (r *packageRes) Apply(ctx context.Context) ([]Delta, error) { return r.run(ctx, true) }
 
-func (r *packageRes) run(apply bool) ([]Delta, error) {
+func (r *packageRes) run(ctx context.Context, apply bool) ([]Delta, error) {
 	keg, err := r.keg()
 	if err != nil {
 		return nil, err
@@ -122,7 +122,7 @@ func (r *packageRes) run(apply bool) ([]Delta, error) {
 		dst := filepath.Join(r.p.Prefix, f)
 		want[dst] = true
 		dirs[filepath.Dir(dst)] = true
-		ws, err := ensureLink(dst, filepath.Join(keg, f), false, apply)
+		ws, err := ensureLink(ctx, dst, filepath.Join(keg, f), false, apply)
 		if err != nil {
 			return what, fmt.Errorf("package %s: %w", r.p.Name, err)
 		}

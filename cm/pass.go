@@ -61,7 +61,9 @@ func (e *Engine) convergeLane(ctx context.Context, p *plan, dirty map[string]cau
 			set[id] = true
 		}
 	}
-	outs := e.schedule(ctx, p, set, dry)
+	passCtx, closeDirs := withDirCache(ctx)
+	outs := e.schedule(passCtx, p, set, dry)
+	closeDirs()
 	if !dry {
 		e.noteOutcomes(p, outs)
 	}
@@ -254,7 +256,7 @@ func (e *Engine) runOne(ctx context.Context, p *plan, id string, dry bool) (o *o
 		o.deltas, o.err = r.Check(ctx)
 		if dry && o.err == nil && len(o.deltas) > 0 {
 			if df, ok := r.(differ); ok {
-				o.diff, _ = df.Diff()
+				o.diff, _ = df.Diff(ctx)
 			}
 		}
 		return o

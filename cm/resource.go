@@ -97,7 +97,7 @@ type (
 	}
 	// differ shows a content change as a unified diff (dry run).
 	differ interface {
-		Diff() (string, error)
+		Diff(ctx context.Context) (string, error)
 	}
 	// dirWatcher is dirty on any change inside the directories it lists
 	// (a dir that purges unmanaged entries).

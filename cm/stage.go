@@ -4,13 +4,13 @@ import (
 	"context"
 	"fmt"
 	"os"
-	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
 
+	"github.com/unit-os/unit/safepath"
 	"golang.org/x/sys/unix"
 )
 
@@ -26,11 +26,13 @@ import (
 type stager struct {
 	mu    sync.Mutex
 	items []staged
-	seq   atomic.Uint64 // temp names: .NAME.unit-tmp-PID.START-SEQ
-	umask int           // the process umask, -1 if unknown
+	dirs  map[dirKey]*safepath.Dir // held from the write to the rename
+	umask int                      // the process umask, -1 if unknown
 }
 
-func newStager() *stager { return &stager{umask: readUmask()} }
+type dirKey struct{ dev, ino uint64 }
+
+func newStager() *stager { return &stager{umask: readUmask(), dirs: map[dirKey]*safepath.Dir{}} }
 
 // readUmask reads the umask from /proc/self/status: umask(2) can only be
 // read by setting it, which would race with other goroutines creating files.
@@ -50,8 +52,11 @@ func readUmask() int {
 }
 
 type staged struct {
-	id, tmp, path string
+	id, tmp, base string
+	dir           *safepath.Dir
 }
+
+func (it staged) path() string { return it.dir.Path() + "/" + it.base }
 
 type stagerKey struct{}
 
@@ -64,68 +69,26 @@ func stagerFrom(ctx context.Context) *stager {
 	return s
 }
 
-// write writes data to a temp file beside path (mode and ids set, not
-// synced) and queues the rename. Raw syscalls: a regular file gains nothing
-// from the runtime's poller, and its setup costs three syscalls per file.
-func (s *stager) write(id, path string, data []byte, mode os.FileMode, uid, gid int) (err error) {
-	dir, base := filepath.Split(path)
-	var fd int
-	var tmp string
-	// Created with its final permissions when the umask keeps them all and
-	// there is no setuid/setgid/sticky bit (which need a chmod after any
-	// chown): a first apply then saves a chmod per file.
-	want := unixMode(mode)
-	perm, chmod := uint32(0o600), true
-	if s.umask >= 0 && want&^0o777 == 0 && want&uint32(s.umask) == 0 {
-		perm, chmod = want, false
-	}
-	for {
-		tmp = filepath.Join(dir, fmt.Sprintf("%s%d", tempPrefix(base), s.seq.Add(1)))
-		fd, err = unix.Open(tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_CLOEXEC, perm)
-		if err != unix.EEXIST {
-			break
-		}
-	}
+// write writes data to a temp file beside base in d (mode and ids set, not
+// synced) and queues the rename. The stager holds its own handle on d, one
+// per directory, until commit.
+func (s *stager) write(id string, d *safepath.Dir, base string, data []byte, mode os.FileMode, uid, gid int) error {
+	tmp, err := writeTemp(d, base, data, mode, uid, gid, s.umask, false)
 	if err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	defer func() {
-		if err != nil {
-			unix.Close(fd)
-			unix.Unlink(tmp)
-			err = fmt.Errorf("write %s: %w", path, err)
-		}
-	}()
-	for b := data; len(b) > 0; {
-		n, werr := unix.Write(fd, b)
-		if werr != nil {
-			return werr
-		}
-		b = b[n:]
-	}
-	if uid >= 0 || gid >= 0 {
-		var st unix.Stat_t
-		if err = unix.Fstat(fd, &st); err != nil {
-			return err
-		}
-		if (uid >= 0 && uint32(uid) != st.Uid) || (gid >= 0 && uint32(gid) != st.Gid) {
-			if err = unix.Fchown(fd, uid, gid); err != nil {
-				return err
-			}
-		}
-	}
-	// After the chown, which clears setuid/setgid.
-	if chmod {
-		if err = unix.Fchmod(fd, want); err != nil {
-			return err
-		}
-	}
-	if err = unix.Close(fd); err != nil {
-		return err
+		return fmt.Errorf("write %s/%s: %w", d.Path(), base, err)
 	}
 	s.mu.Lock()
-	s.items = append(s.items, staged{id: id, tmp: tmp, path: path})
-	s.mu.Unlock()
+	defer s.mu.Unlock()
+	k := dirKey{d.Dev(), d.Ino()}
+	held := s.dirs[k]
+	if held == nil {
+		if held, err = d.Dup(); err != nil {
+			unix.Unlinkat(d.Fd(), tmp, 0)
+			return err
+		}
+		s.dirs[k] = held
+	}
+	s.items = append(s.items, staged{id: id, tmp: tmp, base: base, dir: held})
 	return nil
 }
 
@@ -148,65 +111,63 @@ func unixMode(m os.FileMode) uint32 {
 // place and syncs their directories. It returns the ids that failed.
 func (s *stager) commit() map[string]error {
 	s.mu.Lock()
-	items := s.items
-	s.items = nil
+	items, dirs := s.items, s.dirs
+	s.items, s.dirs = nil, map[dirKey]*safepath.Dir{}
 	s.mu.Unlock()
+	defer func() {
+		for _, d := range dirs {
+			d.Close()
+		}
+	}()
 	if len(items) == 0 {
 		return nil
 	}
 	failed := map[string]error{}
 	fail := func(it staged, err error) {
-		failed[it.id] = fmt.Errorf("write %s: %w", it.path, err)
-		os.Remove(it.tmp)
+		failed[it.id] = fmt.Errorf("write %s: %w", it.path(), err)
+		unix.Unlinkat(it.dir.Fd(), it.tmp, 0)
 	}
 	// One syncfs per filesystem (by device number).
 	synced := map[uint64]error{}
-	devOf := map[string]uint64{}
-	for _, it := range items {
-		dir := filepath.Dir(it.path)
-		if _, ok := devOf[dir]; ok {
-			continue
+	for _, d := range dirs {
+		if _, ok := synced[d.Dev()]; !ok {
+			synced[d.Dev()] = syncfs(d)
 		}
-		var st unix.Stat_t
-		if err := unix.Stat(dir, &st); err != nil {
-			devOf[dir] = ^uint64(0)
-			continue
-		}
-		devOf[dir] = st.Dev
-		if _, ok := synced[st.Dev]; ok {
-			continue
-		}
-		synced[st.Dev] = syncfs(dir)
 	}
-	var ds dirSyncer
 	byDir := map[string][]staged{}
 	for _, it := range items {
-		dir := filepath.Dir(it.path)
-		if err, ok := synced[devOf[dir]]; !ok || err != nil {
-			if err == nil {
-				err = fmt.Errorf("cannot stat %s", dir)
-			}
+		if err := synced[it.dir.Dev()]; err != nil {
 			fail(it, err)
 			continue
 		}
-		byDir[dir] = append(byDir[dir], it)
+		k := fmt.Sprintf("%d:%d", it.dir.Dev(), it.dir.Ino())
+		byDir[k] = append(byDir[k], it)
 	}
 	// Renames in different directories take different locks: a worker per
 	// CPU, each a directory at a time.
 	var mu sync.Mutex
-	inParallel(runtime.GOMAXPROCS(0), byDir, func(dir string, its []staged) {
+	syncErr := map[string]error{}
+	inParallel(runtime.GOMAXPROCS(0), byDir, func(k string, its []staged) {
+		renamed := false
 		for _, it := range its {
-			if err := os.Rename(it.tmp, it.path); err != nil {
+			if err := unix.Renameat(it.dir.Fd(), it.tmp, it.dir.Fd(), it.base); err != nil {
 				mu.Lock()
 				fail(it, err)
 				mu.Unlock()
 				continue
 			}
-			ds.add(dir)
+			renamed = true
+		}
+		if renamed {
+			if err := syncDirFd(its[0].dir); err != nil {
+				mu.Lock()
+				syncErr[k] = err
+				mu.Unlock()
+			}
 		}
 	})
-	if err := ds.flush(); err != nil {
-		for _, it := range items {
+	for k, err := range syncErr {
+		for _, it := range byDir[k] {
 			if _, ok := failed[it.id]; !ok {
 				failed[it.id] = err
 			}
@@ -254,14 +215,14 @@ func inParallel[V any](n int, m map[string]V, f func(string, V)) {
 	}
 }
 
-func syncfs(dir string) error {
-	fd, err := unix.Open(dir, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+func syncfs(d *safepath.Dir) error {
+	fd, err := unix.Openat(d.Fd(), ".", unix.O_RDONLY|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
 	if err != nil {
-		return fmt.Errorf("syncfs %s: %w", dir, err)
+		return fmt.Errorf("syncfs %s: %w", d.Path(), err)
 	}
 	defer unix.Close(fd)
 	if err := unix.Syncfs(fd); err != nil {
-		return fmt.Errorf("syncfs %s: %w", dir, err)
+		return fmt.Errorf("syncfs %s: %w", d.Path(), err)
 	}
 	return nil
 }

@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/unit-os/unit/safepath"
 	"golang.org/x/sys/unix"
 )
 
@@ -72,24 +73,29 @@ func (s *tempSweeper) sweep(dir string) (removed int) {
 	if _, seen := s.done.LoadOrStore(dir, true); seen {
 		return 0
 	}
-	d, err := os.Open(dir)
+	d, err := safepath.Open(dir)
 	if err != nil {
 		return 0
 	}
 	defer d.Close()
-	names, _ := d.Readdirnames(-1)
+	fd, err := openDirAt(d)
+	if err != nil {
+		return 0
+	}
+	defer unix.Close(fd)
+	names, _ := readDirNames(fd)
 	for _, n := range names {
 		if !strings.Contains(n, tempMark) || !writerGone(n) {
 			continue
 		}
 		var st unix.Stat_t
-		if unix.Fstatat(int(d.Fd()), n, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
+		if unix.Fstatat(fd, n, &st, unix.AT_SYMLINK_NOFOLLOW) != nil {
 			continue
 		}
 		if t := st.Mode & unix.S_IFMT; t != unix.S_IFREG && t != unix.S_IFLNK {
 			continue
 		}
-		if unix.Unlinkat(int(d.Fd()), n, 0) == nil {
+		if unix.Unlinkat(fd, n, 0) == nil {
 			removed++
 		}
 	}

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
 )
 
 // tmpfileRes is a [tmpfile."PATH"]: a directory made and kept like a dir
@@ -48,14 +49,14 @@ func (r *tmpfileRes) Same(o Resource) bool {
 	return ok && reflect.DeepEqual(r.t, x.t) && reflect.DeepEqual(r.managed, x.managed)
 }
 
-func (r *tmpfileRes) Check(ctx context.Context) ([]Delta, error) { return r.run(false) }
-func (r *tmpfileRes) Apply(ctx context.Context) ([]Delta, error) { return r.run(true) }
+func (r *tmpfileRes) Check(ctx context.Context) ([]Delta, error) { return r.run(ctx, false) }
+func (r *tmpfileRes) Apply(ctx context.Context) ([]Delta, error) { return r.run(ctx, true) }
 
 // Purge removes the directory if it is empty, as a dir's purge does.
 func (r *tmpfileRes) Purge(ctx context.Context) ([]Delta, error) { return r.dir.Purge(ctx) }
 
-func (r *tmpfileRes) run(apply bool) ([]Delta, error) {
-	what, err := r.dir.run(apply)
+func (r *tmpfileRes) run(ctx context.Context, apply bool) ([]Delta, error) {
+	what, err := r.dir.run(ctx, apply)
 	if err != nil {
 		return what, err
 	}
@@ -77,9 +78,18 @@ const sweepDepth = 256
 // the sweep goes on. A missing dir has nothing to sweep.
 //
 // Everything is done relative to open directories (openat with O_NOFOLLOW,
-// unlinkat), so a path swapped for a symlink mid-sweep leads nowhere else.
+// unlinkat), so a path swapped for a symlink mid-sweep leads nowhere else;
+// dir itself is reached by a safe walk (package safepath).
 func sweep(dir string, cutoff time.Time, keep map[string]bool, apply bool) ([]Delta, error) {
-	fd, err := openDirNoFollow(unix.AT_FDCWD, dir)
+	parent, base, err := safepath.OpenParent(dir)
+	if errors.Is(err, unix.ENOENT) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sweep %s: %w", dir, err)
+	}
+	fd, err := openDirNoFollow(parent.Fd(), base)
+	parent.Close()
 	if errors.Is(err, unix.ENOENT) {
 		return nil, nil
 	}

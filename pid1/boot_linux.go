@@ -110,6 +110,9 @@ func setup(log *slog.Logger, console io.Writer, cfg *config.Config) {
 	if err := setHostname(cfg.System.Hostname); err != nil {
 		log.Error("hostname", "err", err)
 	}
+	if err := protectLinks(); err != nil {
+		log.Error("link protections", "err", err)
+	}
 	if err := loopbackUp(); err != nil {
 		log.Error("loopback", "err", err)
 	}

@@ -1,6 +1,7 @@
 package pid1
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
@@ -19,6 +20,23 @@ func setHostname(name string) error {
 		return fmt.Errorf("sethostname %q: %w", name, err)
 	}
 	return nil
+}
+
+// protectLinks turns on the kernel's protections that systemd turns on
+// (its 50-default.conf) and the kernel leaves off: no hard link to a file
+// one cannot write, no following another user's link in a sticky
+// world-writable directory, no opening another's fifo or file there with
+// O_CREAT. The config's safe walks (package safepath) hold without them;
+// these close the same doors for every other process. A [sysctl] resource
+// may still change them.
+func protectLinks() error {
+	var errs []error
+	for _, k := range []string{"protected_hardlinks", "protected_symlinks", "protected_fifos", "protected_regular"} {
+		if err := os.WriteFile("/proc/sys/fs/"+k, []byte("1"), 0o644); err != nil {
+			errs = append(errs, fmt.Errorf("fs.%s: %w", k, err))
+		}
+	}
+	return errors.Join(errs...)
 }
 
 // loopbackUp brings lo up through netlink; the kernel assigns 127.0.0.1/8

@@ -7,7 +7,8 @@ import (
 )
 
 // pid1Probe checks PID 1's duties from inside the guest: the API mounts,
-// lo, the modules from [system], and that orphans are reaped; then it asks
+// lo, the modules from [system], the kernel's link protections, and that
+// orphans are reaped; then it asks
 // for a power action with a signal, as an operator or ACPI would.
 const pid1Probe = `
 [service.probe]
@@ -21,6 +22,7 @@ grep -q ' /sys/fs/cgroup cgroup2 ' /proc/mounts && echo CGROUP2
 ip link show lo | grep -q ',UP' && echo LO-UP
 ip addr show lo | grep -q '127.0.0.1/8' && echo LO-ADDR
 test -d /sys/module/virtio_net && echo MODULE-virtio_net
+echo "PROTECTED=$(cat /proc/sys/fs/protected_hardlinks /proc/sys/fs/protected_symlinks /proc/sys/fs/protected_fifos /proc/sys/fs/protected_regular | tr -d '\n')"
 i=0; while [ $i -lt 300 ]; do sh -c 'usleep 200000 &'; i=$((i+1)); done
 echo ORPHANS-MADE
 sleep 2
@@ -38,7 +40,7 @@ func bootAndSignal(t *testing.T, signal string) *VM {
 	for _, m := range []string{"/proc", "/sys", "/dev", "/dev/pts", "/dev/shm", "/run", "/tmp", "/sys/fs/cgroup"} {
 		vm.Expect(`\[probe\] MOUNTED `+m+`$`, 0, 60*time.Second)
 	}
-	for _, want := range []string{"CGROUP2", "LO-UP", "LO-ADDR", "MODULE-virtio_net", "ORPHANS-MADE", "ZOMBIES=0"} {
+	for _, want := range []string{"CGROUP2", "LO-UP", "LO-ADDR", "MODULE-virtio_net", "PROTECTED=1111", "ORPHANS-MADE", "ZOMBIES=0"} {
 		vm.Expect(`\[probe\] `+want+`$`, 0, 60*time.Second)
 	}
 	return vm
