@@ -10,6 +10,9 @@ type StatusReply struct {
 	// Failed are the resources (files, users, ...) whose last convergence
 	// failed, with why.
 	Failed []FailedResource `json:"failed,omitempty"`
+	// InotifyOverflows counts the times the engine lost inotify events
+	// and re-checked every resource for it.
+	InotifyOverflows int64 `json:"inotify_overflows,omitempty"`
 }
 
 // FailedResource is one resource that failed to converge.

@@ -50,6 +50,9 @@ type Engine struct {
 	running atomic.Bool
 	done    chan struct{} // closed when Run returns
 	w       atomic.Pointer[watcher]
+	// eventGate, set by tests before Run, stops the inotify reader while
+	// held (collect.go).
+	eventGate *sync.Mutex
 
 	// Owned by the Run goroutine.
 	plan     *plan
@@ -191,6 +194,16 @@ func (e *Engine) request(ctx context.Context, dryRun bool) (*Report, error) {
 func (e *Engine) WatchCount() int {
 	if w := e.w.Load(); w != nil {
 		return w.count()
+	}
+	return 0
+}
+
+// InotifyOverflows counts the times the running engine lost inotify events
+// (the kernel's queue overflowed, or too many names waited) and so
+// re-checked every resource.
+func (e *Engine) InotifyOverflows() int64 {
+	if w := e.w.Load(); w != nil {
+		return w.col.overflows.Load()
 	}
 	return 0
 }

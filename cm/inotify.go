@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"sort"
+	"sync"
 
 	"github.com/fsnotify/fsnotify"
 )
@@ -22,6 +23,7 @@ import (
 // Only the Run goroutine calls its methods, except count.
 type watcher struct {
 	fs   *fsnotify.Watcher
+	col  *collector // reads fs all the time (collect.go)
 	dirs map[string]*dirWatch
 }
 
@@ -34,12 +36,17 @@ type dirWatch struct {
 // progress, so the next drain coalesces a whole burst into one pass.
 const eventBuffer = 256
 
-func newWatcher() (*watcher, error) {
+// newWatcher starts the inotify instance and its collector; gate is for
+// tests (see collector).
+func newWatcher(gate *sync.Mutex) (*watcher, error) {
 	fw, err := fsnotify.NewBufferedWatcher(eventBuffer)
 	if err != nil {
 		return nil, fmt.Errorf("inotify: %w", err)
 	}
-	return &watcher{fs: fw, dirs: map[string]*dirWatch{}}, nil
+	col := newCollector()
+	col.gate = gate
+	go col.run(fw)
+	return &watcher{fs: fw, col: col, dirs: map[string]*dirWatch{}}, nil
 }
 
 func (w *watcher) close() error { return w.fs.Close() }

@@ -56,7 +56,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		return errors.New("cm: Run called twice")
 	}
 	defer close(e.done)
-	w, err := newWatcher()
+	w, err := newWatcher(e.eventGate)
 	if err != nil {
 		return fmt.Errorf("cm: %w", err)
 	}
@@ -113,16 +113,10 @@ func (e *Engine) step(ctx context.Context, w *watcher) (stop bool, err error) {
 	case <-e.kick:
 		e.takeConfig(ctx, w)
 		trigger = "config"
-	case ev, ok := <-w.fs.Events:
-		if !ok {
-			return true, errors.New("cm: inotify watcher closed")
-		}
-		e.onEvent(w, ev)
-	case err, ok := <-w.fs.Errors:
-		if !ok {
-			return true, errors.New("cm: inotify watcher closed")
-		}
-		e.onError(err)
+	case <-w.col.ready:
+		e.takeEvents(w)
+	case <-w.col.closed:
+		return true, errors.New("cm: inotify watcher closed")
 	case <-e.reloadC:
 		if cfg := e.reload(ctx, w); cfg != nil {
 			// After this step's pass, even one that panicked.
@@ -177,16 +171,8 @@ const maxDrain = 4096
 func (e *Engine) drain(ctx context.Context, w *watcher) {
 	for range maxDrain {
 		select {
-		case ev, ok := <-w.fs.Events:
-			if !ok {
-				return
-			}
-			e.onEvent(w, ev)
-		case err, ok := <-w.fs.Errors:
-			if !ok {
-				return
-			}
-			e.onError(err)
+		case <-w.col.ready:
+			e.takeEvents(w)
 		case <-e.kick:
 			e.takeConfig(ctx, w)
 		default:
@@ -214,16 +200,22 @@ func (e *Engine) onEvent(w *watcher, ev fsnotify.Event) {
 	}
 }
 
-func (e *Engine) onError(err error) {
-	if errors.Is(err, fsnotify.ErrEventOverflow) {
+// takeEvents folds what the collector gathered into the dirty set.
+func (e *Engine) takeEvents(w *watcher) {
+	evs, errs, overflow := w.col.take()
+	if overflow {
 		// Events were lost: anything may have changed.
-		e.log.Warn("cm: inotify queue overflow; re-checking everything")
+		e.log.Warn("cm: inotify events lost (queue overflow); re-checking everything", "overflows", w.col.overflows.Load())
 		for id := range e.plan.res {
 			e.mark(id, causeDrift)
 		}
-		return
 	}
-	e.log.Error("cm: inotify", "err", err)
+	for _, ev := range evs {
+		e.onEvent(w, ev)
+	}
+	for _, err := range errs {
+		e.log.Error("cm: inotify", "err", err)
+	}
 }
 
 func (e *Engine) mark(id string, c cause) {

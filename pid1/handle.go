@@ -18,6 +18,7 @@ func (d *Daemon) handle(ctx context.Context, req api.Request, send func(any) err
 		}
 		rep := api.StatusReply{Services: st, ConfigError: d.engine.LastConfigError()}
 		if req.Name == "" {
+			rep.InotifyOverflows = d.engine.InotifyOverflows()
 			for _, f := range d.engine.Failing() {
 				rep.Failed = append(rep.Failed, api.FailedResource{Resource: f.Resource, Error: f.Error})
 			}

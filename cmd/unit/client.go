@@ -96,6 +96,9 @@ func cmdStatus(args []string) (err error) {
 			fmt.Printf("  %s: %s\n", f.Resource, f.Error)
 		}
 	}
+	if n := rep.InotifyOverflows; n > 0 {
+		fmt.Printf("\ninotify events lost %d time(s): every resource was re-checked each time\n", n)
+	}
 	return nil
 }
 
