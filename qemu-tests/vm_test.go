@@ -130,7 +130,7 @@ func startVM(t *testing.T, args []string) *VM {
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
 			vm.mu.Lock()
-			vm.lines = append(vm.lines, strings.TrimRight(sc.Text(), "\r"))
+			vm.lines = append(vm.lines, consoleLine(sc.Text()))
 			vm.mu.Unlock()
 			select {
 			case vm.newLine <- struct{}{}:
@@ -150,6 +150,17 @@ func startVM(t *testing.T, args []string) *VM {
 		}
 	})
 	return vm
+}
+
+// shellPrompt is the console shell's prompt (busybox ash: "~ # " and its
+// cursor-position query) at the start of a line. The shell and PID 1
+// share the serial console, so PID 1's next line ("unit: all 3 services
+// running") can land right after a prompt; it is taken off so that
+// patterns anchored at ^unit: see PID 1's line as it was written.
+var shellPrompt = regexp.MustCompile(`^(?:[~/]\S* # (?:\x1b\[6n)?)+`)
+
+func consoleLine(s string) string {
+	return shellPrompt.ReplaceAllString(strings.TrimRight(s, "\r"), "")
 }
 
 // Type sends text to the guest's serial console, as a person would.
@@ -253,5 +264,20 @@ func (vm *VM) Wait(timeout time.Duration) error {
 	case <-time.After(timeout):
 		vm.t.Fatalf("qemu still running after %s", timeout)
 		return nil
+	}
+}
+
+// The console shell's prompt does not hide PID 1's line behind it.
+func TestConsoleLine(t *testing.T) {
+	for in, want := range map[string]string{
+		"~ # \x1b[6nunit: all 3 services running": "unit: all 3 services running",
+		"~ # unit: service:web running":           "unit: service:web running",
+		"/ # ~ # \x1b[6nunit: x\r":                "unit: x",
+		"unit: plain":                             "unit: plain",
+		"[probe] a # b":                           "[probe] a # b",
+	} {
+		if got := consoleLine(in); got != want {
+			t.Errorf("consoleLine(%q) = %q, want %q", in, got, want)
+		}
 	}
 }
