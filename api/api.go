@@ -24,13 +24,15 @@ const DefaultSocket = "/run/unit/unit.sock"
 
 // Request is one command.
 type Request struct {
-	Cmd    string `json:"cmd"` // status, start, stop, restart, logs, events, apply, reboot, poweroff, halt
+	Cmd    string `json:"cmd"` // status, start, stop, restart, logs, events, apply, checks, reboot, poweroff, halt
 	Name   string `json:"name,omitempty"`
 	Lines  int    `json:"lines,omitempty"`
 	Follow bool   `json:"follow,omitempty"`
 	// Since keeps log lines from then on (logs).
 	Since  time.Time `json:"since,omitzero"`
 	DryRun bool      `json:"dry_run,omitempty"`
+	// Wait (checks): first wait this long for the services to be ready.
+	Wait time.Duration `json:"wait,omitempty"`
 }
 
 // reply is one line of the answer.

@@ -1,10 +1,17 @@
 package api
 
-import "github.com/unit-os/unit/supervise"
+import (
+	"time"
+
+	"github.com/unit-os/unit/supervise"
+)
 
 // StatusReply answers `status`: the services and, while the config on disk
 // is invalid (the last good one keeps running), its error as file:line.
 type StatusReply struct {
+	// Release is the running image's release id (the git revision of its
+	// system description, or a hash of it); "" outside an image.
+	Release     string             `json:"release,omitempty"`
 	ConfigError string             `json:"config_error,omitempty"`
 	Services    []supervise.Status `json:"services"`
 	// Failed are the resources (files, users, ...) whose last convergence
@@ -19,4 +26,15 @@ type StatusReply struct {
 type FailedResource struct {
 	Resource string `json:"resource"`
 	Error    string `json:"error"`
+}
+
+// CheckResult is one [check.NAME]'s outcome (unit checks).
+type CheckResult struct {
+	Name     string        `json:"name"`
+	Kind     string        `json:"kind"` // http, tcp, exec
+	Target   string        `json:"target"`
+	OK       bool          `json:"ok"`
+	Detail   string        `json:"detail,omitempty"` // why it failed: what was expected, what came
+	Tries    int           `json:"tries"`
+	Duration time.Duration `json:"duration"`
 }

@@ -29,6 +29,10 @@ func (c *Config) AllEdges() []ResourceEdges {
 func checkRequires(c *Config, m *Meta, requires []string) Errors {
 	var errs Errors
 	for _, r := range requires {
+		if strings.HasPrefix(r, "check:") && c.Has(r) {
+			errs = append(errs, Error{m.At("requires"), fmt.Sprintf("%s requires %q: a check is a question to the running system, not something to converge after", m.ID(), r)})
+			continue
+		}
 		if !c.Has(r) {
 			errs = append(errs, Error{m.At("requires"), fmt.Sprintf("%s requires %q, which is not defined (expected KIND:NAME, e.g. \"dir:/srv\")", m.ID(), r)})
 		}

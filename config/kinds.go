@@ -18,6 +18,7 @@ type Kinds struct {
 	Packages map[string]*Package
 	Execs    map[string]*Exec
 	Tmpfiles map[string]*Tmpfile
+	Checks   map[string]*Check // not converged: probes (check.go)
 }
 
 // The table of every top-level table a config file may hold, one row each.
@@ -53,6 +54,7 @@ func init() {
 		kind[Package, *Package]{name: "package", get: func(c *Config) *map[string]*Package { return &c.Packages }, validate: validatePackage},
 		kind[Exec, *Exec]{name: "exec", get: func(c *Config) *map[string]*Exec { return &c.Execs }, validate: validateExec, refresh: true},
 		kind[Tmpfile, *Tmpfile]{name: "tmpfile", get: func(c *Config) *map[string]*Tmpfile { return &c.Tmpfiles }, validate: validateTmpfile},
+		kind[Check, *Check]{name: "check", get: func(c *Config) *map[string]*Check { return &c.Checks }, validate: validateCheck},
 	}
 	byKind = map[string]kindRow{}
 	fields := make([]reflect.StructField, len(tables))

@@ -55,7 +55,9 @@ type Result struct {
 	Vmlinuz   string `json:"-"` // path to DIR/vmlinuz
 	Initramfs string `json:"-"` // path to DIR/initramfs.cpio.zst
 
-	Hostname      string  `json:"hostname,omitempty"`
+	Hostname string `json:"hostname,omitempty"`
+	// Release names what the image was built from (release.go).
+	Release       string  `json:"release"`
 	Kernel        Package `json:"kernel"`
 	KernelVersion string  `json:"kernel_version"` // uname -r in the guest
 	// KernelSource says where the kernel came from: "keg NAME/VERSION-HASH"
@@ -198,7 +200,13 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err := checkAccounts(cfg, base); err != nil {
 		return nil, err
 	}
-	conf := configEntries(systemTOML)
+	recipes := ""
+	if len(cfg.System.Packages) > 0 {
+		recipes = findRecipes(o.Recipes, o.System)
+	}
+	release := releaseID(ctx, o.System, recipes)
+	log.Info("release", "id", release)
+	conf := append(configEntries(systemTOML), releaseEntry(release))
 	bbEntries, err := bb.entries(takenPaths(base))
 	if err != nil {
 		return nil, err
@@ -286,6 +294,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		Vmlinuz:        filepath.Join(o.Out, VmlinuzName),
 		Initramfs:      filepath.Join(o.Out, InitramfsName),
 		Hostname:       cfg.System.Hostname,
+		Release:        release,
 		Kernel:         k.Pkg,
 		KernelVersion:  k.Release,
 		KernelSource:   kernelSource,

@@ -65,6 +65,10 @@ func TestBuildReproducible(t *testing.T) {
 		}
 	}
 	res := results[0]
+	// Outside git the release is a hash of the description.
+	if want := "sha256:" + hashInputs(system, "")[:12]; res.Release != want {
+		t.Errorf("release %q, want %q", res.Release, want)
+	}
 	if !strings.HasSuffix(res.KernelVersion, "-cloud-amd64") {
 		t.Errorf("kernel version %q", res.KernelVersion)
 	}
@@ -77,7 +81,7 @@ func TestBuildReproducible(t *testing.T) {
 	listing := listInitramfs(t, res.Initramfs)
 	mods := "lib/modules/" + res.KernelVersion + "/"
 	for _, want := range []string{
-		"init", "bin/unit", "bin/busybox", "bin/sh", "etc/unit/system.toml", "dev/console",
+		"init", "bin/unit", "bin/busybox", "bin/sh", "etc/unit/system.toml", ReleasePath, "dev/console",
 		mods + "modules.dep", mods + "kernel/drivers/net/virtio_net.ko",
 		mods + "kernel/drivers/net/net_failover.ko", mods + "kernel/net/core/failover.ko",
 	} {

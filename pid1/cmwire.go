@@ -68,6 +68,7 @@ func (d *Daemon) cmOptions(cfg *config.Config) []cm.Option {
 // files ended, the order of boot (Run: the first convergence, then the
 // supervisor): a new service never starts before the file it reads exists.
 func (d *Daemon) reloaded(cfg *config.Config) {
+	d.checks.Store(&cfg.Checks)
 	ctx, cancel := context.WithTimeout(context.Background(), supervisorReloadTimeout)
 	defer cancel()
 	if err := d.sup.SetConfig(ctx, d.services(cfg)); err != nil {

@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"path/filepath"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/unit-os/unit/api"
@@ -37,6 +38,9 @@ type Options struct {
 	// OnReady is called once every enabled service has settled: up is how
 	// many are running (or finished, for one-shots), down lists the rest.
 	OnReady func(up int, down []string)
+	// Release is the image's release id (/usr/lib/unit/release), shown
+	// by status; "" on a host.
+	Release string
 }
 
 // supervisorReloadTimeout bounds handing a reloaded config to the supervisor.
@@ -48,6 +52,8 @@ type Daemon struct {
 	log    *slog.Logger
 	bus    *event.Bus
 	reaper *supervise.Reaper
+	// checks are the config's [check.NAME] tables, swapped on reload.
+	checks atomic.Pointer[map[string]*config.Check]
 	sup    *supervise.Supervisor
 	engine *cm.Engine
 }
@@ -140,6 +146,7 @@ func Run(ctx context.Context, o Options) error {
 	// Files first (a service reads its config when it starts), then
 	// services: a file created at boot must not restart the service that
 	// needs it, as it would if both raced.
+	d.checks.Store(&cfg.Checks)
 	d.engine.SetConfig(cfg)
 	if rep, err := d.engine.Converge(ctx); err != nil {
 		d.log.Error("first convergence", "err", err)

@@ -16,7 +16,7 @@ func (d *Daemon) handle(ctx context.Context, req api.Request, send func(any) err
 		if err != nil {
 			return err
 		}
-		rep := api.StatusReply{Services: st, ConfigError: d.engine.LastConfigError()}
+		rep := api.StatusReply{Services: st, ConfigError: d.engine.LastConfigError(), Release: d.opts.Release}
 		if req.Name == "" {
 			rep.InotifyOverflows = d.engine.InotifyOverflows()
 			for _, f := range d.engine.Failing() {
@@ -51,6 +51,20 @@ func (d *Daemon) handle(ctx context.Context, req api.Request, send func(any) err
 			return err
 		}
 		return send(rep)
+	case "checks":
+		res, err := d.runChecks(ctx, req.Wait)
+		if err != nil {
+			return err
+		}
+		if len(res) == 0 {
+			return errNoChecks
+		}
+		for _, r := range res {
+			if err := send(r); err != nil {
+				return nil
+			}
+		}
+		return nil
 	case "reboot", "poweroff", "halt":
 		if d.opts.OnPower == nil {
 			return fmt.Errorf("%s: not PID 1 (stop `unit run` with ctrl-c instead)", req.Cmd)

@@ -39,6 +39,15 @@ func protectLinks() error {
 	return errors.Join(errs...)
 }
 
+// readRelease is the image's release id, "" when it has none.
+func readRelease() string {
+	b, err := os.ReadFile("/usr/lib/unit/release")
+	if err != nil || len(b) > 256 {
+		return ""
+	}
+	return strings.TrimSpace(string(b))
+}
+
 // loopbackUp brings lo up through netlink; the kernel assigns 127.0.0.1/8
 // and ::1 itself once the link is up.
 func loopbackUp() error {

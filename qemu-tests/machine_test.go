@@ -44,7 +44,13 @@ func TestMachineControl(t *testing.T) {
 		}
 		return m[1]
 	}
-	before := pidOf(unit("status"))
+	status := unit("status")
+	before := pidOf(status)
+	// The image says which release it is (built outside git: a hash of
+	// its description).
+	if !regexp.MustCompile(`^release sha256:[0-9a-f]{12}\n`).MatchString(status) {
+		t.Errorf("status shows no release:\n%s", status)
+	}
 	// PID 1's own log, interleaved with the services' (unit logs, no name).
 	if out := unit("logs", "unit", "-n", "5"); !regexp.MustCompile(`(?m)^\d{4}-\d\d-\d\dT\S+ time=\S+ level=\w+ msg=`).MatchString(out) {
 		t.Errorf("unit logs unit through the machine port:\n%s", out)

@@ -61,6 +61,9 @@ func cmdStatus(args []string) (err error) {
 			err = code
 		}
 	}()
+	if rep.Release != "" && name == "" {
+		fmt.Printf("release %s\n\n", rep.Release)
+	}
 	if rep.ConfigError != "" {
 		// First, like a failed unit in systemctl: what is on disk is not
 		// what runs.

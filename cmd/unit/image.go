@@ -18,7 +18,8 @@ func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
 const imageUsage = `usage: unit image build SYSTEM.toml -o DIR [--format initramfs|disk] [--cache DIR]
-       unit image run DIR [--forward HOST:GUEST]... [--format F] [--nic MODEL] [--disk-bus virtio|ahci] [-m MEM]`
+       unit image run DIR [--forward HOST:GUEST]... [--format F] [--nic MODEL] [--disk-bus virtio|ahci] [-m MEM]
+       unit image test SYSTEM.toml [-o DIR] [--format F] [--timeout 10m] [-m MEM] [--json]`
 
 func cmdImage(args []string) error {
 	if len(args) == 0 {
@@ -55,6 +56,8 @@ func cmdImage(args []string) error {
 		}
 		printManifest(res, *out)
 		return nil
+	case "test":
+		return cmdImageTest(ctx, log, args[1:])
 	case "run":
 		fs := newFlags("image run")
 		mem := fs.String("m", "512M", "guest memory")

@@ -1,0 +1,130 @@
+package pid1
+
+import (
+	"context"
+	"errors"
+	"io"
+	"maps"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/ldso"
+	"github.com/unit-os/unit/probe"
+	"github.com/unit-os/unit/supervise"
+)
+
+// runChecks answers `unit checks`: optionally waits for the services to be
+// ready, then asks every [check.NAME] its question, all at once, each
+// tried again every second until it passes or its `within` runs out.
+func (d *Daemon) runChecks(ctx context.Context, wait time.Duration) ([]api.CheckResult, error) {
+	checks := d.checks.Load()
+	if wait > 0 {
+		wctx, cancel := context.WithTimeout(ctx, wait)
+		ready, err := d.sup.WaitReady(wctx)
+		if err == nil {
+			select {
+			case <-ready:
+			case <-wctx.Done():
+			}
+		}
+		cancel()
+	}
+	if checks == nil {
+		return nil, nil
+	}
+	names := slices.Sorted(maps.Keys(*checks))
+	out := make([]api.CheckResult, len(names))
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			defer func() {
+				if r := recover(); r != nil {
+					out[i] = api.CheckResult{Name: name, Detail: "panic in the probe"}
+					d.log.Error("check: panic", "check", name, "panic", r)
+				}
+			}()
+			out[i] = d.runCheck(ctx, (*checks)[name])
+		}()
+	}
+	wg.Wait()
+	return out, nil
+}
+
+func (d *Daemon) runCheck(ctx context.Context, c *config.Check) api.CheckResult {
+	res := api.CheckResult{Name: c.Name}
+	switch {
+	case c.HTTP != "":
+		res.Kind, res.Target = "http", c.HTTP
+	case c.TCP != "":
+		res.Kind, res.Target = "tcp", c.TCP
+	default:
+		res.Kind, res.Target = "exec", strings.Join(c.Exec, " ")
+	}
+	spec, err := probe.FromCheck(c)
+	if err != nil {
+		res.Detail = err.Error()
+		return res
+	}
+	start := time.Now()
+	deadline := start.Add(probe.Within(c))
+	for {
+		res.Tries++
+		err = probe.Run(ctx, spec, d.probeRunner)
+		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+			break
+		}
+		select {
+		case <-ctx.Done():
+		case <-time.After(time.Second):
+		}
+	}
+	res.Duration = time.Since(start)
+	res.OK = err == nil
+	if err != nil {
+		res.Detail = err.Error()
+	}
+	return res
+}
+
+// probeRunner runs an exec check through the reaper (PID 1's only
+// wait4), with its output on a pipe.
+func (d *Daemon) probeRunner(ctx context.Context, argv []string) (int, []byte, error) {
+	r, w, err := os.Pipe()
+	if err != nil {
+		return 0, nil, err
+	}
+	outc := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(io.LimitReader(r, 1<<20))
+		io.Copy(io.Discard, r)
+		r.Close()
+		outc <- b
+	}()
+	e, err := d.reaper.RunCommand(ctx, argv, []string{"PATH=" + ldso.DefaultPATH}, w)
+	w.Close()
+	out := <-outc
+	if err != nil {
+		return 0, out, err
+	}
+	return exitCodeOf(e), out, nil
+}
+
+// exitCodeOf is the exit code as a shell gives it (128+N for a signal).
+func exitCodeOf(e supervise.Exit) int {
+	switch {
+	case e.Lost:
+		return -1
+	case e.Status.Signaled():
+		return 128 + int(e.Status.Signal())
+	}
+	return e.Status.ExitStatus()
+}
+
+var errNoChecks = errors.New("no [check.NAME] in the config")
