@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -69,7 +68,14 @@ func cmdImageTest(ctx context.Context, log *slog.Logger, args []string) error {
 	defer console.Close()
 	qctx, stopQemu := context.WithCancel(ctx)
 	defer stopQemu()
-	stdin, stdinW := io.Pipe() // the serial console's input: nobody types
+	// The serial console's input: nobody types. A pipe (an *os.File, so
+	// exec copies nothing and waits for no goroutine once qemu is gone)
+	// whose write end stays open until the end, so qemu never reads EOF.
+	stdin, stdinW, err := os.Pipe()
+	if err != nil {
+		return err
+	}
+	defer stdin.Close()
 	defer stdinW.Close()
 	qemuDone := make(chan error, 1)
 	go func() {
