@@ -1,6 +1,7 @@
 package cm
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -158,4 +159,52 @@ func unixType(m uint32) string {
 		return "socket"
 	}
 	return "device"
+}
+
+// onDisk is what a managed path is now: its parent reached by a safe walk
+// (nil when the parent does not exist, so neither does the path) and its
+// lstat.
+type onDisk struct {
+	dir    *safepath.Dir
+	base   string
+	done   func() // releases dir
+	st     unix.Stat_t
+	exists bool
+}
+
+// look finds path's parent (from the pass's cache) and lstats path in it.
+// The caller calls close.
+func look(ctx context.Context, path string) (*onDisk, error) {
+	d, base, done, err := openParent(ctx, path)
+	switch {
+	case errors.Is(err, unix.ENOENT):
+		return &onDisk{done: func() {}}, nil
+	case err != nil:
+		return nil, err
+	}
+	o := &onDisk{dir: d, base: base, done: done}
+	if o.st, o.exists, err = statAt(d, base); err != nil {
+		done()
+		return nil, err
+	}
+	return o, nil
+}
+
+func (o *onDisk) close() { o.done() }
+
+// kind is the file type bits of what is there.
+func (o *onDisk) kind() uint32 { return o.st.Mode & unix.S_IFMT }
+
+// makeParent walks to the parent, making missing directories, when look
+// found none.
+func (o *onDisk) makeParent(ctx context.Context, path string) error {
+	if o.dir != nil {
+		return nil
+	}
+	d, base, done, err := openParent(ctx, path, safepath.Create(0o755))
+	if err != nil {
+		return err
+	}
+	o.dir, o.base, o.done = d, base, done
+	return nil
 }

@@ -2,7 +2,6 @@ package cm
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"path/filepath"
 	"reflect"
@@ -79,22 +78,13 @@ func (r *dirRes) Purge(ctx context.Context) ([]Delta, error) {
 
 func (r *dirRes) run(ctx context.Context, apply bool) ([]Delta, error) {
 	path := r.d.Name
-	d, base, done, err := openParent(ctx, path)
-	switch {
-	case errors.Is(err, unix.ENOENT): // no parent, so no dir
-	case err != nil:
+	o, err := look(ctx, path)
+	if err != nil {
 		return nil, err
-	default:
-		defer done()
 	}
-	var st unix.Stat_t
-	exists := false
-	if d != nil {
-		if st, exists, err = statAt(d, base); err != nil {
-			return nil, err
-		}
-	}
-	isDir := st.Mode&unix.S_IFMT == unix.S_IFDIR
+	defer func() { o.close() }()
+	st, exists := o.st, o.exists
+	isDir := o.kind() == unix.S_IFDIR
 	if r.d.Absent() {
 		if !exists {
 			return nil, nil
@@ -105,7 +95,7 @@ func (r *dirRes) run(ctx context.Context, apply bool) ([]Delta, error) {
 		if apply {
 			// Only an empty directory: removing a tree is what purge_unmanaged
 			// on the parent is for, and a typo must not wipe data.
-			if err := unix.Unlinkat(d.Fd(), base, unix.AT_REMOVEDIR); err != nil {
+			if err := unix.Unlinkat(o.dir.Fd(), o.base, unix.AT_REMOVEDIR); err != nil {
 				return nil, fmt.Errorf("remove %s (only empty directories are removed): %w", path, err)
 			}
 		}
@@ -125,19 +115,16 @@ func (r *dirRes) run(ctx context.Context, apply bool) ([]Delta, error) {
 	case !exists:
 		what = append(what, Delta{Attr: whatCreated})
 		if apply {
-			if d == nil {
-				if d, base, done, err = openParent(ctx, path, safepath.Create(0o755)); err != nil {
-					return nil, err
-				}
-				defer done()
-			}
-			if err := unix.Mkdirat(d.Fd(), base, unixMode(mode)); err != nil {
-				return nil, fmt.Errorf("mkdir %s: %w", path, err)
-			}
-			if err := setAttrsAt(d, base, unix.S_IFDIR, uid, gid, mode); err != nil {
+			if err := o.makeParent(ctx, path); err != nil {
 				return nil, err
 			}
-			if err := syncDirFd(d); err != nil {
+			if err := unix.Mkdirat(o.dir.Fd(), o.base, unixMode(mode)); err != nil {
+				return nil, fmt.Errorf("mkdir %s: %w", path, err)
+			}
+			if err := setAttrsAt(o.dir, o.base, unix.S_IFDIR, uid, gid, mode); err != nil {
+				return nil, err
+			}
+			if err := syncDirFd(o.dir); err != nil {
 				return nil, err
 			}
 		}
@@ -158,7 +145,7 @@ func (r *dirRes) run(ctx context.Context, apply bool) ([]Delta, error) {
 			fix = true
 		}
 		if fix && apply {
-			if err := setAttrsAt(d, base, unix.S_IFDIR, uid, gid, mode); err != nil {
+			if err := setAttrsAt(o.dir, o.base, unix.S_IFDIR, uid, gid, mode); err != nil {
 				return nil, err
 			}
 		}

@@ -12,7 +12,6 @@ import (
 	"syscall"
 
 	"github.com/unit-os/unit/config"
-	"github.com/unit-os/unit/safepath"
 	"golang.org/x/sys/unix"
 )
 
@@ -115,21 +114,12 @@ type filePlan struct {
 	remove   bool
 	write    bool // content (or the file itself) must be replaced
 	data     []byte
-	exists   bool
 	uid, gid int // ids to set; -1 leaves as is
 	chown    bool
 	chmod    bool
-	// dir holds the file, reached by a safe walk; nil when it does not
-	// exist yet (a write makes it).
-	dir  *safepath.Dir
-	base string
-	done func() // releases dir
-}
-
-func (p *filePlan) close() {
-	if p.done != nil {
-		p.done()
-	}
+	// onDisk is the file now: its directory (reached by a safe walk; nil
+	// when it does not exist yet: a write makes it) and its lstat.
+	*onDisk
 }
 
 func (f *fileRes) Check(ctx context.Context) ([]Delta, error) {
@@ -156,10 +146,8 @@ func (f *fileRes) Apply(ctx context.Context) ([]Delta, error) {
 			return nil, fmt.Errorf("remove %s: %w", f.path, err)
 		}
 	case p.write:
-		if p.dir == nil {
-			if p.dir, p.base, p.done, err = openParent(ctx, f.path, safepath.Create(0o755)); err != nil {
-				return nil, err
-			}
+		if err := p.makeParent(ctx, f.path); err != nil {
+			return nil, err
 		}
 		if st := stagerFrom(ctx); st != nil {
 			err = st.write(f.ID(), p.dir, p.base, p.data, fileMode(f.mode), p.uid, p.gid)
@@ -181,27 +169,17 @@ func (f *fileRes) Apply(ctx context.Context) ([]Delta, error) {
 // plan compares the disk with the desired state. The caller closes it.
 func (f *fileRes) plan(ctx context.Context) (_ *filePlan, err error) {
 	f.env.sweepFor(f.path) // a killed apply's leftovers, once per directory
-	p := &filePlan{uid: -1, gid: -1}
-	d, base, done, err := openParent(ctx, f.path)
-	switch {
-	case errors.Is(err, unix.ENOENT): // no parent, so no file
-	case err != nil:
+	o, err := look(ctx, f.path)
+	if err != nil {
 		return nil, err
-	default:
-		p.dir, p.base, p.done = d, base, done
 	}
+	p := &filePlan{uid: -1, gid: -1, onDisk: o}
 	defer func() {
 		if err != nil {
 			p.close()
 		}
 	}()
-	var st unix.Stat_t
-	if p.dir != nil {
-		if st, p.exists, err = statAt(p.dir, p.base); err != nil {
-			return nil, err
-		}
-	}
-	kind := st.Mode & unix.S_IFMT
+	st, kind := o.st, o.kind()
 	if f.absent {
 		if !p.exists {
 			return p, nil

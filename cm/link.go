@@ -8,7 +8,6 @@ import (
 	"reflect"
 
 	"github.com/unit-os/unit/config"
-	"github.com/unit-os/unit/safepath"
 	"golang.org/x/sys/unix"
 )
 
@@ -46,31 +45,22 @@ func (r *linkRes) run(ctx context.Context, apply bool) ([]Delta, error) {
 
 // ensureLink makes path a symlink to target (or, absent, no symlink).
 func ensureLink(ctx context.Context, path, target string, absent, apply bool) ([]Delta, error) {
-	d, base, done, err := openParent(ctx, path)
-	switch {
-	case errors.Is(err, unix.ENOENT): // no parent, so no link
-	case err != nil:
+	o, err := look(ctx, path)
+	if err != nil {
 		return nil, err
-	default:
-		defer done()
 	}
-	var st unix.Stat_t
-	exists := false
-	if d != nil {
-		if st, exists, err = statAt(d, base); err != nil {
-			return nil, err
-		}
-	}
-	isLink := st.Mode&unix.S_IFMT == unix.S_IFLNK
+	defer func() { o.close() }()
+	st, exists := o.st, o.exists
+	isLink := o.kind() == unix.S_IFLNK
 	if exists && !isLink {
-		if st.Mode&unix.S_IFMT == unix.S_IFDIR {
+		if o.kind() == unix.S_IFDIR {
 			return nil, fmt.Errorf("%s is a directory, not a symlink; not replacing it", path)
 		}
 		return nil, fmt.Errorf("%s is a %s, not a symlink; not replacing it", path, unixType(st.Mode))
 	}
 	cur := ""
 	if isLink {
-		if cur, err = readlinkAt(d.Fd(), base); err != nil {
+		if cur, err = readlinkAt(o.dir.Fd(), o.base); err != nil {
 			return nil, fmt.Errorf("readlink %s: %w", path, err)
 		}
 	}
@@ -79,7 +69,7 @@ func ensureLink(ctx context.Context, path, target string, absent, apply bool) ([
 			return nil, nil
 		}
 		if apply {
-			if err := unix.Unlinkat(d.Fd(), base, 0); err != nil && !errors.Is(err, unix.ENOENT) {
+			if err := unix.Unlinkat(o.dir.Fd(), o.base, 0); err != nil && !errors.Is(err, unix.ENOENT) {
 				return nil, fmt.Errorf("remove %s: %w", path, err)
 			}
 		}
@@ -95,12 +85,10 @@ func ensureLink(ctx context.Context, path, target string, absent, apply bool) ([
 	if !apply {
 		return what, nil
 	}
-	if d == nil {
-		if d, base, done, err = openParent(ctx, path, safepath.Create(0o755)); err != nil {
-			return nil, err
-		}
-		defer done()
+	if err := o.makeParent(ctx, path); err != nil {
+		return nil, err
 	}
+	d, base := o.dir, o.base
 	// A symlink made under a temp name and renamed over: atomic replace.
 	tmp := tempPrefix(base) + "link"
 	unix.Unlinkat(d.Fd(), tmp, 0)
