@@ -293,7 +293,7 @@ func (s *debSelector) index() error {
 }
 
 // serviceRoots adds what each service's program (and each exec
-// resource's command) needs; anything missing fails the build, at the
+// resource's and check's command) needs; anything missing fails the build, at the
 // line of the service's exec.
 func (s *debSelector) serviceRoots(selected map[string]bool) error {
 	var errs config.Errors
@@ -313,6 +313,14 @@ func (s *debSelector) serviceRoots(selected map[string]bool) error {
 		e := s.cfg.Execs[name]
 		if len(e.Command) > 0 {
 			roots = append(roots, root{"exec." + name + ".command", e.CommandPos(), e.Command[0]})
+		}
+	}
+	// A check's command runs in the guest too: what it needs is taken,
+	// and a check that could never run is a build error.
+	for _, name := range sortedKeys(s.cfg.Checks) {
+		c := s.cfg.Checks[name]
+		if len(c.Exec) > 0 {
+			roots = append(roots, root{"check." + name + ".exec", c.Pos, c.Exec[0]})
 		}
 	}
 	for _, r := range roots {

@@ -203,17 +203,21 @@ exec = ["/usr/local/bin/script"]
 [file."/usr/local/bin/script"]
 content = "#!/bin/sh\n"
 mode = "0755"
+
+[check.db]
+exec = ["nosuchclient", "-c", "select 1"]
 `)
 	_, err := selectDebs(cfg, slog.New(slog.DiscardHandler), kegs, named, baseEntries(nil))
 	var errs config.Errors
-	if !errors.As(err, &errs) || len(errs) != 2 {
-		t.Fatalf("want two errors, got %v", err)
+	if !errors.As(err, &errs) || len(errs) != 3 {
+		t.Fatalf("want three errors, got %v", err)
 	}
 	msg := err.Error()
 	for _, want := range []string{
 		sys + `:5: service.b.exec: /usr/bin/xz needs liblzma.so.5, which no package of this image provides (Debian: liblzma5 has /usr/lib/x86_64-linux-gnu/liblzma.so.5`,
 		`left out by [system] exclude "/usr/lib/x86_64-linux-gnu/liblzma*")`,
 		sys + `:8: service.c.exec: nosuch is in no package of this image`,
+		sys + `:17: check.db.exec: nosuchclient is in no package of this image`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("error lacks %q:\n%s", want, msg)
