@@ -7,6 +7,11 @@ import (
 
 func TestChecksLoad(t *testing.T) {
 	c, err := loadString(t, `
+[service.api]
+exec   = ["api"]
+ready  = "check:health"
+health = "check:page"
+
 [check.page]
 http = "http://127.0.0.1:80/"
 body = "Welcome to nginx"
@@ -60,6 +65,9 @@ func TestChecksErrors(t *testing.T) {
 		"[check.a]\nhttp = \"http://x/\"\nwithin = \"soon\"\n":                                       `a.toml:3: check.a.within: invalid duration "soon"`,
 		"[check.a]\nhttp = \"http://x/\"\n[file.\"/x\"]\ncontent = \"\"\nrequires = [\"check:a\"]\n": `a.toml:5: file:/x requires "check:a": a check is a question`,
 		"[checks.a]\nhttp = \"http://x/\"\n":                                                         `did you mean "check"`,
+		"[service.w]\nexec = [\"w\"]\nhealth = \"check:nope\"\n":                                     `a.toml:3: service "w": health = "check:nope": no [check.nope] is defined`,
+		"[service.w]\nexec = [\"w\"]\nready = \"check:\"\n":                                          `a.toml:3: service "w": ready = "check:": expected check:NAME`,
+		"[check.a]\nhttp = \"http://x/\"\n[service.w]\nexec = [\"w\"]\nrequires = [\"check:a\"]\n":   `service "w" requires "check:a": a check is a question`,
 	}
 	for src, want := range cases {
 		_, err := loadString(t, src)

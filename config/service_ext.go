@@ -156,6 +156,17 @@ func checkHealth(h string) error {
 			return fmt.Errorf("expected exec:COMMAND")
 		}
 		return nil
+	case strings.HasPrefix(h, "check:"):
+		return checkCheckRef(h)
 	}
-	return fmt.Errorf("expected http:PORT/PATH, tcp:PORT or exec:CMD")
+	return fmt.Errorf("expected http:PORT/PATH, tcp:PORT, exec:CMD or check:NAME")
+}
+
+// checkCheckRef: check:NAME names a [check.NAME] (that it exists is
+// checked once every file is merged, serviceRefs).
+func checkCheckRef(spec string) error {
+	if strings.TrimSpace(strings.TrimPrefix(spec, "check:")) == "" {
+		return fmt.Errorf("expected check:NAME")
+	}
+	return nil
 }

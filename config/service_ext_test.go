@@ -85,7 +85,7 @@ health_interval = "1s"
 		a + `:14: service "b": env_files: "etc/x": expected an absolute path`,
 		a + `:15: service "b": log.dir = "var/log": expected an absolute path`,
 		`service "b": log.max_size = 1024: expected at least 4096 bytes`,
-		a + `:16: service "b": health = "udp:53": expected http:PORT/PATH, tcp:PORT or exec:CMD`,
+		a + `:16: service "b": health = "udp:53": expected http:PORT/PATH, tcp:PORT, exec:CMD or check:NAME`,
 		a + `:18: service "c": health_interval, health_timeout and health_retries need health`,
 	} {
 		if !strings.Contains(msg, want) {

@@ -91,8 +91,10 @@ func checkReady(r string) error {
 			return fmt.Errorf("expected exec:COMMAND")
 		}
 		return nil
+	case strings.HasPrefix(r, "check:"):
+		return checkCheckRef(r)
 	}
-	return fmt.Errorf("expected one of started, notify, fd:N, tcp:PORT, exec:CMD")
+	return fmt.Errorf("expected one of started, notify, fd:N, tcp:PORT, exec:CMD, check:NAME")
 }
 
 func validateFile(f *File) Errors {
@@ -182,8 +184,17 @@ func samePath(c *Config) Errors {
 func serviceRefs(c *Config, s *Service) Errors {
 	var errs Errors
 	for _, r := range append(append([]string{}, s.Requires...), s.After...) {
+		if strings.HasPrefix(r, "check:") && c.Has(r) {
+			errs = append(errs, Error{s.At("requires"), fmt.Sprintf("service %q requires %q: a check is a question, not something to start after; use ready = %q", s.Name, r, r)})
+			continue
+		}
 		if !c.Has(r) {
 			errs = append(errs, Error{s.At("requires"), fmt.Sprintf("service %q requires %q, which is not defined", s.Name, r)})
+		}
+	}
+	for _, k := range []struct{ key, spec string }{{"health", s.Health}, {"ready", s.Ready}} {
+		if name, ok := strings.CutPrefix(k.spec, "check:"); ok && c.Checks[name] == nil {
+			errs = append(errs, Error{s.At(k.key), fmt.Sprintf("service %q: %s = %q: no [check.%s] is defined", s.Name, k.key, k.spec, name)})
 		}
 	}
 	return errs

@@ -3,9 +3,7 @@ package pid1
 import (
 	"context"
 	"errors"
-	"io"
 	"maps"
-	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -15,7 +13,6 @@ import (
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/ldso"
 	"github.com/unit-os/unit/probe"
-	"github.com/unit-os/unit/supervise"
 )
 
 // runChecks answers `unit checks`: optionally waits for the services to be
@@ -96,35 +93,18 @@ func (d *Daemon) runCheck(ctx context.Context, c *config.Check) api.CheckResult 
 // probeRunner runs an exec check through the reaper (PID 1's only
 // wait4), with its output on a pipe.
 func (d *Daemon) probeRunner(ctx context.Context, argv []string) (int, []byte, error) {
-	r, w, err := os.Pipe()
-	if err != nil {
-		return 0, nil, err
-	}
-	outc := make(chan []byte, 1)
-	go func() {
-		b, _ := io.ReadAll(io.LimitReader(r, 1<<20))
-		io.Copy(io.Discard, r)
-		r.Close()
-		outc <- b
-	}()
-	e, err := d.reaper.RunCommand(ctx, argv, []string{"PATH=" + ldso.DefaultPATH}, w)
-	w.Close()
-	out := <-outc
-	if err != nil {
-		return 0, out, err
-	}
-	return exitCodeOf(e), out, nil
+	return d.reaper.RunOutput(ctx, argv, []string{"PATH=" + ldso.DefaultPATH})
 }
 
-// exitCodeOf is the exit code as a shell gives it (128+N for a signal).
-func exitCodeOf(e supervise.Exit) int {
-	switch {
-	case e.Lost:
-		return -1
-	case e.Status.Signaled():
-		return 128 + int(e.Status.Signal())
+// checkSpec is the probe of [check.NAME] in the running config, for a
+// service's health or ready = "check:NAME".
+func (d *Daemon) checkSpec(name string) (probe.Spec, bool) {
+	checks := d.checks.Load()
+	if checks == nil || (*checks)[name] == nil {
+		return probe.Spec{}, false
 	}
-	return e.Status.ExitStatus()
+	spec, err := probe.FromCheck((*checks)[name])
+	return spec, err == nil
 }
 
 var errNoChecks = errors.New("no [check.NAME] in the config")

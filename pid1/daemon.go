@@ -84,7 +84,7 @@ func Run(ctx context.Context, o Options) error {
 	d := &Daemon{opts: o, log: o.Log, bus: event.NewBus()}
 	d.reaper = supervise.NewReaper(o.Log)
 	supOpts := []supervise.Option{
-		supervise.WithEvents(d.bus.Emit), supervise.WithLogger(o.Log),
+		supervise.WithEvents(d.bus.Emit), supervise.WithLogger(o.Log), supervise.WithChecks(d.checkSpec),
 		supervise.WithStateDir(o.StateDir),
 	}
 	if o.Console != nil {

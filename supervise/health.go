@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/unit-os/unit/event"
+	"github.com/unit-os/unit/probe"
 )
 
 // healthState is the health check of one running service. Checks run only
@@ -114,6 +115,8 @@ func (s *Supervisor) checkHealth(ctx context.Context, spec string, env []string)
 	case strings.HasPrefix(spec, "http:"):
 		port, path, _ := strings.Cut(strings.TrimPrefix(spec, "http:"), "/")
 		return httpCheck(ctx, &d, port, "/"+path)
+	case strings.HasPrefix(spec, "check:"):
+		return s.runCheck(ctx, strings.TrimPrefix(spec, "check:"), env)
 	case strings.HasPrefix(spec, "exec:"):
 		e, err := s.reaper.RunCommand(ctx, []string{"/bin/sh", "-c", strings.TrimPrefix(spec, "exec:")}, env, nil)
 		if err != nil {
@@ -125,6 +128,21 @@ func (s *Supervisor) checkHealth(ctx context.Context, spec string, env []string)
 		return nil
 	}
 	return fmt.Errorf("unsupported health check %q", spec)
+}
+
+// runCheck asks the [check.NAME] the config names; its error says what
+// was expected and what came ("expected body ~ ..., got ...").
+func (s *Supervisor) runCheck(ctx context.Context, name string, env []string) error {
+	if s.checks == nil {
+		return fmt.Errorf("check:%s: no checks wired to the supervisor", name)
+	}
+	spec, ok := s.checks(name)
+	if !ok {
+		return fmt.Errorf("no [check.%s]", name)
+	}
+	return probe.Run(ctx, spec, func(ctx context.Context, argv []string) (int, []byte, error) {
+		return s.reaper.RunOutput(ctx, argv, env)
+	})
 }
 
 // httpCheck is a minimal HTTP/1.0 GET; only the status line matters.

@@ -7,12 +7,14 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/unit-os/unit/ldso"
+	"github.com/unit-os/unit/probe"
 
 	"github.com/unit-os/unit/config"
 )
@@ -97,5 +99,47 @@ func TestHealthChecks(t *testing.T) {
 	srv.Close()
 	if err := s.checkHealth(ctx, "tcp:"+port, env); err == nil {
 		t.Error("tcp closed port: no error")
+	}
+}
+
+// health and ready = "check:NAME" ask a [check.NAME] (package probe): the
+// service is ready only once the answer is right, and when its answer goes
+// wrong it is restarted with the mismatch as the reason.
+func TestCheckHealthAndReady(t *testing.T) {
+	var body atomic.Value
+	body.Store("warming up")
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Write([]byte(body.Load().(string)))
+	}))
+	defer srv.Close()
+	checks := map[string]probe.Spec{
+		"api":  {HTTP: srv.URL + "/", Body: regexp.MustCompile(`^ok`), Timeout: time.Second},
+		"tool": {Exec: []string{"sh", "-c", "echo PONG; exit 0"}, Output: regexp.MustCompile(`PONG`)},
+	}
+	h := newHarness(t, WithChecks(func(name string) (probe.Spec, bool) { s, ok := checks[name]; return s, ok }))
+	h.set(map[string]*config.Service{
+		"h": {Exec: []string{"sleep", "100"}, Ready: "check:api", Health: "check:api",
+			HealthInterval: config.Duration{Duration: 50 * time.Millisecond},
+			HealthTimeout:  config.Duration{Duration: 5 * time.Second}, HealthRetries: 2},
+		"t": {Exec: []string{"sleep", "100"}, Ready: "check:tool"},
+	})
+	h.rec.wait(t, "t", "running")
+	time.Sleep(100 * time.Millisecond) // several wrong answers: not ready
+	if h.rec.index("h", "running") >= 0 {
+		t.Fatalf("ready on a wrong answer:\n%s", h.rec.dump())
+	}
+	body.Store("ok: serving")
+	h.rec.wait(t, "h", "running")
+	eventually(t, "health ok", func() bool { return h.status("h").Health == "ok" })
+	body.Store("502 Bad Gateway")
+	_, e := h.rec.waitFrom(t, 0, "h", "unhealthy")
+	if !strings.Contains(e.Message, `expected body ~ "^ok", got "502 Bad Gateway"`) {
+		t.Errorf("unhealthy: %q", e.Message)
+	}
+	h.rec.waitFrom(t, 0, "h", "stopping")
+	body.Store("ok again")
+	h.rec.waitCount(t, "h", "running", 2)
+	if st := h.status("h"); !strings.Contains(st.LastExit, `health check failed 2 times (expected body ~ "^ok", got "502 Bad Gateway")`) {
+		t.Errorf("last exit %q", st.LastExit)
 	}
 }

@@ -75,7 +75,7 @@ func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]u
 	case strings.HasPrefix(spec, "tcp:"):
 		addr := net.JoinHostPort("127.0.0.1", strings.TrimPrefix(spec, "tcp:"))
 		r.run = func(ctx context.Context, ready func()) {
-			probe(ctx, ready, func() bool {
+			pollReady(ctx, ready, func() bool {
 				d := net.Dialer{Timeout: time.Second}
 				c, err := d.DialContext(ctx, "tcp", addr)
 				if err != nil {
@@ -89,10 +89,16 @@ func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]u
 		cmd := strings.TrimPrefix(spec, "exec:")
 		penv := append([]string{}, *env...)
 		r.run = func(ctx context.Context, ready func()) {
-			probe(ctx, ready, func() bool {
+			pollReady(ctx, ready, func() bool {
 				e, err := s.reaper.RunCommand(ctx, []string{"/bin/sh", "-c", cmd}, penv, nil)
 				return err == nil && e.Success()
 			})
+		}
+	case strings.HasPrefix(spec, "check:"):
+		name := strings.TrimPrefix(spec, "check:")
+		penv := append([]string{}, *env...)
+		r.run = func(ctx context.Context, ready func()) {
+			pollReady(ctx, ready, func() bool { return s.runCheck(ctx, name, penv) == nil })
 		}
 	case strings.HasPrefix(spec, "fd:"):
 		n, err := strconv.Atoi(strings.TrimPrefix(spec, "fd:"))
@@ -133,9 +139,9 @@ func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]u
 	return r, nil
 }
 
-// probe calls check until it succeeds or ctx ends, starting fast (a daemon
+// pollReady calls check until it succeeds or ctx ends, starting fast (a daemon
 // usually binds within milliseconds) and slowing to 250ms.
-func probe(ctx context.Context, ready func(), check func() bool) {
+func pollReady(ctx context.Context, ready func(), check func() bool) {
 	wait := 5 * time.Millisecond
 	for ctx.Err() == nil {
 		if check() {

@@ -3,11 +3,13 @@ package supervise
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"os/signal"
 	"sync"
 	"syscall"
+	"time"
 
 	"golang.org/x/sys/unix"
 )
@@ -182,4 +184,48 @@ func (r *Reaper) RunCommand(ctx context.Context, argv []string, env []string, st
 		_ = syscall.Kill(-pid, syscall.SIGKILL)
 		return <-done, ctx.Err()
 	}
+}
+
+// RunOutput runs argv like RunCommand and returns its exit code (128+N
+// for a signal, as a shell says it) and its output, stdout and stderr
+// together, at most 1 MiB.
+func (r *Reaper) RunOutput(ctx context.Context, argv, env []string) (int, []byte, error) {
+	rd, w, err := os.Pipe()
+	if err != nil {
+		return 0, nil, err
+	}
+	outc := make(chan []byte, 1)
+	go func() {
+		b, _ := io.ReadAll(io.LimitReader(rd, 1<<20))
+		io.Copy(io.Discard, rd)
+		rd.Close()
+		outc <- b
+	}()
+	e, err := r.RunCommand(ctx, argv, env, w)
+	w.Close()
+	// A child it left running may hold the pipe open: the output so far
+	// is enough once the command itself is done.
+	var out []byte
+	select {
+	case out = <-outc:
+	case <-time.After(time.Second):
+		rd.Close()
+		out = <-outc
+	}
+	if err != nil {
+		return 0, out, err
+	}
+	return e.Code(), out, nil
+}
+
+// Code is the exit code as a shell gives it: 128+N for signal N, -1 when
+// the status is unknown.
+func (e Exit) Code() int {
+	switch {
+	case e.Lost:
+		return -1
+	case e.Status.Signaled():
+		return 128 + int(e.Status.Signal())
+	}
+	return e.Status.ExitStatus()
 }

@@ -15,6 +15,7 @@ import (
 	"sync"
 
 	"github.com/unit-os/unit/event"
+	"github.com/unit-os/unit/probe"
 )
 
 // Supervisor owns the services of one machine.
@@ -27,6 +28,8 @@ type Supervisor struct {
 	stateDir string
 	logLines int
 	backoff  Backoff
+	// checks finds a [check.NAME] for health and ready = "check:NAME".
+	checks func(name string) (probe.Spec, bool)
 
 	inbox chan func()
 	done  chan struct{} // closed when Run returns
@@ -68,6 +71,12 @@ func WithLogLines(n int) Option { return func(s *Supervisor) { s.logLines = n } 
 
 // WithBackoff sets the restart backoff policy.
 func WithBackoff(b Backoff) Option { return func(s *Supervisor) { s.backoff = b } }
+
+// WithChecks gives health and ready = "check:NAME" their probes: lookup
+// is asked at each try, so a reloaded check takes effect at once.
+func WithChecks(lookup func(name string) (probe.Spec, bool)) Option {
+	return func(s *Supervisor) { s.checks = lookup }
+}
 
 // New returns a supervisor; nothing runs until Run.
 func New(r *Reaper, opts ...Option) *Supervisor {
