@@ -38,6 +38,7 @@ func commands() []command {
 		{names: []string{"logs"}, remote: true, args: "[-f] [-n N] NAME", summary: "a service's output", run: func(_ string, a []string) error { return cmdLogs(a) }},
 		{names: []string{"events"}, remote: true, args: "[--json]", summary: "follow state changes", run: func(_ string, a []string) error { return cmdEvents(a) }},
 		{names: []string{"checks"}, remote: true, args: "[--wait DURATION] [--json]", summary: "ask every [check.NAME]; exit 1 if one fails", run: func(_ string, a []string) error { return cmdChecks(a) }},
+		{names: []string{"health"}, remote: true, args: "[--checks]", summary: "one Nagios plugin line for the machine; exit 0/1/2/3", run: func(_ string, a []string) error { return cmdHealth(a) }},
 		{names: []string{"facts"}, args: "[--json] [--config DIR]", summary: "what templates see as .facts", run: func(_ string, a []string) error { return cmdFacts(a) }},
 		{names: []string{"report"}, args: "[--json] [--state DIR]", summary: "the latest convergence report", run: func(_ string, a []string) error { return cmdReport(a) }},
 		{names: []string{"reboot"}, remote: true, summary: "stop services, reboot", run: cmdPower},
