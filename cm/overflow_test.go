@@ -59,18 +59,7 @@ func TestRunNoOverflowFromOwnWrites(t *testing.T) {
 func TestRunOverflowRechecksEverything(t *testing.T) {
 	root := t.TempDir()
 	gate := &sync.Mutex{}
-	e := New(quietLog())
-	e.eventGate = gate
-	ctx, cancel := context.WithCancel(context.Background())
-	errc := make(chan error, 1)
-	go func() { errc <- e.Run(ctx) }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-errc; err != nil {
-			t.Errorf("Run: %v", err)
-		}
-	})
-	waitFor(t, "engine running", func() bool { return e.w.Load() != nil })
+	e := start(t, func(e *Engine) { e.eventGate = gate })
 	cfg := manyFiles(root, 200)
 	e.SetConfig(cfg)
 	applyWithin(t, e, time.Minute)
