@@ -275,20 +275,6 @@ func fileMode(m uint32) os.FileMode {
 	return fm
 }
 
-func fileType(m os.FileMode) string {
-	switch {
-	case m&os.ModeSymlink != 0:
-		return "symlink"
-	case m&os.ModeNamedPipe != 0:
-		return "fifo"
-	case m&os.ModeSocket != 0:
-		return "socket"
-	case m&os.ModeDevice != 0:
-		return "device"
-	}
-	return "special file"
-}
-
 // Diff is the unified diff from the file on disk to the desired content.
 func (f *fileRes) Diff(ctx context.Context) (string, error) {
 	p, err := f.plan(ctx)

@@ -4,10 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"os"
 	"reflect"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
 	"golang.org/x/sys/unix"
 )
 
@@ -60,7 +60,7 @@ func ensureLink(ctx context.Context, path, target string, absent, apply bool) ([
 	}
 	cur := ""
 	if isLink {
-		if cur, err = readlinkAt(o.dir.Fd(), o.base); err != nil {
+		if cur, err = safepath.ReadlinkAt(o.dir.Fd(), o.base); err != nil {
 			return nil, fmt.Errorf("readlink %s: %w", path, err)
 		}
 	}
@@ -100,26 +100,4 @@ func ensureLink(ctx context.Context, path, target string, absent, apply bool) ([
 		return nil, fmt.Errorf("symlink %s: %w", path, err)
 	}
 	return what, syncDirFd(d)
-}
-
-// readlinkAt reads the symlink name in dirfd.
-func readlinkAt(dirfd int, name string) (string, error) {
-	for size := 256; size <= 1<<16; size *= 2 {
-		buf := make([]byte, size)
-		n, err := unix.Readlinkat(dirfd, name, buf)
-		if err != nil {
-			return "", err
-		}
-		if n < size {
-			return string(buf[:n]), nil
-		}
-	}
-	return "", unix.ENAMETOOLONG
-}
-
-func describe(m os.FileMode) string {
-	if m.IsRegular() {
-		return "regular file"
-	}
-	return fileType(m)
 }

@@ -275,7 +275,7 @@ func (w *walk) follow(fd int, at string, st *unix.Stat_t) error {
 	if w.hops > maxHops {
 		return fmt.Errorf("%s: %w", w.asked, unix.ELOOP)
 	}
-	target, err := readlinkFd(fd)
+	target, err := ReadlinkAt(fd, "")
 	if err != nil {
 		return fmt.Errorf("readlink %s: %w", at, err)
 	}
@@ -294,20 +294,20 @@ func (w *walk) follow(fd int, at string, st *unix.Stat_t) error {
 	return nil
 }
 
-func readlinkFd(fd int) (string, error) {
-	for size := 256; ; size *= 2 {
+// ReadlinkAt reads the symlink name in dirfd ("" with an O_PATH
+// descriptor of the link itself), whatever its length.
+func ReadlinkAt(dirfd int, name string) (string, error) {
+	for size := 256; size <= 1<<16; size *= 2 {
 		buf := make([]byte, size)
-		n, err := unix.Readlinkat(fd, "", buf)
+		n, err := unix.Readlinkat(dirfd, name, buf)
 		if err != nil {
 			return "", err
 		}
 		if n < size {
 			return string(buf[:n]), nil
 		}
-		if size > 1<<16 {
-			return "", unix.ENAMETOOLONG
-		}
 	}
+	return "", unix.ENAMETOOLONG
 }
 
 // mkdir makes a missing step and opens it; in a directory another user
