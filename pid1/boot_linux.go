@@ -84,7 +84,10 @@ func Boot() {
 		cancel()
 	}()
 	go hardwareWatchdog(ctx, log, console, "/run/unit/unit.sock")
-	go serveControlPort(ctx, log, "/run/unit/unit.sock")
+	// The host's port outlives the daemon's context: the answer to a
+	// poweroff asked through it, and what the shutdown prints, must still
+	// reach the host; final() ends it with the machine.
+	go serveControlPort(context.Background(), log, "/run/unit/unit.sock")
 	err = Run(ctx, Options{
 		ConfigDir: ConfigDir, Config: cfg, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
 		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal, Release: readRelease(),
