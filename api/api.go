@@ -24,7 +24,7 @@ const DefaultSocket = "/run/unit/unit.sock"
 
 // Request is one command.
 type Request struct {
-	Cmd    string `json:"cmd"` // status, start, stop, restart, logs, events, apply, checks, reboot, poweroff, halt
+	Cmd    string `json:"cmd"` // status, start, stop, restart, logs, events, apply, checks, update, reboot, poweroff, halt
 	Name   string `json:"name,omitempty"`
 	Lines  int    `json:"lines,omitempty"`
 	Follow bool   `json:"follow,omitempty"`
@@ -33,6 +33,15 @@ type Request struct {
 	DryRun bool      `json:"dry_run,omitempty"`
 	// Wait (checks): first wait this long for the services to be ready.
 	Wait time.Duration `json:"wait,omitempty"`
+	// Update: Source is the bundle (a path on the machine or an http
+	// URL); Rollback boots the other slot's image instead; NoReboot
+	// leaves the reboot into the new image to the caller.
+	Source string `json:"source,omitempty"`
+	// SHA256 pins the bundle: its id (the sha256 of its manifest) must be
+	// this, or nothing is written.
+	SHA256   string `json:"sha256,omitempty"`
+	Rollback bool   `json:"rollback,omitempty"`
+	NoReboot bool   `json:"no_reboot,omitempty"`
 }
 
 // reply is one line of the answer.

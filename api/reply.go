@@ -17,6 +17,8 @@ type StatusReply struct {
 	// Failed are the resources (files, users, ...) whose last convergence
 	// failed, with why.
 	Failed []FailedResource `json:"failed,omitempty"`
+	// Slots are a disk machine's root slots, the running one first.
+	Slots []SlotStatus `json:"slots,omitempty"`
 	// InotifyOverflows counts the times the engine lost inotify events
 	// and re-checked every resource for it.
 	InotifyOverflows int64 `json:"inotify_overflows,omitempty"`
@@ -37,4 +39,29 @@ type CheckResult struct {
 	Detail   string        `json:"detail,omitempty"` // why it failed: what was expected, what came
 	Tries    int           `json:"tries"`
 	Duration time.Duration `json:"duration"`
+}
+
+// SlotStatus is one root slot of a disk machine.
+type SlotStatus struct {
+	Slot    string `json:"slot"` // a or b
+	Running bool   `json:"running,omitempty"`
+	Gen     int    `json:"gen,omitempty"` // 0: no boot entry
+	Release string `json:"release,omitempty"`
+	Kernel  string `json:"kernel,omitempty"`
+	// State: committed, trial (running, not yet committed), installed
+	// (the next boot tries it), failed (it did not commit), or empty.
+	State string `json:"state"`
+	// Next: the next boot takes this slot.
+	Next   bool   `json:"next,omitempty"`
+	Reason string `json:"reason,omitempty"` // why a trial failed
+}
+
+// UpdateProgress is one line of `unit update`'s answer.
+type UpdateProgress struct {
+	Message string `json:"message"`
+	// Done carries the result: the slot and generation installed (or
+	// rolled back to) and whether the machine is rebooting into it.
+	Slot      string `json:"slot,omitempty"`
+	Gen       int    `json:"gen,omitempty"`
+	Rebooting bool   `json:"rebooting,omitempty"`
 }

@@ -125,3 +125,20 @@ func TestControlGroupChecked(t *testing.T) {
 		t.Errorf("got %v", err)
 	}
 }
+
+// TestUpdateSettingsChecked: an update's trial and the slot size are
+// bounded, and a good pair loads.
+func TestUpdateSettingsChecked(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a.toml", "[system]\ntrial = \"1s\"\nslot_size = \"1M\"\n")
+	_, err := Load(dir)
+	if err == nil || !strings.Contains(err.Error(), `a.toml:2: [system]: trial = "1s": expected 10s to 24h`) || !strings.Contains(err.Error(), `a.toml:3: [system]: slot_size = 1048576 bytes: expected at least 16M`) {
+		t.Errorf("got %v", err)
+	}
+	good := t.TempDir()
+	write(t, good, "a.toml", "[system]\ntrial = \"90s\"\nslot_size = \"1G\"\n")
+	c, err := Load(good)
+	if err != nil || c.System.Trial.Duration != 90*time.Second || c.System.SlotSize != 1<<30 {
+		t.Errorf("good: %v %+v", err, c)
+	}
+}

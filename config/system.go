@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"path"
 	"strings"
+	"time"
 )
 
 func validateSystem(s *System, at func(key string) Pos) Errors {
@@ -23,6 +24,12 @@ func validateSystem(s *System, at func(key string) Pos) Errors {
 	}
 	if g := s.ControlGroup; g != "" && !accountName.MatchString(g) && !isNumber(g) {
 		bad("control_group", "control_group = %q: expected a group name or number", g)
+	}
+	if t := s.Trial.Duration; t != 0 && (t < 10*time.Second || t > 24*time.Hour) {
+		bad("trial", "trial = %q: expected 10s to 24h (how long an update's first boot has to be ready), e.g. \"5m\"", t)
+	}
+	if z := s.SlotSize; z != 0 && z < 16<<20 {
+		bad("slot_size", "slot_size = %d bytes: expected at least 16M, e.g. \"1G\"", int64(z))
 	}
 	switch s.Console {
 	case "", "none", "shell":

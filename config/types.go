@@ -49,7 +49,15 @@ type System struct {
 	Hardware string `toml:"hardware"`
 	// Data is the persistent data partition of a disk image, if any.
 	Data *DataPartition `toml:"data"`
-	Pos  Pos            `toml:"-"`
+	// SlotSize is each root slot's partition in a disk image (two slots:
+	// one runs, an update goes to the other); default twice the root, at
+	// least 128M. A later update's root must fit.
+	SlotSize Size `toml:"slot_size"`
+	// Trial bounds an update's first boot: unless every service is ready
+	// and every check passes within it, the machine goes back to the
+	// image it came from (default 5m).
+	Trial Duration `toml:"trial"`
+	Pos   Pos      `toml:"-"`
 }
 
 // DataPartition is [system] data = { size = "256M", mount = "/var" }: an

@@ -18,6 +18,7 @@ import (
 
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/pkgbuild"
+	"github.com/unit-os/unit/update"
 )
 
 // Output file names inside the build directory.
@@ -244,7 +245,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	var root []byte     // the disk format's root file system
 	var initMods []string
 	modsRaw := int64(0)
-	if format == FormatDisk {
+	if format == FormatDisk || format == FormatUpdate {
 		// The system lives on a squashfs root; the initramfs holds only
 		// what finds and mounts it: unit and the disk and file system
 		// modules, which the root carries too (one modules.dep for both).
@@ -252,7 +253,10 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		if err != nil {
 			return nil, fmt.Errorf("%s: disk format: %w", cfg.System.Pos, err)
 		}
-		if mods, err = selectModules(k.Modules, k.Release, append(append([]string(nil), mods.Names...), boot...)); err != nil {
+		// On the root too: what a machine needs to take updates (the
+		// ESP's FAT) and to be reset when a trial boot hangs (softdog).
+		rootMods := append(append(append([]string(nil), mods.Names...), boot...), prof.present(k.Modules, updateModules)...)
+		if mods, err = selectModules(k.Modules, k.Release, rootMods); err != nil {
 			return nil, fmt.Errorf("%s: [system] modules: %w", cfg.System.Pos, err)
 		}
 		bootMods, err := selectModules(k.Modules, k.Release, boot)
@@ -330,8 +334,8 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		sum := sha256.Sum256(f.data)
 		res.Files = append(res.Files, File{Name: f.name, Size: int64(len(f.data)), SHA256: hex.EncodeToString(sum[:])})
 	}
-	if format == FormatDisk {
-		if err := buildDiskImage(ctx, log, o.Out, cfg.System, res, vmlinuz, full, root, mtime); err != nil {
+	if format == FormatDisk || format == FormatUpdate {
+		if err := buildDiskImage(ctx, log, o.Out, format, cfg.System, res, vmlinuz, full, root, mtime); err != nil {
 			return nil, err
 		}
 		res.Disk.InitramfsModules = initMods
@@ -342,6 +346,14 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	}
 	if err := writeAtomic(filepath.Join(o.Out, ManifestName), append(manifest, '\n'), 0o644); err != nil {
 		return nil, err
+	}
+	if format == FormatUpdate {
+		id, size, err := writeBundle(o.Out, res)
+		if err != nil {
+			return nil, err
+		}
+		res.Disk.Bundle, res.Disk.BundleSize, res.Disk.BundleID = update.BundleName, size, id
+		log.Info("update bundle", "path", filepath.Join(o.Out, update.BundleName), "size", size, "id", id, "release", res.Release)
 	}
 	log.Info("built", "dir", o.Out, "initramfs", res.InitramfsSize, "base", res.BaseSize, "packages", res.PackagesSize, "modules", res.ModulesSize)
 	return res, nil

@@ -8,18 +8,23 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/unit-os/unit/update"
 )
 
 // Disk image names and defaults.
 const (
-	DiskName         = "disk.img"
-	UKIName          = "unit.efi"
+	DiskName = "disk.img"
+	UKIName  = "unit.efi"
+	// LoaderPath is systemd-boot, from the same package as the stub.
+	LoaderPath       = "/usr/lib/systemd/boot/efi/systemd-bootx64.efi"
 	DefaultDataLabel = "unit-data"
 	DefaultDataMount = "/var"
 	espLabel         = "ESP"
@@ -29,10 +34,10 @@ const (
 )
 
 // diskPlan is the layout of a disk image: an ESP, optionally a data
-// partition, and the root partition last, each starting on a MiB
-// boundary. The root is last so that it can grow on a re-image without
-// moving the data partition (and so that a second root, for A/B updates,
-// can follow it).
+// partition, and two root slots of one size (A/B updates: one runs, the
+// other takes the next image), each starting on a MiB boundary. The slots
+// come last so that they can grow on a re-image without moving the data
+// partition.
 type diskPlan struct {
 	Sectors   uint64
 	DiskGUID  [16]byte
@@ -41,23 +46,28 @@ type diskPlan struct {
 	DataSize  int64 // 0: no data partition
 	DataLabel string
 	DataUUID  string
-	RootSize  int64  // the root partition
-	RootUUID  string // its PARTUUID
-	VolumeID  uint32 // FAT volume serial
+	SlotSize  int64             // each root slot's partition
+	SlotUUID  map[string]string // slot name to PARTUUID
+	VolumeID  uint32            // FAT volume serial
 }
 
 // Partition names in the GPT.
-const (
-	espName  = "EFI System Partition"
-	rootName = "unit-root"
-)
+const espName = "EFI System Partition"
 
 // planDisk lays out a disk for a UKI of ukiSize bytes and a root image of
-// rootSize bytes. seed (the system's hostname) makes every id fixed: the
-// same system gets the same GUIDs.
-func planDisk(seed string, ukiSize, rootSize, dataSize int64, dataLabel string) (*diskPlan, error) {
-	p := &diskPlan{ESPSize: espMin, DataSize: alignUp64(dataSize, mib), DataLabel: dataLabel, RootSize: rootPartSize(rootSize)}
-	for p.ESPSize < 2*ukiSize+4*mib {
+// rootSize bytes in slots of at least slotSize (0: what rootPartSize
+// gives). seed (the system's hostname) makes every id fixed: the same
+// system gets the same GUIDs.
+func planDisk(seed string, ukiSize, rootSize, slotSize, dataSize int64, dataLabel string) (*diskPlan, error) {
+	p := &diskPlan{ESPSize: espMin, DataSize: alignUp64(dataSize, mib), DataLabel: dataLabel, SlotSize: rootPartSize(rootSize)}
+	if slotSize > 0 {
+		if slotSize < rootSize {
+			return nil, fmt.Errorf("slot_size %d is smaller than the root file system (%d bytes)", slotSize, rootSize)
+		}
+		p.SlotSize = alignUp64(slotSize, mib)
+	}
+	// The loader, both slots' entries and a new one being written.
+	for p.ESPSize < 3*ukiSize+8*mib {
 		p.ESPSize += espMin
 	}
 	if dataSize > 0 && dataSize < 8*mib {
@@ -82,42 +92,64 @@ func planDisk(seed string, ukiSize, rootSize, dataSize int64, dataLabel string) 
 		p.Parts = append(p.Parts, gptPart{Name: dataLabel, Type: mustGUID(typeLinuxData), GUID: dataGUID, First: dfirst, Last: dlast})
 		end = dlast + 1
 	}
-	p.RootUUID = rootPARTUUID(seed)
-	rfirst := alignUp64u(end, mib/sectorSize)
-	rlast := rfirst + uint64(p.RootSize/sectorSize) - 1
-	p.Parts = append(p.Parts, gptPart{Name: rootName, Type: mustGUID(typeRootX86_64), GUID: mustGUID(p.RootUUID), First: rfirst, Last: rlast})
-	end = rlast + 1
+	p.SlotUUID = map[string]string{}
+	for _, slot := range update.Slots {
+		p.SlotUUID[slot] = slotPARTUUID(seed, slot)
+		rfirst := alignUp64u(end, mib/sectorSize)
+		rlast := rfirst + uint64(p.SlotSize/sectorSize) - 1
+		p.Parts = append(p.Parts, gptPart{Name: update.PartitionName(slot), Type: mustGUID(typeRootX86_64), GUID: mustGUID(p.SlotUUID[slot]), First: rfirst, Last: rlast})
+		end = rlast + 1
+	}
 	// One MiB at the end holds the backup table.
 	p.Sectors = alignUp64u(end, mib/sectorSize) + mib/sectorSize
 	return p, nil
 }
 
-// root is the root partition: the last one.
-func (p *diskPlan) root() gptPart { return p.Parts[len(p.Parts)-1] }
+// slot is the partition of a root slot ("a" or "b"); its number in the
+// GPT is the index plus one.
+func (p *diskPlan) slot(name string) (gptPart, int) {
+	for i, part := range p.Parts {
+		if part.Name == update.PartitionName(name) {
+			return part, i
+		}
+	}
+	panic("no slot " + name)
+}
 
 func alignUp64(v, a int64) int64    { return (v + a - 1) / a * a }
 func alignUp64u(v, a uint64) uint64 { return (v + a - 1) / a * a }
 
-// makeESP writes a FAT32 file system image holding the UKI as the
-// removable-media boot path \EFI\BOOT\BOOTX64.EFI, which UEFI firmware
-// boots without any boot entry in NVRAM. mtools writes it without root
-// or loop devices; SOURCE_DATE_EPOCH fixes its timestamps and -N its serial.
-func makeESP(ctx context.Context, tmp string, p *diskPlan, uki []byte, mtime int64) (string, error) {
-	ukiPath := filepath.Join(tmp, "BOOTX64.EFI")
-	if err := os.WriteFile(ukiPath, uki, 0o644); err != nil {
-		return "", err
+// makeESP writes a FAT32 file system image holding systemd-boot as the
+// removable-media boot path \EFI\BOOT\BOOTX64.EFI (UEFI firmware boots
+// it without any boot entry in NVRAM), its loader.conf, and the UKI as
+// slot a's first entry. mtools writes it without root or loop devices;
+// SOURCE_DATE_EPOCH fixes its timestamps and -N its serial.
+func makeESP(ctx context.Context, tmp string, p *diskPlan, loader, uki []byte, mtime int64) (string, error) {
+	files := []struct {
+		path string
+		data []byte
+	}{
+		{update.LoaderPath, loader},
+		{update.LoaderConf, []byte(update.LoaderConfText)},
+		{update.EntryDir + "/" + update.Entry{Gen: 1, Slot: "a"}.Name(), uki},
 	}
 	t := fatTime(mtime)
-	if err := os.Chtimes(ukiPath, t, t); err != nil {
-		return "", err
-	}
 	esp := filepath.Join(tmp, "esp.img")
 	env := []string{"SOURCE_DATE_EPOCH=" + strconv.FormatInt(t.Unix(), 10), "MTOOLSRC=/dev/null", "MTOOLS_SKIP_CHECK=1"}
 	steps := [][]string{
 		{"mformat", "-C", "-i", esp, "-T", strconv.FormatInt(p.ESPSize/sectorSize, 10), "-h", "64", "-s", "32",
 			"-H", strconv.FormatUint(p.Parts[0].First, 10), "-F", "-N", fmt.Sprintf("%08x", p.VolumeID), "-v", espLabel, "::"},
-		{"mmd", "-i", esp, "::/EFI", "::/EFI/BOOT"},
-		{"mcopy", "-m", "-i", esp, ukiPath, "::/EFI/BOOT/BOOTX64.EFI"},
+		{"mmd", "-i", esp, "::/EFI", "::/EFI/BOOT", "::/EFI/Linux", "::/loader"},
+	}
+	for i, f := range files {
+		src := filepath.Join(tmp, fmt.Sprintf("esp-file-%d", i))
+		if err := os.WriteFile(src, f.data, 0o644); err != nil {
+			return "", err
+		}
+		if err := os.Chtimes(src, t, t); err != nil {
+			return "", err
+		}
+		steps = append(steps, []string{"mcopy", "-m", "-i", esp, src, "::/" + f.path})
 	}
 	for _, s := range steps {
 		if _, err := runEnv(ctx, env, s[0], s[1:]...); err != nil {
@@ -186,12 +218,19 @@ func writeDisk(path string, p *diskPlan, esp, root, data string) (reimaged bool,
 		f.Close()
 		return false, err
 	}
-	images := []string{esp, data, root}
-	if data == "" {
-		images = []string{esp, root}
+	slotA, _ := p.slot("a")
+	images := []struct {
+		path string
+		at   uint64
+	}{{esp, p.Parts[0].First}, {root, slotA.First}}
+	if data != "" {
+		images = append(images, struct {
+			path string
+			at   uint64
+		}{data, p.Parts[1].First})
 	}
-	for i, img := range images {
-		if err := copyAt(f, img, int64(p.Parts[i].First)*sectorSize, true); err != nil {
+	for _, img := range images {
+		if err := copyAt(f, img.path, int64(img.at)*sectorSize, true); err != nil {
 			f.Close()
 			return false, err
 		}
@@ -206,10 +245,10 @@ func writeDisk(path string, p *diskPlan, esp, root, data string) (reimaged bool,
 	return false, os.Rename(tmp, path)
 }
 
-// reimage rewrites the table (the root partition's end may move), the ESP
-// and the root partition of the disk at path in place. The rest of the
-// root partition is emptied, so the disk holds the same bytes as a new one
-// but for the data partition.
+// reimage rewrites the table (the slots may have moved or grown), the
+// ESP and slot a of the disk at path in place, and empties the rest of
+// both slots, so the disk holds the same bytes as a new one but for the
+// data partition.
 func reimage(path string, p *diskPlan, esp, root string) error {
 	f, err := os.OpenFile(path, os.O_RDWR|syscall.O_NOFOLLOW, 0)
 	if err != nil {
@@ -225,17 +264,18 @@ func reimage(path string, p *diskPlan, esp, root string) error {
 	if err := copyAt(f, esp, int64(p.Parts[0].First)*sectorSize, false); err != nil {
 		return err
 	}
-	r := p.root()
-	if err := copyAt(f, root, int64(r.First)*sectorSize, false); err != nil {
+	a, _ := p.slot("a")
+	b, _ := p.slot("b")
+	if err := copyAt(f, root, int64(a.First)*sectorSize, false); err != nil {
 		return err
 	}
 	fi, err := os.Stat(root)
 	if err != nil {
 		return err
 	}
-	start := int64(r.First)*sectorSize + fi.Size()
-	if err := zeroRange(f, start, int64(r.Last+1)*sectorSize-start); err != nil {
-		return fmt.Errorf("empty the rest of the root partition: %w", err)
+	start := int64(a.First)*sectorSize + fi.Size()
+	if err := zeroRange(f, start, int64(b.Last+1)*sectorSize-start); err != nil {
+		return fmt.Errorf("empty the rest of the root slots: %w", err)
 	}
 	if err := f.Sync(); err != nil {
 		return err
@@ -244,23 +284,19 @@ func reimage(path string, p *diskPlan, esp, root string) error {
 }
 
 // reimageable says whether a disk with the partitions old can take the
-// layout new in place: the same partitions in the same places, except
-// that the root partition (the last) may end elsewhere.
+// layout new in place: the same partitions in the same places up to the
+// root slots, which may move or grow (both are rewritten).
 func reimageable(old, new []gptPart) bool {
-	if len(old) != len(new) || len(new) == 0 {
-		return false
-	}
-	last := len(new) - 1
-	for i := range new {
-		o, n := old[i], new[i]
-		if i == last && n.Type == mustGUID(typeRootX86_64) {
-			o.Last = n.Last
+	fixed := func(ps []gptPart) []gptPart {
+		for i, p := range ps {
+			if p.Type == mustGUID(typeRootX86_64) {
+				return ps[:i]
+			}
 		}
-		if o != n {
-			return false
-		}
+		return ps
 	}
-	return true
+	o, n := fixed(old), fixed(new)
+	return len(n) > 0 && len(o) == len(n) && len(old) == len(new) && slices.Equal(o, n)
 }
 
 // hasData says whether a disk has a data partition, whose contents a new

@@ -4,7 +4,7 @@ import (
 	"bytes"
 	"context"
 	"debug/pe"
-	"encoding/binary"
+	"io"
 	"log/slog"
 	"os"
 	"os/exec"
@@ -13,65 +13,13 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/unit-os/unit/uki"
+	"github.com/unit-os/unit/update"
 )
 
-func TestUKISections(t *testing.T) {
-	stub, err := os.ReadFile(StubPath)
-	if err != nil {
-		t.Skipf("no EFI stub: %v", err)
-	}
-	linux := bytes.Repeat([]byte{0xAB}, 5000)
-	initrd := bytes.Repeat([]byte{0xCD}, 3000)
-	uki, err := buildUKI(stub, []ukiSection{{".osrel", []byte("ID=unit\n")}, {".cmdline", []byte("console=ttyS0")}, {".linux", linux}, {".initrd", initrd}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	f, err := pe.NewFile(bytes.NewReader(uki))
-	if err != nil {
-		t.Fatalf("the UKI is not a PE file: %v", err)
-	}
-	orig, _ := pe.NewFile(bytes.NewReader(stub))
-	var stubEnd uint32
-	for _, s := range orig.Sections {
-		stubEnd = max(stubEnd, s.VirtualAddress+s.VirtualSize)
-	}
-	want := map[string][]byte{".osrel": []byte("ID=unit\n"), ".cmdline": []byte("console=ttyS0"), ".linux": linux, ".initrd": initrd}
-	prevEnd := stubEnd
-	for _, s := range f.Sections[len(orig.Sections):] {
-		data, err := s.Data()
-		if err != nil {
-			t.Fatal(err)
-		}
-		if !bytes.Equal(data[:s.VirtualSize], want[s.Name]) {
-			t.Errorf("section %s: data differs", s.Name)
-		}
-		if s.VirtualAddress%ukiSectionAlign != 0 || s.VirtualAddress < prevEnd {
-			t.Errorf("section %s at %#x: want aligned, after %#x", s.Name, s.VirtualAddress, prevEnd)
-		}
-		prevEnd = s.VirtualAddress + s.VirtualSize
-		delete(want, s.Name)
-	}
-	if len(want) != 0 {
-		t.Errorf("missing sections %v", want)
-	}
-	if size := f.OptionalHeader.(*pe.OptionalHeader64).SizeOfImage; size < prevEnd {
-		t.Errorf("SizeOfImage %#x < end of last section %#x", size, prevEnd)
-	}
-	// A second opinion from binutils, when it is installed.
-	if objdump, err := exec.LookPath("objdump"); err == nil {
-		p := filepath.Join(t.TempDir(), "uki.efi")
-		if err := os.WriteFile(p, uki, 0o644); err != nil {
-			t.Fatal(err)
-		}
-		out, err := exec.Command(objdump, "-h", p).CombinedOutput()
-		if err != nil || !strings.Contains(string(out), ".initrd") {
-			t.Errorf("objdump -h: %v\n%s", err, out)
-		}
-	}
-}
-
 func TestGPTRoundTrip(t *testing.T) {
-	p, err := planDisk("host", 20*mib, 30*mib, 64*mib, DefaultDataLabel)
+	p, err := planDisk("host", 20*mib, 30*mib, 0, 64*mib, DefaultDataLabel)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -100,18 +48,28 @@ func TestGPTRoundTrip(t *testing.T) {
 		if !strings.Contains(string(out), "EF00") || !strings.Contains(string(out), "8300") || !strings.Contains(string(out), "8304") {
 			t.Errorf("sgdisk -p (want the ESP, the data partition and an x86-64 root):\n%s", out)
 		}
-		// The root is the last partition and its unique GUID is the
-		// PARTUUID the command line names.
-		out, _ = exec.Command(sgdisk, "-i", "3", path).CombinedOutput()
-		if want := "Partition unique GUID: " + strings.ToUpper(rootPARTUUID("host")); !strings.Contains(string(out), want) ||
-			!strings.Contains(string(out), "unit-root") {
-			t.Errorf("sgdisk -i 3: want %q and the name unit-root:\n%s", want, out)
+		// Slots a and b follow the data partition; a slot's unique GUID
+		// is the PARTUUID its entry's command line names.
+		for i, slot := range []string{"a", "b"} {
+			out, _ = exec.Command(sgdisk, "-i", strconv.Itoa(3+i), path).CombinedOutput()
+			if want := "Partition unique GUID: " + strings.ToUpper(slotPARTUUID("host", slot)); !strings.Contains(string(out), want) ||
+				!strings.Contains(string(out), "unit-root-"+slot) {
+				t.Errorf("sgdisk -i %d: want %q and the name unit-root-%s:\n%s", 3+i, want, slot, out)
+			}
 		}
 	}
-	if r := p.root(); r.First <= p.Parts[1].Last || int64(r.Last-r.First+1)*sectorSize != rootMin {
-		t.Errorf("root partition %+v: want it after the data partition, %d bytes", r, rootMin)
+	a, ai := p.slot("a")
+	b, bi := p.slot("b")
+	if ai != 2 || bi != 3 || a.First <= p.Parts[1].Last || b.First <= a.Last || int64(a.Last-a.First+1)*sectorSize != rootMin || a.Last-a.First != b.Last-b.First {
+		t.Errorf("slots %+v %+v: want two of %d bytes after the data partition", a, b, rootMin)
 	}
-	if _, err := planDisk("host", 1*mib, 1*mib, 4*mib, "x"); err == nil {
+	if _, err := planDisk("host", 20*mib, 30*mib, 20*mib, 0, ""); err == nil {
+		t.Error("a slot smaller than the root was accepted")
+	}
+	if p, err := planDisk("host", 20*mib, 30*mib, 300*mib, 0, ""); err != nil || p.SlotSize != 300*mib {
+		t.Errorf("slot_size 300M: %v, %+v", err, p)
+	}
+	if _, err := planDisk("host", 1*mib, 1*mib, 0, 4*mib, "x"); err == nil {
 		t.Error("a 4M data partition was accepted")
 	}
 }
@@ -152,9 +110,10 @@ func TestDiskReproducibleAndReimage(t *testing.T) {
 	if out, err := exec.Command("sgdisk", "-v", disk).CombinedOutput(); err != nil || !strings.Contains(string(out), "No problems found") {
 		t.Errorf("sgdisk -v: %v\n%s", err, out)
 	}
-	uuid := rootPARTUUID("disk")
-	if a.Disk.RootPARTUUID != uuid || a.Disk.RootPartition != 3 || a.Disk.RootSize == 0 || a.Disk.RootPartSize < 2*a.Disk.RootSize {
-		t.Errorf("manifest root: %+v", a.Disk)
+	uuid := slotPARTUUID("disk", "a")
+	if len(a.Disk.Slots) != 2 || a.Disk.Slots[0] != (DiskSlot{Name: "a", Partition: 3, PARTUUID: uuid}) ||
+		a.Disk.Slots[1].Partition != 4 || a.Disk.RootSize == 0 || a.Disk.SlotSize < 2*a.Disk.RootSize {
+		t.Errorf("manifest slots: %+v", a.Disk)
 	}
 	out, _ = exec.Command("sgdisk", "-i", "3", disk).CombinedOutput()
 	if !strings.Contains(string(out), "Partition unique GUID: "+strings.ToUpper(uuid)) || !strings.Contains(string(out), "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709") {
@@ -173,9 +132,11 @@ func TestDiskReproducibleAndReimage(t *testing.T) {
 	}
 
 	// The partition holds root.squashfs, byte for byte.
-	plan, _ := planDisk("disk", a.Disk.UKISize, a.Disk.RootSize, a.Disk.DataSize, DefaultDataLabel)
+	plan, _ := planDisk("disk", a.Disk.UKISize, a.Disk.RootSize, 0, a.Disk.DataSize, DefaultDataLabel)
 	rootImg, _ := os.ReadFile(filepath.Join(tmp, "a", RootName))
-	rootAt := int64(plan.root().First) * sectorSize
+	slotA, _ := plan.slot("a")
+	slotB, _ := plan.slot("b")
+	rootAt := int64(slotA.First) * sectorSize
 	f, err := os.Open(disk)
 	if err != nil {
 		t.Fatal(err)
@@ -231,7 +192,8 @@ func TestDiskReproducibleAndReimage(t *testing.T) {
 	espAt := int64(plan.Parts[0].First) * sectorSize
 	f.WriteAt(bytes.Repeat([]byte{0xEE}, 4096), espAt)
 	f.WriteAt(bytes.Repeat([]byte{0xEE}, 4096), rootAt)
-	f.WriteAt(bytes.Repeat([]byte{0xEE}, 4096), rootAt+a.Disk.RootPartSize-8192)
+	f.WriteAt(bytes.Repeat([]byte{0xEE}, 4096), rootAt+a.Disk.SlotSize-8192)
+	f.WriteAt(bytes.Repeat([]byte{0xEE}, 4096), int64(slotB.First)*sectorSize)
 	f.Close()
 
 	os.WriteFile(initBin, []byte("a newer unit\n"), 0o755)
@@ -251,8 +213,29 @@ func TestDiskReproducibleAndReimage(t *testing.T) {
 	if bytes.Equal(esp, bytes.Repeat([]byte{0xEE}, 4096)) {
 		t.Error("re-image did not rewrite the ESP")
 	}
-	if out, err := exec.Command("mdir", "-i", disk+"@@"+strconv.FormatInt(espAt, 10), "::/EFI/BOOT").CombinedOutput(); err != nil || !strings.Contains(string(out), "BOOTX64") {
-		t.Errorf("mdir: %v\n%s", err, out)
+	// The ESP: systemd-boot, its loader.conf, and slot a's first entry,
+	// the UKI.
+	mtools := func(args ...string) []byte {
+		t.Helper()
+		out, err := exec.Command(args[0], append([]string{"-i", disk + "@@" + strconv.FormatInt(espAt, 10)}, args[1:]...)...).CombinedOutput()
+		if err != nil {
+			t.Errorf("%s: %v\n%s", args, err, out)
+		}
+		return out
+	}
+	loader, _ := os.ReadFile(LoaderPath)
+	if got := mtools("mtype", "::/EFI/BOOT/BOOTX64.EFI"); !bytes.Equal(got, loader) {
+		t.Error("the ESP's BOOTX64.EFI is not systemd-boot")
+	}
+	if got := mtools("mtype", "::/loader/loader.conf"); string(got) != "timeout 0\neditor no\n" {
+		t.Errorf("loader.conf: %q", got)
+	}
+	ukiImg, _ := os.ReadFile(filepath.Join(tmp, "a", UKIName))
+	if got := mtools("mtype", "::/EFI/Linux/unit-1-a.efi"); !bytes.Equal(got, ukiImg) {
+		t.Error("the ESP's entry unit-1-a.efi is not the UKI")
+	}
+	if in, err := update.ImageInfo(ukiImg); err != nil || in.Release != re.Release || in.Kernel != re.KernelVersion || re.Release == "" {
+		t.Errorf("the UKI's os-release: %+v, %v; want release %q kernel %q", in, err, re.Release, re.KernelVersion)
 	}
 	// But for the data partition, the re-imaged disk is a fresh build's.
 	fresh := build("c")
@@ -316,29 +299,6 @@ func TestQemuArgsDisk(t *testing.T) {
 	}
 }
 
-func TestParsePERejects(t *testing.T) {
-	stub, err := os.ReadFile(StubPath)
-	if err != nil {
-		t.Skipf("%s: %v", StubPath, err)
-	}
-	if _, err := parsePE(stub); err != nil {
-		t.Fatalf("the real stub: %v", err)
-	}
-	bad := func(edit func(b []byte) []byte) []byte { return edit(append([]byte(nil), stub...)) }
-	lfanew := int(binary.LittleEndian.Uint32(stub[0x3c:]))
-	for name, b := range map[string][]byte{
-		"empty":     nil,
-		"no MZ":     bad(func(b []byte) []byte { b[0] = 'X'; return b }),
-		"no PE":     bad(func(b []byte) []byte { b[lfanew] = 'X'; return b }),
-		"PE32":      bad(func(b []byte) []byte { binary.LittleEndian.PutUint16(b[lfanew+24:], 0x10b); return b }),
-		"truncated": stub[:lfanew+100],
-	} {
-		if _, err := parsePE(b); err == nil {
-			t.Errorf("%s: accepted", name)
-		}
-	}
-}
-
 // diskBuildSetup skips without the disk tools, and writes the system and
 // a stand-in init binary into a temp dir.
 func diskBuildSetup(t *testing.T, systemTOML string) (tmp, system, initBin string, log *slog.Logger) {
@@ -351,7 +311,7 @@ func diskBuildSetup(t *testing.T, systemTOML string) (tmp, system, initBin strin
 			t.Skipf("%s not installed", tool)
 		}
 	}
-	if _, err := os.Stat(StubPath); err != nil {
+	if _, err := os.Stat(uki.StubPath); err != nil {
 		t.Skip("systemd-boot-efi not installed")
 	}
 	tmp = t.TempDir()
@@ -360,4 +320,50 @@ func diskBuildSetup(t *testing.T, systemTOML string) (tmp, system, initBin strin
 	initBin = filepath.Join(tmp, "init")
 	os.WriteFile(initBin, []byte("not really unit\n"), 0o755)
 	return tmp, system, initBin, slog.New(slog.NewTextHandler(testWriter{t}, nil))
+}
+
+// TestUpdateBundle builds the update format: no disk, and a bundle whose
+// parts read back, verified, as the build's UKI, root and manifest.
+func TestUpdateBundle(t *testing.T) {
+	tmp, system, initBin, log := diskBuildSetup(t, "[system]\nhostname = \"upd\"\n")
+	out := filepath.Join(tmp, "u")
+	res, err := Build(context.Background(), Options{System: system, Out: out, Init: initBin, CacheDir: testCache(), Format: FormatUpdate, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(out, DiskName)); err == nil {
+		t.Error("the update format wrote a disk")
+	}
+	if res.Disk == nil || res.Disk.Bundle != update.BundleName || res.Disk.BundleSize <= res.Disk.RootSize {
+		t.Fatalf("manifest: %+v", res.Disk)
+	}
+	f, err := os.Open(filepath.Join(out, update.BundleName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := update.NewReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r.ID() != res.Disk.BundleID || !strings.HasPrefix(r.ID(), "sha256:") {
+		t.Errorf("bundle id %s, the build says %s", r.ID(), res.Disk.BundleID)
+	}
+	if m := r.Manifest(); m.Release != res.Release || m.Kernel != res.KernelVersion || m.Hostname != "upd" {
+		t.Errorf("bundle manifest %+v", m)
+	}
+	for _, name := range []string{ManifestName, UKIName, RootName} {
+		p, rd, err := r.Next()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := io.ReadAll(rd)
+		want, _ := os.ReadFile(filepath.Join(out, name))
+		if err != nil || p.Name != name || !bytes.Equal(got, want) {
+			t.Errorf("part %s (%s): %v, %d bytes; want %d", p.Name, name, err, len(got), len(want))
+		}
+	}
+	if _, _, err := r.Next(); err != io.EOF {
+		t.Errorf("after the root: %v", err)
+	}
 }

@@ -12,16 +12,17 @@ import (
 const (
 	FormatInitramfs = "initramfs" // kernel + initramfs, for qemu -kernel and PXE
 	FormatDisk      = "disk"      // a GPT disk with a UKI on its ESP, for UEFI firmware
+	FormatUpdate    = "update"    // the disk format's UKI and root as an update bundle
 )
 
 func checkFormat(f string) (string, error) {
 	switch f {
 	case "", FormatInitramfs:
 		return FormatInitramfs, nil
-	case FormatDisk:
-		return FormatDisk, nil
+	case FormatDisk, FormatUpdate:
+		return f, nil
 	}
-	return "", fmt.Errorf("image format %q: want %q or %q", f, FormatInitramfs, FormatDisk)
+	return "", fmt.Errorf("image format %q: want %q, %q or %q", f, FormatInitramfs, FormatDisk, FormatUpdate)
 }
 
 // profile is what a [system] hardware value means for the image.
@@ -73,7 +74,7 @@ func hardwareProfile(sys config.System, format string) (*profile, error) {
 			Required: []string{"virtio_pci"}, RootDrivers: vmRootDrivers}
 		// [system] data is a partition of the disk format; an initramfs
 		// image boots without a disk and keeps /var in RAM.
-		if sys.Data != nil && format == FormatDisk {
+		if sys.Data != nil && format != FormatInitramfs {
 			p.Drivers = append(p.Drivers, "virtio_blk")
 		}
 		return p, nil
@@ -123,6 +124,25 @@ func (p *profile) missing(dir string) []string {
 	var out []string
 	for _, m := range p.Required {
 		if !kernelHas(dep, builtin, m) {
+			out = append(out, m)
+		}
+	}
+	return out
+}
+
+// updateModules are what a disk machine loads to take an update: the
+// ESP's file system and its code pages, and the soft watchdog a trial
+// boot arms when the machine has no hardware one.
+var updateModules = []string{"vfat", "nls_cp437", "nls_utf8", "nls_ascii", "softdog"}
+
+// present are those of names that the kernel in dir has, as a module or
+// built in.
+func (p *profile) present(dir string, names []string) []string {
+	builtin, _ := os.ReadFile(filepath.Join(dir, "modules.builtin"))
+	dep, _ := os.ReadFile(filepath.Join(dir, "modules.dep"))
+	var out []string
+	for _, m := range names {
+		if kernelHas(dep, builtin, m) {
 			out = append(out, m)
 		}
 	}

@@ -38,6 +38,9 @@ type RunOptions struct {
 	// port (a virtio-serial port unit serves its control socket on);
 	// "" adds none.
 	Control string
+	// Reboot keeps qemu running when the guest reboots (or panics), as a
+	// machine does; by default qemu exits then.
+	Reboot bool
 }
 
 // ControlPort is the virtio-serial port name unit serves its control
@@ -77,10 +80,12 @@ func QemuArgs(dir string, o RunOptions) []string {
 		"-m", mem,
 		"-smp", "2",
 		"-nographic",
-		"-no-reboot",
-		// Entropy for the guest's CRNG (see hardwareProfile).
-		"-device", "virtio-rng-pci",
 	}
+	if !o.Reboot {
+		args = append(args, "-no-reboot")
+	}
+	// Entropy for the guest's CRNG (see hardwareProfile).
+	args = append(args, "-device", "virtio-rng-pci")
 	disk := filepath.Join(dir, DiskName)
 	if o.Format == FormatDisk || (o.Format == "" && diskDir) {
 		args = append(args, "-machine", "q35",

@@ -189,14 +189,20 @@ func (p *profile) rootModules(dir string) ([]string, error) {
 	return out, nil
 }
 
-// rootPARTUUID is the unique GUID of the root partition: derived from the
-// seed like every other id of the disk, and named on the kernel command
-// line, so the root is found whatever the disk is called (vda, sda, nvme0n1).
-// A/B roots would derive theirs from the slot's name.
-func rootPARTUUID(seed string) string { return stableUUID(seed + " root") }
+// slotPARTUUID is the unique GUID of a root slot's partition: derived
+// from the seed like every other id of the disk, and named on the kernel
+// command line, so the root is found whatever the disk is called (vda,
+// sda, nvme0n1). Slot a keeps the id a single root had.
+func slotPARTUUID(seed, slot string) string {
+	if slot == "a" {
+		return stableUUID(seed + " root")
+	}
+	return stableUUID(seed + " root " + slot)
+}
 
-// rootCmdline is the command line argument that names the root partition.
-func rootCmdline(seed string) string { return RootParam + "=PARTUUID=" + rootPARTUUID(seed) }
+// rootCmdline is the command line argument that names slot a's root, the
+// one a new disk boots.
+func rootCmdline(seed string) string { return RootParam + "=PARTUUID=" + slotPARTUUID(seed, "a") }
 
 // rootPartSize is the root partition for an image of size bytes: at least
 // 128 MiB, and twice the image, in steps of 64 MiB, so that a root that

@@ -128,14 +128,14 @@ func TestRootPartSize(t *testing.T) {
 	}
 }
 
-// TestReimageable: the root (last) may change size in place; anything
-// else that moves makes a new disk.
+// TestReimageable: the root slots (last) may change size in place;
+// anything else that moves makes a new disk.
 func TestReimageable(t *testing.T) {
-	small, _ := planDisk("h", 20*mib, 10*mib, 64*mib, DefaultDataLabel)
-	big, _ := planDisk("h", 20*mib, 100*mib, 64*mib, DefaultDataLabel)
-	moreData, _ := planDisk("h", 20*mib, 10*mib, 128*mib, DefaultDataLabel)
-	other, _ := planDisk("other", 20*mib, 10*mib, 64*mib, DefaultDataLabel)
-	noData, _ := planDisk("h", 20*mib, 10*mib, 0, "")
+	small, _ := planDisk("h", 20*mib, 10*mib, 0, 64*mib, DefaultDataLabel)
+	big, _ := planDisk("h", 20*mib, 100*mib, 0, 64*mib, DefaultDataLabel)
+	moreData, _ := planDisk("h", 20*mib, 10*mib, 0, 128*mib, DefaultDataLabel)
+	other, _ := planDisk("other", 20*mib, 10*mib, 0, 64*mib, DefaultDataLabel)
+	noData, _ := planDisk("h", 20*mib, 10*mib, 0, 0, "")
 	if !reimageable(small.Parts, small.Parts) || !reimageable(small.Parts, big.Parts) || !reimageable(big.Parts, small.Parts) {
 		t.Error("a root of another size was not re-imageable")
 	}
@@ -158,7 +158,7 @@ func TestWriteDiskRefusesLink(t *testing.T) {
 	if err := os.Symlink(target, disk); err != nil {
 		t.Fatal(err)
 	}
-	p, _ := planDisk("h", 1*mib, 1*mib, 0, "")
+	p, _ := planDisk("h", 1*mib, 1*mib, 0, 0, "")
 	part := filepath.Join(dir, "part")
 	os.WriteFile(part, []byte("x"), 0o644)
 	if _, err := writeDisk(disk, p, part, part, ""); err == nil || !strings.Contains(err.Error(), "not a regular file") {

@@ -62,9 +62,10 @@ func Boot() {
 			err = bootRoot(log, console, spec)
 		}
 		fmt.Fprintf(console, "unit: cannot boot the root: %v\n", err)
-		if _, serr := os.Stat("/bin/sh"); serr != nil {
-			fmt.Fprintln(console, "unit: nothing else to run here; ctrl-alt-del reboots")
-		}
+		// A machine nobody is watching reboots: if this was an update's
+		// first boot, the next one takes the other slot.
+		fmt.Fprintf(console, "unit: rebooting in %s (the boot loader falls back to the other slot if this one was on trial)\n", rootFailReboot)
+		time.AfterFunc(rootFailReboot, func() { requestPower(unix.LINUX_REBOOT_CMD_RESTART) })
 		emergency(log, console, power)
 		return
 	}
@@ -83,6 +84,7 @@ func Boot() {
 		power <- cmd
 		cancel()
 	}()
+	slots := machineSlots(log, console)
 	go hardwareWatchdog(ctx, log, console, "/run/unit/unit.sock")
 	// The host's port outlives the daemon's context: the answer to a
 	// poweroff asked through it, and what the shutdown prints, must still
@@ -90,7 +92,7 @@ func Boot() {
 	go serveControlPort(context.Background(), log, "/run/unit/unit.sock")
 	err = Run(ctx, Options{
 		ConfigDir: ConfigDir, Config: cfg, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
-		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal, Release: readRelease(),
+		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal, Release: readRelease(), Slots: slots,
 		OnPower: func(action string) { requestPower(powerCmd(action)) },
 		OnReady: func(n int, down []string) {
 			up, _ := uptime()
@@ -235,4 +237,32 @@ func waitChildren(d time.Duration) {
 			time.Sleep(20 * time.Millisecond)
 		}
 	}
+}
+
+// rootFailReboot is how long the disk format's first stage shows why it
+// cannot boot the root before it reboots.
+const rootFailReboot = 10 * time.Second
+
+// machineSlots finds the root slots of a disk machine and reads what they
+// hold (nil on other machines). On an update's first boot without a
+// hardware watchdog it loads softdog, so that a PID 1 that hangs resets
+// the machine into the other slot as one that crashes does (panic=).
+func machineSlots(log *slog.Logger, console io.Writer) *Slots {
+	s, err := openSlots(log, systemBlockDevs(), kernelCmdline())
+	if err != nil {
+		fmt.Fprintf(console, "unit: root slots: %v\n", err)
+		return nil
+	}
+	if s == nil {
+		return nil
+	}
+	if err := s.load(); err != nil {
+		fmt.Fprintf(console, "unit: root slots: %v\n", err)
+	}
+	if s.Trial() {
+		if err := softWatchdog(); err != nil {
+			fmt.Fprintf(console, "unit: update on trial without a watchdog: %v\n", err)
+		}
+	}
+	return s
 }

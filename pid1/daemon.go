@@ -41,6 +41,9 @@ type Options struct {
 	// Release is the image's release id (/usr/lib/unit/release), shown
 	// by status; "" on a host.
 	Release string
+	// Slots are a disk machine's root slots (nil elsewhere): status shows
+	// them, update writes them, and a boot on trial is judged.
+	Slots *Slots
 }
 
 // supervisorReloadTimeout bounds handing a reloaded config to the supervisor.
@@ -155,6 +158,18 @@ func Run(ctx context.Context, o Options) error {
 	}
 	if err := d.sup.SetConfig(ctx, d.services(cfg)); err != nil {
 		return err
+	}
+	if o.Slots != nil {
+		d.slotsAtBoot()
+		if o.Slots.Trial() {
+			within := cfg.System.Trial.Duration
+			if within <= 0 {
+				within = defaultTrial
+			}
+			if ready, err := d.sup.WaitReady(ctx); err == nil {
+				goSafe("update trial", func() { d.trial(ctx, ready, within) })
+			}
+		}
 	}
 	if ready, err := d.sup.WaitReady(ctx); err == nil {
 		goSafe("ready", func() {

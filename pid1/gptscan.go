@@ -24,6 +24,27 @@ const (
 // numbers partitions). Both the header and the entry array must match
 // their CRC32s.
 func gptPartitionGUIDs(r io.ReaderAt, sectorSize int64) (map[int]string, error) {
+	parts, err := gptPartitions(r, sectorSize)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[int]string, len(parts))
+	for n, p := range parts {
+		out[n] = p.GUID
+	}
+	return out, nil
+}
+
+// gptEntry is one used entry of a partition table.
+type gptEntry struct {
+	GUID string // unique partition GUID (PARTUUID), lower case
+	Type string // partition type GUID, lower case
+	Name string
+}
+
+// gptPartitions reads the primary GPT as gptPartitionGUIDs does, with
+// each entry's type and name.
+func gptPartitions(r io.ReaderAt, sectorSize int64) (map[int]gptEntry, error) {
 	if sectorSize < 512 || sectorSize > 64<<10 || sectorSize&(sectorSize-1) != 0 {
 		return nil, fmt.Errorf("gpt: sector size %d", sectorSize)
 	}
@@ -59,14 +80,14 @@ func gptPartitionGUIDs(r io.ReaderAt, sectorSize int64) (map[int]string, error) 
 	if crc32.ChecksumIEEE(table) != le.Uint32(h[88:]) {
 		return nil, errors.New("gpt: entry array checksum mismatch")
 	}
-	out := map[int]string{}
+	out := map[int]gptEntry{}
 	var zero [16]byte
 	for i := 0; i < int(n); i++ {
 		e := table[i*int(es):]
 		if [16]byte(e[0:16]) == zero {
 			continue // unused entry
 		}
-		out[i+1] = guidText(e[16:32])
+		out[i+1] = gptEntry{GUID: guidText(e[16:32]), Type: guidText(e[0:16]), Name: utf16Name(e[56:128])}
 	}
 	return out, nil
 }
@@ -78,4 +99,21 @@ func guidText(b []byte) string {
 	o = append(o, b[8:16]...)
 	x := hex.EncodeToString(o)
 	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}
+
+// utf16Name decodes a GPT partition name (UTF-16LE, NUL-padded); what is
+// not printable ASCII becomes '?' (only unit's own names are compared).
+func utf16Name(b []byte) string {
+	var out []byte
+	for i := 0; i+1 < len(b); i += 2 {
+		c := binary.LittleEndian.Uint16(b[i:])
+		if c == 0 {
+			break
+		}
+		if c < 0x20 || c > 0x7e {
+			c = '?'
+		}
+		out = append(out, byte(c))
+	}
+	return string(out)
 }

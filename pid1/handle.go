@@ -17,6 +17,9 @@ func (d *Daemon) handle(ctx context.Context, req api.Request, send func(any) err
 			return err
 		}
 		rep := api.StatusReply{Services: st, ConfigError: d.engine.LastConfigError(), Release: d.opts.Release}
+		if d.opts.Slots != nil {
+			rep.Slots = d.opts.Slots.Status()
+		}
 		if req.Name == "" {
 			rep.InotifyOverflows = d.engine.InotifyOverflows()
 			for _, f := range d.engine.Failing() {
@@ -65,6 +68,8 @@ func (d *Daemon) handle(ctx context.Context, req api.Request, send func(any) err
 			}
 		}
 		return nil
+	case "update":
+		return d.updateCmd(ctx, req, send)
 	case "reboot", "poweroff", "halt":
 		if d.opts.OnPower == nil {
 			return fmt.Errorf("%s: not PID 1 (stop `unit run` with ctrl-c instead)", req.Cmd)

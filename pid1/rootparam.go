@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/unit-os/unit/uki"
 )
 
 // Kernel command line parameters of the disk format's root.
@@ -46,7 +48,7 @@ func rootSpecFrom(cmdline string) (spec rootSpec, ok bool, err error) {
 		return spec, false, nil
 	}
 	uuid, found := strings.CutPrefix(root, "PARTUUID=")
-	if !found || !isUUID(uuid) {
+	if !found || !uki.IsUUID(uuid) {
 		return spec, true, fmt.Errorf("%s=%q: want PARTUUID=<uuid>, e.g. PARTUUID=1112775b-fbd0-4794-a772-5dd66a0b1eb3", rootParam, root)
 	}
 	spec.PARTUUID = strings.ToLower(uuid)
@@ -61,24 +63,4 @@ func rootSpecFrom(cmdline string) (spec rootSpec, ok bool, err error) {
 		spec.Wait = d
 	}
 	return spec, true, nil
-}
-
-// isUUID checks the 8-4-4-4-12 hex form.
-func isUUID(s string) bool {
-	if len(s) != 36 {
-		return false
-	}
-	for i, c := range s {
-		switch i {
-		case 8, 13, 18, 23:
-			if c != '-' {
-				return false
-			}
-		default:
-			if !strings.ContainsRune("0123456789abcdefABCDEF", c) {
-				return false
-			}
-		}
-	}
-	return true
 }

@@ -3,6 +3,7 @@ package pid1
 import (
 	"bytes"
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -14,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/kmod"
 )
 
 // watchdogTimeout is what the hardware watchdog is set to: a PID 1 that
@@ -115,4 +117,27 @@ func pid1Alive(ctx context.Context, socket string, within time.Duration) bool {
 	err := api.Call(cctx, socket, api.Request{Cmd: "status"}, nil)
 	// Call ends quietly when its context does: a timeout is not an answer.
 	return err == nil && cctx.Err() == nil
+}
+
+// softWatchdog makes sure /dev/watchdog exists: a hardware watchdog's
+// driver (loaded by cold-plug) or else the kernel's softdog, a timer in
+// the kernel that a hung PID 1 stops petting as it would a hardware one
+// (softdog cannot help a kernel that hangs). The node is made here when
+// devtmpfs has not made it yet: the misc device's number is fixed.
+func softWatchdog() error {
+	const dev = "/dev/watchdog"
+	if _, err := os.Stat(dev); err == nil {
+		return nil
+	}
+	l, err := kmod.NewLoader("")
+	if err != nil {
+		return fmt.Errorf("softdog: %w", err)
+	}
+	if _, err := l.Load("softdog"); err != nil {
+		return fmt.Errorf("softdog: %w", err)
+	}
+	if err := unix.Mknod(dev, unix.S_IFCHR|0o600, int(unix.Mkdev(10, 130))); err != nil && !errors.Is(err, unix.EEXIST) {
+		return fmt.Errorf("softdog: %s: %w", dev, err)
+	}
+	return nil
 }

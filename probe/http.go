@@ -38,41 +38,23 @@ func ParseHTTP(raw string) (*url.URL, error) {
 	return u, nil
 }
 
-// runHTTP sends a GET (HTTP/1.0: the answer ends with the connection, no
-// chunks to undo, though a chunked one is read too) and judges status,
-// body and JSON fields.
+// runHTTP sends a GET and judges status, body and JSON fields.
 func runHTTP(ctx context.Context, s Spec) error {
-	u, err := ParseHTTP(s.HTTP)
+	resp, err := Get(ctx, s.HTTP)
 	if err != nil {
 		return err
 	}
-	host := u.Host
-	if u.Port() == "" {
-		host = net.JoinHostPort(u.Hostname(), "80")
-	}
-	var d net.Dialer
-	c, err := d.DialContext(ctx, "tcp", host)
+	defer resp.Body.Close()
+	body, err := io.ReadAll(io.LimitReader(resp.Body, maxAnswer))
 	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.SetDeadline(dl)
-	}
-	path := u.RequestURI()
-	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: unit-probe\r\nAccept: */*\r\n\r\n", path, u.Host); err != nil {
-		return err
-	}
-	status, reason, body, err := readResponse(bufio.NewReader(c))
-	if err != nil {
-		return err
+		return fmt.Errorf("body: %w", err)
 	}
 	want := s.Status
 	if want == 0 {
 		want = 200
 	}
-	if status != want {
-		return fmt.Errorf("expected status %d, got %d %s", want, status, reason)
+	if resp.Status != want {
+		return fmt.Errorf("expected status %d, got %d %s", want, resp.Status, resp.Reason)
 	}
 	if s.Body != nil && !s.Body.Match(body) {
 		return fmt.Errorf("expected body ~ %q, got %s", s.Body.String(), excerpt(body))
@@ -83,73 +65,177 @@ func runHTTP(ctx context.Context, s Spec) error {
 	return nil
 }
 
-// readResponse reads a status line, headers and a body of at most
-// maxAnswer bytes.
-func readResponse(r *bufio.Reader) (status int, reason string, body []byte, err error) {
+// Response is an HTTP answer whose body is read as it arrives.
+type Response struct {
+	Status int
+	Reason string
+	// Length is the Content-Length, -1 when the answer did not say.
+	Length int64
+	// Body ends with the answer: at its length (shorter is
+	// io.ErrUnexpectedEOF), its last chunk, or the connection's end.
+	Body io.ReadCloser
+}
+
+// Get sends a GET for raw (ParseHTTP's rules) as HTTP/1.0, so the answer
+// ends with the connection or has a length (a chunked one is read too).
+// PID 1 carries no HTTP library: net/http and its TLS are a third of a
+// binary that is every image's /init. ctx bounds the dial and, when it
+// has a deadline, the whole answer; ending ctx ends a body being read.
+func Get(ctx context.Context, raw string) (*Response, error) {
+	u, err := ParseHTTP(raw)
+	if err != nil {
+		return nil, err
+	}
+	host := u.Host
+	if u.Port() == "" {
+		host = net.JoinHostPort(u.Hostname(), "80")
+	}
+	var d net.Dialer
+	c, err := d.DialContext(ctx, "tcp", host)
+	if err != nil {
+		return nil, err
+	}
+	if dl, ok := ctx.Deadline(); ok {
+		_ = c.SetDeadline(dl)
+	}
+	stop := context.AfterFunc(ctx, func() { c.Close() })
+	closeAll := func() error { stop(); return c.Close() }
+	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.0\r\nHost: %s\r\nUser-Agent: unit\r\nAccept: */*\r\n\r\n", u.RequestURI(), u.Host); err != nil {
+		closeAll()
+		return nil, err
+	}
+	resp, err := readHead(bufio.NewReader(c))
+	if err != nil {
+		closeAll()
+		return nil, err
+	}
+	resp.Body = readCloser{resp.Body, closeAll}
+	return resp, nil
+}
+
+type readCloser struct {
+	io.Reader
+	close func() error
+}
+
+func (r readCloser) Close() error { return r.close() }
+
+// readHead reads a status line and headers; Body reads what follows.
+func readHead(r *bufio.Reader) (*Response, error) {
 	line, err := r.ReadString('\n')
 	if err != nil {
-		return 0, "", nil, fmt.Errorf("no answer: %w", err)
+		return nil, fmt.Errorf("no answer: %w", err)
 	}
 	f := strings.SplitN(strings.TrimSpace(line), " ", 3)
 	if len(f) < 2 || !strings.HasPrefix(f[0], "HTTP/") {
-		return 0, "", nil, fmt.Errorf("not an HTTP answer: %s", excerpt([]byte(line)))
+		return nil, fmt.Errorf("not an HTTP answer: %s", excerpt([]byte(line)))
 	}
-	if status, err = strconv.Atoi(f[1]); err != nil {
-		return 0, "", nil, fmt.Errorf("bad status line %q", strings.TrimSpace(line))
+	resp := &Response{Length: -1}
+	if resp.Status, err = strconv.Atoi(f[1]); err != nil {
+		return nil, fmt.Errorf("bad status line %q", strings.TrimSpace(line))
 	}
 	if len(f) == 3 {
-		reason = f[2]
+		resp.Reason = f[2]
 	}
 	chunked := false
-	for {
+	for n := 0; ; n++ {
 		h, err := r.ReadString('\n')
 		if err != nil {
-			return 0, "", nil, fmt.Errorf("headers: %w", err)
+			return nil, fmt.Errorf("headers: %w", err)
+		}
+		if n > 100 {
+			return nil, errors.New("headers: more than 100 lines")
 		}
 		h = strings.TrimSpace(h)
 		if h == "" {
 			break
 		}
 		k, v, _ := strings.Cut(h, ":")
-		if strings.EqualFold(strings.TrimSpace(k), "Transfer-Encoding") && strings.Contains(strings.ToLower(v), "chunked") {
+		k, v = strings.TrimSpace(k), strings.TrimSpace(v)
+		switch {
+		case strings.EqualFold(k, "Transfer-Encoding") && strings.Contains(strings.ToLower(v), "chunked"):
 			chunked = true
+		case strings.EqualFold(k, "Content-Length"):
+			if resp.Length, err = strconv.ParseInt(v, 10, 64); err != nil || resp.Length < 0 {
+				return nil, fmt.Errorf("bad Content-Length %q", v)
+			}
 		}
 	}
-	if chunked {
-		body, err = readChunked(r)
-	} else {
-		body, err = io.ReadAll(io.LimitReader(r, maxAnswer))
+	switch {
+	case chunked:
+		resp.Length = -1
+		resp.Body = io.NopCloser(&chunkedReader{r: r})
+	case resp.Length >= 0:
+		resp.Body = io.NopCloser(&exactReader{r: r, left: resp.Length})
+	default:
+		resp.Body = io.NopCloser(r)
 	}
-	if err != nil {
-		return 0, "", nil, fmt.Errorf("body: %w", err)
-	}
-	return status, reason, body, nil
+	return resp, nil
 }
 
-func readChunked(r *bufio.Reader) ([]byte, error) {
-	var body []byte
-	for {
-		line, err := r.ReadString('\n')
+// exactReader reads n bytes: fewer is io.ErrUnexpectedEOF.
+type exactReader struct {
+	r    io.Reader
+	left int64
+}
+
+func (e *exactReader) Read(b []byte) (int, error) {
+	if e.left <= 0 {
+		return 0, io.EOF
+	}
+	n, err := e.r.Read(b[:min(int64(len(b)), e.left)])
+	e.left -= int64(n)
+	if errors.Is(err, io.EOF) && e.left > 0 {
+		return n, io.ErrUnexpectedEOF
+	}
+	if e.left == 0 && err == nil {
+		err = io.EOF
+	}
+	return n, err
+}
+
+// chunkedReader undoes chunked transfer coding as the body is read.
+type chunkedReader struct {
+	r    *bufio.Reader
+	left int64 // of the current chunk
+	done bool
+}
+
+func (c *chunkedReader) Read(b []byte) (int, error) {
+	for c.left == 0 {
+		if c.done {
+			return 0, io.EOF
+		}
+		line, err := c.r.ReadString('\n')
 		if err != nil {
-			return nil, err
+			return 0, unexpected(err)
 		}
 		size, _, _ := strings.Cut(strings.TrimSpace(line), ";")
 		n, err := strconv.ParseInt(size, 16, 64)
 		if err != nil || n < 0 {
-			return nil, fmt.Errorf("bad chunk size %q", size)
+			return 0, fmt.Errorf("bad chunk size %q", size)
 		}
 		if n == 0 {
-			return body, nil
+			c.done = true
+			return 0, io.EOF
 		}
-		if int64(len(body))+n > maxAnswer {
-			return nil, errors.New("answer too long")
-		}
-		chunk := make([]byte, n+2) // and its CRLF
-		if _, err := io.ReadFull(r, chunk); err != nil {
-			return nil, err
-		}
-		body = append(body, chunk[:n]...)
+		c.left = n
 	}
+	n, err := c.r.Read(b[:min(int64(len(b)), c.left)])
+	c.left -= int64(n)
+	if c.left == 0 && err == nil {
+		var crlf [2]byte
+		_, err = io.ReadFull(c.r, crlf[:])
+	}
+	return n, unexpected(err)
+}
+
+// unexpected is an end of the stream inside a chunk.
+func unexpected(err error) error {
+	if errors.Is(err, io.EOF) {
+		return io.ErrUnexpectedEOF
+	}
+	return err
 }
 
 // checkJSON wants each path (fields and array indexes joined by dots:

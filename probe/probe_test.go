@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -194,5 +195,56 @@ func TestParseHTTP(t *testing.T) {
 		if (want == "") != (err == nil) || err != nil && !strings.Contains(err.Error(), want) {
 			t.Errorf("ParseHTTP(%q) = %v, want %q", raw, err, want)
 		}
+	}
+}
+
+// rawServer answers one connection with answer (after reading the
+// request line) and closes it.
+func rawServer(t *testing.T, answer string) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { l.Close() })
+	go func() {
+		c, err := l.Accept()
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		bufio.NewReader(c).ReadString('\n')
+		fmt.Fprint(c, answer)
+	}()
+	return "http://" + l.Addr().String() + "/"
+}
+
+// TestGetStreams: Get hands over a body of any size as it comes (a
+// bundle is hundreds of megabytes), undoes chunks, and says when an
+// answer ends before its Content-Length or inside a chunk.
+func TestGetStreams(t *testing.T) {
+	big := strings.Repeat("x", 3*maxAnswer)
+	for _, c := range []struct {
+		name, answer, want string
+		err                error
+	}{
+		{"length", fmt.Sprintf("HTTP/1.0 200 OK\r\nContent-Length: %d\r\n\r\n%s", len(big), big), big, nil},
+		{"to the end", "HTTP/1.0 200 OK\r\n\r\n" + big, big, nil},
+		{"chunked", fmt.Sprintf("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n%x\r\n%s\r\n3\r\nend\r\n0\r\n\r\n", len(big), big), big + "end", nil},
+		{"short of its length", "HTTP/1.0 200 OK\r\nContent-Length: 10\r\n\r\nabc", "abc", io.ErrUnexpectedEOF},
+		{"cut inside a chunk", "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\na\r\nabc", "abc", io.ErrUnexpectedEOF},
+	} {
+		resp, err := Get(context.Background(), rawServer(t, c.answer))
+		if err != nil {
+			t.Fatalf("%s: %v", c.name, err)
+		}
+		got, err := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		if string(got) != c.want || !errors.Is(err, c.err) || (c.err == nil && err != nil) {
+			t.Errorf("%s: %d bytes, %v; want %d bytes, %v", c.name, len(got), err, len(c.want), c.err)
+		}
+	}
+	if _, err := Get(context.Background(), rawServer(t, "HTTP/1.0 200 OK\r\nContent-Length: -5\r\n\r\n")); err == nil {
+		t.Error("a negative Content-Length was taken")
 	}
 }

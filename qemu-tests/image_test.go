@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/unit-os/unit/image"
+	"github.com/unit-os/unit/uki"
 )
 
 // diskProbe runs in the disk image. First boot: check that / is the
@@ -235,7 +236,7 @@ func buildFormat(t *testing.T, system, format string) string {
 // buildWith is buildImage with build options (format, kernel command line).
 func buildWith(t *testing.T, system string, o image.Options) string {
 	t.Helper()
-	for _, f := range []string{image.OVMFCode, image.StubPath} {
+	for _, f := range []string{image.OVMFCode, uki.StubPath} {
 		if _, err := os.Stat(f); err != nil {
 			t.Skipf("%s missing (install ovmf and systemd-boot-efi)", f)
 		}

@@ -15,8 +15,9 @@ import (
 // TestImageDiskRootFailures boots the kernel and initramfs of a disk
 // image directly (no firmware: quicker) with its root partition broken,
 // then with no disk at all. Each time unit in the initramfs must say on
-// the console what it looked for and why it failed, and stay up: PID 1
-// exiting would panic the kernel (and end qemu, through panic=-1).
+// the console what it looked for and why it failed, and stay up until the
+// reboot it announces: PID 1 exiting would panic the kernel (and end
+// qemu, through panic=-1).
 func TestImageDiskRootFailures(t *testing.T) {
 	dir := buildFormat(t, exampleWith(t, ""), image.FormatDisk)
 	var m image.Result
@@ -24,7 +25,7 @@ func TestImageDiskRootFailures(t *testing.T) {
 	if err != nil || json.Unmarshal(b, &m) != nil || m.Disk == nil {
 		t.Fatalf("manifest: %v", err)
 	}
-	uuid := regexp.QuoteMeta(m.Disk.RootPARTUUID)
+	uuid := regexp.QuoteMeta(m.Disk.Slots[0].PARTUUID) // slot a
 
 	// A root partition whose squashfs superblock is gone.
 	disk := filepath.Join(dir, image.DiskName)
@@ -32,14 +33,14 @@ func TestImageDiskRootFailures(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rootAt := m.Disk.DiskSize - 1<<20 - m.Disk.RootPartSize // the root is last, before the backup table's MiB
+	rootAt := m.Disk.DiskSize - 1<<20 - 2*m.Disk.SlotSize // slots a and b are last, before the backup table's MiB
 	if _, err := f.WriteAt(make([]byte, 4096), rootAt); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
 	vm := bootWith(t, dir, image.RunOptions{Format: image.FormatInitramfs})
 	vm.Expect(`^unit: cannot boot the root: root PARTUUID=`+uuid+`: mount /dev/vda2 \(squashfs\) on /run/unit/root/image read-only: `, 0, 60*time.Second)
-	vm.Expect(`^unit: nothing else to run here; ctrl-alt-del reboots`, 0, 10*time.Second)
+	vm.Expect(`^unit: rebooting in 10s \(the boot loader falls back to the other slot if this one was on trial\)`, 0, 10*time.Second)
 	stillUp(t, vm)
 
 	// No disk: the partition never appears; the wait is bounded.

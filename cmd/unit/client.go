@@ -62,7 +62,8 @@ func cmdStatus(args []string) (err error) {
 		}
 	}()
 	if rep.Release != "" && name == "" {
-		fmt.Printf("release %s\n\n", rep.Release)
+		fmt.Printf("release %s%s\n", rep.Release, slotsText(rep.Slots))
+		fmt.Println()
 	}
 	if rep.ConfigError != "" {
 		// First, like a failed unit in systemctl: what is on disk is not
@@ -299,4 +300,33 @@ func cmdEvents(args []string) error {
 		_, err := fmt.Println(strings.TrimSpace(line))
 		return err
 	})
+}
+
+// slotsText describes a disk machine's slots after the release line:
+// the running slot's place and state on that line, the other slot and
+// the next boot below it.
+func slotsText(slots []api.SlotStatus) string {
+	if len(slots) == 0 {
+		return ""
+	}
+	var b strings.Builder
+	run := slots[0]
+	fmt.Fprintf(&b, " (slot %s, generation %d, %s)", run.Slot, run.Gen, run.State)
+	for _, sl := range slots[1:] {
+		fmt.Fprintf(&b, "\nslot %s: ", sl.Slot)
+		if sl.Gen == 0 {
+			b.WriteString("empty")
+			continue
+		}
+		fmt.Fprintf(&b, "generation %d, release %s, %s", sl.Gen, dash(sl.Release), sl.State)
+		if sl.Reason != "" {
+			fmt.Fprintf(&b, ": %s", sl.Reason)
+		}
+	}
+	for _, sl := range slots {
+		if sl.Next && !sl.Running {
+			fmt.Fprintf(&b, "\nnext boot: slot %s", sl.Slot)
+		}
+	}
+	return b.String()
 }

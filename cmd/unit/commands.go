@@ -41,6 +41,7 @@ func commands() []command {
 		{names: []string{"health"}, remote: true, args: "[--checks]", summary: "one Nagios plugin line for the machine; exit 0/1/2/3", run: func(_ string, a []string) error { return cmdHealth(a) }},
 		{names: []string{"facts"}, args: "[--json] [--config DIR]", summary: "what templates see as .facts", run: func(_ string, a []string) error { return cmdFacts(a) }},
 		{names: []string{"report"}, args: "[--json] [--state DIR]", summary: "the latest convergence report", run: func(_ string, a []string) error { return cmdReport(a) }},
+		{names: []string{"update"}, remote: true, args: "[--sha256 ID] [--no-reboot] SOURCE | --rollback", summary: "install an update bundle into the other root slot; boot it on trial", run: func(_ string, a []string) error { return cmdUpdate(a) }},
 		{names: []string{"reboot"}, remote: true, summary: "stop services, reboot", run: cmdPower},
 		{names: []string{"poweroff"}, remote: true, summary: "stop services, power off", run: cmdPower},
 		{names: []string{"halt"}, remote: true, summary: "stop services, halt", run: cmdPower},
@@ -174,7 +175,7 @@ func withMachine(args []string) ([]string, error) {
 		return nil, unknownCommand(rest[0])
 	}
 	if !c.remote {
-		return nil, usageError{fmt.Errorf("--machine: unit %s does not talk to a machine (status, logs, start, stop, restart, apply, events, is-active, is-failed, reboot, poweroff, halt do)", rest[0])}
+		return nil, usageError{fmt.Errorf("--machine: unit %s does not talk to a machine (status, logs, start, stop, restart, apply, events, is-active, is-failed, checks, health, update, reboot, poweroff, halt do)", rest[0])}
 	}
 	return append([]string{rest[0], "--socket", api.MachinePrefix + dir}, rest[1:]...), nil
 }

@@ -38,7 +38,7 @@ func cmdImage(args []string) error {
 		fs := newFlags("image build")
 		out := fs.String("o", "", "output directory")
 		cache := fs.String("cache", "", "download cache (default: $UNIT_CACHE or ~/.cache/unit)")
-		format := fs.String("format", image.FormatInitramfs, "initramfs (kernel + initramfs) or disk (GPT disk with a UKI for UEFI)")
+		format := fs.String("format", image.FormatInitramfs, "initramfs (kernel + initramfs), disk (GPT disk: UEFI, systemd-boot, A/B root slots) or update (the bundle `unit update` takes)")
 		pos, err := parse(fs, args[1:])
 		if err != nil {
 			return err
@@ -65,6 +65,7 @@ func cmdImage(args []string) error {
 		format := fs.String("format", "", "boot DIR's disk or its kernel + initramfs (default: the disk if DIR has one)")
 		nic := fs.String("nic", "", "qemu NIC model (default virtio-net-pci; e.g. e1000e)")
 		bus := fs.String("disk-bus", "", "virtio (default) or ahci")
+		reboot := fs.Bool("reboot", false, "a guest reboot reboots (as after `unit update`); by default qemu exits")
 		var fwd listFlag
 		fs.Var(&fwd, "forward", "HOST:GUEST TCP port forward from 127.0.0.1 (repeatable)")
 		pos, err := parse(fs, args[1:])
@@ -80,8 +81,8 @@ func cmdImage(args []string) error {
 		}
 		return image.Run(context.Background(), pos[0], image.RunOptions{
 			Memory: *mem, Append: *appendArgs, Format: *format, Forward: fwd, NIC: *nic, DiskBus: *bus,
-			Control: api.MachineSocket(pos[0]),
-			Stdin:   os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
+			Control: api.MachineSocket(pos[0]), Reboot: *reboot,
+			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		})
 	}
 	return fmt.Errorf("unknown image command %q", args[0])
@@ -110,8 +111,19 @@ func printManifest(res *image.Result, dir string) {
 	fmt.Printf("  cmdline   %s\n", res.Cmdline)
 	if d := res.Disk; d != nil {
 		fmt.Printf("  stub      %s %s sha256:%s\n", d.Stub.Name, d.Stub.Version, short(d.StubSHA256))
-		fmt.Printf("  esp       %d bytes (UKI %d)\n", d.ESPSize, d.UKISize)
-		fmt.Printf("  root      %d bytes squashfs on partition %d (%d bytes), PARTUUID %s\n", d.RootSize, d.RootPartition, d.RootPartSize, d.RootPARTUUID)
+		if d.ESPSize > 0 {
+			fmt.Printf("  esp       %d bytes: systemd-boot sha256:%s, UKI %d bytes\n", d.ESPSize, short(d.LoaderSHA256), d.UKISize)
+		}
+		for _, sl := range d.Slots {
+			what := "empty until an update"
+			if sl.Name == "a" {
+				what = fmt.Sprintf("root %d bytes squashfs", d.RootSize)
+			}
+			fmt.Printf("  slot %s    partition %d (%d bytes), PARTUUID %s: %s\n", sl.Name, sl.Partition, d.SlotSize, sl.PARTUUID, what)
+		}
+		if d.Bundle != "" {
+			fmt.Printf("  bundle    %s %d bytes (root %d bytes squashfs, UKI %d), id %s\n", d.Bundle, d.BundleSize, d.RootSize, d.UKISize, d.BundleID)
+		}
 		if d.DataSize > 0 {
 			fmt.Printf("  data      %d bytes, ext4 label %s, mounted at %s\n", d.DataSize, d.DataLabel, d.DataMount)
 		}

@@ -31,7 +31,7 @@ func cmdImageTest(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	if len(pos) != 1 {
+	if len(pos) != 1 || (*format != image.FormatInitramfs && *format != image.FormatDisk) {
 		return usageError{errors.New(imageTestUsage)}
 	}
 	cfg, err := config.LoadFiles(pos[0])

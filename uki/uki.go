@@ -1,4 +1,8 @@
-package image
+// Package uki builds and edits unified kernel images: systemd's EFI stub
+// with the kernel, initramfs, command line and os-release appended as PE
+// sections. The image builder makes them; a machine edits the command
+// line of one it installs into an update slot.
+package uki
 
 import (
 	"bytes"
@@ -12,17 +16,17 @@ import (
 // sections of its own image and boots them.
 const StubPath = "/usr/lib/systemd/boot/efi/linuxx64.efi.stub"
 
-// ukiSection is one named blob added to the stub.
-type ukiSection struct {
+// Section is one named blob added to the stub.
+type Section struct {
 	Name string // at most 8 bytes, e.g. ".linux"
 	Data []byte
 }
 
-// ukiSectionAlign is where each added section starts in memory. The stub
+// SectionAlign is where each added section starts in memory. The stub
 // only needs them after its own sections and aligned to its
 // SectionAlignment; a page keeps the kernel's setup header page-aligned,
 // as ukify and objcopy recipes do.
-const ukiSectionAlign = 4096
+const SectionAlign = 4096
 
 // Offsets inside the PE32+ optional header and section header.
 const (
@@ -36,21 +40,21 @@ const (
 	peCharData        = 0x40000040 // IMAGE_SCN_CNT_INITIALIZED_DATA | IMAGE_SCN_MEM_READ
 )
 
-// buildUKI returns a unified kernel image: the stub with the sections
+// Build returns a unified kernel image: the stub with the sections
 // appended (headers in the free space of its header area, data at the end
 // of the file). This is what `objcopy --add-section --change-section-vma`
 // does, written out so that the bytes depend only on the inputs.
-func buildUKI(stub []byte, sections []ukiSection) ([]byte, error) {
+func Build(stub []byte, sections []Section) ([]byte, error) {
 	hdr, err := parsePE(stub)
 	if err != nil {
-		return nil, fmt.Errorf("uki: stub: %w", err)
+		return nil, fmt.Errorf("stub: %w", err)
 	}
 	le := binary.LittleEndian
 	coff, opt, table, n := hdr.coff, hdr.opt, hdr.table, hdr.sections
 	sectAlign := le.Uint32(stub[opt+optSectionAlign:])
 	fileAlign := le.Uint32(stub[opt+optFileAlign:])
 	if sectAlign == 0 || fileAlign == 0 {
-		return nil, errors.New("uki: stub: zero section or file alignment")
+		return nil, errors.New("stub: zero section or file alignment")
 	}
 	headersEnd := int(le.Uint32(stub[opt+optSizeOfHeaders:]))
 	firstRaw := headersEnd
@@ -67,21 +71,21 @@ func buildUKI(stub []byte, sections []ukiSection) ([]byte, error) {
 	}
 	free := table + n*sectionHeaderSize
 	if need := free + len(sections)*sectionHeaderSize; need > firstRaw {
-		return nil, fmt.Errorf("uki: no room for %d section headers in the stub's headers (%d bytes, need %d)", len(sections), firstRaw, need)
+		return nil, fmt.Errorf("no room for %d section headers in the stub's headers (%d bytes, need %d)", len(sections), firstRaw, need)
 	}
 	for _, b := range stub[free : free+len(sections)*sectionHeaderSize] {
 		if b != 0 {
-			return nil, errors.New("uki: the stub's header area after its section table is not empty")
+			return nil, errors.New("the stub's header area after its section table is not empty")
 		}
 	}
 
-	out := bytes.NewBuffer(make([]byte, 0, len(stub)+totalSize(sections)+len(sections)*int(ukiSectionAlign)))
+	out := bytes.NewBuffer(make([]byte, 0, len(stub)+totalSize(sections)+len(sections)*int(SectionAlign)))
 	out.Write(stub)
-	va := alignUp32(memEnd, ukiSectionAlign)
+	va := alignUp32(memEnd, SectionAlign)
 	var initData uint32
 	for i, s := range sections {
 		if len(s.Name) > 8 {
-			return nil, fmt.Errorf("uki: section name %q longer than 8 bytes", s.Name)
+			return nil, fmt.Errorf("section name %q longer than 8 bytes", s.Name)
 		}
 		pad(out, int(fileAlign))
 		raw := uint32(out.Len())
@@ -98,7 +102,7 @@ func buildUKI(stub []byte, sections []ukiSection) ([]byte, error) {
 		le.PutUint32(h[36:], peCharData)
 		copy(out.Bytes()[free+i*sectionHeaderSize:], h[:])
 		initData += rawSize
-		va = alignUp32(va+uint32(len(s.Data)), ukiSectionAlign)
+		va = alignUp32(va+uint32(len(s.Data)), SectionAlign)
 	}
 	b := out.Bytes()
 	le.PutUint16(b[coff+2:], uint16(n+len(sections)))
@@ -109,7 +113,7 @@ func buildUKI(stub []byte, sections []ukiSection) ([]byte, error) {
 	return b, nil
 }
 
-func totalSize(ss []ukiSection) int {
+func totalSize(ss []Section) int {
 	n := 0
 	for _, s := range ss {
 		n += len(s.Data)

@@ -1,0 +1,455 @@
+package pid1
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/kmod"
+	"github.com/unit-os/unit/uki"
+	"github.com/unit-os/unit/update"
+)
+
+// espType is the GPT type of an EFI system partition.
+const espType = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+
+// espMount is where the ESP is mounted while unit works on it (and only
+// then: a FAT left mounted is a FAT left dirty by a power cut).
+const espMount = "/run/unit/esp"
+
+// espModules are what mounting the ESP takes (the build puts them on the
+// root; a kernel with them built in needs none).
+var espModules = []string{"vfat", "nls_cp437", "nls_utf8", "nls_ascii"}
+
+// Slots is a disk machine's two root slots and its ESP: which slot runs,
+// what each holds, and the operations that move the machine between them.
+type Slots struct {
+	log     *slog.Logger
+	esp     string              // the ESP's device
+	parts   map[string]slotPart // by slot name
+	running string              // the slot this boot runs
+
+	mu      sync.Mutex // one ESP mount, install or commit at a time
+	entries []update.Entry
+	info    map[string]update.Info // by slot, read from its entry's image
+	note    *update.Note
+	busy    atomic.Bool // an install is under way
+}
+
+// slotPart is one slot's partition.
+type slotPart struct {
+	Dev      string // /dev/vda3
+	PARTUUID string
+	Size     int64
+}
+
+// openSlots finds the slots of the disk the running root is on, from the
+// kernel command line's unit.root; nil (and no error) when this boot has
+// no root partition (the initramfs format) or its disk has no slots.
+func openSlots(log *slog.Logger, b blockDevs, cmdline string) (*Slots, error) {
+	spec, ok, err := rootSpecFrom(cmdline)
+	if !ok || err != nil {
+		return nil, err
+	}
+	disks, _ := os.ReadDir(b.sys)
+	for _, d := range disks {
+		name := d.Name()
+		if strings.HasPrefix(name, "loop") || strings.HasPrefix(name, "ram") {
+			continue
+		}
+		f, err := b.open(filepath.Join(b.dev, name))
+		if err != nil {
+			continue
+		}
+		parts, err := gptPartitions(f, sectorSizeOf(b, name))
+		f.Close()
+		if err != nil {
+			continue
+		}
+		s := &Slots{log: log, parts: map[string]slotPart{}}
+		for n, p := range parts {
+			dev := b.partitionName(name, n)
+			if dev == "" {
+				continue
+			}
+			switch {
+			case p.Type == espType:
+				s.esp = filepath.Join(b.dev, dev)
+			case strings.HasPrefix(p.Name, "unit-root-"):
+				slot := strings.TrimPrefix(p.Name, "unit-root-")
+				if slot != "a" && slot != "b" {
+					continue
+				}
+				s.parts[slot] = slotPart{Dev: filepath.Join(b.dev, dev), PARTUUID: p.GUID, Size: partitionSize(b, name, dev)}
+				if p.GUID == spec.PARTUUID {
+					s.running = slot
+				}
+			}
+		}
+		if s.running == "" {
+			continue // not the root's disk
+		}
+		if s.esp == "" || len(s.parts) != 2 {
+			return nil, fmt.Errorf("disk %s: the root is in slot %s, but the disk has no ESP or no second slot", name, s.running)
+		}
+		return s, nil
+	}
+	return nil, nil
+}
+
+func sectorSizeOf(b blockDevs, disk string) int64 {
+	v, err := os.ReadFile(filepath.Join(b.sys, disk, "queue", "logical_block_size"))
+	if err == nil {
+		if n, err := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64); err == nil {
+			return n
+		}
+	}
+	return 512
+}
+
+// partitionSize is a partition's size from sysfs (in 512-byte units
+// whatever the disk's sectors).
+func partitionSize(b blockDevs, disk, part string) int64 {
+	v, err := os.ReadFile(filepath.Join(b.sys, disk, part, "size"))
+	if err != nil {
+		return 0
+	}
+	n, _ := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64)
+	return n * 512
+}
+
+// withESP mounts the ESP, runs fn on it, and unmounts it again, synced.
+// The caller holds s.mu.
+func (s *Slots) withESP(fn func(update.ESP) error) error {
+	if l, err := kmod.NewLoader(""); err == nil {
+		for _, m := range espModules {
+			if _, err := l.Load(m); err != nil {
+				s.log.Debug("esp module", "module", m, "err", err)
+			}
+		}
+	}
+	if err := os.MkdirAll(espMount, 0o700); err != nil {
+		return fmt.Errorf("esp: %w", err)
+	}
+	if err := unix.Mount(s.esp, espMount, "vfat", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "umask=077"); err != nil {
+		return fmt.Errorf("esp: mount %s: %w", s.esp, err)
+	}
+	err := fn(update.ESP{Dir: espMount})
+	unix.Sync()
+	if uerr := unix.Unmount(espMount, 0); uerr != nil {
+		s.log.Error("esp: unmount", "err", uerr)
+		_ = unix.Unmount(espMount, unix.MNT_DETACH)
+	}
+	return err
+}
+
+// refresh reads the entries, what their images are, and the note. The
+// caller holds s.mu.
+func (s *Slots) refresh() error {
+	return s.withESP(func(esp update.ESP) error {
+		es, err := esp.Entries()
+		if err != nil {
+			return err
+		}
+		s.entries = es
+		s.info = map[string]update.Info{}
+		for _, slot := range update.Slots {
+			if e, ok := update.SlotEntry(es, slot); ok {
+				in, err := esp.ReadInfo(e)
+				if err != nil {
+					s.log.Warn("esp: entry", "entry", e.Name(), "err", err)
+				}
+				s.info[slot] = in
+			}
+		}
+		s.note = nil
+		if n, ok := esp.ReadNote(); ok {
+			s.note = &n
+		}
+		return nil
+	})
+}
+
+// load reads the slots' state at boot.
+func (s *Slots) load() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.refresh()
+}
+
+// Running is the slot this boot runs.
+func (s *Slots) Running() string { return s.running }
+
+// Info is what slot's image says about itself.
+func (s *Slots) Info(slot string) update.Info {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.info[slot]
+}
+
+// current is the running slot's entry.
+func (s *Slots) current() (update.Entry, bool) {
+	return update.SlotEntry(s.entries, s.running)
+}
+
+// Trial says this boot is an update on trial: its entry still counts
+// boots, so unless unit commits it, the next boot takes the other slot.
+func (s *Slots) Trial() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.current()
+	return ok && e.Counted
+}
+
+// Status is both slots, the running one first.
+func (s *Slots) Status() []api.SlotStatus {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	next, hasNext := update.Next(s.entries)
+	var out []api.SlotStatus
+	for _, slot := range []string{s.running, update.Other(s.running)} {
+		st := api.SlotStatus{Slot: slot, Running: slot == s.running, State: "empty"}
+		if e, ok := update.SlotEntry(s.entries, slot); ok {
+			st.Gen, st.State = e.Gen, e.State()
+			if st.Running && e.Counted {
+				st.State = "trial"
+			}
+			st.Next = hasNext && next == e
+			in := s.info[slot]
+			st.Release, st.Kernel = in.Release, in.Kernel
+			if n := s.note; n != nil && n.Slot == slot && n.Gen == e.Gen {
+				st.Reason = n.Reason
+			}
+			if st.State == "failed" && st.Reason == "" {
+				st.Reason = "never committed: it did not reach unit, or unit died on it"
+			}
+		}
+		out = append(out, st)
+	}
+	return out
+}
+
+// Commit ends the trial of the running slot: its entry loses the boot
+// counter, so every boot takes it from now on.
+func (s *Slots) Commit() (update.Entry, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.current()
+	if !ok || !e.Counted {
+		return e, errors.New("the running slot is not on trial")
+	}
+	to := update.Entry{Gen: e.Gen, Slot: e.Slot}
+	err := s.withESP(func(esp update.ESP) error {
+		if err := esp.Rename(e, to); err != nil {
+			return err
+		}
+		return esp.RemoveNote()
+	})
+	if rerr := s.refresh(); err == nil {
+		err = rerr
+	}
+	return to, err
+}
+
+// FailTrial leaves why the running slot's trial failed for the next boot
+// and makes sure that boot takes the other slot.
+func (s *Slots) FailTrial(reason string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e, ok := s.current()
+	if !ok || !e.Counted {
+		return errors.New("the running slot is not on trial")
+	}
+	err := s.withESP(func(esp update.ESP) error {
+		werr := esp.WriteNote(update.Note{Gen: e.Gen, Slot: e.Slot, Release: s.info[e.Slot].Release, Reason: reason})
+		if e.Left > 0 {
+			bad := e
+			bad.Left = 0
+			return errors.Join(werr, esp.Rename(e, bad))
+		}
+		return werr
+	})
+	if rerr := s.refresh(); err == nil {
+		err = rerr
+	}
+	return err
+}
+
+// Rollback makes the other slot's image, which ran before, the one the
+// next boot takes: its entry gets the next generation.
+func (s *Slots) Rollback() (update.Entry, error) {
+	if !s.busy.CompareAndSwap(false, true) {
+		return update.Entry{}, errors.New("an update is being installed")
+	}
+	defer s.busy.Store(false)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	other := update.Other(s.running)
+	e, ok := update.SlotEntry(s.entries, other)
+	switch {
+	case !ok:
+		return e, fmt.Errorf("slot %s holds no image to go back to", other)
+	case e.Bad():
+		return e, fmt.Errorf("slot %s holds generation %d, which failed its trial", other, e.Gen)
+	case e.Counted:
+		return e, fmt.Errorf("slot %s holds generation %d, installed and not tried yet: reboot to try it", other, e.Gen)
+	}
+	to := update.Entry{Gen: update.NextGen(s.entries), Slot: other}
+	err := s.withESP(func(esp update.ESP) error { return esp.Rename(e, to) })
+	if rerr := s.refresh(); err == nil {
+		err = rerr
+	}
+	return to, err
+}
+
+// Install writes the bundle read from r into the slot that is not
+// running and makes it the next boot's, on trial: the other slot's entry
+// goes first (no entry ever names a half-written root), the root streams
+// into its partition and is read back, and the image gets its entry last.
+// progress receives one line per step. A failure at any point leaves the
+// running slot the one every boot takes.
+func (s *Slots) Install(ctx context.Context, r io.Reader, pin string, progress func(string)) (update.Entry, error) {
+	if !s.busy.CompareAndSwap(false, true) {
+		return update.Entry{}, errors.New("an update is being installed already")
+	}
+	defer s.busy.Store(false)
+	br, err := update.NewReader(r)
+	if err != nil {
+		return update.Entry{}, err
+	}
+	m := br.Manifest()
+	if pin != "" && br.ID() != "sha256:"+pin {
+		return update.Entry{}, fmt.Errorf("bundle %s is not the one pinned (--sha256 %s)", br.ID(), pin)
+	}
+	target := update.Other(s.running)
+	part := s.parts[target]
+	root, _ := m.Part(update.RootPart)
+	progress(fmt.Sprintf("bundle %s: release %s, kernel %s, root %d bytes; installing into slot %s (%s)", br.ID(), m.Release, m.Kernel, root.Size, target, part.Dev))
+	if root.Size > part.Size {
+		return update.Entry{}, fmt.Errorf("the root (%d bytes) does not fit slot %s (%d bytes): build the disk with a larger [system] slot_size", root.Size, target, part.Size)
+	}
+	var image []byte
+	for range 2 { // the build manifest, then the UKI
+		p, rd, err := br.Next()
+		if err != nil {
+			return update.Entry{}, err
+		}
+		b, err := update.ReadPart(p, rd)
+		if err != nil {
+			return update.Entry{}, err
+		}
+		if p.Name == update.UKIPart {
+			image = b
+		}
+	}
+	if image, err = uki.SetRoot(image, part.PARTUUID); err != nil {
+		return update.Entry{}, fmt.Errorf("bundle: %s: %w", update.UKIPart, err)
+	}
+	s.mu.Lock()
+	// The generation is taken before the target's old entry goes: a
+	// generation is never given twice.
+	gen := update.NextGen(s.entries)
+	err = s.withESP(func(esp update.ESP) error { return esp.RemoveSlot(target) })
+	if rerr := s.refresh(); err == nil {
+		err = rerr
+	}
+	s.mu.Unlock()
+	if err != nil {
+		return update.Entry{}, err
+	}
+	p, rd, err := br.Next()
+	if err != nil {
+		return update.Entry{}, err
+	}
+	if err := writeSlot(ctx, part.Dev, p, rd, progress); err != nil {
+		return update.Entry{}, fmt.Errorf("slot %s: %w", target, err)
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := update.Entry{Gen: max(gen, update.NextGen(s.entries)), Slot: target, Counted: true, Left: 1}
+	err = s.withESP(func(esp update.ESP) error {
+		if err := esp.RemoveNote(); err != nil {
+			return err
+		}
+		return esp.Install(e, image)
+	})
+	if rerr := s.refresh(); err == nil {
+		err = rerr
+	}
+	if err != nil {
+		return e, err
+	}
+	progress(fmt.Sprintf("slot %s: generation %d installed; the next boot tries it once", target, e.Gen))
+	return e, nil
+}
+
+// writeSlot streams a part into the partition dev, syncs it and reads it
+// back: the bytes on the disk must be the ones the manifest names. The
+// partition is opened exclusively (the kernel refuses if it is mounted:
+// never the running root) and must be a block device.
+func writeSlot(ctx context.Context, dev string, p update.Part, r io.Reader, progress func(string)) error {
+	fd, err := unix.Open(dev, unix.O_RDWR|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", dev, err)
+	}
+	f := os.NewFile(uintptr(fd), dev)
+	defer f.Close()
+	var st unix.Stat_t
+	if err := unix.Fstat(fd, &st); err != nil || st.Mode&unix.S_IFMT != unix.S_IFBLK {
+		return fmt.Errorf("%s is not a block device", dev)
+	}
+	w := &progressWriter{w: f, total: p.Size, report: progress, ctx: ctx}
+	if _, err := io.Copy(w, r); err != nil {
+		return err
+	}
+	if err := f.Sync(); err != nil {
+		return fmt.Errorf("sync %s: %w", dev, err)
+	}
+	// Read back past the page cache's say-so: drop it first.
+	_ = unix.Fadvise(fd, 0, p.Size, unix.FADV_DONTNEED)
+	h := sha256.New()
+	if _, err := io.Copy(h, io.NewSectionReader(f, 0, p.Size)); err != nil {
+		return fmt.Errorf("read back %s: %w", dev, err)
+	}
+	if got := hex.EncodeToString(h.Sum(nil)); got != p.SHA256 {
+		return fmt.Errorf("read back %s: sha256 %s, want %s", dev, got, p.SHA256)
+	}
+	progress(fmt.Sprintf("root: %d bytes written to %s and read back, sha256 %s", p.Size, dev, p.SHA256[:12]))
+	return nil
+}
+
+// progressWriter reports every tenth of the way and stops when ctx ends.
+type progressWriter struct {
+	ctx    context.Context
+	w      io.Writer
+	total  int64
+	n      int64
+	shown  int64
+	report func(string)
+}
+
+func (p *progressWriter) Write(b []byte) (int, error) {
+	if err := p.ctx.Err(); err != nil {
+		return 0, err
+	}
+	n, err := p.w.Write(b)
+	p.n += int64(n)
+	if tenth := p.n * 10 / max(p.total, 1); tenth > p.shown && tenth < 10 {
+		p.shown = tenth
+		p.report(fmt.Sprintf("root: %d%% (%d of %d bytes)", tenth*10, p.n, p.total))
+	}
+	return n, err
+}

@@ -1,0 +1,114 @@
+package pid1
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/unit-os/unit/update"
+)
+
+// slotDisk makes a disk image laid out as unit's disk format (ESP, data,
+// slots a and b, named as the builder names them) with sgdisk, and the
+// sysfs entries for its partitions.
+func slotDisk(t *testing.T, f *fakeBlock, name string, secondSlot bool) (a, b string) {
+	t.Helper()
+	if _, err := exec.LookPath("sgdisk"); err != nil {
+		t.Skip("sgdisk not installed (gdisk)")
+	}
+	a, b = "aaaaaaaa-0000-4000-8000-00000000000a", "bbbbbbbb-0000-4000-8000-00000000000b"
+	p := filepath.Join(f.b.dev, name)
+	if err := os.WriteFile(p, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(p, 40<<20); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"-n", "1:2048:+4M", "-t", "1:ef00", "-u", "1:" + testESPGUID,
+		"-n", "2:0:+4M", "-t", "2:8300", "-c", "2:unit-data",
+		"-n", "3:0:+8M", "-t", "3:8304", "-c", "3:unit-root-a", "-u", "3:" + a}
+	if secondSlot {
+		args = append(args, "-n", "4:0:+8M", "-t", "4:8304", "-c", "4:unit-root-b", "-u", "4:"+b)
+	}
+	if out, err := exec.Command("sgdisk", append(args, p)...).CombinedOutput(); err != nil {
+		t.Fatalf("sgdisk: %v\n%s", err, out)
+	}
+	write := func(rel, text string) {
+		path := filepath.Join(f.b.sys, rel)
+		if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(path, []byte(text), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write(name+"/queue/logical_block_size", "512\n")
+	for n := 1; n <= 4; n++ {
+		part := name + string(rune('0'+n))
+		write(name+"/"+part+"/partition", string(rune('0'+n))+"\n")
+		write(name+"/"+part+"/size", "16384\n")
+	}
+	return a, b
+}
+
+// TestOpenSlots finds the running slot, the other one and the ESP on the
+// disk the kernel command line's root is on, by GPT type and name.
+func TestOpenSlots(t *testing.T) {
+	f := newFakeBlock(t)
+	f.disk("sda", testESPGUID, testRootGUID, map[string]string{"1": "sda1", "3": "sda3"})
+	a, b := slotDisk(t, f, "vda", true)
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	s, err := openSlots(log, f.b, "console=ttyS0 unit.root=PARTUUID="+b)
+	if err != nil || s == nil {
+		t.Fatalf("openSlots: %v, %v", s, err)
+	}
+	if s.Running() != "b" || s.esp != filepath.Join(f.b.dev, "vda1") ||
+		s.parts["a"] != (slotPart{Dev: filepath.Join(f.b.dev, "vda3"), PARTUUID: a, Size: 8 << 20}) ||
+		s.parts["b"].Dev != filepath.Join(f.b.dev, "vda4") {
+		t.Errorf("slots: running %s, esp %s, parts %+v", s.Running(), s.esp, s.parts)
+	}
+	// No unit.root: not a disk boot, no slots and no error.
+	if s, err := openSlots(log, f.b, "console=ttyS0"); s != nil || err != nil {
+		t.Errorf("initramfs boot: %v, %v", s, err)
+	}
+}
+
+// TestOpenSlotsWithoutSecondSlot: a disk made before A/B slots (one root)
+// is named as such, not guessed at.
+func TestOpenSlotsWithoutSecondSlot(t *testing.T) {
+	f := newFakeBlock(t)
+	a, _ := slotDisk(t, f, "vda", false)
+	_, err := openSlots(slog.New(slog.NewTextHandler(io.Discard, nil)), f.b, "unit.root=PARTUUID="+a)
+	if err == nil || !strings.Contains(err.Error(), "no second slot") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// TestWriteSlotRefusesNonBlock: the slot is written only when it is a
+// block device, never through a symlink.
+func TestWriteSlotRefusesNonBlock(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "file")
+	if err := os.WriteFile(file, []byte("precious"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "link")
+	if err := os.Symlink(file, link); err != nil {
+		t.Fatal(err)
+	}
+	p := update.Part{Name: update.RootPart, Size: 3, SHA256: strings.Repeat("0", 64)}
+	for _, dev := range []string{file, link} {
+		err := writeSlot(context.Background(), dev, p, strings.NewReader("abc"), func(string) {})
+		if err == nil {
+			t.Errorf("%s: written", dev)
+		}
+	}
+	if b, _ := os.ReadFile(file); string(b) != "precious" {
+		t.Errorf("the file now holds %q", b)
+	}
+}
