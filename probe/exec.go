@@ -15,6 +15,9 @@ func runExec(ctx context.Context, s Spec, run Runner) error {
 	if err != nil {
 		return err
 	}
+	if code != s.Exit && len(out) == 0 {
+		return fmt.Errorf("expected exit %d, got exit %d", s.Exit, code)
+	}
 	if code != s.Exit {
 		return fmt.Errorf("expected exit %d, got exit %d: %s", s.Exit, code, excerpt(out))
 	}

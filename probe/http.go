@@ -53,7 +53,10 @@ func runHTTP(ctx context.Context, s Spec) error {
 	if want == 0 {
 		want = 200
 	}
-	if resp.Status != want {
+	switch {
+	case s.AnySuccess && (resp.Status < 200 || resp.Status > 399):
+		return fmt.Errorf("expected a 2xx or 3xx status, got %d %s", resp.Status, resp.Reason)
+	case !s.AnySuccess && resp.Status != want:
 		return fmt.Errorf("expected status %d, got %d %s", want, resp.Status, resp.Reason)
 	}
 	if s.Body != nil && !s.Body.Match(body) {

@@ -23,6 +23,8 @@ type Spec struct {
 	Exec []string // argv
 
 	Status int               // http: the status wanted (0: 200)
+	// AnySuccess: http: any 2xx or 3xx status passes (health's short form).
+	AnySuccess bool
 	Body   *regexp.Regexp    // http: the body must match
 	JSON   map[string]string // http: JSON field path -> the value wanted, as text
 	Send   string            // tcp: written once connected

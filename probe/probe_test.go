@@ -248,3 +248,52 @@ func TestGetStreams(t *testing.T) {
 		t.Error("a negative Content-Length was taken")
 	}
 }
+
+// TestShort: health's and ready's short forms are probes of their own:
+// http:PORT/PATH passes on any 2xx or 3xx (and says what came
+// otherwise), tcp:PORT on a connection, exec:CMD on exit 0.
+func TestShort(t *testing.T) {
+	codes := map[string]int{"/ok": 200, "/moved": 302, "/bad": 502}
+	u := server(t, func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path == "/moved" {
+			w.Header().Set("Location", "/ok")
+		}
+		w.WriteHeader(codes[r.URL.Path])
+	})
+	port := u[strings.LastIndex(u, ":")+1:]
+	for path, pass := range map[string]bool{"ok": true, "moved": true, "bad": false} {
+		s, ok := Short("http:" + port + "/" + path)
+		if !ok {
+			t.Fatalf("http:%s/%s not a short form", port, path)
+		}
+		err := Run(context.Background(), s, nil)
+		if (err == nil) != pass {
+			t.Errorf("http:%s/%s: %v, want pass=%v", port, path, err, pass)
+		}
+		if !pass && (err == nil || !strings.Contains(err.Error(), "expected a 2xx or 3xx status, got 502")) {
+			t.Errorf("the failure does not say what came: %v", err)
+		}
+	}
+	if s, ok := Short("tcp:" + port); !ok || Run(context.Background(), s, nil) != nil {
+		t.Errorf("tcp:%s did not pass", port)
+	}
+	run := func(ctx context.Context, argv []string) (int, []byte, error) {
+		out, err := exec.CommandContext(ctx, argv[0], argv[1:]...).CombinedOutput()
+		var ee *exec.ExitError
+		if errors.As(err, &ee) {
+			return ee.ExitCode(), out, nil
+		}
+		return 0, out, err
+	}
+	if s, ok := Short("exec:exit 3"); !ok || Run(context.Background(), s, run) == nil {
+		t.Error("exec:exit 3 passed")
+	}
+	if s, ok := Short("exec:true"); !ok || Run(context.Background(), s, run) != nil {
+		t.Error("exec:true failed")
+	}
+	for _, bad := range []string{"tcp:", "http:", "exec:", "check:x", "udp:53", "started"} {
+		if _, ok := Short(bad); ok {
+			t.Errorf("%q read as a short form", bad)
+		}
+	}
+}

@@ -1,12 +1,9 @@
 package supervise
 
 import (
-	"bufio"
 	"context"
 	"fmt"
-	"net"
 	"strings"
-	"time"
 
 	"github.com/unit-os/unit/event"
 	"github.com/unit-os/unit/probe"
@@ -101,33 +98,26 @@ func (s *Supervisor) healthResult(v *service, gen int, err error) {
 	s.reconcile()
 }
 
-// checkHealth runs one probe: tcp:PORT connects, http:PORT/PATH wants a
-// 2xx or 3xx answer, exec:CMD wants exit 0.
+// checkHealth runs one probe through probe/, as [check.NAME] does:
+// tcp:PORT connects, http:PORT/PATH wants a 2xx or 3xx answer, exec:CMD
+// wants exit 0, check:NAME asks that check.
 func (s *Supervisor) checkHealth(ctx context.Context, spec string, env []string) error {
-	var d net.Dialer
-	switch {
-	case strings.HasPrefix(spec, "tcp:"):
-		c, err := d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", strings.TrimPrefix(spec, "tcp:")))
-		if err != nil {
-			return err
-		}
-		return c.Close()
-	case strings.HasPrefix(spec, "http:"):
-		port, path, _ := strings.Cut(strings.TrimPrefix(spec, "http:"), "/")
-		return httpCheck(ctx, &d, port, "/"+path)
-	case strings.HasPrefix(spec, "check:"):
-		return s.runCheck(ctx, strings.TrimPrefix(spec, "check:"), env)
-	case strings.HasPrefix(spec, "exec:"):
-		e, err := s.reaper.RunCommand(ctx, []string{"/bin/sh", "-c", strings.TrimPrefix(spec, "exec:")}, env, nil)
-		if err != nil {
-			return err
-		}
-		if !e.Success() {
-			return fmt.Errorf("%s", e)
-		}
-		return nil
+	if name, ok := strings.CutPrefix(spec, "check:"); ok {
+		return s.runCheck(ctx, name, env)
 	}
-	return fmt.Errorf("unsupported health check %q", spec)
+	p, ok := probe.Short(spec)
+	if !ok {
+		return fmt.Errorf("unsupported health check %q", spec)
+	}
+	return probe.Run(ctx, p, s.probeRunner(env))
+}
+
+// probeRunner runs a probe's command through the reaper (PID 1 reaps
+// every child) with the service's environment.
+func (s *Supervisor) probeRunner(env []string) probe.Runner {
+	return func(ctx context.Context, argv []string) (int, []byte, error) {
+		return s.reaper.RunOutput(ctx, argv, env)
+	}
 }
 
 // runCheck asks the [check.NAME] the config names; its error says what
@@ -140,36 +130,5 @@ func (s *Supervisor) runCheck(ctx context.Context, name string, env []string) er
 	if !ok {
 		return fmt.Errorf("no [check.%s]", name)
 	}
-	return probe.Run(ctx, spec, func(ctx context.Context, argv []string) (int, []byte, error) {
-		return s.reaper.RunOutput(ctx, argv, env)
-	})
-}
-
-// httpCheck is a minimal HTTP/1.0 GET; only the status line matters.
-func httpCheck(ctx context.Context, d *net.Dialer, port, path string) error {
-	c, err := d.DialContext(ctx, "tcp", net.JoinHostPort("127.0.0.1", port))
-	if err != nil {
-		return err
-	}
-	defer c.Close()
-	if dl, ok := ctx.Deadline(); ok {
-		_ = c.SetDeadline(dl)
-	} else {
-		_ = c.SetDeadline(time.Now().Add(5 * time.Second))
-	}
-	if _, err := fmt.Fprintf(c, "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%s\r\nUser-Agent: unit-health\r\n\r\n", path, port); err != nil {
-		return err
-	}
-	line, err := bufio.NewReader(c).ReadString('\n')
-	if err != nil {
-		return fmt.Errorf("http: no status line: %w", err)
-	}
-	f := strings.Fields(line)
-	if len(f) < 2 || !strings.HasPrefix(f[0], "HTTP/") {
-		return fmt.Errorf("http: bad status line %q", strings.TrimSpace(line))
-	}
-	if f[1][0] != '2' && f[1][0] != '3' {
-		return fmt.Errorf("http: %s", strings.TrimSpace(strings.Join(f[1:], " ")))
-	}
-	return nil
+	return probe.Run(ctx, spec, s.probeRunner(env))
 }

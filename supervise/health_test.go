@@ -42,7 +42,7 @@ func TestHealthRestarts(t *testing.T) {
 		t.Fatal(err)
 	}
 	_, e := h.rec.waitFrom(t, 0, "h", "unhealthy")
-	if !strings.Contains(e.Message, "failing 1/2: exit 1") {
+	if !strings.Contains(e.Message, "failing 1/2: expected exit 0, got exit 1") {
 		t.Errorf("first failure: %q", e.Message)
 	}
 	h.rec.waitFrom(t, 0, "h", "stopping")

@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/unit-os/unit/probe"
 )
 
 // readiness is one service start's readiness check. Probes (tcp, exec) are
@@ -72,27 +74,16 @@ func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]u
 		r.run = func(ctx context.Context, ready func()) {}
 	case spec == "" || spec == "started":
 		r.immediate = true // startProcess marks it running; no goroutine, no message
-	case strings.HasPrefix(spec, "tcp:"):
-		addr := net.JoinHostPort("127.0.0.1", strings.TrimPrefix(spec, "tcp:"))
-		r.run = func(ctx context.Context, ready func()) {
-			pollReady(ctx, ready, func() bool {
-				d := net.Dialer{Timeout: time.Second}
-				c, err := d.DialContext(ctx, "tcp", addr)
-				if err != nil {
-					return false
-				}
-				c.Close()
-				return true
-			})
+	case strings.HasPrefix(spec, "tcp:"), strings.HasPrefix(spec, "exec:"):
+		p, ok := probe.Short(spec)
+		if !ok {
+			cancel()
+			return nil, fmt.Errorf("unsupported ready = %q", spec)
 		}
-	case strings.HasPrefix(spec, "exec:"):
-		cmd := strings.TrimPrefix(spec, "exec:")
-		penv := append([]string{}, *env...)
+		p.Timeout = time.Second // a try; pollReady tries again
+		run := s.probeRunner(append([]string{}, *env...))
 		r.run = func(ctx context.Context, ready func()) {
-			pollReady(ctx, ready, func() bool {
-				e, err := s.reaper.RunCommand(ctx, []string{"/bin/sh", "-c", cmd}, penv, nil)
-				return err == nil && e.Success()
-			})
+			pollReady(ctx, ready, func() bool { return probe.Run(ctx, p, run) == nil })
 		}
 	case strings.HasPrefix(spec, "check:"):
 		name := strings.TrimPrefix(spec, "check:")
