@@ -22,15 +22,15 @@ type Spec struct {
 	TCP  string   // HOST:PORT
 	Exec []string // argv
 
-	Status int               // http: the status wanted (0: 200)
+	Status int // http: the status wanted (0: 200)
 	// AnySuccess: http: any 2xx or 3xx status passes (health's short form).
 	AnySuccess bool
-	Body   *regexp.Regexp    // http: the body must match
-	JSON   map[string]string // http: JSON field path -> the value wanted, as text
-	Send   string            // tcp: written once connected
-	Expect *regexp.Regexp    // tcp: the reply must match (nil: connecting is enough)
-	Exit   int               // exec: the exit code wanted
-	Output *regexp.Regexp    // exec: its output must match
+	Body       *regexp.Regexp    // http: the body must match
+	JSON       map[string]string // http: JSON field path -> the value wanted, as text
+	Send       string            // tcp: written once connected
+	Expect     *regexp.Regexp    // tcp: the reply must match (nil: connecting is enough)
+	Exit       int               // exec: the exit code wanted
+	Output     *regexp.Regexp    // exec: its output must match
 
 	Timeout time.Duration // one try (0: 5s)
 }
