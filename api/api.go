@@ -128,7 +128,7 @@ type listenOpts struct{ group int }
 func ReadOnlyGroup(gid int) ListenOption { return func(o *listenOpts) { o.group = gid } }
 
 // readOnly are the commands a client that is not root may send.
-var readOnly = map[string]bool{"status": true, "logs": true, "events": true}
+var readOnly = map[string]bool{"status": true, "logs": true, "events": true, "metrics": true}
 
 // peerAllowed says whether the client on conn may send cmd: root may
 // send anything; anyone else (a member of the read-only group, or the

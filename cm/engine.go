@@ -39,6 +39,7 @@ type Engine struct {
 	log     *slog.Logger
 	wrap    func(Resource) Resource
 	reports *reportStore
+	stats   stats
 
 	mu      sync.Mutex
 	pending *config.Config    // latest config not yet taken by the loop

@@ -122,6 +122,7 @@ func (e *Engine) convergeLane(ctx context.Context, p *plan, dirty map[string]cau
 	}
 	e.refresh(ctx, p, notified, started, dry, rep, ln.deferExec)
 	rep.Duration = time.Since(start)
+	e.stats.record(rep)
 	return rep
 }
 

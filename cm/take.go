@@ -90,6 +90,7 @@ func (e *Engine) takeConfig(ctx context.Context, w *watcher) {
 		}
 	}
 	e.plan = next
+	e.stats.plan(next)
 	e.purge(ctx, old, removed)
 }
 

@@ -17,7 +17,8 @@ type Config struct {
 	Nets     map[string]*Net // [net.NAME]: interfaces to bring up (net.go)
 	// Configuration-management kinds beyond files (kinds.go has the table).
 	Kinds
-	CM CM
+	CM      CM
+	Metrics Metrics
 	// Sources lists the files it was loaded from, in merge order.
 	Sources []string
 }

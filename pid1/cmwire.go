@@ -69,6 +69,7 @@ func (d *Daemon) cmOptions(cfg *config.Config) []cm.Option {
 // supervisor): a new service never starts before the file it reads exists.
 func (d *Daemon) reloaded(cfg *config.Config) {
 	d.checks.Store(&cfg.Checks)
+	d.metricsPath.Store(&cfg.Metrics.Textfile)
 	ctx, cancel := context.WithTimeout(context.Background(), supervisorReloadTimeout)
 	defer cancel()
 	if err := d.sup.SetConfig(ctx, d.services(cfg)); err != nil {

@@ -57,6 +57,8 @@ type Daemon struct {
 	reaper *supervise.Reaper
 	// checks are the config's [check.NAME] tables, swapped on reload.
 	checks atomic.Pointer[map[string]*config.Check]
+	// metricsPath is [metrics] textfile, swapped on reload.
+	metricsPath atomic.Pointer[string]
 	sup    *supervise.Supervisor
 	engine *cm.Engine
 }
@@ -85,6 +87,7 @@ func Run(ctx context.Context, o Options) error {
 	// The config is not kept here: the engine and the supervisor hold what
 	// they need, and 10,000 decoded file tables are megabytes.
 	d := &Daemon{opts: o, log: o.Log, bus: event.NewBus()}
+	d.metricsPath.Store(&cfg.Metrics.Textfile)
 	d.reaper = supervise.NewReaper(o.Log)
 	supOpts := []supervise.Option{
 		supervise.WithEvents(d.bus.Emit), supervise.WithLogger(o.Log), supervise.WithChecks(d.checkSpec),
@@ -140,6 +143,11 @@ func Run(ctx context.Context, o Options) error {
 	})
 	goSafe("cm service events", func() { d.forwardServiceEvents(loops) })
 	goSafe("control socket", func() { api.Serve(ctx, l, d.handle, d.log) })
+	{
+		events, unsubscribe := d.bus.Subscribe(256)
+		defer unsubscribe()
+		goSafe("metrics", func() { d.writeMetrics(loops, events) })
+	}
 	if o.Console != nil {
 		events, unsubscribe := d.bus.Subscribe(256)
 		defer unsubscribe()

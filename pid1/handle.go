@@ -68,6 +68,8 @@ func (d *Daemon) handle(ctx context.Context, req api.Request, send func(any) err
 			}
 		}
 		return nil
+	case "metrics":
+		return send(string(d.metrics(ctx)))
 	case "update":
 		return d.updateCmd(ctx, req, send)
 	case "reboot", "poweroff", "halt":

@@ -79,6 +79,15 @@ func TestMachineControl(t *testing.T) {
 	if out := unit("status", "web"); !strings.Contains(out, "pid:") || !strings.Contains(out, after) {
 		t.Errorf("status web:\n%s", out)
 	}
+	// Metrics, with the cgroup v2 figures only the guest has (the host's
+	// cgroups are v1): web's memory and CPU.
+	metrics := unit("metrics")
+	for _, re := range []string{`(?m)^unit_service_memory_bytes\{service="web"\} [1-9]\d*$`, `(?m)^unit_service_cpu_seconds_total\{service="web"\} [0-9.]+$`,
+		`(?m)^unit_service_state\{service="web",state="running"\} 1$`, `(?m)^unit_release_info\{release="sha256:[0-9a-f]{12}"\} 1$`} {
+		if !regexp.MustCompile(re).MatchString(metrics) {
+			t.Errorf("unit metrics lacks %s:\n%s", re, metrics)
+		}
+	}
 	// A command a machine cannot take is refused on the host.
 	if out, err := exec.Command(unitBinary, "--machine", mdir, "pkg", "ls").CombinedOutput(); err == nil || !strings.Contains(string(out), "does not talk to a machine") {
 		t.Errorf("unit --machine DIR pkg ls: %v\n%s", err, out)
