@@ -59,8 +59,8 @@ type Daemon struct {
 	checks atomic.Pointer[map[string]*config.Check]
 	// metricsPath is [metrics] textfile, swapped on reload.
 	metricsPath atomic.Pointer[string]
-	sup    *supervise.Supervisor
-	engine *cm.Engine
+	sup         *supervise.Supervisor
+	engine      *cm.Engine
 }
 
 // Run loads the config, starts everything, and serves until ctx ends; it
