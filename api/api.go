@@ -182,6 +182,14 @@ func removeStale(path string) error {
 
 // Serve accepts connections until ctx ends, one goroutine per client.
 func Serve(ctx context.Context, l net.Listener, h Handler, log *slog.Logger) {
+	if err := Accept(ctx, l, func(conn net.Conn) { serveConn(ctx, conn, h, log) }); err != nil {
+		log.Error("control socket accept", "err", err)
+	}
+}
+
+// Accept hands every connection l accepts to serve, each in its own
+// goroutine, until ctx ends (which closes l: nil) or accepting fails.
+func Accept(ctx context.Context, l net.Listener, serve func(net.Conn)) error {
 	go func() {
 		<-ctx.Done()
 		l.Close()
@@ -190,16 +198,15 @@ func Serve(ctx context.Context, l net.Listener, h Handler, log *slog.Logger) {
 		conn, err := l.Accept()
 		if err != nil {
 			if ctx.Err() != nil {
-				return
+				return nil
 			}
 			var ne net.Error
 			if errors.As(err, &ne) && ne.Timeout() {
 				continue
 			}
-			log.Error("control socket accept", "err", err)
-			return
+			return err
 		}
-		go serveConn(ctx, conn, h, log)
+		go serve(conn)
 	}
 }
 

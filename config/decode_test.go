@@ -142,3 +142,27 @@ func TestUpdateSettingsChecked(t *testing.T) {
 		t.Errorf("good: %v %+v", err, c)
 	}
 }
+
+// TestWebChecked: a status page reachable from other machines needs a
+// password file; [web] adds the unit-web service that runs it.
+func TestWebChecked(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a.toml", "[web]\nlisten = \"0.0.0.0:8080\"\n")
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), `a.toml:2: [web]: listen = "0.0.0.0:8080" is reachable from other machines: auth = `) {
+		t.Errorf("no auth: %v", err)
+	}
+	write(t, dir, "a.toml", "[web]\nlisten = \"8080\"\n")
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), `expected HOST:PORT`) {
+		t.Errorf("no host: %v", err)
+	}
+	write(t, dir, "a.toml", "[web]\nlisten = \"127.0.0.1:8080\"\n")
+	c, err := Load(dir)
+	if err != nil || c.Services[WebService] == nil || strings.Join(c.Services[WebService].Exec, " ") != "/bin/unit web --listen 127.0.0.1:8080" {
+		t.Fatalf("loopback: %v %+v", err, c)
+	}
+	write(t, dir, "a.toml", "[web]\nlisten = \"0.0.0.0:8080\"\nauth = \"/etc/unit/web.auth\"\ncontrol = true\n")
+	c, err = Load(dir)
+	if err != nil || strings.Join(c.Services[WebService].Exec, " ") != "/bin/unit web --listen 0.0.0.0:8080 --auth /etc/unit/web.auth --control" || c.Services[WebService].Ready != "tcp:8080" {
+		t.Fatalf("with auth: %v %+v", err, c.Services[WebService])
+	}
+}

@@ -73,6 +73,7 @@ func LoadFiles(paths ...string) (*Config, error) {
 		}
 	}
 	errs = append(errs, addConsole(c)...)
+	errs = append(errs, addWeb(c)...)
 	errs = append(errs, validateRefs(c)...)
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool {

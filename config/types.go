@@ -19,6 +19,7 @@ type Config struct {
 	Kinds
 	CM      CM
 	Metrics Metrics
+	Web     Web
 	// Sources lists the files it was loaded from, in merge order.
 	Sources []string
 }

@@ -27,16 +27,7 @@ func TestMachineControl(t *testing.T) {
 	}
 	vm := bootWith(t, dir, image.RunOptions{Control: api.MachineSocket(mdir)})
 	vm.Expect(`^unit: all \d+ services running`, 0, 90*time.Second)
-	unit := func(args ...string) string {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, unitBinary, append([]string{"--machine", mdir}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("unit --machine %s %s: %v\n%s", mdir, strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	unit := machineCLI(t, mdir, 60*time.Second)
 	pidOf := func(status string) string {
 		m := regexp.MustCompile(`(?m)^web\s+running\s+(\d+)`).FindStringSubmatch(status)
 		if m == nil {
@@ -95,5 +86,20 @@ func TestMachineControl(t *testing.T) {
 	unit("poweroff")
 	if err := vm.Wait(60 * time.Second); err != nil {
 		t.Fatalf("no power off: %v", err)
+	}
+}
+
+// machineCLI runs `unit --machine mdir ARGS...` on the host and fails the
+// test when it fails; it returns the combined output.
+func machineCLI(t *testing.T, mdir string, timeout time.Duration) func(args ...string) string {
+	return func(args ...string) string {
+		t.Helper()
+		ctx, cancel := context.WithTimeout(context.Background(), timeout)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, unitBinary, append([]string{"--machine", mdir}, args...)...).CombinedOutput()
+		if err != nil {
+			t.Fatalf("unit --machine %s %s: %v\n%s", mdir, strings.Join(args, " "), err, out)
+		}
+		return string(out)
 	}
 }

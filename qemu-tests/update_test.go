@@ -2,7 +2,6 @@ package qemutests
 
 import (
 	"bufio"
-	"context"
 	"encoding/json"
 	"fmt"
 	"net"
@@ -146,16 +145,7 @@ ready = "exec:false"
 		t.Fatal(err)
 	}
 	run := image.RunOptions{Control: api.MachineSocket(mdir), Reboot: true}
-	unit := func(args ...string) string {
-		t.Helper()
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
-		defer cancel()
-		out, err := exec.CommandContext(ctx, unitBinary, append([]string{"--machine", mdir}, args...)...).CombinedOutput()
-		if err != nil {
-			t.Fatalf("unit --machine %s: %v\n%s", strings.Join(args, " "), err, out)
-		}
-		return string(out)
-	}
+	unit := machineCLI(t, mdir, 5*time.Minute)
 	wantStatus := func(re string) {
 		t.Helper()
 		if st := unit("status"); !regexp.MustCompile(re).MatchString(st) {

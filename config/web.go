@@ -1,0 +1,72 @@
+package config
+
+import (
+	"fmt"
+	"net"
+	"path"
+	"strconv"
+	"strings"
+)
+
+// Web is the [web] table: the status page, off unless listen is set.
+type Web struct {
+	// Listen is HOST:PORT, e.g. "0.0.0.0:8080" or "127.0.0.1:8080".
+	Listen string `toml:"listen"`
+	// Auth is a file holding USER:PASSWORD (a managed file, mode 0600);
+	// required unless Listen is loopback.
+	Auth string `toml:"auth"`
+	// Control adds restart, stop and start buttons (read-only otherwise).
+	Control bool `toml:"control"`
+	Pos     Pos  `toml:"-"`
+}
+
+// WebService is the service [web] adds: `unit web`, a client of the
+// control socket like any other, so PID 1 runs none of it.
+const WebService = "unit-web"
+
+func validateWeb(w *Web, at func(key string) Pos) Errors {
+	var errs Errors
+	bad := complainer(&errs, at, "[web]")
+	if w.Listen == "" {
+		if w.Auth != "" || w.Control {
+			bad("listen", "auth and control need listen = \"HOST:PORT\"")
+		}
+		return errs
+	}
+	host, port, err := net.SplitHostPort(w.Listen)
+	n, perr := strconv.Atoi(port)
+	if err != nil || perr != nil || n < 1 || n > 65535 || (host != "" && host != "localhost" && net.ParseIP(host) == nil) {
+		bad("listen", "listen = %q: expected HOST:PORT with an IP address, e.g. \"0.0.0.0:8080\" or \"127.0.0.1:8080\"", w.Listen)
+		return errs
+	}
+	loopback := host == "localhost" || (net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback())
+	switch {
+	case w.Auth == "" && !loopback:
+		bad("listen", "listen = %q is reachable from other machines: auth = \"/etc/unit/web.auth\" (a file holding USER:PASSWORD, mode 0600) is required", w.Listen)
+	case w.Auth != "" && (!strings.HasPrefix(w.Auth, "/") || path.Clean(w.Auth) != w.Auth):
+		bad("auth", "auth = %q: expected a clean absolute path", w.Auth)
+	}
+	return errs
+}
+
+// addWeb adds the status page's service a system asks for.
+func addWeb(c *Config) Errors {
+	w := c.Web
+	if w.Listen == "" {
+		return nil
+	}
+	if prev := c.Services[WebService]; prev != nil {
+		return Errors{{prev.Pos, fmt.Sprintf("service %q: [web] (at %s) defines it; rename this one", WebService, w.Pos)}}
+	}
+	exec := []string{"/bin/unit", "web", "--listen", w.Listen}
+	if w.Auth != "" {
+		exec = append(exec, "--auth", w.Auth)
+	}
+	if w.Control {
+		exec = append(exec, "--control")
+	}
+	s := &Service{Exec: exec, Restart: RestartAlways, Ready: "tcp:" + w.Listen[strings.LastIndex(w.Listen, ":")+1:]}
+	s.Meta = Meta{Name: WebService, Pos: w.Pos, kind: "service"}
+	c.Services[WebService] = s
+	return nil
+}
