@@ -183,10 +183,12 @@ func Run(ctx context.Context, o Options) error {
 		goSafe("ready", func() {
 			select {
 			case <-ready:
-				if o.OnReady != nil {
+				// Services that stopped for a shutdown are not a boot
+				// that settled.
+				if o.OnReady != nil && ctx.Err() == nil {
 					o.OnReady(d.settled(loops))
 				}
-			case <-loops.Done():
+			case <-ctx.Done():
 			}
 		})
 	}

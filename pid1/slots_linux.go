@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strconv"
 	"strings"
 	"sync"
@@ -326,6 +327,8 @@ func (s *Slots) Install(ctx context.Context, r io.Reader, pin string, progress f
 		return update.Entry{}, errors.New("an update is being installed already")
 	}
 	defer s.busy.Store(false)
+	// The image (tens of MB) was held only for this: give it back.
+	defer debug.FreeOSMemory()
 	br, err := update.NewReader(r)
 	if err != nil {
 		return update.Entry{}, err

@@ -222,6 +222,7 @@ ready = "exec:false"
 	start = time.Now()
 	unit("update", bs.url("b/stuck"))
 	from = vm.Expect(`^unit: update failed \(not running within 20s: stuck`, from, 4*time.Minute)
+	from = vm.Expect(`^unit: update failed \(generation 4, .* did not commit`, from, 3*time.Minute) // said by slot a's boot
 	from = vm.Expect(up, from, 3*time.Minute)
 	t.Logf("an update that never got ready: back on the old slot %s after unit update", time.Since(start).Round(time.Second))
 	wantStatus(`^release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 3, committed\)\nslot b: generation 4, release \S+, failed: not running within 20s: stuck`)
@@ -231,6 +232,7 @@ ready = "exec:false"
 	start = time.Now()
 	unit("update", bs.url("b/dies"))
 	from = vm.Expect(`Kernel panic - not syncing: Attempted to kill init`, from, 4*time.Minute)
+	from = vm.Expect(`^unit: update failed \(generation 5, .* did not commit \(never committed`, from, 3*time.Minute)
 	vm.Expect(up, from, 3*time.Minute)
 	t.Logf("an update whose init dies: back on the old slot %s after unit update", time.Since(start).Round(time.Second))
 	wantStatus(`^release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 3, committed\)\nslot b: generation 5, release \S+, failed: never committed`)

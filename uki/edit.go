@@ -3,7 +3,9 @@ package uki
 import (
 	"bytes"
 	"encoding/binary"
+	"errors"
 	"fmt"
+	"io"
 	"strings"
 )
 
@@ -23,8 +25,46 @@ func Data(b []byte, name string) ([]byte, error) {
 	return b[off : off+n], nil
 }
 
+// headerBytes is how much of a file ReadSection reads to find the
+// section table (the stub's headers are one page).
+const headerBytes = 64 << 10
+
+// ReadSection reads the section called name from an image of size bytes
+// without reading the rest: a machine looks at the .osrel of two 20 MB
+// images at every boot, and PID 1 should not hold them.
+func ReadSection(r io.ReaderAt, size int64, name string, max int) ([]byte, error) {
+	head := make([]byte, min(size, headerBytes))
+	if _, err := r.ReadAt(head, 0); err != nil && !errors.Is(err, io.EOF) {
+		return nil, err
+	}
+	off, n, err := locate(head, name)
+	if err != nil {
+		return nil, err
+	}
+	if int64(off)+int64(n) > size {
+		return nil, fmt.Errorf("section %s past the end of the file", name)
+	}
+	if n > max {
+		return nil, fmt.Errorf("section %s is %d bytes (at most %d taken)", name, n, max)
+	}
+	b := make([]byte, n)
+	if _, err := r.ReadAt(b, int64(off)); err != nil {
+		return nil, err
+	}
+	return b, nil
+}
+
 // find locates a section's data in the file.
 func find(b []byte, name string) (off, n int, err error) {
+	off, n, err = locate(b, name)
+	if err == nil && off+n > len(b) {
+		return 0, 0, fmt.Errorf("section %s past the end of the file", name)
+	}
+	return off, n, err
+}
+
+// locate reads a section's place from the headers in b.
+func locate(b []byte, name string) (off, n int, err error) {
 	h, err := parsePE(b)
 	if err != nil {
 		return 0, 0, err
@@ -41,11 +81,7 @@ func find(b []byte, name string) (off, n int, err error) {
 		}
 		found = i
 		vsize, rawSize, raw := int64(le.Uint32(s[8:])), int64(le.Uint32(s[16:])), int64(le.Uint32(s[20:]))
-		size := min(vsize, rawSize)
-		if raw+size > int64(len(b)) {
-			return 0, 0, fmt.Errorf("section %s past the end of the file", name)
-		}
-		off, n = int(raw), int(size)
+		off, n = int(raw), int(min(vsize, rawSize))
 	}
 	if found < 0 {
 		return 0, 0, fmt.Errorf("no %s section", name)

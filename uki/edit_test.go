@@ -264,3 +264,28 @@ func FuzzSetRoot(f *testing.F) {
 		}
 	})
 }
+
+// TestReadSection reads one section of an image file without the rest,
+// and refuses a section past the file's end or over the limit.
+func TestReadSection(t *testing.T) {
+	b := buildWithCmdline(t, cmdline)
+	want, err := Data(b, ".cmdline")
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := bytes.NewReader(b)
+	got, err := ReadSection(r, int64(len(b)), ".cmdline", 1<<10)
+	if err != nil || !bytes.Equal(got, want) {
+		t.Fatalf("ReadSection: %q, %v; want %q", got, err, want)
+	}
+	if _, err := ReadSection(r, int64(len(b)), ".cmdline", 4); err == nil {
+		t.Error("a section over the limit was read")
+	}
+	short := b[:len(b)-len(b)/4]
+	if _, err := ReadSection(bytes.NewReader(short), int64(len(short)), ".initrd", 1<<30); err == nil {
+		t.Error("a section past the end of a truncated file was read")
+	}
+	if _, err := ReadSection(r, int64(len(b)), ".nothere", 1<<10); err == nil {
+		t.Error("a missing section was read")
+	}
+}

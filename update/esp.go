@@ -117,13 +117,23 @@ type Info struct {
 	Kernel  string `json:"kernel,omitempty"`
 }
 
-// ReadInfo reads the release and kernel of entry e's image.
+// ReadInfo reads the release and kernel of entry e's image (its .osrel
+// section only).
 func (p ESP) ReadInfo(e Entry) (Info, error) {
-	b, err := os.ReadFile(filepath.Join(p.Dir, EntryDir, e.Name()))
+	f, err := os.Open(filepath.Join(p.Dir, EntryDir, e.Name()))
 	if err != nil {
 		return Info{}, fmt.Errorf("esp: %w", err)
 	}
-	return ImageInfo(b)
+	defer f.Close()
+	fi, err := f.Stat()
+	if err != nil {
+		return Info{}, fmt.Errorf("esp: %w", err)
+	}
+	osrel, err := uki.ReadSection(f, fi.Size(), ".osrel", 64<<10)
+	if err != nil {
+		return Info{}, fmt.Errorf("esp: %s: %w", e.Name(), err)
+	}
+	return parseOSRelease(osrel), nil
 }
 
 // OSRelease is the .osrel section of a unit image. It carries no
@@ -141,6 +151,10 @@ func ImageInfo(image []byte) (Info, error) {
 	if err != nil {
 		return Info{}, err
 	}
+	return parseOSRelease(osrel), nil
+}
+
+func parseOSRelease(osrel []byte) Info {
 	var in Info
 	sc := bufio.NewScanner(bytes.NewReader(osrel))
 	for sc.Scan() {
@@ -153,7 +167,7 @@ func ImageInfo(image []byte) (Info, error) {
 			in.Kernel = v
 		}
 	}
-	return in, nil
+	return in
 }
 
 // Note is what a trial that failed says, for the boot after it.
