@@ -106,12 +106,35 @@ const appJS = `"use strict";
   if (sel) sel.addEventListener("change", follow);
   follow();
   const events = document.getElementById("events");
+  // The table follows the machine: every event asks for the status again
+  // (one request at a time; events during it are folded into the next).
+  let asking = false, again = false;
+  function refresh() {
+    if (asking) { again = true; return; }
+    asking = true;
+    fetch("/api/status").then(function (r) { return r.json(); }).then(function (st) {
+      (st.services || []).forEach(function (s) {
+        const row = document.querySelector('#services tr[data-service="' + CSS.escape(s.name) + '"]');
+        if (!row) return;
+        const c = row.children;
+        c[1].textContent = s.state; c[1].className = "state " + s.state;
+        c[2].textContent = s.pid || ""; c[3].textContent = s.uptime || "";
+        c[4].textContent = s.restarts; c[5].textContent = s.last_exit || "";
+        c[6].textContent = s.memory_bytes ? (s.memory_bytes / 1048576).toFixed(1) + "M" : "";
+        c[7].textContent = s.health || ""; c[8].textContent = s.reason || "";
+      });
+    }).catch(function () {}).finally(function () {
+      asking = false;
+      if (again) { again = false; refresh(); }
+    });
+  }
   const ev = new EventSource("/api/events");
   ev.onmessage = function (m) {
     const li = document.createElement("li");
     li.textContent = m.data;
     events.insertBefore(li, events.firstChild);
     while (events.children.length > 200) events.removeChild(events.lastChild);
+    refresh();
   };
   const result = document.getElementById("result");
   document.querySelectorAll("button[data-action]").forEach(function (b) {
