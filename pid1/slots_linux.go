@@ -329,6 +329,14 @@ func (s *Slots) Install(ctx context.Context, r io.Reader, pin string, progress f
 	defer s.busy.Store(false)
 	// The image (tens of MB) was held only for this: give it back.
 	defer debug.FreeOSMemory()
+	// On trial, the other slot is the one to fall back to: writing it
+	// would leave no image known to work.
+	s.mu.Lock()
+	cur, ok := s.current()
+	s.mu.Unlock()
+	if ok && cur.Counted {
+		return update.Entry{}, fmt.Errorf("this boot (generation %d) is on trial, and slot %s is what it falls back to: wait for the commit, or roll back first", cur.Gen, update.Other(s.running))
+	}
 	br, err := update.NewReader(r)
 	if err != nil {
 		return update.Entry{}, err

@@ -112,3 +112,14 @@ func TestWriteSlotRefusesNonBlock(t *testing.T) {
 		t.Errorf("the file now holds %q", b)
 	}
 }
+
+// TestInstallRefusedOnTrial: while the running image is on trial, the
+// other slot is the fallback and is not written.
+func TestInstallRefusedOnTrial(t *testing.T) {
+	s := &Slots{running: "b", parts: map[string]slotPart{"a": {Dev: "/nonexistent"}},
+		entries: []update.Entry{{Gen: 1, Slot: "a"}, {Gen: 2, Slot: "b", Counted: true, Done: 1}}}
+	_, err := s.Install(context.Background(), strings.NewReader("not read"), "", func(string) {})
+	if err == nil || !strings.Contains(err.Error(), "is on trial, and slot a is what it falls back to") {
+		t.Fatalf("err = %v", err)
+	}
+}
