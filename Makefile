@@ -8,7 +8,7 @@ LDFLAGS := -s -w -buildid= -X main.version=$(VERSION)
 BIN     := bin/unit
 SYSTEM  ?= examples/hello/system.toml
 OUT     ?= out/hello
-DEBS    := systemd openssh-client qemu-system-x86 cpio zstd kmod dpkg-dev gcc libc6-dev patch xz-utils mtools e2fsprogs squashfs-tools gdisk systemd-boot-efi ovmf chromium
+DEBS    := systemd openssh-client qemu-system-x86 cpio zstd kmod dpkg-dev gcc libc6-dev patch xz-utils mtools e2fsprogs squashfs-tools gdisk systemd-boot-efi ovmf chromium genisoimage
 
 .PHONY: all build deps image run test check unit-test qemu-test bench fuzz clean
 

@@ -1,6 +1,7 @@
 package cm
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -21,7 +22,14 @@ type Facts struct {
 	Memory    uint64              `json:"memory"` // bytes
 	Addresses map[string][]string `json:"addresses"`
 	System    SystemFacts         `json:"system"`
+	// Platform are what the machine's platform says about it (a NoCloud
+	// seed's meta-data: instance_id, local_hostname, role, ...), read at
+	// boot into PlatformFactsPath.
+	Platform map[string]string `json:"platform"`
 }
+
+// PlatformFactsPath is where PID 1 leaves the platform's facts.
+const PlatformFactsPath = "/run/unit/platform.json"
 
 // SystemFacts are the [system] values of the config.
 type SystemFacts struct {
@@ -58,6 +66,10 @@ func GatherFacts(cfg *config.Config) *Facts {
 			f.Addresses[ifc.Name] = list
 		}
 	}
+	f.Platform = map[string]string{}
+	if b, err := os.ReadFile(PlatformFactsPath); err == nil {
+		_ = json.Unmarshal(b, &f.Platform)
+	}
 	if cfg != nil {
 		f.System = SystemFacts{Hostname: cfg.System.Hostname, Modules: cfg.System.Modules, Packages: cfg.System.Packages}
 	}
@@ -74,11 +86,15 @@ func (f *Facts) templateData(vars map[string]any) map[string]any {
 	for k, v := range f.Addresses {
 		addrs[k] = v
 	}
+	platform := map[string]any{}
+	for k, v := range f.Platform {
+		platform[k] = v
+	}
 	return map[string]any{
 		"vars": vars,
 		"facts": map[string]any{
 			"hostname": f.Hostname, "kernel": f.Kernel, "arch": f.Arch,
-			"cpus": f.CPUs, "memory": f.Memory, "addresses": addrs,
+			"cpus": f.CPUs, "memory": f.Memory, "addresses": addrs, "platform": platform,
 			"system": map[string]any{
 				"hostname": f.System.Hostname, "modules": f.System.Modules, "packages": f.System.Packages,
 			},
@@ -104,6 +120,14 @@ func (f *Facts) String() string {
 		for _, a := range f.Addresses[n] {
 			lines = append(lines, fmt.Sprintf("addresses.%s: %s", n, a))
 		}
+	}
+	keys := make([]string, 0, len(f.Platform))
+	for k := range f.Platform {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	for _, k := range keys {
+		lines = append(lines, "platform."+k+": "+f.Platform[k])
 	}
 	lines = append(lines, "system.hostname: "+f.System.Hostname)
 	lines = append(lines, fmt.Sprintf("system.modules: %v", f.System.Modules))

@@ -70,14 +70,12 @@ func hardwareProfile(sys config.System, format string) (*profile, error) {
 		// virtio-rng feeds the kernel's CRNG: without it (and without
 		// RDRAND, which qemu's TCG CPU lacks) getrandom(2) blocks for a
 		// long time after boot, and with it Go's crypto/rand.
-		p := &profile{Name: "vm", KernelMeta: kernelMeta, Cmdline: Cmdline, Drivers: []string{"virtio_pci", "virtio_rng", "virtio_console"},
-			Required: []string{"virtio_pci"}, RootDrivers: vmRootDrivers}
-		// [system] data is a partition of the disk format; an initramfs
-		// image boots without a disk and keeps /var in RAM.
-		if sys.Data != nil && format != FormatInitramfs {
-			p.Drivers = append(p.Drivers, "virtio_blk")
-		}
-		return p, nil
+		// virtio_blk and the seed's file systems: a machine learns who it
+		// is from a NoCloud seed (a small disk labelled cidata), and the
+		// disk format's data partition is a virtio disk too.
+		drivers := append([]string{"virtio_pci", "virtio_rng", "virtio_console", "virtio_blk"}, seedModules...)
+		return &profile{Name: "vm", KernelMeta: kernelMeta, Cmdline: Cmdline, Drivers: drivers,
+			Required: []string{"virtio_pci"}, RootDrivers: vmRootDrivers}, nil
 	case "metal":
 		return &profile{
 			Name:       "metal",
@@ -85,7 +83,7 @@ func hardwareProfile(sys config.System, format string) (*profile, error) {
 			// The last console= is /dev/console (unit's output): serial,
 			// with the kernel's messages on the screen too.
 			Cmdline: "console=tty0 console=ttyS0,115200 panic=10",
-			Drivers: metalDrivers,
+			Drivers: append(append([]string(nil), metalDrivers...), seedModules...),
 			// What the cloud kernel lacks and real machines need most.
 			Required:    []string{"ahci", "nvme", "usb_storage", "xhci_pci", "e1000e", "r8169"},
 			RootDrivers: metalRootDrivers,
@@ -129,6 +127,10 @@ func (p *profile) missing(dir string) []string {
 	}
 	return out
 }
+
+// seedModules are the file systems of a NoCloud seed (ISO 9660 or FAT),
+// loaded when PID 1 reads one.
+var seedModules = []string{"isofs", "vfat", "nls_cp437", "nls_utf8", "nls_ascii"}
 
 // updateModules are what a disk machine loads to take an update: the
 // ESP's file system and its code pages, and the soft watchdog a trial

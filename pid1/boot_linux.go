@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"os/signal"
+	"sort"
 	"strings"
 	"syscall"
 	"time"
@@ -122,6 +123,17 @@ func setup(log *slog.Logger, console io.Writer, cfg *config.Config) {
 		log.Error("loopback", "err", err)
 	}
 	devicesUp(log, console, cfg)
+	switch facts, err := platformFacts(log, systemBlockDevs()); {
+	case err != nil:
+		fmt.Fprintf(console, "unit: platform facts: %v\n", err)
+	case facts != nil:
+		keys := make([]string, 0, len(facts))
+		for k := range facts {
+			keys = append(keys, k+"="+facts[k])
+		}
+		sort.Strings(keys)
+		fmt.Fprintf(console, "unit: platform facts from a NoCloud seed: %s\n", strings.Join(keys, " "))
+	}
 	if len(cfg.System.Modules) > 0 {
 		l, err := kmod.NewLoader("")
 		if err != nil {

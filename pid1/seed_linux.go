@@ -1,0 +1,130 @@
+package pid1
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+
+	"golang.org/x/sys/unix"
+
+	"github.com/unit-os/unit/cm"
+	"github.com/unit-os/unit/kmod"
+)
+
+// seedMount is where a seed is mounted while it is read.
+const seedMount = "/run/unit/seed"
+
+// seedModules are the file systems a seed comes in.
+var seedModules = []string{"isofs", "vfat", "nls_cp437", "nls_utf8", "nls_ascii"}
+
+// platformFacts reads the NoCloud seed, if the machine has one, into
+// cm.PlatformFacts (/run/unit/platform.json), where `unit facts` and
+// templates find it. A machine without one has no platform facts; a
+// seed that cannot be read is said on the console and left out.
+func platformFacts(log *slog.Logger, b blockDevs) (map[string]string, error) {
+	dev, fstype, err := findSeed(b)
+	if err != nil || dev == "" {
+		return nil, err
+	}
+	if l, err := kmod.NewLoader(""); err == nil {
+		for _, m := range seedModules {
+			if _, err := l.Load(m); err != nil {
+				log.Debug("seed module", "module", m, "err", err)
+			}
+		}
+	}
+	if err := os.MkdirAll(seedMount, 0o700); err != nil {
+		return nil, err
+	}
+	if err := unix.Mount(dev, seedMount, fstype, unix.MS_RDONLY|unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, ""); err != nil {
+		return nil, fmt.Errorf("seed %s (%s): mount: %w", dev, fstype, err)
+	}
+	defer unix.Unmount(seedMount, unix.MNT_DETACH)
+	b2, err := readSeedFile(seedMount, seedMetaData)
+	if err != nil {
+		return nil, fmt.Errorf("seed %s: %w", dev, err)
+	}
+	facts, err := parseMetaData(b2)
+	if err != nil {
+		return nil, fmt.Errorf("seed %s: %w", dev, err)
+	}
+	facts["seed"] = "nocloud"
+	j, _ := json.Marshal(facts)
+	if err := cm.WriteFileAtomic(cm.PlatformFactsPath, j, 0o644, 0, 0); err != nil {
+		return nil, err
+	}
+	return facts, nil
+}
+
+// readSeedFile reads a regular file of the seed (never through a link:
+// the seed is anybody's disk), case-insensitively as ISO 9660 and FAT
+// may have it.
+func readSeedFile(dir, name string) ([]byte, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, de := range des {
+		if !strings.EqualFold(de.Name(), name) && !strings.EqualFold(de.Name(), name+".;1") {
+			continue
+		}
+		if de.Type()&fs.ModeType != 0 {
+			return nil, fmt.Errorf("%s is not a regular file", de.Name())
+		}
+		f, err := os.OpenFile(filepath.Join(dir, de.Name()), os.O_RDONLY|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		b := make([]byte, 64<<10+1)
+		n, err := f.Read(b)
+		if err != nil && n == 0 {
+			return nil, err
+		}
+		return b[:n], nil
+	}
+	return nil, fmt.Errorf("no %s", name)
+}
+
+// findSeed looks at every disk and partition for a volume labelled
+// cidata; two are an error (which is the machine's?).
+func findSeed(b blockDevs) (dev, fstype string, err error) {
+	names, _ := os.ReadDir(b.sys)
+	var candidates []string
+	for _, d := range names {
+		candidates = append(candidates, d.Name())
+		subs, _ := os.ReadDir(filepath.Join(b.sys, d.Name()))
+		for _, s := range subs {
+			if _, err := os.Stat(filepath.Join(b.sys, d.Name(), s.Name(), "partition")); err == nil {
+				candidates = append(candidates, s.Name())
+			}
+		}
+	}
+	sort.Strings(candidates)
+	var found []string
+	for _, name := range candidates {
+		if strings.HasPrefix(name, "loop") || strings.HasPrefix(name, "ram") {
+			continue
+		}
+		f, err := b.open(filepath.Join(b.dev, name))
+		if err != nil {
+			continue
+		}
+		t, label, ok := fsLabel(f)
+		f.Close()
+		if ok && strings.EqualFold(label, seedLabel) {
+			found = append(found, filepath.Join(b.dev, name))
+			dev, fstype = filepath.Join(b.dev, name), t
+		}
+	}
+	if len(found) > 1 {
+		return "", "", errors.New("two volumes labelled cidata: " + strings.Join(found, " and ") + "; taking neither")
+	}
+	return dev, fstype, nil
+}
