@@ -69,22 +69,8 @@ func TestHTTP(t *testing.T) {
 
 // A chunked answer (a server that ignores HTTP/1.0) is put together.
 func TestHTTPChunkedBody(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	go func() {
-		c, err := l.Accept()
-		if err != nil {
-			return
-		}
-		defer c.Close()
-		bufio.NewReader(c).ReadString('\n')
-		fmt.Fprint(c, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
-	}()
-	err = Run(context.Background(), Spec{HTTP: "http://" + l.Addr().String() + "/", Body: regexp.MustCompile(`^hello world$`)}, nil)
-	if err != nil {
+	url := rawServer(t, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n")
+	if err := Run(context.Background(), Spec{HTTP: url, Body: regexp.MustCompile(`^hello world$`)}, nil); err != nil {
 		t.Fatal(err)
 	}
 }
