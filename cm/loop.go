@@ -82,6 +82,10 @@ func (e *Engine) Run(ctx context.Context) error {
 		if err := w.add(e.cfgDir + "/."); err != nil {
 			e.log.Error("cm: cannot watch the config directory; no reloads", "dir", e.cfgDir, "err", err)
 		}
+		// The layers' directory may come later: a pending watch until then.
+		if err := w.add(e.layerDir() + "/."); err != nil {
+			e.log.Error("cm: cannot watch the config layers", "dir", e.layerDir(), "err", err)
+		}
 	}
 	defer func() {
 		if e.timer != nil {
@@ -226,6 +230,9 @@ func (e *Engine) mark(id string, c cause) {
 
 // markDir marks the resources watching any path directly in dir.
 func (e *Engine) markDir(dir string) {
+	if e.cfgDir != "" && dir == e.layerDir() {
+		e.scheduleReload() // its watch came (or went): read the layers again
+	}
 	e.byPath.each(func(p, id string) {
 		if filepath.Dir(p) == dir {
 			e.mark(id, causeDrift)

@@ -28,10 +28,21 @@ func WithConfigDir(dir string, onGood func(*config.Config)) Option {
 }
 
 // isConfigEvent reports whether an inotify event is about the config.
+// The layers' directory (config.LayerDir) counts: its files, and its
+// own creation or removal in the config directory.
 func (e *Engine) isConfigEvent(name string) bool {
-	return e.cfgDir != "" && filepath.Dir(name) == e.cfgDir && strings.HasSuffix(name, ".toml") &&
-		!strings.HasPrefix(filepath.Base(name), ".")
+	if e.cfgDir == "" || strings.HasPrefix(filepath.Base(name), ".") {
+		return false
+	}
+	dir := filepath.Dir(name)
+	if dir == e.cfgDir && filepath.Base(name) == config.LayerDir {
+		return true
+	}
+	return (dir == e.cfgDir || dir == e.layerDir()) && strings.HasSuffix(name, ".toml")
 }
+
+// layerDir is the config's layers directory.
+func (e *Engine) layerDir() string { return filepath.Join(e.cfgDir, config.LayerDir) }
 
 // scheduleReload arms the settle timer (once per burst).
 func (e *Engine) scheduleReload() {

@@ -80,9 +80,12 @@ func (k kind[T, P]) load(c *Config, v reflect.Value, at func(keys ...string) Pos
 	var errs Errors
 	for _, name := range slices.Sorted(maps.Keys(src)) {
 		pos := at(k.name, name)
-		if prev, ok := dst[name]; ok {
+		if prev, ok := dst[name]; ok && c.ranks[k.name+":"+name] >= c.rank {
 			errs = append(errs, Error{pos, fmt.Sprintf("%s %q is already defined at %s", k.name, name, prev.meta().Pos)})
 			continue
+		}
+		if c.ranks != nil {
+			c.ranks[k.name+":"+name] = c.rank // a lower layer's is replaced whole
 		}
 		r := src[name]
 		if r == nil {
@@ -161,8 +164,11 @@ func (s single[T]) load(c *Config, v reflect.Value, at func(keys ...string) Pos)
 	}
 	pos := at(s.name)
 	dst := s.get(c)
-	if prev := *s.pos(dst); prev.File != "" {
+	if prev := *s.pos(dst); prev.File != "" && c.ranks["["+s.name+"]"] >= c.rank {
 		return Errors{{pos, "[" + s.name + "] is already defined at " + prev.String()}}
+	}
+	if c.ranks != nil {
+		c.ranks["["+s.name+"]"] = c.rank
 	}
 	*dst = *src
 	*s.pos(dst) = pos

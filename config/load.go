@@ -46,17 +46,37 @@ func Load(dir string) (*Config, error) {
 		return nil, fmt.Errorf("load %s: no *.toml files", dir)
 	}
 	sort.Strings(paths)
-	return LoadFiles(paths...)
+	files := make([]rankedPath, len(paths))
+	for i, p := range paths {
+		files[i] = rankedPath{path: p}
+	}
+	layers, err := layerFiles(dir)
+	if err != nil {
+		return nil, err
+	}
+	return loadRanked(append(files, layers...))
 }
 
 // LoadFiles merges the named files in the order given and validates the result.
 func LoadFiles(paths ...string) (*Config, error) {
-	c := &Config{}
+	files := make([]rankedPath, len(paths))
+	for i, p := range paths {
+		files[i] = rankedPath{path: p}
+	}
+	return loadRanked(files)
+}
+
+// loadRanked merges files, a higher rank's definitions replacing a lower
+// one's (layers.go), and validates the result.
+func loadRanked(files []rankedPath) (*Config, error) {
+	c := &Config{ranks: map[string]int{}}
 	for _, t := range tables {
 		t.init(c)
 	}
 	var errs Errors
-	for _, path := range paths {
+	for _, f := range files {
+		path := f.path
+		c.rank = f.rank
 		data, err := os.ReadFile(path)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", path, err)

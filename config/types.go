@@ -22,6 +22,11 @@ type Config struct {
 	Web     Web
 	// Sources lists the files it was loaded from, in merge order.
 	Sources []string
+
+	// rank is the layer being loaded; ranks, each definition's (by
+	// "kind:name", or "[table]"), so a higher layer replaces it.
+	rank  int
+	ranks map[string]int
 }
 
 // System holds the [system] table.

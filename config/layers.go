@@ -1,0 +1,83 @@
+package config
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"sort"
+	"strings"
+)
+
+// LayerDir is the config directory's subdirectory of layers: desired
+// state from elsewhere (the fleet), merged over the local files. A layer
+// is all.toml, group.NAME.toml or node.NAME.toml; a resource (or a
+// single table such as [system]) defined in a higher layer replaces the
+// same one below it, whole: node > group > all > the local files. Inside
+// one layer, two definitions are still an error.
+const LayerDir = "fleet"
+
+// layerRank is a layer file's rank: all 1, group 2, node 3 (local 0).
+func layerRank(name string) (int, bool) {
+	base, ok := strings.CutSuffix(name, ".toml")
+	if !ok {
+		return 0, false
+	}
+	switch {
+	case base == "all":
+		return 1, true
+	case strings.HasPrefix(base, "group.") && layerName(strings.TrimPrefix(base, "group.")):
+		return 2, true
+	case strings.HasPrefix(base, "node.") && layerName(strings.TrimPrefix(base, "node.")):
+		return 3, true
+	}
+	return 0, false
+}
+
+func layerName(s string) bool {
+	if s == "" || len(s) > 64 {
+		return false
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
+			return false
+		}
+	}
+	return true
+}
+
+// rankedPath is a file to load and its layer.
+type rankedPath struct {
+	path string
+	rank int
+}
+
+// layerFiles lists dir/fleet's layers, lowest first; a file there that
+// is not a layer is an error (it would otherwise be silently ignored).
+func layerFiles(dir string) ([]rankedPath, error) {
+	des, err := os.ReadDir(filepath.Join(dir, LayerDir))
+	if os.IsNotExist(err) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", filepath.Join(dir, LayerDir), err)
+	}
+	var out []rankedPath
+	for _, de := range des {
+		name := de.Name()
+		if strings.HasPrefix(name, ".") || !strings.HasSuffix(name, ".toml") {
+			continue // editors' and writers' temporary files
+		}
+		rank, ok := layerRank(name)
+		if !ok || !de.Type().IsRegular() {
+			return nil, fmt.Errorf("%s: a layer is a file all.toml, group.NAME.toml or node.NAME.toml", filepath.Join(dir, LayerDir, name))
+		}
+		out = append(out, rankedPath{filepath.Join(dir, LayerDir, name), rank})
+	}
+	sort.SliceStable(out, func(i, j int) bool {
+		if out[i].rank != out[j].rank {
+			return out[i].rank < out[j].rank
+		}
+		return out[i].path < out[j].path
+	})
+	return out, nil
+}
