@@ -10,13 +10,17 @@ SYSTEM  ?= examples/hello/system.toml
 OUT     ?= out/hello
 DEBS    := systemd openssh-client qemu-system-x86 cpio zstd kmod dpkg-dev gcc libc6-dev patch xz-utils mtools e2fsprogs squashfs-tools gdisk systemd-boot-efi ovmf chromium genisoimage
 
-.PHONY: all build deps image run test check unit-test qemu-test bench fuzz clean
+.PHONY: all build fleet deps image run test check unit-test qemu-test bench fuzz clean
 
 all: build
 
 # CGO_ENABLED=0: one static binary that can be /init.
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/unit
+
+# The fleet's program (NATS client and server), kept out of unit (docs/fleet.md).
+fleet:
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/unit-fleet ./cmd/unit-fleet
 
 # Installs what builds and tests need from Debian, once.
 deps:

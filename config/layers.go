@@ -16,6 +16,13 @@ import (
 // one layer, two definitions are still an error.
 const LayerDir = "fleet"
 
+// IsLayerFile says whether name (a file name, no directory) is a layer:
+// all.toml, group.NAME.toml or node.NAME.toml.
+func IsLayerFile(name string) bool {
+	_, ok := layerRank(name)
+	return ok
+}
+
 // layerRank is a layer file's rank: all 1, group 2, node 3 (local 0).
 func layerRank(name string) (int, bool) {
 	base, ok := strings.CutSuffix(name, ".toml")
