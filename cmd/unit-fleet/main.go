@@ -4,11 +4,14 @@
 //
 //	unit-fleet serve [--listen 127.0.0.1:4222] [--store DIR]
 //	unit-fleet agent --url nats://HOST:4222 [--node ID] [--group G]... [--groups-from FACT,...] [--config /etc/unit]
+//	unit-fleet run --url nats://HOST:4222 [--where K=V]... [--window 300ms] [--json] CMD
 //
 // serve runs an embedded nats-server with JetStream stored on disk, for a
 // small fleet. agent follows this node's layers of desired state (KV
 // bucket unit-desired: all, group.G, node.ID) into CONFIG/fleet, where
-// unit takes them through its validate-then-converge path.
+// unit takes them through its validate-then-converge path, and answers
+// fan-out requests through the control socket. run asks every node whose
+// facts match (read-only commands until requests are signed).
 package main
 
 import (
@@ -30,6 +33,7 @@ import (
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
+	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/fleet"
 )
@@ -48,6 +52,8 @@ func main() {
 		err = serve(ctx, log, os.Args[2:])
 	case "agent":
 		err = agent(ctx, log, os.Args[2:])
+	case "run":
+		err = run(ctx, os.Args[2:])
 	default:
 		err = fmt.Errorf("unknown command %q: want serve or agent", os.Args[1])
 	}
@@ -93,6 +99,7 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 	fs.Var(&groups, "group", "a group this node is in (repeatable)")
 	from := fs.String("groups-from", "", "platform facts whose values are groups, e.g. role,dc")
 	cfgDir := fs.String("config", "/etc/unit", "unit's config directory")
+	socket := fs.String("socket", api.DefaultSocket, "unit's control socket")
 	fs.Parse(args)
 	if *url == "" {
 		return errors.New("agent: --url is required")
@@ -123,7 +130,65 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 	}
 	a := &fleet.Agent{KV: kv, ConfigDir: *cfgDir, Node: *node, Groups: groups, Log: log}
 	log.Info("following", "url", *url, "keys", a.Keys())
+	r := &fleet.Responder{NC: nc, Node: *node, Facts: facts, Socket: *socket}
+	go func() {
+		if err := r.Serve(ctx); err != nil {
+			log.Error("fan-out requests", "err", err)
+		}
+	}()
 	return a.Run(ctx)
+}
+
+func run(ctx context.Context, args []string) error {
+	fs := flag.NewFlagSet("run", flag.ExitOnError)
+	url := fs.String("url", "", "the broker, nats://HOST:4222")
+	var where listFlag
+	fs.Var(&where, "where", "K=V: only nodes whose fact K is V (repeatable; node=ID for one node)")
+	window := fs.Duration("window", 300*time.Millisecond, "stop waiting this long after the last reply")
+	max := fs.Duration("max", 10*time.Second, "stop waiting after this long in any case")
+	jsonOut := fs.Bool("json", false, "the replies as JSON")
+	fs.Parse(args)
+	if *url == "" || fs.NArg() != 1 {
+		return errors.New("usage: unit-fleet run --url nats://HOST:4222 [--where K=V]... CMD")
+	}
+	req := fleet.Request{Cmd: fs.Arg(0), Where: map[string]string{}}
+	for _, w := range where {
+		k, v, ok := strings.Cut(w, "=")
+		if !ok {
+			return fmt.Errorf("--where %q: want K=V", w)
+		}
+		req.Where[k] = v
+	}
+	nc, err := nats.Connect(*url)
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	res, err := fleet.Ask(ctx, nc, req, *window, *max)
+	if err != nil {
+		return err
+	}
+	if *jsonOut {
+		enc := json.NewEncoder(os.Stdout)
+		enc.SetIndent("", "  ")
+		return enc.Encode(res)
+	}
+	failed := 0
+	for _, r := range res.Replies {
+		if r.Error != "" {
+			failed++
+			fmt.Printf("%s\terror: %s\n", r.Node, r.Error)
+			continue
+		}
+		for _, d := range r.Data {
+			fmt.Printf("%s\t%s\n", r.Node, d)
+		}
+	}
+	fmt.Printf("%d nodes in %d ms, %d failed\n", len(res.Replies), res.Took.Milliseconds(), failed)
+	if failed > 0 {
+		return errors.New("some nodes failed")
+	}
+	return nil
 }
 
 // platformFacts are unit's platform facts (a NoCloud seed's meta-data).
