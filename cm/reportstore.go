@@ -125,20 +125,33 @@ func listReports(dir string) ([]string, error) {
 
 // LatestReport reads the newest report in dir.
 func LatestReport(dir string) (*Report, error) {
+	rs, err := Reports(dir, 1)
+	if err != nil {
+		return nil, err
+	}
+	if len(rs) == 0 {
+		return nil, fmt.Errorf("reports: none in %s yet", dir)
+	}
+	return rs[0], nil
+}
+
+// Reports reads the newest n reports in dir, newest first.
+func Reports(dir string, n int) ([]*Report, error) {
 	names, err := listReports(dir)
 	if err != nil {
 		return nil, fmt.Errorf("reports: %w", err)
 	}
-	if len(names) == 0 {
-		return nil, fmt.Errorf("reports: none in %s yet", dir)
+	var out []*Report
+	for i := len(names) - 1; i >= 0 && len(out) < n; i-- {
+		data, err := os.ReadFile(filepath.Join(dir, names[i]))
+		if err != nil {
+			return nil, fmt.Errorf("reports: %w", err)
+		}
+		var r Report
+		if err := json.Unmarshal(data, &r); err != nil {
+			return nil, fmt.Errorf("report %s: %w", names[i], err)
+		}
+		out = append(out, &r)
 	}
-	data, err := os.ReadFile(filepath.Join(dir, names[len(names)-1]))
-	if err != nil {
-		return nil, fmt.Errorf("reports: %w", err)
-	}
-	var r Report
-	if err := json.Unmarshal(data, &r); err != nil {
-		return nil, fmt.Errorf("report %s: %w", names[len(names)-1], err)
-	}
-	return &r, nil
+	return out, nil
 }

@@ -76,6 +76,13 @@ func page(ctx context.Context, c net.Conn, cfg Config) {
 		b.WriteString("</select></p><pre id=logs></pre>\n")
 	}
 	b.WriteString("<h2>Events</h2><ul id=events></ul>\n")
+	if drift := recentDrift(cfg.Reports); len(drift) > 0 {
+		b.WriteString("<h2>Drift (the kept reports)</h2><ul id=drift>")
+		for _, d := range drift {
+			fmt.Fprintf(&b, "<li>%s</li>", e(d))
+		}
+		b.WriteString("</ul>\n")
+	}
 	if r := lastReport(cfg.Reports); r != nil {
 		fmt.Fprintf(&b, "<h2>Last convergence</h2><pre id=report>%s (trigger: %s)\n%s</pre>\n",
 			e(r.Time.Format("2006-01-02 15:04:05 MST")), e(r.Trigger), e(r.String()))

@@ -229,6 +229,29 @@ func stream(ctx context.Context, c net.Conn, socket string, req api.Request, lin
 	}
 }
 
+// recentDrift lists the drift the kept reports hold, newest first: what
+// someone changed behind unit's back and what unit did about it.
+func recentDrift(dir string) []string {
+	if dir == "" {
+		return nil
+	}
+	rs, err := cm.Reports(dir, 1000)
+	if err != nil {
+		return nil
+	}
+	var out []string
+	for _, r := range rs {
+		for _, c := range r.Changes {
+			if c.Result != "repaired" && c.Result != "drift" {
+				continue
+			}
+			what := strings.Join(c.What, ", ")
+			out = append(out, r.Time.Format("2006-01-02 15:04:05")+" "+c.Resource+" "+c.Result+": "+what)
+		}
+	}
+	return out
+}
+
 // lastReport is the latest convergence report, if any.
 func lastReport(dir string) *cm.Report {
 	if dir == "" {

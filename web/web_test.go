@@ -260,3 +260,19 @@ func FuzzReadRequest(f *testing.F) {
 		}
 	})
 }
+
+// TestPageShowsReportAndDrift: the last convergence report and the drift
+// repairs of the kept reports are on the page.
+func TestPageShowsReportAndDrift(t *testing.T) {
+	d := newFakeDaemon(t)
+	reports := t.TempDir()
+	os.WriteFile(filepath.Join(reports, "20261129T000001.000000000.json"), []byte(`{"time":"2026-11-29T00:00:01Z","trigger":"drift","changes":[{"resource":"file:/etc/motd","result":"repaired","what":["content"]}],"unchanged":3}`), 0o644)
+	os.WriteFile(filepath.Join(reports, "20261129T000002.000000000.json"), []byte(`{"time":"2026-11-29T00:00:02Z","trigger":"config","changes":[{"resource":"file:/etc/new","result":"changed","what":["created"]}],"unchanged":4}`), 0o644)
+	addr := startWeb(t, d, Config{Reports: reports})
+	page := exchange(t, addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	for _, want := range []string{"<ul id=drift><li>2026-11-29 00:00:01 file:/etc/motd repaired: content</li></ul>", "(trigger: config)", "file:/etc/new: created"} {
+		if !strings.Contains(page, want) {
+			t.Errorf("page lacks %q:\n%s", want, page)
+		}
+	}
+}
