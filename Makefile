@@ -8,9 +8,11 @@ LDFLAGS := -s -w -buildid= -X main.version=$(VERSION)
 BIN     := bin/unit
 SYSTEM  ?= examples/hello/system.toml
 OUT     ?= out/hello
-DEBS    := systemd openssh-client qemu-system-x86 cpio zstd kmod dpkg-dev gcc libc6-dev patch xz-utils mtools e2fsprogs squashfs-tools gdisk systemd-boot-efi ovmf chromium genisoimage
+DEBS    := systemd openssh-client qemu-system-x86 cpio zstd kmod dpkg-dev gcc libc6-dev patch xz-utils mtools e2fsprogs squashfs-tools gdisk systemd-boot-efi ovmf
+# Only the tests need these: a browser for the status page, NoCloud seeds.
+TESTDEBS := chromium genisoimage
 
-.PHONY: all build fleet deps image run test check unit-test qemu-test bench fuzz clean
+.PHONY: all build fleet deps test-deps image run test check unit-test qemu-test bench fuzz clean
 
 all: build
 
@@ -22,9 +24,10 @@ build:
 fleet:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/unit-fleet ./cmd/unit-fleet
 
-# Installs what builds and tests need from Debian, once.
-deps:
-	@missing=""; for p in $(DEBS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+# Installs what builds (and, for test-deps, the tests) need from Debian, once.
+deps test-deps: PKGS = $(DEBS) $(if $(filter test-deps,$@),$(TESTDEBS))
+deps test-deps:
+	@missing=""; for p in $(PKGS); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing:$$missing"; \
 		apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing; \
@@ -46,7 +49,7 @@ check:
 	if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
 	$(GO) vet ./...
 
-test: deps check
+test: test-deps check
 	$(GO) test -race -timeout 50m ./... 
 
 # Each fuzz target for FUZZTIME (not part of make test).

@@ -32,25 +32,17 @@ func layerRank(name string) (int, bool) {
 	switch {
 	case base == "all":
 		return 1, true
-	case strings.HasPrefix(base, "group.") && layerName(strings.TrimPrefix(base, "group.")):
+	case strings.HasPrefix(base, "group.") && IsName(strings.TrimPrefix(base, "group.")):
 		return 2, true
-	case strings.HasPrefix(base, "node.") && layerName(strings.TrimPrefix(base, "node.")):
+	case strings.HasPrefix(base, "node.") && IsName(strings.TrimPrefix(base, "node.")):
 		return 3, true
 	}
 	return 0, false
 }
 
-func layerName(s string) bool {
-	if s == "" || len(s) > 64 {
-		return false
-	}
-	for _, c := range s {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
-}
+// IsName says whether s is a short bare name: letters, digits, - and _
+// (a TOML bare key), at most 64 bytes; layer names and fact keys are.
+func IsName(s string) bool { return len(s) <= 64 && bareKeyRE.MatchString(s) }
 
 // rankedPath is a file to load and its layer.
 type rankedPath struct {

@@ -39,9 +39,8 @@ func validateWeb(w *Web, at func(key string) Pos) Errors {
 		bad("listen", "listen = %q: expected HOST:PORT with an IP address, e.g. \"0.0.0.0:8080\" or \"127.0.0.1:8080\"", w.Listen)
 		return errs
 	}
-	loopback := host == "localhost" || (net.ParseIP(host) != nil && net.ParseIP(host).IsLoopback())
 	switch {
-	case w.Auth == "" && !loopback:
+	case w.Auth == "" && !IsLoopback(w.Listen):
 		bad("listen", "listen = %q is reachable from other machines: auth = \"/etc/unit/web.auth\" (a file holding USER:PASSWORD, mode 0600) is required", w.Listen)
 	case w.Auth != "" && (!strings.HasPrefix(w.Auth, "/") || path.Clean(w.Auth) != w.Auth):
 		bad("auth", "auth = %q: expected a clean absolute path", w.Auth)
@@ -69,4 +68,15 @@ func addWeb(c *Config) Errors {
 	s.Meta = Meta{Name: WebService, Pos: w.Pos, kind: "service"}
 	c.Services[WebService] = s
 	return nil
+}
+
+// IsLoopback says whether a listen address HOST:PORT only takes local
+// connections.
+func IsLoopback(addr string) bool {
+	host, _, err := net.SplitHostPort(addr)
+	if err != nil {
+		return false
+	}
+	ip := net.ParseIP(host)
+	return host == "localhost" || (ip != nil && ip.IsLoopback())
 }

@@ -97,15 +97,7 @@ func hardwareProfile(sys config.System, format string) (*profile, error) {
 func (p *profile) modules(dir string, user []string) []string {
 	seen := map[string]bool{}
 	var out []string
-	builtin, _ := os.ReadFile(filepath.Join(dir, "modules.builtin"))
-	dep, _ := os.ReadFile(filepath.Join(dir, "modules.dep"))
-	for _, m := range p.Drivers {
-		if !seen[m] && kernelHas(dep, builtin, m) {
-			seen[m] = true
-			out = append(out, m)
-		}
-	}
-	for _, m := range user {
+	for _, m := range append(p.present(dir, p.Drivers), user...) {
 		if !seen[m] {
 			seen[m] = true
 			out = append(out, m)

@@ -167,18 +167,8 @@ func Run(ctx context.Context, o Options) error {
 	if err := d.sup.SetConfig(ctx, d.services(cfg)); err != nil {
 		return err
 	}
-	if o.Slots != nil {
-		d.slotsAtBoot()
-		if o.Slots.Trial() {
-			within := cfg.System.Trial.Duration
-			if within <= 0 {
-				within = defaultTrial
-			}
-			if ready, err := d.sup.WaitReady(ctx); err == nil {
-				goSafe("update trial", func() { d.trial(ctx, ready, within) })
-			}
-		}
-	}
+	// One wait for the boot to settle serves the ready line and, on an
+	// update's first boot, its trial.
 	if ready, err := d.sup.WaitReady(ctx); err == nil {
 		goSafe("ready", func() {
 			select {
@@ -191,6 +181,16 @@ func Run(ctx context.Context, o Options) error {
 			case <-ctx.Done():
 			}
 		})
+		if o.Slots != nil {
+			d.slotsAtBoot()
+			if o.Slots.Trial() {
+				within := cfg.System.Trial.Duration
+				if within <= 0 {
+					within = defaultTrial
+				}
+				goSafe("update trial", func() { d.trial(ctx, ready, within) })
+			}
+		}
 	}
 	d.log.Info("unit running", "config", o.ConfigDir, "socket", o.Socket, "services", len(cfg.Services), "files", len(cfg.Files))
 

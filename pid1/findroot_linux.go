@@ -69,8 +69,8 @@ func (b blockDevs) find(uuid string) (matches, seen []string) {
 		sort.Ints(nums)
 		var desc []string
 		for _, n := range nums {
-			desc = append(desc, fmt.Sprintf("%d=%s", n, guids[n]))
-			if guids[n] != uuid {
+			desc = append(desc, fmt.Sprintf("%d=%s", n, guids[n].GUID))
+			if guids[n].GUID != uuid {
 				continue
 			}
 			part := b.partitionName(name, n)
@@ -86,7 +86,7 @@ func (b blockDevs) find(uuid string) (matches, seen []string) {
 }
 
 // partitions reads the GPT of disk name.
-func (b blockDevs) partitions(name string) (map[int]string, error) {
+func (b blockDevs) partitions(name string) (map[int]gptEntry, error) {
 	ss := int64(512)
 	if v, err := os.ReadFile(filepath.Join(b.sys, name, "queue", "logical_block_size")); err == nil {
 		if n, err := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64); err == nil {
@@ -98,7 +98,7 @@ func (b blockDevs) partitions(name string) (map[int]string, error) {
 		return nil, err
 	}
 	defer f.Close()
-	return gptPartitionGUIDs(f, ss)
+	return gptPartitions(f, ss)
 }
 
 // partitionName is the kernel's name for partition n of disk (vda3,

@@ -18,23 +18,6 @@ const (
 	gptMinEntrySize = 128
 )
 
-// gptPartitionGUIDs reads the primary GPT of a disk whose logical sectors
-// are sectorSize bytes and returns each used entry's unique partition
-// GUID (PARTUUID, lower case) by partition number (1-based, as the kernel
-// numbers partitions). Both the header and the entry array must match
-// their CRC32s.
-func gptPartitionGUIDs(r io.ReaderAt, sectorSize int64) (map[int]string, error) {
-	parts, err := gptPartitions(r, sectorSize)
-	if err != nil {
-		return nil, err
-	}
-	out := make(map[int]string, len(parts))
-	for n, p := range parts {
-		out[n] = p.GUID
-	}
-	return out, nil
-}
-
 // gptEntry is one used entry of a partition table.
 type gptEntry struct {
 	GUID string // unique partition GUID (PARTUUID), lower case
@@ -42,8 +25,11 @@ type gptEntry struct {
 	Name string
 }
 
-// gptPartitions reads the primary GPT as gptPartitionGUIDs does, with
-// each entry's type and name.
+// gptPartitions reads the primary GPT of a disk whose logical sectors
+// are sectorSize bytes and returns each used entry (its unique partition
+// GUID, the PARTUUID, its type and name) by partition number (1-based,
+// as the kernel numbers partitions). Both the header and the entry array
+// must match their CRC32s.
 func gptPartitions(r io.ReaderAt, sectorSize int64) (map[int]gptEntry, error) {
 	if sectorSize < 512 || sectorSize > 64<<10 || sectorSize&(sectorSize-1) != 0 {
 		return nil, fmt.Errorf("gpt: sector size %d", sectorSize)

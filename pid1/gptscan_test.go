@@ -45,11 +45,11 @@ func TestGPTPartitionGUIDs(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer f.Close()
-	got, err := gptPartitionGUIDs(f, 512)
+	got, err := gptPartitions(f, 512)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(got) != 2 || got[1] != testESPGUID || got[3] != testRootGUID {
+	if len(got) != 2 || got[1].GUID != testESPGUID || got[3].GUID != testRootGUID {
 		t.Fatalf("partitions %v, want 1=%s 3=%s", got, testESPGUID, testRootGUID)
 	}
 }
@@ -89,11 +89,11 @@ func TestGPTRefusals(t *testing.T) {
 		"entries at LBA 0": {edit(func(b []byte) { le.PutUint64(b[512+72:], 0) }, true), "entries at LBA"},
 		"truncated":        {good[:1500], "read entries"},
 	} {
-		if _, err := gptPartitionGUIDs(bytes.NewReader(c.disk), 512); err == nil || !strings.Contains(err.Error(), c.want) {
+		if _, err := gptPartitions(bytes.NewReader(c.disk), 512); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: err = %v, want %q", name, err, c.want)
 		}
 	}
-	if _, err := gptPartitionGUIDs(bytes.NewReader(good), 1000); err == nil {
+	if _, err := gptPartitions(bytes.NewReader(good), 1000); err == nil {
 		t.Error("a sector size of 1000 was accepted")
 	}
 }

@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/unit-os/unit/config"
 )
 
 // A NoCloud seed, as cloud-init reads it: a volume labelled "cidata"
@@ -69,7 +71,7 @@ func parseMetaData(b []byte) (map[string]string, error) {
 		k, v, ok := strings.Cut(line, ":")
 		k = strings.TrimSpace(k)
 		v = strings.TrimSpace(v)
-		if !ok || !factKey(k) {
+		if !ok || !config.IsName(k) {
 			return nil, fmt.Errorf("meta-data:%d: %q: expected `key: value` with a key of letters, digits, - and _", n, line)
 		}
 		if v == "" || v == "|" || v == ">" || strings.HasPrefix(v, "{") || strings.HasPrefix(v, "[") {
@@ -83,16 +85,4 @@ func parseMetaData(b []byte) (map[string]string, error) {
 		out[strings.ReplaceAll(k, "-", "_")] = v
 	}
 	return out, sc.Err()
-}
-
-func factKey(k string) bool {
-	if k == "" || len(k) > 64 {
-		return false
-	}
-	for _, c := range k {
-		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '_') {
-			return false
-		}
-	}
-	return true
 }

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -82,12 +83,8 @@ func readSeedFile(dir, name string) ([]byte, error) {
 			return nil, err
 		}
 		defer f.Close()
-		b := make([]byte, 64<<10+1)
-		n, err := f.Read(b)
-		if err != nil && n == 0 {
-			return nil, err
-		}
-		return b[:n], nil
+		// One byte past the limit, so parseMetaData can refuse it.
+		return io.ReadAll(io.LimitReader(f, 64<<10+1))
 	}
 	return nil, fmt.Errorf("no %s", name)
 }

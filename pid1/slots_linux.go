@@ -71,12 +71,7 @@ func openSlots(log *slog.Logger, b blockDevs, cmdline string) (*Slots, error) {
 		if strings.HasPrefix(name, "loop") || strings.HasPrefix(name, "ram") {
 			continue
 		}
-		f, err := b.open(filepath.Join(b.dev, name))
-		if err != nil {
-			continue
-		}
-		parts, err := gptPartitions(f, sectorSizeOf(b, name))
-		f.Close()
+		parts, err := b.partitions(name)
 		if err != nil {
 			continue
 		}
@@ -111,16 +106,6 @@ func openSlots(log *slog.Logger, b blockDevs, cmdline string) (*Slots, error) {
 	return nil, nil
 }
 
-func sectorSizeOf(b blockDevs, disk string) int64 {
-	v, err := os.ReadFile(filepath.Join(b.sys, disk, "queue", "logical_block_size"))
-	if err == nil {
-		if n, err := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64); err == nil {
-			return n
-		}
-	}
-	return 512
-}
-
 // partitionSize is a partition's size from sysfs (in 512-byte units
 // whatever the disk's sectors).
 func partitionSize(b blockDevs, disk, part string) int64 {
@@ -132,8 +117,9 @@ func partitionSize(b blockDevs, disk, part string) int64 {
 	return n * 512
 }
 
-// withESP mounts the ESP, runs fn on it, and unmounts it again, synced.
-// The caller holds s.mu.
+// withESP mounts the ESP, runs fn on it, reads the slots' state back
+// (after a failure too: the ESP is what it is now), and unmounts it
+// again, synced: one mount per change. The caller holds s.mu.
 func (s *Slots) withESP(fn func(update.ESP) error) error {
 	if l, err := kmod.NewLoader(""); err == nil {
 		for _, m := range espModules {
@@ -148,7 +134,11 @@ func (s *Slots) withESP(fn func(update.ESP) error) error {
 	if err := unix.Mount(s.esp, espMount, "vfat", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "umask=077"); err != nil {
 		return fmt.Errorf("esp: mount %s: %w", s.esp, err)
 	}
-	err := fn(update.ESP{Dir: espMount})
+	esp := update.ESP{Dir: espMount}
+	err := fn(esp)
+	if rerr := s.read(esp); err == nil {
+		err = rerr
+	}
 	unix.Sync()
 	if uerr := unix.Unmount(espMount, 0); uerr != nil {
 		s.log.Error("esp: unmount", "err", uerr)
@@ -157,38 +147,36 @@ func (s *Slots) withESP(fn func(update.ESP) error) error {
 	return err
 }
 
-// refresh reads the entries, what their images are, and the note. The
-// caller holds s.mu.
-func (s *Slots) refresh() error {
-	return s.withESP(func(esp update.ESP) error {
-		es, err := esp.Entries()
-		if err != nil {
-			return err
-		}
-		s.entries = es
-		s.info = map[string]update.Info{}
-		for _, slot := range update.Slots {
-			if e, ok := update.SlotEntry(es, slot); ok {
-				in, err := esp.ReadInfo(e)
-				if err != nil {
-					s.log.Warn("esp: entry", "entry", e.Name(), "err", err)
-				}
-				s.info[slot] = in
+// read takes the entries, what their images are, and the note from the
+// mounted ESP.
+func (s *Slots) read(esp update.ESP) error {
+	es, err := esp.Entries()
+	if err != nil {
+		return err
+	}
+	s.entries = es
+	s.info = map[string]update.Info{}
+	for _, slot := range update.Slots {
+		if e, ok := update.SlotEntry(es, slot); ok {
+			in, err := esp.ReadInfo(e)
+			if err != nil {
+				s.log.Warn("esp: entry", "entry", e.Name(), "err", err)
 			}
+			s.info[slot] = in
 		}
-		s.note = nil
-		if n, ok := esp.ReadNote(); ok {
-			s.note = &n
-		}
-		return nil
-	})
+	}
+	s.note = nil
+	if n, ok := esp.ReadNote(); ok {
+		s.note = &n
+	}
+	return nil
 }
 
 // load reads the slots' state at boot.
 func (s *Slots) load() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.refresh()
+	return s.withESP(func(update.ESP) error { return nil })
 }
 
 // Running is the slot this boot runs.
@@ -259,9 +247,6 @@ func (s *Slots) Commit() (update.Entry, error) {
 		}
 		return esp.RemoveNote()
 	})
-	if rerr := s.refresh(); err == nil {
-		err = rerr
-	}
 	return to, err
 }
 
@@ -283,9 +268,6 @@ func (s *Slots) FailTrial(reason string) error {
 		}
 		return werr
 	})
-	if rerr := s.refresh(); err == nil {
-		err = rerr
-	}
 	return err
 }
 
@@ -310,9 +292,6 @@ func (s *Slots) Rollback() (update.Entry, error) {
 	}
 	to := update.Entry{Gen: update.NextGen(s.entries), Slot: other}
 	err := s.withESP(func(esp update.ESP) error { return esp.Rename(e, to) })
-	if rerr := s.refresh(); err == nil {
-		err = rerr
-	}
 	return to, err
 }
 
@@ -374,9 +353,6 @@ func (s *Slots) Install(ctx context.Context, r io.Reader, pin string, progress f
 	// generation is never given twice.
 	gen := update.NextGen(s.entries)
 	err = s.withESP(func(esp update.ESP) error { return esp.RemoveSlot(target) })
-	if rerr := s.refresh(); err == nil {
-		err = rerr
-	}
 	s.mu.Unlock()
 	if err != nil {
 		return update.Entry{}, err
@@ -397,9 +373,6 @@ func (s *Slots) Install(ctx context.Context, r io.Reader, pin string, progress f
 		}
 		return esp.Install(e, image)
 	})
-	if rerr := s.refresh(); err == nil {
-		err = rerr
-	}
 	if err != nil {
 		return e, err
 	}

@@ -1,7 +1,6 @@
 package qemutests
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -20,10 +19,9 @@ import (
 // qemu, through panic=-1).
 func TestImageDiskRootFailures(t *testing.T) {
 	dir := buildFormat(t, exampleWith(t, ""), image.FormatDisk)
-	var m image.Result
-	b, err := os.ReadFile(filepath.Join(dir, image.ManifestName))
-	if err != nil || json.Unmarshal(b, &m) != nil || m.Disk == nil {
-		t.Fatalf("manifest: %v", err)
+	m := readManifest(t, dir)
+	if m.Disk == nil {
+		t.Fatal("manifest: no disk")
 	}
 	uuid := regexp.QuoteMeta(m.Disk.Slots[0].PARTUUID) // slot a
 

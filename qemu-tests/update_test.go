@@ -208,6 +208,8 @@ ready = "exec:false"
 	from := vm.Expect(`^unit: update trial \(generation 2, release `+regexp.QuoteMeta(r2), 0, 3*time.Minute)
 	vm.Expect(`^unit: update committed \(generation 2, release `+regexp.QuoteMeta(r2)+`, in slot b\)`, from, 3*time.Minute)
 	t.Logf("good update: from unit update to committed in %s", time.Since(start).Round(time.Second))
+	// The trial boot had a watchdog (the VM has no hardware one: softdog).
+	vm.Expect(`^unit: hardware watchdog "Software Watchdog" armed, timeout 3m0s`, 0, time.Second)
 	wantStatus(`^release ` + regexp.QuoteMeta(r2) + ` \(slot b, generation 2, committed\)\nslot a: generation 1, release ` + regexp.QuoteMeta(r1) + `, committed\n`)
 
 	// Back on purpose: slot a's image, which ran before, with the next

@@ -79,12 +79,20 @@ func (p ESP) RemoveSlot(slot string) error {
 // or a whole one.
 func (p ESP) Install(e Entry, image []byte) error {
 	dir := filepath.Join(p.Dir, EntryDir)
-	tmp := filepath.Join(dir, "unit-new.tmp")
+	if err := replace(filepath.Join(dir, "unit-new.tmp"), filepath.Join(dir, e.Name()), image); err != nil {
+		return fmt.Errorf("esp: install %s: %w", e.Name(), err)
+	}
+	return nil
+}
+
+// replace writes data to tmp, syncs it, renames it to path and syncs the
+// directory: a power cut leaves the file at path as it was, or whole.
+func replace(tmp, path string, data []byte) error {
 	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
-		return fmt.Errorf("esp: %w", err)
+		return err
 	}
-	_, err = f.Write(image)
+	_, err = f.Write(data)
 	if err == nil {
 		err = f.Sync()
 	}
@@ -92,13 +100,13 @@ func (p ESP) Install(e Entry, image []byte) error {
 		err = cerr
 	}
 	if err == nil {
-		err = os.Rename(tmp, filepath.Join(dir, e.Name()))
+		err = os.Rename(tmp, path)
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return fmt.Errorf("esp: install %s: %w", e.Name(), err)
+		return err
 	}
-	return syncDir(dir)
+	return syncDir(filepath.Dir(path))
 }
 
 // Rename gives entry from the name of to (a commit drops the counter, a
@@ -188,17 +196,10 @@ func (p ESP) WriteNote(n Note) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("esp: %w", err)
 	}
-	tmp := path + ".tmp"
-	if err := os.WriteFile(tmp, b, 0o644); err != nil {
-		return fmt.Errorf("esp: %w", err)
+	if err := replace(path+".tmp", path, b); err != nil {
+		return fmt.Errorf("esp: note: %w", err)
 	}
-	if err := syncFile(tmp); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("esp: %w", err)
-	}
-	return syncDir(filepath.Dir(path))
+	return nil
 }
 
 // ReadNote reads the note; ok is false when there is none (or it is not
@@ -220,18 +221,6 @@ func (p ESP) RemoveNote() error {
 	err := os.Remove(filepath.Join(p.Dir, NotePath))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("esp: %w", err)
-	}
-	return nil
-}
-
-func syncFile(path string) error {
-	f, err := os.OpenFile(path, os.O_RDWR, 0)
-	if err != nil {
-		return fmt.Errorf("esp: %w", err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("esp: sync %s: %w", path, err)
 	}
 	return nil
 }

@@ -142,7 +142,7 @@ func statusText(code int) string {
 	return "Status"
 }
 
-// conn is a connection with its deadline for the request head.
+// readHead reads a request's head, within headWait.
 func readHead(c net.Conn) (*request, error) {
 	_ = c.SetReadDeadline(time.Now().Add(headWait))
 	req, err := readRequest(bufio.NewReaderSize(c, 4096))

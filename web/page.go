@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"html"
 	"net"
+	"os"
 	"strings"
 )
 
@@ -15,7 +16,7 @@ func page(ctx context.Context, c net.Conn, cfg Config) {
 	var b strings.Builder
 	e := html.EscapeString
 	host := "unit"
-	if h, herr := hostname(); herr == nil {
+	if h, herr := os.Hostname(); herr == nil {
 		host = h
 	}
 	fmt.Fprintf(&b, "<!doctype html>\n<html lang=en><head><meta charset=utf-8><title>%s: unit</title>"+
@@ -76,14 +77,16 @@ func page(ctx context.Context, c net.Conn, cfg Config) {
 		b.WriteString("</select></p><pre id=logs></pre>\n")
 	}
 	b.WriteString("<h2>Events</h2><ul id=events></ul>\n")
-	if drift := recentDrift(cfg.Reports); len(drift) > 0 {
+	reports := keptReports(cfg.Reports)
+	if lines := drift(reports); len(lines) > 0 {
 		b.WriteString("<h2>Drift (the kept reports)</h2><ul id=drift>")
-		for _, d := range drift {
+		for _, d := range lines {
 			fmt.Fprintf(&b, "<li>%s</li>", e(d))
 		}
 		b.WriteString("</ul>\n")
 	}
-	if r := lastReport(cfg.Reports); r != nil {
+	if len(reports) > 0 {
+		r := reports[0]
 		fmt.Fprintf(&b, "<h2>Last convergence</h2><pre id=report>%s (trigger: %s)\n%s</pre>\n",
 			e(r.Time.Format("2006-01-02 15:04:05 MST")), e(r.Trigger), e(r.String()))
 	}

@@ -16,6 +16,7 @@ import (
 
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/cm"
+	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/event"
 	"github.com/unit-os/unit/supervise"
 )
@@ -54,26 +55,13 @@ func ReadAuth(path string) (user, password string, err error) {
 	return user, password, nil
 }
 
-// IsLoopback says whether a listen address only takes local connections.
-func IsLoopback(addr string) bool {
-	host, _, err := net.SplitHostPort(addr)
-	if err != nil {
-		return false
-	}
-	if host == "localhost" {
-		return true
-	}
-	ip := net.ParseIP(host)
-	return ip != nil && ip.IsLoopback()
-}
-
 // Serve answers connections on l until ctx ends. A panic while answering
 // one connection ends that connection only.
 func Serve(ctx context.Context, l net.Listener, cfg Config) error {
 	if cfg.Log == nil {
 		cfg.Log = slog.Default()
 	}
-	if cfg.Password == "" && !IsLoopback(l.Addr().String()) {
+	if cfg.Password == "" && !config.IsLoopback(l.Addr().String()) {
 		return fmt.Errorf("web: %s is not loopback: refusing to serve without a password", l.Addr())
 	}
 	return api.Accept(ctx, l, func(c net.Conn) {
@@ -229,39 +217,27 @@ func stream(ctx context.Context, c net.Conn, socket string, req api.Request, lin
 	}
 }
 
-// recentDrift lists the drift the kept reports hold, newest first: what
-// someone changed behind unit's back and what unit did about it.
-func recentDrift(dir string) []string {
+// keptReports reads the daemon's kept reports, newest first (none when
+// there is no directory or it cannot be read).
+func keptReports(dir string) []*cm.Report {
 	if dir == "" {
 		return nil
 	}
-	rs, err := cm.Reports(dir, 1000)
-	if err != nil {
-		return nil
-	}
+	rs, _ := cm.Reports(dir, 1000)
+	return rs
+}
+
+// drift lists the drift the reports hold, newest first: what someone
+// changed behind unit's back and what unit did about it.
+func drift(rs []*cm.Report) []string {
 	var out []string
 	for _, r := range rs {
 		for _, c := range r.Changes {
 			if c.Result != "repaired" && c.Result != "drift" {
 				continue
 			}
-			what := strings.Join(c.What, ", ")
-			out = append(out, r.Time.Format("2006-01-02 15:04:05")+" "+c.Resource+" "+c.Result+": "+what)
+			out = append(out, r.Time.Format("2006-01-02 15:04:05")+" "+c.Resource+" "+c.Result+": "+strings.Join(c.What, ", "))
 		}
 	}
 	return out
 }
-
-// lastReport is the latest convergence report, if any.
-func lastReport(dir string) *cm.Report {
-	if dir == "" {
-		return nil
-	}
-	rep, err := cm.LatestReport(dir)
-	if err != nil {
-		return nil
-	}
-	return rep
-}
-
-func hostname() (string, error) { return os.Hostname() }

@@ -7,6 +7,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/web"
 )
 
@@ -29,7 +30,7 @@ func cmdWeb(args []string) error {
 		if cfg.User, cfg.Password, err = web.ReadAuth(*auth); err != nil {
 			return err
 		}
-	} else if !web.IsLoopback(*listen) {
+	} else if !config.IsLoopback(*listen) {
 		return usageError{errors.New("web: --listen " + *listen + " is reachable from other machines: give --auth FILE")}
 	}
 	l, err := net.Listen("tcp", *listen)
