@@ -21,10 +21,6 @@ import (
 	"github.com/unit-os/unit/config"
 )
 
-// Bucket is the KV bucket of desired state: keys all, group.NAME,
-// node.ID, each a TOML fragment.
-const Bucket = "unit-desired"
-
 // maxLayer bounds a layer's size (a KV value is hostile input).
 const maxLayer = 1 << 20
 
@@ -42,11 +38,7 @@ type Agent struct {
 
 // Keys are the KV keys of the node's layers.
 func (a *Agent) Keys() []string {
-	keys := []string{"all", "node." + a.Node}
-	for _, g := range a.Groups {
-		keys = append(keys, "group."+g)
-	}
-	return keys
+	return LayerKeys(a.Node, a.Groups)
 }
 
 // Run watches the node's keys and keeps the layer files in step until ctx

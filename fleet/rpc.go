@@ -13,9 +13,6 @@ import (
 	"github.com/unit-os/unit/api"
 )
 
-// RPCSubject is where fan-out requests go; every agent listens.
-const RPCSubject = "unit.rpc"
-
 // readOnly are the commands a fan-out may carry until requests are signed
 // and nodes check who asks (docs/fleet.md): nothing that changes a node.
 var readOnly = map[string]bool{"status": true, "health": true, "checks": true, "metrics": true}
