@@ -29,17 +29,11 @@ const (
 	exitNoSuchService = exitCode(4) // no such service
 )
 
-// serviceUp reports whether a service counts as up: running, or a one-shot
-// that finished well.
-func serviceUp(s supervise.Status) bool {
-	return s.State == supervise.StateRunning || s.State == supervise.StateExited && s.LastExit == "exit 0"
-}
-
 // statusExit is `unit status`'s exit code: for one service, 3 unless it is
 // up; for all, 3 when any service failed or the config on disk is invalid.
 func statusExit(rep api.StatusReply, name string) error {
 	if name != "" {
-		if len(rep.Services) == 1 && serviceUp(rep.Services[0]) {
+		if len(rep.Services) == 1 && api.ServiceUp(rep.Services[0]) {
 			return nil
 		}
 		return exitNotRunning
@@ -95,7 +89,7 @@ func cmdIs(cmd string, args []string) error {
 	}
 	switch cmd {
 	case "is-active":
-		if !serviceUp(st) {
+		if !api.ServiceUp(st) {
 			return exitNotRunning
 		}
 	case "is-failed":

@@ -1,0 +1,109 @@
+package api
+
+import (
+	"fmt"
+	"io"
+	"sort"
+
+	"github.com/unit-os/unit/supervise"
+)
+
+// Nagios plugin states: `unit health` exits with them, and the fleet's
+// nodes publish them (unit-fleet check aggregates).
+const (
+	OK = iota
+	Warning
+	Critical
+	Unknown
+)
+
+// StateNames are the states' names, indexed by state.
+var StateNames = []string{"OK", "WARNING", "CRITICAL", "UNKNOWN"}
+
+// HealthItem is one thing judged: a service, a check, a resource.
+type HealthItem struct {
+	Name   string `json:"name"`
+	State  int    `json:"state"`
+	Detail string `json:"detail,omitempty"`
+}
+
+// ServiceUp reports whether a service counts as up: running, or a
+// one-shot that exited 0.
+func ServiceUp(s supervise.Status) bool {
+	return s.State == supervise.StateRunning || s.State == supervise.StateExited && s.LastExit == "exit 0"
+}
+
+// Health judges a status reply: each enabled service (running, and
+// healthy if health is set, or a one-shot that exited 0 is OK; on its way
+// up or failing its health is WARNING; failed, exited badly or stopped is
+// CRITICAL), each failed resource (WARNING) and a config error (WARNING:
+// the last good config runs).
+func (rep StatusReply) Health() []HealthItem {
+	var out []HealthItem
+	for _, s := range rep.Services {
+		if !s.Enabled {
+			continue
+		}
+		it := HealthItem{Name: s.Name, Detail: s.State}
+		switch {
+		case ServiceUp(s) && (s.Health == "" || s.Health == "ok" || s.Health == "pending"):
+			it.State = OK
+		case ServiceUp(s):
+			it.State, it.Detail = Warning, "health "+s.Health
+		case s.State == supervise.StateStarting || s.State == supervise.StateWaiting || s.State == supervise.StateBackoff:
+			it.State = Warning
+		default:
+			it.State = Critical
+		}
+		if s.Reason != "" && it.State != OK {
+			it.Detail += " (" + s.Reason + ")"
+		} else if s.LastExit != "" && it.State == Critical {
+			it.Detail += " (" + s.LastExit + ")"
+		}
+		out = append(out, it)
+	}
+	for _, f := range rep.Failed {
+		out = append(out, HealthItem{f.Resource, Warning, f.Error})
+	}
+	if rep.ConfigError != "" {
+		out = append(out, HealthItem{"config", Warning, "the config on disk is in error; the last good one runs"})
+	}
+	return out
+}
+
+// Worst is the worst state of items (OK for none).
+func Worst(items []HealthItem) int {
+	w := OK
+	for _, it := range items {
+		w = max(w, it.State)
+	}
+	return w
+}
+
+// PrintHealth writes items in the Nagios plugin format: one line with the
+// count in each state (as MCollective's aggregated check prints them)
+// and perfdata (extra is appended to it, e.g. " restarts=3c"), then the
+// items that are not OK, worst first, then by name: what to look at
+// leads. It returns the worst state, which is the exit code.
+func PrintHealth(w io.Writer, items []HealthItem, extra string) int {
+	var count [4]int
+	for _, it := range items {
+		count[it.State]++
+	}
+	fmt.Fprintf(w, "OK: %d WARNING: %d CRITICAL: %d UNKNOWN: %d | ok=%d warning=%d critical=%d unknown=%d%s\n",
+		count[OK], count[Warning], count[Critical], count[Unknown],
+		count[OK], count[Warning], count[Critical], count[Unknown], extra)
+	sorted := append([]HealthItem(nil), items...)
+	sort.SliceStable(sorted, func(i, j int) bool {
+		if sorted[i].State != sorted[j].State {
+			return sorted[i].State > sorted[j].State
+		}
+		return sorted[i].Name < sorted[j].Name
+	})
+	for _, it := range sorted {
+		if it.State != OK {
+			fmt.Fprintf(w, "%s %s: %s\n", StateNames[it.State], it.Name, it.Detail)
+		}
+	}
+	return Worst(items)
+}
