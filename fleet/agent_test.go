@@ -2,8 +2,11 @@ package fleet
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"path/filepath"
 	"strings"
@@ -159,3 +162,160 @@ func TestAgentRefusesBadNames(t *testing.T) {
 		}
 	}
 }
+
+// TestAgentCache: layers the validator takes are kept in the cache, an
+// invalid one is not; a node whose broker is out of reach at boot gets
+// the cached layers back into its (fresh) config directory.
+func TestAgentCache(t *testing.T) {
+	_, kv := embedded(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	cfgDir, cache := t.TempDir(), filepath.Join(t.TempDir(), "cache")
+	os.WriteFile(filepath.Join(cfgDir, "local.toml"), []byte("[file.\"/etc/motd\"]\ncontent = \"local\\n\"\n"), 0o644)
+	kv.PutString(ctx, "all", "[file.\"/etc/motd\"]\ncontent = \"all\\n\"\n")
+	kept := make(chan struct{}, 16)
+	done := make(applied, 64)
+	a := &Agent{KV: kv, ConfigDir: cfgDir, CacheDir: cache, Node: "n1", Log: quiet(),
+		Applied: done.note, Kept: func() { kept <- struct{}{} }}
+	go a.Run(ctx)
+	waitKept := func() {
+		t.Helper()
+		select {
+		case <-kept:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the cache never took the layers")
+		}
+	}
+	waitKept()
+	if b, err := os.ReadFile(filepath.Join(cache, "all.toml")); err != nil || !strings.Contains(string(b), "all") {
+		t.Fatalf("cache: %q %v", b, err)
+	}
+	// An invalid node layer reaches the config directory (unit will
+	// refuse it with its file and line) but not the cache.
+	kv.PutString(ctx, "node.n1", "[file.\"/etc/motd\"\ncontent = \n")
+	done.wait(t, "node.n1")
+	if _, err := os.Stat(filepath.Join(cfgDir, config.LayerDir, "node.n1.toml")); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := os.Stat(filepath.Join(cache, "node.n1.toml")); err == nil {
+		t.Fatal("an invalid layer was cached")
+	}
+	// Mended: cached.
+	kv.PutString(ctx, "node.n1", "[file.\"/etc/motd\"]\ncontent = \"n1\\n\"\n")
+	waitKept()
+	if _, err := os.Stat(filepath.Join(cache, "node.n1.toml")); err != nil {
+		t.Fatal("the mended layer was not cached")
+	}
+	cancel()
+
+	// A reboot: a fresh config directory, the broker out of reach.
+	fresh := t.TempDir()
+	os.WriteFile(filepath.Join(fresh, "local.toml"), []byte("[file.\"/etc/motd\"]\ncontent = \"local\\n\"\n"), 0o644)
+	opened := make(chan struct{}, 1)
+	b := &Agent{ConfigDir: fresh, CacheDir: cache, Node: "n1", Log: quiet(),
+		OpenKV: func(context.Context) (jetstream.KeyValue, error) {
+			select {
+			case opened <- struct{}{}:
+			default:
+			}
+			return nil, errors.New("no broker")
+		}}
+	bctx, bcancel := context.WithCancel(context.Background())
+	defer bcancel()
+	go b.Run(bctx)
+	select {
+	case <-opened: // the restore happens before the first try
+	case <-time.After(30 * time.Second):
+		t.Fatal("the agent never tried the broker")
+	}
+	c, err := config.Load(fresh)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := *c.Files["/etc/motd"].Content; got != "n1\n" {
+		t.Errorf("after a boot without the broker: %q, want the cached node layer", got)
+	}
+}
+
+// TestAgentResumesAfterReconnect: the broker restarts; on the reconnect
+// the agent makes its watches again from the revisions it applied (no
+// layer is written again), and a later push converges.
+func TestAgentResumesAfterReconnect(t *testing.T) {
+	store := t.TempDir()
+	opts := &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: store, NoSigs: true}
+	s := startServer(t, opts)
+	opts.Port = s.Addr().(*net.TCPAddr).Port
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	reconnected, back := make(chan struct{}, 1), make(chan struct{}, 1)
+	nc, err := nats.Connect(s.ClientURL(), nats.MaxReconnects(-1), nats.ReconnectWait(50*time.Millisecond),
+		nats.ReconnectHandler(func(*nats.Conn) { reconnected <- struct{}{}; back <- struct{}{} }))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: Bucket, History: 5, Storage: jetstream.FileStorage})
+	if err != nil {
+		t.Fatal(err)
+	}
+	kv.PutString(ctx, "all", "# all\n")
+	kv.PutString(ctx, "node.n1", "# n1 v1\n")
+	done := make(chan string, 64)
+	a := &Agent{OpenKV: func(ctx context.Context) (jetstream.KeyValue, error) { return js.KeyValue(ctx, Bucket) },
+		ConfigDir: t.TempDir(), Node: "n1", Log: quiet(), Reconnected: reconnected, Jitter: 100 * time.Millisecond,
+		Applied: func(key string, rev uint64, _ bool) { done <- fmt.Sprintf("%s@%d", key, rev) }}
+	go a.Run(ctx)
+	for range 2 {
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			t.Fatal("the agent never applied the first layers")
+		}
+	}
+
+	s.Shutdown()
+	s.WaitForShutdown()
+	s = startServer(t, opts)
+	start := time.Now()
+	select {
+	case <-back:
+	case <-time.After(30 * time.Second):
+		t.Fatal("the client never reconnected")
+	}
+	rev, err := kv.PutString(ctx, "node.n1", "# n1 v2\n")
+	if err != nil {
+		t.Fatalf("put after the restart: %v", err)
+	}
+	// The first thing the agent does after the reconnect is the new
+	// revision: a resumed watch does not bring back what was applied.
+	select {
+	case got := <-done:
+		if want := fmt.Sprintf("node.n1@%d", rev); got != want {
+			t.Fatalf("after the reconnect the agent did %s first, want %s", got, want)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("the push after the restart never arrived")
+	}
+	t.Logf("restart to converged: %v", time.Since(start))
+	b, _ := os.ReadFile(filepath.Join(a.ConfigDir, config.LayerDir, "node.n1.toml"))
+	if string(b) != "# n1 v2\n" {
+		t.Errorf("layer: %q", b)
+	}
+}
+
+func startServer(t *testing.T, o *server.Options) *server.Server {
+	t.Helper()
+	s, err := server.NewServer(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	go s.Start()
+	if !s.ReadyForConnections(10 * time.Second) {
+		t.Fatal("nats-server did not start")
+	}
+	t.Cleanup(s.Shutdown)
+	return s
+}
+
+func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
