@@ -13,15 +13,21 @@ import (
 	"github.com/unit-os/unit/api"
 )
 
-// readOnly are the commands a fan-out may carry until requests are signed
-// and nodes check who asks (docs/fleet.md): nothing that changes a node.
-var readOnly = map[string]bool{"status": true, "health": true, "checks": true, "metrics": true}
-
 // Request is one fan-out: the command for every node whose facts match
-// Where (all of them; empty matches every node).
+// Where (all of them; empty matches every node). ID, Time, JWT and Sig
+// are the signature (sign.go).
 type Request struct {
-	Where map[string]string `json:"where,omitempty"`
-	Cmd   string            `json:"cmd"`
+	Where  map[string]string `json:"where,omitempty"`
+	Cmd    string            `json:"cmd"`
+	Name   string            `json:"name,omitempty"`  // a service (start, stop, restart, logs)
+	Lines  int               `json:"lines,omitempty"` // logs
+	DryRun bool              `json:"dry_run,omitempty"`
+	// Resource is an ad-hoc resource (cmd resource): KIND NAME KEY=VALUE...
+	Resource string    `json:"resource,omitempty"`
+	ID       string    `json:"id,omitempty"`
+	Time     time.Time `json:"time,omitzero"`
+	JWT      string    `json:"jwt,omitempty"`
+	Sig      string    `json:"sig,omitempty"`
 }
 
 // Reply is one node's answer.
@@ -31,6 +37,10 @@ type Reply struct {
 	Data  []json.RawMessage `json:"data,omitempty"`
 	Error string            `json:"error,omitempty"`
 }
+
+// maxReply bounds the data of one reply (a NATS message's default limit
+// is 1 MiB; logs are cut rather than lost).
+const maxReply = 512 << 10
 
 // Matches says whether facts satisfy every condition of where.
 func Matches(facts, where map[string]string) bool {
@@ -49,37 +59,38 @@ type Responder struct {
 	Node   string
 	Facts  map[string]string // "node" is added
 	Socket string
+	// Verifier checks signed requests; nil (a broker without
+	// authentication, for development) takes only unsigned read-only
+	// requests.
+	Verifier *Verifier
+	// Resource applies an ad-hoc resource once (cmd resource); nil
+	// refuses them.
+	Resource func(ctx context.Context, spec string, dryRun bool) (string, error)
 }
 
 // Serve answers until ctx ends.
 func (r *Responder) Serve(ctx context.Context) error {
-	facts := map[string]string{"node": r.Node}
+	facts := map[string]string{}
 	for k, v := range r.Facts {
 		facts[k] = v
 	}
+	facts["node"] = r.Node
 	sub, err := r.NC.Subscribe(RPCSubject, func(m *nats.Msg) {
 		var req Request
-		if json.Unmarshal(m.Data, &req) != nil || !Matches(facts, req.Where) || m.Reply == "" {
+		if len(m.Data) > 64<<10 || json.Unmarshal(m.Data, &req) != nil || !Matches(facts, req.Where) || m.Reply == "" {
 			return
 		}
 		rep := Reply{Node: r.Node, Facts: facts}
-		if !readOnly[req.Cmd] {
-			rep.Error = fmt.Sprintf("%q is not taken from the fleet yet (read-only commands only: status, health, checks, metrics)", req.Cmd)
-		} else {
-			cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
-			err := api.Call(cctx, r.Socket, api.Request{Cmd: req.Cmd}, func(b json.RawMessage) error {
-				rep.Data = append(rep.Data, append(json.RawMessage(nil), b...))
-				return nil
-			})
-			if err == nil && cctx.Err() != nil {
-				err = errors.New("the node's unit did not answer in time")
-			}
-			cancel()
-			if err != nil {
-				rep.Error = err.Error()
-			}
+		if err := r.allowed(req); err != nil {
+			rep.Error = err.Error()
+		} else if err := r.do(ctx, req, &rep); err != nil {
+			rep.Error = err.Error()
 		}
 		b, _ := json.Marshal(rep)
+		if len(b) > maxReply {
+			rep.Data, rep.Error = nil, fmt.Sprintf("the answer is %d bytes; at most %d go back (ask for fewer lines)", len(b), maxReply)
+			b, _ = json.Marshal(rep)
+		}
 		_ = m.Respond(b)
 	})
 	if err != nil {
@@ -89,16 +100,114 @@ func (r *Responder) Serve(ctx context.Context) error {
 	return sub.Unsubscribe()
 }
 
+// What each role may ask. A reader looks; an admin changes things.
+var (
+	readCmds  = map[string]bool{"ping": true, "status": true, "health": true, "checks": true, "metrics": true, "logs": true}
+	adminCmds = map[string]bool{"start": true, "stop": true, "restart": true, "apply": true, "resource": true}
+	// unsignedCmds are what a node without a Verifier answers.
+	unsignedCmds = map[string]bool{"ping": true, "status": true, "health": true, "checks": true, "metrics": true}
+)
+
+// allowed says why req may not be done here, or nil.
+func (r *Responder) allowed(req Request) error {
+	if !readCmds[req.Cmd] && !adminCmds[req.Cmd] {
+		return fmt.Errorf("unknown command %q", req.Cmd)
+	}
+	if r.Verifier == nil {
+		if req.JWT == "" && unsignedCmds[req.Cmd] {
+			return nil
+		}
+		return fmt.Errorf("%q refused: this node takes only unsigned read-only requests (ping, status, health, checks, metrics) until it has fleet credentials", req.Cmd)
+	}
+	role, err := r.Verifier.Verify(req, time.Now())
+	if err != nil {
+		return fmt.Errorf("%q refused: %w", req.Cmd, err)
+	}
+	changes := adminCmds[req.Cmd] && !(req.Cmd == "apply" && req.DryRun)
+	if changes && role != RoleAdmin {
+		return fmt.Errorf("%q refused: a %s may not change a node (apply --dry-run is a look)", req.Cmd, role)
+	}
+	return nil
+}
+
+// do runs one allowed request.
+func (r *Responder) do(ctx context.Context, req Request, rep *Reply) error {
+	if req.Cmd == "ping" {
+		return nil
+	}
+	if req.Cmd == "resource" {
+		if r.Resource == nil {
+			return errors.New("this node takes no ad-hoc resources")
+		}
+		out, err := r.Resource(ctx, req.Resource, req.DryRun)
+		if out != "" {
+			b, _ := json.Marshal(out)
+			rep.Data = append(rep.Data, b)
+		}
+		return err
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+	defer cancel()
+	if req.Cmd == "health" {
+		st, err := status(cctx, r.Socket)
+		if err != nil {
+			return err
+		}
+		items := st.Health()
+		b, _ := json.Marshal(struct {
+			State int              `json:"state"`
+			Items []api.HealthItem `json:"items"`
+		}{api.Worst(items), items})
+		rep.Data = append(rep.Data, b)
+		return nil
+	}
+	areq := api.Request{Cmd: req.Cmd, Name: req.Name, DryRun: req.DryRun}
+	if req.Cmd == "logs" {
+		areq.Lines = min(max(req.Lines, 1), 1000)
+		if req.Lines == 0 {
+			areq.Lines = 20
+		}
+	}
+	size := 0
+	err := api.Call(cctx, r.Socket, areq, func(b json.RawMessage) error {
+		if size += len(b); size > maxReply {
+			return errors.New("the answer is too long; ask for less")
+		}
+		rep.Data = append(rep.Data, append(json.RawMessage(nil), b...))
+		return nil
+	})
+	if err == nil && cctx.Err() != nil {
+		err = errors.New("the node's unit did not answer in time")
+	}
+	return err
+}
+
+// status asks unit for its status.
+func status(ctx context.Context, socket string) (api.StatusReply, error) {
+	var st api.StatusReply
+	got := false
+	err := api.Call(ctx, socket, api.Request{Cmd: "status"}, func(b json.RawMessage) error {
+		got = true
+		return json.Unmarshal(b, &st)
+	})
+	if err == nil && !got {
+		err = errors.New("unit did not answer")
+	}
+	return st, err
+}
+
 // Result is a fan-out's answers.
 type Result struct {
-	Replies []Reply
-	Took    time.Duration
+	Replies []Reply       `json:"replies"`
+	Took    time.Duration `json:"took"`
 }
 
 // Ask sends req to every node and gathers the replies: the wait ends
 // `window` after the last reply came (a sliding window: a fleet that
-// answers fast is not kept waiting for a fixed time), or at most at max.
-func Ask(ctx context.Context, nc *nats.Conn, req Request, window, max time.Duration) (*Result, error) {
+// answers fast is not kept waiting for a fixed time), as soon as every
+// expected node answered (if any are expected), or at most at max.
+// progress, if set, is called after each reply.
+func Ask(ctx context.Context, nc *nats.Conn, req Request, window, max time.Duration, expected []string, progress func(n int)) (*Result, error) {
 	start := time.Now()
 	inbox := nc.NewRespInbox()
 	ch := make(chan *nats.Msg, 1024)
@@ -116,28 +225,41 @@ func Ask(ctx context.Context, nc *nats.Conn, req Request, window, max time.Durat
 	defer deadline.Stop()
 	quiet := time.NewTimer(window)
 	defer quiet.Stop()
+	seen := map[string]bool{}
+	missing := map[string]bool{}
+	for _, n := range expected {
+		missing[n] = true
+	}
+	finish := func() (*Result, error) {
+		res.Took = time.Since(start)
+		sort.Slice(res.Replies, func(i, j int) bool { return res.Replies[i].Node < res.Replies[j].Node })
+		return res, nil
+	}
 	for {
 		select {
 		case m := <-ch:
 			var r Reply
-			if json.Unmarshal(m.Data, &r) == nil {
-				res.Replies = append(res.Replies, r)
+			if json.Unmarshal(m.Data, &r) != nil || seen[r.Node] {
+				continue
+			}
+			seen[r.Node] = true
+			res.Replies = append(res.Replies, r)
+			if progress != nil {
+				progress(len(res.Replies))
+			}
+			if len(missing) > 0 {
+				delete(missing, r.Node)
+				if len(missing) == 0 {
+					return finish()
+				}
 			}
 			quiet.Reset(window)
 		case <-quiet.C:
-			res.Took = time.Since(start)
-			sortReplies(res.Replies)
-			return res, nil
+			return finish()
 		case <-deadline.C:
-			res.Took = time.Since(start)
-			sortReplies(res.Replies)
-			return res, nil
+			return finish()
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		}
 	}
-}
-
-func sortReplies(rs []Reply) {
-	sort.Slice(rs, func(i, j int) bool { return rs[i].Node < rs[j].Node })
 }

@@ -3,22 +3,23 @@ package fleet
 import (
 	"context"
 	"encoding/json"
-	"io"
-	"log/slog"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
+	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
 
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/supervise"
 )
 
 // fakeUnit answers a node's control socket: status with one service named
-// after the node.
-func fakeUnit(t *testing.T, node string) string {
+// after the node; every other command is recorded in did.
+func fakeUnit(t *testing.T, node string, did *commands) string {
 	t.Helper()
 	sock := filepath.Join(t.TempDir(), "unit.sock")
 	l, err := api.Listen(sock)
@@ -29,55 +30,62 @@ func fakeUnit(t *testing.T, node string) string {
 	t.Cleanup(cancel)
 	go api.Serve(ctx, l, func(ctx context.Context, req api.Request, send func(any) error) error {
 		if req.Cmd == "status" {
-			return send(api.StatusReply{Services: []supervise.Status{{Name: "svc-" + node, State: "running"}}})
+			return send(api.StatusReply{Services: []supervise.Status{{Name: "svc-" + node, State: "running", Enabled: true}}})
+		}
+		if did != nil {
+			did.add(node + " " + req.Cmd + " " + req.Name)
 		}
 		return nil
-	}, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	}, quiet())
 	return sock
+}
+
+// commands records what fake units were asked.
+type commands struct {
+	mu  sync.Mutex
+	got []string
+}
+
+func (c *commands) add(s string) { c.mu.Lock(); c.got = append(c.got, s); c.mu.Unlock() }
+func (c *commands) list() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.got, ",")
+}
+
+// node starts a responder for one node on its own connection.
+func node(t *testing.T, url, name string, facts map[string]string, v *Verifier, did *commands) {
+	t.Helper()
+	nc, err := nats.Connect(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(nc.Close)
+	r := &Responder{NC: nc, Node: name, Facts: facts, Socket: fakeUnit(t, name, did), Verifier: v}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go r.Serve(ctx)
+	if err := nc.Flush(); err != nil { // the subscription is on the server
+		t.Fatal(err)
+	}
 }
 
 // TestFanOut: a request reaches the nodes whose facts match, each answers
 // through its own control socket, the wait ends a window after the last
-// reply (not at the maximum), and a command that changes a node is
-// refused by every node.
+// reply or as soon as every expected node answered (not at the maximum),
+// and without credentials a node refuses anything that changes it.
 func TestFanOut(t *testing.T) {
 	s, _ := embedded(t)
 	ctx := context.Background()
 	for _, n := range []struct{ node, role, dc string }{{"web-1", "web", "ams"}, {"web-2", "web", "fra"}, {"db-1", "db", "ams"}} {
-		nc, err := nats.Connect(s.ClientURL())
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(nc.Close)
-		r := &Responder{NC: nc, Node: n.node, Facts: map[string]string{"role": n.role, "dc": n.dc}, Socket: fakeUnit(t, n.node)}
-		rctx, cancel := context.WithCancel(ctx)
-		t.Cleanup(cancel)
-		go r.Serve(rctx)
+		node(t, s.ClientURL(), n.node, map[string]string{"role": n.role, "dc": n.dc}, nil, nil)
 	}
 	client, err := nats.Connect(s.ClientURL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	if err := client.Flush(); err != nil {
-		t.Fatal(err)
-	}
-	// The responders subscribed asynchronously: ask until all three
-	// answer the unfiltered request (the subscription, not the answer, is
-	// what is waited for).
-	for i := 0; ; i++ {
-		res, err := Ask(ctx, client, Request{Cmd: "status"}, 200*time.Millisecond, 5*time.Second)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if len(res.Replies) == 3 {
-			break
-		}
-		if i == 50 {
-			t.Fatalf("only %d of 3 nodes answer", len(res.Replies))
-		}
-	}
-	res, err := Ask(ctx, client, Request{Cmd: "status", Where: map[string]string{"role": "web"}}, 300*time.Millisecond, time.Minute)
+	res, err := Ask(ctx, client, Request{Cmd: "status", Where: map[string]string{"role": "web"}}, 300*time.Millisecond, time.Minute, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -95,17 +103,136 @@ func TestFanOut(t *testing.T) {
 	if res.Took >= 30*time.Second {
 		t.Errorf("the wait took %s: the window did not slide", res.Took)
 	}
-	res, _ = Ask(ctx, client, Request{Cmd: "status", Where: map[string]string{"role": "web", "dc": "ams"}}, 300*time.Millisecond, time.Minute)
+	res, _ = Ask(ctx, client, Request{Cmd: "status", Where: map[string]string{"role": "web", "dc": "ams"}}, 300*time.Millisecond, time.Minute, nil, nil)
 	if len(res.Replies) != 1 || res.Replies[0].Node != "web-1" {
 		t.Errorf("role=web dc=ams: %+v", res.Replies)
 	}
-	res, _ = Ask(ctx, client, Request{Cmd: "restart"}, 300*time.Millisecond, time.Minute)
+	// Every expected node answered: no window to wait out.
+	res, _ = Ask(ctx, client, Request{Cmd: "health"}, time.Minute, 2*time.Minute, []string{"web-1", "web-2", "db-1"}, nil)
+	if len(res.Replies) != 3 || res.Took >= time.Minute {
+		t.Errorf("with every node expected: %d replies in %s", len(res.Replies), res.Took)
+	}
+	for _, r := range res.Replies {
+		if r.Error != "" || len(r.Data) != 1 || !strings.Contains(string(r.Data[0]), `"state":0`) {
+			t.Errorf("health of %s: %+v", r.Node, r)
+		}
+	}
+	res, _ = Ask(ctx, client, Request{Cmd: "restart", Name: "x"}, 300*time.Millisecond, time.Minute, nil, nil)
 	if len(res.Replies) != 3 {
 		t.Fatalf("restart: %d replies", len(res.Replies))
 	}
 	for _, r := range res.Replies {
-		if !strings.Contains(r.Error, "is not taken from the fleet yet") || len(r.Data) != 0 {
+		if !strings.Contains(r.Error, "only unsigned read-only requests") || len(r.Data) != 0 {
 			t.Errorf("%s: restart not refused: %+v", r.Node, r)
 		}
+	}
+}
+
+// account makes an account key and a user of it with a role, as creds.
+func account(t *testing.T) nkeys.KeyPair {
+	t.Helper()
+	kp, err := nkeys.CreateAccount()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return kp
+}
+
+func user(t *testing.T, acct nkeys.KeyPair, role string, expires time.Time) *Signer {
+	t.Helper()
+	ukp, _ := nkeys.CreateUser()
+	pub, _ := ukp.PublicKey()
+	c := jwt.NewUserClaims(pub)
+	if role != "" {
+		c.Tags.Add(RoleTag + role)
+	}
+	if !expires.IsZero() {
+		c.Expires = expires.Unix()
+	}
+	tok, err := c.Encode(acct)
+	if err != nil {
+		t.Fatal(err)
+	}
+	seed, _ := ukp.Seed()
+	creds, _ := jwt.FormatUserConfig(tok, seed)
+	sg, err := ParseSigner(creds)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sg
+}
+
+// TestSignedRequests: a node with credentials does only what a signed
+// request of its own account's users, in their role, may ask: a reader
+// looks, an admin changes; unsigned, foreign, tampered, expired, stale
+// and replayed requests are refused, and the unit behind the node never
+// hears of them.
+func TestSignedRequests(t *testing.T) {
+	s, _ := embedded(t)
+	ctx := context.Background()
+	acct := account(t)
+	apub, _ := acct.PublicKey()
+	did := &commands{}
+	node(t, s.ClientURL(), "web-1", map[string]string{"role": "web"}, &Verifier{Account: apub}, did)
+	client, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer client.Close()
+	admin, reader := user(t, acct, RoleAdmin, time.Time{}), user(t, acct, RoleReader, time.Time{})
+	foreign := user(t, account(t), RoleAdmin, time.Time{})
+	ask := func(req Request) Reply {
+		t.Helper()
+		res, err := Ask(ctx, client, req, time.Minute, 2*time.Minute, []string{"web-1"}, nil)
+		if err != nil || len(res.Replies) != 1 {
+			t.Fatalf("%s: %v %+v", req.Cmd, err, res)
+		}
+		return res.Replies[0]
+	}
+	signed := func(sg *Signer, req Request) Request {
+		t.Helper()
+		if err := sg.Sign(&req); err != nil {
+			t.Fatal(err)
+		}
+		return req
+	}
+	refused := func(what string, req Request, want string) {
+		t.Helper()
+		if r := ask(req); !strings.Contains(r.Error, want) {
+			t.Errorf("%s: got %+v, want an error with %q", what, r, want)
+		}
+	}
+
+	if r := ask(signed(reader, Request{Cmd: "status"})); r.Error != "" || len(r.Data) != 1 {
+		t.Errorf("a reader's status: %+v", r)
+	}
+	refused("unsigned status", Request{Cmd: "status"}, "not signed")
+	refused("a reader's restart", signed(reader, Request{Cmd: "restart", Name: "svc"}), "a reader may not change a node")
+	refused("a reader's apply", signed(reader, Request{Cmd: "apply"}), "a reader may not change a node")
+	if r := ask(signed(reader, Request{Cmd: "apply", DryRun: true})); r.Error != "" {
+		t.Errorf("a reader's dry run: %+v", r)
+	}
+	refused("another account's admin", signed(foreign, Request{Cmd: "restart", Name: "svc"}), "not a user of this node's account")
+	refused("no role", signed(user(t, acct, "", time.Time{}), Request{Cmd: "status"}), "names no role")
+	refused("an expired JWT", signed(user(t, acct, RoleAdmin, time.Now().Add(-time.Hour)), Request{Cmd: "status"}), "expired")
+	tampered := signed(admin, Request{Cmd: "restart", Name: "svc", Where: map[string]string{"role": "web"}})
+	tampered.Name = "sshd"
+	refused("a tampered request", tampered, "does not match")
+	stale := Request{Cmd: "restart", Name: "svc"}
+	admin.Sign(&stale)
+	stale.Time = stale.Time.Add(-time.Hour)
+	stale.Sig = ""
+	payload, _ := json.Marshal(stale)
+	sig, _ := admin.kp.Sign(payload)
+	stale.Sig = b64(sig)
+	refused("a request an hour old", stale, "from this node's clock")
+
+	req := signed(admin, Request{Cmd: "restart", Name: "svc"})
+	if r := ask(req); r.Error != "" {
+		t.Errorf("an admin's restart: %+v", r)
+	}
+	refused("a replay", req, "seen before")
+	if got := did.list(); got != "web-1 apply ,web-1 restart svc" {
+		t.Errorf("the unit was asked %q; want only the reader's dry run and the admin's one restart", got)
 	}
 }

@@ -164,7 +164,7 @@ func run(ctx context.Context, args []string) error {
 		return err
 	}
 	defer nc.Close()
-	res, err := fleet.Ask(ctx, nc, req, *window, *max)
+	res, err := fleet.Ask(ctx, nc, req, *window, *max, nil, nil)
 	if err != nil {
 		return err
 	}
