@@ -166,3 +166,34 @@ func TestWebChecked(t *testing.T) {
 		t.Fatalf("with auth: %v %+v", err, c.Services[WebService])
 	}
 }
+
+// TestFleetChecked: [fleet] takes tls:// brokers (plain nats:// only on
+// loopback), fact names for groups, and adds the agent's service.
+func TestFleetChecked(t *testing.T) {
+	dir := t.TempDir()
+	for _, c := range []struct{ toml, want string }{
+		{"[fleet]\nagent = true\nurl = \"nats://10.0.0.1:4222\"\n", `a.toml:3: [fleet]: url = "nats://10.0.0.1:4222": nats:// is plain text`},
+		{"[fleet]\nagent = true\nurl = \"tls://fleet\"\n", `a.toml:3: [fleet]: url = "tls://fleet": expected tls://HOST:PORT`},
+		{"[fleet]\nagent = true\nurl = \"tls://a:4222,http://b:80\"\n", `scheme "http"`},
+		{"[fleet]\nagent = true\ngroups_from = [\"role\", \"../x\"]\n", `a.toml:3: [fleet]: groups_from: "../x" is not a fact name`},
+		{"[fleet]\nurl = \"tls://a:4222\"\n", `a.toml:1: [fleet]: url and groups_from need agent = true`},
+		{"[fleet]\nagent = true\n[service.unit-fleet]\nexec = [\"/bin/true\"]\n", `[fleet] (at `},
+	} {
+		write(t, dir, "a.toml", c.toml)
+		if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%q: %v, want %q", c.toml, err, c.want)
+		}
+	}
+	write(t, dir, "a.toml", "[fleet]\nagent = true\nurl = \"tls://10.0.2.2:4222, nats://127.0.0.1:4222\"\ngroups_from = [\"role\", \"dc\"]\n")
+	c, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := strings.Join(c.Services[FleetService].Exec, " "); got != "/bin/unit-fleet agent --state /var/lib/unit-fleet --url tls://10.0.2.2:4222,nats://127.0.0.1:4222 --groups-from role,dc" {
+		t.Errorf("exec: %s", got)
+	}
+	write(t, dir, "a.toml", "[fleet]\n")
+	if c, err := Load(dir); err != nil || c.Services[FleetService] != nil {
+		t.Errorf("without agent: %v %+v", err, c.Services)
+	}
+}

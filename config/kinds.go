@@ -42,6 +42,7 @@ func init() {
 		single[System]{name: "system", get: func(c *Config) *System { return &c.System }, pos: func(s *System) *Pos { return &s.Pos }, validate: validateSystem},
 		single[CM]{name: "cm", get: func(c *Config) *CM { return &c.CM }, pos: func(s *CM) *Pos { return &s.Pos }, validate: validateCM},
 		single[Web]{name: "web", get: func(c *Config) *Web { return &c.Web }, pos: func(s *Web) *Pos { return &s.Pos }, validate: validateWeb},
+		single[Fleet]{name: "fleet", get: func(c *Config) *Fleet { return &c.Fleet }, pos: func(s *Fleet) *Pos { return &s.Pos }, validate: validateFleet},
 		single[Metrics]{name: "metrics", get: func(c *Config) *Metrics { return &c.Metrics }, pos: func(s *Metrics) *Pos { return &s.Pos }, validate: validateMetrics},
 		kind[Service, *Service]{name: "service", get: func(c *Config) *map[string]*Service { return &c.Services }, validate: validateService, refs: serviceRefs, refresh: true},
 		kind[File, *File]{name: "file", get: func(c *Config) *map[string]*File { return &c.Files }, validate: validateFile, refs: fileRefs},

@@ -94,6 +94,7 @@ func loadRanked(files []rankedPath) (*Config, error) {
 	}
 	errs = append(errs, addConsole(c)...)
 	errs = append(errs, addWeb(c)...)
+	errs = append(errs, addFleet(c)...)
 	errs = append(errs, validateRefs(c)...)
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool {

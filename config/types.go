@@ -20,6 +20,7 @@ type Config struct {
 	CM      CM
 	Metrics Metrics
 	Web     Web
+	Fleet   Fleet
 	// Sources lists the files it was loaded from, in merge order.
 	Sources []string
 

@@ -46,7 +46,11 @@ type Options struct {
 	// the disk format; `unit image run --append` does it for -kernel
 	// boots), e.g. "unit.watchdog=10s".
 	Append string
-	Log    *slog.Logger
+	// Fleet is the unit-fleet program, put in as /bin/unit-fleet when the
+	// system has [fleet] agent = true (and only then: a system without
+	// it carries nothing of NATS).
+	Fleet string
+	Log   *slog.Logger
 }
 
 // Result describes a build. Everything but the paths is also written to
@@ -65,6 +69,8 @@ type Result struct {
 	// (a kernel in [system] packages) or "apt METAPACKAGE" (the profile's).
 	KernelSource string    `json:"kernel_source"`
 	Busybox      Package   `json:"busybox"`
+	// Fleet is the unit-fleet program in /bin ([fleet] agent = true).
+	Fleet *File `json:"fleet,omitempty"`
 	Packages     []Package `json:"packages,omitempty"` // kegs from [system] packages
 	// Debs are the Debian packages the image has files of, pinned;
 	// DroppedDebs those of the closure nothing that runs needs.
@@ -198,6 +204,14 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	}
 
 	base := baseEntries(unitBin)
+	var fleetFile *File
+	if cfg.Fleet.Agent {
+		e, f, err := fleetEntry(o.Fleet, cfg.Fleet.Pos)
+		if err != nil {
+			return nil, err
+		}
+		base, fleetFile = append(base, e), f
+	}
 	if err := checkAccounts(cfg, base); err != nil {
 		return nil, err
 	}
@@ -303,6 +317,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		KernelVersion:  k.Release,
 		KernelSource:   kernelSource,
 		Busybox:        bb.Pkg,
+		Fleet:          fleetFile,
 		Packages:       pkgs.Kegs,
 		Debs:           sel.Used,
 		DroppedDebs:    sel.Dropped,

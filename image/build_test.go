@@ -269,3 +269,38 @@ func TestManifestPackages(t *testing.T) {
 		t.Errorf("manifest lacks the source file's hash:\n%s", b)
 	}
 }
+
+// TestBuildFleet: [fleet] agent = true puts /bin/unit-fleet in (and
+// names it in the manifest); without the program the build says where to
+// get it; a system without [fleet] carries none of it even when offered.
+func TestBuildFleet(t *testing.T) {
+	if testing.Short() {
+		t.Skip("downloads a kernel with apt")
+	}
+	if _, err := exec.LookPath("apt-get"); err != nil {
+		t.Skip("apt-get not installed")
+	}
+	tmp := t.TempDir()
+	system := filepath.Join(tmp, "system.toml")
+	os.WriteFile(system, []byte("[fleet]\nagent = true\n"), 0o644)
+	fleetBin := filepath.Join(tmp, "unit-fleet")
+	os.WriteFile(fleetBin, []byte("not really unit-fleet\n"), 0o755)
+	if _, err := Build(context.Background(), Options{System: system, Out: filepath.Join(tmp, "none"), Init: system, CacheDir: testCache()}); err == nil || !strings.Contains(err.Error(), "system.toml:1: [fleet] agent = true needs the unit-fleet program: `make fleet`") {
+		t.Fatalf("without the program: %v", err)
+	}
+	res, err := Build(context.Background(), Options{System: system, Out: filepath.Join(tmp, "with"), Init: system, Fleet: fleetBin, CacheDir: testCache()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !listInitramfs(t, res.Initramfs)["bin/unit-fleet"] || res.Fleet == nil || res.Fleet.Size != 22 {
+		t.Errorf("with [fleet]: no bin/unit-fleet, or not in the manifest: %+v", res.Fleet)
+	}
+	os.WriteFile(system, []byte("[system]\nhostname = \"alone\"\n"), 0o644)
+	res, err = Build(context.Background(), Options{System: system, Out: filepath.Join(tmp, "without"), Init: system, Fleet: fleetBin, CacheDir: testCache()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if listInitramfs(t, res.Initramfs)["bin/unit-fleet"] || res.Fleet != nil {
+		t.Error("a system without [fleet] got unit-fleet")
+	}
+}

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"strings"
 
 	"github.com/unit-os/unit/api"
@@ -39,6 +40,7 @@ func cmdImage(args []string) error {
 		out := fs.String("o", "", "output directory")
 		cache := fs.String("cache", "", "download cache (default: $UNIT_CACHE or ~/.cache/unit)")
 		format := fs.String("format", image.FormatInitramfs, "initramfs (kernel + initramfs), disk (GPT disk: UEFI, systemd-boot, A/B root slots) or update (the bundle `unit update` takes)")
+		fleetBin := fs.String("fleet", "", "the unit-fleet program for a system with [fleet] agent = true (default: unit-fleet beside unit)")
 		pos, err := parse(fs, args[1:])
 		if err != nil {
 			return err
@@ -50,7 +52,12 @@ func cmdImage(args []string) error {
 		if err != nil {
 			return fmt.Errorf("find own binary: %w", err)
 		}
-		res, err := image.Build(ctx, image.Options{System: pos[0], Out: *out, Init: self, CacheDir: *cache, Format: *format, Log: log})
+		if *fleetBin == "" {
+			if p := filepath.Join(filepath.Dir(self), "unit-fleet"); isRegular(p) {
+				*fleetBin = p
+			}
+		}
+		res, err := image.Build(ctx, image.Options{System: pos[0], Out: *out, Init: self, CacheDir: *cache, Format: *format, Fleet: *fleetBin, Log: log})
 		if err != nil {
 			return err
 		}
@@ -146,4 +153,10 @@ func short(h string) string {
 		return "?"
 	}
 	return h[:16]
+}
+
+// isRegular says whether path is a regular file.
+func isRegular(path string) bool {
+	fi, err := os.Stat(path)
+	return err == nil && fi.Mode().IsRegular()
 }
