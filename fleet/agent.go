@@ -99,7 +99,7 @@ func (a *Agent) Run(ctx context.Context) error {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return err
 	}
-	a.restore(dir)
+	a.Restore()
 	revs := map[string]uint64{}
 	pause := time.Second
 	for first := true; ; {

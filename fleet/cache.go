@@ -3,6 +3,7 @@ package fleet
 import (
 	"bytes"
 	"io"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
@@ -54,11 +55,21 @@ func (a *Agent) keep(dir string) {
 	}
 }
 
-// restore puts cached layers the config directory lacks back into it,
-// before the broker is asked: a node that boots with the broker down
-// converges to its last good fleet state; the watches then correct it.
-func (a *Agent) restore(dir string) {
+// Restore puts cached layers the config directory lacks back into it,
+// before the broker is asked (Run does it first; a program that must
+// enrol before it can connect calls it earlier): a node that boots with
+// the broker down converges to its last good fleet state; the watches
+// then correct it.
+func (a *Agent) Restore() {
 	if a.CacheDir == "" {
+		return
+	}
+	if a.Log == nil {
+		a.Log = slog.Default()
+	}
+	dir := filepath.Join(a.ConfigDir, config.LayerDir)
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		a.Log.Error("fleet: restore cached layers", "err", err)
 		return
 	}
 	for name, b := range readLayers(a.CacheDir) {
