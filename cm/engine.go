@@ -219,7 +219,7 @@ func ApplyOnce(ctx context.Context, cfg *config.Config, dryRun bool, opts ...Opt
 	}
 	e := New(opts...)
 	if !e.env.factsFixed {
-		e.env.facts.Store(GatherFacts(cfg))
+		e.env.facts.Store(gatherFacts(cfg, e.env.platformFacts))
 	}
 	p, err := e.build(cfg)
 	if err != nil {

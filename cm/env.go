@@ -21,6 +21,7 @@ type env struct {
 	svc                   Services
 	facts                 atomic.Pointer[Facts] // swapped by a reload while a background pass renders
 	factsFixed            bool
+	platformFacts         string // the platform facts file ("" reads none; platformreload.go)
 	run                   CommandRunner
 	log                   *slog.Logger
 	now                   func() time.Time // tmpfile ages are measured on it; nil: time.Now
@@ -38,7 +39,7 @@ func defaultEnv() *env {
 	return &env{
 		passwd: "/etc/passwd", group: "/etc/group", shadow: "/etc/shadow",
 		procSys: "/proc/sys", sysModule: "/sys/module",
-		mountinfo: "/proc/self/mountinfo",
+		mountinfo: "/proc/self/mountinfo", platformFacts: PlatformFactsPath,
 	}
 }
 

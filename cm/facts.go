@@ -1,7 +1,6 @@
 package cm
 
 import (
-	"encoding/json"
 	"fmt"
 	"net"
 	"os"
@@ -23,13 +22,10 @@ type Facts struct {
 	Addresses map[string][]string `json:"addresses"`
 	System    SystemFacts         `json:"system"`
 	// Platform are what the machine's platform says about it (a NoCloud
-	// seed's meta-data: instance_id, local_hostname, role, ...), read at
-	// boot into PlatformFactsPath.
+	// seed's meta-data, the cloud's IMDS: instance_id, local_hostname,
+	// role, ...), read from PlatformFactsPath (platform.go).
 	Platform map[string]string `json:"platform"`
 }
-
-// PlatformFactsPath is where PID 1 leaves the platform's facts.
-const PlatformFactsPath = "/run/unit/platform.json"
 
 // SystemFacts are the [system] values of the config.
 type SystemFacts struct {
@@ -38,10 +34,15 @@ type SystemFacts struct {
 	Packages []string `json:"packages"`
 }
 
-// GatherFacts reads the facts from the running system and cfg's [system]
-// table (cfg may be nil). Errors on single facts leave them empty: a
-// template that needs one fails at render time with a clear message.
-func GatherFacts(cfg *config.Config) *Facts {
+// GatherFacts reads the facts from the running system, PlatformFactsPath
+// and cfg's [system] table (cfg may be nil). Errors on single facts leave
+// them empty: a template that needs one fails at render time with a clear
+// message.
+func GatherFacts(cfg *config.Config) *Facts { return gatherFacts(cfg, PlatformFactsPath) }
+
+// gatherFacts is GatherFacts with the platform facts read from platform
+// ("" reads none): an engine's own file (WithPlatformFacts).
+func gatherFacts(cfg *config.Config, platform string) *Facts {
 	f := &Facts{Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), Addresses: map[string][]string{}}
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
@@ -67,8 +68,10 @@ func GatherFacts(cfg *config.Config) *Facts {
 		}
 	}
 	f.Platform = map[string]string{}
-	if b, err := os.ReadFile(PlatformFactsPath); err == nil {
-		_ = json.Unmarshal(b, &f.Platform)
+	if platform != "" {
+		if p, err := ReadPlatformFacts(platform); err == nil {
+			f.Platform = p
+		}
 	}
 	if cfg != nil {
 		f.System = SystemFacts{Hostname: cfg.System.Hostname, Modules: cfg.System.Modules, Packages: cfg.System.Packages}

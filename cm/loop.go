@@ -18,7 +18,8 @@ import (
 // repairs the dirty set:
 //
 //	inotify (inotify.go) ------------> onEvent: mark who watches the path;
-//	                                   a config *.toml arms the reload timer
+//	                                   a config *.toml or the platform facts
+//	                                   (platformreload.go) arm the reload timer
 //	reload timer (reload.go) --------> reload: load, check, takeConfig;
 //	                                   hand over after the pass (handOver)
 //	SetConfig (engine.go) -----------> takeConfig (take.go): new or changed
@@ -86,6 +87,7 @@ func (e *Engine) Run(ctx context.Context) error {
 		if err := w.add(e.layerDir() + "/."); err != nil {
 			e.log.Error("cm: cannot watch the config layers", "dir", e.layerDir(), "err", err)
 		}
+		e.watchPlatformFacts(w)
 	}
 	defer func() {
 		if e.timer != nil {
@@ -189,6 +191,10 @@ func (e *Engine) onEvent(w *watcher, ev fsnotify.Event) {
 	if e.isConfigEvent(ev.Name) {
 		e.scheduleReload()
 	}
+	if e.isPlatformEvent(ev.Name) {
+		e.log.Debug("cm: platform facts changed; reloading the config", "path", ev.Name, "op", ev.Op.String())
+		e.scheduleReload()
+	}
 	e.byPath.ids(ev.Name, func(id string) { e.mark(id, causeDrift) })
 	if ids := e.byDir[filepath.Dir(ev.Name)]; len(ids) > 0 && !isOurTemp(filepath.Base(ev.Name)) {
 		for _, id := range ids {
@@ -230,8 +236,8 @@ func (e *Engine) mark(id string, c cause) {
 
 // markDir marks the resources watching any path directly in dir.
 func (e *Engine) markDir(dir string) {
-	if e.cfgDir != "" && dir == e.layerDir() {
-		e.scheduleReload() // its watch came (or went): read the layers again
+	if (e.cfgDir != "" && dir == e.layerDir()) || e.isPlatformDir(dir) {
+		e.scheduleReload() // its watch came (or went): read the layers, the facts again
 	}
 	e.byPath.each(func(p, id string) {
 		if filepath.Dir(p) == dir {

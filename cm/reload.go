@@ -17,7 +17,8 @@ import (
 const reloadSettle = 100 * time.Millisecond
 
 // WithConfigDir makes the engine watch dir (through its one inotify
-// instance) and reload the config on any *.toml change. The new set is
+// instance) and reload the config on any *.toml change, and on a change
+// of the platform facts file (platformreload.go). The new set is
 // validated as a whole (load and dependency graph); if invalid, the last
 // good config keeps running and the error is reported (ConfigError); if
 // valid, only changed resources are converged and, once that pass ended,

@@ -37,7 +37,7 @@ func (e *Engine) takeConfig(ctx context.Context, w *watcher) {
 		return
 	}
 	if !e.env.factsFixed {
-		e.env.facts.Store(GatherFacts(cfg))
+		e.env.facts.Store(gatherFacts(cfg, e.env.platformFacts))
 	}
 	factsJSON, _ := json.Marshal(e.env.facts.Load())
 	factsChanged := e.facts != "" && e.facts != string(factsJSON)

@@ -25,9 +25,10 @@ const seedMount = "/run/unit/seed"
 var seedModules = []string{"isofs", "vfat", "nls_cp437", "nls_utf8", "nls_ascii"}
 
 // platformFacts reads the NoCloud seed, if the machine has one, into
-// cm.PlatformFacts (/run/unit/platform.json), where `unit facts` and
-// templates find it. A machine without one has no platform facts; a
-// seed that cannot be read is said on the console and left out.
+// cm.PlatformFactsPath (/run/unit/platform.json), where `unit facts` and
+// templates find it, and its fleet token into cm.FleetTokenPath. A
+// machine without one has no platform facts; a seed that cannot be read
+// is said on the console and left out.
 func platformFacts(log *slog.Logger, b blockDevs) (map[string]string, error) {
 	dev, fstype, err := findSeed(b)
 	if err != nil || dev == "" {
@@ -56,11 +57,44 @@ func platformFacts(log *slog.Logger, b blockDevs) (map[string]string, error) {
 		return nil, fmt.Errorf("seed %s: %w", dev, err)
 	}
 	facts["seed"] = "nocloud"
-	j, _ := json.Marshal(facts)
-	if err := cm.WriteFileAtomic(cm.PlatformFactsPath, j, 0o644, 0, 0); err != nil {
-		return nil, err
+	_, token := facts[fleetTokenKey]
+	if err := keepSeed(facts, cm.PlatformFactsPath, cm.FleetTokenPath); err != nil {
+		return nil, fmt.Errorf("seed %s: %w", dev, err)
+	}
+	if token {
+		log.Info("seed: fleet token kept for the fleet agent", "path", cm.FleetTokenPath)
 	}
 	return facts, nil
+}
+
+// fleetTokenKey is a seed's one-time provisioning token for the fleet
+// agent (meta-data `fleet-token:` or `fleet_token:`). It is a secret, so
+// never a fact: platform.json is world-readable, the facts are printed on
+// the console, and templates render them into files.
+const fleetTokenKey = "fleet_token"
+
+// keepSeed takes the fleet token out of a seed's facts into tokenPath
+// (0600) and writes the rest to factsPath (0644), each atomically, the
+// token first, so the agent that reads the facts finds it. Both are PID
+// 1's own, root's, files.
+func keepSeed(facts map[string]string, factsPath, tokenPath string) error {
+	var tokenErr error
+	if token, ok := facts[fleetTokenKey]; ok {
+		delete(facts, fleetTokenKey)
+		if err := cm.WriteFileAtomic(tokenPath, []byte(token), 0o600, -1, -1); err != nil {
+			tokenErr = fmt.Errorf("fleet token: %w", err)
+		}
+	}
+	// The facts even without the token: the machine's identity does not
+	// depend on the fleet.
+	j, err := json.Marshal(facts)
+	if err == nil {
+		err = cm.WriteFileAtomic(factsPath, j, 0o644, -1, -1)
+	}
+	if err != nil {
+		err = fmt.Errorf("platform facts: %w", err)
+	}
+	return errors.Join(tokenErr, err)
 }
 
 // readSeedFile reads a regular file of the seed (never through a link:
