@@ -49,6 +49,7 @@ func commands() []command {
 		{names: []string{"halt"}, remote: true, summary: "stop services, halt", run: cmdPower},
 		{names: []string{"pkg"}, args: "build|ls|show|gc|update ...", summary: "package recipes and the store", sub: []string{"build", "ls", "show", "gc", "update"}, run: func(_ string, a []string) error { return cmdPkg(a) }},
 		{names: []string{"image"}, args: "build|run|test ...", summary: "build, boot and test images", sub: []string{"build", "run", "test"}, run: func(_ string, a []string) error { return cmdImage(a) }},
+		{names: []string{"fleet"}, args: "serve|token|user|agent|run|ls|check|resource|put|get|rm|disable|enable ...", summary: "the fleet on NATS JetStream (runs unit-fleet)", sub: []string{"serve", "token", "user", "agent", "run", "ls", "check", "resource", "put", "get", "rm", "disable", "enable"}, run: func(_ string, a []string) error { return cmdFleet(a) }},
 		{names: []string{"completion"}, args: "bash|zsh", summary: "a shell completion script", sub: []string{"bash", "zsh"}, run: func(_ string, a []string) error { return cmdCompletion(a) }},
 		{names: []string{"man"}, summary: "the manual page (unit man | man -l -)", run: func(_ string, a []string) error { return cmdMan(a) }},
 		{names: []string{"help", "-h", "--help"}, summary: "this list", run: func(string, []string) error { fmt.Println(usageText()); return nil }},

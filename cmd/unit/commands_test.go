@@ -144,3 +144,25 @@ func TestCompletionZsh(t *testing.T) {
 		t.Errorf("unit completion zsh: %v\n%s", err, out)
 	}
 }
+
+// TestFleetRunsUnitFleet: `unit fleet ...` becomes the unit-fleet beside
+// unit, with the arguments as given; without one it says where to get it.
+func TestFleetRunsUnitFleet(t *testing.T) {
+	dir := t.TempDir()
+	bin := filepath.Join(dir, "unit")
+	b, err := os.ReadFile(unitBin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.WriteFile(bin, b, 0o755)
+	cmd := exec.Command(bin, "fleet", "check", "--where", "role=web")
+	cmd.Env = append(os.Environ(), "PATH=/nonexistent")
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "needs the unit-fleet program (make fleet puts it beside unit)") {
+		t.Errorf("without unit-fleet: %v\n%s", err, out)
+	}
+	os.WriteFile(filepath.Join(dir, "unit-fleet"), []byte("#!/bin/sh\necho \"$0|$*\"\n"), 0o755)
+	out, err := exec.Command(bin, "fleet", "check", "--where", "role=web").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != filepath.Join(dir, "unit-fleet")+"|check --where role=web" {
+		t.Errorf("with unit-fleet: %v %q", err, out)
+	}
+}
