@@ -79,10 +79,12 @@ var errRestart = errors.New("restart the watches")
 // Run keeps the layer files in step with the node's keys until ctx ends:
 // every value is written whole and atomically (only when its bytes
 // changed), a deleted key's file is removed, and a layer no key backs any
-// more (after a restart) goes. One watch per key (JetStream ordered
-// consumers, no polling; one key each so that the broker's permissions
-// can allow a node its own keys and no others'); after a reconnect they
-// resume from the revisions last applied.
+// more (deleted while the node was away) goes. One watch per key
+// (JetStream ordered consumers, no polling; one key each so that the
+// broker's permissions can allow a node its own keys and no others').
+// After a reconnect the watches are made again and what they bring that
+// is not newer than the revision applied is skipped: a node resumes from
+// its last applied revision, without replaying history.
 func (a *Agent) Run(ctx context.Context) error {
 	if a.Log == nil {
 		a.Log = slog.Default()
@@ -102,8 +104,8 @@ func (a *Agent) Run(ctx context.Context) error {
 	a.Restore()
 	revs := map[string]uint64{}
 	pause := time.Second
-	for first := true; ; {
-		err := a.follow(ctx, dir, revs, first)
+	for {
+		err := a.follow(ctx, dir, revs)
 		if ctx.Err() != nil {
 			return nil
 		}
@@ -112,7 +114,7 @@ func (a *Agent) Run(ctx context.Context) error {
 			wait = rand.N(a.Jitter)
 		}
 		if errors.Is(err, errRestart) {
-			first, pause = false, time.Second
+			pause = time.Second
 			a.Log.Info("fleet: reconnected; watching again from the applied revisions", "pause", wait)
 		} else {
 			a.Log.Error("fleet: watch", "err", err, "retry in", pause)
@@ -128,12 +130,16 @@ func (a *Agent) Run(ctx context.Context) error {
 }
 
 // follow runs one set of watches until ctx ends, a reconnect, or a
-// watch fails. first: the initial values of this run decide which layer
-// files are stale.
-func (a *Agent) follow(ctx context.Context, dir string, revs map[string]uint64, first bool) error {
+// watch fails. revs are the revisions applied, by key.
+func (a *Agent) follow(ctx context.Context, dir string, revs map[string]uint64) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	ch := make(chan update, 64)
+	// A reconnect that came before these watches are made is theirs
+	// already: it must not make them again at once.
+	select {
+	case <-a.Reconnected:
+	default:
+	}
 	kv := a.KV
 	if kv == nil {
 		var err error
@@ -141,20 +147,17 @@ func (a *Agent) follow(ctx context.Context, dir string, revs map[string]uint64, 
 			return fmt.Errorf("open %s: %w", Bucket, err)
 		}
 	}
+	ch := make(chan update, 64)
 	keys := a.Keys()
 	for _, k := range keys {
-		var opts []jetstream.WatchOpt
-		if r := revs[k]; r > 0 && !first {
-			opts = append(opts, jetstream.ResumeFromRevision(r+1), jetstream.IncludeHistory())
-		}
-		w, err := kv.Watch(ctx, k, opts...)
+		w, err := kv.Watch(ctx, k)
 		if err != nil {
 			return fmt.Errorf("watch %s: %w", k, err)
 		}
 		go forward(ctx, k, w, ch)
 	}
 	seen := map[string]bool{}
-	pending := len(keys) // watches whose initial values are not all in
+	pending := len(keys) // watches whose current values are not all in
 	for {
 		select {
 		case <-ctx.Done():
@@ -166,16 +169,18 @@ func (a *Agent) follow(ctx context.Context, dir string, revs map[string]uint64, 
 			case u.done:
 				return fmt.Errorf("the watch of %s ended", u.key)
 			case u.e == nil:
-				if pending--; pending == 0 && first {
+				if pending--; pending == 0 {
 					// Every current value is in: layers of keys that are
-					// gone (deleted while this node was away) go too.
-					a.removeStale(dir, seen)
-				}
-				if pending <= 0 {
+					// gone (deleted while this node was away, their
+					// markers since purged) go too.
+					a.removeStale(dir, seen, revs)
 					a.keep(dir)
 				}
 			default:
 				seen[u.key] = true
+				if u.e.Revision() <= revs[u.key] {
+					continue // applied before the reconnect
+				}
 				revs[u.key] = u.e.Revision()
 				a.apply(dir, u.e)
 				if pending <= 0 {
@@ -244,13 +249,14 @@ func (a *Agent) apply(dir string, e jetstream.KeyValueEntry) {
 }
 
 // removeStale removes layer files no current key backs.
-func (a *Agent) removeStale(dir string, seen map[string]bool) {
+func (a *Agent) removeStale(dir string, seen map[string]bool, revs map[string]uint64) {
 	des, _ := os.ReadDir(dir)
 	for _, de := range des {
 		key, ok := strings.CutSuffix(de.Name(), ".toml")
 		if !ok || seen[key] || !config.IsLayerFile(de.Name()) {
 			continue
 		}
+		delete(revs, key)
 		if err := os.Remove(filepath.Join(dir, de.Name())); err == nil {
 			a.Log.Info("fleet: stale layer removed", "key", key)
 			if a.Applied != nil {
