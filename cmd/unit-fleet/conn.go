@@ -1,0 +1,122 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/unit-os/unit/fleet"
+)
+
+// defaultStore is the broker's directory (serve, token, user; and an
+// operator on the broker's machine finds admin.creds and ca.pem there).
+const defaultStore = "/var/lib/unit-fleet-server"
+
+// operator is how an operator's command reaches the fleet.
+type operator struct {
+	url, creds, ca *string
+	where          listFlag
+	window, max    *time.Duration
+	jsonOut        *bool
+}
+
+func operatorFlags(fs *flag.FlagSet) *operator {
+	o := &operator{
+		url:     fs.String("url", env("UNIT_FLEET_URL", "tls://127.0.0.1:4222"), "the broker ($UNIT_FLEET_URL)"),
+		creds:   fs.String("creds", env("UNIT_FLEET_CREDS", filepath.Join(defaultStore, "admin.creds")), "your credentials ($UNIT_FLEET_CREDS; unit-fleet user makes them)"),
+		ca:      fs.String("ca", os.Getenv("UNIT_FLEET_CA"), "the broker's CA ($UNIT_FLEET_CA; default: ca.pem beside the creds)"),
+		window:  fs.Duration("window", 300*time.Millisecond, "stop waiting this long after the last reply"),
+		max:     fs.Duration("max", 10*time.Second, "stop waiting after this long in any case"),
+		jsonOut: fs.Bool("json", false, "JSON output"),
+	}
+	fs.Var(&o.where, "where", "K=V: only nodes whose fact K is V (repeatable; node=ID for one node)")
+	return o
+}
+
+func env(k, def string) string {
+	if v := os.Getenv(k); v != "" {
+		return v
+	}
+	return def
+}
+
+// filter is the --where conditions.
+func (o *operator) filter() (map[string]string, error) {
+	w := map[string]string{}
+	for _, c := range o.where {
+		k, v, ok := strings.Cut(c, "=")
+		if !ok || k == "" {
+			return nil, fmt.Errorf("--where %q: want K=V", c)
+		}
+		w[k] = v
+	}
+	return w, nil
+}
+
+// connect reaches the broker with the operator's credentials and CA (a
+// plain nats:// URL on loopback may go without: a development broker).
+func (o *operator) connect() (*nats.Conn, *fleet.Signer, error) {
+	opts := []nats.Option{nats.Name("unit-fleet operator")}
+	var sg *fleet.Signer
+	if _, err := os.Stat(*o.creds); err == nil {
+		s, err := fleet.LoadSigner(*o.creds)
+		if err != nil {
+			return nil, nil, err
+		}
+		sg = s
+		opts = append(opts, nats.UserCredentials(*o.creds))
+		ca := *o.ca
+		if ca == "" {
+			ca = filepath.Join(filepath.Dir(*o.creds), "ca.pem")
+		}
+		opts = append(opts, nats.RootCAs(ca))
+	} else if !strings.HasPrefix(*o.url, "nats://") {
+		return nil, nil, fmt.Errorf("credentials %s: %w (unit-fleet user makes them; --creds or $UNIT_FLEET_CREDS)", *o.creds, err)
+	}
+	nc, err := nats.Connect(*o.url, opts...)
+	if err != nil {
+		return nil, nil, fmt.Errorf("connect %s: %w", *o.url, err)
+	}
+	return nc, sg, nil
+}
+
+// bucket opens a KV bucket.
+func bucket(ctx context.Context, nc *nats.Conn, name string) (jetstream.KeyValue, error) {
+	js, err := jetstream.New(nc)
+	if err != nil {
+		return nil, err
+	}
+	kv, err := js.KeyValue(ctx, name)
+	if errors.Is(err, jetstream.ErrBucketNotFound) {
+		return nil, fmt.Errorf("bucket %s: not found (is this the fleet's broker? unit-fleet serve makes it)", name)
+	}
+	return kv, err
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+// parseArgs parses flags anywhere among the arguments (`disable web-2
+// --reason x` as well as `disable --reason x web-2`) and returns the
+// others.
+func parseArgs(fs *flag.FlagSet, args []string) []string {
+	var pos []string
+	for {
+		fs.Parse(args)
+		if fs.NArg() == 0 {
+			return pos
+		}
+		pos = append(pos, fs.Arg(0))
+		args = fs.Args()[1:]
+	}
+}

@@ -1,0 +1,165 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/fleet"
+)
+
+// Desired state: the layers in the KV bucket, and the maintenance marks.
+
+// layerKey checks a layer's key: all, group.G or node.ID.
+func layerKey(key string) error {
+	if !config.IsLayerFile(key + ".toml") {
+		return fmt.Errorf("key %q: expected all, group.NAME or node.ID (letters, digits, - and _)", key)
+	}
+	return nil
+}
+
+func put(ctx context.Context, _ *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("put", flag.ExitOnError)
+	o := operatorFlags(fs)
+	force := fs.Bool("force", false, "put a layer that does not load on its own (one that refers to resources of the nodes' local config)")
+	pos := parseArgs(fs, args)
+	if len(pos) != 2 {
+		return errors.New("usage: unit-fleet put KEY FILE (KEY: all, group.G, node.ID; FILE - for stdin)")
+	}
+	key, file := pos[0], pos[1]
+	if err := layerKey(key); err != nil {
+		return err
+	}
+	var b []byte
+	var err error
+	if file == "-" {
+		b, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<20+1))
+	} else {
+		b, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return err
+	}
+	if len(b) > 1<<20 {
+		return errors.New("a layer is at most 1 MiB")
+	}
+	// The layer is checked here as a file of its own, so a mistake is
+	// told with its line before any node sees it (each node checks it
+	// again with its own config, and keeps its last good one if it fails).
+	if file != "-" && !*force {
+		if _, err := config.LoadFiles(file); err != nil {
+			return fmt.Errorf("%w\n(nothing was put; --force puts a layer that only loads with the nodes' own config)", err)
+		}
+	}
+	nc, _, err := o.connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	kv, err := bucket(ctx, nc, fleet.Bucket)
+	if err != nil {
+		return err
+	}
+	rev, err := kv.Put(ctx, key, b)
+	if err != nil {
+		return fmt.Errorf("put %s: %w", key, err)
+	}
+	fmt.Printf("%s: revision %d\n", key, rev)
+	return nil
+}
+
+func get(ctx context.Context, _ *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("get", flag.ExitOnError)
+	o := operatorFlags(fs)
+	pos := parseArgs(fs, args)
+	if len(pos) != 1 {
+		return errors.New("usage: unit-fleet get KEY")
+	}
+	nc, _, err := o.connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	kv, err := bucket(ctx, nc, fleet.Bucket)
+	if err != nil {
+		return err
+	}
+	e, err := kv.Get(ctx, pos[0])
+	if err != nil {
+		return fmt.Errorf("get %s: %w", pos[0], err)
+	}
+	fmt.Fprintf(os.Stderr, "# %s revision %d, %s\n", e.Key(), e.Revision(), e.Created().Format(time.RFC3339))
+	_, err = os.Stdout.Write(e.Value())
+	return err
+}
+
+func rm(ctx context.Context, _ *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("rm", flag.ExitOnError)
+	o := operatorFlags(fs)
+	pos := parseArgs(fs, args)
+	if len(pos) != 1 {
+		return errors.New("usage: unit-fleet rm KEY")
+	}
+	if err := layerKey(pos[0]); err != nil {
+		return err
+	}
+	nc, _, err := o.connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	kv, err := bucket(ctx, nc, fleet.Bucket)
+	if err != nil {
+		return err
+	}
+	return kv.Delete(ctx, pos[0])
+}
+
+func disable(ctx context.Context, _ *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("disable", flag.ExitOnError)
+	o := operatorFlags(fs)
+	reason := fs.String("reason", "", "why (shown by check)")
+	pos := parseArgs(fs, args)
+	if len(pos) != 1 || !fleet.ValidNode(pos[0]) {
+		return errors.New("usage: unit-fleet disable NODE [--reason R]")
+	}
+	nc, _, err := o.connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	kv, err := bucket(ctx, nc, fleet.StatusBucket)
+	if err != nil {
+		return err
+	}
+	b, _ := json.Marshal(fleet.Maintenance{Reason: strings.TrimSpace(*reason), Time: time.Now().UTC()})
+	_, err = kv.Put(ctx, fleet.MaintenanceKey(pos[0]), b)
+	return err
+}
+
+func enable(ctx context.Context, _ *slog.Logger, args []string) error {
+	fs := flag.NewFlagSet("enable", flag.ExitOnError)
+	o := operatorFlags(fs)
+	pos := parseArgs(fs, args)
+	if len(pos) != 1 || !fleet.ValidNode(pos[0]) {
+		return errors.New("usage: unit-fleet enable NODE")
+	}
+	nc, _, err := o.connect()
+	if err != nil {
+		return err
+	}
+	defer nc.Close()
+	kv, err := bucket(ctx, nc, fleet.StatusBucket)
+	if err != nil {
+		return err
+	}
+	return kv.Delete(ctx, fleet.MaintenanceKey(pos[0]))
+}

@@ -1,0 +1,273 @@
+package fleet
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"sync"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats-server/v2/server"
+	"github.com/nats-io/nkeys"
+)
+
+// The authority is the operator side's keys, in one directory (the
+// broker's host keeps it; nothing else needs it): an operator key that
+// signs the accounts, the account UNIT whose key signs every user (nodes,
+// operators, the enrolment service), the system account SYS, their JWTs
+// and the fleet's TLS CA (tlsca.go). Decentralised auth: the broker
+// holds no user list, only the operator and account JWTs, and checks
+// each user's JWT and its signature of the connection's nonce.
+
+// Files in an authority's directory.
+const (
+	operatorKeyFile = "operator.nk"
+	accountKeyFile  = "account.nk"
+	sysKeyFile      = "sys.nk"
+	operatorJWTFile = "operator.jwt"
+	accountJWTFile  = "account.jwt"
+	sysJWTFile      = "sys.jwt"
+	adminCredsFile  = "admin.creds"
+	tokensDir       = "tokens"
+	nodesDir        = "nodes"
+	lockName        = ".lock"
+)
+
+// Account names.
+const (
+	AccountName    = "UNIT"
+	SysAccountName = "SYS"
+)
+
+// Authority is the operator side's keys and what it does with them.
+type Authority struct {
+	Dir string
+	Log *slog.Logger // nil: slog.Default()
+
+	operator, account, sys          nkeys.KeyPair
+	operatorJWT, accountJWT, sysJWT string
+	accountPub, sysPub              string
+	ca                              *tlsCA
+
+	// now is the clock tokens are judged by (tests move it).
+	now func() time.Time
+	// mu orders this process's token spending; the lock file orders
+	// processes.
+	mu sync.Mutex
+}
+
+// OpenAuthority loads the authority kept in dir, making its keys, JWTs
+// and CA on first use.
+func OpenAuthority(dir string) (*Authority, error) {
+	a, err := openAuthority(dir)
+	if err != nil {
+		return nil, fmt.Errorf("authority %s: %w", dir, err)
+	}
+	return a, nil
+}
+
+func openAuthority(dir string) (*Authority, error) {
+	dir = filepath.Clean(dir)
+	if err := secureDir(dir); err != nil {
+		return nil, err
+	}
+	unlock, err := lockFile(filepath.Join(dir, lockName))
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	a := &Authority{Dir: dir, now: time.Now}
+	if a.operator, err = openKey(filepath.Join(dir, operatorKeyFile), nkeys.PrefixByteOperator); err != nil {
+		return nil, err
+	}
+	if a.account, err = openKey(filepath.Join(dir, accountKeyFile), nkeys.PrefixByteAccount); err != nil {
+		return nil, err
+	}
+	if a.sys, err = openKey(filepath.Join(dir, sysKeyFile), nkeys.PrefixByteAccount); err != nil {
+		return nil, err
+	}
+	opPub, _ := a.operator.PublicKey()
+	a.accountPub, _ = a.account.PublicKey()
+	a.sysPub, _ = a.sys.PublicKey()
+	if a.accountPub == a.sysPub {
+		return nil, fmt.Errorf("%s and %s hold the same key", accountKeyFile, sysKeyFile)
+	}
+	a.operatorJWT, err = openJWT(filepath.Join(dir, operatorJWTFile), func() (string, error) {
+		oc := jwt.NewOperatorClaims(opPub)
+		oc.Name = "unit"
+		oc.SystemAccount = a.sysPub
+		return oc.Encode(a.operator)
+	}, func(tok string) error {
+		oc, err := jwt.DecodeOperatorClaims(tok)
+		if err != nil {
+			return err
+		}
+		if oc.Subject != opPub || oc.Issuer != opPub || oc.SystemAccount != a.sysPub {
+			return errors.New("not the operator of this directory's keys")
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	checkAccount := func(pub string, js bool) func(string) error {
+		return func(tok string) error {
+			ac, err := jwt.DecodeAccountClaims(tok)
+			if err != nil {
+				return err
+			}
+			if ac.Subject != pub || ac.Issuer != opPub {
+				return errors.New("not an account of this directory's keys")
+			}
+			if js && !ac.Limits.IsJSEnabled() {
+				return errors.New("the account has no JetStream")
+			}
+			return nil
+		}
+	}
+	a.accountJWT, err = openJWT(filepath.Join(dir, accountJWTFile), func() (string, error) {
+		ac := jwt.NewAccountClaims(a.accountPub)
+		ac.Name = AccountName
+		// JetStream on disk and in memory, bounded by the broker's own
+		// limits: the fleet's buckets live here.
+		ac.Limits.JetStreamLimits = jwt.JetStreamLimits{
+			MemoryStorage: jwt.NoLimit, DiskStorage: jwt.NoLimit,
+			Streams: jwt.NoLimit, Consumer: jwt.NoLimit, MaxAckPending: jwt.NoLimit,
+		}
+		return ac.Encode(a.operator)
+	}, checkAccount(a.accountPub, true))
+	if err != nil {
+		return nil, err
+	}
+	a.sysJWT, err = openJWT(filepath.Join(dir, sysJWTFile), func() (string, error) {
+		ac := jwt.NewAccountClaims(a.sysPub)
+		ac.Name = SysAccountName
+		return ac.Encode(a.operator)
+	}, checkAccount(a.sysPub, false))
+	if err != nil {
+		return nil, err
+	}
+	if a.ca, err = openCA(dir); err != nil {
+		return nil, err
+	}
+	for _, d := range []string{tokensDir, nodesDir} {
+		if err := secureDir(filepath.Join(dir, d)); err != nil {
+			return nil, err
+		}
+	}
+	return a, nil
+}
+
+// openKey loads the nkey seed at path, of kind (operator, account,
+// user), making it if it is missing.
+func openKey(path string, kind nkeys.PrefixByte) (nkeys.KeyPair, error) {
+	b, err := readSecret(path)
+	if errors.Is(err, os.ErrNotExist) {
+		kp, err := nkeys.CreatePair(kind)
+		if err != nil {
+			return nil, err
+		}
+		seed, err := kp.Seed()
+		if err != nil {
+			return nil, err
+		}
+		switch err := createSecret(path, append(seed, '\n')); {
+		case err == nil:
+			return kp, nil
+		case errors.Is(err, os.ErrExist): // made beside us: theirs it is
+			if b, err = readSecret(path); err != nil {
+				return nil, err
+			}
+		default:
+			return nil, fmt.Errorf("%s: %w", path, err)
+		}
+	} else if err != nil {
+		return nil, err
+	}
+	seed := bytes.TrimSpace(b)
+	if p, _, err := nkeys.DecodeSeed(seed); err != nil || p != kind {
+		return nil, fmt.Errorf("%s: holds no %s key", path, kind)
+	}
+	kp, err := nkeys.FromSeed(seed)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return kp, nil
+}
+
+// openJWT loads the JWT at path, checked by check, or makes and stores
+// it.
+func openJWT(path string, make func() (string, error), check func(string) error) (string, error) {
+	b, err := readPublic(path)
+	if errors.Is(err, os.ErrNotExist) {
+		tok, err := make()
+		if err != nil {
+			return "", fmt.Errorf("%s: %w", path, err)
+		}
+		if err := createSecret(path, []byte(tok+"\n")); err != nil {
+			return "", fmt.Errorf("%s: %w", path, err)
+		}
+		return tok, nil
+	}
+	if err != nil {
+		return "", err
+	}
+	tok := string(bytes.TrimSpace(b))
+	if err := check(tok); err != nil {
+		return "", fmt.Errorf("%s: %w", path, err)
+	}
+	return tok, nil
+}
+
+// AccountKey is the public key of the account UNIT (what a node's
+// Verifier trusts).
+func (a *Authority) AccountKey() string { return a.accountPub }
+
+// CAPEM is the fleet's CA certificate.
+func (a *Authority) CAPEM() []byte { return bytes.Clone(a.ca.pem) }
+
+// CAPath is where the CA certificate is kept (for OperatorOptions).
+func (a *Authority) CAPath() string { return filepath.Join(a.Dir, caCertFile) }
+
+// Configure sets o up for an embedded nats-server with JetStream that
+// trusts this authority only: the operator, a memory resolver preloaded
+// with both accounts, SYS as the system account, and TLS, required of
+// every client, with a certificate from the fleet's CA for names (host
+// names and IP addresses; localhost and loopback's are always in).
+func (a *Authority) Configure(o *server.Options, names []string) error {
+	oc, err := jwt.DecodeOperatorClaims(a.operatorJWT)
+	if err != nil {
+		return fmt.Errorf("configure: %w", err)
+	}
+	res := &server.MemAccResolver{}
+	if err := res.Store(a.accountPub, a.accountJWT); err != nil {
+		return fmt.Errorf("configure: %w", err)
+	}
+	if err := res.Store(a.sysPub, a.sysJWT); err != nil {
+		return fmt.Errorf("configure: %w", err)
+	}
+	tc, err := a.ca.serverTLS(names)
+	if err != nil {
+		return fmt.Errorf("configure: %w", err)
+	}
+	o.TrustedOperators = []*jwt.OperatorClaims{oc}
+	o.AccountResolver = res
+	o.SystemAccount = a.sysPub
+	o.JetStream = true
+	o.TLSConfig = tc
+	o.TLS = true
+	o.TLSVerify = false // clients prove who they are with their JWT, not a certificate
+	o.AllowNonTLS = false
+	return nil
+}
+
+func (a *Authority) log() *slog.Logger {
+	if a.Log != nil {
+		return a.Log
+	}
+	return slog.Default()
+}

@@ -1,0 +1,195 @@
+package fleet
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+	"github.com/nats-io/nats.go"
+	"github.com/nats-io/nkeys"
+)
+
+// The authority's side of enrolment: a node sends its token's id and
+// secret, its id, the groups it asks for and its public user key, signed
+// with that key's private half (which never leaves the node); the
+// authority answers with the node's user JWT, issued to that key, with
+// NodePermissions for exactly that id and those groups.
+
+// Bounds on a request (every field of which is hostile).
+const (
+	maxEnrollRequest = 16 << 10
+	enrollWorkers    = 8
+)
+
+// enrollRequest is a node's request.
+type enrollRequest struct {
+	Token  string   `json:"token"`  // the token's id
+	Secret string   `json:"secret"` // the token's secret
+	Node   string   `json:"node"`
+	Groups []string `json:"groups,omitempty"`
+	Key    string   `json:"key"` // the node's public user nkey
+	Sig    string   `json:"sig"` // base64url: Key's signature of payload()
+}
+
+// payload is what the node signs: the request without its signature,
+// after a label, so no signature the key makes elsewhere (a server's
+// nonce) can pass for one here.
+func (r enrollRequest) payload() []byte {
+	r.Sig = ""
+	b, _ := json.Marshal(r)
+	return append([]byte("unit-fleet enroll v1\n"), b...)
+}
+
+// enrollReply is the authority's answer.
+type enrollReply struct {
+	JWT   string `json:"jwt,omitempty"`
+	Error string `json:"error,omitempty"`
+	// Retry: the authority failed, not the request; asking again may
+	// work.
+	Retry bool `json:"retry,omitempty"`
+}
+
+// refusal is an error that is the request's fault (a bad or spent
+// token, a bad field), as opposed to the authority's own (a disk).
+type refusal struct{ error }
+
+func (r refusal) Unwrap() error { return r.error }
+
+func refuse(format string, args ...any) error { return refusal{fmt.Errorf(format, args...)} }
+
+// ServeEnroll answers EnrollSubject on nc until ctx ends (nc is the
+// authority's own connection, ServiceOptions). Requests are judged a few
+// at a time; each token use is spent once whatever the concurrency.
+func (a *Authority) ServeEnroll(ctx context.Context, nc *nats.Conn) error {
+	l, err := a.listenEnroll(nc)
+	if err != nil {
+		return err
+	}
+	l.run(ctx)
+	return nil
+}
+
+// enrollListener is a subscription to EnrollSubject, made before it is
+// served (tests wait for it).
+type enrollListener struct {
+	a   *Authority
+	sub *nats.Subscription
+	ch  chan *nats.Msg
+}
+
+func (a *Authority) listenEnroll(nc *nats.Conn) (*enrollListener, error) {
+	ch := make(chan *nats.Msg, 256)
+	sub, err := nc.ChanQueueSubscribe(EnrollSubject, "unit-fleet-enroll", ch)
+	if err != nil {
+		return nil, fmt.Errorf("enroll service: subscribe %s: %w", EnrollSubject, err)
+	}
+	if err := nc.Flush(); err != nil {
+		sub.Unsubscribe()
+		return nil, fmt.Errorf("enroll service: %w", err)
+	}
+	return &enrollListener{a: a, sub: sub, ch: ch}, nil
+}
+
+func (l *enrollListener) run(ctx context.Context) {
+	var wg sync.WaitGroup
+	defer wg.Wait()
+	defer l.sub.Unsubscribe()
+	sem := make(chan struct{}, enrollWorkers)
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case m := <-l.ch:
+			if m.Reply == "" {
+				continue
+			}
+			select {
+			case sem <- struct{}{}:
+			case <-ctx.Done():
+				return
+			}
+			wg.Add(1)
+			go func() {
+				defer wg.Done()
+				defer func() { <-sem }()
+				b, _ := json.Marshal(l.a.enroll(m.Data))
+				_ = m.Respond(b)
+			}()
+		}
+	}
+}
+
+// enroll judges one request and answers it.
+func (a *Authority) enroll(data []byte) enrollReply {
+	req, tok, err := a.admit(data)
+	if err != nil {
+		node := "?"
+		if req != nil && ValidNode(req.Node) {
+			node = req.Node
+		}
+		var r refusal
+		if !errors.As(err, &r) {
+			a.log().Error("fleet: enrolment failed", "node", node, "err", err)
+			return enrollReply{Error: err.Error(), Retry: true}
+		}
+		a.log().Warn("fleet: enrolment refused", "node", node, "err", err)
+		return enrollReply{Error: err.Error()}
+	}
+	a.log().Info("fleet: node enrolled", "node", req.Node, "groups", req.Groups, "key", req.Key)
+	return enrollReply{JWT: tok}
+}
+
+// admit checks a request, spends its token's use and returns the node's
+// JWT.
+func (a *Authority) admit(data []byte) (*enrollRequest, string, error) {
+	if len(data) > maxEnrollRequest {
+		return nil, "", refuse("the request is %d bytes; at most %d", len(data), maxEnrollRequest)
+	}
+	var req enrollRequest
+	if err := json.Unmarshal(data, &req); err != nil {
+		return nil, "", refuse("the request is not JSON of an enrolment")
+	}
+	if !ValidNode(req.Node) {
+		return &req, "", refuse("the node id is not a layer name (letters, digits, - and _, at most 64)")
+	}
+	if err := checkGroups(req.Groups); err != nil {
+		return &req, "", refusal{err}
+	}
+	if !nkeys.IsValidPublicUserKey(req.Key) {
+		return &req, "", refuse("the key is not a public user nkey")
+	}
+	if len(req.Sig) > 128 {
+		return &req, "", refuse("the signature is too long")
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(req.Sig)
+	if err != nil {
+		return &req, "", refuse("the signature is not base64url")
+	}
+	pub, err := nkeys.FromPublicKey(req.Key)
+	if err != nil {
+		return &req, "", refuse("the key is not a public user nkey")
+	}
+	if pub.Verify(req.payload(), sig) != nil {
+		return &req, "", refuse("the signature does not match the key (the node must hold the key's private half)")
+	}
+	// The JWT is made before the use is spent: once spent, nothing is
+	// left to fail.
+	tok, err := a.nodeJWT(req.Node, req.Groups, req.Key)
+	if err != nil {
+		return &req, "", err
+	}
+	if err := a.spend(req.Token, req.Secret, req.Node, req.Key, req.Groups); err != nil {
+		return &req, "", err
+	}
+	return &req, tok, nil
+}
+
+// nodeJWT is the user JWT of node, for its public key.
+func (a *Authority) nodeJWT(node string, groups []string, key string) (string, error) {
+	return a.userJWT(key, node, []string{"unit-role:node"}, NodePermissions(node, groups), time.Time{}, func(*jwt.UserClaims) {})
+}

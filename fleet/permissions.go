@@ -1,0 +1,114 @@
+package fleet
+
+import (
+	"time"
+
+	"github.com/nats-io/jwt/v2"
+)
+
+// What each kind of user may do on the broker, as subject permissions
+// in its JWT. A subject a list does not name is refused by the broker
+// (a "permissions violation" on the client), JetStream's API included:
+// each JetStream call is a request on a subject under $JS.API, so a
+// permission on the subject is a permission on the call.
+
+// rpcReplyWindow is how long a node may answer a request it got (the
+// broker's allow-responses: one reply, to that request's reply subject
+// only); a fan-out's slowest answer (logs through the control socket)
+// takes up to 30 s.
+const rpcReplyWindow = 90 * time.Second
+
+// kvStream is the stream behind a KV bucket.
+func kvStream(bucket string) string { return "KV_" + bucket }
+
+// kvSubject is the subject of key in bucket.
+func kvSubject(bucket, key string) string { return "$KV." + bucket + "." + key }
+
+// NodePermissions are a node's: follow its own layers (one ordered
+// consumer per key of LayerKeys, each created by a request whose subject
+// names the key, so another node's or group's key cannot be asked for),
+// put its own status, take fan-out requests and answer each once. It may
+// not write desired state, read anything else of either bucket, publish
+// requests, subscribe beyond its own inbox, or manage streams. A node or
+// group that is not a layer name (ValidNode) would widen the subjects:
+// an invalid node gets no permission at all, an invalid group is left
+// out.
+func NodePermissions(node string, groups []string) jwt.Permissions {
+	if !ValidNode(node) {
+		return jwt.Permissions{Pub: jwt.Permission{Deny: []string{">"}}, Sub: jwt.Permission{Deny: []string{">"}}}
+	}
+	var valid []string
+	for _, g := range groups {
+		if ValidNode(g) {
+			valid = append(valid, g)
+		}
+	}
+	desired, status := kvStream(Bucket), kvStream(StatusBucket)
+	pub := jwt.StringList{
+		// js.KeyValue(ctx, bucket) looks the bucket's stream up.
+		"$JS.API.STREAM.INFO." + desired,
+		"$JS.API.STREAM.INFO." + status,
+		// A watch's ordered consumer is deleted when it stops or is made
+		// again after a gap; its name is random and never listed to a
+		// node, so this lets it delete only the ones it made.
+		"$JS.API.CONSUMER.DELETE." + desired + ".*",
+		// kv.Put of its own status (and its ack, to its inbox).
+		kvSubject(StatusBucket, StatusKey(node)),
+	}
+	for _, k := range LayerKeys(node, valid) {
+		// CONSUMER.CREATE.<stream>.<name>.<filter>: the broker refuses a
+		// consumer whose filter is not the one in the subject.
+		pub = append(pub, "$JS.API.CONSUMER.CREATE."+desired+".*."+kvSubject(Bucket, k))
+	}
+	return jwt.Permissions{
+		Pub: jwt.Permission{Allow: pub},
+		// Its inbox: JetStream's answers, its watches' deliveries.
+		Sub: jwt.Permission{Allow: jwt.StringList{InboxPrefix(node) + ".>", RPCSubject}},
+		// Replies to what it was sent only: fan-out requests, and the
+		// flow control of its watches' consumers.
+		Resp: &jwt.ResponsePermission{MaxMsgs: 1, Expires: rpcReplyWindow},
+	}
+}
+
+// ReaderPermissions are a reader's (an operator who looks): fan-out
+// requests (the nodes decide what a reader may ask, rpc.go) with replies
+// to its inbox, and reading the status bucket (one watch, or a get). It
+// may not read or write desired state.
+func ReaderPermissions() jwt.Permissions {
+	status := kvStream(StatusBucket)
+	return jwt.Permissions{
+		Pub: jwt.Permission{Allow: jwt.StringList{
+			RPCSubject,
+			"$JS.API.STREAM.INFO." + status,
+			"$JS.API.CONSUMER.CREATE." + status + ".*." + kvSubject(StatusBucket, ">"),
+			"$JS.API.CONSUMER.DELETE." + status + ".*",
+			"$JS.API.DIRECT.GET." + status + ".>",
+			"$JS.API.STREAM.MSG.GET." + status,
+		}},
+		Sub:  jwt.Permission{Allow: jwt.StringList{"_INBOX.>"}},
+		Resp: &jwt.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
+	}
+}
+
+// ServicePermissions are the enrolment service's: take EnrollSubject's
+// requests and answer each once.
+func ServicePermissions() jwt.Permissions {
+	return jwt.Permissions{
+		Sub:  jwt.Permission{Allow: jwt.StringList{EnrollSubject}},
+		Resp: &jwt.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
+	}
+}
+
+// enrollInbox is the inbox prefix of a token's bearer (apart from every
+// node's: "_INBOX_" + a layer name can never be it).
+func enrollInbox(tokenID string) string { return "_ENROLL_" + tokenID }
+
+// enrollPermissions are a token's bearer's: ask EnrollSubject and hear
+// the answer, nothing else; in particular not subscribe EnrollSubject,
+// where other nodes' token secrets go.
+func enrollPermissions(tokenID string) jwt.Permissions {
+	return jwt.Permissions{
+		Pub: jwt.Permission{Allow: jwt.StringList{EnrollSubject}},
+		Sub: jwt.Permission{Allow: jwt.StringList{enrollInbox(tokenID) + ".>"}},
+	}
+}
