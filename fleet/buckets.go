@@ -21,6 +21,9 @@ func EnsureBuckets(ctx context.Context, js jetstream.JetStream) error {
 	if err := ensureStatusBucket(ctx, js); err != nil {
 		return fmt.Errorf("bucket %s: %w", StatusBucket, err)
 	}
+	if _, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: ContentBucket, Storage: jetstream.FileStorage}); err != nil {
+		return fmt.Errorf("object store %s: %w", ContentBucket, err)
+	}
 	return nil
 }
 

@@ -138,7 +138,7 @@ func TestStatusAndCheck(t *testing.T) {
 	}
 	check := func(where map[string]string) (string, int) {
 		t.Helper()
-		v, err := Check(ctx, nc, kv, nil, where, 300*time.Millisecond, time.Minute)
+		v, err := Check(ctx, nc, kv, nil, where, 300*time.Millisecond, 2*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}

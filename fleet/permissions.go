@@ -55,6 +55,10 @@ func NodePermissions(node string, groups []string) jwt.Permissions {
 		// kv.Put of its own status (and its ack, to its inbox).
 		kvSubject(StatusBucket, StatusKey(node)),
 	}
+	// Content by hash (content.go): any object of ContentBucket, read
+	// only. Its names are hashes a node checks; what is in it is
+	// nobody's secret (update bundles).
+	pub = append(pub, contentReads()...)
 	for _, k := range LayerKeys(node, valid) {
 		// CONSUMER.CREATE.<stream>.<name>.<filter>: the broker refuses a
 		// consumer whose filter is not the one in the subject.
@@ -67,6 +71,20 @@ func NodePermissions(node string, groups []string) jwt.Permissions {
 		// Replies to what it was sent only: fan-out requests, and the
 		// flow control of its watches' consumers.
 		Resp: &jwt.ResponsePermission{MaxMsgs: 1, Expires: rpcReplyWindow},
+	}
+}
+
+// contentReads are the subjects reading ContentBucket takes: the
+// stream's info, an object's meta (a direct get, or the API's get), one
+// ordered consumer on its chunks.
+func contentReads() jwt.StringList {
+	obj := "OBJ_" + ContentBucket
+	return jwt.StringList{
+		"$JS.API.STREAM.INFO." + obj,
+		"$JS.API.DIRECT.GET." + obj + ".$O." + ContentBucket + ".M.*",
+		"$JS.API.STREAM.MSG.GET." + obj,
+		"$JS.API.CONSUMER.CREATE." + obj + ".*.$O." + ContentBucket + ".C.*",
+		"$JS.API.CONSUMER.DELETE." + obj + ".*",
 	}
 }
 

@@ -23,7 +23,13 @@ type Request struct {
 	Lines  int               `json:"lines,omitempty"` // logs
 	DryRun bool              `json:"dry_run,omitempty"`
 	// Resource is an ad-hoc resource (cmd resource): KIND NAME KEY=VALUE...
-	Resource string    `json:"resource,omitempty"`
+	Resource string `json:"resource,omitempty"`
+	// Update: Content names the bundle in ContentBucket (sha256-HEX of
+	// its bytes), SHA256 is its id (the pin unit update checks), and
+	// NoReboot leaves the reboot to a later request.
+	Content  string    `json:"content,omitempty"`
+	SHA256   string    `json:"sha256,omitempty"`
+	NoReboot bool      `json:"no_reboot,omitempty"`
 	ID       string    `json:"id,omitempty"`
 	Time     time.Time `json:"time,omitzero"`
 	JWT      string    `json:"jwt,omitempty"`
@@ -66,6 +72,9 @@ type Responder struct {
 	// Resource applies an ad-hoc resource once (cmd resource); nil
 	// refuses them.
 	Resource func(ctx context.Context, spec string, dryRun bool) (string, error)
+	// Fetch brings content by hash to a local path (cmd update); nil
+	// refuses updates.
+	Fetch func(ctx context.Context, name string) (string, error)
 }
 
 // Serve answers until ctx ends.
@@ -103,7 +112,7 @@ func (r *Responder) Serve(ctx context.Context) error {
 // What each role may ask. A reader looks; an admin changes things.
 var (
 	readCmds  = map[string]bool{"ping": true, "status": true, "health": true, "checks": true, "metrics": true, "logs": true}
-	adminCmds = map[string]bool{"start": true, "stop": true, "restart": true, "apply": true, "resource": true}
+	adminCmds = map[string]bool{"start": true, "stop": true, "restart": true, "apply": true, "resource": true, "update": true}
 	// unsignedCmds are what a node without a Verifier answers.
 	unsignedCmds = map[string]bool{"ping": true, "status": true, "health": true, "checks": true, "metrics": true}
 )
@@ -146,6 +155,9 @@ func (r *Responder) do(ctx context.Context, req Request, rep *Reply) error {
 		}
 		return err
 	}
+	if req.Cmd == "update" {
+		return r.update(ctx, req, rep)
+	}
 	cctx, cancel := context.WithTimeout(ctx, 30*time.Second)
 	defer cancel()
 	if req.Cmd == "health" {
@@ -182,6 +194,32 @@ func (r *Responder) do(ctx context.Context, req Request, rep *Reply) error {
 	return err
 }
 
+// update fetches the bundle by its hash, checks it, and hands it to
+// unit update with the pin: the bundle is verified twice (its bytes
+// against its name here, its manifest against the pin in PID 1).
+func (r *Responder) update(ctx context.Context, req Request, rep *Reply) error {
+	if r.Fetch == nil {
+		return errors.New("this node takes no updates from the fleet")
+	}
+	if req.SHA256 == "" {
+		return errors.New("an update needs the bundle's id (the pin)")
+	}
+	cctx, cancel := context.WithTimeout(ctx, 30*time.Minute)
+	defer cancel()
+	path, err := r.Fetch(cctx, req.Content)
+	if err != nil {
+		return err
+	}
+	err = api.Call(cctx, r.Socket, api.Request{Cmd: "update", Source: path, SHA256: req.SHA256, NoReboot: req.NoReboot}, func(b json.RawMessage) error {
+		rep.Data = append(rep.Data, append(json.RawMessage(nil), b...))
+		return nil
+	})
+	if err == nil && cctx.Err() != nil {
+		err = errors.New("the update did not end in time")
+	}
+	return err
+}
+
 // status asks unit for its status.
 func status(ctx context.Context, socket string) (api.StatusReply, error) {
 	var st api.StatusReply
@@ -202,11 +240,13 @@ type Result struct {
 	Took    time.Duration `json:"took"`
 }
 
-// Ask sends req to every node and gathers the replies: the wait ends
-// `window` after the last reply came (a sliding window: a fleet that
-// answers fast is not kept waiting for a fixed time), as soon as every
-// expected node answered (if any are expected), or at most at max.
-// progress, if set, is called after each reply.
+// Ask sends req to every node and gathers the replies. The wait ends as
+// soon as every expected node answered (expected: the nodes whose last
+// status matches the filter); while one of them has not, at max (a slow
+// command, a silent node); with none expected, or all in, `window` after
+// the last reply (a sliding window: a fleet that answers fast is not kept
+// waiting for a fixed time, and a node that joined since its status was
+// read is still heard). progress, if set, is called after each reply.
 func Ask(ctx context.Context, nc *nats.Conn, req Request, window, max time.Duration, expected []string, progress func(n int)) (*Result, error) {
 	start := time.Now()
 	inbox := nc.NewRespInbox()
@@ -255,7 +295,9 @@ func Ask(ctx context.Context, nc *nats.Conn, req Request, window, max time.Durat
 			}
 			quiet.Reset(window)
 		case <-quiet.C:
-			return finish()
+			if len(missing) == 0 {
+				return finish()
+			}
 		case <-deadline.C:
 			return finish()
 		case <-ctx.Done():

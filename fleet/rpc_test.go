@@ -236,3 +236,65 @@ func TestSignedRequests(t *testing.T) {
 		t.Errorf("the unit was asked %q; want only the reader's dry run and the admin's one restart", got)
 	}
 }
+
+// TestUpdateRequest: an admin's update reaches unit update with the
+// fetched bundle's path and the pin; without the pin, or from a reader,
+// or on a node that takes no content, nothing is fetched or installed.
+func TestUpdateRequest(t *testing.T) {
+	s, _ := embedded(t)
+	ctx := context.Background()
+	acct := account(t)
+	apub, _ := acct.PublicKey()
+	got := make(chan api.Request, 4)
+	sock := filepath.Join(t.TempDir(), "unit.sock")
+	l, err := api.Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go api.Serve(sctx, l, func(ctx context.Context, req api.Request, send func(any) error) error {
+		got <- req
+		return send(api.UpdateProgress{Message: "installed", Slot: "b", Gen: 2})
+	}, quiet())
+	fetched := []string{}
+	nc, _ := nats.Connect(s.ClientURL())
+	defer nc.Close()
+	r := &Responder{NC: nc, Node: "n1", Socket: sock, Verifier: &Verifier{Account: apub},
+		Fetch: func(_ context.Context, name string) (string, error) {
+			fetched = append(fetched, name)
+			return "/var/lib/unit-fleet/content/" + name, nil
+		}}
+	go r.Serve(sctx)
+	nc.Flush()
+	client, _ := nats.Connect(s.ClientURL())
+	defer client.Close()
+	admin, reader := user(t, acct, RoleAdmin, time.Time{}), user(t, acct, RoleReader, time.Time{})
+	ask := func(sg *Signer, req Request) Reply {
+		t.Helper()
+		sg.Sign(&req)
+		res, err := Ask(ctx, client, req, time.Minute, 2*time.Minute, []string{"n1"}, nil)
+		if err != nil || len(res.Replies) != 1 {
+			t.Fatalf("%v %+v", err, res)
+		}
+		return res.Replies[0]
+	}
+	name := "sha256-" + strings.Repeat("0f", 32)
+	if rep := ask(reader, Request{Cmd: "update", Content: name, SHA256: "pin"}); !strings.Contains(rep.Error, "a reader may not change a node") {
+		t.Errorf("a reader's update: %+v", rep)
+	}
+	if rep := ask(admin, Request{Cmd: "update", Content: name}); !strings.Contains(rep.Error, "needs the bundle's id") {
+		t.Errorf("no pin: %+v", rep)
+	}
+	rep := ask(admin, Request{Cmd: "update", Content: name, SHA256: "pin", NoReboot: true})
+	if rep.Error != "" || len(rep.Data) != 1 || !strings.Contains(string(rep.Data[0]), `"slot":"b"`) {
+		t.Fatalf("an admin's update: %+v", rep)
+	}
+	req := <-got
+	if req.Cmd != "update" || req.Source != "/var/lib/unit-fleet/content/"+name || req.SHA256 != "pin" || !req.NoReboot {
+		t.Errorf("unit was asked %+v", req)
+	}
+	if len(fetched) != 1 || len(got) != 0 {
+		t.Errorf("fetched %v; unit asked %d more times", fetched, len(got))
+	}
+}

@@ -124,7 +124,16 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 	a.OpenKV = func(ctx context.Context) (jetstream.KeyValue, error) { return js.KeyValue(ctx, fleet.Bucket) }
 	log.Info("following", "url", *url, "node", *node, "keys", a.Keys())
 
-	r := &fleet.Responder{NC: nc, Node: *node, Facts: facts, Socket: *socket, Verifier: verifier, Resource: fleet.ApplyResource}
+	r := &fleet.Responder{NC: nc, Node: *node, Facts: facts, Socket: *socket, Verifier: verifier, Resource: fleet.ApplyResource,
+		Fetch: func(ctx context.Context, name string) (string, error) {
+			obs, err := js.ObjectStore(ctx, fleet.ContentBucket)
+			if err != nil {
+				return "", fmt.Errorf("content store: %w", err)
+			}
+			// On the data partition, beside the layers: a bundle is tens
+			// of MB, more than /run should hold.
+			return fleet.FetchContent(ctx, obs, name, filepath.Join(*state, "content"))
+		}}
 	go func() {
 		if err := r.Serve(ctx); err != nil {
 			log.Error("fan-out requests", "err", err)

@@ -11,6 +11,7 @@ import (
 	"os"
 	"sort"
 	"strings"
+	"time"
 
 	"golang.org/x/sys/unix"
 
@@ -112,7 +113,7 @@ func isTerminal(f *os.File) bool {
 
 func run(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
-	o := operatorFlags(fs)
+	o := operatorFlags(fs, time.Minute)
 	dry := fs.Bool("dry-run", false, "apply: say what would change")
 	lines := fs.Int("n", 20, "logs: lines per node")
 	pos := parseArgs(fs, args)
@@ -155,6 +156,12 @@ func printReply(cmd string) func(io.Writer, fleet.Reply) {
 				var l supervise.LogLine
 				if json.Unmarshal(d, &l) == nil {
 					fmt.Fprintf(w, "%s\t%s %s\n", r.Node, l.Time.Format("15:04:05"), l.Text)
+					continue
+				}
+			case "update":
+				var u api.UpdateProgress
+				if json.Unmarshal(d, &u) == nil {
+					fmt.Fprintf(w, "%s\t%s\n", r.Node, u.Message)
 					continue
 				}
 			case "metrics", "resource":
@@ -200,7 +207,7 @@ func statusLine(st api.StatusReply) string {
 
 func ls(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("ls", flag.ExitOnError)
-	o := operatorFlags(fs)
+	o := operatorFlags(fs, 3*time.Second)
 	parseArgs(fs, args)
 	return ask(ctx, o, fleet.Request{Cmd: "ping"}, func(w io.Writer, r fleet.Reply) {
 		keys := make([]string, 0, len(r.Facts))
@@ -220,7 +227,7 @@ func ls(ctx context.Context, _ *slog.Logger, args []string) error {
 
 func resource(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("resource", flag.ExitOnError)
-	o := operatorFlags(fs)
+	o := operatorFlags(fs, 5*time.Minute)
 	dry := fs.Bool("dry-run", false, "say what would change")
 	pos := parseArgs(fs, args)
 	if len(pos) != 1 {
@@ -234,7 +241,7 @@ func resource(ctx context.Context, _ *slog.Logger, args []string) error {
 
 func check(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("check", flag.ExitOnError)
-	o := operatorFlags(fs)
+	o := operatorFlags(fs, 3*time.Second)
 	parseArgs(fs, args)
 	where, err := o.filter()
 	if err != nil {

@@ -28,13 +28,15 @@ type operator struct {
 	jsonOut        *bool
 }
 
-func operatorFlags(fs *flag.FlagSet) *operator {
+// operatorFlags are the flags of every operator's command; max is how
+// long an expected node that has not answered is waited for.
+func operatorFlags(fs *flag.FlagSet, max time.Duration) *operator {
 	o := &operator{
 		url:     fs.String("url", env("UNIT_FLEET_URL", "tls://127.0.0.1:4222"), "the broker ($UNIT_FLEET_URL)"),
 		creds:   fs.String("creds", env("UNIT_FLEET_CREDS", filepath.Join(defaultStore, "admin.creds")), "your credentials ($UNIT_FLEET_CREDS; unit-fleet user makes them)"),
 		ca:      fs.String("ca", os.Getenv("UNIT_FLEET_CA"), "the broker's CA ($UNIT_FLEET_CA; default: ca.pem beside the creds)"),
-		window:  fs.Duration("window", 300*time.Millisecond, "stop waiting this long after the last reply"),
-		max:     fs.Duration("max", 10*time.Second, "stop waiting after this long in any case"),
+		window:  fs.Duration("window", 300*time.Millisecond, "once every expected node answered (or none is expected), stop waiting this long after the last reply"),
+		max:     fs.Duration("max", max, "stop waiting for expected nodes that did not answer after this long"),
 		jsonOut: fs.Bool("json", false, "JSON output"),
 	}
 	fs.Var(&o.where, "where", "K=V: only nodes whose fact K is V (repeatable; node=ID for one node)")

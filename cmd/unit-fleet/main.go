@@ -19,6 +19,7 @@
 //	unit-fleet ls [--where K=V]...                 discovery
 //	unit-fleet check [--where K=V]...              one Nagios line for the fleet; exit 0/1/2/3
 //	unit-fleet resource [--where K=V]... 'KIND NAME KEY=VALUE...'
+//	unit-fleet update [--where K=V]... [--no-reboot] update.tar
 //	unit-fleet put KEY FILE | get KEY | rm KEY     desired state: all, group.G, node.ID
 //	unit-fleet disable NODE [--reason R] | enable NODE
 package main
@@ -51,6 +52,7 @@ func commands() map[string]command {
 		"ls":       {"[--where K=V]...", "the matching nodes and their facts", ls},
 		"check":    {"[--where K=V]...", "one Nagios line for the fleet; exit 0/1/2/3", check},
 		"resource": {"[--where K=V]... [--dry-run] 'KIND NAME KEY=VALUE...'", "apply one resource once on every matching node", resource},
+		"update":   {"[--where K=V]... [--no-reboot] BUNDLE", "put an update bundle in the content store and have each node install it", updateNodes},
 		"put":      {"KEY FILE", "set a layer of desired state (all, group.G, node.ID)", put},
 		"get":      {"KEY", "print a layer", get},
 		"rm":       {"KEY", "delete a layer", rm},
