@@ -67,11 +67,11 @@ type Result struct {
 	KernelVersion string  `json:"kernel_version"` // uname -r in the guest
 	// KernelSource says where the kernel came from: "keg NAME/VERSION-HASH"
 	// (a kernel in [system] packages) or "apt METAPACKAGE" (the profile's).
-	KernelSource string    `json:"kernel_source"`
-	Busybox      Package   `json:"busybox"`
+	KernelSource string  `json:"kernel_source"`
+	Busybox      Package `json:"busybox"`
 	// Fleet is the unit-fleet program in /bin ([fleet] agent = true).
-	Fleet *File `json:"fleet,omitempty"`
-	Packages     []Package `json:"packages,omitempty"` // kegs from [system] packages
+	Fleet    *File     `json:"fleet,omitempty"`
+	Packages []Package `json:"packages,omitempty"` // kegs from [system] packages
 	// Debs are the Debian packages the image has files of, pinned;
 	// DroppedDebs those of the closure nothing that runs needs.
 	Debs        []DebPin `json:"debs,omitempty"`
