@@ -20,9 +20,11 @@ all: build
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/unit
 
-# The fleet's program (NATS client and server), kept out of unit (docs/fleet.md).
+# The fleet's programs, kept out of unit (docs/fleet.md): the agent and
+# operators' unit-fleet (NATS client), the broker's unit-fleet-server.
 fleet:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/unit-fleet ./cmd/unit-fleet
+	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '-s -w' -o bin/unit-fleet-server ./cmd/unit-fleet-server
 
 # Installs what builds (and, for test-deps, the tests) need from Debian, once.
 deps test-deps: PKGS = $(DEBS) $(if $(filter test-deps,$@),$(TESTDEBS))

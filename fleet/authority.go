@@ -2,6 +2,7 @@ package fleet
 
 import (
 	"bytes"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -11,7 +12,6 @@ import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
-	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nkeys"
 )
 
@@ -233,36 +233,32 @@ func (a *Authority) CAPEM() []byte { return bytes.Clone(a.ca.pem) }
 // CAPath is where the CA certificate is kept (for OperatorOptions).
 func (a *Authority) CAPath() string { return filepath.Join(a.Dir, caCertFile) }
 
-// Configure sets o up for an embedded nats-server with JetStream that
-// trusts this authority only: the operator, a memory resolver preloaded
-// with both accounts, SYS as the system account, and TLS, required of
-// every client, with a certificate from the fleet's CA for names (host
-// names and IP addresses; localhost and loopback's are always in).
-func (a *Authority) Configure(o *server.Options, names []string) error {
+// Trust is what a nats-server needs to trust this authority only: the
+// operator, both accounts' JWTs (for a memory resolver), SYS as the
+// system account, and TLS, required of every client, with a certificate
+// from the fleet's CA. It is handed over as plain values so that this
+// package, which every node's agent links, does not link the server
+// (fleet/broker applies it to a server's options).
+type Trust struct {
+	Operator      *jwt.OperatorClaims
+	Accounts      map[string]string // public key -> account JWT
+	SystemAccount string
+	TLS           *tls.Config
+}
+
+// Trust is the broker's trust for names (host names and IP addresses
+// nodes reach it by; localhost and loopback's are always in).
+func (a *Authority) Trust(names []string) (*Trust, error) {
 	oc, err := jwt.DecodeOperatorClaims(a.operatorJWT)
 	if err != nil {
-		return fmt.Errorf("configure: %w", err)
-	}
-	res := &server.MemAccResolver{}
-	if err := res.Store(a.accountPub, a.accountJWT); err != nil {
-		return fmt.Errorf("configure: %w", err)
-	}
-	if err := res.Store(a.sysPub, a.sysJWT); err != nil {
-		return fmt.Errorf("configure: %w", err)
+		return nil, fmt.Errorf("trust: %w", err)
 	}
 	tc, err := a.ca.serverTLS(names)
 	if err != nil {
-		return fmt.Errorf("configure: %w", err)
+		return nil, fmt.Errorf("trust: %w", err)
 	}
-	o.TrustedOperators = []*jwt.OperatorClaims{oc}
-	o.AccountResolver = res
-	o.SystemAccount = a.sysPub
-	o.JetStream = true
-	o.TLSConfig = tc
-	o.TLS = true
-	o.TLSVerify = false // clients prove who they are with their JWT, not a certificate
-	o.AllowNonTLS = false
-	return nil
+	return &Trust{Operator: oc, Accounts: map[string]string{a.accountPub: a.accountJWT, a.sysPub: a.sysJWT},
+		SystemAccount: a.sysPub, TLS: tc}, nil
 }
 
 func (a *Authority) log() *slog.Logger {

@@ -43,9 +43,11 @@ func newSecureFleet(t *testing.T) *secureFleet {
 	}
 	a.Log = slog.New(slog.NewTextHandler(io.Discard, nil))
 	o := &server.Options{Host: "127.0.0.1", Port: -1, StoreDir: t.TempDir(), NoSigs: true, NoLog: true}
-	if err := a.Configure(o, []string{"broker.test"}); err != nil {
+	trust, err := a.Trust([]string{"broker.test"})
+	if err != nil {
 		t.Fatal(err)
 	}
+	applyTrust(t, trust, o)
 	s, err := server.NewServer(o)
 	if err != nil {
 		t.Fatal(err)
@@ -470,4 +472,19 @@ func TestServerCertRenewed(t *testing.T) {
 	if _, _, err := serverNames([]string{"bad name/x"}); err == nil {
 		t.Error("a bad server name was taken")
 	}
+}
+
+// applyTrust is fleet/broker's Apply, which this package's tests cannot
+// import (it imports this package).
+func applyTrust(t *testing.T, tr *Trust, o *server.Options) {
+	t.Helper()
+	res := &server.MemAccResolver{}
+	for pub, tok := range tr.Accounts {
+		if err := res.Store(pub, tok); err != nil {
+			t.Fatal(err)
+		}
+	}
+	o.TrustedOperators = []*jwt.OperatorClaims{tr.Operator}
+	o.AccountResolver, o.SystemAccount, o.JetStream = res, tr.SystemAccount, true
+	o.TLSConfig, o.TLS, o.AllowNonTLS = tr.TLS, true, false
 }

@@ -21,6 +21,11 @@ const (
 	EnrollSubject = "unit.enroll"
 )
 
+// ServerStore is where unit-fleet-server keeps the authority and
+// JetStream's store (and so admin.creds and ca.pem, which an operator on
+// the broker's machine uses by default).
+const ServerStore = "/var/lib/unit-fleet-server"
+
 // InboxPrefix is a node's own reply subjects (its permissions allow it
 // to subscribe there and nowhere else's).
 func InboxPrefix(node string) string { return "_INBOX_" + node }

@@ -18,15 +18,16 @@ import (
 	"github.com/unit-os/unit/image"
 )
 
-// buildFleet builds unit-fleet for the test (the image's /bin/unit-fleet
-// and the host's broker and operator commands).
-func buildFleet(t *testing.T) string {
+// buildFleet builds the fleet's program name for the test (unit-fleet:
+// the image's agent and the host's operator commands; unit-fleet-server:
+// the host's broker).
+func buildFleet(t *testing.T, name string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "unit-fleet")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", bin, "../cmd/unit-fleet")
+	bin := filepath.Join(t.TempDir(), name)
+	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", bin, "../cmd/"+name)
 	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("build unit-fleet: %v\n%s", err, out)
+		t.Fatalf("build %s: %v\n%s", name, err, out)
 	}
 	return bin
 }
@@ -41,7 +42,7 @@ func TestFleet(t *testing.T) {
 	if _, err := exec.LookPath("genisoimage"); err != nil {
 		t.Skip("genisoimage not installed")
 	}
-	fleetBin := buildFleet(t)
+	fleetBin, serverBin := buildFleet(t, "unit-fleet"), buildFleet(t, "unit-fleet-server")
 	store := filepath.Join(t.TempDir(), "store") // made by serve, 0700
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -54,7 +55,7 @@ func TestFleet(t *testing.T) {
 	// user network), so its certificate names that address.
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	serve := exec.CommandContext(ctx, fleetBin, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--store", store, "--name", "10.0.2.2")
+	serve := exec.CommandContext(ctx, serverBin, "serve", "--listen", fmt.Sprintf("127.0.0.1:%d", port), "--store", store, "--name", "10.0.2.2")
 	stderr, _ := serve.StderrPipe()
 	if err := serve.Start(); err != nil {
 		t.Fatal(err)
@@ -126,16 +127,20 @@ func TestFleet(t *testing.T) {
 	}
 
 	type node struct {
-		id, role string
+		id, role, token string
 		vm       *VM
 		mdir     string
 	}
 	nodes := []*node{{id: "web-1", role: "web"}, {id: "web-2", role: "web"}, {id: "db-1", role: "db"}}
 	for _, n := range nodes {
-		tok := strings.TrimSpace(must("token", "--store", store, "--group", n.role))
+		tok, err := exec.Command(serverBin, "token", "--store", store, "--group", n.role).Output()
+		if err != nil {
+			t.Fatalf("token: %v", err)
+		}
 		seedDir := t.TempDir()
 		md := filepath.Join(seedDir, "meta-data")
-		os.WriteFile(md, []byte("instance-id: "+n.id+"\nlocal-hostname: "+n.id+"\nrole: "+n.role+"\nfleet_token: "+tok+"\n"), 0o644)
+		n.token = strings.TrimSpace(string(tok))
+		os.WriteFile(md, []byte("instance-id: "+n.id+"\nlocal-hostname: "+n.id+"\nrole: "+n.role+"\nfleet_token: "+n.token+"\n"), 0o644)
 		iso := filepath.Join(seedDir, "seed.iso")
 		if out, err := exec.Command("genisoimage", "-quiet", "-output", iso, "-volid", "cidata", "-joliet", "-rock", md).CombinedOutput(); err != nil {
 			t.Fatalf("genisoimage: %v\n%s", err, out)
@@ -151,7 +156,7 @@ func TestFleet(t *testing.T) {
 		n.vm.Expect(`FLEET-LAYER group\.`+n.role+`$`, 0, 4*time.Minute)
 	}
 	for _, n := range nodes {
-		if strings.Contains(n.vm.Console(), "fleet_token") {
+		if strings.Contains(n.vm.Console(), n.token[len(n.token)-40:]) {
 			t.Errorf("%s: the token was shown on the console", n.id)
 		}
 	}
@@ -187,7 +192,11 @@ func TestFleet(t *testing.T) {
 		t.Errorf("web on web-2 was not restarted: pid %d before and after", after)
 	}
 	reader := filepath.Join(dir, "reader.creds")
-	os.WriteFile(reader, []byte(must("user", "--store", store, "--role", "reader", "ops")), 0o600)
+	creds, err := exec.Command(serverBin, "user", "--store", store, "--role", "reader", "ops").Output()
+	if err != nil {
+		t.Fatalf("user: %v", err)
+	}
+	os.WriteFile(reader, creds, 0o600)
 	if out, err := fleet("run", "--creds", reader, "--ca", filepath.Join(store, "ca.pem"), "--where", "node=web-2", "restart", "web"); err == nil || !strings.Contains(out, "a reader may not change a node") {
 		t.Errorf("a reader's restart: %v\n%s", err, out)
 	}

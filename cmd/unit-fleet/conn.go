@@ -16,10 +16,6 @@ import (
 	"github.com/unit-os/unit/fleet"
 )
 
-// defaultStore is the broker's directory (serve, token, user; and an
-// operator on the broker's machine finds admin.creds and ca.pem there).
-const defaultStore = "/var/lib/unit-fleet-server"
-
 // operator is how an operator's command reaches the fleet.
 type operator struct {
 	url, creds, ca *string
@@ -33,7 +29,7 @@ type operator struct {
 func operatorFlags(fs *flag.FlagSet, max time.Duration) *operator {
 	o := &operator{
 		url:     fs.String("url", env("UNIT_FLEET_URL", "tls://127.0.0.1:4222"), "the broker ($UNIT_FLEET_URL)"),
-		creds:   fs.String("creds", env("UNIT_FLEET_CREDS", filepath.Join(defaultStore, "admin.creds")), "your credentials ($UNIT_FLEET_CREDS; unit-fleet user makes them)"),
+		creds:   fs.String("creds", env("UNIT_FLEET_CREDS", filepath.Join(fleet.ServerStore, "admin.creds")), "your credentials ($UNIT_FLEET_CREDS; unit-fleet user makes them)"),
 		ca:      fs.String("ca", os.Getenv("UNIT_FLEET_CA"), "the broker's CA ($UNIT_FLEET_CA; default: ca.pem beside the creds)"),
 		window:  fs.Duration("window", 300*time.Millisecond, "once every expected node answered (or none is expected), stop waiting this long after the last reply"),
 		max:     fs.Duration("max", max, "stop waiting for expected nodes that did not answer after this long"),

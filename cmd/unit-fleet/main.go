@@ -1,12 +1,7 @@
 // Command unit-fleet is the fleet side of unit on NATS JetStream, its own
-// program: NATS's client, TLS and server stay out of unit, which is every
-// image's PID 1 (docs/fleet.md). `unit fleet ...` runs it.
-//
-// On the broker's machine:
-//
-//	unit-fleet serve [--listen 0.0.0.0:4222] [--store DIR] [--name HOST]...
-//	unit-fleet token [--store DIR] [--group G]... [--uses N] [--ttl 24h]
-//	unit-fleet user  [--store DIR] --role admin|reader NAME > NAME.creds
+// program: NATS's client and TLS stay out of unit, which is every image's
+// PID 1, and the broker (unit-fleet-server) stays out of it (docs/fleet.md).
+// `unit fleet ...` runs it.
 //
 // On a node ([fleet] agent = true runs it as the service unit-fleet):
 //
@@ -44,9 +39,6 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"serve":    {"[--listen HOST:PORT] [--store DIR] [--name HOST]...", "run the broker (embedded NATS with JetStream, TLS and JWT auth)", serve},
-		"token":    {"[--store DIR] [--group G]... [--uses N] [--ttl D]", "a provisioning token for a node's seed (fleet_token)", token},
-		"user":     {"[--store DIR] --role admin|reader NAME", "credentials for an operator (admin changes, reader looks)", user},
 		"agent":    {"[--url URL] [--state DIR] [--groups-from F,...]", "a node's agent: layers, status, answers", agent},
 		"run":      {"[--where K=V]... CMD [NAME]", "ask every matching node", run},
 		"ls":       {"[--where K=V]...", "the matching nodes and their facts", ls},
@@ -63,7 +55,7 @@ func commands() map[string]command {
 
 func usage() string {
 	var b strings.Builder
-	b.WriteString("usage: unit-fleet COMMAND [flags]\n\n")
+	b.WriteString("usage: unit-fleet COMMAND [flags]\n(the broker's serve, token and user are unit-fleet-server's)\n\n")
 	cmds := commands()
 	names := make([]string, 0, len(cmds))
 	for n := range cmds {

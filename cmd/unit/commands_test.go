@@ -146,7 +146,8 @@ func TestCompletionZsh(t *testing.T) {
 }
 
 // TestFleetRunsUnitFleet: `unit fleet ...` becomes the unit-fleet beside
-// unit, with the arguments as given; without one it says where to get it.
+// unit (unit-fleet-server for serve, token and user), with the arguments
+// as given; without one it says where to get it.
 func TestFleetRunsUnitFleet(t *testing.T) {
 	dir := t.TempDir()
 	bin := filepath.Join(dir, "unit")
@@ -164,5 +165,10 @@ func TestFleetRunsUnitFleet(t *testing.T) {
 	out, err := exec.Command(bin, "fleet", "check", "--where", "role=web").CombinedOutput()
 	if err != nil || strings.TrimSpace(string(out)) != filepath.Join(dir, "unit-fleet")+"|check --where role=web" {
 		t.Errorf("with unit-fleet: %v %q", err, out)
+	}
+	os.WriteFile(filepath.Join(dir, "unit-fleet-server"), []byte("#!/bin/sh\necho \"$0|$*\"\n"), 0o755)
+	out, err = exec.Command(bin, "fleet", "token", "--group", "web").CombinedOutput()
+	if err != nil || strings.TrimSpace(string(out)) != filepath.Join(dir, "unit-fleet-server")+"|token --group web" {
+		t.Errorf("the broker's commands go to unit-fleet-server: %v %q", err, out)
 	}
 }

@@ -9,29 +9,34 @@ import (
 	"syscall"
 )
 
-// cmdFleet is `unit fleet ...`: the fleet is its own program, unit-fleet
-// (NATS's client, TLS and server stay out of unit, which is every image's
-// PID 1); unit finds it beside itself or in PATH and becomes it, as git
-// runs git-COMMAND.
+// cmdFleet is `unit fleet ...`: the fleet is two programs of its own
+// (NATS's client and TLS stay out of unit, which is every image's PID 1):
+// unit-fleet-server for the broker's serve, token and user, unit-fleet
+// for the rest. unit finds the one beside itself or in PATH and becomes
+// it, as git runs git-COMMAND.
 func cmdFleet(args []string) error {
-	path, err := fleetProgram()
+	name := "unit-fleet"
+	if len(args) > 0 && (args[0] == "serve" || args[0] == "token" || args[0] == "user") {
+		name = "unit-fleet-server"
+	}
+	path, err := fleetProgram(name)
 	if err != nil {
 		return err
 	}
-	return syscall.Exec(path, append([]string{"unit-fleet"}, args...), os.Environ())
+	return syscall.Exec(path, append([]string{name}, args...), os.Environ())
 }
 
-// fleetProgram finds unit-fleet: beside unit first (bin/ after make
-// fleet, /bin in an image), then in PATH.
-func fleetProgram() (string, error) {
+// fleetProgram finds name: beside unit first (bin/ after make fleet,
+// /bin in an image), then in PATH.
+func fleetProgram(name string) (string, error) {
 	if self, err := os.Executable(); err == nil {
-		if p := filepath.Join(filepath.Dir(self), "unit-fleet"); isRegular(p) {
+		if p := filepath.Join(filepath.Dir(self), name); isRegular(p) {
 			return p, nil
 		}
 	}
-	p, err := exec.LookPath("unit-fleet")
+	p, err := exec.LookPath(name)
 	if err != nil {
-		return "", errors.Join(fmt.Errorf("unit fleet needs the unit-fleet program (make fleet puts it beside unit)"), err)
+		return "", errors.Join(fmt.Errorf("unit fleet needs the %s program (make fleet puts it beside unit)", name), err)
 	}
 	return p, nil
 }
