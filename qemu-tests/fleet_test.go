@@ -128,8 +128,8 @@ func TestFleet(t *testing.T) {
 
 	type node struct {
 		id, role, token string
-		vm       *VM
-		mdir     string
+		vm              *VM
+		mdir            string
 	}
 	nodes := []*node{{id: "web-1", role: "web"}, {id: "web-2", role: "web"}, {id: "db-1", role: "db"}}
 	for _, n := range nodes {
