@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -29,14 +28,7 @@ type liveUnit struct {
 func newLiveUnit(t *testing.T, name string) (*liveUnit, string) {
 	t.Helper()
 	u := &liveUnit{services: []supervise.Status{{Name: name, State: "running", Enabled: true}}, events: make(chan event.Event, 16)}
-	sock := filepath.Join(t.TempDir(), "unit.sock")
-	l, err := api.Listen(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go api.Serve(ctx, l, func(ctx context.Context, req api.Request, send func(any) error) error {
+	sock := unitSocket(t, func(ctx context.Context, req api.Request, send func(any) error) error {
 		switch req.Cmd {
 		case "status":
 			u.mu.Lock()
@@ -55,7 +47,7 @@ func newLiveUnit(t *testing.T, name string) (*liveUnit, string) {
 			}
 		}
 		return nil
-	}, quiet())
+	})
 	return u, sock
 }
 

@@ -21,14 +21,7 @@ import (
 // after the node; every other command is recorded in did.
 func fakeUnit(t *testing.T, node string, did *commands) string {
 	t.Helper()
-	sock := filepath.Join(t.TempDir(), "unit.sock")
-	l, err := api.Listen(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go api.Serve(ctx, l, func(ctx context.Context, req api.Request, send func(any) error) error {
+	return unitSocket(t, func(ctx context.Context, req api.Request, send func(any) error) error {
 		if req.Cmd == "status" {
 			return send(api.StatusReply{Services: []supervise.Status{{Name: "svc-" + node, State: "running", Enabled: true}}})
 		}
@@ -36,7 +29,21 @@ func fakeUnit(t *testing.T, node string, did *commands) string {
 			did.add(node + " " + req.Cmd + " " + req.Name)
 		}
 		return nil
-	}, quiet())
+	})
+}
+
+// unitSocket serves h on a control socket of the test's and returns its
+// path: a node's unit, as the agent sees it.
+func unitSocket(t *testing.T, h api.Handler) string {
+	t.Helper()
+	sock := filepath.Join(t.TempDir(), "unit.sock")
+	l, err := api.Listen(sock)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	go api.Serve(ctx, l, h, quiet())
 	return sock
 }
 
@@ -246,17 +253,12 @@ func TestUpdateRequest(t *testing.T) {
 	acct := account(t)
 	apub, _ := acct.PublicKey()
 	got := make(chan api.Request, 4)
-	sock := filepath.Join(t.TempDir(), "unit.sock")
-	l, err := api.Listen(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	sctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go api.Serve(sctx, l, func(ctx context.Context, req api.Request, send func(any) error) error {
+	sock := unitSocket(t, func(ctx context.Context, req api.Request, send func(any) error) error {
 		got <- req
 		return send(api.UpdateProgress{Message: "installed", Slot: "b", Gen: 2})
-	}, quiet())
+	})
+	sctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	fetched := []string{}
 	nc, _ := nats.Connect(s.ClientURL())
 	defer nc.Close()

@@ -181,8 +181,8 @@ func TestFleet(t *testing.T) {
 	}
 	out = must("ls")
 	for _, n := range nodes {
-		if !strings.Contains(out, n.id+"\t") || !strings.Contains(out, "role="+n.role) {
-			t.Errorf("ls lacks %s:\n%s", n.id, out)
+		if !strings.Contains(out, n.id+"\t") || !strings.Contains(out, "role="+n.role) || !strings.Contains(out, "kernel=") || !strings.Contains(out, "release=") {
+			t.Errorf("ls lacks %s or its facts:\n%s", n.id, out)
 		}
 	}
 	// A signed restart reaches one node only; a reader may not.

@@ -9,11 +9,14 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/cm"
@@ -52,6 +55,7 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 			facts = readFacts()
 		}
 	}
+	machineFacts(ctx, facts, *socket)
 	if *node == "" {
 		if *node = facts["instance_id"]; *node == "" {
 			*node, _ = os.Hostname()
@@ -187,6 +191,33 @@ func retry[T any](ctx context.Context, log *slog.Logger, what string, f func() (
 		}
 		pause = min(2*pause, 30*time.Second)
 	}
+}
+
+// machineFacts adds what the machine says of itself to the facts a
+// fan-out filters on (--where kernel=6.1.0-56-cloud-amd64, release=...),
+// without overriding the platform's: the kernel, the architecture, the
+// cpus, and the release unit runs (once: it changes only with a reboot).
+func machineFacts(ctx context.Context, facts map[string]string, socket string) {
+	add := func(k, v string) {
+		if _, ok := facts[k]; !ok && v != "" {
+			facts[k] = v
+		}
+	}
+	var u unix.Utsname
+	if unix.Uname(&u) == nil {
+		add("kernel", unix.ByteSliceToString(u.Release[:]))
+	}
+	add("arch", runtime.GOARCH)
+	add("cpus", strconv.Itoa(runtime.NumCPU()))
+	cctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	_ = api.Call(cctx, socket, api.Request{Cmd: "status"}, func(b json.RawMessage) error {
+		var st api.StatusReply
+		if json.Unmarshal(b, &st) == nil {
+			add("release", st.Release)
+		}
+		return nil
+	})
 }
 
 // readFacts are unit's platform facts (a NoCloud seed's meta-data, IMDS).

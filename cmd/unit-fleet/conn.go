@@ -86,6 +86,19 @@ func (o *operator) connect() (*nats.Conn, *fleet.Signer, error) {
 	return nc, sg, nil
 }
 
+// bucket connects and opens a KV bucket; closeConn ends the connection.
+func (o *operator) bucket(ctx context.Context, name string) (kv jetstream.KeyValue, closeConn func(), err error) {
+	nc, _, err := o.connect()
+	if err != nil {
+		return nil, nil, err
+	}
+	if kv, err = bucket(ctx, nc, name); err != nil {
+		nc.Close()
+		return nil, nil, err
+	}
+	return kv, nc.Close, nil
+}
+
 // bucket opens a KV bucket.
 func bucket(ctx context.Context, nc *nats.Conn, name string) (jetstream.KeyValue, error) {
 	js, err := jetstream.New(nc)

@@ -59,15 +59,11 @@ func put(ctx context.Context, _ *slog.Logger, args []string) error {
 			return fmt.Errorf("%w\n(nothing was put; --force puts a layer that only loads with the nodes' own config)", err)
 		}
 	}
-	nc, _, err := o.connect()
+	kv, closeConn, err := o.bucket(ctx, fleet.Bucket)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	kv, err := bucket(ctx, nc, fleet.Bucket)
-	if err != nil {
-		return err
-	}
+	defer closeConn()
 	rev, err := kv.Put(ctx, key, b)
 	if err != nil {
 		return fmt.Errorf("put %s: %w", key, err)
@@ -83,15 +79,11 @@ func get(ctx context.Context, _ *slog.Logger, args []string) error {
 	if len(pos) != 1 {
 		return errors.New("usage: unit-fleet get KEY")
 	}
-	nc, _, err := o.connect()
+	kv, closeConn, err := o.bucket(ctx, fleet.Bucket)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	kv, err := bucket(ctx, nc, fleet.Bucket)
-	if err != nil {
-		return err
-	}
+	defer closeConn()
 	e, err := kv.Get(ctx, pos[0])
 	if err != nil {
 		return fmt.Errorf("get %s: %w", pos[0], err)
@@ -111,15 +103,11 @@ func rm(ctx context.Context, _ *slog.Logger, args []string) error {
 	if err := layerKey(pos[0]); err != nil {
 		return err
 	}
-	nc, _, err := o.connect()
+	kv, closeConn, err := o.bucket(ctx, fleet.Bucket)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	kv, err := bucket(ctx, nc, fleet.Bucket)
-	if err != nil {
-		return err
-	}
+	defer closeConn()
 	return kv.Delete(ctx, pos[0])
 }
 
@@ -131,15 +119,11 @@ func disable(ctx context.Context, _ *slog.Logger, args []string) error {
 	if len(pos) != 1 || !fleet.ValidNode(pos[0]) {
 		return errors.New("usage: unit-fleet disable NODE [--reason R]")
 	}
-	nc, _, err := o.connect()
+	kv, closeConn, err := o.bucket(ctx, fleet.StatusBucket)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	kv, err := bucket(ctx, nc, fleet.StatusBucket)
-	if err != nil {
-		return err
-	}
+	defer closeConn()
 	b, _ := json.Marshal(fleet.Maintenance{Reason: strings.TrimSpace(*reason), Time: time.Now().UTC()})
 	_, err = kv.Put(ctx, fleet.MaintenanceKey(pos[0]), b)
 	return err
@@ -152,14 +136,10 @@ func enable(ctx context.Context, _ *slog.Logger, args []string) error {
 	if len(pos) != 1 || !fleet.ValidNode(pos[0]) {
 		return errors.New("usage: unit-fleet enable NODE")
 	}
-	nc, _, err := o.connect()
+	kv, closeConn, err := o.bucket(ctx, fleet.StatusBucket)
 	if err != nil {
 		return err
 	}
-	defer nc.Close()
-	kv, err := bucket(ctx, nc, fleet.StatusBucket)
-	if err != nil {
-		return err
-	}
+	defer closeConn()
 	return kv.Delete(ctx, fleet.MaintenanceKey(pos[0]))
 }
