@@ -75,6 +75,19 @@ func (r *recorder) hasEvent(resource, state string) bool {
 	})
 }
 
+// count is how many events of resource in state came.
+func (r *recorder) count(resource, state string) int {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	n := 0
+	for _, e := range r.events {
+		if e.Resource == resource && e.State == state {
+			n++
+		}
+	}
+	return n
+}
+
 // counting wraps a resource and counts every Check and Apply.
 type counting struct {
 	Resource

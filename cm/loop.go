@@ -189,6 +189,16 @@ func (e *Engine) drain(ctx context.Context, w *watcher) {
 
 func (e *Engine) onEvent(w *watcher, ev fsnotify.Event) {
 	if e.isConfigEvent(ev.Name) {
+		if ev.Name == e.layerDir() && ev.Has(fsnotify.Create) {
+			// The layers' directory just came: watch it now, not after
+			// the next pass. The reload reads it after the settle, so a
+			// layer written before this watch is read, and one written
+			// after is seen (the fleet agent makes the directory and
+			// writes its first layer within milliseconds).
+			for _, dir := range w.retry() {
+				e.markDir(dir)
+			}
+		}
 		e.scheduleReload()
 	}
 	if e.isPlatformEvent(ev.Name) {

@@ -164,3 +164,35 @@ func TestReloadHandsOverAfterThePass(t *testing.T) {
 		}
 	}
 }
+
+// TestLayerDirComesThenALayer: the layers' directory appears and a layer
+// is written into it right after the reload that directory caused (the
+// fleet agent's first seconds). The layer must be taken: the directory's
+// watch is made when its creation is seen, not after a later pass.
+// Several rounds, since the race was a matter of milliseconds.
+func TestLayerDirComesThenALayer(t *testing.T) {
+	cdir, data := t.TempDir(), t.TempDir()
+	motd := filepath.Join(data, "motd")
+	os.WriteFile(filepath.Join(cdir, "local.toml"), []byte("[file.\""+motd+"\"]\ncontent = \"local\"\n"), 0o644)
+	cfg, err := config.Load(cdir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := &recorder{}
+	e := start(t, WithEvents(rec.emit), WithConfigDir(cdir, nil))
+	e.SetConfig(cfg)
+	waitFor(t, "local", hasContent(motd, "local"))
+	layers := filepath.Join(cdir, config.LayerDir)
+	for i := range 10 {
+		reloads := rec.count("config", "reloaded")
+		if err := os.Mkdir(layers, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		waitFor(t, "the directory's reload", func() bool { return rec.count("config", "reloaded") > reloads })
+		want := "layer " + strconv.Itoa(i)
+		os.WriteFile(filepath.Join(layers, "node.n1.toml"), []byte("[file.\""+motd+"\"]\ncontent = \""+want+"\"\n"), 0o644)
+		waitFor(t, "round "+strconv.Itoa(i)+": the layer", hasContent(motd, want))
+		os.RemoveAll(layers)
+		waitFor(t, "round "+strconv.Itoa(i)+": local again", hasContent(motd, "local"))
+	}
+}
