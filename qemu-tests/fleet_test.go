@@ -153,7 +153,10 @@ func TestFleet(t *testing.T) {
 			ExtraArgs: []string{"-drive", "if=virtio,format=raw,readonly=on,file=" + iso}})
 	}
 	for _, n := range nodes {
-		n.vm.Expect(`FLEET-LAYER group\.`+n.role+`$`, 0, 4*time.Minute)
+		if !n.vm.sees(`FLEET-LAYER group\.`+n.role+`$`, 4*time.Minute) {
+			logs, _ := exec.Command(unitBinary, "--machine", n.mdir, "logs", "-n", "200", "unit-fleet").CombinedOutput()
+			t.Fatalf("%s never ran its group's layer. Its agent's log:\n%s\nconsole:\n%s\nbroker:\n%s", n.id, logs, n.vm.Console(), brokerLog())
+		}
 	}
 	for _, n := range nodes {
 		if strings.Contains(n.vm.Console(), n.token[len(n.token)-40:]) {
