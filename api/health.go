@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"io"
 	"sort"
+	"strings"
 
 	"github.com/unit-os/unit/supervise"
 )
@@ -66,9 +67,25 @@ func (rep StatusReply) Health() []HealthItem {
 		out = append(out, HealthItem{f.Resource, Warning, f.Error})
 	}
 	if rep.ConfigError != "" {
-		out = append(out, HealthItem{"config", Warning, "the config on disk is in error; the last good one runs"})
+		out = append(out, HealthItem{"config", Warning, "the last good config runs; " + firstError(rep.ConfigError)})
 	}
 	return out
+}
+
+// firstError is the first file:line error of a config error ("config
+// DIR:" then one error per line), so a fleet's check names the layer and
+// the line at fault.
+func firstError(s string) string {
+	lines := strings.Split(strings.TrimSpace(s), "\n")
+	for _, l := range lines {
+		if l = strings.TrimSpace(l); l != "" && !strings.HasSuffix(l, ":") {
+			if len(l) > 300 {
+				l = l[:300] + "…"
+			}
+			return l
+		}
+	}
+	return "the config on disk is in error"
 }
 
 // Worst is the worst state of items (OK for none).
