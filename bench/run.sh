@@ -6,7 +6,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y -q --no-install-recommends s6 runit puppet strace time bc >/dev/null
-for b in boot image pkg supervise cm; do
+for b in boot image pkg supervise cm fleet; do
   echo "== bench/$b.sh"
   bash "bench/$b.sh"
 done

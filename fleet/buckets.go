@@ -24,6 +24,11 @@ func EnsureBuckets(ctx context.Context, js jetstream.JetStream) error {
 	if _, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: ContentBucket, Storage: jetstream.FileStorage}); err != nil {
 		return fmt.Errorf("object store %s: %w", ContentBucket, err)
 	}
+	for _, stream := range []string{kvStream(Bucket), "OBJ_" + ContentBucket} {
+		if err := allowConsumers(ctx, js, stream); err != nil {
+			return fmt.Errorf("stream %s: %w", stream, err)
+		}
+	}
 	return nil
 }
 
@@ -51,4 +56,25 @@ func ensureStatusBucket(ctx context.Context, js jetstream.JetStream) error {
 		}
 	}
 	return nil
+}
+
+// maxConsumers is how many consumers the fleet's streams allow: every
+// node watches each of its layer keys with a consumer of its own (3 per
+// node in most fleets), and fetches content with one. nats-server's
+// default, 1,000 per stream, let only 333 nodes follow (bench/fleet).
+const maxConsumers = 1 << 20
+
+// allowConsumers raises a stream's consumer limit to maxConsumers.
+func allowConsumers(ctx context.Context, js jetstream.JetStream, name string) error {
+	s, err := js.Stream(ctx, name)
+	if err != nil {
+		return err
+	}
+	sc := s.CachedInfo().Config
+	if sc.MaxConsumers == maxConsumers {
+		return nil
+	}
+	sc.MaxConsumers = maxConsumers
+	_, err = js.UpdateStream(ctx, sc)
+	return err
 }

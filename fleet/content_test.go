@@ -9,6 +9,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 )
 
@@ -85,4 +86,32 @@ func TestContentByHash(t *testing.T) {
 		_, err := obs.PutBytes(ctx, "sha256-"+strings.Repeat("cd", 32), []byte("x"))
 		return err
 	})
+}
+
+// TestEnsureBuckets: the fleet's buckets are made, twice without harm,
+// and the streams nodes follow allow far more than nats-server's default
+// 1,000 consumers (3 watches a node: 333 nodes).
+func TestEnsureBuckets(t *testing.T) {
+	s, _ := embedded(t)
+	nc, err := nats.Connect(s.ClientURL())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer nc.Close()
+	js, _ := jetstream.New(nc)
+	ctx := context.Background()
+	for range 2 {
+		if err := EnsureBuckets(ctx, js); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, name := range []string{"KV_" + Bucket, "OBJ_" + ContentBucket} {
+		st, err := js.Stream(ctx, name)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if mc := st.CachedInfo().Config.MaxConsumers; mc < 100000 {
+			t.Errorf("%s allows %d consumers", name, mc)
+		}
+	}
 }
