@@ -65,7 +65,7 @@ func main() {
 	flag.IntVar(&o.parallel, "parallel", 50, "nodes connecting at once at the start")
 	flag.DurationVar(&o.idle, "idle", 0, "idle window for the agent process's wake-ups (0: 60s, 10s below 1000 nodes)")
 	flag.StringVar(&o.dir, "dir", "", "where the nodes' config directories and the brokers' stores go (default $TMPDIR)")
-	flag.StringVar(&o.agentBin, "agent", "", "the agent binary to measure (default: go build ./cmd/unit-fleet, else the stand-in ./bench/fleet/agentproc)")
+	flag.StringVar(&o.agentBin, "agent", "", "the agent binary to measure (default: go build ./cmd/unit-fleet)")
 	flag.BoolVar(&o.reporters, "reporters", true, "run each node's status reporter, as unit-fleet agent does")
 	flag.BoolVar(&o.serverDefaults, "server-defaults", false, "keep nats-server's limit of 1,000 consumers per stream (333 nodes of 3 watches follow)")
 	flag.Parse()
@@ -250,23 +250,16 @@ func run(ctx context.Context, o options) error {
 	return nil
 }
 
-// buildAgent builds unit-fleet, or the stand-in if it does not build
-// (cmd/unit-fleet is being rewritten).
+// buildAgent builds unit-fleet, the agent every node runs.
 func (b *bench) buildAgent() (bin, what string, err error) {
 	if b.o.agentBin != "" {
 		return b.o.agentBin, b.o.agentBin, nil
 	}
 	bin = filepath.Join(b.work, "unit-fleet")
-	err = goBuild(b.root, bin, "./cmd/unit-fleet")
-	if err == nil {
-		return bin, "unit-fleet agent (cmd/unit-fleet)", nil
+	if err := goBuild(b.root, bin, "./cmd/unit-fleet"); err != nil {
+		return "", "", fmt.Errorf("build unit-fleet: %w", err)
 	}
-	b.progress("cmd/unit-fleet does not build now; measuring the stand-in bench/fleet/agentproc:\n%v", err)
-	bin = filepath.Join(b.work, "agentproc")
-	if err := goBuild(b.root, bin, "./bench/fleet/agentproc"); err != nil {
-		return "", "", err
-	}
-	return bin, "bench/fleet/agentproc (stand-in: cmd/unit-fleet did not build)", nil
+	return bin, "unit-fleet agent (cmd/unit-fleet)", nil
 }
 
 // measure starts the nodes against url, times the pushes and the
