@@ -24,15 +24,7 @@ import (
 // temporary directory, and returns a KV bucket of desired state on it.
 func embedded(t *testing.T) (*server.Server, jetstream.KeyValue) {
 	t.Helper()
-	s, err := server.NewServer(&server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
-	t.Cleanup(s.Shutdown)
+	s := startServer(t, &server.Options{Host: "127.0.0.1", Port: -1, JetStream: true, StoreDir: t.TempDir(), NoSigs: true})
 	nc, err := nats.Connect(s.ClientURL())
 	if err != nil {
 		t.Fatal(err)
@@ -306,16 +298,27 @@ func TestAgentResumesAfterReconnect(t *testing.T) {
 
 func startServer(t *testing.T, o *server.Options) *server.Server {
 	t.Helper()
-	s, err := server.NewServer(o)
+	s, err := tryServer(o)
 	if err != nil {
 		t.Fatal(err)
 	}
-	go s.Start()
-	if !s.ReadyForConnections(10 * time.Second) {
-		t.Fatal("nats-server did not start")
-	}
 	t.Cleanup(s.Shutdown)
 	return s
+}
+
+// tryServer starts a nats-server and waits until it takes connections
+// (generously: a loaded machine running -race is slow to start one).
+func tryServer(o *server.Options) (*server.Server, error) {
+	s, err := server.NewServer(o)
+	if err != nil {
+		return nil, err
+	}
+	go s.Start()
+	if !s.ReadyForConnections(60 * time.Second) {
+		s.Shutdown()
+		return nil, errors.New("nats-server did not start")
+	}
+	return s, nil
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -229,32 +229,18 @@ func clusterFailover(t *testing.T, restartOnReconnect bool, converge time.Durati
 // three, and every server is current with it.
 func startCluster(t *testing.T) []*server.Server {
 	t.Helper()
-	// The route ports must be known before the servers start: each is
-	// configured with the routes of all three (so the meta group expects
-	// three peers).
-	var ports []int
-	var ls []net.Listener
-	for range 3 {
-		l, err := net.Listen("tcp", "127.0.0.1:0")
-		if err != nil {
-			t.Fatal(err)
-		}
-		ls = append(ls, l)
-		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
-	}
-	var routes []string
-	for i, l := range ls {
-		l.Close()
-		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[i]))
-	}
 	var servers []*server.Server
-	for i := range 3 {
-		servers = append(servers, startServer(t, &server.Options{
-			ServerName: fmt.Sprintf("s%d", i+1), Host: "127.0.0.1", Port: -1, NoSigs: true,
-			JetStream: true, StoreDir: t.TempDir(),
-			Cluster: server.ClusterOpts{Name: "fleet", Host: "127.0.0.1", Port: ports[i]},
-			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
-		}))
+	for attempt := 1; ; attempt++ {
+		var err error
+		if servers, err = tryCluster(t); err == nil {
+			break
+		} else if attempt == 3 {
+			t.Fatalf("the cluster did not start: %v", err)
+		} else {
+			// A route port picked free can be taken by another test
+			// process before its server binds it: pick new ones.
+			t.Logf("the cluster did not start (%v); again with new ports", err)
+		}
 	}
 	clusterWait(t, 60*time.Second, "the JetStream meta group of three", func() bool {
 		leaders := 0
@@ -280,6 +266,47 @@ func clusterURLs(servers []*server.Server) []string {
 		urls = append(urls, s.ClientURL())
 	}
 	return urls
+}
+
+// tryCluster starts three clustered servers, or none.
+func tryCluster(t *testing.T) ([]*server.Server, error) {
+	t.Helper()
+	// The route ports must be known before the servers start: each is
+	// configured with the routes of all three (so the meta group expects
+	// three peers).
+	var ports []int
+	var ls []net.Listener
+	for range 3 {
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			return nil, err
+		}
+		ls = append(ls, l)
+		ports = append(ports, l.Addr().(*net.TCPAddr).Port)
+	}
+	var routes []string
+	for i, l := range ls {
+		l.Close()
+		routes = append(routes, fmt.Sprintf("nats://127.0.0.1:%d", ports[i]))
+	}
+	var servers []*server.Server
+	for i := range 3 {
+		s, err := tryServer(&server.Options{
+			ServerName: fmt.Sprintf("s%d", i+1), Host: "127.0.0.1", Port: -1, NoSigs: true,
+			JetStream: true, StoreDir: t.TempDir(),
+			Cluster: server.ClusterOpts{Name: "fleet", Host: "127.0.0.1", Port: ports[i]},
+			Routes:  server.RoutesFromStr(strings.Join(routes, ",")),
+		})
+		if err != nil {
+			for _, s := range servers {
+				s.Shutdown()
+			}
+			return nil, err
+		}
+		t.Cleanup(s.Shutdown)
+		servers = append(servers, s)
+	}
+	return servers, nil
 }
 
 func clusterConnect(t *testing.T, urls []string) *nats.Conn {
