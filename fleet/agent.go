@@ -36,10 +36,9 @@ const retryMax = 30 * time.Second
 
 // Agent follows one node's layers.
 type Agent struct {
-	// KV is the bucket of desired state; or OpenKV opens it at each
-	// (re)start of the watches, so the agent starts, and restores its
-	// cached layers, while the broker is still out of reach.
-	KV        jetstream.KeyValue
+	// OpenKV opens the bucket of desired state at each (re)start of the
+	// watches, so the agent starts, and restores its cached layers, while
+	// the broker is still out of reach.
 	OpenKV    func(context.Context) (jetstream.KeyValue, error)
 	ConfigDir string   // unit's config directory; layers go to ConfigDir/fleet
 	Node      string   // this node's id
@@ -140,12 +139,9 @@ func (a *Agent) follow(ctx context.Context, dir string, revs map[string]uint64) 
 	case <-a.Reconnected:
 	default:
 	}
-	kv := a.KV
-	if kv == nil {
-		var err error
-		if kv, err = a.OpenKV(ctx); err != nil {
-			return fmt.Errorf("open %s: %w", Bucket, err)
-		}
+	kv, err := a.OpenKV(ctx)
+	if err != nil {
+		return fmt.Errorf("open %s: %w", Bucket, err)
 	}
 	ch := make(chan update, 64)
 	keys := a.Keys()

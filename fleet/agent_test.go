@@ -88,7 +88,7 @@ func TestAgentLayers(t *testing.T) {
 	done := make(applied, 64)
 	start := func() context.CancelFunc {
 		actx, cancel := context.WithCancel(ctx)
-		a := &Agent{KV: kv, ConfigDir: cfgDir, Node: "n1", Groups: []string{"web"},
+		a := &Agent{OpenKV: opened(kv), ConfigDir: cfgDir, Node: "n1", Groups: []string{"web"},
 			Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Applied: done.note}
 		go a.Run(actx)
 		return cancel
@@ -148,7 +148,7 @@ func TestAgentLayers(t *testing.T) {
 func TestAgentRefusesBadNames(t *testing.T) {
 	_, kv := embedded(t)
 	for _, g := range []string{"../etc", "a/b", "", "x y"} {
-		a := &Agent{KV: kv, ConfigDir: t.TempDir(), Node: "n1", Groups: []string{g}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+		a := &Agent{OpenKV: opened(kv), ConfigDir: t.TempDir(), Node: "n1", Groups: []string{g}, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
 		if err := a.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "is not a layer name") {
 			t.Errorf("group %q: %v", g, err)
 		}
@@ -167,7 +167,7 @@ func TestAgentCache(t *testing.T) {
 	kv.PutString(ctx, "all", "[file.\"/etc/motd\"]\ncontent = \"all\\n\"\n")
 	kept := make(chan struct{}, 16)
 	done := make(applied, 64)
-	a := &Agent{KV: kv, ConfigDir: cfgDir, CacheDir: cache, Node: "n1", Log: quiet(),
+	a := &Agent{OpenKV: opened(kv), ConfigDir: cfgDir, CacheDir: cache, Node: "n1", Log: quiet(),
 		Applied: done.note, Kept: func() { kept <- struct{}{} }}
 	go a.Run(ctx)
 	waitKept := func() {
@@ -319,6 +319,11 @@ func tryServer(o *server.Options) (*server.Server, error) {
 		return nil, errors.New("nats-server did not start")
 	}
 	return s, nil
+}
+
+// opened is an Agent's OpenKV for a bucket the test has open.
+func opened(kv jetstream.KeyValue) func(context.Context) (jetstream.KeyValue, error) {
+	return func(context.Context) (jetstream.KeyValue, error) { return kv, nil }
 }
 
 func quiet() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

@@ -38,7 +38,7 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 	imds := fs.String("imds", "auto", "read EC2-style IMDSv2 metadata into the platform facts: auto (when no seed gave facts), on, off")
 	parseArgs(fs, args)
 
-	facts := readFacts()
+	facts := readFacts(log)
 	if *imds == "on" || *imds == "auto" && facts["seed"] == "" {
 		ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		got, err := fleet.IMDS(ictx, fleet.IMDSBase, fleet.IMDSClient())
@@ -52,7 +52,7 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 			if _, err := fleet.MergePlatformFacts(cm.PlatformFactsPath, got); err != nil {
 				return fmt.Errorf("imds: %w", err)
 			}
-			facts = readFacts()
+			facts = readFacts(log)
 		}
 	}
 	machineFacts(ctx, facts, *socket)
@@ -220,11 +220,13 @@ func machineFacts(ctx context.Context, facts map[string]string, socket string) {
 	})
 }
 
-// readFacts are unit's platform facts (a NoCloud seed's meta-data, IMDS).
-func readFacts() map[string]string {
-	m := map[string]string{}
-	if b, err := os.ReadFile(cm.PlatformFactsPath); err == nil {
-		_ = json.Unmarshal(b, &m)
+// readFacts are unit's platform facts (a NoCloud seed's meta-data, IMDS);
+// a file that cannot be read leaves none, said in the log.
+func readFacts(log *slog.Logger) map[string]string {
+	m, err := cm.ReadPlatformFacts(cm.PlatformFactsPath)
+	if err != nil {
+		log.Warn("platform facts", "err", err)
+		return map[string]string{}
 	}
 	return m
 }

@@ -70,12 +70,11 @@ func (o *operator) connect() (*nats.Conn, *fleet.Signer, error) {
 			return nil, nil, err
 		}
 		sg = s
-		opts = append(opts, nats.UserCredentials(*o.creds))
 		ca := *o.ca
 		if ca == "" {
 			ca = filepath.Join(filepath.Dir(*o.creds), "ca.pem")
 		}
-		opts = append(opts, nats.RootCAs(ca))
+		opts = append(opts, fleet.OperatorOptions(*o.creds, ca)...)
 	} else if !strings.HasPrefix(*o.url, "nats://") {
 		return nil, nil, fmt.Errorf("credentials %s: %w (unit-fleet user makes them; --creds or $UNIT_FLEET_CREDS)", *o.creds, err)
 	}

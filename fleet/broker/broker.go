@@ -74,7 +74,7 @@ func Serve(ctx context.Context, log *slog.Logger, host string, port int, store s
 	if err != nil {
 		return err
 	}
-	nc, err := nats.Connect(url, nats.UserCredentials(admin), nats.RootCAs(a.CAPath()), nats.Name("unit-fleet-server"))
+	nc, err := nats.Connect(url, append(fleet.OperatorOptions(admin, a.CAPath()), nats.Name("unit-fleet-server"))...)
 	if err != nil {
 		return fmt.Errorf("connect as admin: %w", err)
 	}

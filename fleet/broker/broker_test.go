@@ -17,7 +17,8 @@ import (
 
 // TestServe: the broker serves TLS with JWT auth only, makes the fleet's
 // buckets and the admin's creds, and enrols a node with a token; a
-// plaintext client and one without credentials are refused; it stops
+// client without credentials, and one without the fleet's CA, are
+// refused; it stops
 // with its context.
 func TestServe(t *testing.T) {
 	store := filepath.Join(t.TempDir(), "store")
@@ -55,7 +56,7 @@ func TestServe(t *testing.T) {
 	}
 	if nc, err := nats.Connect(strings.Replace(url, "tls://", "nats://", 1)); err == nil {
 		nc.Close()
-		t.Error("a plaintext client was let in")
+		t.Error("a client without the fleet's CA or credentials was let in (a plaintext client is TestBrokerTLS's)")
 	}
 	a, err := fleet.OpenAuthority(store)
 	if err != nil {
