@@ -12,7 +12,7 @@ DEBS    := systemd openssh-client qemu-system-x86 cpio zstd kmod dpkg-dev gcc li
 # Only the tests need these: a browser for the status page, NoCloud seeds.
 TESTDEBS := chromium genisoimage
 
-.PHONY: all build fleet deps test-deps image run test check unit-test qemu-test bench fuzz clean
+.PHONY: all build fleet deps test-deps image run test check unit-test qemu-test bench fuzz clean update-locks
 
 all: build
 
@@ -42,6 +42,11 @@ deps test-deps:
 image: deps build
 	$(BIN) image build $(SYSTEM) -o $(OUT)
 	$(BIN) image build $(SYSTEM) -o $(OUT)-disk --format disk
+
+# Re-pins every committed lock to what Debian's archive serves now (its
+# security updates replace versions; the archive keeps only the newest).
+update-locks: deps build
+	$(BIN) pkg update $(patsubst %.lock,%.toml,$(wildcard packages/*.lock))
 
 run: image
 	$(BIN) image run $(OUT)

@@ -250,3 +250,49 @@ func TestDebUnknownPackage(t *testing.T) {
 		t.Error("a lock was written")
 	}
 }
+
+// TestDebStale: a lock whose pinned .deb left the archive is stale until
+// the download cache holds it or pkg update re-pins it; a fresh lock and a
+// recipe without one are not.
+func TestDebStale(t *testing.T) {
+	repo := standardRepo(t)
+	dir := t.TempDir()
+	recipe := debRecipe(t, dir, "app", "app")
+	b, _ := testBuilder(t, 1)
+	if got, err := b.Stale(t.Context(), []string{recipe}); err != nil || len(got) != 0 {
+		t.Fatalf("no lock yet: Stale = %v, %v; want none", got, err)
+	}
+	if _, err := b.Update(t.Context(), []string{recipe}); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Stale(t.Context(), []string{recipe}); err != nil || len(got) != 0 {
+		t.Fatalf("fresh lock: Stale = %v, %v; want none", got, err)
+	}
+	if err := os.Remove(filepath.Join(repo.dir, "pool", "libfoo_1.0_all.deb")); err != nil {
+		t.Fatal(err)
+	}
+	repo.add(fakeDeb{name: "libfoo", version: "2.0.1"})
+	repo.publish()
+	got, err := b.Stale(t.Context(), []string{recipe})
+	if err != nil || len(got) != 1 || got[0] != recipe {
+		t.Fatalf("pin gone: Stale = %v, %v; want [%s]", got, err, recipe)
+	}
+	if _, err := b.Update(t.Context(), got); err != nil {
+		t.Fatal(err)
+	}
+	if got, err := b.Stale(t.Context(), []string{recipe}); err != nil || len(got) != 0 {
+		t.Fatalf("re-pinned: Stale = %v, %v; want none", got, err)
+	}
+	if err := tryBuild(b, recipe); err != nil {
+		t.Fatalf("build after re-pin: %v", err)
+	}
+	// The download cache now holds every pinned .deb: the archive may drop them.
+	if err := os.Remove(filepath.Join(repo.dir, "pool", "libfoo_2.0.1_all.deb")); err != nil {
+		t.Fatal(err)
+	}
+	repo.add(fakeDeb{name: "libfoo", version: "2.0.2"})
+	repo.publish()
+	if got, err := b.Stale(t.Context(), []string{recipe}); err != nil || len(got) != 0 {
+		t.Fatalf("cached: Stale = %v, %v; want none", got, err)
+	}
+}

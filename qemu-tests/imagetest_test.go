@@ -24,9 +24,7 @@ func TestImageTestWebExample(t *testing.T) {
 		t.Helper()
 		dir := t.TempDir()
 		// The recipes beside the copy: the build takes the nearest packages/.
-		if err := os.CopyFS(filepath.Join(dir, "packages"), os.DirFS("../packages")); err != nil {
-			t.Fatal(err)
-		}
+		lockedRecipes(t, filepath.Join(dir, "packages"))
 		path := filepath.Join(dir, "system.toml")
 		if err := os.WriteFile(path, []byte(sys), 0o644); err != nil {
 			t.Fatal(err)

@@ -47,7 +47,7 @@ func TestWebExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	system := webSystem(t, strings.TrimSpace(string(pub)))
-	recipes := webRecipes(t)
+	recipes := lockedRecipes(t, t.TempDir())
 
 	t.Run("initramfs", func(t *testing.T) {
 		out := buildWeb(t, system, recipes, image.FormatInitramfs)
@@ -93,28 +93,8 @@ func webSystem(t *testing.T, pub string) string {
 	return strings.Replace(string(b), placeholder, `content = "`+pub+`\n"`, 1)
 }
 
-// webRecipes is a copy of ../packages (recipes and their locks).
-func webRecipes(t *testing.T) string {
-	t.Helper()
-	dir := t.TempDir()
-	files, _ := filepath.Glob("../packages/*")
-	for _, f := range files {
-		b, err := os.ReadFile(f)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(filepath.Join(dir, filepath.Base(f)), b, 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	return dir
-}
-
-// buildWeb builds the web system in format from the recipes in dir. The
-// committed locks pin every .deb; when Debian's archive has moved on (a
-// security update replaces a version, and the mirror keeps only the
-// newest), the copy is re-pinned with unit pkg update's code and the test
-// says so: the locks in the repository want a refresh then.
+// buildWeb builds the web system in format from the recipes in dir
+// (lockedRecipes: pins the archive dropped are re-pinned there).
 func buildWeb(t *testing.T, system, recipes, format string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -132,24 +112,6 @@ func buildWeb(t *testing.T, system, recipes, format string) string {
 	o := image.Options{System: sys, Out: out, Init: unitBinary, Format: format,
 		CacheDir: os.Getenv("UNIT_CACHE"), Store: store, Recipes: recipes}
 	res, err := image.Build(ctx, o)
-	if err != nil && strings.Contains(err.Error(), "is no longer in the archive") {
-		t.Logf("a pinned .deb left Debian's archive: re-pinning a copy of the recipes (run unit pkg update on packages/*.toml): %v", err)
-		b, berr := pkgbuild.NewBuilder(pkgbuild.Options{Store: store, Helper: unitBinary})
-		if berr != nil {
-			t.Fatal(berr)
-		}
-		var locked []string // the recipes with a deb closure
-		all, _ := filepath.Glob(filepath.Join(recipes, "*.toml"))
-		for _, f := range all {
-			if _, err := os.Stat(pkgbuild.LockPath(f)); err == nil {
-				locked = append(locked, f)
-			}
-		}
-		if _, uerr := b.Update(ctx, locked); uerr != nil {
-			t.Fatalf("unit pkg update: %v", uerr)
-		}
-		res, err = image.Build(ctx, o)
-	}
 	if err != nil {
 		t.Fatalf("image build: %v", err)
 	}
