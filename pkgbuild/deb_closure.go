@@ -2,6 +2,7 @@ package pkgbuild
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
@@ -33,7 +34,7 @@ func (b *Builder) resolveClosure(ctx context.Context, name, version string) (top
 		"install", "--print-uris", "-qq", "-y", arg)
 	out, err := run(ctx, "", nil, "apt-get", args...)
 	if err != nil {
-		return "", nil, err
+		return "", nil, aptUnknown(err, name, version)
 	}
 	type nva struct{ name, version, arch string }
 	var want []nva
@@ -123,6 +124,28 @@ func (b *Builder) resolveClosure(ctx context.Context, name, version string) (top
 	}
 	sort.Slice(debs, func(i, j int) bool { return debs[i].Package < debs[j].Package })
 	return top, debs, nil
+}
+
+// aptUnknown says in one short line that apt knows no package name (or
+// no such version of it), instead of the whole apt command line; other
+// errors are returned as they are.
+func aptUnknown(err error, name, version string) error {
+	var ce *cmdError
+	if !errors.As(err, &ce) {
+		return err
+	}
+	for _, line := range strings.Split(ce.Stderr, "\n") {
+		line = strings.TrimSpace(strings.TrimPrefix(strings.TrimSpace(line), "E:"))
+		switch {
+		case strings.HasPrefix(line, "Unable to locate package"):
+			return fmt.Errorf("no Debian package %q (apt: Unable to locate package)", name)
+		case strings.HasPrefix(line, "No packages found"):
+			return fmt.Errorf("no Debian package %q (apt: No packages found)", name)
+		case strings.HasPrefix(line, "Version '") && strings.HasSuffix(line, "was not found"):
+			return fmt.Errorf("no version %q of Debian package %q (apt: Version '%s' for '%s' was not found)", version, name, version, name)
+		}
+	}
+	return err
 }
 
 // splitList splits a deb822 relationship field at commas, each entry with

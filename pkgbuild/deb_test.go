@@ -235,19 +235,30 @@ func TestDebPinnedVersionGone(t *testing.T) {
 	}
 }
 
-// TestDebUnknownPackage: a deb apt does not know is an error at the
-// recipe's source, and no lock is written.
+// TestDebUnknownPackage: a deb apt does not know is one short line at the
+// recipe's source (not apt's command line), with its closure or without,
+// and no lock is written.
 func TestDebUnknownPackage(t *testing.T) {
 	standardRepo(t)
 	dir := t.TempDir()
-	recipe := debRecipe(t, dir, "n", "no-such-package")
 	b, _ := testBuilder(t, 1)
-	err := tryBuild(b, recipe)
-	if err == nil || !strings.Contains(err.Error(), recipe+":3: source 1 (deb):") || !strings.Contains(err.Error(), "no-such-package") {
-		t.Fatalf("error %v", err)
-	}
-	if _, err := os.Stat(filepath.Join(dir, "n.lock")); err == nil {
-		t.Error("a lock was written")
+	for _, c := range []struct{ name, source, want string }{
+		{"n", `deb = "no-such-package"`, `no Debian package "no-such-package" (apt: Unable to locate package)`},
+		{"ver", `deb = "app"` + "\nversion = \"9.9\"", `no version "9.9" of Debian package "app" (apt: Version '9.9' for 'app' was not found)`},
+		// deps = false: one .deb, found with apt-cache instead.
+		{"nodeps", `deb = "no-such-package"` + "\ndeps = false\nversion = \"candidate\"", `no Debian package "no-such-package" (apt-cache policy knows no such name)`},
+		{"nodepsver", `deb = "no-such-package"` + "\ndeps = false\nversion = \"1.0\"", `no Debian package "no-such-package" (apt: No packages found)`},
+		{"nodepsver2", `deb = "app"` + "\ndeps = false\nversion = \"9.9\"", `no version "9.9" of Debian package "app" (apt-cache show printed nothing)`},
+	} {
+		writeFiles(t, dir, map[string]string{c.name + ".toml": "name = \"" + c.name + "\"\nversion = \"1\"\n\n[[source]]\n" + c.source + "\n"})
+		recipe := filepath.Join(dir, c.name+".toml")
+		err := tryBuild(b, recipe)
+		if want := recipe + ":4: source 1 (deb): " + c.want; err == nil || err.Error() != want {
+			t.Errorf("%s: error\n%v\nwant\n%s", c.name, err, want)
+		}
+		if _, err := os.Stat(filepath.Join(dir, c.name+".lock")); err == nil {
+			t.Errorf("%s: a lock was written", c.name)
+		}
 	}
 }
 

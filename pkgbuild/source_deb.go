@@ -26,7 +26,12 @@ func (b *Builder) resolveDeb(ctx context.Context, s Source) (SourceID, error) {
 	if ver == Candidate {
 		out, err := run(ctx, "", nil, "apt-cache", append(b.aptBinOpts(), "policy", name)...)
 		if err != nil {
-			return SourceID{}, err
+			return SourceID{}, aptUnknown(err, name, "")
+		}
+		if len(bytes.TrimSpace(out)) == 0 {
+			// apt-cache policy prints nothing, and succeeds, for a name it
+			// does not know.
+			return SourceID{}, fmt.Errorf("no Debian package %q (apt-cache policy knows no such name)", name)
 		}
 		if ver, err = ParseCandidate(out); err != nil {
 			return SourceID{}, fmt.Errorf("%s: %w", name, err)
@@ -34,7 +39,12 @@ func (b *Builder) resolveDeb(ctx context.Context, s Source) (SourceID, error) {
 	}
 	out, err := run(ctx, "", nil, "apt-cache", append(b.aptBinOpts(), "show", name+"="+ver)...)
 	if err != nil {
-		return SourceID{}, err
+		return SourceID{}, aptUnknown(err, name, ver)
+	}
+	if len(bytes.TrimSpace(out)) == 0 {
+		// apt-cache show name=version prints nothing, and succeeds, for a
+		// version of a known name that it does not have.
+		return SourceID{}, fmt.Errorf("no version %q of Debian package %q (apt-cache show printed nothing)", ver, name)
 	}
 	st := firstStanza(out)
 	if st["SHA256"] == "" || st["Filename"] == "" {
