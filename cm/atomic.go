@@ -64,14 +64,18 @@ func writeFileAt(d *safepath.Dir, base string, data []byte, mode os.FileMode, ui
 // three syscalls per file. With the process umask known (not -1) and no
 // setuid/setgid/sticky bit (which need a chmod after any chown), the file
 // is created with its final permissions: a first apply saves a chmod per
-// file. On error nothing is left behind.
-func writeTemp(d *safepath.Dir, base string, data []byte, mode os.FileMode, uid, gid, umask int, sync bool) (tmp string, err error) {
+// file. On error nothing is left behind: a full disk stays no fuller.
+func writeTemp(d *safepath.Dir, base string, data []byte, mode os.FileMode, uid, gid, umask int, sync bool) (string, error) {
 	want := unixMode(mode)
 	perm, chmod := uint32(0o600), true
 	if umask >= 0 && want&^0o777 == 0 && want&uint32(umask) == 0 {
 		perm, chmod = want, false
 	}
-	var fd int
+	var (
+		tmp string
+		fd  int
+		err error
+	)
 	for {
 		tmp = fmt.Sprintf("%s%08x", tempPrefix(base), rand.Uint32())
 		fd, err = unix.Openat(d.Fd(), tmp, unix.O_WRONLY|unix.O_CREAT|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, perm)
@@ -82,49 +86,54 @@ func writeTemp(d *safepath.Dir, base string, data []byte, mode os.FileMode, uid,
 	if err != nil {
 		return "", err
 	}
-	defer func() {
-		if err != nil {
+	// The file exists from here on: every failure below goes through
+	// fail, which removes it. (A named result cleaned up in a defer would
+	// see the name already reset by `return "", err`.)
+	fail := func(err error) (string, error) {
+		if fd >= 0 {
 			unix.Close(fd)
-			unix.Unlinkat(d.Fd(), tmp, 0)
 		}
-	}()
+		unix.Unlinkat(d.Fd(), tmp, 0)
+		return "", err
+	}
 	for b := data; len(b) > 0; {
-		n, werr := unix.Write(fd, b)
-		if werr == unix.EINTR {
+		n, err := unix.Write(fd, b)
+		if err == unix.EINTR {
 			continue
 		}
-		if werr != nil {
-			return "", werr
+		if err != nil {
+			return fail(err)
 		}
 		b = b[n:]
 	}
 	if uid >= 0 || gid >= 0 {
 		var st unix.Stat_t
-		if err = unix.Fstat(fd, &st); err != nil {
-			return "", err
+		if err := unix.Fstat(fd, &st); err != nil {
+			return fail(err)
 		}
 		// Only ids that differ: an unprivileged caller asking for its own
 		// ids must not fail with EPERM.
 		if (uid >= 0 && uint32(uid) != st.Uid) || (gid >= 0 && uint32(gid) != st.Gid) {
-			if err = unix.Fchown(fd, uid, gid); err != nil {
-				return "", err
+			if err := unix.Fchown(fd, uid, gid); err != nil {
+				return fail(err)
 			}
 		}
 	}
 	// After the chown, which clears setuid/setgid.
 	if chmod {
-		if err = unix.Fchmod(fd, want); err != nil {
-			return "", err
+		if err := unix.Fchmod(fd, want); err != nil {
+			return fail(err)
 		}
 	}
 	if sync {
-		if err = unix.Fsync(fd); err != nil {
-			return "", err
+		if err := unix.Fsync(fd); err != nil {
+			return fail(err)
 		}
 	}
-	if err = unix.Close(fd); err != nil {
-		fd = -1
-		return "", err
+	err = unix.Close(fd)
+	fd = -1 // closed even when close reports an error
+	if err != nil {
+		return fail(err)
 	}
 	return tmp, nil
 }
