@@ -147,24 +147,33 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	systemTOML, err := os.ReadFile(o.System)
+	if err != nil {
+		return nil, err
+	}
 	pkgs := &packageSet{}
 	if len(cfg.System.Packages) > 0 {
 		store := o.Store
 		if store == "" {
 			store = filepath.Join(cache, "store")
 		}
-		if dir := findRecipes(o.Recipes, o.System); dir != "" {
+		// Errors point at the packages key, not the [system] header.
+		at := cfg.System.Pos
+		if l := config.IndexLines(systemTOML).Line("system", "packages"); l > 0 {
+			at.Line = l
+		}
+		dir := findRecipes(o.Recipes, o.System)
+		if err := checkPackageNames(dir, store, cfg.System.Packages); err != nil {
+			return nil, fmt.Errorf("%s: packages: %w", at, err)
+		}
+		if dir != "" {
 			if err := buildPackages(ctx, log, dir, store, o.Init, cfg.System.Packages); err != nil {
-				return nil, fmt.Errorf("%s: [system] packages: %w", cfg.System.Pos, err)
+				return nil, fmt.Errorf("%s: packages: %w", at, err)
 			}
 		}
 		if pkgs, err = loadPackages(ctx, store, cfg.System.Packages); err != nil {
-			return nil, fmt.Errorf("%s: [system] packages: %w", cfg.System.Pos, err)
+			return nil, fmt.Errorf("%s: packages: %w", at, err)
 		}
-	}
-	systemTOML, err := os.ReadFile(o.System)
-	if err != nil {
-		return nil, err
 	}
 	unitBin, err := os.ReadFile(o.Init)
 	if err != nil {

@@ -2,14 +2,17 @@ package image
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 
+	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/pkgbuild"
 )
 
@@ -215,6 +218,47 @@ func buildPackages(ctx context.Context, log *slog.Logger, dir, store, helper str
 	}
 	_, err = b.Build(ctx, files)
 	return err
+}
+
+// checkPackageNames makes sure every name has a recipe in dir or a keg in
+// store before anything is built, and suggests the recipe a typo meant.
+func checkPackageNames(dir, store string, names []string) error {
+	var recipes []string
+	if dir != "" {
+		m, _ := filepath.Glob(filepath.Join(dir, "*.toml"))
+		for _, f := range m {
+			recipes = append(recipes, strings.TrimSuffix(filepath.Base(f), ".toml"))
+		}
+	}
+	for _, n := range names {
+		if slices.Contains(recipes, n) {
+			continue
+		}
+		_, err := pkgbuild.Current(store, n)
+		if err == nil {
+			continue // built elsewhere: the store has it
+		}
+		if dir == "" {
+			return err
+		}
+		msg := fmt.Sprintf("no recipe %q in %s", n, displayDir(dir))
+		if s := config.Suggest(n, recipes); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return errors.New(msg)
+	}
+	return nil
+}
+
+// displayDir is dir as the user would type it: relative to the working
+// directory when below it, with a trailing slash.
+func displayDir(dir string) string {
+	if wd, err := os.Getwd(); err == nil {
+		if rel, err := filepath.Rel(wd, dir); err == nil && rel != ".." && !strings.HasPrefix(rel, "../") {
+			dir = rel
+		}
+	}
+	return dir + string(filepath.Separator)
 }
 
 // findRecipes is the recipe directory for a system: explicit, else the

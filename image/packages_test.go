@@ -159,3 +159,27 @@ func TestKernelKegAgainstProfile(t *testing.T) {
 		}
 	}
 }
+
+// TestPackageNameTypo: a name in [system] packages with neither a recipe
+// nor a keg is an error at the packages key's line (not the [system]
+// header's) that says so and suggests the recipe meant; a keg in the
+// store without a recipe is fine.
+func TestPackageNameTypo(t *testing.T) {
+	tmp := t.TempDir()
+	store := filepath.Join(tmp, "store")
+	fakeKeg(t, store, "prebuilt", nil, map[string]string{"usr/bin/p": "p"})
+	recipes := filepath.Join(tmp, "packages")
+	os.MkdirAll(recipes, 0o755)
+	for _, n := range []string{"unbound", "nginx"} {
+		os.WriteFile(filepath.Join(recipes, n+".toml"), []byte("name = \""+n+"\"\n"), 0o644)
+	}
+	system := filepath.Join(tmp, "system.toml")
+	os.WriteFile(system, []byte("[system]\nhostname = \"x\"\n\n# the daemons\npackages = [\"prebuilt\", \"unbond\"]\n"), 0o644)
+	t.Chdir(tmp)
+	_, err := Build(context.Background(), Options{System: system, Out: filepath.Join(tmp, "out"), Init: system,
+		CacheDir: filepath.Join(tmp, "cache"), Store: store})
+	want := system + `:5: packages: no recipe "unbond" in packages/ (did you mean "unbound"?)`
+	if err == nil || err.Error() != want {
+		t.Errorf("error\n%v\nwant\n%s", err, want)
+	}
+}
