@@ -36,9 +36,11 @@ func (b *Builder) memoResolve(s Source, state []string, resolve func() (SourceID
 	}
 	data, _ := json.Marshal(id)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
+		// A memo that cannot be kept is only a lost shortcut, but its
+		// temp file must not stay behind (a full disk stays full).
 		tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
-		if os.WriteFile(tmp, data, 0o644) == nil {
-			os.Rename(tmp, path)
+		if os.WriteFile(tmp, data, 0o644) != nil || os.Rename(tmp, path) != nil {
+			os.Remove(tmp)
 		}
 	}
 	return id, nil

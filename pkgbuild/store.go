@@ -169,6 +169,7 @@ func setCurrent(store string, k *Keg) error {
 		return fmt.Errorf("store: %w", err)
 	}
 	if err := os.Rename(tmp, link); err != nil {
+		os.Remove(tmp)
 		return fmt.Errorf("store: %w", err)
 	}
 	return nil
