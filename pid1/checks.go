@@ -3,6 +3,7 @@ package pid1
 import (
 	"context"
 	"errors"
+	"fmt"
 	"maps"
 	"slices"
 	"strings"
@@ -71,16 +72,29 @@ func (d *Daemon) runCheck(ctx context.Context, c *config.Check) api.CheckResult 
 	}
 	start := time.Now()
 	deadline := start.Add(probe.Within(c))
-	for {
+	// The verdict is the last real answer: a try the caller's time (an
+	// update's trial) cut short says nothing about the service, and no
+	// try starts once that time is over.
+	err = nil
+	for ctx.Err() == nil {
 		res.Tries++
-		err = probe.Run(ctx, spec, d.probeRunner)
-		if err == nil || time.Now().After(deadline) || ctx.Err() != nil {
+		tryErr := probe.Run(ctx, spec, d.probeRunner)
+		if tryErr != nil && ctx.Err() != nil && err != nil {
 			break
 		}
+		err = tryErr
+		if err == nil || !time.Now().Before(deadline) {
+			break
+		}
+		wait := time.NewTimer(min(time.Second, time.Until(deadline)))
 		select {
 		case <-ctx.Done():
-		case <-time.After(time.Second):
+		case <-wait.C:
 		}
+		wait.Stop()
+	}
+	if res.Tries == 0 {
+		err = fmt.Errorf("not tried: %w", context.Cause(ctx))
 	}
 	res.Duration = time.Since(start)
 	res.OK = err == nil
