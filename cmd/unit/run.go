@@ -15,7 +15,9 @@ import (
 
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/image"
 	"github.com/unit-os/unit/pid1"
+	"github.com/unit-os/unit/pkgbuild"
 )
 
 func cmdRun(args []string) error {
@@ -76,8 +78,9 @@ func cmdCheck(args []string) error {
 
 // hostWarnings are what would fail on this machine but may be right for
 // the system the config is meant for: a service's user or group missing
-// here, a program not found. `unit image build` makes them errors, since
-// it knows the system.
+// here, a program not found (for a system with [system] packages, in
+// neither their kegs in the store nor here). `unit image build` makes
+// them errors, since it knows the system.
 func hostWarnings(cfg *config.Config) []string {
 	passwd, _ := os.ReadFile("/etc/passwd")
 	group, _ := os.ReadFile("/etc/group")
@@ -85,13 +88,33 @@ func hostWarnings(cfg *config.Config) []string {
 	for _, e := range config.UnknownAccounts(cfg, string(passwd), string(group)) {
 		out = append(out, e.Error())
 	}
+	// An image's programs come from its [system] packages, not from this
+	// machine: look in their kegs first (when they are built).
+	var kegs []*pkgbuild.Keg
+	var kegsErr error
+	if len(cfg.System.Packages) > 0 {
+		store, err := pkgbuild.DefaultStore()
+		if err == nil {
+			kegs, err = pkgbuild.Closure(store, cfg.System.Packages)
+		}
+		kegsErr = err
+	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Services)) {
 		s := cfg.Services[name]
-		if len(s.Exec) == 0 {
+		if len(s.Exec) == 0 || image.InKegs(kegs, s.Exec[0]) {
 			continue
 		}
-		if _, err := exec.LookPath(s.Exec[0]); err != nil {
-			out = append(out, fmt.Sprintf("%s: service.%s.exec: %s is not on this system", s.At("exec"), name, s.Exec[0]))
+		if _, err := exec.LookPath(s.Exec[0]); err == nil {
+			continue // busybox's applets and unit's own are not kegs
+		}
+		what := fmt.Sprintf("%s: service.%s.exec: %s", s.ExecPos(), name, s.Exec[0])
+		switch {
+		case len(cfg.System.Packages) == 0:
+			out = append(out, what+" is not on this system")
+		case kegsErr != nil:
+			out = append(out, fmt.Sprintf("%s is not on this machine, and the system's packages cannot be looked in: %v", what, kegsErr))
+		default:
+			out = append(out, what+" is in none of the system's packages ([system] packages)")
 		}
 	}
 	return out
