@@ -6,6 +6,7 @@ import (
 	"debug/pe"
 	"io"
 	"log/slog"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -296,6 +297,27 @@ func TestQemuArgsDisk(t *testing.T) {
 		if checkForward(bad) == nil {
 			t.Errorf("forward %q accepted", bad)
 		}
+	}
+}
+
+// TestRunForwardTaken: a --forward whose host port something holds is
+// one line naming the flag and the port, before qemu starts.
+func TestRunForwardTaken(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	port := strconv.Itoa(l.Addr().(*net.TCPAddr).Port)
+	dir := t.TempDir()
+	for _, f := range []string{VmlinuzName, InitramfsName} {
+		if err := os.WriteFile(filepath.Join(dir, f), nil, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	err = Run(t.Context(), dir, RunOptions{Format: FormatInitramfs, Forward: []string{port + ":80"}, Stdin: strings.NewReader("")})
+	if want := "--forward " + port + ":80: host port " + port + " is taken"; err == nil || err.Error() != want {
+		t.Errorf("error %v, want %s", err, want)
 	}
 }
 

@@ -3,8 +3,10 @@ package image
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -162,6 +164,9 @@ func Run(ctx context.Context, dir string, o RunOptions) error {
 		if err := checkForward(f); err != nil {
 			return err
 		}
+		if err := checkHostPort(f); err != nil {
+			return err
+		}
 	}
 	argv := QemuArgs(dir, o)
 	cmd := exec.CommandContext(ctx, argv[0], argv[1:]...)
@@ -200,4 +205,19 @@ func checkForward(f string) error {
 		}
 	}
 	return nil
+}
+
+// checkHostPort listens on a forward's host port and closes it again, so
+// a taken port is said in one line before qemu starts (qemu's own error
+// is a paragraph that names neither the flag nor the port plainly).
+func checkHostPort(f string) error {
+	host, _, _ := strings.Cut(f, ":")
+	l, err := net.Listen("tcp", "127.0.0.1:"+host)
+	if errors.Is(err, syscall.EADDRINUSE) {
+		return fmt.Errorf("--forward %s: host port %s is taken", f, host)
+	}
+	if err != nil {
+		return fmt.Errorf("--forward %s: host port %s: %w", f, host, err)
+	}
+	return l.Close()
 }
