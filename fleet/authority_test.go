@@ -436,6 +436,50 @@ func TestUserRoles(t *testing.T) {
 	if e, err := f.kv(t, Bucket).Get(ctx, "all"); err != nil || string(e.Value()) != "# all\n" {
 		t.Errorf("desired state after the reader: %v", err)
 	}
+
+	// Desired state is not a reader's to read: not from the bucket, and
+	// not from an admin's answers (each operator's inbox is its own).
+	desired := f.kv(t, Bucket)
+	if _, err := desired.Put(ctx, "node.n2", []byte("password = \"hunter2\"\n")); err != nil {
+		t.Fatal(err)
+	}
+	v.refused(t, "a reader's direct get of a node's layer", "$JS.API.DIRECT.GET.KV_unit-desired", func(ctx context.Context) error {
+		_, err := nc.RequestWithContext(ctx, "$JS.API.DIRECT.GET.KV_unit-desired.$KV.unit-desired.node.n2", nil)
+		return err
+	})
+	v.refused(t, "a reader's get of a node's layer", "$JS.API.STREAM.MSG.GET.KV_unit-desired", func(ctx context.Context) error {
+		_, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.MSG.GET.KV_unit-desired", []byte(`{"last_by_subj":"$KV.unit-desired.node.n2"}`))
+		return err
+	})
+	adminCreds, err := os.ReadFile(filepath.Join(f.a.Dir, adminCredsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	adminJWT, _ := jwt.ParseDecoratedJWT(adminCreds)
+	adminClaims, err := jwt.DecodeUserClaims(adminJWT)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for what, inbox := range map[string]string{"every inbox": "_INBOX.>", "the admin's inbox": OperatorInbox(adminClaims.Subject) + ".>"} {
+		v.refused(t, "a reader listening on "+what, inbox, func(ctx context.Context) error {
+			sub, err := nc.SubscribeSync(inbox)
+			if err != nil {
+				return err
+			}
+			defer sub.Unsubscribe()
+			if err := nc.Flush(); err != nil {
+				return err
+			}
+			if _, err := desired.Get(ctx, "node.n2"); err != nil { // the admin asks
+				return err
+			}
+			m, err := sub.NextMsgWithContext(ctx)
+			if err == nil && !strings.Contains(string(m.Data), "hunter2") {
+				err = fmt.Errorf("heard %q, not the admin's answer", m.Data)
+			}
+			return err
+		})
+	}
 }
 
 // TestServerCertRenewed: the broker's certificate is made again when it

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -166,5 +167,116 @@ func TestStatusAndCheck(t *testing.T) {
 	out, code = check(map[string]string{"role": "web"})
 	if code != api.OK || !strings.HasPrefix(out, "OK: 1 WARNING: 0 CRITICAL: 0 UNKNOWN: 0 |") || !strings.Contains(out, "maintenance=1") || !strings.Contains(out, "maintenance (not alerted on): web-2") {
 		t.Errorf("web-2 in maintenance: exit %d\n%s", code, out)
+	}
+}
+
+// TestCheckCountsOnlyProvenReplies: with n2 down, n1 answering in n2's
+// name (unsigned, signed with its own key, or with n2's JWT and its own
+// signature) does not make n2 answer: the check says UNKNOWN n2, not
+// OK: 2, and a fan-out leaves the forgeries out. n1's own answer, signed
+// with its key, counts.
+func TestCheckCountsOnlyProvenReplies(t *testing.T) {
+	f := newSecureFleet(t)
+	ctx := context.Background()
+	v := make(violations, 64)
+	n1, c1 := f.enrolledCreds(t, "n1", nil, v)
+	n2, c2 := f.enrolledCreds(t, "n2", nil, v)
+	for n, nc := range map[string]*nats.Conn{"n1": n1, "n2": n2} {
+		js, _ := jetstream.New(nc)
+		skv, err := js.KeyValue(ctx, StatusBucket)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := json.Marshal(NodeStatus{Node: n, State: api.OK, Services: 1, Time: time.Now()})
+		if _, err := skv.Put(ctx, StatusKey(n), b); err != nil {
+			t.Fatalf("%s's status: %v", n, err)
+		}
+	}
+	n2.Close() // n2 is down
+	s1, err := c1.Signer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	s2, err := c2.Signer()
+	if err != nil {
+		t.Fatal(err)
+	}
+	sock := fakeUnit(t, "n1", nil)
+	rctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go (&Responder{NC: n1, Node: "n1", Socket: sock, Verifier: &Verifier{Account: f.a.AccountKey()}, Signer: s1}).Serve(rctx)
+	n1.Flush()
+
+	// n1's forgeries, each on a connection of its own (a connection may
+	// answer a request once).
+	forgeries := map[string]func(req Request) Reply{
+		"unsigned": func(Request) Reply { return Reply{Node: "n2"} },
+		"signed by n1": func(req Request) Reply {
+			r := Reply{Node: "n2"}
+			s1.SignReply(&r, req.ID)
+			return r
+		},
+		"n2's JWT, n1's signature": func(req Request) Reply {
+			r := Reply{Node: "n2", JWT: s2.JWT}
+			r.Req = req.ID
+			p, _ := replyPayload(r)
+			sig, _ := s1.kp.Sign(p)
+			r.Sig = b64(sig)
+			return r
+		},
+	}
+	sent := make(chan string, 16)
+	for what, forge := range forgeries {
+		nc, err := nats.Connect(f.url, c1.Options("n1")...)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer nc.Close()
+		if _, err := nc.Subscribe(RPCSubject, func(m *nats.Msg) {
+			var req Request
+			json.Unmarshal(m.Data, &req)
+			b, _ := json.Marshal(forge(req))
+			m.Respond(b)
+			sent <- what
+		}); err != nil {
+			t.Fatal(err)
+		}
+		nc.Flush()
+	}
+
+	sg, err := LoadSigner(filepath.Join(f.a.Dir, adminCredsFile))
+	if err != nil {
+		t.Fatal(err)
+	}
+	verdict, err := Check(ctx, f.admin, f.kv(t, StatusBucket), sg, nil, 300*time.Millisecond, 3*time.Second)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := map[string]api.HealthItem{}
+	for _, it := range verdict.Nodes {
+		got[it.Name] = it
+	}
+	if len(got) != 2 || got["n1"].State != api.OK || got["n2"].State != api.Unknown || !strings.HasPrefix(got["n2"].Detail, "silent") {
+		t.Errorf("n2 down, n1 answering as n2: %+v, want n1 OK and n2 UNKNOWN (silent)", verdict.Nodes)
+	}
+	for range forgeries { // they were made (else the check proved nothing)
+		<-sent
+	}
+
+	req := Request{Cmd: "ping"}
+	sg.Sign(&req)
+	res, err := Ask(ctx, f.admin, req, 300*time.Millisecond, 3*time.Second, []string{"n1", "n2"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var counted []string
+	for _, r := range res.Replies {
+		counted = append(counted, r.Node+" "+r.Error)
+	}
+	if len(res.Replies) != 1 || res.Replies[0].Node != "n1" || res.Replies[0].Error != "" {
+		t.Errorf("the fan-out counted %q, want n1's answer only", counted)
+	}
+	if res.Unproven > len(forgeries) {
+		t.Errorf("%d replies left out, more than the %d forgeries", res.Unproven, len(forgeries))
 	}
 }

@@ -46,6 +46,16 @@ func (c *Creds) Account() (string, error) {
 	return AccountOf(b)
 }
 
+// Signer is the node's own key and JWT, which sign its replies
+// (Responder.Signer).
+func (c *Creds) Signer() (*Signer, error) {
+	b, err := readSecret(filepath.Join(c.Dir, nodeCredsFile))
+	if err != nil {
+		return nil, err
+	}
+	return ParseSigner(b)
+}
+
 // LoadCreds returns the credentials in dir if they are whole: a JWT for
 // the key in dir's node.nk, not expired, and the CA beside it. Whether
 // they are for a given node id and its groups is Enroll's check, which
@@ -82,9 +92,30 @@ func checkCredsDir(dir string) error {
 }
 
 // OperatorOptions connect an operator's tools: a creds file (admin.creds
-// or one from Authority.User) and the fleet's CA.
+// or one from Authority.User), the fleet's CA, and the operator's own
+// inbox prefix (OperatorInbox of the creds' key: a reader may subscribe
+// there only, so no reader hears another operator's answers).
 func OperatorOptions(credsPath, caPath string) []nats.Option {
-	return []nats.Option{nats.UserCredentials(credsPath), nats.RootCAs(caPath)}
+	return []nats.Option{nats.UserCredentials(credsPath), nats.RootCAs(caPath), operatorInbox(credsPath)}
+}
+
+// operatorInbox sets the inbox prefix of the user of the creds at path.
+func operatorInbox(path string) nats.Option {
+	return func(o *nats.Options) error {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			return fmt.Errorf("creds %s: %w", path, err)
+		}
+		tok, err := jwt.ParseDecoratedJWT(b)
+		if err != nil {
+			return fmt.Errorf("creds %s: %w", path, err)
+		}
+		uc, err := jwt.DecodeUserClaims(tok)
+		if err != nil {
+			return fmt.Errorf("creds %s: %w", path, err)
+		}
+		return nats.CustomInboxPrefix(OperatorInbox(uc.Subject))(o)
+	}
 }
 
 // readCreds reads dir's node.creds: a JWT for pub, not expired.

@@ -88,11 +88,13 @@ func contentReads() jwt.StringList {
 	}
 }
 
-// ReaderPermissions are a reader's (an operator who looks): fan-out
-// requests (the nodes decide what a reader may ask, rpc.go) with replies
-// to its inbox, and reading the status bucket (one watch, or a get). It
-// may not read or write desired state.
-func ReaderPermissions() jwt.Permissions {
+// ReaderPermissions are a reader's (an operator who looks), whose user
+// key is pub: fan-out requests (the nodes decide what a reader may ask,
+// rpc.go) with replies to its own inbox (OperatorInbox(pub): not
+// another operator's, where an admin's answers go, desired state and
+// logs among them), and reading the status bucket (one watch, or a
+// get). It may not read or write desired state.
+func ReaderPermissions(pub string) jwt.Permissions {
 	status := kvStream(StatusBucket)
 	return jwt.Permissions{
 		Pub: jwt.Permission{Allow: jwt.StringList{
@@ -103,7 +105,7 @@ func ReaderPermissions() jwt.Permissions {
 			"$JS.API.DIRECT.GET." + status + ".>",
 			"$JS.API.STREAM.MSG.GET." + status,
 		}},
-		Sub:  jwt.Permission{Allow: jwt.StringList{"_INBOX.>"}},
+		Sub:  jwt.Permission{Allow: jwt.StringList{OperatorInbox(pub) + ".>"}},
 		Resp: &jwt.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}
 }

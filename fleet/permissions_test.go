@@ -16,6 +16,13 @@ import (
 // it as the agent will, reporting its permission violations to v.
 func (f *secureFleet) enrolled(t *testing.T, node string, groups []string, v violations) *nats.Conn {
 	t.Helper()
+	nc, _ := f.enrolledCreds(t, node, groups, v)
+	return nc
+}
+
+// enrolledCreds is enrolled, with the node's credentials.
+func (f *secureFleet) enrolledCreds(t *testing.T, node string, groups []string, v violations) (*nats.Conn, *Creds) {
+	t.Helper()
 	tok, err := f.a.Token(groups, 1, time.Hour)
 	if err != nil {
 		t.Fatal(err)
@@ -31,7 +38,7 @@ func (f *secureFleet) enrolled(t *testing.T, node string, groups []string, v vio
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	return nc
+	return nc, c
 }
 
 // watchValue watches one key and returns its current value, then the

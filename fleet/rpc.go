@@ -36,12 +36,17 @@ type Request struct {
 	Sig      string    `json:"sig,omitempty"`
 }
 
-// Reply is one node's answer.
+// Reply is one node's answer. Req, JWT and Sig are the node's
+// signature (sign.go): the id of the request answered, the node's JWT,
+// and its key's signature over the rest.
 type Reply struct {
 	Node  string            `json:"node"`
 	Facts map[string]string `json:"facts,omitempty"`
 	Data  []json.RawMessage `json:"data,omitempty"`
 	Error string            `json:"error,omitempty"`
+	Req   string            `json:"req,omitempty"`
+	JWT   string            `json:"jwt,omitempty"`
+	Sig   string            `json:"sig,omitempty"`
 }
 
 // maxReply bounds the data of one reply (a NATS message's default limit
@@ -69,6 +74,10 @@ type Responder struct {
 	// authentication, for development) takes only unsigned read-only
 	// requests.
 	Verifier *Verifier
+	// Signer, the node's own credentials, signs each reply: an asker
+	// counts only replies signed by the node they name. nil signs none
+	// (a development broker without authentication).
+	Signer *Signer
 	// Resource applies an ad-hoc resource once (cmd resource); nil
 	// refuses them.
 	Resource func(ctx context.Context, spec string, dryRun bool) (string, error)
@@ -95,10 +104,13 @@ func (r *Responder) Serve(ctx context.Context) error {
 		} else if err := r.do(ctx, req, &rep); err != nil {
 			rep.Error = err.Error()
 		}
-		b, _ := json.Marshal(rep)
-		if len(b) > maxReply {
+		b, err := r.encode(rep, req.ID)
+		if err == nil && len(b) > maxReply {
 			rep.Data, rep.Error = nil, fmt.Sprintf("the answer is %d bytes; at most %d go back (ask for fewer lines)", len(b), maxReply)
-			b, _ = json.Marshal(rep)
+			b, err = r.encode(rep, req.ID)
+		}
+		if err != nil {
+			return // unsigned, it would not be counted
 		}
 		_ = m.Respond(b)
 	})
@@ -107,6 +119,17 @@ func (r *Responder) Serve(ctx context.Context) error {
 	}
 	<-ctx.Done()
 	return sub.Unsubscribe()
+}
+
+// encode signs rep, the answer to the request with id reqID, if the node
+// has credentials, and marshals it.
+func (r *Responder) encode(rep Reply, reqID string) ([]byte, error) {
+	if r.Signer != nil {
+		if err := r.Signer.SignReply(&rep, reqID); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(rep)
 }
 
 // What each role may ask. A reader looks; an admin changes things.
@@ -238,6 +261,10 @@ func status(ctx context.Context, socket string) (api.StatusReply, error) {
 type Result struct {
 	Replies []Reply       `json:"replies"`
 	Took    time.Duration `json:"took"`
+	// Unproven counts the replies left out because they did not prove
+	// to be from the node they name (VerifyReply): a node answering in
+	// another's name, or one without credentials.
+	Unproven int `json:"unproven,omitempty"`
 }
 
 // Ask sends req to every node and gathers the replies. The wait ends as
@@ -247,6 +274,9 @@ type Result struct {
 // the last reply (a sliding window: a fleet that answers fast is not kept
 // waiting for a fixed time, and a node that joined since its status was
 // read is still heard). progress, if set, is called after each reply.
+// A signed request counts only replies signed by the node they name, a
+// node of the asker's own account (VerifyReply); an unsigned one (a
+// development broker without authentication) takes what comes.
 func Ask(ctx context.Context, nc *nats.Conn, req Request, window, max time.Duration, expected []string, progress func(n int)) (*Result, error) {
 	start := time.Now()
 	inbox := nc.NewRespInbox()
@@ -256,6 +286,12 @@ func Ask(ctx context.Context, nc *nats.Conn, req Request, window, max time.Durat
 		return nil, err
 	}
 	defer sub.Unsubscribe()
+	account := ""
+	if req.JWT != "" {
+		if account, err = jwtAccount(req.JWT); err != nil {
+			return nil, fmt.Errorf("the request's JWT: %w", err)
+		}
+	}
 	b, _ := json.Marshal(req)
 	if err := nc.PublishRequest(RPCSubject, inbox, b); err != nil {
 		return nil, err
@@ -281,6 +317,14 @@ func Ask(ctx context.Context, nc *nats.Conn, req Request, window, max time.Durat
 			var r Reply
 			if json.Unmarshal(m.Data, &r) != nil || seen[r.Node] {
 				continue
+			}
+			if account != "" {
+				if VerifyReply(r, req.ID, account, time.Now()) != nil {
+					res.Unproven++
+					continue
+				}
+				// Proven: the signature's work is done.
+				r.Req, r.JWT, r.Sig = "", "", ""
 			}
 			seen[r.Node] = true
 			res.Replies = append(res.Replies, r)

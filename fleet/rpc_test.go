@@ -60,20 +60,28 @@ func (c *commands) list() string {
 	return strings.Join(c.got, ",")
 }
 
-// node starts a responder for one node on its own connection.
-func node(t *testing.T, url, name string, facts map[string]string, v *Verifier, did *commands) {
+// node starts a responder for one node on its own connection, its
+// replies signed by sg (nil: unsigned); stop ends it, as when its agent
+// stops.
+func node(t *testing.T, url, name string, facts map[string]string, v *Verifier, sg *Signer, did *commands) (stop func()) {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(nc.Close)
-	r := &Responder{NC: nc, Node: name, Facts: facts, Socket: fakeUnit(t, name, did), Verifier: v}
+	r := &Responder{NC: nc, Node: name, Facts: facts, Socket: fakeUnit(t, name, did), Verifier: v, Signer: sg}
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
-	go r.Serve(ctx)
+	done := make(chan struct{})
+	go func() { r.Serve(ctx); close(done) }()
 	if err := nc.Flush(); err != nil { // the subscription is on the server
 		t.Fatal(err)
+	}
+	return func() {
+		cancel()
+		<-done
+		nc.Flush() // the unsubscription is on the server
 	}
 }
 
@@ -85,7 +93,7 @@ func TestFanOut(t *testing.T) {
 	s, _ := embedded(t)
 	ctx := context.Background()
 	for _, n := range []struct{ node, role, dc string }{{"web-1", "web", "ams"}, {"web-2", "web", "fra"}, {"db-1", "db", "ams"}} {
-		node(t, s.ClientURL(), n.node, map[string]string{"role": n.role, "dc": n.dc}, nil, nil)
+		node(t, s.ClientURL(), n.node, map[string]string{"role": n.role, "dc": n.dc}, nil, nil, nil)
 	}
 	client, err := nats.Connect(s.ClientURL())
 	if err != nil {
@@ -147,9 +155,17 @@ func account(t *testing.T) nkeys.KeyPair {
 
 func user(t *testing.T, acct nkeys.KeyPair, role string, expires time.Time) *Signer {
 	t.Helper()
+	return namedUser(t, acct, "", role, expires)
+}
+
+// namedUser is a user of acct named name (a node's JWT is named after the
+// node, with the role node).
+func namedUser(t *testing.T, acct nkeys.KeyPair, name, role string, expires time.Time) *Signer {
+	t.Helper()
 	ukp, _ := nkeys.CreateUser()
 	pub, _ := ukp.PublicKey()
 	c := jwt.NewUserClaims(pub)
+	c.Name = name
 	if role != "" {
 		c.Tags.Add(RoleTag + role)
 	}
@@ -180,7 +196,8 @@ func TestSignedRequests(t *testing.T) {
 	acct := account(t)
 	apub, _ := acct.PublicKey()
 	did := &commands{}
-	node(t, s.ClientURL(), "web-1", map[string]string{"role": "web"}, &Verifier{Account: apub}, did)
+	nodeKey := namedUser(t, acct, "web-1", RoleNode, time.Time{})
+	stop := node(t, s.ClientURL(), "web-1", map[string]string{"role": "web"}, &Verifier{Account: apub}, nodeKey, did)
 	client, err := nats.Connect(s.ClientURL())
 	if err != nil {
 		t.Fatal(err)
@@ -209,6 +226,18 @@ func TestSignedRequests(t *testing.T) {
 			t.Errorf("%s: got %+v, want an error with %q", what, r, want)
 		}
 	}
+	// raw is the node's answer as it comes, proven or not (Ask leaves out
+	// a reply that is not from a node of the asker's account).
+	raw := func(req Request) Reply {
+		t.Helper()
+		b, _ := json.Marshal(req)
+		m, err := client.Request(RPCSubject, b, time.Minute)
+		var r Reply
+		if err != nil || json.Unmarshal(m.Data, &r) != nil {
+			t.Fatalf("%s: %v", req.Cmd, err)
+		}
+		return r
+	}
 
 	if r := ask(signed(reader, Request{Cmd: "status"})); r.Error != "" || len(r.Data) != 1 {
 		t.Errorf("a reader's status: %+v", r)
@@ -219,7 +248,9 @@ func TestSignedRequests(t *testing.T) {
 	if r := ask(signed(reader, Request{Cmd: "apply", DryRun: true})); r.Error != "" {
 		t.Errorf("a reader's dry run: %+v", r)
 	}
-	refused("another account's admin", signed(foreign, Request{Cmd: "restart", Name: "svc"}), "not a user of this node's account")
+	if r := raw(signed(foreign, Request{Cmd: "restart", Name: "svc"})); !strings.Contains(r.Error, "not a user of this node's account") {
+		t.Errorf("another account's admin: %+v", r)
+	}
 	refused("no role", signed(user(t, acct, "", time.Time{}), Request{Cmd: "status"}), "names no role")
 	refused("an expired JWT", signed(user(t, acct, RoleAdmin, time.Now().Add(-time.Hour)), Request{Cmd: "status"}), "expired")
 	tampered := signed(admin, Request{Cmd: "restart", Name: "svc", Where: map[string]string{"role": "web"}})
@@ -239,8 +270,17 @@ func TestSignedRequests(t *testing.T) {
 		t.Errorf("an admin's restart: %+v", r)
 	}
 	refused("a replay", req, "seen before")
-	if got := did.list(); got != "web-1 apply ,web-1 restart svc" {
-		t.Errorf("the unit was asked %q; want only the reader's dry run and the admin's one restart", got)
+
+	// The agent restarts: the ids it saw are gone with it, and a request
+	// stamped before its start is refused (it may have been taken).
+	stop()
+	node(t, s.ClientURL(), "web-1", map[string]string{"role": "web"}, &Verifier{Account: apub, Since: time.Now()}, nodeKey, did)
+	refused("a replay after a restart", req, "before this node's agent started")
+	if r := ask(signed(admin, Request{Cmd: "restart", Name: "svc"})); r.Error != "" {
+		t.Errorf("an admin's restart after the agent's restart: %+v", r)
+	}
+	if got := did.list(); got != "web-1 apply ,web-1 restart svc,web-1 restart svc" {
+		t.Errorf("the unit was asked %q; want only the reader's dry run and the admin's two restarts", got)
 	}
 }
 
@@ -262,7 +302,7 @@ func TestUpdateRequest(t *testing.T) {
 	fetched := []string{}
 	nc, _ := nats.Connect(s.ClientURL())
 	defer nc.Close()
-	r := &Responder{NC: nc, Node: "n1", Socket: sock, Verifier: &Verifier{Account: apub},
+	r := &Responder{NC: nc, Node: "n1", Socket: sock, Verifier: &Verifier{Account: apub}, Signer: namedUser(t, acct, "n1", RoleNode, time.Time{}),
 		Fetch: func(_ context.Context, name string) (string, error) {
 			fetched = append(fetched, name)
 			return "/var/lib/unit-fleet/content/" + name, nil
@@ -298,5 +338,47 @@ func TestUpdateRequest(t *testing.T) {
 	}
 	if len(fetched) != 1 || len(got) != 0 {
 		t.Errorf("fetched %v; unit asked %d more times", fetched, len(got))
+	}
+}
+
+// TestVerifyReply: a reply counts only if the node it names signed it,
+// for this request, as a node of the asker's account.
+func TestVerifyReply(t *testing.T) {
+	acct := account(t)
+	apub, _ := acct.PublicKey()
+	n1, n2 := namedUser(t, acct, "n1", RoleNode, time.Time{}), namedUser(t, acct, "n2", RoleNode, time.Time{})
+	now := time.Now()
+	signed := func(sg *Signer, rep Reply, reqID string) Reply {
+		t.Helper()
+		if err := sg.SignReply(&rep, reqID); err != nil {
+			t.Fatal(err)
+		}
+		return rep
+	}
+	if err := VerifyReply(signed(n1, Reply{Node: "n1", Data: []json.RawMessage{[]byte(`1`)}}, "r1"), "r1", apub, now); err != nil {
+		t.Fatalf("n1's own reply: %v", err)
+	}
+	swapped := signed(n2, Reply{Node: "n1"}, "r1")
+	swapped.JWT = n1.JWT // n1's JWT, n2's signature
+	tampered := signed(n1, Reply{Node: "n1", Data: []json.RawMessage{[]byte(`"ok"`)}}, "r1")
+	tampered.Data[0] = []byte(`"failed"`)
+	for _, c := range []struct {
+		what  string
+		rep   Reply
+		reqID string
+		want  string
+	}{
+		{"unsigned", Reply{Node: "n1"}, "r1", "not signed"},
+		{"n2 in n1's name", signed(n2, Reply{Node: "n1"}, "r1"), "r1", `not node "n1"'s`},
+		{"n1's JWT, n2's signature", swapped, "r1", "does not match"},
+		{"another request's reply", signed(n1, Reply{Node: "n1"}, "r0"), "r1", "not to this request"},
+		{"tampered", tampered, "r1", "does not match"},
+		{"another account's node", signed(namedUser(t, account(t), "n1", RoleNode, time.Time{}), Reply{Node: "n1"}, "r1"), "r1", "not a user of the asker's account"},
+		{"a reader named n1", signed(namedUser(t, acct, "n1", RoleReader, time.Time{}), Reply{Node: "n1"}, "r1"), "r1", `not node "n1"'s`},
+		{"an expired node", signed(namedUser(t, acct, "n1", RoleNode, now.Add(-time.Hour)), Reply{Node: "n1"}, "r1"), "r1", "expired"},
+	} {
+		if err := VerifyReply(c.rep, c.reqID, apub, now); err == nil || !strings.Contains(err.Error(), c.want) {
+			t.Errorf("%s: %v, want an error with %q", c.what, err, c.want)
+		}
 	}
 }

@@ -88,6 +88,11 @@ func (s *Signer) Sign(req *Request) error {
 // seen before.
 type Verifier struct {
 	Account string
+	// Since is when this verifier started (the agent's start): a request
+	// stamped before it is refused, since the ids seen before it are
+	// gone with the agent that saw them (kept only in memory, not on
+	// disk). Zero takes any time within the skew.
+	Since time.Time
 
 	mu   sync.Mutex
 	seen map[string]time.Time // request ids within the skew window
@@ -137,6 +142,9 @@ func (v *Verifier) Verify(req Request, now time.Time) (string, error) {
 	if d := now.Sub(req.Time); d > skew || d < -skew {
 		return "", fmt.Errorf("the request's time %s is more than %s from this node's clock", req.Time.Format(time.RFC3339), skew)
 	}
+	if req.Time.Before(v.Since) {
+		return "", fmt.Errorf("the request's time %s is before this node's agent started (%s): it may have been taken before, and the agent no longer knows (ask again)", req.Time.Format(time.RFC3339Nano), v.Since.UTC().Format(time.RFC3339Nano))
+	}
 	role := ""
 	for _, t := range claims.Tags {
 		if r, ok := strings.CutPrefix(t, RoleTag); ok {
@@ -184,3 +192,110 @@ func AccountOf(creds []byte) (string, error) {
 }
 
 func b64(b []byte) string { return base64.RawURLEncoding.EncodeToString(b) }
+
+// Replies. A reply's Node is what the replier wrote, and any node may
+// answer a fan-out request, so a reply is counted only if it proves it
+// is from the node it names: the node signs it with its own key (made on
+// the node at enrolment, never leaving it) and sends its JWT along; the
+// asker takes it only if that JWT is one the asker's own account issued
+// to a node of that name (the authority issues one key per node id,
+// enrollserve.go), and the signature, over the reply and the request's
+// id, is that key's. The asker needs nothing from the replier or the
+// broker for this (NATS does not tell a subscriber who published a
+// message), and a reply recorded for one request is worth nothing for
+// another.
+
+// RoleNode is the role tag of a node's JWT.
+const RoleNode = "node"
+
+// replyLabel starts what a node signs for a reply, so that no other
+// signature its key makes (a server's nonce, an enrolment) can pass for
+// one.
+const replyLabel = "unit-fleet reply v1\n"
+
+// replyPayload is what is signed of rep: all of it but the signature.
+func replyPayload(rep Reply) ([]byte, error) {
+	rep.Sig = ""
+	b, err := json.Marshal(rep)
+	if err != nil {
+		return nil, err
+	}
+	return append([]byte(replyLabel), b...), nil
+}
+
+// SignReply stamps rep, the answer to the request with id reqID, with
+// the signer's JWT and its signature.
+func (s *Signer) SignReply(rep *Reply, reqID string) error {
+	rep.Req, rep.JWT, rep.Sig = reqID, s.JWT, ""
+	payload, err := replyPayload(*rep)
+	if err != nil {
+		return err
+	}
+	sig, err := s.kp.Sign(payload)
+	if err != nil {
+		return err
+	}
+	rep.Sig = b64(sig)
+	return nil
+}
+
+// VerifyReply says why rep, an answer to the request with id reqID, is
+// not provably from the node it names, a node of account; nil if it is.
+func VerifyReply(rep Reply, reqID, account string, now time.Time) error {
+	if rep.JWT == "" || rep.Sig == "" {
+		return errors.New("the reply is not signed")
+	}
+	if len(rep.JWT) > 16<<10 || len(rep.Sig) > 256 {
+		return errors.New("the reply's signature fields are too long")
+	}
+	if reqID == "" || rep.Req != reqID {
+		return errors.New("the reply is not to this request")
+	}
+	claims, err := jwt.DecodeUserClaims(rep.JWT) // checks the JWT's own signature
+	if err != nil {
+		return fmt.Errorf("the replier's JWT: %w", err)
+	}
+	issuer := claims.Issuer
+	if claims.IssuerAccount != "" {
+		issuer = claims.IssuerAccount
+	}
+	if account == "" || issuer != account {
+		return errors.New("the replier is not a user of the asker's account")
+	}
+	vr := jwt.CreateValidationResults()
+	claims.Validate(vr)
+	if claims.Expires != 0 && now.Unix() > claims.Expires || vr.IsBlocking(true) {
+		return errors.New("the replier's JWT is expired or invalid")
+	}
+	if !claims.Tags.Contains(RoleTag+RoleNode) || claims.Name != rep.Node {
+		return fmt.Errorf("the replier's JWT is not node %q's", rep.Node)
+	}
+	sig, err := base64.RawURLEncoding.DecodeString(rep.Sig)
+	if err != nil {
+		return errors.New("the reply's signature is not base64url")
+	}
+	payload, err := replyPayload(rep)
+	if err != nil {
+		return err
+	}
+	pub, err := nkeys.FromPublicKey(claims.Subject)
+	if err != nil {
+		return fmt.Errorf("the replier's key: %w", err)
+	}
+	if pub.Verify(payload, sig) != nil {
+		return errors.New("the reply's signature does not match it")
+	}
+	return nil
+}
+
+// jwtAccount is the account a user JWT belongs to.
+func jwtAccount(tok string) (string, error) {
+	claims, err := jwt.DecodeUserClaims(tok)
+	if err != nil {
+		return "", err
+	}
+	if claims.IssuerAccount != "" {
+		return claims.IssuerAccount, nil
+	}
+	return claims.Issuer, nil
+}

@@ -30,6 +30,13 @@ const ServerStore = "/var/lib/unit-fleet-server"
 // to subscribe there and nowhere else's).
 func InboxPrefix(node string) string { return "_INBOX_" + node }
 
+// OperatorInbox is an operator's own reply subjects, by its user key:
+// "_INBOX." and the key, apart from every node's ("_INBOX_" + a layer
+// name) and from nats.go's default ("_INBOX." + a 22-character nuid, a
+// user key is 56). A reader's permissions allow it to subscribe there
+// and nowhere else; OperatorOptions sets it.
+func OperatorInbox(userKey string) string { return "_INBOX." + userKey }
+
 // StatusKey and MaintenanceKey are a node's keys in StatusBucket.
 func StatusKey(node string) string      { return "node." + node }
 func MaintenanceKey(node string) string { return "maintenance." + node }

@@ -28,11 +28,13 @@ func (a *Authority) User(name, role string, ttl time.Duration) ([]byte, error) {
 	if name == "" || len(name) > 128 || !printable(name) {
 		return nil, fmt.Errorf("user %q: a user name is 1 to 128 printable characters", name)
 	}
-	var perms jwt.Permissions
+	// An admin may do anything in the account (nothing to list); a
+	// reader's permissions name its own key (its inbox).
+	perms := func(string) jwt.Permissions { return jwt.Permissions{} }
 	switch role {
 	case RoleAdmin:
 	case RoleReader:
-		perms = ReaderPermissions()
+		perms = ReaderPermissions
 	default:
 		return nil, fmt.Errorf("user %s: role %q is neither %s nor %s", name, role, RoleAdmin, RoleReader)
 	}
@@ -50,14 +52,15 @@ func (a *Authority) User(name, role string, ttl time.Duration) ([]byte, error) {
 	return creds, nil
 }
 
-// issue makes a user key and its JWT, and returns them as creds.
-func (a *Authority) issue(name string, tags []string, perms jwt.Permissions, exp time.Time) (creds []byte, tok string, err error) {
+// issue makes a user key and its JWT, with the permissions perms gives
+// for its public key, and returns them as creds.
+func (a *Authority) issue(name string, tags []string, perms func(pub string) jwt.Permissions, exp time.Time) (creds []byte, tok string, err error) {
 	kp, err := nkeys.CreateUser()
 	if err != nil {
 		return nil, "", err
 	}
 	pub, _ := kp.PublicKey()
-	tok, err = a.userJWT(pub, name, tags, perms, exp, func(*jwt.UserClaims) {})
+	tok, err = a.userJWT(pub, name, tags, perms(pub), exp, func(*jwt.UserClaims) {})
 	if err != nil {
 		return nil, "", err
 	}
@@ -125,7 +128,7 @@ func (a *Authority) AdminCreds() (string, error) {
 // ServiceOptions connect the authority's own enrolment service: a fresh
 // user that may only take EnrollSubject's requests and answer them.
 func (a *Authority) ServiceOptions() ([]nats.Option, error) {
-	creds, _, err := a.issue("unit-fleet enroll service", nil, ServicePermissions(), time.Time{})
+	creds, _, err := a.issue("unit-fleet enroll service", nil, func(string) jwt.Permissions { return ServicePermissions() }, time.Time{})
 	if err != nil {
 		return nil, fmt.Errorf("enroll service: %w", err)
 	}

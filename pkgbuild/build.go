@@ -375,7 +375,7 @@ func (b *Builder) sandboxBuild(ctx context.Context, r *Recipe, tmp string, steps
 		return err
 	}
 	defer logf.Close()
-	tail := &tailWriter{w: logf}
+	tail := newTailWriter(logf, steps)
 	stop := make(chan struct{})
 	defer close(stop)
 	go func() {
@@ -387,7 +387,7 @@ func (b *Builder) sandboxBuild(ctx context.Context, r *Recipe, tmp string, steps
 			case <-stop:
 				return
 			case <-t.C:
-				b.say(r.Name, "%3.0fs  %s", time.Since(start).Seconds(), tail.last())
+				b.say(r.Name, "%s", tail.report(time.Since(start)))
 			}
 		}
 	}()

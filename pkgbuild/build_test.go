@@ -3,6 +3,7 @@ package pkgbuild
 import (
 	"context"
 	"errors"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -494,27 +495,40 @@ local = "src"
 	}
 }
 
-// TestProgressLines: a build that runs longer than the progress tick gets
-// lines naming it, its time and its latest output.
+// TestProgressLines: a long build's progress report shows its output's
+// last line once, when it is new; while the build prints nothing (a
+// compiler after "go: downloading ...") it says the step and the time
+// instead of repeating the stale line. Driven directly: no clock.
 func TestProgressLines(t *testing.T) {
-	dir := t.TempDir()
-	writeFiles(t, dir, map[string]string{"slow.toml": `name = "slow"
-version = "1"
-steps = [["sh", "-c", "echo compiling part one; sleep 1; echo done > /out/done"]]
-`})
-	buf := &syncBuffer{}
-	b, err := NewBuilder(Options{Store: filepath.Join(dir, "store"), Cache: filepath.Join(dir, "cache"), Jobs: 1, Progress: buf, Tick: 200 * time.Millisecond})
-	if err != nil {
-		t.Fatal(err)
-	}
-	build(t, b, filepath.Join(dir, "slow.toml"))
-	n := 0
-	for _, l := range strings.Split(buf.String(), "\n") {
-		if strings.HasPrefix(l, "slow") && strings.HasSuffix(l, "s  compiling part one") {
-			n++
+	tail := newTailWriter(io.Discard, [][]string{{"go", "mod", "download"}, {"go", "build", "./..."}, {"cp", "gojq", "/out"}})
+	write := func(s string) { tail.Write([]byte(s)) }
+	write("+ go mod download\n")
+	write("+ go build ./...\ngo: downloading github.com/rivo/uniseg v0.4.7\n")
+	for i, want := range []string{
+		" 15s  go: downloading github.com/rivo/uniseg v0.4.7",
+		"building (step 2/3, 30 s)",
+		"building (step 2/3, 45 s)",
+	} {
+		if got := tail.report(time.Duration(i+1) * 15 * time.Second); got != want {
+			t.Errorf("report %d = %q, want %q", i+1, got, want)
 		}
 	}
-	if n < 2 {
-		t.Errorf("%d progress lines with the latest output, want >= 2:\n%s", n, buf)
+	write("partial, no newline yet")
+	if got, want := tail.report(60*time.Second), "building (step 2/3, 60 s)"; got != want {
+		t.Errorf("after a partial line: %q, want %q", got, want)
+	}
+	write("\n+ cp gojq /out\n")
+	if got, want := tail.report(75*time.Second), " 75s  + cp gojq /out"; got != want {
+		t.Errorf("new output: %q, want %q", got, want)
+	}
+	if got, want := tail.report(90*time.Second), "building (step 3/3, 90 s)"; got != want {
+		t.Errorf("stale again: %q, want %q", got, want)
+	}
+	// A build's own "+ " line (sh -x) is not a step of the recipe.
+	tail2 := newTailWriter(io.Discard, [][]string{{"make"}})
+	tail2.Write([]byte("+ make\n+ cc -c a.c\n"))
+	tail2.report(time.Second)
+	if got, want := tail2.report(2*time.Second), "building (step 1/1, 2 s)"; got != want {
+		t.Errorf("sh -x output: %q, want %q", got, want)
 	}
 }

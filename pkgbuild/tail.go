@@ -3,9 +3,11 @@ package pkgbuild
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
+	"time"
 )
 
 // tailWriter passes a build's output to w and keeps its last lines for
@@ -15,9 +17,25 @@ type tailWriter struct {
 	mu    sync.Mutex
 	buf   []byte
 	lines []string
+	// steps are the lines the sandbox prints as it starts each step
+	// ("+ go build ..."), in order; step counts those seen.
+	steps []string
+	step  int
+	// n counts the lines written; reported is n at the last report that
+	// showed a line, so a line is shown once, never again while stale.
+	n, reported int
 }
 
 const tailKeep = 40
+
+// newTailWriter tails the output of a sandbox that runs steps.
+func newTailWriter(w io.Writer, steps [][]string) *tailWriter {
+	t := &tailWriter{w: w}
+	for _, s := range steps {
+		t.steps = append(t.steps, "+ "+strings.Join(s, " "))
+	}
+	return t
+}
 
 func (t *tailWriter) Write(p []byte) (int, error) {
 	t.mu.Lock()
@@ -28,7 +46,12 @@ func (t *tailWriter) Write(p []byte) (int, error) {
 		if i < 0 {
 			break
 		}
-		t.lines = append(t.lines, string(t.buf[:i]))
+		line := string(t.buf[:i])
+		t.lines = append(t.lines, line)
+		t.n++
+		if t.step < len(t.steps) && line == t.steps[t.step] {
+			t.step++
+		}
 		t.buf = t.buf[i+1:]
 	}
 	if len(t.lines) > tailKeep {
@@ -40,17 +63,26 @@ func (t *tailWriter) Write(p []byte) (int, error) {
 	return t.w.Write(p)
 }
 
-func (t *tailWriter) last() string {
+// report is the progress line of a build elapsed into it: the output's
+// last line when there was output since the last report, else the step
+// and the time. A compiler that prints nothing for minutes after "go:
+// downloading x" must not look stuck on that download.
+func (t *tailWriter) report(elapsed time.Duration) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.lines) == 0 {
-		return ""
+	secs := int(elapsed.Round(time.Second) / time.Second)
+	if t.n > t.reported {
+		t.reported = t.n
+		l := t.lines[len(t.lines)-1]
+		if len(l) > 100 {
+			l = l[:100] + "…"
+		}
+		return fmt.Sprintf("%3ds  %s", secs, l)
 	}
-	l := t.lines[len(t.lines)-1]
-	if len(l) > 100 {
-		l = l[:100] + "…"
+	if t.step > 0 {
+		return fmt.Sprintf("building (step %d/%d, %d s)", t.step, len(t.steps), secs)
 	}
-	return l
+	return fmt.Sprintf("building (%d s)", secs)
 }
 
 func (t *tailWriter) lastN(n int) string {

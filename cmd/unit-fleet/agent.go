@@ -100,7 +100,11 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 			}
 			reporter.Poke()
 		})}
+	// Requests stamped before now may have been taken by this agent's
+	// previous run, whose seen ids are gone: they are refused.
+	started := time.Now()
 	var verifier *fleet.Verifier
+	var signer *fleet.Signer
 	creds, err := enrol(ctx, log, *url, *tokenFile, *state, *node, groups)
 	if err != nil {
 		return err
@@ -111,7 +115,10 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 		if err != nil {
 			return err
 		}
-		verifier = &fleet.Verifier{Account: acct}
+		verifier = &fleet.Verifier{Account: acct, Since: started}
+		if signer, err = creds.Signer(); err != nil {
+			return err
+		}
 	} else {
 		log.Warn("no fleet credentials and no token: connecting without; only unsigned read-only requests are answered")
 		opts = append(opts, nats.CustomInboxPrefix(fleet.InboxPrefix(*node)))
@@ -128,7 +135,7 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 	a.OpenKV = func(ctx context.Context) (jetstream.KeyValue, error) { return js.KeyValue(ctx, fleet.Bucket) }
 	log.Info("following", "url", *url, "node", *node, "keys", a.Keys())
 
-	r := &fleet.Responder{NC: nc, Node: *node, Facts: facts, Socket: *socket, Verifier: verifier, Resource: fleet.ApplyResource,
+	r := &fleet.Responder{NC: nc, Node: *node, Facts: facts, Socket: *socket, Verifier: verifier, Signer: signer, Resource: fleet.ApplyResource,
 		Fetch: func(ctx context.Context, name string) (string, error) {
 			obs, err := js.ObjectStore(ctx, fleet.ContentBucket)
 			if err != nil {

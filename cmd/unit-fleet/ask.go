@@ -93,6 +93,9 @@ func ask(ctx context.Context, o *operator, req fleet.Request, print func(io.Writ
 		if len(missing) > 0 {
 			fmt.Printf("did not answer: %s\n", strings.Join(missing, " "))
 		}
+		if res.Unproven > 0 {
+			fmt.Printf("left out: %d replies not signed by the node they name\n", res.Unproven)
+		}
 	}
 	if err == nil && (failed > 0 || len(missing) > 0) {
 		err = exitError(1)
