@@ -95,15 +95,9 @@ func Boot() {
 		ConfigDir: ConfigDir, Config: cfg, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
 		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal, Release: readRelease(), Slots: slots,
 		OnPower: func(action string) { requestPower(powerCmd(action)) },
-		OnReady: func(n int, down []string) {
+		OnReady: func(n int, down []string) string {
 			up, _ := uptime()
-			if len(down) > 0 {
-				fmt.Fprintf(console, "unit: %d services running, not running: %s (%.2fs after kernel start)\n",
-					n, strings.Join(down, ", "), up)
-				return
-			}
-			fmt.Fprintf(console, "unit: all %d services running %.2fs after kernel start (%.0f ms after /init)\n",
-				n, up, (up-initUp)*1000)
+			return bootSummary(n, down, up, up-initUp)
 		},
 	})
 	if err != nil {

@@ -36,8 +36,10 @@ type Options struct {
 	// OnPower is called for reboot/poweroff/halt requests on the control socket.
 	OnPower func(action string)
 	// OnReady is called once every enabled service has settled: up is how
-	// many are running (or finished, for one-shots), down lists the rest.
-	OnReady func(up int, down []string)
+	// many are running and ready (or finished, for one-shots), down says
+	// what each other one is doing. Its line goes to the console after
+	// every service's own.
+	OnReady func(up int, down []string) string
 	// Release is the image's release id (/usr/lib/unit/release), shown
 	// by status; "" on a host.
 	Release string
@@ -176,7 +178,9 @@ func Run(ctx context.Context, o Options) error {
 				// Services that stopped for a shutdown are not a boot
 				// that settled.
 				if o.OnReady != nil && ctx.Err() == nil {
-					o.OnReady(d.settled(loops))
+					// Through the bus, as the services' events came
+					// before ready: the console prints it after them.
+					d.bus.Emit(event.Event{Resource: "unit", State: "settled", Message: o.OnReady(d.settled(loops))})
 				}
 			case <-ctx.Done():
 			}
@@ -214,16 +218,7 @@ func Run(ctx context.Context, o Options) error {
 // settled counts the services that came up and names those that did not.
 func (d *Daemon) settled(ctx context.Context) (up int, down []string) {
 	sts, _ := d.sup.Status(ctx, "")
-	for _, st := range sts {
-		switch {
-		case !st.Enabled:
-		case st.State == "running" || st.State == "exited":
-			up++
-		default:
-			down = append(down, st.Name+" "+st.State)
-		}
-	}
-	return up, down
+	return settledOf(sts)
 }
 
 // printEvents shows state changes on the console, like a boot log. When
@@ -232,7 +227,9 @@ func (d *Daemon) settled(ctx context.Context) (up int, down []string) {
 func printEvents(ctx context.Context, ch <-chan event.Event, w io.Writer) {
 	print := func(e event.Event) {
 		line := fmt.Sprintf("unit: %s %s", e.Resource, e.State)
-		if e.Message != "" {
+		if e.Resource == "unit" {
+			line = "unit: " + e.Message // unit's own sentence: the boot's summary
+		} else if e.Message != "" {
 			line += " (" + e.Message + ")"
 		}
 		fmt.Fprintln(w, line)
