@@ -228,7 +228,14 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if len(cfg.System.Packages) > 0 {
 		recipes = findRecipes(o.Recipes, o.System)
 	}
-	release := releaseID(ctx, o.System, recipes)
+	var kegHashes []string
+	for _, p := range pkgs.Kegs {
+		kegHashes = append(kegHashes, p.KegHash)
+	}
+	for _, k := range pkgs.Debs {
+		kegHashes = append(kegHashes, k.Hash)
+	}
+	release := releaseID(ctx, o.System, recipes, kegHashes)
 	log.Info("release", "id", release)
 	conf := append(configEntries(systemTOML), releaseEntry(release))
 	bbEntries, err := bb.entries(takenPaths(base))

@@ -66,7 +66,7 @@ func TestBuildReproducible(t *testing.T) {
 	}
 	res := results[0]
 	// Outside git the release is a hash of the description.
-	if want := "sha256:" + hashInputs(system, "")[:12]; res.Release != want {
+	if want := "sha256:" + hashInputs(system, "", nil)[:12]; res.Release != want {
 		t.Errorf("release %q, want %q", res.Release, want)
 	}
 	if !strings.HasSuffix(res.KernelVersion, "-cloud-amd64") {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sort"
 	"strings"
 )
@@ -18,40 +19,44 @@ const ReleasePath = "usr/lib/unit/release"
 
 // releaseID names what an image was built from, so a running machine can
 // be traced to its description: "git:REV" (12 hex digits) of the
-// repository that holds the system description, "-dirty" when the
-// description or the recipes differ from that revision; outside git,
-// "sha256:HASH" of the description and the recipes (with their locks).
-// The kegs and Debian packages are pinned in the manifest beside it.
-func releaseID(ctx context.Context, system, recipes string) string {
+// repository that holds the system description, "-dirty+HASH" when the
+// description or the recipes differ from that revision (HASH: 8 hex digits
+// of the inputs, so two different dirty builds never share an id);
+// outside git, "sha256:HASH" of the inputs. The inputs are the description,
+// the recipes (with their locks) and the hashes of the kegs the image
+// takes, which are pinned in the manifest beside it.
+func releaseID(ctx context.Context, system, recipes string, kegs []string) string {
 	paths := []string{system}
 	if recipes != "" {
 		paths = append(paths, recipes)
 	}
-	if id := gitRelease(ctx, paths); id != "" {
-		return id
+	id, dirty := gitRelease(ctx, paths)
+	switch {
+	case id == "":
+		return "sha256:" + hashInputs(system, recipes, kegs)[:12]
+	case dirty:
+		return id + "-dirty+" + hashInputs(system, recipes, kegs)[:8]
 	}
-	return "sha256:" + hashInputs(system, recipes)[:12]
+	return id
 }
 
-func gitRelease(ctx context.Context, paths []string) string {
+// gitRelease is "git:REV" of the repository holding paths[0], and
+// whether paths differ from it; "" outside git.
+func gitRelease(ctx context.Context, paths []string) (id string, dirty bool) {
 	if _, err := exec.LookPath("git"); err != nil {
-		return ""
+		return "", false
 	}
 	dir := filepath.Dir(paths[0])
 	rev, err := exec.CommandContext(ctx, "git", "-C", dir, "rev-parse", "--verify", "--quiet", "HEAD").Output()
 	if err != nil || len(bytes.TrimSpace(rev)) < 12 {
-		return ""
+		return "", false
 	}
-	id := "git:" + string(bytes.TrimSpace(rev))[:12]
 	args := append([]string{"-C", dir, "status", "--porcelain", "--untracked-files=normal", "--"}, absAll(paths)...)
 	out, err := exec.CommandContext(ctx, "git", args...).Output()
 	if err != nil {
-		return "" // not tracked here (another repository's path): hash it
+		return "", false // not tracked here (another repository's path): hash it
 	}
-	if len(bytes.TrimSpace(out)) > 0 {
-		id += "-dirty"
-	}
-	return id
+	return "git:" + string(bytes.TrimSpace(rev))[:12], len(bytes.TrimSpace(out)) > 0
 }
 
 func absAll(paths []string) []string {
@@ -65,9 +70,9 @@ func absAll(paths []string) []string {
 	return out
 }
 
-// hashInputs hashes the description and the recipes' files (names and
-// bytes, sorted), as the release of a build outside git.
-func hashInputs(system, recipes string) string {
+// hashInputs hashes the description, the recipes' files (names and
+// bytes, sorted) and the kegs' hashes (sorted).
+func hashInputs(system, recipes string, kegs []string) string {
 	h := sha256.New()
 	add := func(name string) {
 		b, err := os.ReadFile(name)
@@ -89,6 +94,9 @@ func hashInputs(system, recipes string) string {
 		for _, n := range names {
 			add(n)
 		}
+	}
+	for _, k := range slices.Sorted(slices.Values(kegs)) {
+		h.Write([]byte("keg\x00" + k + "\x00"))
 	}
 	return hex.EncodeToString(h.Sum(nil))
 }
