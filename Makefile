@@ -12,7 +12,7 @@ DEBS    := systemd openssh-client qemu-system-x86 cpio zstd kmod dpkg-dev gcc li
 # Only the tests need these: a browser for the status page, NoCloud seeds.
 TESTDEBS := chromium genisoimage
 
-.PHONY: all build fleet deps test-deps image run test check unit-test qemu-test bench fuzz clean update-locks
+.PHONY: all build fleet deps test-deps initramfs image run test check unit-test qemu-test bench fuzz clean update-locks
 
 all: build
 
@@ -37,10 +37,13 @@ deps test-deps:
 		apt-get update -q; \
 	fi
 
+# The kernel + initramfs in $(OUT): what `make run` boots, and no more.
+initramfs: deps build
+	$(BIN) image build $(SYSTEM) -o $(OUT)
+
 # Both formats: kernel + initramfs in $(OUT), the UEFI disk in $(OUT)-disk
 # (`bin/unit image run $(OUT)-disk` boots it through OVMF).
-image: deps build
-	$(BIN) image build $(SYSTEM) -o $(OUT)
+image: initramfs
 	$(BIN) image build $(SYSTEM) -o $(OUT)-disk --format disk
 
 # Re-pins every committed lock to what Debian's archive serves now (its
@@ -48,7 +51,7 @@ image: deps build
 update-locks: deps build
 	$(BIN) pkg update $(patsubst %.lock,%.toml,$(wildcard packages/*.lock))
 
-run: image
+run: initramfs
 	$(BIN) image run $(OUT)
 
 check:
