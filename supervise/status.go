@@ -51,6 +51,14 @@ func (s *Supervisor) Status(ctx context.Context, name string) ([]Status, error) 
 	return out, err
 }
 
+// Failed is systemctl's "failed": the service will not run again by
+// itself after a failure, because unit gave up on it (StateFailed) or
+// because it exited non-zero or by a signal under a policy that does not
+// restart it. A one-shot that exited 0 is not failed.
+func (s Status) Failed() bool {
+	return s.State == StateFailed || s.State == StateExited && s.LastExit != "exit 0"
+}
+
 func (v *service) status() Status {
 	st := Status{
 		Name: v.name, State: v.state, Reason: v.reason, Enabled: v.cfg.IsEnabled(),

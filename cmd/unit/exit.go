@@ -93,7 +93,7 @@ func cmdIs(cmd string, args []string) error {
 			return exitNotRunning
 		}
 	case "is-failed":
-		if st.State != supervise.StateFailed {
+		if !st.Failed() {
 			return exitCode(1)
 		}
 	}

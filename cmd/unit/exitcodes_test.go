@@ -21,11 +21,21 @@ oneshot = true
 [service.bad]
 exec    = ["sh", "-c", "exit 7"]
 restart = "never"
+
+[service.killed]
+exec    = ["sh", "-c", "kill -KILL $$"]
+restart = "never"
+
+[service.done]
+exec    = ["true"]
+restart = "on-failure"
 `)
 	d := startDaemon(t, cfgDir)
 	d.waitState(t, "web", "running")
 	d.waitState(t, "once", "exited")
 	d.waitState(t, "bad", "exited")
+	d.waitState(t, "killed", "exited")
+	d.waitState(t, "done", "exited")
 
 	check := func(want int, wantOut string, args ...string) {
 		t.Helper()
@@ -47,6 +57,12 @@ restart = "never"
 	check(3, "exited", "is-active", "bad")
 	check(4, "unknown", "is-active", "nosuch")
 	check(1, "running", "is-failed", "web")
+	// systemctl's failed: exited non-zero or by a signal, not restarted.
+	check(0, "exited", "is-failed", "bad")
+	check(0, "exited", "is-failed", "killed")
+	check(1, "exited", "is-failed", "once")
+	check(1, "exited", "is-failed", "done")
+	check(4, "unknown", "is-failed", "nosuch")
 	check(0, "web", "status") // nothing failed, config valid
 	if out, err := d.unit("is-active", "-q", "bad"); exitStatus(err) != 3 || out != "" {
 		t.Errorf("is-active -q bad: %v %q", err, out)
