@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"path/filepath"
 	"runtime/debug"
+	"sync"
 	"time"
 
 	"github.com/fsnotify/fsnotify"
@@ -65,7 +66,16 @@ func (e *Engine) Run(ctx context.Context) error {
 	e.w.Store(w)
 	defer e.w.Store(nil)
 	if e.reports != nil {
-		go e.reports.run(ctx, e.log)
+		// Run returns only once the report writer is done, so nothing
+		// writes under the state directory after the engine stopped
+		// (shutdown syncs and unmounts next).
+		var wg sync.WaitGroup
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			e.reports.run(ctx, e.log)
+		}()
+		defer wg.Wait()
 	}
 	go func() {
 		defer func() {

@@ -77,7 +77,7 @@ func loadRanked(files []rankedPath) (*Config, error) {
 	for _, f := range files {
 		path := f.path
 		c.rank = f.rank
-		data, err := os.ReadFile(path)
+		data, err := readConfig(path)
 		if err != nil {
 			return nil, fmt.Errorf("load %s: %w", path, err)
 		}
@@ -112,8 +112,12 @@ func loadRanked(files []rankedPath) (*Config, error) {
 
 // parse decodes one file strictly into a document (a struct of docType, a
 // field per table); unknown keys are errors with a suggestion. The
-// document is invalid when nothing could be decoded.
+// document is invalid when nothing could be decoded, or when the file
+// exceeds a limit (limits.go): then it is not decoded at all.
 func parse(path string, data []byte) (reflect.Value, Lines, Errors) {
+	if errs := checkLimits(path, data); len(errs) > 0 {
+		return reflect.Value{}, nil, errs
+	}
 	doc := reflect.New(docType).Elem()
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()

@@ -56,13 +56,24 @@ func IndexLines(data []byte) Lines {
 	return idx
 }
 
+// maxIndexDepth is the deepest path indexed: the loader refuses deeper
+// keys (limits.go) before it indexes, and recipes and locks never come
+// near it. A deeper path's line is its deepest indexed prefix's.
+const maxIndexDepth = MaxKeyParts + MaxNesting
+
 func (idx Lines) add(path []string, line int) {
-	// Every prefix gets the first line it was seen on.
-	for i := 1; i <= len(path); i++ {
-		k := strings.Join(path[:i], "\x00")
-		if _, ok := idx[k]; !ok {
-			idx[k] = line
+	path = path[:min(len(path), maxIndexDepth)]
+	// Every prefix gets the first line it was seen on. The prefixes are
+	// cut from one joined string, so a path costs its length, not its
+	// length squared.
+	full := strings.Join(path, "\x00")
+	end := 0
+	for _, part := range path {
+		end += len(part)
+		if _, ok := idx[full[:end]]; !ok {
+			idx[full[:end]] = line
 		}
+		end++ // the separator
 	}
 }
 
@@ -157,10 +168,14 @@ func keyParts(it unstable.Iterator) []string {
 
 // Line is the line of the longest known prefix of path, 0 if none.
 func (idx Lines) Line(path ...string) int {
+	path = path[:min(len(path), maxIndexDepth)]
+	full := strings.Join(path, "\x00")
+	end := len(full)
 	for n := len(path); n > 0; n-- {
-		if l, ok := idx[strings.Join(path[:n], "\x00")]; ok {
+		if l, ok := idx[full[:end]]; ok {
 			return l
 		}
+		end -= len(path[n-1]) + 1
 	}
 	return 0
 }
