@@ -254,7 +254,7 @@ func TestAgentResumesAfterReconnect(t *testing.T) {
 	kv.PutString(ctx, "all", "# all\n")
 	kv.PutString(ctx, "node.n1", "# n1 v1\n")
 	done := make(chan string, 64)
-	a := &Agent{OpenKV: func(ctx context.Context) (jetstream.KeyValue, error) { return js.KeyValue(ctx, Bucket) },
+	a := &Agent{OpenKV: func(ctx context.Context) (jetstream.KeyValue, error) { return NodeKV(js.Conn(), Bucket) },
 		ConfigDir: t.TempDir(), Node: "n1", Log: quiet(), Reconnected: reconnected, Jitter: 100 * time.Millisecond,
 		Applied: func(key string, rev uint64, _ bool) { done <- fmt.Sprintf("%s@%d", key, rev) }}
 	go a.Run(ctx)

@@ -182,8 +182,7 @@ func TestCheckCountsOnlyProvenReplies(t *testing.T) {
 	n1, c1 := f.enrolledCreds(t, "n1", nil, v)
 	n2, c2 := f.enrolledCreds(t, "n2", nil, v)
 	for n, nc := range map[string]*nats.Conn{"n1": n1, "n2": n2} {
-		js, _ := jetstream.New(nc)
-		skv, err := js.KeyValue(ctx, StatusBucket)
+		skv, err := NodeKV(nc, StatusBucket)
 		if err != nil {
 			t.Fatal(err)
 		}

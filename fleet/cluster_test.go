@@ -134,7 +134,7 @@ func clusterFailover(t *testing.T, restartOnReconnect bool, converge time.Durati
 	done := make(chan string, 64)
 	cfgDir := t.TempDir()
 	agent := func() (stop func()) {
-		a := &Agent{OpenKV: func(ctx context.Context) (jetstream.KeyValue, error) { return js.KeyValue(ctx, Bucket) },
+		a := &Agent{OpenKV: func(ctx context.Context) (jetstream.KeyValue, error) { return NodeKV(js.Conn(), Bucket) },
 			ConfigDir: cfgDir, Node: "n1", Log: quiet(), Jitter: 100 * time.Millisecond,
 			Applied: func(key string, rev uint64, _ bool) { done <- fmt.Sprintf("%s@%d", key, rev) }}
 		if restartOnReconnect {

@@ -28,8 +28,9 @@ func kvSubject(bucket, key string) string { return "$KV." + bucket + "." + key }
 // consumer per key of LayerKeys, each created by a request whose subject
 // names the key, so another node's or group's key cannot be asked for),
 // put its own status, take fan-out requests and answer each once. It may
-// not write desired state, read anything else of either bucket, publish
-// requests, subscribe beyond its own inbox, or manage streams. A node or
+// not write desired state, read anything else of either bucket (not even
+// their stream info, which would list their keys), publish requests,
+// subscribe beyond its own inbox, or manage streams. A node or
 // group that is not a layer name (ValidNode) would widen the subjects:
 // an invalid node gets no permission at all, an invalid group is left
 // out.
@@ -43,11 +44,12 @@ func NodePermissions(node string, groups []string) jwt.Permissions {
 			valid = append(valid, g)
 		}
 	}
-	desired, status := kvStream(Bucket), kvStream(StatusBucket)
+	desired := kvStream(Bucket)
 	pub := jwt.StringList{
-		// js.KeyValue(ctx, bucket) looks the bucket's stream up.
-		"$JS.API.STREAM.INFO." + desired,
-		"$JS.API.STREAM.INFO." + status,
+		// No STREAM.INFO of either bucket: with a subjects filter it
+		// lists every key (every node and group of the fleet). A node
+		// opens them with NodeKV, which needs none.
+		//
 		// A watch's ordered consumer is deleted when it stops or is made
 		// again after a gap; its name is random and never listed to a
 		// node, so this lets it delete only the ones it made.

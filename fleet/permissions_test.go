@@ -100,7 +100,7 @@ func TestNodePermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv, err := js.KeyValue(ctx, Bucket)
+	kv, err := NodeKV(nc, Bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -119,12 +119,15 @@ func TestNodePermissions(t *testing.T) {
 		if got, want := nextValue(t, w), "# "+k+" v2\n"; got != want {
 			t.Errorf("watch %s after a put: %q, want %q", k, got, want)
 		}
-		// Resumed from a revision, as after a reconnect.
-		rw, got := watchValue(t, wctx, kv, k, jetstream.ResumeFromRevision(rev), jetstream.IncludeHistory())
-		if want := "# " + k + " v2\n"; got != want {
-			t.Errorf("resumed watch %s: %q, want %q", k, got, want)
-		}
 		w.Stop()
+		// Made again, as after a reconnect: the latest value.
+		rw, got := watchValue(t, wctx, kv, k)
+		if want := "# " + k + " v2\n"; got != want {
+			t.Errorf("watch %s again: %q, want %q", k, got, want)
+		}
+		if e, err := desired.Get(ctx, k); err != nil || e.Revision() != rev {
+			t.Errorf("%s: %v, revision %d", k, err, rev)
+		}
 		rw.Stop()
 	}
 	stop()
@@ -147,7 +150,7 @@ func TestNodePermissions(t *testing.T) {
 	w.Stop()
 
 	// Its own status.
-	skv, err := js.KeyValue(ctx, StatusBucket)
+	skv, err := NodeKV(nc, StatusBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,10 +197,17 @@ func TestNodePermissions(t *testing.T) {
 		return err
 	})
 	v.refused(t, "delete its own layer", "$KV.unit-desired.node.n1", func(ctx context.Context) error {
-		return kv.Delete(ctx, "node.n1")
+		m := nats.NewMsg("$KV.unit-desired.node.n1")
+		m.Header.Set("KV-Operation", "DEL")
+		_, err := js.PublishMsg(ctx, m)
+		return err
 	})
 	v.refused(t, "purge a group's layer", "$KV.unit-desired.group.web", func(ctx context.Context) error {
-		return kv.Purge(ctx, "group.web")
+		m := nats.NewMsg("$KV.unit-desired.group.web")
+		m.Header.Set("KV-Operation", "PURGE")
+		m.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupSubject)
+		_, err := js.PublishMsg(ctx, m)
+		return err
 	})
 	v.refused(t, "watch another node", "$KV.unit-desired.node.n2", func(ctx context.Context) error {
 		_, err := kv.Watch(ctx, "node.n2")
@@ -208,7 +218,7 @@ func TestNodePermissions(t *testing.T) {
 		return err
 	})
 	v.refused(t, "watch every key", "$KV.unit-desired.>", func(ctx context.Context) error {
-		_, err := kv.WatchAll(ctx)
+		_, err := kv.Watch(ctx, ">")
 		return err
 	})
 	v.refused(t, "watch several keys in one", "$JS.API.CONSUMER.CREATE.KV_unit-desired", func(ctx context.Context) error {
@@ -216,11 +226,33 @@ func TestNodePermissions(t *testing.T) {
 		return err
 	})
 	v.refused(t, "get another node's key", "$JS.API.DIRECT.GET.KV_unit-desired", func(ctx context.Context) error {
-		_, err := kv.Get(ctx, "node.n2")
+		_, err := nc.RequestWithContext(ctx, "$JS.API.DIRECT.GET.KV_unit-desired.$KV.unit-desired.node.n2", nil)
 		return err
 	})
 	v.refused(t, "list the keys", "$JS.API.CONSUMER.CREATE.KV_unit-desired", func(ctx context.Context) error {
-		_, err := kv.ListKeys(ctx)
+		_, err := kv.WatchFiltered(ctx, []string{"node.*", "group.*"})
+		return err
+	})
+	// What a node may enumerate: nothing. The buckets' stream info, with
+	// a subjects filter, would list every layer key and every node.
+	v.refused(t, "list the layer keys in the stream's info", "$JS.API.STREAM.INFO.KV_unit-desired", func(ctx context.Context) error {
+		_, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.INFO.KV_unit-desired", []byte(`{"subjects_filter":">"}`))
+		return err
+	})
+	v.refused(t, "list the nodes in the status stream's info", "$JS.API.STREAM.INFO.KV_unit-status", func(ctx context.Context) error {
+		_, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.INFO.KV_unit-status", []byte(`{"subjects_filter":">"}`))
+		return err
+	})
+	v.refused(t, "open the bucket as jetstream does", "$JS.API.STREAM.INFO.KV_unit-desired", func(ctx context.Context) error {
+		_, err := js.KeyValue(ctx, Bucket)
+		return err
+	})
+	v.refused(t, "list the streams", "$JS.API.STREAM.LIST", func(ctx context.Context) error {
+		_, err := nc.RequestWithContext(ctx, "$JS.API.STREAM.LIST", nil)
+		return err
+	})
+	v.refused(t, "list the consumers", "$JS.API.CONSUMER.LIST.KV_unit-desired", func(ctx context.Context) error {
+		_, err := nc.RequestWithContext(ctx, "$JS.API.CONSUMER.LIST.KV_unit-desired", nil)
 		return err
 	})
 	v.refused(t, "subscribe to the bucket's subjects", "$KV.unit-desired.>", func(ctx context.Context) error {
@@ -240,7 +272,7 @@ func TestNodePermissions(t *testing.T) {
 		return err
 	})
 	v.refused(t, "read the status bucket", "$JS.API.CONSUMER.CREATE.KV_unit-status", func(ctx context.Context) error {
-		_, err := ReadStatus(ctx, skv)
+		_, err := skv.Watch(ctx, ">")
 		return err
 	})
 	v.refused(t, "publish a fan-out request", RPCSubject, func(ctx context.Context) error {

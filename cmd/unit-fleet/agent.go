@@ -132,7 +132,9 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return err
 	}
-	a.OpenKV = func(ctx context.Context) (jetstream.KeyValue, error) { return js.KeyValue(ctx, fleet.Bucket) }
+	// NodeKV: a node may not look the buckets' streams up (that would
+	// list every key); it watches its keys and puts its status without.
+	a.OpenKV = func(context.Context) (jetstream.KeyValue, error) { return fleet.NodeKV(nc, fleet.Bucket) }
 	log.Info("following", "url", *url, "node", *node, "keys", a.Keys())
 
 	r := &fleet.Responder{NC: nc, Node: *node, Facts: facts, Socket: *socket, Verifier: verifier, Signer: signer, Resource: fleet.ApplyResource,
@@ -151,7 +153,7 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 		}
 	}()
 	go func() {
-		kv, err := retry(ctx, log, "status bucket", func() (jetstream.KeyValue, error) { return js.KeyValue(ctx, fleet.StatusBucket) })
+		kv, err := retry(ctx, log, "status bucket", func() (jetstream.KeyValue, error) { return fleet.NodeKV(nc, fleet.StatusBucket) })
 		if err == nil {
 			reporter.KV = kv
 			reporter.Run(ctx)
