@@ -9,14 +9,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"log/slog"
 	"net"
 	"os"
 	"path/filepath"
-	"runtime/debug"
 	"time"
-
-	"golang.org/x/sys/unix"
 )
 
 // DefaultSocket is where PID 1 listens.
@@ -130,32 +126,6 @@ func ReadOnlyGroup(gid int) ListenOption { return func(o *listenOpts) { o.group 
 // readOnly are the commands a client that is not root may send.
 var readOnly = map[string]bool{"status": true, "logs": true, "events": true, "metrics": true}
 
-// peerAllowed says whether the client on conn may send cmd: root may
-// send anything; anyone else (a member of the read-only group, or the
-// daemon's own user when not root) only read-only commands.
-func peerAllowed(conn net.Conn, cmd string) error {
-	uc, ok := conn.(*net.UnixConn)
-	if !ok {
-		return nil // not a unix socket (tests, relays): access is the listener's
-	}
-	raw, err := uc.SyscallConn()
-	if err != nil {
-		return err
-	}
-	var cred *unix.Ucred
-	var cerr error
-	if err := raw.Control(func(fd uintptr) { cred, cerr = unix.GetsockoptUcred(int(fd), unix.SOL_SOCKET, unix.SO_PEERCRED) }); err != nil {
-		return err
-	}
-	if cerr != nil {
-		return fmt.Errorf("peer credentials: %w", cerr)
-	}
-	if cred.Uid == 0 || int(cred.Uid) == os.Geteuid() || readOnly[cmd] {
-		return nil
-	}
-	return fmt.Errorf("%s: permission denied (uid %d may only use status, logs and events)", cmd, cred.Uid)
-}
-
 // removeStale removes a socket left by a daemon that is gone. A socket that
 // answers belongs to a running daemon and is never removed; anything that
 // is not a socket (a file, a symlink) is not ours to delete.
@@ -180,82 +150,13 @@ func removeStale(path string) error {
 	return nil
 }
 
-// Serve accepts connections until ctx ends, one goroutine per client.
-func Serve(ctx context.Context, l net.Listener, h Handler, log *slog.Logger) {
-	if err := Accept(ctx, l, func(conn net.Conn) { serveConn(ctx, conn, h, log) }); err != nil {
-		log.Error("control socket accept", "err", err)
-	}
-}
-
-// Accept hands every connection l accepts to serve, each in its own
-// goroutine, until ctx ends (which closes l: nil) or accepting fails.
-func Accept(ctx context.Context, l net.Listener, serve func(net.Conn)) error {
-	go func() {
-		<-ctx.Done()
-		l.Close()
-	}()
-	for {
-		conn, err := l.Accept()
-		if err != nil {
-			if ctx.Err() != nil {
-				return nil
-			}
-			var ne net.Error
-			if errors.As(err, &ne) && ne.Timeout() {
-				continue
-			}
-			return err
-		}
-		go serve(conn)
-	}
-}
-
-func serveConn(ctx context.Context, conn net.Conn, h Handler, log *slog.Logger) {
-	defer conn.Close()
-	defer func() {
-		if r := recover(); r != nil {
-			log.Error("control socket: recovered from panic", "panic", r, "stack", string(debug.Stack()))
-		}
-	}()
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	br := bufio.NewReader(conn)
-	line, err := br.ReadBytes('\n')
-	if err != nil {
-		return
-	}
-	var req Request
-	enc := json.NewEncoder(conn)
-	if err := json.Unmarshal(line, &req); err != nil {
-		_ = enc.Encode(reply{Error: "bad request: " + err.Error()})
-		return
-	}
-	if err := peerAllowed(conn, req.Cmd); err != nil {
-		_ = enc.Encode(reply{Error: err.Error()})
-		return
-	}
-	// A client that hangs up cancels whatever it asked for (ends a follow).
-	go func() {
-		_, _ = br.ReadByte()
-		cancel()
-	}()
-	send := func(v any) error {
-		b, err := json.Marshal(v)
-		if err != nil {
-			return err
-		}
-		return enc.Encode(reply{Data: b})
-	}
-	if err := h(ctx, req, send); err != nil {
-		_ = enc.Encode(reply{Error: err.Error()})
-		return
-	}
-	_ = enc.Encode(reply{Done: true})
-}
-
 // Call sends req to the daemon at socket and calls onData for each data
 // line, until the daemon says done or returns an error.
 func Call(ctx context.Context, socket string, req Request, onData func(json.RawMessage) error) error {
+	b, _ := json.Marshal(req)
+	if len(b) > MaxRequest {
+		return fmt.Errorf("%s: request too large (%d bytes, the control socket takes %d)", req.Cmd, len(b), MaxRequest)
+	}
 	conn, err := dial(ctx, socket)
 	if err != nil {
 		return err
@@ -265,11 +166,16 @@ func Call(ctx context.Context, socket string, req Request, onData func(json.RawM
 		<-ctx.Done()
 		conn.Close()
 	}()
-	b, _ := json.Marshal(req)
+	dec := json.NewDecoder(bufio.NewReader(conn))
 	if _, err := conn.Write(append(b, '\n')); err != nil {
+		// Refused before the request was read (too many connections):
+		// the daemon's line says why.
+		var r reply
+		if dec.Decode(&r) == nil && r.Error != "" {
+			return errors.New(r.Error)
+		}
 		return fmt.Errorf("send to %s: %w", socket, err)
 	}
-	dec := json.NewDecoder(bufio.NewReader(conn))
 	for {
 		var r reply
 		if err := dec.Decode(&r); err != nil {

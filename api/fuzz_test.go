@@ -21,10 +21,11 @@ func FuzzServeConn(f *testing.F) {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		done := make(chan struct{})
+		o := newServeOpts(nil)
 		go func() {
 			serveConn(ctx, server, func(ctx context.Context, req Request, send func(any) error) error {
 				return send(req.Name)
-			}, slog.New(slog.DiscardHandler))
+			}, slog.New(slog.DiscardHandler), &o, &conns{byUID: map[uint32]int{}})
 			close(done)
 		}()
 		go func() {

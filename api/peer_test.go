@@ -13,6 +13,11 @@ import (
 )
 
 func TestMain(m *testing.M) {
+	// As a child: hold connections as another user (holdConns).
+	if sock := os.Getenv("UNIT_API_TEST_HOLD"); sock != "" {
+		holdConns(sock)
+		os.Exit(0)
+	}
 	// As a child: one client call as another user, result on stdout.
 	if sock := os.Getenv("UNIT_API_TEST_CLIENT"); sock != "" {
 		err := Call(context.Background(), sock, Request{Cmd: os.Getenv("UNIT_API_TEST_CMD")}, nil)
@@ -60,13 +65,7 @@ func TestPeerCredentials(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root to run a client as another user")
 	}
-	// Not t.TempDir: its parent is private, and the client runs as nobody.
-	dir, err := os.MkdirTemp("", "unit-peer-")
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { os.RemoveAll(dir) })
-	os.Chmod(dir, 0o755)
+	dir := publicTempDir(t)
 	path := filepath.Join(dir, "unit.sock")
 	const gid = 4242
 	l, err := Listen(path, ReadOnlyGroup(gid))
@@ -78,15 +77,7 @@ func TestPeerCredentials(t *testing.T) {
 	go Serve(ctx, l, func(ctx context.Context, req Request, send func(any) error) error {
 		return send(json.RawMessage(`"ok"`))
 	}, nil)
-	// The test binary, where another user may run it.
-	self, err := os.ReadFile(os.Args[0])
-	if err != nil {
-		t.Fatal(err)
-	}
-	bin := filepath.Join(dir, "client")
-	if err := os.WriteFile(bin, self, 0o755); err != nil {
-		t.Fatal(err)
-	}
+	bin := copyTestBinary(t, dir)
 	run := func(cmd string, uid, g uint32) string {
 		c := exec.Command(bin, "-test.run=^$")
 		c.Env = append(os.Environ(), "UNIT_API_TEST_CLIENT="+path, "UNIT_API_TEST_CMD="+cmd)
@@ -109,4 +100,29 @@ func TestPeerCredentials(t *testing.T) {
 	if out := run("stop", 0, 0); !strings.Contains(out, "result: <nil>") {
 		t.Errorf("root, stop: %s", out)
 	}
+}
+
+// publicTempDir is a directory other users may enter (t.TempDir's parent
+// is private, and clients run as nobody).
+func publicTempDir(t *testing.T) string {
+	dir, err := os.MkdirTemp("", "unit-peer-")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { os.RemoveAll(dir) })
+	os.Chmod(dir, 0o755)
+	return dir
+}
+
+// copyTestBinary puts the test binary where another user may run it.
+func copyTestBinary(t *testing.T, dir string) string {
+	self, err := os.ReadFile(os.Args[0])
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := filepath.Join(dir, "client")
+	if err := os.WriteFile(bin, self, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	return bin
 }

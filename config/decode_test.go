@@ -165,6 +165,20 @@ func TestWebChecked(t *testing.T) {
 	if err != nil || strings.Join(c.Services[WebService].Exec, " ") != "/bin/unit web --listen 0.0.0.0:8080 --auth /etc/unit/web.auth --control" || c.Services[WebService].Ready != "tcp:8080" {
 		t.Fatalf("with auth: %v %+v", err, c.Services[WebService])
 	}
+	// Buttons without a password: every local user reaches loopback.
+	write(t, dir, "a.toml", "[web]\nlisten = \"127.0.0.1:8080\"\ncontrol = true\n")
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), `a.toml:3: [web]: control = true needs auth = `) {
+		t.Errorf("control without auth on loopback: %v", err)
+	}
+	write(t, dir, "a.toml", "[web]\nlisten = \"127.0.0.1:8080\"\nauth = \"/etc/unit/web.auth\"\ncontrol = true\nhosts = [\"status.example.net\", \"192.0.2.7\"]\n")
+	c, err = Load(dir)
+	if err != nil || strings.Join(c.Services[WebService].Exec, " ") != "/bin/unit web --listen 127.0.0.1:8080 --auth /etc/unit/web.auth --control --hosts status.example.net,192.0.2.7" {
+		t.Fatalf("with hosts: %v %+v", err, c.Services[WebService])
+	}
+	write(t, dir, "a.toml", "[web]\nlisten = \"127.0.0.1:8080\"\nhosts = [\"ok.example\", \"evil.example:80\"]\n")
+	if _, err := Load(dir); err == nil || !strings.Contains(err.Error(), `a.toml:3: [web]: hosts: "evil.example:80": expected a host name`) {
+		t.Errorf("a host with a port: %v", err)
+	}
 }
 
 // TestFleetChecked: [fleet] takes tls:// brokers (plain nats:// only on

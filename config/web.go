@@ -15,9 +15,13 @@ type Web struct {
 	// Auth is a file holding USER:PASSWORD (a managed file, mode 0600);
 	// required unless Listen is loopback.
 	Auth string `toml:"auth"`
-	// Control adds restart, stop and start buttons (read-only otherwise).
+	// Control adds restart, stop and start buttons (read-only otherwise);
+	// it needs Auth, loopback or not: every local user reaches loopback.
 	Control bool `toml:"control"`
-	Pos     Pos  `toml:"-"`
+	// Hosts are the names the page answers to besides its listen address
+	// (a request naming another Host is refused: DNS rebinding).
+	Hosts []string `toml:"hosts"`
+	Pos   Pos      `toml:"-"`
 }
 
 // WebService is the service [web] adds: `unit web`, a client of the
@@ -28,10 +32,18 @@ func validateWeb(w *Web, at func(key string) Pos) Errors {
 	var errs Errors
 	bad := complainer(&errs, at, "[web]")
 	if w.Listen == "" {
-		if w.Auth != "" || w.Control {
-			bad("listen", "auth and control need listen = \"HOST:PORT\"")
+		if w.Auth != "" || w.Control || len(w.Hosts) > 0 {
+			bad("listen", "auth, control and hosts need listen = \"HOST:PORT\"")
 		}
 		return errs
+	}
+	if w.Control && w.Auth == "" {
+		bad("control", "control = true needs auth = \"/etc/unit/web.auth\" (a file holding USER:PASSWORD, mode 0600), loopback or not: without it every local user, and a web page after DNS rebinding, could stop services")
+	}
+	for _, h := range w.Hosts {
+		if !hostName(h) {
+			bad("hosts", "hosts: %q: expected a host name or address without a port, e.g. \"status.example.net\"", h)
+		}
 	}
 	host, port, err := net.SplitHostPort(w.Listen)
 	n, perr := strconv.Atoi(port)
@@ -64,6 +76,9 @@ func addWeb(c *Config) Errors {
 	if w.Control {
 		exec = append(exec, "--control")
 	}
+	if len(w.Hosts) > 0 {
+		exec = append(exec, "--hosts", strings.Join(w.Hosts, ","))
+	}
 	s := &Service{Exec: exec, Restart: RestartAlways, Ready: "tcp:" + w.Listen[strings.LastIndex(w.Listen, ":")+1:]}
 	s.Meta = Meta{Name: WebService, Pos: w.Pos, kind: "service"}
 	c.Services[WebService] = s
@@ -79,4 +94,26 @@ func IsLoopback(addr string) bool {
 	}
 	ip := net.ParseIP(host)
 	return host == "localhost" || (ip != nil && ip.IsLoopback())
+}
+
+// hostName says whether s is a DNS name (letters, digits, '-', dots) or
+// an IP address.
+func hostName(s string) bool {
+	if net.ParseIP(s) != nil {
+		return true
+	}
+	if s == "" || len(s) > 253 {
+		return false
+	}
+	for _, label := range strings.Split(strings.TrimSuffix(s, "."), ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for _, r := range label {
+			if !(r >= 'a' && r <= 'z' || r >= 'A' && r <= 'Z' || r >= '0' && r <= '9' || r == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }

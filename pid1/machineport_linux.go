@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"fmt"
 	"io"
 	"log/slog"
 	"net"
@@ -170,7 +171,11 @@ func (r *relay) take(f api.Frame) {
 		}
 		return
 	}
-	if len(f.Req) == 0 || len(f.Req) > api.MaxFrame {
+	if len(f.Req) == 0 {
+		return
+	}
+	if len(f.Req) > api.MaxRequest {
+		r.send(api.Frame{S: f.S, R: errorReply(fmt.Errorf("request too large (%d bytes, the control socket takes %d)", len(f.Req), api.MaxRequest))})
 		return
 	}
 	if r.conn != nil {
@@ -186,10 +191,9 @@ func (r *relay) take(f api.Frame) {
 		return
 	}
 	r.conn, r.cur = conn, f.S
-	if _, err := conn.Write(append(append([]byte(nil), f.Req...), '\n')); err != nil {
-		conn.Close()
-		return
-	}
+	// A write the socket refused (too many connections) still has the
+	// socket's answer to read: pipe it either way.
+	_, _ = conn.Write(append(append([]byte(nil), f.Req...), '\n'))
 	go r.pipe(f.S, conn)
 }
 

@@ -136,15 +136,21 @@ func statusText(code int) string {
 		return "Not Found"
 	case 405:
 		return "Method Not Allowed"
+	case 408:
+		return "Request Timeout"
+	case 421:
+		return "Misdirected Request"
+	case 503:
+		return "Service Unavailable"
 	case 502:
 		return "Bad Gateway"
 	}
 	return "Status"
 }
 
-// readHead reads a request's head, within headWait.
-func readHead(c net.Conn) (*request, error) {
-	_ = c.SetReadDeadline(time.Now().Add(headWait))
+// readHead reads a request's head, within wait.
+func readHead(c net.Conn, wait time.Duration) (*request, error) {
+	_ = c.SetReadDeadline(time.Now().Add(wait))
 	req, err := readRequest(bufio.NewReaderSize(c, 4096))
 	_ = c.SetReadDeadline(time.Time{})
 	return req, err

@@ -28,10 +28,23 @@ type Config struct {
 	// User and Password are the Basic credentials every request must
 	// carry; both empty only on a loopback listener.
 	User, Password string
-	// Control allows the restart, stop and start buttons.
+	// Control allows the restart, stop and start buttons; it needs a
+	// password, loopback or not (every local user reaches a loopback port).
 	Control bool
-	Log     *slog.Logger
+	// Hosts are the names the page answers to besides its listen address
+	// (the Host header of any other request is refused: DNS rebinding).
+	Hosts []string
+	// MaxConns caps the connections served at once (0: DefaultMaxConns);
+	// HeadWait bounds the wait for a request's head (0: 10 s).
+	MaxConns int
+	HeadWait time.Duration
+	Log      *slog.Logger
 }
+
+// DefaultMaxConns is how many connections the page serves at once. Each
+// live stream holds one connection to the control socket as root, so it
+// stays well below api.DefaultMaxConnsRoot.
+const DefaultMaxConns = 32
 
 // ReadAuth reads an auth file: one line, USER:PASSWORD. It must not be
 // readable by others than its owner (it is a password).
@@ -64,21 +77,49 @@ func Serve(ctx context.Context, l net.Listener, cfg Config) error {
 	if cfg.Password == "" && !config.IsLoopback(l.Addr().String()) {
 		return fmt.Errorf("web: %s is not loopback: refusing to serve without a password", l.Addr())
 	}
-	return api.Accept(ctx, l, func(c net.Conn) {
+	if cfg.Password == "" && cfg.Control {
+		return errors.New("web: control needs a password (--auth FILE): every local user reaches a loopback port")
+	}
+	if cfg.MaxConns <= 0 {
+		cfg.MaxConns = DefaultMaxConns
+	}
+	if cfg.HeadWait <= 0 {
+		cfg.HeadWait = headWait
+	}
+	hosts := allowedHosts(l.Addr().String(), cfg.Hosts)
+	slots := make(chan struct{}, cfg.MaxConns)
+	api.Accept(ctx, l, cfg.Log, func(c net.Conn) {
 		defer c.Close()
 		defer func() {
 			if r := recover(); r != nil {
 				cfg.Log.Error("web: recovered from a panic", "panic", r, "stack", string(debug.Stack()))
 			}
 		}()
-		serveConn(ctx, c, cfg)
+		select {
+		case slots <- struct{}{}:
+			defer func() { <-slots }()
+		default:
+			_ = c.SetWriteDeadline(time.Now().Add(cfg.HeadWait))
+			respond(c, 503, "text/plain; charset=utf-8", []byte(fmt.Sprintf("too many connections (%d, the limit)\n", cfg.MaxConns)))
+			return
+		}
+		serveConn(ctx, c, cfg, hosts)
 	})
+	return nil
 }
 
-func serveConn(ctx context.Context, c net.Conn, cfg Config) {
-	req, err := readHead(c)
+func serveConn(ctx context.Context, c net.Conn, cfg Config, hosts hostRule) {
+	req, err := readHead(c, cfg.HeadWait)
+	if errors.Is(err, os.ErrDeadlineExceeded) {
+		respond(c, 408, "text/plain; charset=utf-8", []byte("no request within "+cfg.HeadWait.String()+"\n"))
+		return
+	}
 	if err != nil {
 		respond(c, 400, "text/plain; charset=utf-8", []byte("bad request\n"))
+		return
+	}
+	if !hosts.allows(req.header["host"]) {
+		respond(c, 421, "text/plain; charset=utf-8", []byte(fmt.Sprintf("Host %q is not this page's address: add it to [web] hosts\n", req.header["host"])))
 		return
 	}
 	if !authorized(req, cfg) {

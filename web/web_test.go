@@ -119,7 +119,7 @@ func TestPageAndActions(t *testing.T) {
 	addr := startWeb(t, d, Config{User: "admin", Password: "correct horse battery", Control: true})
 	auth := basic("admin", "correct horse battery")
 
-	page := exchange(t, addr, "GET / HTTP/1.1\r\nHost: x\r\n"+auth+"\r\n")
+	page := exchange(t, addr, "GET / HTTP/1.1\r\nHost: localhost\r\n"+auth+"\r\n")
 	for _, want := range []string{"HTTP/1.1 200 OK\r\n", "Content-Security-Policy: default-src 'self'", `<tr data-service="web">`,
 		"<code>git:abc123</code>", `&lt;script&gt;x&lt;/script&gt;`, `<button data-action=restart data-name="web">`} {
 		if !strings.Contains(page, want) {
@@ -130,23 +130,23 @@ func TestPageAndActions(t *testing.T) {
 		t.Error("a service name went into the page unescaped")
 	}
 	for _, raw := range []string{
-		"GET / HTTP/1.1\r\nHost: x\r\n\r\n",
-		"GET / HTTP/1.1\r\nHost: x\r\n" + basic("admin", "wrong password!") + "\r\n",
-		"POST /api/restart?name=web HTTP/1.1\r\nHost: x\r\nX-Unit: 1\r\n\r\n",
-		"GET /api/status HTTP/1.1\r\nHost: x\r\nAuthorization: Basic !!!\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: localhost\r\n\r\n",
+		"GET / HTTP/1.1\r\nHost: localhost\r\n" + basic("admin", "wrong password!") + "\r\n",
+		"POST /api/restart?name=web HTTP/1.1\r\nHost: localhost\r\nX-Unit: 1\r\n\r\n",
+		"GET /api/status HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic !!!\r\n\r\n",
 	} {
 		if got := exchange(t, addr, raw); !strings.HasPrefix(got, "HTTP/1.1 401 ") || !strings.Contains(got, "WWW-Authenticate: Basic") {
 			t.Errorf("%q: want 401, got\n%s", raw, got)
 		}
 	}
 	// A form of another site cannot add X-Unit: refused.
-	if got := exchange(t, addr, "POST /api/restart?name=web HTTP/1.1\r\nHost: x\r\n"+auth+"\r\n"); !strings.HasPrefix(got, "HTTP/1.1 403 ") {
+	if got := exchange(t, addr, "POST /api/restart?name=web HTTP/1.1\r\nHost: localhost\r\n"+auth+"\r\n"); !strings.HasPrefix(got, "HTTP/1.1 403 ") {
 		t.Errorf("POST without X-Unit:\n%s", got)
 	}
-	if got := exchange(t, addr, "POST /api/restart?name=web HTTP/1.1\r\nHost: x\r\nX-Unit: 1\r\n"+auth+"\r\n"); !strings.HasPrefix(got, "HTTP/1.1 200 ") {
+	if got := exchange(t, addr, "POST /api/restart?name=web HTTP/1.1\r\nHost: localhost\r\nX-Unit: 1\r\n"+auth+"\r\n"); !strings.HasPrefix(got, "HTTP/1.1 200 ") {
 		t.Errorf("restart:\n%s", got)
 	}
-	if got := exchange(t, addr, "POST /api/kill?name=web HTTP/1.1\r\nHost: x\r\nX-Unit: 1\r\n"+auth+"\r\n"); !strings.HasPrefix(got, "HTTP/1.1 404 ") {
+	if got := exchange(t, addr, "POST /api/kill?name=web HTTP/1.1\r\nHost: localhost\r\nX-Unit: 1\r\n"+auth+"\r\n"); !strings.HasPrefix(got, "HTTP/1.1 404 ") {
 		t.Errorf("an unknown action:\n%s", got)
 	}
 	if got := d.commands(); len(got) != 1 || got[0] != "restart web" {
@@ -155,10 +155,10 @@ func TestPageAndActions(t *testing.T) {
 
 	// Read-only: no buttons, actions refused.
 	ro := startWeb(t, d, Config{User: "admin", Password: "correct horse battery"})
-	if page := exchange(t, ro, "GET / HTTP/1.1\r\nHost: x\r\n"+auth+"\r\n"); strings.Contains(page, "<button") {
+	if page := exchange(t, ro, "GET / HTTP/1.1\r\nHost: localhost\r\n"+auth+"\r\n"); strings.Contains(page, "<button") {
 		t.Error("a read-only page has buttons")
 	}
-	if got := exchange(t, ro, "POST /api/stop?name=web HTTP/1.1\r\nHost: x\r\nX-Unit: 1\r\n"+auth+"\r\n"); !strings.HasPrefix(got, "HTTP/1.1 403 ") {
+	if got := exchange(t, ro, "POST /api/stop?name=web HTTP/1.1\r\nHost: localhost\r\nX-Unit: 1\r\n"+auth+"\r\n"); !strings.HasPrefix(got, "HTTP/1.1 403 ") {
 		t.Errorf("stop on a read-only page:\n%s", got)
 	}
 	if got := d.commands(); len(got) != 1 {
@@ -177,7 +177,7 @@ func TestLogsStream(t *testing.T) {
 	}
 	defer c.Close()
 	c.SetDeadline(time.Now().Add(10 * time.Second))
-	io.WriteString(c, "GET /api/logs?name=web HTTP/1.1\r\nHost: x\r\n\r\n")
+	io.WriteString(c, "GET /api/logs?name=web HTTP/1.1\r\nHost: localhost\r\n\r\n")
 	r := bufio.NewReader(c)
 	waitLine := func(want string) {
 		t.Helper()
@@ -217,7 +217,7 @@ func TestRefusesBadRequests(t *testing.T) {
 			t.Errorf("%s: want 400, got %.60q", name, got)
 		}
 	}
-	if got := exchange(t, addr, "GET /api/status HTTP/1.1\r\n\r\n"); !strings.HasPrefix(got, "HTTP/1.1 200 ") || !strings.Contains(got, `"release":"git:abc123"`) {
+	if got := exchange(t, addr, "GET /api/status HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"); !strings.HasPrefix(got, "HTTP/1.1 200 ") || !strings.Contains(got, `"release":"git:abc123"`) {
 		t.Errorf("after all that:\n%s", got)
 	}
 }
@@ -251,7 +251,7 @@ func TestNoPasswordOnlyOnLoopback(t *testing.T) {
 
 // FuzzReadRequest: no input makes the parser panic or take a body.
 func FuzzReadRequest(f *testing.F) {
-	f.Add([]byte("GET /api/logs?name=web HTTP/1.1\r\nHost: x\r\nAuthorization: Basic YTpi\r\n\r\n"))
+	f.Add([]byte("GET /api/logs?name=web HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic YTpi\r\n\r\n"))
 	f.Add([]byte("POST /api/restart?name=web HTTP/1.0\r\nX-Unit: 1\r\nContent-Length: 0\r\n\r\n"))
 	f.Fuzz(func(t *testing.T, b []byte) {
 		req, err := readRequest(bufio.NewReader(strings.NewReader(string(b))))
@@ -269,7 +269,7 @@ func TestPageShowsReportAndDrift(t *testing.T) {
 	os.WriteFile(filepath.Join(reports, "20261129T000001.000000000.json"), []byte(`{"time":"2026-11-29T00:00:01Z","trigger":"drift","changes":[{"resource":"file:/etc/motd","result":"repaired","what":["content"]}],"unchanged":3}`), 0o644)
 	os.WriteFile(filepath.Join(reports, "20261129T000002.000000000.json"), []byte(`{"time":"2026-11-29T00:00:02Z","trigger":"config","changes":[{"resource":"file:/etc/new","result":"changed","what":["created"]}],"unchanged":4}`), 0o644)
 	addr := startWeb(t, d, Config{Reports: reports})
-	page := exchange(t, addr, "GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+	page := exchange(t, addr, "GET / HTTP/1.1\r\nHost: localhost\r\n\r\n")
 	for _, want := range []string{"<ul id=drift><li>2026-11-29 00:00:01 file:/etc/motd repaired: content</li></ul>", "(trigger: config)", "file:/etc/new: created"} {
 		if !strings.Contains(page, want) {
 			t.Errorf("page lacks %q:\n%s", want, page)

@@ -40,7 +40,7 @@ func commands() []command {
 		{names: []string{"checks"}, remote: true, args: "[--wait DURATION] [--json]", summary: "ask every [check.NAME]; exit 1 if one fails", run: func(_ string, a []string) error { return cmdChecks(a) }},
 		{names: []string{"health"}, remote: true, args: "[--checks]", summary: "one Nagios plugin line for the machine; exit 0/1/2/3", run: func(_ string, a []string) error { return cmdHealth(a) }},
 		{names: []string{"metrics"}, remote: true, summary: "the machine in Prometheus text format (services, the engine, unit itself)", run: func(_ string, a []string) error { return cmdMetrics(a) }},
-		{names: []string{"web"}, args: "[--listen HOST:PORT] [--auth FILE] [--control]", summary: "the status page ([web] runs it as a service)", run: func(_ string, a []string) error { return cmdWeb(a) }},
+		{names: []string{"web"}, args: "[--listen HOST:PORT] [--auth FILE] [--control] [--hosts NAMES]", summary: "the status page ([web] runs it as a service)", run: func(_ string, a []string) error { return cmdWeb(a) }},
 		{names: []string{"facts"}, args: "[--json] [--config DIR]", summary: "what templates see as .facts", run: func(_ string, a []string) error { return cmdFacts(a) }},
 		{names: []string{"report"}, args: "[--json] [--state DIR]", summary: "the latest convergence report", run: func(_ string, a []string) error { return cmdReport(a) }},
 		{names: []string{"update"}, remote: true, args: "[--sha256 ID] [--no-reboot] SOURCE | --rollback", summary: "install an update bundle into the other root slot; boot it on trial", run: func(_ string, a []string) error { return cmdUpdate(a) }},
