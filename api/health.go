@@ -97,19 +97,19 @@ func Worst(items []HealthItem) int {
 	return w
 }
 
-// PrintHealth writes items in the Nagios plugin format: one line with the
-// count in each state (as MCollective's aggregated check prints them)
-// and perfdata (extra is appended to it, e.g. " restarts=3c"), then the
-// items that are not OK, worst first, then by name: what to look at
-// leads. It returns the worst state, which is the exit code.
+// PrintHealth writes items in the Nagios plugin format: one line that
+// starts with the worst state, as a plugin's does, then the count in each
+// state and, after "|", the same counts as perfdata (extra is appended to
+// it, e.g. " restarts=3c"); then the items that are not OK, worst first,
+// then by name: what to look at leads. It returns the worst state, which
+// is the exit code.
 func PrintHealth(w io.Writer, items []HealthItem, extra string) int {
 	var count [4]int
 	for _, it := range items {
 		count[it.State]++
 	}
-	fmt.Fprintf(w, "OK: %d WARNING: %d CRITICAL: %d UNKNOWN: %d | ok=%d warning=%d critical=%d unknown=%d%s\n",
-		count[OK], count[Warning], count[Critical], count[Unknown],
-		count[OK], count[Warning], count[Critical], count[Unknown], extra)
+	worst := Worst(items)
+	printStatusLine(w, worst, fmt.Sprintf("%d ok, %d warning, %d critical, %d unknown", count[OK], count[Warning], count[Critical], count[Unknown]), count, extra)
 	sorted := append([]HealthItem(nil), items...)
 	sort.SliceStable(sorted, func(i, j int) bool {
 		if sorted[i].State != sorted[j].State {
@@ -119,8 +119,28 @@ func PrintHealth(w io.Writer, items []HealthItem, extra string) int {
 	})
 	for _, it := range sorted {
 		if it.State != OK {
-			fmt.Fprintf(w, "%s %s: %s\n", StateNames[it.State], it.Name, it.Detail)
+			fmt.Fprintf(w, "%s %s: %s\n", StateNames[it.State], it.Name, oneLine(it.Detail))
 		}
 	}
-	return Worst(items)
+	return worst
+}
+
+// PrintUnknown is PrintHealth's line when the question could not be
+// asked (unit does not answer): "UNKNOWN: why | ok=0 ... unknown=1". It
+// returns Unknown, the exit code.
+func PrintUnknown(w io.Writer, why error) int {
+	printStatusLine(w, Unknown, oneLine(why.Error()), [4]int{Unknown: 1}, "")
+	return Unknown
+}
+
+// printStatusLine is the plugin's first line: "STATE: text | perfdata".
+func printStatusLine(w io.Writer, state int, text string, count [4]int, extra string) {
+	fmt.Fprintf(w, "%s: %s | ok=%d warning=%d critical=%d unknown=%d%s\n", StateNames[state],
+		strings.ReplaceAll(text, "|", "/"), count[OK], count[Warning], count[Critical], count[Unknown], extra)
+}
+
+// oneLine keeps a detail on its line: Nagios reads the first line as the
+// status and perfdata.
+func oneLine(s string) string {
+	return strings.Join(strings.Fields(strings.ReplaceAll(s, "\n", "; ")), " ")
 }

@@ -139,24 +139,24 @@ func TestStatusAndCheck(t *testing.T) {
 		code := v.Print(&b)
 		return b.String(), code
 	}
-	if out, code := check(nil); code != api.OK || !strings.HasPrefix(out, "OK: 3 WARNING: 0 CRITICAL: 0 UNKNOWN: 0 |") {
+	if out, code := check(nil); code != api.OK || !strings.HasPrefix(out, "OK: 3 ok, 0 warning, 0 critical, 0 unknown |") {
 		t.Errorf("all well: exit %d\n%s", code, out)
 	}
 
 	units["db-1"].set("failed", "exit 1")
 	waitStatus(t, kv, "db-1", func(ns NodeStatus) bool { return ns.State == api.Critical })
 	out, code := check(nil)
-	if code != api.Critical || !strings.HasPrefix(out, "OK: 2 WARNING: 0 CRITICAL: 1 UNKNOWN: 0 |") || !strings.Contains(out, "CRITICAL db-1: db failed (exit 1)") {
+	if code != api.Critical || !strings.HasPrefix(out, "CRITICAL: 2 ok, 0 warning, 1 critical, 0 unknown |") || !strings.Contains(out, "CRITICAL db-1: db failed (exit 1)") {
 		t.Errorf("db-1 failed: exit %d\n%s", code, out)
 	}
-	if out, code := check(map[string]string{"role": "web"}); code != api.OK || !strings.HasPrefix(out, "OK: 2 WARNING: 0 CRITICAL: 0 UNKNOWN: 0") {
+	if out, code := check(map[string]string{"role": "web"}); code != api.OK || !strings.HasPrefix(out, "OK: 2 ok, 0 warning, 0 critical, 0 unknown") {
 		t.Errorf("role=web: exit %d\n%s", code, out)
 	}
 
 	// web-2 goes silent (its agent is gone; its last status said OK).
 	stops["web-2"]()
 	out, code = check(map[string]string{"role": "web"})
-	if code != api.Unknown || !strings.HasPrefix(out, "OK: 1 WARNING: 0 CRITICAL: 0 UNKNOWN: 1 |") || !strings.Contains(out, "UNKNOWN web-2: silent") {
+	if code != api.Unknown || !strings.HasPrefix(out, "UNKNOWN: 1 ok, 0 warning, 0 critical, 1 unknown |") || !strings.Contains(out, "UNKNOWN web-2: silent") {
 		t.Errorf("web-2 silent: exit %d\n%s", code, out)
 	}
 	// In maintenance, it is not alerted on.
@@ -165,7 +165,7 @@ func TestStatusAndCheck(t *testing.T) {
 		t.Fatal(err)
 	}
 	out, code = check(map[string]string{"role": "web"})
-	if code != api.OK || !strings.HasPrefix(out, "OK: 1 WARNING: 0 CRITICAL: 0 UNKNOWN: 0 |") || !strings.Contains(out, "maintenance=1") || !strings.Contains(out, "maintenance (not alerted on): web-2") {
+	if code != api.OK || !strings.HasPrefix(out, "OK: 1 ok, 0 warning, 0 critical, 0 unknown |") || !strings.Contains(out, "maintenance=1") || !strings.Contains(out, "maintenance (not alerted on): web-2") {
 		t.Errorf("web-2 in maintenance: exit %d\n%s", code, out)
 	}
 }

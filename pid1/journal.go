@@ -41,10 +41,42 @@ func (j *journal) attach(w io.Writer) {
 	j.held, j.w = nil, w
 }
 
-// bootLogger logs INFO and up to the journal, WARN and up to the console.
+// bootLogger logs INFO and up to the journal, WARN and up to the console,
+// each record one line (LineHandler): the journal stamps its own time, and
+// the console's lines start "unit: " as its event lines do.
 func bootLogger(console io.Writer, j *journal) *slog.Logger {
 	return slog.New(slog.NewMultiHandler(
-		slog.NewTextHandler(console, &slog.HandlerOptions{Level: slog.LevelWarn}),
-		slog.NewTextHandler(j, &slog.HandlerOptions{Level: slog.LevelInfo}),
+		LineHandler(console, "unit: ", slog.LevelWarn),
+		LineHandler(j, "", slog.LevelInfo),
 	))
+}
+
+// LineHandler writes each record of level and up as one logfmt line
+// (slog's text format) after prefix, without slog's time=: where it goes
+// (the journal, a log ring) stamps the time once, and a console or a
+// terminal needs none.
+func LineHandler(w io.Writer, prefix string, level slog.Leveler) slog.Handler {
+	if prefix != "" {
+		w = &prefixWriter{w: w, prefix: []byte(prefix)}
+	}
+	return slog.NewTextHandler(w, &slog.HandlerOptions{Level: level, ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
+		if len(groups) == 0 && a.Key == slog.TimeKey {
+			return slog.Attr{}
+		}
+		return a
+	}})
+}
+
+// prefixWriter starts each write, which slog's handlers make one a record,
+// with prefix.
+type prefixWriter struct {
+	w      io.Writer
+	prefix []byte
+}
+
+func (p *prefixWriter) Write(b []byte) (int, error) {
+	if _, err := p.w.Write(append(append([]byte(nil), p.prefix...), b...)); err != nil {
+		return 0, err
+	}
+	return len(b), nil
 }

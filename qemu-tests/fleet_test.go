@@ -170,7 +170,7 @@ func TestFleet(t *testing.T) {
 	var out string
 	for {
 		out, err = fleet("check")
-		if err == nil && strings.HasPrefix(out, "OK: 3 WARNING: 0 CRITICAL: 0 UNKNOWN: 0 |") {
+		if err == nil && strings.HasPrefix(out, "OK: 3 ok, 0 warning, 0 critical, 0 unknown |") {
 			break
 		}
 		if time.Now().After(deadline) {
@@ -210,12 +210,12 @@ func TestFleet(t *testing.T) {
 		t.Fatalf("db-1 did not power off: %v", err)
 	}
 	out, err = fleet("check")
-	if exitStatus(err) != 3 || !strings.HasPrefix(out, "OK: 2 WARNING: 0 CRITICAL: 0 UNKNOWN: 1 |") || !strings.Contains(out, "UNKNOWN db-1: silent") {
+	if exitStatus(err) != 3 || !strings.HasPrefix(out, "UNKNOWN: 2 ok, 0 warning, 0 critical, 1 unknown |") || !strings.Contains(out, "UNKNOWN db-1: silent") {
 		t.Errorf("after db-1 powered off: %v\n%s", err, out)
 	}
 	must("disable", "db-1", "--reason", "powered off by the test")
 	out, err = fleet("check")
-	if err != nil || !strings.HasPrefix(out, "OK: 2 WARNING: 0 CRITICAL: 0 UNKNOWN: 0 |") || !strings.Contains(out, "maintenance=1") {
+	if err != nil || !strings.HasPrefix(out, "OK: 2 ok, 0 warning, 0 critical, 0 unknown |") || !strings.Contains(out, "maintenance=1") {
 		t.Errorf("db-1 in maintenance: %v\n%s", err, out)
 	}
 	for _, n := range nodes[:2] {

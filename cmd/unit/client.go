@@ -178,7 +178,7 @@ func cmdControl(cmd string, args []string) error {
 		return err
 	}
 	if len(pos) != 1 {
-		return fmt.Errorf("usage: unit %s NAME", cmd)
+		return errUsage(cmd)
 	}
 	return api.Call(context.Background(), *socket, api.Request{Cmd: cmd, Name: pos[0]}, nil)
 }
@@ -209,7 +209,7 @@ func cmdLogs(args []string) error {
 		return err
 	}
 	if len(pos) > 1 {
-		return usageError{fmt.Errorf("usage: unit logs [NAME] [-f] [-n N] [--since WHEN]")}
+		return errUsage("logs")
 	}
 	name := ""
 	if len(pos) == 1 {

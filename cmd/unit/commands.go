@@ -1,6 +1,7 @@
 package main
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -17,8 +18,8 @@ type command struct {
 	names   []string // the name first, then aliases
 	args    string   // synopsis after the name
 	summary string
-	sub     []string // subcommands (pkg, image, completion), for completion
-	remote  bool     // talks to a daemon: works with --machine DIR
+	sub     []command // subcommands (pkg, image, fleet, completion): their usage and completion
+	remote  bool      // talks to a daemon: works with --machine DIR
 	run     func(name string, args []string) error
 }
 
@@ -28,32 +29,51 @@ func commands() []command {
 		{names: []string{"version", "--version"}, args: "[--json]", summary: "the build's version", run: func(_ string, a []string) error { return cmdVersion(a) }},
 		{names: []string{"run"}, args: "--config DIR [--state DIR] [--socket PATH]", summary: "supervise and converge in the foreground", run: func(_ string, a []string) error { return cmdRun(a) }},
 		{names: []string{"check"}, args: "[--config DIR] [--json] [FILE.toml|DIR...]", summary: "validate; errors as file:line: message", run: func(_ string, a []string) error { return cmdCheck(a) }},
-		{names: []string{"apply"}, remote: true, args: "[--config DIR] [--once] [--dry-run]", summary: "converge now", run: func(_ string, a []string) error { return cmdApply(a) }},
+		{names: []string{"apply"}, remote: true, args: "[--config DIR] [--once] [--dry-run] [--json] [--detailed-exitcodes] [--state DIR]", summary: "converge now", run: func(_ string, a []string) error { return cmdApply(a) }},
 		{names: []string{"status"}, remote: true, args: "[NAME] [--json]", summary: "services, or one service", run: func(_ string, a []string) error { return cmdStatus(a) }},
 		{names: []string{"start"}, remote: true, args: "NAME", summary: "start a service", run: cmdControl},
 		{names: []string{"stop"}, remote: true, args: "NAME", summary: "stop a service", run: cmdControl},
 		{names: []string{"restart"}, remote: true, args: "NAME", summary: "restart a service", run: cmdControl},
 		{names: []string{"is-active"}, remote: true, args: "[-q] NAME", summary: "answer in the exit code, as systemctl", run: cmdIs},
 		{names: []string{"is-failed"}, remote: true, args: "[-q] NAME", summary: "answer in the exit code, as systemctl", run: cmdIs},
-		{names: []string{"logs"}, remote: true, args: "[-f] [-n N] NAME", summary: "a service's output", run: func(_ string, a []string) error { return cmdLogs(a) }},
+		{names: []string{"logs"}, remote: true, args: "[NAME] [-f] [-n N] [--since WHEN] [--json]", summary: "a service's output", run: func(_ string, a []string) error { return cmdLogs(a) }},
 		{names: []string{"events"}, remote: true, args: "[--json]", summary: "follow state changes", run: func(_ string, a []string) error { return cmdEvents(a) }},
 		{names: []string{"checks"}, remote: true, args: "[--wait DURATION] [--json]", summary: "ask every [check.NAME]; exit 1 if one fails", run: func(_ string, a []string) error { return cmdChecks(a) }},
 		{names: []string{"health"}, remote: true, args: "[--checks]", summary: "one Nagios plugin line for the machine; exit 0/1/2/3", run: func(_ string, a []string) error { return cmdHealth(a) }},
 		{names: []string{"metrics"}, remote: true, summary: "the machine in Prometheus text format (services, the engine, unit itself)", run: func(_ string, a []string) error { return cmdMetrics(a) }},
-		{names: []string{"web"}, args: "[--listen HOST:PORT] [--auth FILE] [--control] [--hosts NAMES]", summary: "the status page ([web] runs it as a service)", run: func(_ string, a []string) error { return cmdWeb(a) }},
+		{names: []string{"web"}, args: "[--listen HOST:PORT] [--auth FILE] [--control] [--state DIR]", summary: "the status page ([web] runs it as a service)", run: func(_ string, a []string) error { return cmdWeb(a) }},
 		{names: []string{"facts"}, args: "[--json] [--config DIR]", summary: "what templates see as .facts", run: func(_ string, a []string) error { return cmdFacts(a) }},
 		{names: []string{"report"}, args: "[--json] [--state DIR]", summary: "the latest convergence report", run: func(_ string, a []string) error { return cmdReport(a) }},
 		{names: []string{"update"}, remote: true, args: "[--sha256 ID] [--no-reboot] SOURCE | --rollback", summary: "install an update bundle into the other root slot; boot it on trial", run: func(_ string, a []string) error { return cmdUpdate(a) }},
 		{names: []string{"reboot"}, remote: true, summary: "stop services, reboot", run: cmdPower},
 		{names: []string{"poweroff"}, remote: true, summary: "stop services, power off", run: cmdPower},
 		{names: []string{"halt"}, remote: true, summary: "stop services, halt", run: cmdPower},
-		{names: []string{"pkg"}, args: "build|ls|show|gc|update ...", summary: "package recipes and the store", sub: []string{"build", "ls", "show", "gc", "update"}, run: func(_ string, a []string) error { return cmdPkg(a) }},
-		{names: []string{"image"}, args: "build|run|test ...", summary: "build, boot and test images", sub: []string{"build", "run", "test"}, run: func(_ string, a []string) error { return cmdImage(a) }},
-		{names: []string{"fleet"}, args: "serve|token|user|agent|run|ls|check|resource|put|get|rm|disable|enable ...", summary: "the fleet on NATS JetStream (runs unit-fleet)", sub: []string{"serve", "token", "user", "agent", "run", "ls", "check", "resource", "put", "get", "rm", "disable", "enable"}, run: func(_ string, a []string) error { return cmdFleet(a) }},
-		{names: []string{"completion"}, args: "bash|zsh", summary: "a shell completion script", sub: []string{"bash", "zsh"}, run: func(_ string, a []string) error { return cmdCompletion(a) }},
+		{names: []string{"pkg"}, args: "build|ls|show|gc|update ...", summary: "package recipes and the store", sub: []command{
+			{names: []string{"build"}, args: "RECIPE.toml... [--store DIR] [-j N]"},
+			{names: []string{"ls"}, args: "[--store DIR] [--json]"},
+			{names: []string{"show"}, args: "NAME [--store DIR]"},
+			{names: []string{"gc"}, args: "[SYSTEM.toml...] [--store DIR]"},
+			{names: []string{"update"}, args: "RECIPE.toml|NAME... [--store DIR]"},
+		}, run: func(_ string, a []string) error { return cmdPkg(a) }},
+		{names: []string{"image"}, args: "build|run|test ...", summary: "build, boot and test images", sub: []command{
+			{names: []string{"build"}, args: "SYSTEM.toml -o DIR [--format initramfs|disk|update] [--cache DIR] [--fleet PATH]"},
+			{names: []string{"run"}, args: "DIR [--forward HOST:GUEST]... [--format initramfs|disk] [--nic MODEL] [--disk-bus virtio|ahci] [-m MEM] [--append ARGS] [--reboot]"},
+			{names: []string{"test"}, args: "SYSTEM.toml [-o DIR] [--format initramfs|disk] [--timeout DURATION] [-m MEM] [--cache DIR] [--json]"},
+		}, run: func(_ string, a []string) error { return cmdImage(a) }},
+		{names: []string{"fleet"}, args: "serve|token|user|agent|run|ls|check|resource|put|get|rm|disable|enable ...", summary: "the fleet on NATS JetStream (runs unit-fleet)", sub: subs("serve", "token", "user", "agent", "run", "ls", "check", "resource", "put", "get", "rm", "disable", "enable"), run: func(_ string, a []string) error { return cmdFleet(a) }},
+		{names: []string{"completion"}, args: "bash|zsh", summary: "a shell completion script", sub: subs("bash", "zsh"), run: func(_ string, a []string) error { return cmdCompletion(a) }},
 		{names: []string{"man"}, summary: "the manual page (unit man | man -l -)", run: func(_ string, a []string) error { return cmdMan(a) }},
 		{names: []string{"help", "-h", "--help"}, summary: "this list", run: func(string, []string) error { fmt.Println(usageText()); return nil }},
 	}
+}
+
+// subs are subcommands known by name only (their program has the usage).
+func subs(names ...string) []command {
+	out := make([]command, len(names))
+	for i, n := range names {
+		out[i] = command{names: []string{n}}
+	}
+	return out
 }
 
 // usageText is the command list.
@@ -83,15 +103,15 @@ func lookup(name string) (command, bool) {
 	return command{}, false
 }
 
-// unknownCommand says so, with the closest command when there is one.
+// unknownCommand says so, with every closest command when there are any.
 func unknownCommand(name string) error {
 	var names []string
 	for _, c := range commands() {
 		names = append(names, c.names[0])
 	}
 	name = filepath.Base(name)
-	if s := config.Suggest(name, names); s != "" {
-		return usageError{fmt.Errorf("unknown command %q (did you mean %q?); unit help lists them", name, s)}
+	if s := config.SuggestAll(name, names); len(s) > 0 {
+		return usageError{fmt.Errorf("unknown command %q (did you mean %s?); unit help lists them", name, strings.Join(s, " or "))}
 	}
 	return usageError{fmt.Errorf("unknown command %q; unit help lists them", name)}
 }
@@ -101,10 +121,10 @@ func unknownCommand(name string) error {
 func cmdCompletion(args []string) error {
 	if len(args) != 1 || (args[0] != "bash" && args[0] != "zsh") {
 		if len(args) == 1 && (args[0] == "-h" || args[0] == "--help") {
-			fmt.Println("usage: unit completion bash|zsh\n\n  source <(unit completion bash)   # in ~/.bashrc\n  source <(unit completion zsh)    # in ~/.zshrc")
+			fmt.Println(usageLine("completion") + "\n\n  source <(unit completion bash)   # in ~/.bashrc\n  source <(unit completion zsh)    # in ~/.zshrc")
 			return nil
 		}
-		return usageError{fmt.Errorf("usage: unit completion bash|zsh")}
+		return errUsage("completion")
 	}
 	if args[0] == "zsh" {
 		// zsh runs bash completion functions through bashcompinit.
@@ -117,8 +137,8 @@ func cmdCompletion(args []string) error {
 			continue
 		}
 		top = append(top, c.names[0])
-		if len(c.sub) > 0 {
-			subs[c.names[0]] = c.sub
+		for _, s := range c.sub {
+			subs[c.names[0]] = append(subs[c.names[0]], s.names[0])
 		}
 	}
 	var cases []string
@@ -164,14 +184,14 @@ func withMachine(args []string) ([]string, error) {
 		dir, rest = strings.TrimPrefix(args[0], "--machine="), args[1:]
 	case len(args) > 0 && args[0] == "--machine":
 		if len(args) < 2 {
-			return nil, usageError{fmt.Errorf("usage: unit --machine DIR COMMAND [ARGS]")}
+			return nil, usageError{errors.New("usage: " + machineUsage)}
 		}
 		dir, rest = args[1], args[2:]
 	default:
 		return args, nil
 	}
 	if dir == "" || len(rest) == 0 {
-		return nil, usageError{fmt.Errorf("usage: unit --machine DIR COMMAND [ARGS]")}
+		return nil, usageError{errors.New("usage: " + machineUsage)}
 	}
 	c, ok := lookup(rest[0])
 	if !ok {
@@ -187,10 +207,10 @@ func withMachine(args []string) ([]string, error) {
 func cmdMan(args []string) error {
 	if len(args) > 0 {
 		if isHelp(args[0]) {
-			fmt.Println("usage: unit man   (unit man | man -l -)")
+			fmt.Println(usageLine("man") + "   (unit man | man -l -)")
 			return nil
 		}
-		return usageError{fmt.Errorf("usage: unit man")}
+		return errUsage("man")
 	}
 	var b strings.Builder
 	b.WriteString(`.TH UNIT 8 "" "unit" "System Administration"

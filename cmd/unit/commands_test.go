@@ -11,9 +11,17 @@ import (
 	"testing"
 )
 
-// A mistyped command exits 2 and names the command meant.
+// A mistyped command exits 2 and names the command meant: a transposed
+// pair is one edit ("stauts" is status, not start), and equally close
+// commands are all offered.
 func TestUnknownCommandSuggests(t *testing.T) {
-	for typo, want := range map[string]string{"staus": `did you mean "status"?`, "restrat": `did you mean "restart"?`, "xyzzy-frob": `unknown command "xyzzy-frob"; unit help`} {
+	for typo, want := range map[string]string{
+		"staus":      `unknown command "staus" (did you mean status?); unit help lists them`,
+		"stauts":     `(did you mean status?)`,
+		"restrat":    `(did you mean restart?)`,
+		"checkz":     `(did you mean check or checks?)`,
+		"xyzzy-frob": `unknown command "xyzzy-frob"; unit help`,
+	} {
 		out, err := exec.Command(unitBin, typo).CombinedOutput()
 		var ee *exec.ExitError
 		if !errors.As(err, &ee) || ee.ExitCode() != 2 || !strings.Contains(string(out), want) {

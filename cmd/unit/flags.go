@@ -45,10 +45,7 @@ func flagError(fs *flag.FlagSet, err error) error {
 	} else {
 		fmt.Fprintf(out, "%s: %v\n", fs.Name(), err)
 	}
-	fmt.Fprintf(out, "usage: %s [flags]\n", fs.Name())
-	fs.SetOutput(out)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
+	printUsage(out, fs)
 	return code
 }
 

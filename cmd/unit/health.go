@@ -11,10 +11,11 @@ import (
 )
 
 // cmdHealth is `unit health`: one line in the Nagios plugin format, so
-// any Nagios, Icinga or NRPE setup (and the fleet, later) can call it:
-// `OK: 5 WARNING: 0 CRITICAL: 0 UNKNOWN: 0 | ok=5 ...` (the count in each
-// state), then the items behind each state that is not OK; the exit code
-// is the worst state: 0, 1, 2 or 3.
+// any Nagios, Icinga or NRPE setup (and the fleet) can call it, led by
+// the worst state: `OK: 5 ok, 0 warning, 0 critical, 0 unknown | ok=5
+// ...`, then the items behind each state that is not OK; the exit code is
+// the worst state: 0, 1, 2 or 3 (`UNKNOWN: connect to unit at ...` when
+// unit does not answer).
 func cmdHealth(args []string) error {
 	fs := newFlags("health")
 	withChecks := fs.Bool("checks", false, "ask the [check.NAME] questions too (each within its own time)")
@@ -26,8 +27,7 @@ func cmdHealth(args []string) error {
 	defer cancel()
 	rep, err := callOne[api.StatusReply](ctx, *socket, api.Request{Cmd: "status"})
 	if err != nil {
-		fmt.Printf("OK: 0 WARNING: 0 CRITICAL: 0 UNKNOWN: 1 | unknown=1\nUNKNOWN unit: does not answer: %v\n", err)
-		return exitCode(api.Unknown)
+		return exitCode(api.PrintUnknown(os.Stdout, err))
 	}
 	items := rep.Health()
 	if *withChecks {

@@ -8,8 +8,9 @@ import (
 	"time"
 )
 
-// unit health is one Nagios plugin line: the count in each state, perfdata,
-// then what is not OK, worst first; the exit code is the worst state.
+// unit health is one Nagios plugin line led by the worst state: the count
+// in each state, perfdata, then what is not OK, worst first; the exit code
+// is the worst state.
 func TestHostHealth(t *testing.T) {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -34,11 +35,11 @@ within = "1s"
 	d.waitState(t, "web", "running")
 	d.waitState(t, "once", "exited")
 	out, err := d.unit("health")
-	if err != nil || !strings.HasPrefix(out, "OK: 2 WARNING: 0 CRITICAL: 0 UNKNOWN: 0 | ok=2 warning=0 critical=0 unknown=0 restarts=0c\n") {
+	if err != nil || !strings.HasPrefix(out, "OK: 2 ok, 0 warning, 0 critical, 0 unknown | ok=2 warning=0 critical=0 unknown=0 restarts=0c\n") {
 		t.Fatalf("all up: %v\n%s", err, out)
 	}
 	out, err = d.unit("health", "--checks")
-	if exitStatus(err) != 2 || !strings.HasPrefix(out, "OK: 2 WARNING: 0 CRITICAL: 1 UNKNOWN: 0 |") || !strings.Contains(out, "\nCRITICAL check:port: ") {
+	if exitStatus(err) != 2 || !strings.HasPrefix(out, "CRITICAL: 2 ok, 0 warning, 1 critical, 0 unknown |") || !strings.Contains(out, "\nCRITICAL check:port: ") {
 		t.Errorf("a failing check: exit %d\n%s", exitStatus(err), out)
 	}
 
@@ -54,10 +55,12 @@ restart = "never"
 		out, err = d.unit("health")
 		return exitStatus(err) == 2
 	})
-	if !strings.HasPrefix(out, "OK: 1 WARNING: 0 CRITICAL: 1 UNKNOWN: 0 |") || !strings.Contains(out, "\nCRITICAL bad: exited (exit 7)") {
+	if !strings.HasPrefix(out, "CRITICAL: 1 ok, 0 warning, 1 critical, 0 unknown |") || !strings.Contains(out, "\nCRITICAL bad: exited (exit 7)") {
 		t.Errorf("a service that exited badly:\n%s", out)
 	}
-	if out, err := d.unit("health", "--socket", "/nonexistent/unit.sock"); exitStatus(err) != 3 || !strings.Contains(out, "UNKNOWN: 1") {
+	// No daemon: one line, the state first, then why.
+	if out, err := d.unit("health", "--socket", "/nonexistent/unit.sock"); exitStatus(err) != 3 ||
+		!strings.HasPrefix(out, "UNKNOWN: connect to unit at /nonexistent/unit.sock: ") || strings.Count(out, "\n") != 1 || !strings.HasSuffix(out, " | ok=0 warning=0 critical=0 unknown=1\n") {
 		t.Errorf("no daemon: exit %d\n%s", exitStatus(err), out)
 	}
 }

@@ -18,17 +18,13 @@ type listFlag []string
 func (l *listFlag) String() string     { return strings.Join(*l, ",") }
 func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
 
-const imageUsage = `usage: unit image build SYSTEM.toml -o DIR [--format initramfs|disk] [--cache DIR]
-       unit image run DIR [--forward HOST:GUEST]... [--format F] [--nic MODEL] [--disk-bus virtio|ahci] [-m MEM]
-       unit image test SYSTEM.toml [-o DIR] [--format F] [--timeout 10m] [-m MEM] [--json]`
-
 func cmdImage(args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, imageUsage)
+		fmt.Fprintln(os.Stderr, groupUsage("image"))
 		return exitCode(2)
 	}
 	if isHelp(args[0]) {
-		fmt.Println(imageUsage)
+		fmt.Println(groupUsage("image"))
 		return nil
 	}
 	ctx, cancel := interruptible()
@@ -39,14 +35,14 @@ func cmdImage(args []string) error {
 		fs := newFlags("image build")
 		out := fs.String("o", "", "output directory")
 		cache := fs.String("cache", "", "download cache (default: $UNIT_CACHE or ~/.cache/unit)")
-		format := fs.String("format", image.FormatInitramfs, "initramfs (kernel + initramfs), disk (GPT disk: UEFI, systemd-boot, A/B root slots) or update (the bundle `unit update` takes)")
+		format := fs.String("format", image.FormatInitramfs, "initramfs (kernel + initramfs), disk (GPT disk: UEFI, systemd-boot, A/B root slots) or update (the bundle unit update takes)")
 		fleetBin := fs.String("fleet", "", "the unit-fleet program for a system with [fleet] agent = true (default: unit-fleet beside unit)")
 		pos, err := parse(fs, args[1:])
 		if err != nil {
 			return err
 		}
 		if len(pos) != 1 || *out == "" {
-			return fmt.Errorf("usage: unit image build SYSTEM.toml -o DIR [--format initramfs|disk]")
+			return errUsage("image build")
 		}
 		self, err := os.Executable()
 		if err != nil {
@@ -72,7 +68,7 @@ func cmdImage(args []string) error {
 		format := fs.String("format", "", "boot DIR's disk or its kernel + initramfs (default: the disk if DIR has one)")
 		nic := fs.String("nic", "", "qemu NIC model (default virtio-net-pci; e.g. e1000e)")
 		bus := fs.String("disk-bus", "", "virtio (default) or ahci")
-		reboot := fs.Bool("reboot", false, "a guest reboot reboots (as after `unit update`); by default qemu exits")
+		reboot := fs.Bool("reboot", false, "a guest reboot reboots (as after unit update); by default qemu exits")
 		var fwd listFlag
 		fs.Var(&fwd, "forward", "HOST:GUEST TCP port forward from 127.0.0.1 (repeatable)")
 		pos, err := parse(fs, args[1:])
@@ -80,7 +76,7 @@ func cmdImage(args []string) error {
 			return err
 		}
 		if len(pos) != 1 {
-			return fmt.Errorf("usage: unit image run DIR [--forward HOST:GUEST] [--format initramfs|disk]")
+			return errUsage("image run")
 		}
 		// The guest's control socket, for `unit --machine DIR COMMAND`.
 		if err := api.EnsureMachineDir(pos[0]); err != nil {
@@ -92,7 +88,7 @@ func cmdImage(args []string) error {
 			Stdin: os.Stdin, Stdout: os.Stdout, Stderr: os.Stderr,
 		})
 	}
-	return fmt.Errorf("unknown image command %q", args[0])
+	return unknownSubcommand("image", args[0])
 }
 
 // printManifest says what went into the image (the same facts as

@@ -2,7 +2,6 @@ package main
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -13,8 +12,6 @@ import (
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/image"
 )
-
-const imageTestUsage = "usage: unit image test SYSTEM.toml [-o DIR] [--format initramfs|disk] [--timeout 10m] [-m MEM] [--json]"
 
 // cmdImageTest is `unit image test`: build the image, boot it in qemu,
 // wait for its services, ask its [check.NAME] questions in the guest,
@@ -32,7 +29,7 @@ func cmdImageTest(ctx context.Context, log *slog.Logger, args []string) error {
 		return err
 	}
 	if len(pos) != 1 || (*format != image.FormatInitramfs && *format != image.FormatDisk) {
-		return usageError{errors.New(imageTestUsage)}
+		return errUsage("image test")
 	}
 	cfg, err := config.LoadFiles(pos[0])
 	if err != nil {

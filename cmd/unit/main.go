@@ -5,7 +5,9 @@ package main
 
 import (
 	"fmt"
+	"io"
 	"os"
+	"strings"
 
 	"github.com/unit-os/unit/pid1"
 )
@@ -17,7 +19,7 @@ func main() {
 	}
 	if err := dispatch(os.Args[1:]); err != nil {
 		if _, bare := err.(exitCode); !bare { // a bare exit code was explained already
-			fmt.Fprintln(os.Stderr, "unit:", err)
+			printError(os.Stderr, err)
 		}
 		var ec exitCoder
 		if asExitCoder(err, &ec) {
@@ -44,4 +46,28 @@ func dispatch(args []string) error {
 		return unknownCommand(cmd)
 	}
 	return c.run(cmd, rest)
+}
+
+// printError writes err one fact a line, each "unit: ...": an error of
+// several lines ("config DIR:" and then one file:line error a line) has
+// its heading, a line ending in ":", joined to each line it heads, so no
+// line stands alone without saying what it is about.
+func printError(w io.Writer, err error) {
+	heading, headed := "", false // headed: a line was printed under heading
+	for _, l := range strings.Split(err.Error(), "\n") {
+		switch l = strings.TrimSpace(l); {
+		case l == "":
+		case strings.HasSuffix(l, ":"):
+			if headed { // a new heading, not one under the last
+				heading, headed = "", false
+			}
+			heading += l + " "
+		default:
+			fmt.Fprintf(w, "unit: %s%s\n", heading, l)
+			headed = true
+		}
+	}
+	if heading != "" && !headed {
+		fmt.Fprintf(w, "unit: %s\n", strings.TrimSpace(heading))
+	}
 }

@@ -14,12 +14,6 @@ import (
 	"github.com/unit-os/unit/pkgbuild"
 )
 
-const pkgUsage = `usage: unit pkg build RECIPE.toml... [--store DIR] [-j N]
-       unit pkg update RECIPE.toml...
-       unit pkg ls [--store DIR] [--json]
-       unit pkg show NAME [--store DIR]
-       unit pkg gc [SYSTEM.toml...] [--store DIR]`
-
 // isPkgSandbox tells the sandbox helper (PID 1 of a build's pid namespace)
 // from a real boot.
 func isPkgSandbox(args []string) bool {
@@ -28,21 +22,30 @@ func isPkgSandbox(args []string) bool {
 
 func cmdPkg(args []string) error {
 	if len(args) == 0 {
-		fmt.Fprintln(os.Stderr, pkgUsage)
+		fmt.Fprintln(os.Stderr, groupUsage("pkg"))
 		return exitCode(2)
 	}
 	if isHelp(args[0]) {
-		fmt.Println(pkgUsage)
+		fmt.Println(groupUsage("pkg"))
 		return nil
 	}
 	// The sandbox's inside: run by pkg build in new namespaces, not by people.
 	if args[0] == pkgbuild.SandboxCommand[1] {
 		return pkgbuild.SandboxMain(args[1:])
 	}
+	if _, ok := synopsis("pkg " + args[0]); !ok {
+		return unknownSubcommand("pkg", args[0])
+	}
+	// Each subcommand takes the flags its synopsis lists.
 	fs := newFlags("pkg " + args[0])
 	store := fs.String("store", "", "store directory (default: $UNIT_CACHE/store or ~/.cache/unit/store)")
-	jobs := fs.Int("j", 0, "builds at once (default: number of CPUs)")
-	asJSON := fs.Bool("json", false, "print JSON")
+	jobs, asJSON := new(int), new(bool)
+	switch args[0] {
+	case "build":
+		fs.IntVar(jobs, "j", 0, "builds at once (default: number of CPUs)")
+	case "ls":
+		fs.BoolVar(asJSON, "json", false, "print JSON")
+	}
 	pos, err := parse(fs, args[1:])
 	if err != nil {
 		return err
@@ -55,19 +58,19 @@ func cmdPkg(args []string) error {
 	switch args[0] {
 	case "build":
 		if len(pos) == 0 {
-			return fmt.Errorf("%s", pkgUsage)
+			return errUsage("pkg build")
 		}
 		return pkgBuild(pos, *store, *jobs)
 	case "update":
 		if len(pos) == 0 {
-			return fmt.Errorf("%s", pkgUsage)
+			return errUsage("pkg update")
 		}
 		return pkgUpdate(pos, *store)
 	case "ls":
 		return pkgLs(*store, *asJSON)
 	case "show":
 		if len(pos) != 1 {
-			return fmt.Errorf("usage: unit pkg show NAME")
+			return errUsage("pkg show")
 		}
 		k, err := pkgbuild.Current(*store, pos[0])
 		if err != nil {
@@ -97,7 +100,7 @@ func cmdPkg(args []string) error {
 		}
 		return err
 	}
-	return fmt.Errorf("unknown pkg command %q\n%s", args[0], pkgUsage)
+	return unknownSubcommand("pkg", args[0])
 }
 
 func pkgBuild(files []string, store string, jobs int) error {

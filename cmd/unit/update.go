@@ -17,7 +17,7 @@ func cmdUpdate(args []string) error {
 	fs := newFlags("update")
 	rollback := fs.Bool("rollback", false, "boot the other slot's image (the one this machine ran before) instead")
 	noReboot := fs.Bool("no-reboot", false, "install, and leave the reboot to later")
-	pin := fs.String("sha256", "", "the bundle's id (`unit image build` prints it): anything else is refused before a byte is written")
+	pin := fs.String("sha256", "", "the bundle's id, as unit image build --format update prints it: anything else is refused before a byte is written")
 	socket := socketFlag(fs)
 	pos, err := parse(fs, args)
 	if err != nil {
