@@ -36,6 +36,20 @@ func cmdRun(args []string) error {
 			}
 		}
 	}
+	// The reports and the engine's writer refuse a relative path, and a
+	// config error names its file by this path: absolute once, here.
+	var err error
+	if *state, err = filepath.Abs(*state); err != nil {
+		return err
+	}
+	if *dir, err = filepath.Abs(*dir); err != nil {
+		return err
+	}
+	if *socket != "" {
+		if *socket, err = filepath.Abs(*socket); err != nil {
+			return err
+		}
+	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	return pid1.RunHost(pid1.Options{ConfigDir: *dir, StateDir: *state, Socket: *socket, Log: log})
 }
@@ -189,7 +203,7 @@ func cmdApply(args []string) error {
 	dir := fs.String("config", "/etc/unit", "config directory (with --once)")
 	once := fs.Bool("once", false, "converge standalone, without a running daemon, and exit")
 	dry := fs.Bool("dry-run", false, "show what would change, change nothing")
-	state := fs.String("state", "", "with --once: keep the report in STATE/reports (for unit report)")
+	state := fs.String("state", "", "with --once: keep the report in STATE/reports (for `unit report`)")
 	jsonOut := fs.Bool("json", false, "JSON output")
 	detailed := fs.Bool("detailed-exitcodes", false, "exit 0 nothing changed, 2 changed, 4 failures, 6 both (as Puppet's)")
 	socket := socketFlag(fs)
@@ -201,10 +215,10 @@ func cmdApply(args []string) error {
 	if *once {
 		cfg, err := config.Load(*dir)
 		if err != nil {
-			return fmt.Errorf("config %s:\n%w", *dir, err) // main prints a line an error
+			fmt.Fprintln(os.Stderr, err)
+			return exitCode(1)
 		}
-		// The report says each resource's outcome; the log adds the rest.
-		log := slog.New(reportedHandler{pid1.LineHandler(os.Stderr, "unit: ", slog.LevelWarn)})
+		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		opts := []cm.Option{cm.WithLogger(log)}
 		if *state != "" {
 			opts = append(opts, cm.WithReports(filepath.Join(*state, "reports"), cfg.CM.Reports))

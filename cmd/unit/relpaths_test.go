@@ -1,0 +1,70 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestHostRelativePaths: `unit run` given relative --config, --state and
+// --socket makes them absolute once at start: the reports are kept in
+// STATE/reports (a relative state dir made every pass log "report …
+// not an absolute path"), the socket answers at its absolute path, and a
+// config error names its file by its absolute path.
+func TestHostRelativePaths(t *testing.T) {
+	base := t.TempDir()
+	cfgDir := filepath.Join(base, "cfg")
+	if err := os.Mkdir(cfgDir, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	writeConfig(t, cfgDir, "a.toml", "[service.s]\nexec = [\"sleep\", \"1000\"]\n")
+	state := filepath.Join(base, "st1")
+	d := &daemon{t: t, socket: filepath.Join(state, "x.sock"), state: state, out: &bytes.Buffer{}, done: make(chan error, 1)}
+	d.cmd = exec.Command(unitBin, "run", "--config", "cfg", "--state", "st1", "--socket", "st1/x.sock")
+	d.cmd.Dir = base
+	// No daemon's variables (a test run as a unit service has them).
+	for _, e := range os.Environ() {
+		if !strings.HasPrefix(e, "UNIT_SOCKET=") && !strings.HasPrefix(e, "UNIT_STATE=") {
+			d.cmd.Env = append(d.cmd.Env, e)
+		}
+	}
+	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
+	if err := d.cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	go func() { d.done <- d.cmd.Wait() }()
+	t.Cleanup(func() {
+		d.cmd.Process.Signal(os.Interrupt)
+		select {
+		case <-d.done:
+		case <-time.After(20 * time.Second):
+			d.cmd.Process.Kill()
+		}
+		if t.Failed() {
+			t.Logf("unit run output:\n%s", d.out.String())
+		}
+	})
+	d.waitState(t, "s", "running")
+
+	// A second pass: a config error, reported with the file's full path.
+	writeConfig(t, cfgDir, "a.toml", "[service.s]\nexec = [\"sleep\", \"1000\"]\nnosuch = 1\n")
+	var out string
+	waitFor(t, 30*time.Second, "the config error in unit health", func() bool {
+		out, _ = d.unit("health")
+		return strings.Contains(out, "nosuch")
+	})
+	if !strings.Contains(out, filepath.Join(cfgDir, "a.toml")+":3:") {
+		t.Errorf("the config error does not name its file by its absolute path:\n%s", out)
+	}
+	waitFor(t, 30*time.Second, "two reports in STATE/reports", func() bool {
+		reports, _ := filepath.Glob(filepath.Join(state, "reports", "*.json"))
+		return len(reports) >= 2
+	})
+	if strings.Contains(d.out.String(), "not an absolute path") {
+		t.Errorf("unit run logged a relative path:\n%s", d.out.String())
+	}
+}
