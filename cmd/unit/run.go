@@ -29,15 +29,14 @@ func cmdRun(args []string) error {
 		return err
 	}
 	if *state == "" {
-		*state = "/run/unit"
-		if os.Getuid() != 0 {
-			if rt := os.Getenv("XDG_RUNTIME_DIR"); rt != "" {
-				*state = filepath.Join(rt, "unit")
-			}
-		}
+		*state = runStateDir()
 	}
-	// The reports and the engine's writer refuse a relative path, and a
-	// config error names its file by this path: absolute once, here.
+	if *socket == "" {
+		*socket = filepath.Join(*state, "unit.sock")
+	}
+	// Services are told both (UNIT_STATE, UNIT_SOCKET) and run in /;
+	// the engine's managed-file writer and the reports refuse a relative
+	// path, and a config error names its file by this path.
 	var err error
 	if *state, err = filepath.Abs(*state); err != nil {
 		return err
@@ -45,13 +44,27 @@ func cmdRun(args []string) error {
 	if *dir, err = filepath.Abs(*dir); err != nil {
 		return err
 	}
-	if *socket != "" {
-		if *socket, err = filepath.Abs(*socket); err != nil {
-			return err
-		}
+	if *socket, err = filepath.Abs(*socket); err != nil {
+		return err
+	}
+	loader, err := hostLoader()
+	if err != nil {
+		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	return pid1.RunHost(pid1.Options{ConfigDir: *dir, StateDir: *state, Socket: *socket, Log: log})
+	return pid1.RunHost(pid1.Options{ConfigDir: *dir, StateDir: *state, Socket: *socket, Log: log, Loader: loader})
+}
+
+// hostLoader loads a config as unit runs it on a host: [web] runs this
+// very program (a host has no /bin/unit), and [fleet] agent's unit-fleet
+// is the one beside it or in PATH, its absence an error at the agent key.
+// As PID 1 the zero config.Loader is right: /bin/unit is this program.
+func hostLoader() (config.Loader, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return config.Loader{}, fmt.Errorf("the running unit program: %w", err)
+	}
+	return config.Loader{Unit: self, Fleet: func() (string, error) { return helperProgram(self, "unit-fleet") }}, nil
 }
 
 func cmdCheck(args []string) error {
@@ -62,15 +75,19 @@ func cmdCheck(args []string) error {
 	if err != nil {
 		return err
 	}
+	loader, err := hostLoader()
+	if err != nil {
+		return err
+	}
 	what := *dir
 	var cfg *config.Config
 	if len(paths) == 0 {
-		cfg, err = config.Load(*dir)
+		cfg, err = loader.Load(*dir)
 	} else {
 		what = strings.Join(paths, " ")
 		var files []string
 		if files, err = checkFiles(paths); err == nil {
-			cfg, err = config.LoadFiles(files...)
+			cfg, err = loader.LoadFiles(files...)
 		}
 	}
 	if err == nil {
