@@ -66,8 +66,7 @@ type Engine struct {
 	retries  retries // failed retriers (net) waiting to be tried again (retry.go)
 	timer    *time.Timer
 
-	cfgDir      string        // watched for reloads; "" when not
-	loader      config.Loader // loads it (WithLoader)
+	cfgDir      string // watched for reloads; "" when not
 	onConfig    func(*config.Config)
 	handC       chan *config.Config // capacity 1: the latest reload for onConfig (reload.go)
 	reloadC     chan struct{}

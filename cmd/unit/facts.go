@@ -14,7 +14,6 @@ import (
 func cmdFacts(args []string) error {
 	fs := newFlags("facts")
 	dir := fs.String("config", "/etc/unit", "config directory (for the [system] values)")
-	state := fs.String("state", defaultStateDir(), "the daemon's state directory (its platform facts: STATE/platform.json)")
 	jsonOut := fs.Bool("json", false, "JSON output")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -26,7 +25,7 @@ func cmdFacts(args []string) error {
 		}
 		cfg = nil
 	}
-	f := cm.GatherFacts(cfg, *state)
+	f := cm.GatherFacts(cfg)
 	if *jsonOut {
 		return printJSON(f)
 	}
