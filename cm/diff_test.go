@@ -43,7 +43,7 @@ func TestReportJSONCarriesOldAndNew(t *testing.T) {
 }
 
 func TestFactsGathered(t *testing.T) {
-	f := GatherFacts(nil)
+	f := GatherFacts(nil, StateDir)
 	if f.CPUs < 1 || f.Kernel == "" || f.Hostname == "" || f.Memory == 0 || len(f.Addresses["lo"]) == 0 {
 		t.Errorf("facts: %+v", f)
 	}

@@ -66,7 +66,8 @@ type Engine struct {
 	retries  retries // failed retriers (net) waiting to be tried again (retry.go)
 	timer    *time.Timer
 
-	cfgDir      string // watched for reloads; "" when not
+	cfgDir      string        // watched for reloads; "" when not
+	loader      config.Loader // loads it (WithLoader)
 	onConfig    func(*config.Config)
 	handC       chan *config.Config // capacity 1: the latest reload for onConfig (reload.go)
 	reloadC     chan struct{}

@@ -39,7 +39,7 @@ func defaultEnv() *env {
 	return &env{
 		passwd: "/etc/passwd", group: "/etc/group", shadow: "/etc/shadow",
 		procSys: "/proc/sys", sysModule: "/sys/module",
-		mountinfo: "/proc/self/mountinfo", platformFacts: PlatformFactsPath,
+		mountinfo: "/proc/self/mountinfo", platformFacts: PlatformFactsPath(StateDir),
 	}
 }
 

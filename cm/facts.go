@@ -23,7 +23,7 @@ type Facts struct {
 	System    SystemFacts         `json:"system"`
 	// Platform are what the machine's platform says about it (a NoCloud
 	// seed's meta-data, the cloud's IMDS: instance_id, local_hostname,
-	// role, ...), read from PlatformFactsPath (platform.go).
+	// role, ...), read from the state directory's PlatformFactsPath.
 	Platform map[string]string `json:"platform"`
 }
 
@@ -34,11 +34,14 @@ type SystemFacts struct {
 	Packages []string `json:"packages"`
 }
 
-// GatherFacts reads the facts from the running system, PlatformFactsPath
-// and cfg's [system] table (cfg may be nil). Errors on single facts leave
+// GatherFacts reads the facts from the running system, the platform facts
+// of the daemon whose state directory is stateDir (PlatformFactsPath) and
+// cfg's [system] table (cfg may be nil). Errors on single facts leave
 // them empty: a template that needs one fails at render time with a clear
 // message.
-func GatherFacts(cfg *config.Config) *Facts { return gatherFacts(cfg, PlatformFactsPath) }
+func GatherFacts(cfg *config.Config, stateDir string) *Facts {
+	return gatherFacts(cfg, PlatformFactsPath(stateDir))
+}
 
 // gatherFacts is GatherFacts with the platform facts read from platform
 // ("" reads none): an engine's own file (WithPlatformFacts).

@@ -7,6 +7,7 @@ import (
 	"io"
 	"io/fs"
 	"os"
+	"path/filepath"
 )
 
 // Platform facts are what the machine's platform says about it: a NoCloud
@@ -15,8 +16,15 @@ import (
 // Both land in one flat JSON object of names to strings, which templates
 // see as .facts.platform.NAME.
 
-// PlatformFactsPath is where the platform's facts are left.
-const PlatformFactsPath = "/run/unit/platform.json"
+// StateDir is the daemon's state directory as PID 1, and `unit run`'s
+// default as root (--state moves it).
+const StateDir = "/run/unit"
+
+// PlatformFactsPath is where the platform's facts are left: in the
+// daemon's state directory (StateDir as PID 1), so that `unit run
+// --state DIR`, its engine, `unit facts --state DIR` and the fleet agent
+// it runs (UNIT_STATE) read one file.
+func PlatformFactsPath(stateDir string) string { return filepath.Join(stateDir, "platform.json") }
 
 // FleetTokenPath is where PID 1 leaves a seed's fleet_token: a one-time
 // provisioning secret for the fleet agent, readable by root only. It is

@@ -28,6 +28,10 @@ func WithConfigDir(dir string, onGood func(*config.Config)) Option {
 	return func(e *Engine) { e.cfgDir, e.onConfig = filepath.Clean(dir), onGood }
 }
 
+// WithLoader sets how a reload loads the config directory: where unit's
+// own helpers are (config.Loader), the same as at the daemon's start.
+func WithLoader(l config.Loader) Option { return func(e *Engine) { e.loader = l } }
+
 // isConfigEvent reports whether an inotify event is about the config.
 // The layers' directory (config.LayerDir) counts: its files, and its
 // own creation or removal in the config directory.
@@ -64,7 +68,7 @@ func (e *Engine) scheduleReload() {
 // converges it ended (handOver).
 func (e *Engine) reload(ctx context.Context, w *watcher) *config.Config {
 	e.reloadArmed = false
-	cfg, err := config.Load(e.cfgDir)
+	cfg, err := e.loader.Load(e.cfgDir)
 	if err == nil {
 		_, err = buildPlan(cfg, e.env) // the graph must be acyclic too
 	}

@@ -22,10 +22,14 @@ type Fleet struct {
 	// (role = "web" puts it in group web: layer group.web).
 	GroupsFrom []string `toml:"groups_from"`
 	Pos        Pos      `toml:"-"`
+	agentAt    Pos      // the agent key, for an error in finding unit-fleet
 }
 
 // FleetService is the service [fleet] adds.
 const FleetService = "unit-fleet"
+
+// FleetProgram is the unit-fleet program in an image.
+const FleetProgram = "/bin/unit-fleet"
 
 // FleetState is where the agent keeps its key, its credentials and the
 // last good layers: the data partition, so a node keeps its identity and
@@ -35,6 +39,7 @@ const FleetState = "/var/lib/unit-fleet"
 func validateFleet(f *Fleet, at func(key string) Pos) Errors {
 	var errs Errors
 	bad := complainer(&errs, at, "[fleet]")
+	f.agentAt = at("agent")
 	if !f.Agent && (f.URL != "" || len(f.GroupsFrom) > 0) {
 		bad("agent", "url and groups_from need agent = true")
 	}
@@ -75,8 +80,9 @@ func checkBrokerURL(u string) error {
 	return fmt.Errorf("scheme %q: expected tls://", scheme)
 }
 
-// addFleet adds the agent's service a system asks for.
-func addFleet(c *Config) Errors {
+// addFleet adds the agent's service a system asks for, its program found
+// by find (nil: FleetProgram).
+func addFleet(c *Config, find func() (string, error)) Errors {
 	f := c.Fleet
 	if !f.Agent {
 		return nil
@@ -84,7 +90,15 @@ func addFleet(c *Config) Errors {
 	if prev := c.Services[FleetService]; prev != nil {
 		return Errors{{prev.Pos, fmt.Sprintf("service %q: [fleet] (at %s) defines it; rename this one", FleetService, f.Pos)}}
 	}
-	exec := []string{"/bin/unit-fleet", "agent", "--state", FleetState}
+	prog := FleetProgram
+	if find != nil {
+		p, err := find()
+		if err != nil {
+			return Errors{{f.agentAt, fmt.Sprintf("[fleet] agent = true: %v", err)}}
+		}
+		prog = p
+	}
+	exec := []string{prog, "agent", "--state", FleetState}
 	if f.URL != "" {
 		exec = append(exec, "--url", strings.ReplaceAll(f.URL, " ", ""))
 	}

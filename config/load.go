@@ -32,9 +32,30 @@ func (es Errors) Error() string {
 	return strings.Join(lines, "\n")
 }
 
+// Loader loads configs; its fields say where unit's own helpers are for
+// the services [web] and [fleet] add. The zero value is an image's: PID 1
+// is /bin/unit and the image builder puts /bin/unit-fleet beside it. On a
+// host the daemon and `unit check` name the running binary and find
+// unit-fleet, since neither is in /bin there.
+type Loader struct {
+	// Unit is the unit program [web] runs as `Unit web`; "" is /bin/unit.
+	Unit string
+	// Fleet finds the unit-fleet program when [fleet] agent = true; nil
+	// is /bin/unit-fleet. Its error is reported at the agent key.
+	Fleet func() (string, error)
+}
+
+// Load reads every *.toml in dir, merged in name order, and validates the
+// result as a whole, as an image's config.
+func Load(dir string) (*Config, error) { return Loader{}.Load(dir) }
+
+// LoadFiles merges the named files in the order given and validates the
+// result, as an image's config.
+func LoadFiles(paths ...string) (*Config, error) { return Loader{}.LoadFiles(paths...) }
+
 // Load reads every *.toml in dir, merged in name order, and validates the
 // result as a whole.
-func Load(dir string) (*Config, error) {
+func (l Loader) Load(dir string) (*Config, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("load: %w", err)
 	}
@@ -54,21 +75,21 @@ func Load(dir string) (*Config, error) {
 	if err != nil {
 		return nil, err
 	}
-	return loadRanked(append(files, layers...))
+	return l.loadRanked(append(files, layers...))
 }
 
 // LoadFiles merges the named files in the order given and validates the result.
-func LoadFiles(paths ...string) (*Config, error) {
+func (l Loader) LoadFiles(paths ...string) (*Config, error) {
 	files := make([]rankedPath, len(paths))
 	for i, p := range paths {
 		files[i] = rankedPath{path: p}
 	}
-	return loadRanked(files)
+	return l.loadRanked(files)
 }
 
 // loadRanked merges files, a higher rank's definitions replacing a lower
 // one's (layers.go), and validates the result.
-func loadRanked(files []rankedPath) (*Config, error) {
+func (l Loader) loadRanked(files []rankedPath) (*Config, error) {
 	c := &Config{ranks: map[string]int{}}
 	for _, t := range tables {
 		t.init(c)
@@ -93,8 +114,8 @@ func loadRanked(files []rankedPath) (*Config, error) {
 		}
 	}
 	errs = append(errs, addConsole(c)...)
-	errs = append(errs, addWeb(c)...)
-	errs = append(errs, addFleet(c)...)
+	errs = append(errs, addWeb(c, l.Unit)...)
+	errs = append(errs, addFleet(c, l.Fleet)...)
 	errs = append(errs, validateRefs(c)...)
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool {

@@ -28,6 +28,9 @@ type Web struct {
 // control socket like any other, so PID 1 runs none of it.
 const WebService = "unit-web"
 
+// UnitProgram is the unit program in an image (PID 1's).
+const UnitProgram = "/bin/unit"
+
 func validateWeb(w *Web, at func(key string) Pos) Errors {
 	var errs Errors
 	bad := complainer(&errs, at, "[web]")
@@ -60,8 +63,9 @@ func validateWeb(w *Web, at func(key string) Pos) Errors {
 	return errs
 }
 
-// addWeb adds the status page's service a system asks for.
-func addWeb(c *Config) Errors {
+// addWeb adds the status page's service a system asks for, run as the
+// unit program at unit ("": UnitProgram).
+func addWeb(c *Config, unit string) Errors {
 	w := c.Web
 	if w.Listen == "" {
 		return nil
@@ -69,7 +73,10 @@ func addWeb(c *Config) Errors {
 	if prev := c.Services[WebService]; prev != nil {
 		return Errors{{prev.Pos, fmt.Sprintf("service %q: [web] (at %s) defines it; rename this one", WebService, w.Pos)}}
 	}
-	exec := []string{"/bin/unit", "web", "--listen", w.Listen}
+	if unit == "" {
+		unit = UnitProgram
+	}
+	exec := []string{unit, "web", "--listen", w.Listen}
 	if w.Auth != "" {
 		exec = append(exec, "--auth", w.Auth)
 	}

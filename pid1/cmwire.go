@@ -51,9 +51,10 @@ func (d *Daemon) cmOptions(cfg *config.Config) []cm.Option {
 		cm.WithServices(cmServices{d.sup}), cm.WithEvents(d.bus.Emit), cm.WithLogger(d.log),
 		cm.WithRunner(cmRunner(d.reaper)),
 		cm.WithReports(filepath.Join(d.opts.StateDir, "reports"), cfg.CM.Reports),
+		cm.WithPlatformFacts(cm.PlatformFactsPath(d.opts.StateDir)),
 	}
 	if d.opts.ConfigDir != "" {
-		opts = append(opts, cm.WithConfigDir(d.opts.ConfigDir, d.reloaded))
+		opts = append(opts, cm.WithConfigDir(d.opts.ConfigDir, d.reloaded), cm.WithLoader(d.opts.Loader))
 	}
 	if os.Getpid() == 1 {
 		// Only PID 1 owns the machine's name; `unit run` on a host must not

@@ -46,6 +46,9 @@ type Options struct {
 	// Slots are a disk machine's root slots (nil elsewhere): status shows
 	// them, update writes them, and a boot on trial is judged.
 	Slots *Slots
+	// Loader loads ConfigDir, at start and on reload: where unit's own
+	// helpers are (the zero value: an image's /bin).
+	Loader config.Loader
 }
 
 // supervisorReloadTimeout bounds handing a reloaded config to the supervisor.
@@ -77,7 +80,7 @@ func Run(ctx context.Context, o Options) error {
 	cfg := o.Config
 	if cfg == nil {
 		var err error
-		if cfg, err = config.Load(o.ConfigDir); err != nil {
+		if cfg, err = o.Loader.Load(o.ConfigDir); err != nil {
 			return fmt.Errorf("config %s:\n%w", o.ConfigDir, err)
 		}
 	}
@@ -94,6 +97,8 @@ func Run(ctx context.Context, o Options) error {
 	supOpts := []supervise.Option{
 		supervise.WithEvents(d.bus.Emit), supervise.WithLogger(o.Log), supervise.WithChecks(d.checkSpec),
 		supervise.WithStateDir(o.StateDir),
+		// Services reach this daemon: unit web, unit-fleet, scripts.
+		supervise.WithEnv(map[string]string{"UNIT_SOCKET": o.Socket, "UNIT_STATE": o.StateDir}),
 	}
 	if o.Console != nil {
 		supOpts = append(supOpts, supervise.WithConsole(o.Console))

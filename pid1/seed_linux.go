@@ -25,7 +25,7 @@ const seedMount = "/run/unit/seed"
 var seedModules = []string{"isofs", "vfat", "nls_cp437", "nls_utf8", "nls_ascii"}
 
 // platformFacts reads the NoCloud seed, if the machine has one, into
-// cm.PlatformFactsPath (/run/unit/platform.json), where `unit facts` and
+// cm.PlatformFactsPath(cm.StateDir) (/run/unit/platform.json), where `unit facts` and
 // templates find it, and its fleet token into cm.FleetTokenPath. A
 // machine without one has no platform facts; a seed that cannot be read
 // is said on the console and left out.
@@ -58,7 +58,7 @@ func platformFacts(log *slog.Logger, b blockDevs) (map[string]string, error) {
 	}
 	facts["seed"] = "nocloud"
 	_, token := facts[fleetTokenKey]
-	if err := keepSeed(facts, cm.PlatformFactsPath, cm.FleetTokenPath); err != nil {
+	if err := keepSeed(facts, cm.PlatformFactsPath(cm.StateDir), cm.FleetTokenPath); err != nil {
 		return nil, fmt.Errorf("seed %s: %w", dev, err)
 	}
 	if token {

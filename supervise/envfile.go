@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"maps"
 	"os"
 	"sort"
 	"strings"
@@ -14,17 +15,15 @@ import (
 	"github.com/unit-os/unit/config"
 )
 
-// serviceEnv is a service's clean environment: PATH, env, then env_files
-// (which override env, as systemd's EnvironmentFile= does). Files are read
-// at each start, so an edited file takes effect on the next restart.
-func serviceEnv(cfg *config.Service) ([]string, error) {
+// serviceEnv is a service's clean environment: PATH, the daemon's own
+// variables (base: WithEnv), env, then env_files (which override env, as
+// systemd's EnvironmentFile= does). Files are read at each start, so an
+// edited file takes effect on the next restart.
+func serviceEnv(base map[string]string, cfg *config.Service) ([]string, error) {
 	if len(cfg.EnvFiles) == 0 {
-		return serviceEnvBase(cfg), nil
+		return serviceEnvBase(base, cfg), nil
 	}
-	vars := map[string]string{}
-	for k, v := range cfg.Env {
-		vars[k] = v
-	}
+	vars := envVars(base, cfg)
 	for _, f := range cfg.EnvFiles {
 		optional := strings.HasPrefix(f, "-")
 		f = strings.TrimPrefix(f, "-")
@@ -38,9 +37,22 @@ func serviceEnv(cfg *config.Service) ([]string, error) {
 	return envList(vars), nil
 }
 
-// serviceEnvBase is PATH plus env. A PATH in env replaces ours rather than
-// following it (getenv takes the first).
-func serviceEnvBase(cfg *config.Service) []string { return envList(cfg.Env) }
+// serviceEnvBase is PATH, base, then env. A PATH in env replaces ours
+// rather than following it (getenv takes the first).
+func serviceEnvBase(base map[string]string, cfg *config.Service) []string {
+	if len(base) == 0 {
+		return envList(cfg.Env)
+	}
+	return envList(envVars(base, cfg))
+}
+
+// envVars is base with the service's env over it.
+func envVars(base map[string]string, cfg *config.Service) map[string]string {
+	vars := make(map[string]string, len(base)+len(cfg.Env))
+	maps.Copy(vars, base)
+	maps.Copy(vars, cfg.Env)
+	return vars
+}
 
 func envList(vars map[string]string) []string {
 	var env []string

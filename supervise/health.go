@@ -48,7 +48,7 @@ func (s *Supervisor) stopHealth(v *service) {
 func (s *Supervisor) runHealth(v *service, gen int) {
 	ctx, cancel := context.WithTimeout(context.Background(), v.cfg.HealthTimeout.Duration)
 	v.health.cancel = cancel
-	spec, env := v.cfg.Health, serviceEnvBase(v.cfg)
+	spec, env := v.cfg.Health, serviceEnvBase(s.env, v.cfg)
 	go func() {
 		defer cancel()
 		var err error

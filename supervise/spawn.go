@@ -40,7 +40,7 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if len(cfg.Exec) == 0 || cfg.Exec[0] == "" {
 		return fmt.Errorf("exec is empty")
 	}
-	env, err := serviceEnv(cfg)
+	env, err := serviceEnv(s.env, cfg)
 	if err != nil {
 		return err
 	}

@@ -10,6 +10,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"maps"
 	"runtime/debug"
 	"sort"
 	"sync"
@@ -26,6 +27,7 @@ type Supervisor struct {
 	console  io.Writer
 	cgroups  string // cgroup v2 directory for services; "" on a host
 	stateDir string
+	env      map[string]string // every service's, under its own env (WithEnv)
 	logLines int
 	backoff  Backoff
 	// checks finds a [check.NAME] for health and ready = "check:NAME".
@@ -65,6 +67,13 @@ func WithCgroups(dir string) Option { return func(s *Supervisor) { s.cgroups = d
 
 // WithStateDir sets where runtime files (notify sockets) live.
 func WithStateDir(dir string) Option { return func(s *Supervisor) { s.stateDir = dir } }
+
+// WithEnv gives every service these variables, unless its env or
+// env_files set them (the daemon's UNIT_SOCKET and UNIT_STATE, so that
+// unit's own helpers and scripts reach the daemon that runs them).
+func WithEnv(vars map[string]string) Option {
+	return func(s *Supervisor) { s.env = maps.Clone(vars) }
+}
 
 // WithLogLines sets how many output lines each service keeps in memory.
 func WithLogLines(n int) Option { return func(s *Supervisor) { s.logLines = n } }

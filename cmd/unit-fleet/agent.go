@@ -33,12 +33,14 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 	from := fs.String("groups-from", "", "platform facts whose values are groups, e.g. role,dc")
 	cfgDir := fs.String("config", "/etc/unit", "unit's config directory")
 	state := fs.String("state", config.FleetState, "the node's key, credentials and last good layers")
-	socket := fs.String("socket", api.DefaultSocket, "unit's control socket")
+	socket := fs.String("socket", env("UNIT_SOCKET", api.DefaultSocket), "unit's control socket ($UNIT_SOCKET, which unit sets for its services)")
+	unitState := fs.String("unit-state", env("UNIT_STATE", cm.StateDir), "unit's state directory, where its platform facts are ($UNIT_STATE, which unit sets for its services)")
 	tokenFile := fs.String("token-file", cm.FleetTokenPath, "the provisioning token (first boot only; PID 1 leaves a seed's fleet_token there, 0600)")
 	imds := fs.String("imds", "auto", "read EC2-style IMDSv2 metadata into the platform facts: auto (when no seed gave facts), on, off")
 	parseArgs(fs, args)
 
-	facts := readFacts(log)
+	factsPath := cm.PlatformFactsPath(*unitState)
+	facts := readFacts(log, factsPath)
 	if *imds == "on" || *imds == "auto" && facts["seed"] == "" {
 		ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		got, err := fleet.IMDS(ictx, fleet.IMDSBase, fleet.IMDSClient())
@@ -49,10 +51,10 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 		case err != nil:
 			log.Info("no IMDS metadata", "err", err)
 		default:
-			if _, err := fleet.MergePlatformFacts(cm.PlatformFactsPath, got); err != nil {
+			if _, err := fleet.MergePlatformFacts(factsPath, got); err != nil {
 				return fmt.Errorf("imds: %w", err)
 			}
-			facts = readFacts(log)
+			facts = readFacts(log, factsPath)
 		}
 	}
 	machineFacts(ctx, facts, *socket)
@@ -231,8 +233,8 @@ func machineFacts(ctx context.Context, facts map[string]string, socket string) {
 
 // readFacts are unit's platform facts (a NoCloud seed's meta-data, IMDS);
 // a file that cannot be read leaves none, said in the log.
-func readFacts(log *slog.Logger) map[string]string {
-	m, err := cm.ReadPlatformFacts(cm.PlatformFactsPath)
+func readFacts(log *slog.Logger, path string) map[string]string {
+	m, err := cm.ReadPlatformFacts(path)
 	if err != nil {
 		log.Warn("platform facts", "err", err)
 		return map[string]string{}

@@ -14,6 +14,7 @@ import (
 func cmdFacts(args []string) error {
 	fs := newFlags("facts")
 	dir := fs.String("config", "/etc/unit", "config directory (for the [system] values)")
+	state := fs.String("state", defaultStateDir(), "the daemon's state directory (its platform facts: STATE/platform.json)")
 	jsonOut := fs.Bool("json", false, "JSON output")
 	if _, err := parse(fs, args); err != nil {
 		return err
@@ -25,7 +26,7 @@ func cmdFacts(args []string) error {
 		}
 		cfg = nil
 	}
-	f := cm.GatherFacts(cfg)
+	f := cm.GatherFacts(cfg, *state)
 	if *jsonOut {
 		return printJSON(f)
 	}

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"errors"
 	"fmt"
 	"os"
 	"os/exec"
@@ -26,17 +25,30 @@ func cmdFleet(args []string) error {
 	return syscall.Exec(path, append([]string{name}, args...), os.Environ())
 }
 
-// fleetProgram finds name: beside unit first (bin/ after make fleet,
-// /bin in an image), then in PATH.
+// fleetProgram finds name for `unit fleet` (helperProgram).
 func fleetProgram(name string) (string, error) {
-	if self, err := os.Executable(); err == nil {
+	self, err := os.Executable()
+	if err != nil {
+		self = ""
+	}
+	p, err := helperProgram(self, name)
+	if err != nil {
+		return "", fmt.Errorf("unit fleet needs the %s program: %w", name, err)
+	}
+	return p, nil
+}
+
+// helperProgram finds the program name: beside unit (self) first (bin/
+// after make fleet, /bin in an image), then in PATH.
+func helperProgram(self, name string) (string, error) {
+	if self != "" {
 		if p := filepath.Join(filepath.Dir(self), name); isRegular(p) {
 			return p, nil
 		}
 	}
 	p, err := exec.LookPath(name)
 	if err != nil {
-		return "", errors.Join(fmt.Errorf("unit fleet needs the %s program (make fleet puts it beside unit)", name), err)
+		return "", fmt.Errorf("%s is neither beside %s nor in PATH (make fleet puts it beside unit)", name, self)
 	}
 	return p, nil
 }

@@ -8,15 +8,25 @@ import (
 	"github.com/unit-os/unit/cm"
 )
 
-// defaultStateDir is where `unit run` keeps its state unless told: /run/unit
-// as root, else $XDG_RUNTIME_DIR/unit.
+// defaultStateDir is the daemon's state directory a command reads unless
+// told: UNIT_STATE (set for the services of a daemon), else where `unit
+// run` keeps its state by default.
 func defaultStateDir() string {
+	if s := os.Getenv("UNIT_STATE"); s != "" {
+		return s
+	}
+	return runStateDir()
+}
+
+// runStateDir is where `unit run` keeps its state unless told: /run/unit
+// as root, else $XDG_RUNTIME_DIR/unit.
+func runStateDir() string {
 	if os.Getuid() != 0 {
 		if rt := os.Getenv("XDG_RUNTIME_DIR"); rt != "" {
 			return filepath.Join(rt, "unit")
 		}
 	}
-	return "/run/unit"
+	return cm.StateDir
 }
 
 // cmdReport shows the latest convergence report, read from the state

@@ -29,15 +29,14 @@ func cmdRun(args []string) error {
 		return err
 	}
 	if *state == "" {
-		*state = "/run/unit"
-		if os.Getuid() != 0 {
-			if rt := os.Getenv("XDG_RUNTIME_DIR"); rt != "" {
-				*state = filepath.Join(rt, "unit")
-			}
-		}
+		*state = runStateDir()
 	}
-	// The reports and the engine's writer refuse a relative path, and a
-	// config error names its file by this path: absolute once, here.
+	if *socket == "" {
+		*socket = filepath.Join(*state, "unit.sock")
+	}
+	// Services are told both (UNIT_STATE, UNIT_SOCKET) and run in /;
+	// the engine's managed-file writer and the reports refuse a relative
+	// path, and a config error names its file by this path.
 	var err error
 	if *state, err = filepath.Abs(*state); err != nil {
 		return err
@@ -45,13 +44,27 @@ func cmdRun(args []string) error {
 	if *dir, err = filepath.Abs(*dir); err != nil {
 		return err
 	}
-	if *socket != "" {
-		if *socket, err = filepath.Abs(*socket); err != nil {
-			return err
-		}
+	if *socket, err = filepath.Abs(*socket); err != nil {
+		return err
+	}
+	loader, err := hostLoader()
+	if err != nil {
+		return err
 	}
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	return pid1.RunHost(pid1.Options{ConfigDir: *dir, StateDir: *state, Socket: *socket, Log: log})
+	return pid1.RunHost(pid1.Options{ConfigDir: *dir, StateDir: *state, Socket: *socket, Log: log, Loader: loader})
+}
+
+// hostLoader loads a config as unit runs it on a host: [web] runs this
+// very program (a host has no /bin/unit), and [fleet] agent's unit-fleet
+// is the one beside it or in PATH, its absence an error at the agent key.
+// As PID 1 the zero config.Loader is right: /bin/unit is this program.
+func hostLoader() (config.Loader, error) {
+	self, err := os.Executable()
+	if err != nil {
+		return config.Loader{}, fmt.Errorf("the running unit program: %w", err)
+	}
+	return config.Loader{Unit: self, Fleet: func() (string, error) { return helperProgram(self, "unit-fleet") }}, nil
 }
 
 func cmdCheck(args []string) error {
@@ -62,15 +75,19 @@ func cmdCheck(args []string) error {
 	if err != nil {
 		return err
 	}
+	loader, err := hostLoader()
+	if err != nil {
+		return err
+	}
 	what := *dir
 	var cfg *config.Config
 	if len(paths) == 0 {
-		cfg, err = config.Load(*dir)
+		cfg, err = loader.Load(*dir)
 	} else {
 		what = strings.Join(paths, " ")
 		var files []string
 		if files, err = checkFiles(paths); err == nil {
-			cfg, err = config.LoadFiles(files...)
+			cfg, err = loader.LoadFiles(files...)
 		}
 	}
 	if err == nil {
@@ -203,7 +220,7 @@ func cmdApply(args []string) error {
 	dir := fs.String("config", "/etc/unit", "config directory (with --once)")
 	once := fs.Bool("once", false, "converge standalone, without a running daemon, and exit")
 	dry := fs.Bool("dry-run", false, "show what would change, change nothing")
-	state := fs.String("state", "", "with --once: keep the report in STATE/reports (for unit report)")
+	state := fs.String("state", "", "with --once: keep the report in STATE/reports (for `unit report`)")
 	jsonOut := fs.Bool("json", false, "JSON output")
 	detailed := fs.Bool("detailed-exitcodes", false, "exit 0 nothing changed, 2 changed, 4 failures, 6 both (as Puppet's)")
 	socket := socketFlag(fs)
@@ -215,10 +232,10 @@ func cmdApply(args []string) error {
 	if *once {
 		cfg, err := config.Load(*dir)
 		if err != nil {
-			return fmt.Errorf("config %s:\n%w", *dir, err) // main prints a line an error
+			fmt.Fprintln(os.Stderr, err)
+			return exitCode(1)
 		}
-		// The report says each resource's outcome; the log adds the rest.
-		log := slog.New(reportedHandler{pid1.LineHandler(os.Stderr, "unit: ", slog.LevelWarn)})
+		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
 		opts := []cm.Option{cm.WithLogger(log)}
 		if *state != "" {
 			opts = append(opts, cm.WithReports(filepath.Join(*state, "reports"), cfg.CM.Reports))
