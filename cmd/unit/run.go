@@ -220,7 +220,7 @@ func cmdApply(args []string) error {
 	dir := fs.String("config", "/etc/unit", "config directory (with --once)")
 	once := fs.Bool("once", false, "converge standalone, without a running daemon, and exit")
 	dry := fs.Bool("dry-run", false, "show what would change, change nothing")
-	state := fs.String("state", "", "with --once: keep the report in STATE/reports (for `unit report`)")
+	state := fs.String("state", "", "with --once: keep the report in STATE/reports (for unit report)")
 	jsonOut := fs.Bool("json", false, "JSON output")
 	detailed := fs.Bool("detailed-exitcodes", false, "exit 0 nothing changed, 2 changed, 4 failures, 6 both (as Puppet's)")
 	socket := socketFlag(fs)
@@ -232,10 +232,10 @@ func cmdApply(args []string) error {
 	if *once {
 		cfg, err := config.Load(*dir)
 		if err != nil {
-			fmt.Fprintln(os.Stderr, err)
-			return exitCode(1)
+			return fmt.Errorf("config %s:\n%w", *dir, err) // main prints a line an error
 		}
-		log := slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+		// The report says each resource's outcome; the log adds the rest.
+		log := slog.New(reportedHandler{pid1.LineHandler(os.Stderr, "unit: ", slog.LevelWarn)})
 		opts := []cm.Option{cm.WithLogger(log)}
 		if *state != "" {
 			opts = append(opts, cm.WithReports(filepath.Join(*state, "reports"), cfg.CM.Reports))
