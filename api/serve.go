@@ -78,14 +78,25 @@ func newServeOpts(opts []ServeOption) serveOpts {
 }
 
 // Accept hands every connection l accepts to serve, each in its own
-// goroutine, until ctx ends (which closes l) or l is closed. An accept
+// goroutine, until ctx ends (which closes l, before it returns) or l is
+// closed. An accept
 // error never ends it: running out of descriptors or memory (EMFILE,
 // ENFILE, ENOBUFS, ENOMEM) passes when connections close, so it waits
 // (5 ms, doubling to 1 s, as net/http does) and tries again, logging once
 // per run of failures.
 func Accept(ctx context.Context, l net.Listener, log *slog.Logger, serve func(net.Conn)) {
-	stop := context.AfterFunc(ctx, func() { l.Close() })
-	defer stop()
+	// Returning means l is closed (a socket file removed): a caller may
+	// listen on the same path next.
+	closed := make(chan struct{})
+	stop := context.AfterFunc(ctx, func() {
+		l.Close()
+		close(closed)
+	})
+	defer func() {
+		if !stop() {
+			<-closed
+		}
+	}()
 	var delay time.Duration
 	failures := 0
 	for {
