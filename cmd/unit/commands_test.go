@@ -166,7 +166,7 @@ func TestFleetRunsUnitFleet(t *testing.T) {
 	os.WriteFile(bin, b, 0o755)
 	cmd := exec.Command(bin, "fleet", "check", "--where", "role=web")
 	cmd.Env = append(os.Environ(), "PATH=/nonexistent")
-	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "needs the unit-fleet program (make fleet puts it beside unit)") {
+	if out, err := cmd.CombinedOutput(); err == nil || !strings.Contains(string(out), "needs the unit-fleet program: unit-fleet is neither beside "+bin+" nor in PATH (make fleet puts it beside unit)") {
 		t.Errorf("without unit-fleet: %v\n%s", err, out)
 	}
 	os.WriteFile(filepath.Join(dir, "unit-fleet"), []byte("#!/bin/sh\necho \"$0|$*\"\n"), 0o755)
