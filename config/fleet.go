@@ -12,7 +12,7 @@ import (
 // the fleet is in the image or runs.
 type Fleet struct {
 	// Agent runs `unit-fleet agent` as the service unit-fleet; the image
-	// builder puts /bin/unit-fleet in.
+	// builder puts /bin/unit-fleet in (on a host, Loader.Fleet finds it).
 	Agent bool `toml:"agent"`
 	// URL is the broker, tls://HOST:PORT (several, comma-separated, for
 	// a cluster); "" takes the platform's fact fleet_url, so one image
