@@ -27,7 +27,9 @@ type Request struct {
 	// Since keeps log lines from then on (logs).
 	Since  time.Time `json:"since,omitzero"`
 	DryRun bool      `json:"dry_run,omitempty"`
-	// Wait (checks): first wait this long for the services to be ready.
+	// Wait (checks): first wait this long for the services to be ready;
+	// (status): first wait this long for the daemon to leave
+	// SystemStarting, answered when its state changes.
 	Wait time.Duration `json:"wait,omitempty"`
 	// Update: Source is the bundle (a path on the machine or an http
 	// URL); Rollback boots the other slot's image instead; NoReboot
@@ -125,6 +127,10 @@ func ReadOnlyGroup(gid int) ListenOption { return func(o *listenOpts) { o.group 
 
 // readOnly are the commands a client that is not root may send.
 var readOnly = map[string]bool{"status": true, "logs": true, "events": true, "metrics": true}
+
+// ReadOnly reports whether cmd only reads (what the read-only group and
+// a stopping daemon answer).
+func ReadOnly(cmd string) bool { return readOnly[cmd] }
 
 // removeStale removes a socket left by a daemon that is gone. A socket that
 // answers belongs to a running daemon and is never removed; anything that

@@ -72,6 +72,17 @@ func (rep StatusReply) Health() []HealthItem {
 	return out
 }
 
+// Degraded is Health's judgement of the whole daemon: a service CRITICAL
+// (failed, exited badly, stopped), a resource that failed to converge, or
+// a config error. A service on its way up or failing its health check is
+// a WARNING here but not degraded: the system is running, as systemd's.
+func (rep StatusReply) Degraded() bool {
+	if rep.ConfigError != "" || len(rep.Failed) > 0 {
+		return true
+	}
+	return Worst(rep.Health()) == Critical
+}
+
 // firstError is the first file:line error of a config error ("config
 // DIR:" then one error per line), so a fleet's check names the layer and
 // the line at fault.

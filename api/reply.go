@@ -9,6 +9,9 @@ import (
 // StatusReply answers `status`: the services and, while the config on disk
 // is invalid (the last good one keeps running), its error as file:line.
 type StatusReply struct {
+	// State is the daemon's own state, as systemd's is-system-running:
+	// SystemStarting, SystemRunning, SystemDegraded or SystemStopping.
+	State string `json:"state,omitempty"`
 	// Release is the running image's release id (the git revision of its
 	// system description, or a hash of it); "" outside an image.
 	Release     string             `json:"release,omitempty"`
@@ -23,6 +26,20 @@ type StatusReply struct {
 	// and re-checked every resource for it.
 	InotifyOverflows int64 `json:"inotify_overflows,omitempty"`
 }
+
+// The daemon's states (StatusReply.State).
+const (
+	// SystemStarting: the socket answers, but the first convergence has
+	// not yet handed the services to the supervisor (the list is empty).
+	SystemStarting = "starting"
+	// SystemRunning: the services are handed over and nothing is
+	// degraded (services may still be on their way up).
+	SystemRunning = "running"
+	// SystemDegraded: as running, but StatusReply.Degraded says so.
+	SystemDegraded = "degraded"
+	// SystemStopping: shutdown began; services stop, nothing starts.
+	SystemStopping = "stopping"
+)
 
 // FailedResource is one resource that failed to converge.
 type FailedResource struct {

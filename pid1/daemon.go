@@ -66,6 +66,8 @@ type Daemon struct {
 	metricsPath atomic.Pointer[string]
 	sup         *supervise.Supervisor
 	engine      *cm.Engine
+	// phase is starting until the first hand-over, stopping at shutdown.
+	phase *phase
 }
 
 // Run loads the config, starts everything, and serves until ctx ends; it
@@ -91,7 +93,7 @@ func Run(ctx context.Context, o Options) error {
 	defer lock.Close()
 	// The config is not kept here: the engine and the supervisor hold what
 	// they need, and 10,000 decoded file tables are megabytes.
-	d := &Daemon{opts: o, log: o.Log, bus: event.NewBus()}
+	d := &Daemon{opts: o, log: o.Log, bus: event.NewBus(), phase: newPhase()}
 	d.metricsPath.Store(&cfg.Metrics.Textfile)
 	d.reaper = supervise.NewReaper(o.Log)
 	supOpts := []supervise.Option{
@@ -149,7 +151,9 @@ func Run(ctx context.Context, o Options) error {
 		}
 	})
 	goSafe("cm service events", func() { d.forwardServiceEvents(loops) })
-	goSafe("control socket", func() { api.Serve(ctx, l, d.handle, d.log) })
+	// The socket answers until the services have stopped, so a client
+	// sees "stopping" rather than nothing during the ordered stop.
+	goSafe("control socket", func() { api.Serve(loops, l, d.handle, d.log) })
 	{
 		events, unsubscribe := d.bus.Subscribe(256)
 		defer unsubscribe()
@@ -174,6 +178,7 @@ func Run(ctx context.Context, o Options) error {
 	if err := d.sup.SetConfig(ctx, d.services(cfg)); err != nil {
 		return err
 	}
+	d.phase.set(api.SystemRunning)
 	// One wait for the boot to settle serves the ready line and, on an
 	// update's first boot, its trial.
 	if ready, err := d.sup.WaitReady(ctx); err == nil {
@@ -204,6 +209,7 @@ func Run(ctx context.Context, o Options) error {
 	d.log.Info("unit running", "config", o.ConfigDir, "socket", o.Socket, "services", len(cfg.Services), "files", len(cfg.Files))
 
 	<-ctx.Done()
+	d.phase.set(api.SystemStopping)
 	sctx, cancel := context.WithTimeout(context.Background(), 60*time.Second)
 	defer cancel()
 	stopCM()

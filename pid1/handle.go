@@ -10,21 +10,15 @@ import (
 
 // handle answers one control-socket request.
 func (d *Daemon) handle(ctx context.Context, req api.Request, send func(any) error) error {
+	if p, _ := d.phase.get(); p == api.SystemStopping && !api.ReadOnly(req.Cmd) {
+		return fmt.Errorf("%s: unit is stopping (only status, logs, events and metrics are answered)", req.Cmd)
+	}
 	switch req.Cmd {
 	case "status":
-		st, err := d.sup.Status(ctx, req.Name)
+		d.phase.waitStarted(ctx, req.Wait)
+		rep, err := d.statusReply(ctx, req.Name)
 		if err != nil {
 			return err
-		}
-		rep := api.StatusReply{Services: st, ConfigError: d.engine.LastConfigError(), Release: d.opts.Release}
-		if d.opts.Slots != nil {
-			rep.Slots = d.opts.Slots.Status()
-		}
-		if req.Name == "" {
-			rep.InotifyOverflows = d.engine.InotifyOverflows()
-			for _, f := range d.engine.Failing() {
-				rep.Failed = append(rep.Failed, api.FailedResource{Resource: f.Resource, Error: f.Error})
-			}
 		}
 		return send(rep)
 	case "start":

@@ -61,9 +61,17 @@ func cmdStatus(args []string) (err error) {
 			err = code
 		}
 	}()
-	if rep.Release != "" && name == "" {
-		fmt.Printf("release %s%s\n", rep.Release, slotsText(rep.Slots))
-		fmt.Println()
+	if name == "" && (rep.State != "" || rep.Release != "") {
+		// The header: the daemon's own state first ("starting": the
+		// services are not handed over yet, so the list is empty).
+		var head []string
+		if rep.State != "" {
+			head = append(head, "system "+rep.State)
+		}
+		if rep.Release != "" {
+			head = append(head, "release "+rep.Release+slotsText(rep.Slots))
+		}
+		fmt.Printf("%s\n\n", strings.Join(head, ", "))
 	}
 	if rep.ConfigError != "" {
 		// First, like a failed unit in systemctl: what is on disk is not

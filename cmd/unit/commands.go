@@ -36,6 +36,7 @@ func commands() []command {
 		{names: []string{"restart"}, remote: true, args: "NAME", summary: "restart a service", run: cmdControl},
 		{names: []string{"is-active"}, remote: true, args: "[-q] NAME", summary: "answer in the exit code, as systemctl", run: cmdIs},
 		{names: []string{"is-failed"}, remote: true, args: "[-q] NAME", summary: "answer in the exit code, as systemctl", run: cmdIs},
+		{names: []string{"is-system-running"}, remote: true, args: "[--wait] [--timeout DURATION] [-q]", summary: "unit's own state (starting, running, degraded, stopping), as systemctl", run: func(_ string, a []string) error { return cmdIsSystemRunning(a) }},
 		{names: []string{"logs"}, remote: true, args: "[NAME] [-f] [-n N] [--since WHEN] [--json]", summary: "a service's output", run: func(_ string, a []string) error { return cmdLogs(a) }},
 		{names: []string{"events"}, remote: true, args: "[--json]", summary: "follow state changes", run: func(_ string, a []string) error { return cmdEvents(a) }},
 		{names: []string{"checks"}, remote: true, args: "[--wait DURATION] [--json]", summary: "ask every [check.NAME]; exit 1 if one fails", run: func(_ string, a []string) error { return cmdChecks(a) }},

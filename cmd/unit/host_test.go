@@ -45,9 +45,19 @@ type daemon struct {
 	done   chan error
 }
 
+// startDaemon starts `unit run` and returns once it has handed the
+// services over (running or degraded), so a test reads the services'
+// states, never the empty list of a daemon still starting.
 func startDaemon(t *testing.T, configDir string) *daemon {
 	t.Helper()
-	state := t.TempDir()
+	d := launchDaemon(t, configDir, t.TempDir())
+	d.waitStarted(t)
+	return d
+}
+
+// launchDaemon starts `unit run` with state dir state and returns at once.
+func launchDaemon(t *testing.T, configDir, state string) *daemon {
+	t.Helper()
 	d := &daemon{t: t, socket: filepath.Join(state, "unit.sock"), state: state, out: &bytes.Buffer{}, done: make(chan error, 1)}
 	d.cmd = exec.Command(unitBin, "run", "--config", configDir, "--state", state)
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
@@ -66,11 +76,35 @@ func startDaemon(t *testing.T, configDir string) *daemon {
 			t.Logf("unit run output:\n%s", d.out.String())
 		}
 	})
-	waitFor(t, 10*time.Second, "control socket", func() bool {
-		_, err := os.Stat(d.socket)
-		return err == nil
-	})
 	return d
+}
+
+// waitStarted waits, with `unit is-system-running --wait`, for the daemon
+// to leave starting; a daemon that exits meanwhile fails the test.
+func (d *daemon) waitStarted(t *testing.T) {
+	t.Helper()
+	cmd := exec.Command(unitBin, "is-system-running", "--wait", "--timeout", "60s")
+	cmd.Env = append(os.Environ(), "UNIT_SOCKET="+d.socket)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waited := make(chan error, 1)
+	go func() { waited <- cmd.Wait() }()
+	select {
+	case err := <-waited:
+		// 1 with "degraded": a test may start a daemon with a service
+		// meant to fail.
+		if got := strings.TrimSpace(out.String()); got != "running" && got != "degraded" {
+			t.Fatalf("unit is-system-running --wait: %v\n%s", err, got)
+		}
+	case err := <-d.done:
+		d.done <- err // for the cleanup
+		cmd.Process.Kill()
+		<-waited
+		t.Fatalf("unit run exited while starting: %v", err)
+	}
 }
 
 // unit runs a client command against the daemon.
