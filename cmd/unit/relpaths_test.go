@@ -48,7 +48,11 @@ func TestHostRelativePaths(t *testing.T) {
 			t.Logf("unit run output:\n%s", d.out.String())
 		}
 	})
-	d.waitStarted(t)
+	waitFor(t, 30*time.Second, "the control socket", func() bool {
+		_, err := os.Stat(d.socket)
+		return err == nil
+	})
+	d.waitState(t, "s", "running")
 
 	// A second pass: a config error, reported with the file's full path.
 	writeConfig(t, cfgDir, "a.toml", "[service.s]\nexec = [\"sleep\", \"1000\"]\nnosuch = 1\n")
