@@ -48,11 +48,7 @@ func TestHostRelativePaths(t *testing.T) {
 			t.Logf("unit run output:\n%s", d.out.String())
 		}
 	})
-	waitFor(t, 30*time.Second, "the control socket", func() bool {
-		_, err := os.Stat(d.socket)
-		return err == nil
-	})
-	d.waitState(t, "s", "running")
+	d.waitStarted(t)
 
 	// A second pass: a config error, reported with the file's full path.
 	writeConfig(t, cfgDir, "a.toml", "[service.s]\nexec = [\"sleep\", \"1000\"]\nnosuch = 1\n")
