@@ -1,0 +1,605 @@
+package unitfile
+
+import (
+	"fmt"
+	"io/fs"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/systemd/syntax"
+)
+
+// Val is a value with the line that set it; Pos.Line is 0 if unset.
+type Val[T any] struct {
+	V   T
+	Pos config.Pos
+}
+
+// Set is true if a key set the value.
+func (v Val[T]) Set() bool { return v.Pos.Line > 0 }
+
+// EnvFile is one EnvironmentFile= path.
+type EnvFile struct {
+	Path     string
+	Optional bool // "-": a missing file is not an error
+}
+
+// Limit is a resource limit: Soft and Hard, syntax.Infinity-like
+// Unlimited flags for "infinity".
+type Limit struct {
+	Soft, Hard                   uint64
+	SoftUnlimited, HardUnlimited bool
+}
+
+// CapSet is one capability-list assignment: the names (upper case,
+// "CAP_" included), or all but them if Invert ("~").
+type CapSet struct {
+	Invert bool
+	Names  []string
+}
+
+// Service is the typed view of a .service unit: the keys unit can honour,
+// each with its line. Lists keep each element's line. A key not here is
+// in Unsupported.
+type Service struct {
+	Name Name
+
+	// [Unit]
+	Description                             Val[string]
+	Documentation                           []Val[string]
+	After, Before, Requires, Wants, BindsTo []Val[string]
+	Conflicts                               []Val[string]
+
+	// [Service]
+	Type                                                           Val[string]
+	ExecStart, ExecStartPre, ExecStartPost, ExecStop, ExecStopPost []Command
+	ExecReload                                                     []Command
+	PIDFile                                                        Val[string]
+	RemainAfterExit                                                Val[bool]
+	Restart                                                        Val[string]
+	RestartSec                                                     Val[time.Duration]
+	TimeoutStartSec, TimeoutStopSec                                Val[time.Duration]
+
+	// systemd.exec(5)
+	User, Group                                                  Val[string]
+	SupplementaryGroups                                          []Val[string]
+	DynamicUser                                                  Val[bool]
+	WorkingDirectory, RootDirectory                              Val[string]
+	Environment                                                  []Var
+	EnvironmentFiles                                             []Val[EnvFile]
+	RuntimeDirectory, StateDirectory                             []Val[string]
+	CacheDirectory, LogsDirectory                                []Val[string]
+	ConfigurationDirectory                                       []Val[string]
+	RuntimeDirectoryMode, StateDirectoryMode, CacheDirectoryMode Val[fs.FileMode]
+	LogsDirectoryMode, ConfigurationDirectoryMode                Val[fs.FileMode]
+	RuntimeDirectoryPreserve                                     Val[string]
+	LimitNOFILE                                                  Val[Limit]
+	// Limits are the other Limit* keys, by name, as written.
+	Limits                        map[string]Val[string]
+	AmbientCapabilities           []Val[CapSet]
+	CapabilityBoundingSet         []Val[CapSet]
+	NoNewPrivileges, PrivateTmp   Val[bool]
+	ProtectSystem, ProtectHome    Val[string]
+	ReadWritePaths, ReadOnlyPaths []Val[string]
+	BindPaths, BindReadOnlyPaths  []Val[string]
+
+	// systemd.kill(5)
+	KillMode, KillSignal Val[string]
+
+	// [Install]
+	WantedBy, Alias []Val[string]
+
+	// Unsupported are the keys this view does not know, in order.
+	Unsupported []Key
+}
+
+// Service is the typed view of f as the unit name (e.g. "foo@bar.service"
+// for the template file foo@.service): specifiers resolve from name and
+// sp. Assignments apply in order: a later one replaces a single value, a
+// list grows, and an empty assignment resets a list (dependencies, as in
+// systemd, cannot be reset). Every bad value is reported, at its line.
+func (f *File) Service(name string, sp syntax.Specifiers) (*Service, error) {
+	n, err := ParseName(name)
+	if err != nil {
+		return nil, err
+	}
+	if n.Template {
+		return nil, fmt.Errorf("unit name %q is a template: instantiate it (%s@INSTANCE.%s)", name, n.Prefix, n.Suffix)
+	}
+	s := &Service{Name: n, Limits: map[string]Val[string]{}}
+	spec := func(v string) (string, error) {
+		return syntax.Expand(v, func(c byte) (string, error) {
+			if v, ok := n.specifier(c); ok {
+				return v, nil
+			}
+			return sp.Lookup(c)
+		})
+	}
+	var errs config.Errors
+	for _, k := range f.Keys {
+		h, ok := serviceKeys[k.Section+"."+k.Name]
+		if !ok && k.Section == "Service" && strings.HasPrefix(k.Name, "Limit") && k.Name != "LimitNOFILE" && rlimits[k.Name] {
+			s.Limits[k.Name] = Val[string]{k.Value, k.Pos}
+			continue
+		}
+		if !ok {
+			s.Unsupported = append(s.Unsupported, k)
+			continue
+		}
+		if err := h(s, k, spec); err != nil {
+			errs = append(errs, config.Error{Pos: k.Pos, Msg: fmt.Sprintf("%s=%s: %v", k.Name, k.Value, err)})
+		}
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return s, nil
+}
+
+type specFn = func(string) (string, error)
+
+type handler func(s *Service, k Key, spec specFn) error
+
+var rlimits = map[string]bool{
+	"LimitCPU": true, "LimitFSIZE": true, "LimitDATA": true, "LimitSTACK": true, "LimitCORE": true,
+	"LimitRSS": true, "LimitAS": true, "LimitNPROC": true, "LimitMEMLOCK": true,
+	"LimitLOCKS": true, "LimitSIGPENDING": true, "LimitMSGQUEUE": true, "LimitNICE": true,
+	"LimitRTPRIO": true, "LimitRTTIME": true,
+}
+
+// serviceKeys maps "Section.Key" to how it is read.
+var serviceKeys = map[string]handler{
+	// Description is kept as written: systemd resolves its specifiers only
+	// to show it, and falls back to the raw text.
+	"Unit.Description":   str(func(s *Service) *Val[string] { return &s.Description }, false, nil),
+	"Unit.Documentation": list(func(s *Service) *[]Val[string] { return &s.Documentation }, syntax.Unquote, true),
+	"Unit.After":         list(func(s *Service) *[]Val[string] { return &s.After }, syntax.RetainEscape, false),
+	"Unit.Before":        list(func(s *Service) *[]Val[string] { return &s.Before }, syntax.RetainEscape, false),
+	"Unit.Requires":      list(func(s *Service) *[]Val[string] { return &s.Requires }, syntax.RetainEscape, false),
+	"Unit.Wants":         list(func(s *Service) *[]Val[string] { return &s.Wants }, syntax.RetainEscape, false),
+	"Unit.BindsTo":       list(func(s *Service) *[]Val[string] { return &s.BindsTo }, syntax.RetainEscape, false),
+	"Unit.Conflicts":     list(func(s *Service) *[]Val[string] { return &s.Conflicts }, syntax.RetainEscape, false),
+
+	"Service.Type": enum(func(s *Service) *Val[string] { return &s.Type },
+		"simple", "exec", "forking", "oneshot", "dbus", "notify", "notify-reload", "idle"),
+	"Service.ExecStart":       exec(func(s *Service) *[]Command { return &s.ExecStart }),
+	"Service.ExecStartPre":    exec(func(s *Service) *[]Command { return &s.ExecStartPre }),
+	"Service.ExecStartPost":   exec(func(s *Service) *[]Command { return &s.ExecStartPost }),
+	"Service.ExecStop":        exec(func(s *Service) *[]Command { return &s.ExecStop }),
+	"Service.ExecStopPost":    exec(func(s *Service) *[]Command { return &s.ExecStopPost }),
+	"Service.ExecReload":      exec(func(s *Service) *[]Command { return &s.ExecReload }),
+	"Service.PIDFile":         str(func(s *Service) *Val[string] { return &s.PIDFile }, true, absPath),
+	"Service.RemainAfterExit": boolean(func(s *Service) *Val[bool] { return &s.RemainAfterExit }),
+	"Service.Restart": enum(func(s *Service) *Val[string] { return &s.Restart },
+		"no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"),
+	"Service.RestartSec":      timespan(func(s *Service) *Val[time.Duration] { return &s.RestartSec }),
+	"Service.TimeoutStartSec": timespan(func(s *Service) *Val[time.Duration] { return &s.TimeoutStartSec }),
+	"Service.TimeoutStopSec":  timespan(func(s *Service) *Val[time.Duration] { return &s.TimeoutStopSec }),
+	"Service.TimeoutSec": func(s *Service, k Key, spec specFn) error {
+		// TimeoutSec= sets both.
+		if err := timespan(func(s *Service) *Val[time.Duration] { return &s.TimeoutStartSec })(s, k, spec); err != nil {
+			return err
+		}
+		return timespan(func(s *Service) *Val[time.Duration] { return &s.TimeoutStopSec })(s, k, spec)
+	},
+
+	"Service.User":                str(func(s *Service) *Val[string] { return &s.User }, true, nil),
+	"Service.Group":               str(func(s *Service) *Val[string] { return &s.Group }, true, nil),
+	"Service.SupplementaryGroups": list(func(s *Service) *[]Val[string] { return &s.SupplementaryGroups }, syntax.Unquote, true),
+	"Service.DynamicUser":         boolean(func(s *Service) *Val[bool] { return &s.DynamicUser }),
+	"Service.WorkingDirectory":    str(func(s *Service) *Val[string] { return &s.WorkingDirectory }, true, workDir),
+	"Service.RootDirectory":       str(func(s *Service) *Val[string] { return &s.RootDirectory }, true, absPath),
+	"Service.Environment": func(s *Service, k Key, spec specFn) error {
+		if k.Value == "" {
+			s.Environment = nil
+			return nil
+		}
+		vs, err := parseEnvironment(k.Value, k.Pos, spec)
+		s.Environment = append(s.Environment, vs...)
+		return err
+	},
+	"Service.EnvironmentFile": func(s *Service, k Key, spec specFn) error {
+		if k.Value == "" {
+			s.EnvironmentFiles = nil
+			return nil
+		}
+		p, err := spec(k.Value)
+		if err != nil {
+			return err
+		}
+		ef := EnvFile{Path: strings.TrimPrefix(p, "-"), Optional: strings.HasPrefix(p, "-")}
+		if err := absPath(ef.Path); err != nil {
+			return err
+		}
+		s.EnvironmentFiles = append(s.EnvironmentFiles, Val[EnvFile]{ef, k.Pos})
+		return nil
+	},
+	"Service.RuntimeDirectory":           dirs(func(s *Service) *[]Val[string] { return &s.RuntimeDirectory }),
+	"Service.StateDirectory":             dirs(func(s *Service) *[]Val[string] { return &s.StateDirectory }),
+	"Service.CacheDirectory":             dirs(func(s *Service) *[]Val[string] { return &s.CacheDirectory }),
+	"Service.LogsDirectory":              dirs(func(s *Service) *[]Val[string] { return &s.LogsDirectory }),
+	"Service.ConfigurationDirectory":     dirs(func(s *Service) *[]Val[string] { return &s.ConfigurationDirectory }),
+	"Service.RuntimeDirectoryMode":       mode(func(s *Service) *Val[fs.FileMode] { return &s.RuntimeDirectoryMode }),
+	"Service.StateDirectoryMode":         mode(func(s *Service) *Val[fs.FileMode] { return &s.StateDirectoryMode }),
+	"Service.CacheDirectoryMode":         mode(func(s *Service) *Val[fs.FileMode] { return &s.CacheDirectoryMode }),
+	"Service.LogsDirectoryMode":          mode(func(s *Service) *Val[fs.FileMode] { return &s.LogsDirectoryMode }),
+	"Service.ConfigurationDirectoryMode": mode(func(s *Service) *Val[fs.FileMode] { return &s.ConfigurationDirectoryMode }),
+	"Service.RuntimeDirectoryPreserve": func(s *Service, k Key, spec specFn) error {
+		v := k.Value
+		if b, err := parseBool(v); err == nil {
+			v = map[bool]string{true: "yes", false: "no"}[b]
+		} else if v != "restart" {
+			return fmt.Errorf("expected yes, no or restart")
+		}
+		s.RuntimeDirectoryPreserve = Val[string]{v, k.Pos}
+		return nil
+	},
+	"Service.LimitNOFILE": func(s *Service, k Key, spec specFn) error {
+		l, err := parseLimit(k.Value)
+		if err != nil {
+			return err
+		}
+		s.LimitNOFILE = Val[Limit]{l, k.Pos}
+		return nil
+	},
+	"Service.AmbientCapabilities":   caps(func(s *Service) *[]Val[CapSet] { return &s.AmbientCapabilities }),
+	"Service.CapabilityBoundingSet": caps(func(s *Service) *[]Val[CapSet] { return &s.CapabilityBoundingSet }),
+	"Service.NoNewPrivileges":       boolean(func(s *Service) *Val[bool] { return &s.NoNewPrivileges }),
+	"Service.PrivateTmp":            boolean(func(s *Service) *Val[bool] { return &s.PrivateTmp }),
+	"Service.ProtectSystem":         boolOr(func(s *Service) *Val[string] { return &s.ProtectSystem }, "full", "strict"),
+	"Service.ProtectHome":           boolOr(func(s *Service) *Val[string] { return &s.ProtectHome }, "read-only", "tmpfs"),
+	"Service.ReadWritePaths":        list(func(s *Service) *[]Val[string] { return &s.ReadWritePaths }, syntax.Unquote, true),
+	"Service.ReadOnlyPaths":         list(func(s *Service) *[]Val[string] { return &s.ReadOnlyPaths }, syntax.Unquote, true),
+	"Service.BindPaths":             list(func(s *Service) *[]Val[string] { return &s.BindPaths }, syntax.Unquote|syntax.CUnescape, true),
+	"Service.BindReadOnlyPaths":     list(func(s *Service) *[]Val[string] { return &s.BindReadOnlyPaths }, syntax.Unquote|syntax.CUnescape, true),
+
+	"Service.KillMode": enum(func(s *Service) *Val[string] { return &s.KillMode }, "control-group", "mixed", "process", "none"),
+	"Service.KillSignal": func(s *Service, k Key, spec specFn) error {
+		if !validSignal(k.Value) {
+			return fmt.Errorf("expected a signal name (SIGTERM, TERM) or number")
+		}
+		s.KillSignal = Val[string]{k.Value, k.Pos}
+		return nil
+	},
+
+	"Install.WantedBy": list(func(s *Service) *[]Val[string] { return &s.WantedBy }, syntax.Unquote, true),
+	"Install.Alias":    list(func(s *Service) *[]Val[string] { return &s.Alias }, syntax.Unquote, true),
+}
+
+func str(field func(*Service) *Val[string], specifiers bool, check func(string) error) handler {
+	return func(s *Service, k Key, spec specFn) error {
+		v := k.Value
+		if specifiers {
+			var err error
+			if v, err = spec(v); err != nil {
+				return err
+			}
+		}
+		if v == "" {
+			*field(s) = Val[string]{}
+			return nil
+		}
+		if check != nil {
+			if err := check(v); err != nil {
+				return err
+			}
+		}
+		*field(s) = Val[string]{v, k.Pos}
+		return nil
+	}
+}
+
+func list(field func(*Service) *[]Val[string], flags syntax.Flags, reset bool) handler {
+	return func(s *Service, k Key, spec specFn) error {
+		if k.Value == "" {
+			if reset {
+				*field(s) = nil
+			}
+			return nil
+		}
+		words, err := syntax.Words(k.Value, flags)
+		if err != nil {
+			return err
+		}
+		for _, w := range words {
+			if w, err = spec(w); err != nil {
+				return err
+			}
+			*field(s) = append(*field(s), Val[string]{w, k.Pos})
+		}
+		return nil
+	}
+}
+
+// dirs reads RuntimeDirectory= and its kin: relative paths, no "..".
+func dirs(field func(*Service) *[]Val[string]) handler {
+	l := list(field, syntax.Unquote|syntax.CUnescape, true)
+	return func(s *Service, k Key, spec specFn) error {
+		before := len(*field(s))
+		if err := l(s, k, spec); err != nil {
+			return err
+		}
+		for _, d := range (*field(s))[min(before, len(*field(s))):] {
+			p, _, _ := strings.Cut(d.V, ":")
+			if p == "" || strings.HasPrefix(p, "/") || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") {
+				return fmt.Errorf("%q: expected a relative path without ..", d.V)
+			}
+		}
+		return nil
+	}
+}
+
+func enum(field func(*Service) *Val[string], values ...string) handler {
+	return func(s *Service, k Key, spec specFn) error {
+		if k.Value == "" {
+			*field(s) = Val[string]{}
+			return nil
+		}
+		for _, v := range values {
+			if k.Value == v {
+				*field(s) = Val[string]{v, k.Pos}
+				return nil
+			}
+		}
+		return fmt.Errorf("expected one of %s", strings.Join(values, ", "))
+	}
+}
+
+// boolOr reads a boolean ("yes"/"no") or one of the named values.
+func boolOr(field func(*Service) *Val[string], values ...string) handler {
+	e := enum(field, values...)
+	return func(s *Service, k Key, spec specFn) error {
+		if b, err := parseBool(k.Value); err == nil {
+			*field(s) = Val[string]{map[bool]string{true: "yes", false: "no"}[b], k.Pos}
+			return nil
+		}
+		if err := e(s, k, spec); err != nil {
+			return fmt.Errorf("expected a boolean or one of %s", strings.Join(values, ", "))
+		}
+		return nil
+	}
+}
+
+func boolean(field func(*Service) *Val[bool]) handler {
+	return func(s *Service, k Key, spec specFn) error {
+		b, err := parseBool(k.Value)
+		if err != nil {
+			return err
+		}
+		*field(s) = Val[bool]{b, k.Pos}
+		return nil
+	}
+}
+
+func timespan(field func(*Service) *Val[time.Duration]) handler {
+	return func(s *Service, k Key, spec specFn) error {
+		d, err := syntax.ParseTimespan(k.Value)
+		if err != nil {
+			return err
+		}
+		*field(s) = Val[time.Duration]{d, k.Pos}
+		return nil
+	}
+}
+
+func mode(field func(*Service) *Val[fs.FileMode]) handler {
+	return func(s *Service, k Key, spec specFn) error {
+		m, err := ParseMode(k.Value)
+		if err != nil {
+			return err
+		}
+		*field(s) = Val[fs.FileMode]{m, k.Pos}
+		return nil
+	}
+}
+
+func exec(field func(*Service) *[]Command) handler {
+	return func(s *Service, k Key, spec specFn) error {
+		if k.Value == "" {
+			*field(s) = nil
+			return nil
+		}
+		cs, err := parseExec(k.Value, k.Pos, spec)
+		if err != nil {
+			return err
+		}
+		*field(s) = append(*field(s), cs...)
+		return nil
+	}
+}
+
+func caps(field func(*Service) *[]Val[CapSet]) handler {
+	return func(s *Service, k Key, spec specFn) error {
+		v := k.Value
+		cs := CapSet{}
+		if strings.HasPrefix(v, "~") {
+			cs.Invert, v = true, v[1:]
+		}
+		words, err := syntax.Words(v, syntax.Unquote)
+		if err != nil {
+			return err
+		}
+		for _, w := range words {
+			c := strings.ToUpper(w)
+			if !capNames[c] {
+				return fmt.Errorf("unknown capability %q", w)
+			}
+			cs.Names = append(cs.Names, c)
+		}
+		if len(cs.Names) == 0 {
+			// "" or "~" replaces what came before (config_parse_capability_set).
+			*field(s) = nil
+		}
+		*field(s) = append(*field(s), Val[CapSet]{cs, k.Pos})
+		return nil
+	}
+}
+
+// Caps is the set a capability key's assignments make, as systemd merges
+// them: the first (or an empty one) replaces, later ones add their names
+// or, with "~", remove them. initial is the set before any assignment
+// (every capability for CapabilityBoundingSet, none for
+// AmbientCapabilities).
+func Caps(sets []Val[CapSet], initial []string) map[string]bool {
+	out := map[string]bool{}
+	for _, c := range initial {
+		out[c] = true
+	}
+	for _, s := range sets {
+		if len(s.V.Names) == 0 || sameSet(out, initial) {
+			out = map[string]bool{}
+			if s.V.Invert {
+				for c := range capNames {
+					out[c] = true
+				}
+			}
+		}
+		for _, c := range s.V.Names {
+			out[c] = !s.V.Invert
+			if s.V.Invert {
+				delete(out, c)
+			}
+		}
+	}
+	return out
+}
+
+func sameSet(m map[string]bool, l []string) bool {
+	if len(m) != len(l) {
+		return false
+	}
+	for _, c := range l {
+		if !m[c] {
+			return false
+		}
+	}
+	return true
+}
+
+// AllCaps are the capabilities Linux knows, for Caps's initial set.
+func AllCaps() []string {
+	out := make([]string, 0, len(capNames))
+	for c := range capNames {
+		out = append(out, c)
+	}
+	return out
+}
+
+var capNames = func() map[string]bool {
+	m := map[string]bool{}
+	for _, c := range strings.Fields(`CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID
+		SETPCAP LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER
+		SYS_MODULE SYS_RAWIO SYS_CHROOT SYS_PTRACE SYS_PACCT SYS_ADMIN SYS_BOOT SYS_NICE SYS_RESOURCE
+		SYS_TIME SYS_TTY_CONFIG MKNOD LEASE AUDIT_WRITE AUDIT_CONTROL SETFCAP MAC_OVERRIDE MAC_ADMIN
+		SYSLOG WAKE_ALARM BLOCK_SUSPEND AUDIT_READ PERFMON BPF CHECKPOINT_RESTORE`) {
+		m["CAP_"+c] = true
+	}
+	return m
+}()
+
+// ParseMode reads an octal access mode (at most 07777).
+func ParseMode(s string) (fs.FileMode, error) {
+	if s == "" || strings.Trim(s, "01234567") != "" {
+		return 0, fmt.Errorf("bad mode %q: expected octal digits", s)
+	}
+	v, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || v > 0o7777 {
+		return 0, fmt.Errorf("bad mode %q: at most 07777", s)
+	}
+	m := fs.FileMode(v & 0o777)
+	if v&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if v&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if v&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m, nil
+}
+
+// parseBool is parse_boolean: 1/yes/y/true/t/on or 0/no/n/false/f/off,
+// in any case.
+func parseBool(s string) (bool, error) {
+	switch strings.ToLower(s) {
+	case "1", "yes", "y", "true", "t", "on":
+		return true, nil
+	case "0", "no", "n", "false", "f", "off":
+		return false, nil
+	}
+	return false, fmt.Errorf("expected a boolean (yes, no, true, false, on, off, 1, 0)")
+}
+
+// parseLimit reads "N", "SOFT:HARD" or "infinity" (rlimit_parse for
+// counts; NOFILE takes no unit).
+func parseLimit(s string) (Limit, error) {
+	one := func(v string) (uint64, bool, error) {
+		if v == "infinity" {
+			return 0, true, nil
+		}
+		n, err := strconv.ParseUint(v, 10, 64)
+		if err != nil {
+			return 0, false, fmt.Errorf("bad limit %q: expected a number or infinity", v)
+		}
+		return n, false, nil
+	}
+	soft, hard, pair := strings.Cut(s, ":")
+	var l Limit
+	var err error
+	if l.Soft, l.SoftUnlimited, err = one(soft); err != nil {
+		return Limit{}, err
+	}
+	if !pair {
+		l.Hard, l.HardUnlimited = l.Soft, l.SoftUnlimited
+		return l, nil
+	}
+	if l.Hard, l.HardUnlimited, err = one(hard); err != nil {
+		return Limit{}, err
+	}
+	if !l.HardUnlimited && (l.SoftUnlimited || l.Soft > l.Hard) {
+		return Limit{}, fmt.Errorf("soft limit %s above hard limit %s", soft, hard)
+	}
+	return l, nil
+}
+
+func absPath(p string) error {
+	if !strings.HasPrefix(p, "/") {
+		return fmt.Errorf("%q is not an absolute path", p)
+	}
+	return nil
+}
+
+// workDir is WorkingDirectory=: an absolute path or "~", either after an
+// optional "-" (a missing directory is not an error).
+func workDir(p string) error {
+	p = strings.TrimPrefix(p, "-")
+	if p == "~" {
+		return nil
+	}
+	return absPath(p)
+}
+
+var signals = strings.Fields(`HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM
+	STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS`)
+
+func validSignal(s string) bool {
+	if n, err := strconv.Atoi(s); err == nil {
+		return n > 0 && n < 65
+	}
+	name := strings.TrimPrefix(s, "SIG")
+	for _, sig := range signals {
+		if name == sig {
+			return true
+		}
+	}
+	if rest, ok := strings.CutPrefix(name, "RTMIN"); ok {
+		return rest == "" || strings.HasPrefix(rest, "+")
+	}
+	if rest, ok := strings.CutPrefix(name, "RTMAX"); ok {
+		return rest == "" || strings.HasPrefix(rest, "-")
+	}
+	return false
+}
