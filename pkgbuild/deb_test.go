@@ -8,7 +8,6 @@ import (
 	"sort"
 	"strings"
 	"testing"
-	"time"
 )
 
 // debRecipe writes a one-source recipe (name, deb = pkg) into dir.
@@ -19,7 +18,7 @@ func debRecipe(t *testing.T, dir, name, pkg string) string {
 }
 
 func tryBuild(b *Builder, files ...string) error {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
+	ctx, cancel := context.WithTimeout(context.Background(), buildTimeout)
 	defer cancel()
 	_, err := b.Build(ctx, files)
 	return err
