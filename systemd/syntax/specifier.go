@@ -25,11 +25,12 @@ type Specifiers struct {
 	Host       string // %H
 	ShortHost  string // %l
 	MachineID  string // %m
+	BootID     string // %b
 	Arch       string // %a
 }
 
 // System is what the system manager gives these specifiers, less the
-// host's identity (Host, MachineID, Arch), which the caller fills.
+// host's identity (Host, MachineID, BootID, Arch), which the caller fills.
 func System() Specifiers {
 	return Specifiers{
 		RuntimeDir: "/run", StateDir: "/var/lib", CacheDir: "/var/cache",
@@ -45,7 +46,7 @@ func (sp Specifiers) Lookup(c byte) (string, error) {
 		't': sp.RuntimeDir, 'S': sp.StateDir, 'C': sp.CacheDir, 'L': sp.LogsDir,
 		'E': sp.ConfigDir, 'T': sp.TmpDir, 'V': sp.VarTmpDir, 'u': sp.User,
 		'U': sp.UID, 'g': sp.Group, 'G': sp.GID, 'h': sp.Home, 's': sp.Shell,
-		'H': sp.Host, 'l': sp.ShortHost, 'm': sp.MachineID, 'a': sp.Arch,
+		'H': sp.Host, 'l': sp.ShortHost, 'm': sp.MachineID, 'b': sp.BootID, 'a': sp.Arch,
 	}
 	v, ok := m[c]
 	if !ok {

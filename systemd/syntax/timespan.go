@@ -101,6 +101,7 @@ func ParseTimespan(s string) (time.Duration, error) {
 			v += time.Duration(c-'0') * scale
 			scale /= 10
 		}
+		v = v.Truncate(time.Microsecond)
 		if v < 0 || total > math.MaxInt64-v {
 			return 0, fmt.Errorf("time span %q too large", s)
 		}
