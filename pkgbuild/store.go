@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/unit-os/unit/config"
 )
 
 // MetaName is the file in every keg that describes it. The image builder
@@ -72,12 +74,26 @@ func Current(store, name string) (*Keg, error) {
 	dir := filepath.Join(store, name, currentLink)
 	target, err := os.Readlink(dir)
 	if errors.Is(err, fs.ErrNotExist) {
-		return nil, fmt.Errorf("package %q: not in the store %s (build its recipe with unit pkg build)", name, store)
+		msg := fmt.Sprintf("package %q: not in the store %s (build its recipe with unit pkg build)", name, store)
+		if s := config.Suggest(name, storeNames(store)); s != "" {
+			msg += fmt.Sprintf(" (did you mean %q?)", s)
+		}
+		return nil, errors.New(msg)
 	}
 	if err != nil {
 		return nil, fmt.Errorf("package %q: %w", name, err)
 	}
 	return ReadKeg(filepath.Join(store, name, target))
+}
+
+// storeNames are the packages store has a current keg of.
+func storeNames(store string) []string {
+	m, _ := filepath.Glob(filepath.Join(store, "*", currentLink))
+	var out []string
+	for _, p := range m {
+		out = append(out, filepath.Base(filepath.Dir(p)))
+	}
+	return out
 }
 
 // Closure returns the kegs for names and, transitively, their runtime
