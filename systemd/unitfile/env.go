@@ -219,3 +219,17 @@ func ParseEnvironmentFile(name string, data []byte) ([]Var, error) {
 	}
 	return out, nil
 }
+
+// Env is the environment Exec*= lines expand from: Environment='s
+// assignments, then each EnvironmentFile='s in order (a file's settings
+// override Environment=, as systemd.exec(5) says); a later assignment of
+// a name wins.
+func Env(environment []Var, files ...[]Var) map[string]string {
+	out := map[string]string{}
+	for _, vs := range append([][]Var{environment}, files...) {
+		for _, v := range vs {
+			out[v.Name] = v.Value
+		}
+	}
+	return out
+}

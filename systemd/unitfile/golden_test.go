@@ -3,6 +3,7 @@ package unitfile
 import (
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -60,6 +61,18 @@ func TestHostServices(t *testing.T) {
 		}
 		if s.Restart.V != "always" {
 			t.Errorf("systemd-journald.service Restart = %q, want always", s.Restart.V)
+		}
+	}
+	// getty@.service: ExecStart=-/sbin/agetty -o '-p -- \\u' --noclear - $TERM
+	if s, ok := svcs["getty@.service"]; ok && len(s.ExecStart) == 1 && s.ExecStart[0].Path == "/sbin/agetty" {
+		c := s.ExecStart[0]
+		got := c.Expand(map[string]string{"TERM": "linux"})
+		want := []string{"/sbin/agetty", "-o", `-p -- \u`, "--noclear", "-", "linux"}
+		if !c.IgnoreFailure || !reflect.DeepEqual(got, want) {
+			t.Errorf("getty@test.service ExecStart = %+v, expands to %q; want - and %q", c, got, want)
+		}
+		if s.Type.V != "idle" {
+			t.Errorf("getty@.service Type = %q, want idle", s.Type.V)
 		}
 	}
 }

@@ -236,6 +236,15 @@ ExecStart=/bin/echo $FILE "$QUOTED"
 		t.Errorf("Expand = %q, want %q", got, wantArgv)
 	}
 
+	file, err := ParseEnvironmentFile("f", []byte("ONE=from-file\nX=1\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	merged := Env(s.Environment, file, []Var{{Name: "X", Value: "2"}})
+	if merged["ONE"] != "from-file" || merged["TWO"] != "two two" || merged["X"] != "2" {
+		t.Errorf("Env = %q: files override Environment=, later files earlier ones", merged)
+	}
+
 	s = service(t, "a.service", "[Service]\nEnvironment=A=1\nEnvironment=\nEnvironment=B=2\n")
 	if len(s.Environment) != 1 || s.Environment[0].Name != "B" {
 		t.Errorf("after reset: %+v", s.Environment)
