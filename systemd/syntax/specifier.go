@@ -25,7 +25,7 @@ type Specifiers struct {
 	Host       string // %H
 	ShortHost  string // %l
 	MachineID  string // %m
-	BootID     string // %b
+	BootID     string // %b; at build time a placeholder (tmpfiles.d x lines name it)
 	Arch       string // %a
 }
 

@@ -72,7 +72,7 @@ const (
 	CUnescape
 	// RetainEscape keeps backslashes and what follows them verbatim.
 	RetainEscape
-	// Relax accepts an unterminated quote or a trailing backslash.
+	// Relax accepts an unterminated quote and drops a trailing backslash.
 	Relax
 )
 
@@ -101,9 +101,7 @@ func Word(s string, flags Flags) (word, rest string, ok bool, err error) {
 		case c == '\\':
 			if i+1 == len(s) {
 				if flags&Relax != 0 {
-					if quote == 0 {
-						b.WriteByte('\\')
-					}
+					// EXTRACT_RELAX eats a trailing backslash.
 					return b.String(), "", true, nil
 				}
 				return "", "", false, fmt.Errorf("trailing backslash")

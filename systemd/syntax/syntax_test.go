@@ -20,6 +20,7 @@ func TestWords(t *testing.T) {
 		{`"a b"`, 0, []string{`"a`, `b"`}},
 		{`a\ b c`, RetainEscape, []string{`a\ b`, "c"}},
 		{`"open`, Unquote | Relax, []string{"open"}},
+		{`a b\`, Unquote | Relax, []string{"a", "b"}},
 		{``, Unquote, nil},
 		{`   `, Unquote, nil},
 		{`""`, Unquote, []string{""}},
