@@ -250,10 +250,10 @@ var serviceKeys = map[string]handler{
 	"Service.PrivateTmp":            boolean(func(s *Service) *Val[bool] { return &s.PrivateTmp }),
 	"Service.ProtectSystem":         boolOr(func(s *Service) *Val[string] { return &s.ProtectSystem }, "full", "strict"),
 	"Service.ProtectHome":           boolOr(func(s *Service) *Val[string] { return &s.ProtectHome }, "read-only", "tmpfs"),
-	"Service.ReadWritePaths":        list(func(s *Service) *[]Val[string] { return &s.ReadWritePaths }, syntax.Unquote, true),
-	"Service.ReadOnlyPaths":         list(func(s *Service) *[]Val[string] { return &s.ReadOnlyPaths }, syntax.Unquote, true),
-	"Service.BindPaths":             list(func(s *Service) *[]Val[string] { return &s.BindPaths }, syntax.Unquote|syntax.CUnescape, true),
-	"Service.BindReadOnlyPaths":     list(func(s *Service) *[]Val[string] { return &s.BindReadOnlyPaths }, syntax.Unquote|syntax.CUnescape, true),
+	"Service.ReadWritePaths":        paths(func(s *Service) *[]Val[string] { return &s.ReadWritePaths }),
+	"Service.ReadOnlyPaths":         paths(func(s *Service) *[]Val[string] { return &s.ReadOnlyPaths }),
+	"Service.BindPaths":             binds(func(s *Service) *[]Val[string] { return &s.BindPaths }),
+	"Service.BindReadOnlyPaths":     binds(func(s *Service) *[]Val[string] { return &s.BindReadOnlyPaths }),
 
 	"Service.KillMode": enum(func(s *Service) *Val[string] { return &s.KillMode }, "control-group", "mixed", "process", "none"),
 	"Service.KillSignal": func(s *Service, k Key, spec specFn) error {
@@ -313,22 +313,56 @@ func list(field func(*Service) *[]Val[string], flags syntax.Flags, reset bool) h
 	}
 }
 
-// dirs reads RuntimeDirectory= and its kin: relative paths, no "..".
-func dirs(field func(*Service) *[]Val[string]) handler {
-	l := list(field, syntax.Unquote|syntax.CUnescape, true)
+// checked is a list whose new elements must pass check.
+func checked(field func(*Service) *[]Val[string], flags syntax.Flags, check func(string) error) handler {
+	l := list(field, flags, true)
 	return func(s *Service, k Key, spec specFn) error {
 		before := len(*field(s))
 		if err := l(s, k, spec); err != nil {
 			return err
 		}
-		for _, d := range (*field(s))[min(before, len(*field(s))):] {
-			p, _, _ := strings.Cut(d.V, ":")
-			if p == "" || strings.HasPrefix(p, "/") || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") {
-				return fmt.Errorf("%q: expected a relative path without ..", d.V)
+		for _, v := range (*field(s))[min(before, len(*field(s))):] {
+			if err := check(v.V); err != nil {
+				return err
 			}
 		}
 		return nil
 	}
+}
+
+// dirs reads RuntimeDirectory= and its kin: relative paths without "..",
+// each maybe with ":LINK".
+func dirs(field func(*Service) *[]Val[string]) handler {
+	return checked(field, syntax.Unquote|syntax.CUnescape, func(d string) error {
+		p, _, _ := strings.Cut(d, ":")
+		if p == "" || strings.HasPrefix(p, "/") || p == ".." || strings.HasPrefix(p, "../") || strings.Contains(p, "/../") || strings.HasSuffix(p, "/..") {
+			return fmt.Errorf("%q: expected a relative path without ..", d)
+		}
+		return nil
+	})
+}
+
+// paths reads ReadWritePaths= and ReadOnlyPaths=: absolute paths after
+// the optional "-" (missing is fine) and "+" (relative to RootDirectory=).
+func paths(field func(*Service) *[]Val[string]) handler {
+	return checked(field, syntax.Unquote, func(p string) error {
+		q := p
+		for i := 0; i < 2 && q != "" && (q[0] == '-' || q[0] == '+'); i++ {
+			q = q[1:]
+		}
+		return absPath(q)
+	})
+}
+
+// binds reads BindPaths= and BindReadOnlyPaths=: "[-]SRC[:DEST[:OPTIONS]]"
+// kept as written, escapes ("\:") included, SRC absolute.
+func binds(field func(*Service) *[]Val[string]) handler {
+	return checked(field, syntax.Unquote|syntax.RetainEscape, func(b string) error {
+		if !strings.HasPrefix(strings.TrimPrefix(b, "-"), "/") {
+			return fmt.Errorf("%q: expected [-]SOURCE[:DEST[:OPTIONS]] with an absolute source", b)
+		}
+		return nil
+	})
 }
 
 func enum(field func(*Service) *Val[string], values ...string) handler {

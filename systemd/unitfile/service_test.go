@@ -369,9 +369,9 @@ NoNewPrivileges=yes
 PrivateTmp=true
 ProtectSystem=full
 ProtectHome=yes
-ReadWritePaths=/var/lib/haproxy -/var/log
+ReadWritePaths=/var/lib/haproxy -/var/log +-/srv
 ReadOnlyPaths=/etc
-BindPaths=/a:/b
+BindPaths=/a:/b -/c\:d:/e:rbind
 BindReadOnlyPaths=/dev/log "/x y"
 SystemCallFilter=@system-service
 
@@ -436,9 +436,9 @@ Foo=bar
 	check("PrivateTmp", s.PrivateTmp, Val[bool]{true, l(43)})
 	check("ProtectSystem", s.ProtectSystem.V, "full")
 	check("ProtectHome", s.ProtectHome.V, "yes")
-	check("ReadWritePaths", strs(s.ReadWritePaths), []string{"/var/lib/haproxy", "-/var/log"})
+	check("ReadWritePaths", strs(s.ReadWritePaths), []string{"/var/lib/haproxy", "-/var/log", "+-/srv"})
 	check("ReadOnlyPaths", strs(s.ReadOnlyPaths), []string{"/etc"})
-	check("BindPaths", strs(s.BindPaths), []string{"/a:/b"})
+	check("BindPaths", strs(s.BindPaths), []string{"/a:/b", `-/c\:d:/e:rbind`})
 	check("BindReadOnlyPaths", s.BindReadOnlyPaths, []Val[string]{{"/dev/log", l(49)}, {"/x y", l(49)}})
 	check("WantedBy", s.WantedBy, []Val[string]{{"multi-user.target", l(53)}})
 	check("Alias", strs(s.Alias), []string{"lb.service"})
@@ -469,6 +469,9 @@ func TestTypedViewErrors(t *testing.T) {
 		"WorkingDirectory=rel":            "not an absolute path",
 		"TimeoutStopSec=soon":             "bad time span",
 		"User=%Z":                         "unknown specifier %Z",
+		"ReadWritePaths=/ok rel":          `"rel" is not an absolute path`,
+		"ReadOnlyPaths=-+rel":             `"rel" is not an absolute path`,
+		"BindPaths=rel:/x":                "with an absolute source",
 	} {
 		err := serviceErr("a.service", "[Service]\nType=simple\n"+in+"\n")
 		if err == nil || !strings.Contains(err.Error(), "t.service:3: ") || !strings.Contains(err.Error(), want) {
