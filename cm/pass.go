@@ -85,6 +85,7 @@ func (e *Engine) convergeLane(ctx context.Context, p *plan, dirty map[string]cau
 			c.Result, c.Err = "failed", o.err.Error()
 			e.log.Error("cm: resource failed", "resource", o.id, "err", o.err)
 			if !dry {
+				e.stats.count(c.Result)
 				e.emit(event.Event{Time: time.Now(), Resource: o.id, State: "failed", Message: o.err.Error()})
 			}
 		case len(o.deltas) == 0:
@@ -104,6 +105,7 @@ func (e *Engine) convergeLane(ctx context.Context, p *plan, dirty map[string]cau
 				notified[n] = append(notified[n], o.id)
 			}
 			if !dry {
+				e.stats.count(c.Result)
 				e.log.Info("cm: "+c.Result, "resource", o.id, "what", c.What)
 				e.emit(event.Event{
 					Time: time.Now(), Resource: o.id, State: c.Result,

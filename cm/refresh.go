@@ -61,6 +61,7 @@ func (e *Engine) refresh(ctx context.Context, p *plan, notified map[string][]str
 				rep.Failed++
 				c.Result, c.Err = "failed", err.Error()
 				e.log.Error("cm: refresh failed", "resource", next, "err", err)
+				e.stats.count(c.Result)
 				e.emit(event.Event{Time: time.Now(), Resource: next, State: "failed", Message: err.Error()})
 				rep.Changes = append(rep.Changes, c)
 				continue
@@ -74,6 +75,7 @@ func (e *Engine) refresh(ctx context.Context, p *plan, notified map[string][]str
 			}
 			c.Result, c.What = "refreshed", []string{word + " (notified by " + by + ")"}
 			rep.Changes = append(rep.Changes, c)
+			e.stats.count(c.Result)
 			e.log.Info("cm: "+word, "resource", next, "notified by", by)
 			if !restarts(r) {
 				e.emit(event.Event{Time: time.Now(), Resource: next, State: "refreshed", Message: c.What[0]})

@@ -25,7 +25,24 @@ type stats struct {
 	s  Stats
 }
 
-// record adds a finished pass.
+// count adds one resource's result as the pass has it, before its event
+// is sent: whoever reads the counters on that event (the metrics textfile)
+// sees the change counted.
+func (st *stats) count(result string) {
+	st.mu.Lock()
+	defer st.mu.Unlock()
+	switch result {
+	case "changed", "removed", "refreshed", "purged":
+		st.s.Changes++
+	case "repaired":
+		st.s.Changes++
+		st.s.Repairs++
+	case "failed":
+		st.s.Failures++
+	}
+}
+
+// record adds a finished pass (its results were counted as they came).
 func (st *stats) record(rep *Report) {
 	if rep.DryRun {
 		return
@@ -34,17 +51,6 @@ func (st *stats) record(rep *Report) {
 	defer st.mu.Unlock()
 	st.s.Passes++
 	st.s.LastPass, st.s.LastDuration = rep.Time, rep.Duration
-	for _, c := range rep.Changes {
-		switch c.Result {
-		case "changed", "removed", "refreshed", "purged":
-			st.s.Changes++
-		case "repaired":
-			st.s.Changes++
-			st.s.Repairs++
-		case "failed":
-			st.s.Failures++
-		}
-	}
 }
 
 // plan counts the resources of a new plan by kind.
