@@ -155,7 +155,13 @@ func (f *File) Format() string {
 			fmt.Fprintf(&b, "[%s]\n", k.Section)
 			section = k.Section
 		}
-		fmt.Fprintf(&b, "%s=%s\n", k.Name, k.Value)
+		v := k.Value
+		if trailingBackslash(v) {
+			// "A=x\ " is the value `x\`: without the space the
+			// backslash would continue the line.
+			v += " "
+		}
+		fmt.Fprintf(&b, "%s=%s\n", k.Name, v)
 	}
 	return b.String()
 }

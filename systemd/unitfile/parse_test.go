@@ -102,12 +102,12 @@ func TestMerge(t *testing.T) {
 }
 
 func TestFormatRoundTrip(t *testing.T) {
-	in := "[Unit]\nA=1\n[Service]\nB=x \\\ny\n[Unit]\nC=\\\\\n"
+	in := "[Unit]\nA=1\n[Service]\nB=x \\\ny\n[Unit]\nC=\\\\\nD=x\\ \n"
 	f, err := Parse("t", []byte(in))
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "[Unit]\nA=1\n[Service]\nB=x  y\n[Unit]\nC=\\\\\n"
+	want := "[Unit]\nA=1\n[Service]\nB=x  y\n[Unit]\nC=\\\\\nD=x\\ \n"
 	if got := f.Format(); got != want {
 		t.Errorf("Format = %q, want %q", got, want)
 	}
