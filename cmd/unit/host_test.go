@@ -58,8 +58,14 @@ func startDaemon(t *testing.T, configDir string) *daemon {
 // launchDaemon starts `unit run` with state dir state and returns at once.
 func launchDaemon(t *testing.T, configDir, state string) *daemon {
 	t.Helper()
-	d := &daemon{t: t, socket: filepath.Join(state, "unit.sock"), state: state, out: &bytes.Buffer{}, done: make(chan error, 1)}
-	d.cmd = exec.Command(unitBin, "run", "--config", configDir, "--state", state)
+	return launch(t, exec.Command(unitBin, "run", "--config", configDir, "--state", state), filepath.Join(state, "unit.sock"), state)
+}
+
+// launch starts cmd, a `unit run` whose socket and state dir are given,
+// and returns at once; the test's cleanup stops it.
+func launch(t *testing.T, cmd *exec.Cmd, socket, state string) *daemon {
+	t.Helper()
+	d := &daemon{t: t, cmd: cmd, socket: socket, state: state, out: &bytes.Buffer{}, done: make(chan error, 1)}
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -77,6 +83,20 @@ func launchDaemon(t *testing.T, configDir, state string) *daemon {
 		}
 	})
 	return d
+}
+
+// stop interrupts `unit run`, waits for it to exit and returns all it
+// printed (reading the output while it runs would race its writes).
+func (d *daemon) stop(t *testing.T) string {
+	t.Helper()
+	d.cmd.Process.Signal(os.Interrupt)
+	select {
+	case err := <-d.done:
+		d.done <- err // for the cleanup
+	case <-time.After(20 * time.Second):
+		t.Fatal("unit run did not stop within 20 s of SIGINT")
+	}
+	return d.out.String()
 }
 
 // waitStarted waits, with `unit is-system-running --wait`, for the daemon

@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,31 +22,15 @@ func TestHostRelativePaths(t *testing.T) {
 	}
 	writeConfig(t, cfgDir, "a.toml", "[service.s]\nexec = [\"sleep\", \"1000\"]\n")
 	state := filepath.Join(base, "st1")
-	d := &daemon{t: t, socket: filepath.Join(state, "x.sock"), state: state, out: &bytes.Buffer{}, done: make(chan error, 1)}
-	d.cmd = exec.Command(unitBin, "run", "--config", "cfg", "--state", "st1", "--socket", "st1/x.sock")
-	d.cmd.Dir = base
+	cmd := exec.Command(unitBin, "run", "--config", "cfg", "--state", "st1", "--socket", "st1/x.sock")
+	cmd.Dir = base
 	// No daemon's variables (a test run as a unit service has them).
 	for _, e := range os.Environ() {
 		if !strings.HasPrefix(e, "UNIT_SOCKET=") && !strings.HasPrefix(e, "UNIT_STATE=") {
-			d.cmd.Env = append(d.cmd.Env, e)
+			cmd.Env = append(cmd.Env, e)
 		}
 	}
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.done <- d.cmd.Wait() }()
-	t.Cleanup(func() {
-		d.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-d.done:
-		case <-time.After(20 * time.Second):
-			d.cmd.Process.Kill()
-		}
-		if t.Failed() {
-			t.Logf("unit run output:\n%s", d.out.String())
-		}
-	})
+	d := launch(t, cmd, filepath.Join(state, "x.sock"), state)
 	d.waitStarted(t)
 
 	// A second pass: a config error, reported with the file's full path.
@@ -64,7 +47,7 @@ func TestHostRelativePaths(t *testing.T) {
 		reports, _ := filepath.Glob(filepath.Join(state, "reports", "*.json"))
 		return len(reports) >= 2
 	})
-	if strings.Contains(d.out.String(), "not an absolute path") {
-		t.Errorf("unit run logged a relative path:\n%s", d.out.String())
+	if out := d.stop(t); strings.Contains(out, "not an absolute path") {
+		t.Errorf("unit run logged a relative path:\n%s", out)
 	}
 }
