@@ -281,3 +281,50 @@ func Quote(s string) string {
 	b.WriteByte('"')
 	return b.String()
 }
+
+// Entries parses a line-based declaration file (tmpfiles.d, sysusers.d):
+// blank lines and comments are skipped, each other line goes to parse, and
+// every bad line is reported at its line.
+func Entries[E any](name string, data []byte, parse func(line string, pos config.Pos) (E, error)) ([]E, error) {
+	lines, err := Lines(name, data)
+	if err != nil {
+		return nil, err
+	}
+	var out []E
+	var errs config.Errors
+	for _, ln := range lines {
+		l := strings.Trim(ln.Text, Whitespace)
+		if l == "" || l[0] == '#' {
+			continue
+		}
+		pos := config.Pos{File: name, Line: ln.N}
+		e, err := parse(l, pos)
+		if err != nil {
+			errs = append(errs, config.Error{Pos: pos, Msg: err.Error()})
+			continue
+		}
+		out = append(out, e)
+	}
+	if len(errs) > 0 {
+		return nil, errs
+	}
+	return out, nil
+}
+
+// Fields splits l into at most len(f) words (quotes and C escapes
+// honoured) and returns how many it found and the text after the last.
+func Fields(l string, f []string) (n int, rest string, err error) {
+	rest = l
+	for n < len(f) {
+		w, r, ok, err := Word(rest, Unquote|CUnescape)
+		if err != nil {
+			return n, rest, err
+		}
+		if !ok {
+			break
+		}
+		f[n], rest = w, r
+		n++
+	}
+	return n, rest, nil
+}

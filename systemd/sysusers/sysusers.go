@@ -47,46 +47,18 @@ type Entry struct {
 // Parse reads a sysusers.d file; name is the path positions name. Every
 // bad line is reported at its line.
 func Parse(name string, data []byte, sp syntax.Specifiers) ([]Entry, error) {
-	lines, err := syntax.Lines(name, data)
-	if err != nil {
-		return nil, err
-	}
-	var out []Entry
-	var errs config.Errors
-	for _, ln := range lines {
-		l := strings.Trim(ln.Text, syntax.Whitespace)
-		if l == "" || l[0] == '#' {
-			continue
-		}
-		pos := config.Pos{File: name, Line: ln.N}
+	return syntax.Entries(name, data, func(l string, pos config.Pos) (Entry, error) {
 		e, err := parseLine(l, sp)
-		if err != nil {
-			errs = append(errs, config.Error{Pos: pos, Msg: err.Error()})
-			continue
-		}
 		e.Pos = pos
-		out = append(out, e)
-	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return out, nil
+		return e, err
+	})
 }
 
 func parseLine(l string, sp syntax.Specifiers) (Entry, error) {
-	var f [6]string
-	n := 0
-	rest := l
-	for n < len(f) {
-		w, r, ok, err := syntax.Word(rest, syntax.Unquote|syntax.CUnescape)
-		if err != nil {
-			return Entry{}, err
-		}
-		if !ok {
-			break
-		}
-		f[n], rest = w, r
-		n++
+	f := make([]string, 6)
+	n, rest, err := syntax.Fields(l, f)
+	if err != nil {
+		return Entry{}, err
 	}
 	if n < 2 {
 		return Entry{}, fmt.Errorf("expected TYPE NAME [ID [GECOS [HOME [SHELL]]]]")
@@ -111,7 +83,6 @@ func parseLine(l string, sp syntax.Specifiers) (Entry, error) {
 		}
 		return x, nil
 	}
-	var err error
 	var id string
 	if e.Name, err = field(1, "name"); err != nil {
 		return Entry{}, err

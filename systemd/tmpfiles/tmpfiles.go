@@ -75,46 +75,18 @@ func (e Entry) DefaultMode() (fs.FileMode, bool) {
 // Parse reads a tmpfiles.d file; name is the path positions name. Every
 // bad line is reported at its line.
 func Parse(name string, data []byte, sp syntax.Specifiers) ([]Entry, error) {
-	lines, err := syntax.Lines(name, data)
-	if err != nil {
-		return nil, err
-	}
-	var out []Entry
-	var errs config.Errors
-	for _, ln := range lines {
-		l := strings.Trim(ln.Text, syntax.Whitespace)
-		if l == "" || l[0] == '#' {
-			continue
-		}
-		pos := config.Pos{File: name, Line: ln.N}
+	return syntax.Entries(name, data, func(l string, pos config.Pos) (Entry, error) {
 		e, err := parseLine(l, sp)
-		if err != nil {
-			errs = append(errs, config.Error{Pos: pos, Msg: err.Error()})
-			continue
-		}
 		e.Pos = pos
-		out = append(out, e)
-	}
-	if len(errs) > 0 {
-		return nil, errs
-	}
-	return out, nil
+		return e, err
+	})
 }
 
 func parseLine(l string, sp syntax.Specifiers) (Entry, error) {
-	var fields [6]string
-	n := 0
-	rest := l
-	for n < len(fields) {
-		w, r, ok, err := syntax.Word(rest, syntax.Unquote|syntax.CUnescape)
-		if err != nil {
-			return Entry{}, err
-		}
-		if !ok {
-			break
-		}
-		fields[n], rest = w, r
-		n++
+	fields := make([]string, 6)
+	n, rest, err := syntax.Fields(l, fields)
+	if err != nil {
+		return Entry{}, err
 	}
 	if n < 2 {
 		return Entry{}, fmt.Errorf("expected TYPE PATH [MODE [USER [GROUP [AGE [ARGUMENT]]]]]")
@@ -150,7 +122,6 @@ func parseLine(l string, sp syntax.Specifiers) (Entry, error) {
 		e.Argument, e.ArgumentSet = rest, true
 	}
 
-	var err error
 	if e.Path, err = syntax.Expand(p, sp.Lookup); err != nil {
 		return Entry{}, fmt.Errorf("path %q: %w", p, err)
 	}
