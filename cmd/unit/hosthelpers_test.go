@@ -5,7 +5,6 @@ package main
 // platform facts follow --state.
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -35,26 +34,9 @@ func hostEnv(t *testing.T) []string {
 // startDaemonAt is `unit run` with its state and socket where given.
 func startDaemonAt(t *testing.T, configDir, state, socket string) *daemon {
 	t.Helper()
-	d := &daemon{t: t, socket: socket, state: state, out: &bytes.Buffer{}, done: make(chan error, 1)}
-	d.cmd = exec.Command(unitBin, "run", "--config", configDir, "--state", state, "--socket", socket)
-	d.cmd.Env = hostEnv(t)
-	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
-	if err := d.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { d.done <- d.cmd.Wait() }()
-	t.Cleanup(func() {
-		d.cmd.Process.Signal(os.Interrupt)
-		select {
-		case <-d.done:
-		case <-time.After(20 * time.Second):
-			d.cmd.Process.Kill()
-		}
-		if t.Failed() {
-			t.Logf("unit run output:\n%s", d.out.String())
-		}
-	})
-	return d
+	cmd := exec.Command(unitBin, "run", "--config", configDir, "--state", state, "--socket", socket)
+	cmd.Env = hostEnv(t)
+	return launch(t, cmd, socket, state)
 }
 
 // serviceState is a service's state, "" while the daemon does not list
