@@ -17,6 +17,9 @@ type StatusReply struct {
 	Release     string             `json:"release,omitempty"`
 	ConfigError string             `json:"config_error,omitempty"`
 	Services    []supervise.Status `json:"services"`
+	// LastLog is the last lines (up to 3, non-blank) each failed service
+	// wrote, by name: why it exited, under its row in `unit status`.
+	LastLog map[string][]string `json:"last_log,omitempty"`
 	// Failed are the resources (files, users, ...) whose last convergence
 	// failed, with why.
 	Failed []FailedResource `json:"failed,omitempty"`

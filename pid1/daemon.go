@@ -190,7 +190,12 @@ func Run(ctx context.Context, o Options) error {
 				if o.OnReady != nil && ctx.Err() == nil {
 					// Through the bus, as the services' events came
 					// before ready: the console prints it after them.
-					d.bus.Emit(event.Event{Resource: "unit", State: "settled", Message: o.OnReady(d.settled(loops))})
+					// Both read before either is emitted: the lines follow the summary with nothing between.
+					summary, why := o.OnReady(d.settled(loops)), d.exitLines(loops)
+					d.bus.Emit(event.Event{Resource: "unit", State: "settled", Message: summary})
+					for _, line := range why {
+						d.bus.Emit(event.Event{Resource: "unit", State: "settled", Message: line})
+					}
 				}
 			case <-ctx.Done():
 			}

@@ -1,7 +1,9 @@
 package pid1
 
 import (
+	"context"
 	"fmt"
+	"slices"
 	"strings"
 
 	"github.com/unit-os/unit/api"
@@ -76,4 +78,72 @@ func bootSummary(up int, down []string, sinceKernel, sinceInit float64) string {
 		return fmt.Sprintf("all %d services running %.2fs after kernel start (%.0f ms after /init)", up, sinceKernel, sinceInit*1000)
 	}
 	return fmt.Sprintf("%d of %d services running; %s (%.2fs after kernel start)", up, up+len(down), strings.Join(down, ", "), sinceKernel)
+}
+
+// maxWhyLine bounds the log line quoted on the console under the summary:
+// one console line, not a daemon's whole usage text.
+const maxWhyLine = 160
+
+// exitLines are the console's lines under the boot summary, one for each
+// service that exited and will not run again by itself, with the last
+// thing it said (daemons say why they exit on stderr).
+func (d *Daemon) exitLines(ctx context.Context) []string {
+	sts, _ := d.sup.Status(ctx, "")
+	var out []string
+	for _, st := range sts {
+		// A few lines, as the last may be blank.
+		log, _ := d.sup.Logs(st.Name, 20)
+		if line, ok := exitedLine(st, log); ok {
+			out = append(out, line)
+		}
+	}
+	return out
+}
+
+// exitedLine says why st is down, as the summary names it, followed by
+// its last non-empty log line: "unbound exited 1: cannot open ...". ok is
+// false for a service that is up, starting or waiting.
+func exitedLine(st supervise.Status, log []supervise.LogLine) (line string, ok bool) {
+	if !st.Enabled || !st.Failed() {
+		return "", false
+	}
+	said := "nothing on stdout or stderr"
+	if last := lastLines(log, 1); len(last) == 1 {
+		said = last[0]
+		if r := []rune(said); len(r) > maxWhyLine {
+			said = string(r[:maxWhyLine-1]) + "…"
+		}
+	}
+	return st.Name + " " + notUp(st) + ": " + said, true
+}
+
+// lastLines is the text of the last n non-blank lines of log, oldest first.
+func lastLines(log []supervise.LogLine, n int) []string {
+	var out []string
+	for i := len(log) - 1; i >= 0 && len(out) < n; i-- {
+		if t := strings.TrimSpace(log[i].Text); t != "" {
+			out = append(out, t)
+		}
+	}
+	slices.Reverse(out)
+	return out
+}
+
+// lastLogs are the last n log lines of each service that failed, for
+// `unit status` to show under its row.
+func (d *Daemon) lastLogs(sts []supervise.Status, n int) map[string][]string {
+	var out map[string][]string
+	for _, st := range sts {
+		if !st.Failed() {
+			continue
+		}
+		log, _ := d.sup.Logs(st.Name, n+10)
+		if lines := lastLines(log, n); len(lines) > 0 {
+			if out == nil {
+				out = map[string][]string{}
+			}
+			out[st.Name] = lines
+		}
+	}
+	return out
 }

@@ -122,6 +122,10 @@ func TestBootSummaryAfterServiceLines(t *testing.T) {
 	if at < 0 {
 		t.Fatalf("no line %q on the console:\n%s", want, out)
 	}
+	// bad wrote nothing, so its line does not race its output's pump.
+	if why := "unit: bad exited 1: nothing on stdout or stderr\n"; !strings.HasPrefix(out[at+len(want):], why) {
+		t.Errorf("no line %q right under the summary:\n%s", why, out)
+	}
 	for _, line := range append([]string{"unit: service:bad exited"}, func() (l []string) {
 		for _, n := range names {
 			l = append(l, "unit: service:"+n+" running")
@@ -131,5 +135,48 @@ func TestBootSummaryAfterServiceLines(t *testing.T) {
 		if i := strings.Index(out, line); i < 0 || i > at {
 			t.Errorf("%q is not before the summary:\n%s", line, out)
 		}
+	}
+}
+
+// A service that exited at boot gets one console line under the summary
+// with the last thing it said, so the reason is on the console and not
+// only in `unit logs` (three Debian daemons once exited 1 saying nothing
+// there).
+func TestExitedLine(t *testing.T) {
+	svc := func(name, state, lastExit, reason string) supervise.Status {
+		return supervise.Status{Name: name, State: state, LastExit: lastExit, Reason: reason, Enabled: true}
+	}
+	log := func(texts ...string) (l []supervise.LogLine) {
+		for _, s := range texts {
+			l = append(l, supervise.LogLine{Text: s})
+		}
+		return l
+	}
+	long := strings.Repeat("é", 200)
+	for _, tc := range []struct {
+		name string
+		st   supervise.Status
+		log  []supervise.LogLine
+		want string // "": no line
+	}{
+		{"exited 1", svc("unbound", "exited", "exit 1", "exit 1"), log("starting", "  cannot open /etc/foo.conf  ", "", " "),
+			"unbound exited 1: cannot open /etc/foo.conf"},
+		{"silent", svc("haproxy", "exited", "exit 1", "exit 1"), nil,
+			"haproxy exited 1: nothing on stdout or stderr"},
+		{"crash loop", svc("db", "failed", "exit 2", "crash loop: exit 2"), log("db: bad page"),
+			"db failed (crash loop: exit 2): db: bad page"},
+		{"signal", svc("app", "exited", "signal SIGSEGV", ""), log("x"), "app killed by SIGSEGV: x"},
+		{"trimmed", svc("x", "exited", "exit 1", ""), log(long), "x exited 1: " + strings.Repeat("é", maxWhyLine-1) + "…"},
+		{"one-shot done", svc("once", "exited", "exit 0", "exit 0"), log("done"), ""},
+		{"running", svc("web", "running", "", ""), log("up"), ""},
+		{"not ready", svc("api", "starting", "", ""), log("loading"), ""},
+		{"waiting", svc("app", "waiting", "", "requires db (failed)"), nil, ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got, ok := exitedLine(tc.st, tc.log)
+			if ok != (tc.want != "") || got != tc.want {
+				t.Errorf("\ngot  %q %v\nwant %q", got, ok, tc.want)
+			}
+		})
 	}
 }

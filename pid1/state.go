@@ -87,10 +87,12 @@ func (d *Daemon) statusReply(ctx context.Context, name string) (api.StatusReply,
 		rep.Slots = d.opts.Slots.Status()
 	}
 	if name == "" {
+		rep.LastLog = d.lastLogs(all, 3)
 		return rep, nil
 	}
 	rep.InotifyOverflows, rep.Failed = 0, nil
 	rep.Services, err = d.sup.Status(ctx, name)
+	rep.LastLog = d.lastLogs(rep.Services, 3)
 	if err != nil && p == api.SystemStarting {
 		// Not a lie about the service: it may be in the config, which is
 		// not handed over yet.

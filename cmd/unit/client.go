@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -86,7 +87,8 @@ func cmdStatus(args []string) (err error) {
 		printRecentLogs(*socket, name, 10)
 		return nil
 	}
-	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 2, ' ', 0)
+	var table bytes.Buffer
+	tw := tabwriter.NewWriter(&table, 0, 4, 2, ' ', 0)
 	fmt.Fprintln(tw, "SERVICE\tSTATE\tPID\tUPTIME\tRESTARTS\tLAST EXIT\tMEMORY\tHEALTH\tREASON")
 	for _, s := range st {
 		pid, mem := "-", "-"
@@ -101,6 +103,17 @@ func cmdStatus(args []string) (err error) {
 	}
 	if err := tw.Flush(); err != nil {
 		return err
+	}
+	// A failed service's last lines go under its row, after the table is
+	// aligned: a line without tabs would split tabwriter's columns.
+	rows := strings.SplitAfter(table.String(), "\n")
+	for i, row := range rows {
+		fmt.Print(row)
+		if i > 0 && i <= len(st) {
+			for _, l := range rep.LastLog[st[i-1].Name] {
+				fmt.Printf("    %s\n", l)
+			}
+		}
 	}
 	if len(rep.Failed) > 0 {
 		fmt.Printf("\nfailed resources:\n")
