@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"os"
 	"path"
+	"path/filepath"
 	"sort"
 	"strings"
 	"syscall"
@@ -22,9 +23,11 @@ import (
 // same-source siblings (nginx and nginx-common, redis-server and
 // redis-tools), less docs and init-system glue, plus what the programs
 // among them and the services' programs load (ld.so closure), plus the
-// system's include globs, less its exclude globs. Packages apt pulled in
-// for maintainer scripts (debconf, perl-base, init-system-helpers, ...)
-// stay out unless something that runs needs them.
+// system's include globs, less its exclude globs; plus the empty
+// directories the named and sibling packages ship (/var/lib/haproxy), by
+// the same rule. Packages apt pulled in for maintainer scripts (debconf,
+// perl-base, init-system-helpers, ...) stay out unless something that
+// runs needs them.
 
 // DebPin is one Debian package an image uses, as pinned in its lock.
 type DebPin struct {
@@ -118,10 +121,51 @@ func (f kegFile) entry() (entry, error) {
 	return entry{Name: f.Name, Mode: f.Mode, Data: data}, nil
 }
 
+// kegEmptyDirs lists a keg's directories that hold no file or symlink at
+// any depth (/var/lib/haproxy, /var/log/nginx): a daemon expects the ones
+// its package ships, and the file closure alone would never make them.
+// Mode is fs.ModeDir with the keg's permissions.
+func kegEmptyDirs(dir string) ([]kegFile, error) {
+	var dirs []kegFile
+	full := map[string]bool{} // directories with a file or symlink beneath
+	err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(dir, p)
+		rel = filepath.ToSlash(rel)
+		switch {
+		case rel == "." || rel == pkgbuild.MetaName:
+		case d.IsDir():
+			info, err := d.Info()
+			if err != nil {
+				return err
+			}
+			dirs = append(dirs, kegFile{Name: rel, Mode: fs.ModeDir | info.Mode().Perm()})
+		default:
+			for q := path.Dir(rel); q != "."; q = path.Dir(q) {
+				full[q] = true
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	out := dirs[:0]
+	for _, d := range dirs {
+		if !full[d.Name] {
+			out = append(out, d)
+		}
+	}
+	return out, nil
+}
+
 // debPkg is one Debian package of the closure with its candidate files.
 type debPkg struct {
 	keg      *pkgbuild.Keg
 	files    []kegFile
+	dirs     []kegFile // empty directories (named and same-source packages only)
 	conffile map[string]bool
 	why      string // "named", "source" or "" until something needs it
 	used     int
@@ -233,6 +277,21 @@ func (s *debSelector) load(debs []*pkgbuild.Keg, named map[string]bool) error {
 			s.owner[gp] = p
 			s.file[gp] = f
 			p.files = append(p.files, f)
+		}
+		if p.why != "" {
+			// Only the packages taken whole: a library pulled in for what
+			// runs brings its files, not its directories.
+			dirs, err := kegEmptyDirs(k.Dir)
+			if err != nil {
+				return fmt.Errorf("package %s: %w", k.Name, err)
+			}
+			for _, d := range dirs {
+				// The same rule as for files: docs, init glue and
+				// excluded paths stay out unless included.
+				if gp := "/" + d.Name; s.excluded(gp) == "" && !s.skipByDefault(gp) {
+					p.dirs = append(p.dirs, d)
+				}
+			}
 		}
 		s.pkgs = append(s.pkgs, p)
 	}
@@ -501,6 +560,7 @@ func (s *debSelector) result(selected map[string]bool) (*debSelection, error) {
 		out.Entries = append(out.Entries, e)
 		pk.used++
 	}
+	out.Entries = append(out.Entries, s.emptyDirs(out.Entries)...)
 	for _, p := range s.pkgs {
 		d := p.keg.Deb
 		if p.used == 0 && p.why == "" {
@@ -517,6 +577,50 @@ func (s *debSelector) result(selected map[string]bool) (*debSelection, error) {
 	sort.Slice(out.Used, func(i, j int) bool { return out.Used[i].Package < out.Used[j].Package })
 	sort.Strings(out.Dropped)
 	return out, nil
+}
+
+// emptyDirs are the packages' empty directories the image can hold beside
+// files (the selected ones and the rest of the image): not where the image
+// has something already, nor under a path that is not a directory there
+// (a package's /var/run/foo where /var/run is a link), nor where a [file]
+// or [link] goes. Owner root: the package's mode, as dpkg unpacks it.
+func (s *debSelector) emptyDirs(files []entry) []entry {
+	taken := map[string]bool{} // guest paths of non-directories
+	for p, e := range s.base {
+		if !e.Mode.IsDir() {
+			taken[p] = true
+		}
+	}
+	for _, e := range files {
+		taken["/"+e.Name] = true
+	}
+	seen := map[string]bool{}
+	var out []entry
+	for _, pk := range s.pkgs {
+		for _, d := range pk.dirs {
+			gp := "/" + d.Name
+			if seen[gp] {
+				continue // shipped by two packages: the first one's mode
+			}
+			if _, ok := s.base[gp]; ok {
+				continue
+			}
+			blocked := false
+			for q := gp; q != "/"; q = path.Dir(q) {
+				if taken[q] || s.managed(q) {
+					blocked = true
+					break
+				}
+			}
+			if blocked {
+				s.log.Debug("package directory left out: the image has a file there", "path", gp, "package", pk.keg.Deb.Package)
+				continue
+			}
+			seen[gp] = true
+			out = append(out, entry{Name: d.Name, Mode: d.Mode})
+		}
+	}
+	return out
 }
 
 func sortedKeys[V any](m map[string]V) []string {

@@ -302,3 +302,65 @@ func TestRuntimeHostileKegs(t *testing.T) {
 		t.Errorf("fifo: %v", err)
 	}
 }
+
+// A named package's empty directories are in the image with the
+// package's mode (haproxy chroots into its empty /var/lib/haproxy), but
+// not under docs, not where the image has a file, and not a library's.
+func TestRuntimeEmptyDirs(t *testing.T) {
+	store := t.TempDir()
+	foo := makeDebKeg(t, store, debKeg{pkg: "foo", files: map[string]string{"usr/share/foo/data": "=x"}})
+	lib := makeDebKeg(t, store, debKeg{pkg: "libfoo", files: map[string]string{"usr/share/libfoo/data": "=x"}})
+	for _, d := range []struct {
+		keg  *pkgbuild.Keg
+		path string
+		mode os.FileMode
+	}{
+		{foo, "var/lib/foo", 0o750},
+		{foo, "var/lib/foo/sub", 0o700},
+		{foo, "usr/share/doc/foo", 0o755},
+		{foo, "var/log/foo", 0o755},
+		{foo, "var/run/foo", 0o755},
+		{lib, "var/lib/libfoo", 0o755},
+	} {
+		p := filepath.Join(d.keg.Dir, d.path)
+		if err := os.MkdirAll(p, 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Chmod(p, d.mode); err != nil {
+			t.Fatal(err)
+		}
+	}
+	cfg, _ := loadSystem(t, "[system]\nexclude = [\"/var/log/foo\"]\n")
+	// Under a link of the image (/var/run), a package's directory is left
+	// out rather than failing the build.
+	base := []entry{{Name: "var/run", Mode: os.ModeSymlink | 0o777, Data: []byte("/run")}}
+	sel, err := selectDebs(cfg, slog.New(slog.DiscardHandler), []*pkgbuild.Keg{foo, lib}, map[string]bool{foo.Dir: true}, base)
+	if err != nil {
+		t.Fatal(err)
+	}
+	modes := map[string]os.FileMode{}
+	for _, e := range sel.Entries {
+		modes[e.Name] = e.Mode
+	}
+	for name, want := range map[string]os.FileMode{
+		"var/lib/foo":     os.ModeDir | 0o750,
+		"var/lib/foo/sub": os.ModeDir | 0o700,
+	} {
+		if got, ok := modes[name]; !ok || got != want {
+			t.Errorf("%s: mode %v (in image: %v), want %v", name, got, ok, want)
+		}
+	}
+	for _, not := range []string{"usr/share/doc/foo", "usr/share/doc", "var/log/foo", "var/lib/libfoo", "var/run/foo", "usr/share/foo", "usr/share"} {
+		if _, ok := modes[not]; ok {
+			t.Errorf("%s in the image", not)
+		}
+	}
+	if _, err := newTree(append(base, sel.Entries...)); err != nil {
+		t.Errorf("tree: %v", err)
+	}
+	for _, d := range sel.Used {
+		if d.Package == "foo" && d.Files != 1 {
+			t.Errorf("foo: %d files, want 1 (directories are not files)", d.Files)
+		}
+	}
+}
