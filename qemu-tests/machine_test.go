@@ -39,7 +39,7 @@ func TestMachineControl(t *testing.T) {
 	before := pidOf(status)
 	// The image says which release it is (built outside git: a hash of
 	// its description).
-	if !regexp.MustCompile(`^release sha256:[0-9a-f]{12}\n`).MatchString(status) {
+	if !regexp.MustCompile(`^system running, release sha256:[0-9a-f]{12}\n`).MatchString(status) {
 		t.Errorf("status shows no release:\n%s", status)
 	}
 	// PID 1's own log, interleaved with the services' (unit logs, no name),

@@ -157,7 +157,7 @@ ready = "exec:false"
 	// First boot: slot a, generation 1, committed; slot b empty.
 	vm := bootWith(t, v1, run)
 	vm.Expect(up, 0, 3*time.Minute)
-	wantStatus(`^release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 1, committed\)\nslot b: empty\n`)
+	wantStatus(`^system (running|degraded), release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 1, committed\)\nslot b: empty\n`)
 
 	// A power cut while the root streams into slot b.
 	cmd := exec.Command(unitBinary, "--machine", mdir, "update", bs.url("stall/v2"))
@@ -187,7 +187,7 @@ ready = "exec:false"
 	vm = bootWith(t, v1, run)
 	vm.Expect(up, 0, 3*time.Minute)
 	t.Logf("after the power cut: the old slot serves again %s after qemu started", time.Since(cut).Round(time.Second))
-	wantStatus(`^release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 1, committed\)\nslot b: empty\n`)
+	wantStatus(`^system (running|degraded), release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 1, committed\)\nslot b: empty\n`)
 
 	// A bundle that is not the one pinned is refused before anything is
 	// written (http has no TLS here: the pin is what makes it safe).
@@ -196,7 +196,7 @@ ready = "exec:false"
 		!strings.Contains(string(out), "is not the one pinned (--sha256 "+wrong+")") {
 		t.Errorf("a wrong pin: %v\n%s", err, out)
 	}
-	wantStatus(`^release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 1, committed\)\nslot b: empty\n`)
+	wantStatus(`^system (running|degraded), release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 1, committed\)\nslot b: empty\n`)
 
 	// The second try, pinned: the new slot boots on trial and commits
 	// itself.
@@ -210,14 +210,14 @@ ready = "exec:false"
 	t.Logf("good update: from unit update to committed in %s", time.Since(start).Round(time.Second))
 	// The trial boot had a watchdog (the VM has no hardware one: softdog).
 	vm.Expect(`^unit: hardware watchdog "Software Watchdog" armed, timeout 3m0s`, 0, time.Second)
-	wantStatus(`^release ` + regexp.QuoteMeta(r2) + ` \(slot b, generation 2, committed\)\nslot a: generation 1, release ` + regexp.QuoteMeta(r1) + `, committed\n`)
+	wantStatus(`^system (running|degraded), release ` + regexp.QuoteMeta(r2) + ` \(slot b, generation 2, committed\)\nslot a: generation 1, release ` + regexp.QuoteMeta(r1) + `, committed\n`)
 
 	// Back on purpose: slot a's image, which ran before, with the next
 	// generation.
 	unit("update", "--rollback")
 	from = vm.Expect(`^unit: power off|^unit: reboot`, from, 3*time.Minute)
 	vm.Expect(up, from, 3*time.Minute)
-	wantStatus(`^release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 3, committed\)\nslot b: generation 2, release ` + regexp.QuoteMeta(r2) + `, committed\n`)
+	wantStatus(`^system (running|degraded), release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 3, committed\)\nslot b: generation 2, release ` + regexp.QuoteMeta(r2) + `, committed\n`)
 
 	// A service that never becomes ready: the trial fails, the machine
 	// says why and reboots into slot a on its own.
@@ -227,7 +227,7 @@ ready = "exec:false"
 	from = vm.Expect(`^unit: update failed \(generation 4, .* did not commit`, from, 3*time.Minute) // said by slot a's boot
 	from = vm.Expect(up, from, 3*time.Minute)
 	t.Logf("an update that never got ready: back on the old slot %s after unit update", time.Since(start).Round(time.Second))
-	wantStatus(`^release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 3, committed\)\nslot b: generation 4, release \S+, failed: not running within 20s: stuck`)
+	wantStatus(`^system (running|degraded), release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 3, committed\)\nslot b: generation 4, release \S+, failed: not running within 20s: stuck`)
 
 	// An init that dies at once: the kernel panics, reboots (panic=-1),
 	// and the boot loader falls back; no unit ever judged it.
@@ -237,7 +237,7 @@ ready = "exec:false"
 	from = vm.Expect(`^unit: update failed \(generation 5, .* did not commit \(never committed`, from, 3*time.Minute)
 	vm.Expect(up, from, 3*time.Minute)
 	t.Logf("an update whose init dies: back on the old slot %s after unit update", time.Since(start).Round(time.Second))
-	wantStatus(`^release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 3, committed\)\nslot b: generation 5, release \S+, failed: never committed`)
+	wantStatus(`^system (running|degraded), release ` + regexp.QuoteMeta(r1) + ` \(slot a, generation 3, committed\)\nslot b: generation 5, release \S+, failed: never committed`)
 	if ev := unit("status", "--json"); !strings.Contains(ev, `"state": "failed"`) {
 		t.Errorf("status --json:\n%s", ev)
 	}
