@@ -7,6 +7,8 @@ package syntax
 import (
 	"bytes"
 	"fmt"
+	"io/fs"
+	"strconv"
 	"strings"
 	"unicode/utf8"
 
@@ -327,4 +329,27 @@ func Fields(l string, f []string) (n int, rest string, err error) {
 		n++
 	}
 	return n, rest, nil
+}
+
+// OctalMode reads an octal access mode of at most 07777 (digits only),
+// with its setuid, setgid and sticky bits; ok is false for anything else.
+func OctalMode(s string) (m fs.FileMode, ok bool) {
+	if s == "" || strings.Trim(s, "01234567") != "" {
+		return 0, false
+	}
+	v, err := strconv.ParseUint(s, 8, 32)
+	if err != nil || v > 0o7777 {
+		return 0, false
+	}
+	m = fs.FileMode(v & 0o777)
+	if v&0o4000 != 0 {
+		m |= fs.ModeSetuid
+	}
+	if v&0o2000 != 0 {
+		m |= fs.ModeSetgid
+	}
+	if v&0o1000 != 0 {
+		m |= fs.ModeSticky
+	}
+	return m, true
 }

@@ -235,19 +235,9 @@ func (e *Entry) expandArgument(sp syntax.Specifiers) error {
 
 // parseMode reads an octal mode of at most 07777.
 func parseMode(s string) (fs.FileMode, error) {
-	v, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || s == "" || s[0] == '+' || v > 0o7777 {
+	m, ok := syntax.OctalMode(s)
+	if !ok {
 		return 0, fmt.Errorf("bad mode %q: expected octal, at most 07777, after optional ~ and :", s)
-	}
-	m := fs.FileMode(v & 0o777)
-	if v&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if v&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if v&0o1000 != 0 {
-		m |= fs.ModeSticky
 	}
 	return m, nil
 }

@@ -535,22 +535,9 @@ var capNames = func() map[string]bool {
 
 // ParseMode reads an octal access mode (at most 07777).
 func ParseMode(s string) (fs.FileMode, error) {
-	if s == "" || strings.Trim(s, "01234567") != "" {
-		return 0, fmt.Errorf("bad mode %q: expected octal digits", s)
-	}
-	v, err := strconv.ParseUint(s, 8, 32)
-	if err != nil || v > 0o7777 {
-		return 0, fmt.Errorf("bad mode %q: at most 07777", s)
-	}
-	m := fs.FileMode(v & 0o777)
-	if v&0o4000 != 0 {
-		m |= fs.ModeSetuid
-	}
-	if v&0o2000 != 0 {
-		m |= fs.ModeSetgid
-	}
-	if v&0o1000 != 0 {
-		m |= fs.ModeSticky
+	m, ok := syntax.OctalMode(s)
+	if !ok {
+		return 0, fmt.Errorf("bad mode %q: expected octal digits, at most 07777", s)
 	}
 	return m, nil
 }
