@@ -143,11 +143,53 @@ type Service struct {
 	HealthTimeout  Duration `toml:"health_timeout"`
 	HealthRetries  int      `toml:"health_retries"`
 
+	// What a systemd unit file declares beyond exec (docs/debian.md).
+	// The image builder fills these from a package's NAME.service when
+	// the system TOML gives no exec; a system TOML may set them itself.
+	//
+	// ExecPre, ExecPost and ExecStopPost run before the service starts,
+	// once it is started, and after it stopped (ExecStartPre=,
+	// ExecStartPost=, ExecStopPost=). The first word keeps systemd's
+	// prefixes: "-" lets the command fail, "+" runs it as root whatever
+	// user the service runs as.
+	ExecPre      [][]string `toml:"exec_pre"`
+	ExecPost     [][]string `toml:"exec_post"`
+	ExecStopPost [][]string `toml:"exec_stop_post"`
+	// Expand replaces $VAR and ${VAR} in exec and the Exec* commands from
+	// the service's environment when it starts, as systemd does: ${VAR}
+	// stays one word, $VAR alone as a word splits on white space.
+	Expand bool `toml:"expand"`
+	// PIDFile, with ready = "forking": the service forks, the parent exits
+	// 0 and the main process is the pid written here (Type=forking).
+	PIDFile string `toml:"pid_file"`
+	// RemainAfterExit keeps a oneshot "running" after it exited 0.
+	RemainAfterExit bool `toml:"remain_after_exit"`
+	// KillMode is who gets stop_signal: "control-group" (every process of
+	// the service, the default), "mixed" (the main process; SIGKILL to the
+	// rest at the end), "process" (the main process only).
+	KillMode string `toml:"kill_mode"`
+	// Dirs are the directories the service owns, made before it starts,
+	// owned by its user and group (RuntimeDirectory= and its siblings).
+	Dirs ServiceDirs `toml:"dirs"`
+
 	// After holds what requires names of other kinds (e.g. "net:eth0"):
 	// the engine converges those before the service resource, and the first
 	// convergence ends before any service starts. Requires keeps only
 	// services: the supervisor waits on nothing else.
 	After []string `toml:"-"`
+}
+
+// ServiceDirs are names relative to /run, /var/lib, /var/cache and
+// /var/log, each with the mode its directories get ("0755" when unset).
+type ServiceDirs struct {
+	Runtime     []string `toml:"runtime"`
+	RuntimeMode string   `toml:"runtime_mode"`
+	State       []string `toml:"state"`
+	StateMode   string   `toml:"state_mode"`
+	Cache       []string `toml:"cache"`
+	CacheMode   string   `toml:"cache_mode"`
+	Logs        []string `toml:"logs"`
+	LogsMode    string   `toml:"logs_mode"`
 }
 
 // Limits are per-service cgroup limits (applied in PID 1 mode).
