@@ -135,17 +135,8 @@ func (s *Supervisor) adoptMain(v *service, gen int, pid int) {
 func (s *Supervisor) owns(v *service, pid int) bool {
 	if v.cgroup != "" {
 		b, err := os.ReadFile(fmt.Sprintf("/proc/%d/cgroup", pid))
-		if err != nil {
-			return false
-		}
 		// The cgroup v2 line is "0::/services/NAME" (hybrid hosts list v1 ones too).
-		want := "0::" + strings.TrimPrefix(v.cgroup, cgroupMount(v.cgroup))
-		for _, line := range strings.Split(string(b), "\n") {
-			if line == want {
-				return true
-			}
-		}
-		return false
+		return err == nil && cgroupHas(b, v.cgroup)
 	}
 	pg, err := syscall.Getpgid(pid)
 	return err == nil && pg == v.pgid
