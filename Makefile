@@ -64,7 +64,7 @@ test: test-deps check
 
 # Each fuzz target for FUZZTIME (not part of make test).
 FUZZTIME ?= 10m
-FUZZ := cm:FuzzLoadAndValidate config:FuzzLoadLayer pkgbuild:FuzzParseRecipe supervise:FuzzNotify supervise:FuzzEnvFile api:FuzzServeConn api:FuzzFrames systemd/unitfile:FuzzUnitFile systemd/tmpfiles:FuzzTmpfiles systemd/sysusers:FuzzSysusers devlog:FuzzParse
+FUZZ := cm:FuzzLoadAndValidate config:FuzzLoadLayer pkgbuild:FuzzParseRecipe supervise:FuzzNotify supervise:FuzzEnvFile api:FuzzServeConn api:FuzzFrames systemd/unitfile:FuzzUnitFile systemd/tmpfiles:FuzzTmpfiles systemd/sysusers:FuzzSysusers devlog:FuzzParse maintscript:FuzzScan
 fuzz:
 	@for t in $(FUZZ); do pkg=$${t%%:*}; fn=$${t#*:}; echo "== $$pkg $$fn ($(FUZZTIME))"; \
 		$(GO) test ./$$pkg -run '^$$' -fuzz "^$$fn\$$" -fuzztime $(FUZZTIME) || exit 1; done
