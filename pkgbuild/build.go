@@ -255,9 +255,9 @@ func (b *Builder) buildOne(ctx context.Context, r *Recipe, deps map[string]*Keg)
 	if _, err := os.Stat(filepath.Join(keg.Dir, MetaName)); err == nil {
 		b.say(r.Name, "cached %s", keg.RelDir())
 		if keg.Deb != nil {
-			// The conffiles come from the .deb when it was built: read them back.
+			// The conffiles and postinst come from the .deb when it was built: read them back.
 			if have, err := ReadKeg(keg.Dir); err == nil && have.Deb != nil {
-				keg.Deb.Conffiles = have.Deb.Conffiles
+				keg.Deb.Conffiles, keg.Deb.Postinst = have.Deb.Conffiles, have.Deb.Postinst
 			}
 		}
 		return keg, true, setCurrent(b.store, keg)

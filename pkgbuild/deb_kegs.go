@@ -75,7 +75,7 @@ func (b *Builder) closureKegs(ctx context.Context, l *Lock, lockPath, update str
 // debKeg returns the keg of one pinned .deb, unpacking it (dpkg-deb -x,
 // no maintainer scripts) into the store if it is not there yet.
 func (b *Builder) debKeg(ctx context.Context, d DebInfo, lockPath, update string) (*Keg, error) {
-	d.Conffiles = nil
+	d.Conffiles, d.Postinst = nil, ""
 	hash, err := hashJSON(debHashInput{Builder: BuilderVersion, Deb: d})
 	if err != nil {
 		return nil, err
@@ -97,7 +97,7 @@ func (b *Builder) debKeg(ctx context.Context, d DebInfo, lockPath, update string
 	}
 	defer os.RemoveAll(tmp)
 	out := filepath.Join(tmp, "out")
-	if k.Deb.Conffiles, err = b.unpackDeb(ctx, d, lockPath, update, out); err != nil {
+	if err = b.unpackDeb(ctx, k.Deb, lockPath, update, out); err != nil {
 		return nil, fmt.Errorf("%s: %w", d.Package, err)
 	}
 	if err := writeMeta(k, out); err != nil {
@@ -127,7 +127,7 @@ func debSourceID(d DebInfo) SourceID {
 // unpackDeb fetches the pinned .deb (from the sha256-keyed cache, else
 // apt-get download; the sha256 is checked either way), unpacks it into dst
 // and returns its conffiles.
-func (b *Builder) unpackDeb(ctx context.Context, d DebInfo, lockPath, update string, dst string) ([]string, error) {
+func (b *Builder) unpackDeb(ctx context.Context, d *DebInfo, lockPath, update string, dst string) error {
 	p, err := b.cached(d.SHA256, d.Filename, func(tmp string) error {
 		dir := filepath.Dir(tmp)
 		spec := d.Package + "=" + d.Version
@@ -147,15 +147,15 @@ func (b *Builder) unpackDeb(ctx context.Context, d DebInfo, lockPath, update str
 		return os.Rename(debs[0], tmp)
 	})
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return nil, err
+		return err
 	}
 	if _, err := run(ctx, "", nil, "dpkg-deb", "-x", p, dst); err != nil {
-		return nil, err
+		return err
 	}
-	return debConffiles(ctx, p)
+	return debControl(ctx, p, d)
 }
 
 // gone tells apt's "no such version" answers from other failures.
@@ -169,14 +169,37 @@ func gone(err error) bool {
 	return false
 }
 
-// debConffiles reads the conffiles member of a .deb's control archive
-// (none is not an error).
-func debConffiles(ctx context.Context, deb string) ([]string, error) {
+// maxPostinst bounds the postinst kept in a keg's metadata (what
+// maintscript reads; a larger one is left out and the image says so).
+const maxPostinst = 1 << 20
+
+// debControl reads what the image builder needs from a .deb's control
+// archive into d: its conffiles and its postinst (none is not an error).
+func debControl(ctx context.Context, deb string, d *DebInfo) error {
 	members, err := run(ctx, "", nil, "dpkg-deb", "-I", deb)
 	if err != nil {
-		return nil, err
+		return err
 	}
-	if !strings.Contains(string(members), " conffiles") {
+	if d.Conffiles, err = debConffiles(ctx, deb, string(members)); err != nil {
+		return err
+	}
+	d.Postinst = ""
+	if strings.Contains(string(members), " postinst") {
+		out, err := run(ctx, "", nil, "dpkg-deb", "-I", deb, "postinst")
+		if err != nil {
+			return err
+		}
+		if len(out) <= maxPostinst {
+			d.Postinst = string(out)
+		}
+	}
+	return nil
+}
+
+// debConffiles reads the conffiles member of a .deb's control archive,
+// whose member list is given.
+func debConffiles(ctx context.Context, deb, members string) ([]string, error) {
+	if !strings.Contains(members, " conffiles") {
 		return nil, nil
 	}
 	out, err := run(ctx, "", nil, "dpkg-deb", "-I", deb, "conffiles")

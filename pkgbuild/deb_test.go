@@ -61,6 +61,9 @@ func TestDebClosure(t *testing.T) {
 	if want := []string{"libbar", "libfoo", "prelib", "provider"}; !reflect.DeepEqual(k.Deb.Depends, want) {
 		t.Errorf("app depends %v, want %v (alternative and virtual resolved)", k.Deb.Depends, want)
 	}
+	if k.Deb.Postinst != appPostinst {
+		t.Errorf("app keg's postinst %q, want %q", k.Deb.Postinst, appPostinst)
+	}
 	if !reflect.DeepEqual(k.Deb.Conffiles, []string{"/etc/app.conf"}) || k.Deb.Source != "app" || k.Deb.Arch != "all" || len(k.Deb.SHA256) != 64 || k.Deb.Filename != "app_1.0_all.deb" {
 		t.Errorf("app deb info %+v", k.Deb)
 	}
@@ -91,7 +94,7 @@ func TestDebClosure(t *testing.T) {
 	// apt pointed nowhere it still succeeds.
 	t.Setenv("APT_CONFIG", filepath.Join(dir, "nonexistent.conf"))
 	again := build(t, b, recipe)["app"]
-	if !again.Cached || again.Keg.Dir != res.Keg.Dir || !reflect.DeepEqual(again.Keg.Deb.Conffiles, []string{"/etc/app.conf"}) {
+	if !again.Cached || again.Keg.Dir != res.Keg.Dir || !reflect.DeepEqual(again.Keg.Deb.Conffiles, []string{"/etc/app.conf"}) || again.Keg.Deb.Postinst != appPostinst {
 		t.Errorf("rebuild: cached %v, %s (was %s)", again.Cached, again.Keg.Dir, res.Keg.Dir)
 	}
 }

@@ -24,6 +24,9 @@ type DebInfo struct {
 	// Conffiles are the absolute paths listed in the .deb's control member;
 	// filled in from the .deb when the keg is built (not in the lock).
 	Conffiles []string `toml:"-" json:"conffiles,omitempty"`
+	// Postinst is the .deb's postinst script, kept so the image builder can
+	// read what it declares (package maintscript); never run.
+	Postinst string `toml:"-" json:"postinst,omitempty"`
 }
 
 var (

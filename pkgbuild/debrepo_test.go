@@ -22,6 +22,7 @@ type fakeDeb struct {
 	name, version string
 	fields        map[string]string // extra control fields: Depends, Pre-Depends, Provides
 	conffile      string            // an /etc file listed in conffiles
+	postinst      string            // the postinst script
 }
 
 // newDebRepo makes the repository and sets APT_CONFIG for the test.
@@ -75,7 +76,15 @@ func (r *debRepo) add(p fakeDeb) string {
 		files["DEBIAN/conffiles"] = p.conffile + "\n"
 		files[strings.TrimPrefix(p.conffile, "/")] = "setting=1\n"
 	}
+	if p.postinst != "" {
+		files["DEBIAN/postinst"] = p.postinst
+	}
 	writeFiles(r.t, root, files)
+	if p.postinst != "" {
+		if err := os.Chmod(filepath.Join(root, "DEBIAN/postinst"), 0o755); err != nil {
+			r.t.Fatal(err)
+		}
+	}
 	deb := filepath.Join(r.dir, "pool", p.name+"_"+p.version+"_all.deb")
 	if out, err := exec.Command("dpkg-deb", "--root-owner-group", "-Zgzip", "--build", root, deb).CombinedOutput(); err != nil {
 		r.t.Fatalf("dpkg-deb --build %s: %v\n%s", p.name, err, out)
@@ -104,9 +113,12 @@ func (r *debRepo) publish() {
 // prelib (Pre-Depends), libfoo >= 1.0 (versions), "missing | libbar" (an
 // alternative whose first choice does not exist) and virt (a virtual
 // package that provider provides).
+// appPostinst is the standard repository's app's postinst.
+const appPostinst = "#!/bin/sh\nadduser --system --group app\n"
+
 func standardRepo(t *testing.T) *debRepo {
 	r := newDebRepo(t)
-	r.add(fakeDeb{name: "app", version: "1.0", conffile: "/etc/app.conf", fields: map[string]string{
+	r.add(fakeDeb{name: "app", version: "1.0", conffile: "/etc/app.conf", postinst: appPostinst, fields: map[string]string{
 		"Pre-Depends": "prelib",
 		"Depends":     "libfoo (>= 1.0), missing | libbar, virt",
 	}})

@@ -10,7 +10,7 @@ import (
 // BuilderVersion names the way this code builds. Bump it when a change
 // here (sandbox layout, environment, builder steps, keg normalization)
 // can change what a build produces: every keg hash changes with it.
-const BuilderVersion = "unit-pkgbuild/2"
+const BuilderVersion = "unit-pkgbuild/3"
 
 // hashInput is everything a keg's hash covers. It is JSON-encoded: struct
 // fields in a fixed order and map keys sorted, so the same inputs always

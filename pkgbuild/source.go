@@ -73,7 +73,7 @@ func (b *Builder) fetch(ctx context.Context, r *Recipe, keg *Keg, i int, id Sour
 		// Already in the module cache (resolve fetched it); the build reads it there.
 	case "deb":
 		if s.WithDeps() {
-			keg.Deb.Conffiles, err = b.unpackDeb(ctx, *keg.Deb, LockPath(r.File), r.Name, filepath.Join(out, s.Dest))
+			err = b.unpackDeb(ctx, keg.Deb, LockPath(r.File), r.Name, filepath.Join(out, s.Dest))
 			break
 		}
 		err = b.fetchDeb(ctx, id, filepath.Join(out, s.Dest))
