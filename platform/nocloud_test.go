@@ -1,4 +1,4 @@
-package pid1
+package platform
 
 import (
 	"os"
@@ -45,7 +45,7 @@ func TestFSLabel(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		fstype, label, ok := fsLabel(f)
+		fstype, label, ok := FSLabel(f)
 		f.Close()
 		if !ok || fstype != kind || !strings.EqualFold(label, "cidata") {
 			t.Errorf("%s: %q %q %v", kind, fstype, label, ok)
@@ -55,32 +55,8 @@ func TestFSLabel(t *testing.T) {
 	os.WriteFile(other, make([]byte, 1<<20), 0o644)
 	f, _ := os.Open(other)
 	defer f.Close()
-	if _, _, ok := fsLabel(f); ok {
+	if _, _, ok := FSLabel(f); ok {
 		t.Error("zeros have a label")
-	}
-}
-
-// TestFindSeed finds the one volume labelled cidata among the disks and
-// refuses to choose between two.
-func TestFindSeed(t *testing.T) {
-	f := newFakeBlock(t)
-	f.disk("vda", testESPGUID, testRootGUID, map[string]string{"1": "vda1", "3": "vda3"})
-	iso := seedImage(t, "iso9660", "CIDATA", "instance-id: i-1\n")
-	if err := os.Rename(iso, filepath.Join(f.b.dev, "vdb")); err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(f.b.sys, "vdb"), 0o755)
-	dev, fstype, err := findSeed(f.b)
-	if err != nil || dev != filepath.Join(f.b.dev, "vdb") || fstype != "iso9660" {
-		t.Fatalf("findSeed: %q %q %v", dev, fstype, err)
-	}
-	fat := seedImage(t, "vfat", "cidata", "instance-id: i-2\n")
-	if err := os.Rename(fat, filepath.Join(f.b.dev, "vdc")); err != nil {
-		t.Fatal(err)
-	}
-	os.MkdirAll(filepath.Join(f.b.sys, "vdc"), 0o755)
-	if _, _, err := findSeed(f.b); err == nil || !strings.Contains(err.Error(), "two volumes labelled cidata") {
-		t.Errorf("two seeds: %v", err)
 	}
 }
 
@@ -111,54 +87,43 @@ func TestParseMetaData(t *testing.T) {
 	}
 }
 
-// TestSeedFleetToken: a seed's fleet token is a secret; it goes to its
-// own root-only file, never into the world-readable facts.
-func TestSeedFleetToken(t *testing.T) {
+// TestReadSeed reads a mounted seed's meta-data, as ISO 9660 names it
+// too, into facts with seed = nocloud; a link, a missing file, too much
+// or a nested value is no facts, said.
+func TestReadSeed(t *testing.T) {
 	dir := t.TempDir()
-	factsPath, tokenPath := filepath.Join(dir, "platform.json"), filepath.Join(dir, "fleet.token")
-	facts, err := parseMetaData([]byte("instance-id: i-1\nfleet-token: s3cr3t-once\nrole: web\n"))
-	if err != nil {
+	if err := os.WriteFile(filepath.Join(dir, "META-DATA.;1"), []byte("instance-id: i-1\nrole: web\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := keepSeed(facts, factsPath, tokenPath); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(factsPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if strings.Contains(string(b), "s3cr3t") || strings.Contains(string(b), "fleet_token") {
-		t.Errorf("the token is in the facts: %s", b)
-	}
-	if !strings.Contains(string(b), `"role":"web"`) {
-		t.Errorf("facts: %s", b)
-	}
-	if _, ok := facts[fleetTokenKey]; ok {
-		t.Error("the token is left in the facts the console prints")
-	}
-	st, err := os.Lstat(tokenPath)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if !st.Mode().IsRegular() || st.Mode().Perm() != 0o600 {
-		t.Errorf("%s: mode %v, want a regular file 0600", tokenPath, st.Mode())
-	}
-	if b, _ := os.ReadFile(tokenPath); string(b) != "s3cr3t-once" {
-		t.Errorf("token %q", b)
-	}
-	if st, _ := os.Stat(factsPath); st.Mode().Perm() != 0o644 {
-		t.Errorf("%s: mode %v", factsPath, st.Mode())
-	}
-	if left, _ := filepath.Glob(filepath.Join(dir, ".*")); len(left) > 0 {
-		t.Errorf("temp files left: %v", left)
+	got, err := ReadSeed(dir)
+	want := map[string]string{"instance_id": "i-1", "role": "web", "seed": "nocloud"}
+	if err != nil || !reflect.DeepEqual(got, want) {
+		t.Errorf("got %v, %v; want %v", got, err, want)
 	}
 
-	// A seed without one writes none.
-	dir = t.TempDir()
-	if err := keepSeed(map[string]string{"role": "web"}, filepath.Join(dir, "platform.json"), filepath.Join(dir, "fleet.token")); err != nil {
+	target := filepath.Join(t.TempDir(), "elsewhere")
+	if err := os.WriteFile(target, []byte("role: forged\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := os.Stat(filepath.Join(dir, "fleet.token")); err == nil {
-		t.Error("a token file without a token")
+	for what, c := range map[string]struct {
+		setup func(dir string) error
+		err   string
+	}{
+		"a link": {func(dir string) error { return os.Symlink(target, filepath.Join(dir, "meta-data")) }, "not a regular file"},
+		"none":   {func(string) error { return nil }, "no meta-data"},
+		"too much": {func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "meta-data"), []byte(strings.Repeat("a: b\n", 20000)), 0o644)
+		}, "at most 64 KiB"},
+		"nested": {func(dir string) error {
+			return os.WriteFile(filepath.Join(dir, "meta-data"), []byte("ok: 1\nnested:\n  x: y\n"), 0o644)
+		}, "meta-data:2:"},
+	} {
+		dir := t.TempDir()
+		if err := c.setup(dir); err != nil {
+			t.Fatal(err)
+		}
+		if got, err := ReadSeed(dir); err == nil || !strings.Contains(err.Error(), c.err) {
+			t.Errorf("%s: got %v, %v; want an error saying %q", what, got, err, c.err)
+		}
 	}
 }
