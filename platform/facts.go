@@ -4,9 +4,9 @@
 // is up. Both land in one flat JSON object of names to strings, the
 // platform facts file, which templates see as .facts.platform.NAME.
 //
-// It imports only config (what a fact's name may be); PID 1, the engine,
-// `unit facts` and the fleet agent import it. It has no file writer of its
-// own: who writes passes in the atomic one (WriteFile).
+// It imports only config (what a fact's name may be); PID 1, the engine
+// (cm) and the fleet agent import it. It has no file writer of its own:
+// who writes passes in the atomic one (WriteFile).
 package platform
 
 import (
