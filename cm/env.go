@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/unit-os/unit/platform"
 )
 
 // env is what resources need from the system beyond their desired state.
@@ -35,11 +37,15 @@ type env struct {
 	temps tempSweeper
 }
 
+// StateDir is the daemon's state directory as PID 1, and `unit run`'s
+// default as root (--state moves it).
+const StateDir = "/run/unit"
+
 func defaultEnv() *env {
 	return &env{
 		passwd: "/etc/passwd", group: "/etc/group", shadow: "/etc/shadow",
 		procSys: "/proc/sys", sysModule: "/sys/module",
-		mountinfo: "/proc/self/mountinfo", platformFacts: PlatformFactsPath(StateDir),
+		mountinfo: "/proc/self/mountinfo", platformFacts: platform.FactsPath(StateDir),
 	}
 }
 

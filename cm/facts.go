@@ -10,6 +10,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/platform"
 )
 
 // Facts are what templates know about the machine, as `unit facts` shows.
@@ -23,7 +24,7 @@ type Facts struct {
 	System    SystemFacts         `json:"system"`
 	// Platform are what the machine's platform says about it (a NoCloud
 	// seed's meta-data, the cloud's IMDS: instance_id, local_hostname,
-	// role, ...), read from the state directory's PlatformFactsPath.
+	// role, ...), read from the state directory's platform.FactsPath.
 	Platform map[string]string `json:"platform"`
 }
 
@@ -35,17 +36,17 @@ type SystemFacts struct {
 }
 
 // GatherFacts reads the facts from the running system, the platform facts
-// of the daemon whose state directory is stateDir (PlatformFactsPath) and
+// of the daemon whose state directory is stateDir (platform.FactsPath) and
 // cfg's [system] table (cfg may be nil). Errors on single facts leave
 // them empty: a template that needs one fails at render time with a clear
 // message.
 func GatherFacts(cfg *config.Config, stateDir string) *Facts {
-	return gatherFacts(cfg, PlatformFactsPath(stateDir))
+	return gatherFacts(cfg, platform.FactsPath(stateDir))
 }
 
-// gatherFacts is GatherFacts with the platform facts read from platform
-// ("" reads none): an engine's own file (WithPlatformFacts).
-func gatherFacts(cfg *config.Config, platform string) *Facts {
+// gatherFacts is GatherFacts with the platform facts read from
+// platformFile ("" reads none): an engine's own file (WithPlatformFacts).
+func gatherFacts(cfg *config.Config, platformFile string) *Facts {
 	f := &Facts{Arch: runtime.GOARCH, CPUs: runtime.NumCPU(), Addresses: map[string][]string{}}
 	var u unix.Utsname
 	if unix.Uname(&u) == nil {
@@ -71,8 +72,8 @@ func gatherFacts(cfg *config.Config, platform string) *Facts {
 		}
 	}
 	f.Platform = map[string]string{}
-	if platform != "" {
-		if p, err := ReadPlatformFacts(platform); err == nil {
+	if platformFile != "" {
+		if p, err := platform.ReadFacts(platformFile); err == nil {
 			f.Platform = p
 		}
 	}

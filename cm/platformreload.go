@@ -10,7 +10,7 @@ import "path/filepath"
 // whose fact is gone fails its resource, naming the key, as at boot.
 
 // WithPlatformFacts sets the platform facts file templates see as
-// .facts.platform (default PlatformFactsPath(StateDir); "" reads none).
+// .facts.platform (default platform.FactsPath(StateDir); "" reads none).
 func WithPlatformFacts(path string) Option {
 	return func(e *Engine) {
 		if path != "" {

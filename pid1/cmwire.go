@@ -8,6 +8,7 @@ import (
 
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/platform"
 	"github.com/unit-os/unit/supervise"
 )
 
@@ -51,7 +52,7 @@ func (d *Daemon) cmOptions(cfg *config.Config) []cm.Option {
 		cm.WithServices(cmServices{d.sup}), cm.WithEvents(d.bus.Emit), cm.WithLogger(d.log),
 		cm.WithRunner(cmRunner(d.reaper)),
 		cm.WithReports(filepath.Join(d.opts.StateDir, "reports"), cfg.CM.Reports),
-		cm.WithPlatformFacts(cm.PlatformFactsPath(d.opts.StateDir)),
+		cm.WithPlatformFacts(platform.FactsPath(d.opts.StateDir)),
 	}
 	if d.opts.ConfigDir != "" {
 		opts = append(opts, cm.WithConfigDir(d.opts.ConfigDir, d.reloaded), cm.WithLoader(d.opts.Loader))

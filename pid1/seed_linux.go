@@ -1,11 +1,8 @@
 package pid1
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
-	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -16,6 +13,7 @@ import (
 
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/kmod"
+	"github.com/unit-os/unit/platform"
 )
 
 // seedMount is where a seed is mounted while it is read.
@@ -24,11 +22,12 @@ const seedMount = "/run/unit/seed"
 // seedModules are the file systems a seed comes in.
 var seedModules = []string{"isofs", "vfat", "nls_cp437", "nls_utf8", "nls_ascii"}
 
-// platformFacts reads the NoCloud seed, if the machine has one, into
-// cm.PlatformFactsPath(cm.StateDir) (/run/unit/platform.json), where `unit facts` and
-// templates find it, and its fleet token into cm.FleetTokenPath. A
-// machine without one has no platform facts; a seed that cannot be read
-// is said on the console and left out.
+// platformFacts mounts the NoCloud seed, if the machine has one, and
+// reads it (package platform, which owns the format) into
+// platform.FactsPath(cm.StateDir) (/run/unit/platform.json), where `unit
+// facts` and templates find it, and its fleet token into
+// platform.FleetTokenPath. A machine without one has no platform facts; a
+// seed that cannot be read is said on the console and left out.
 func platformFacts(log *slog.Logger, b blockDevs) (map[string]string, error) {
 	dev, fstype, err := findSeed(b)
 	if err != nil || dev == "" {
@@ -48,79 +47,18 @@ func platformFacts(log *slog.Logger, b blockDevs) (map[string]string, error) {
 		return nil, fmt.Errorf("seed %s (%s): mount: %w", dev, fstype, err)
 	}
 	defer unix.Unmount(seedMount, unix.MNT_DETACH)
-	b2, err := readSeedFile(seedMount, seedMetaData)
+	facts, err := platform.ReadSeed(seedMount)
 	if err != nil {
 		return nil, fmt.Errorf("seed %s: %w", dev, err)
 	}
-	facts, err := parseMetaData(b2)
-	if err != nil {
-		return nil, fmt.Errorf("seed %s: %w", dev, err)
-	}
-	facts["seed"] = "nocloud"
-	_, token := facts[fleetTokenKey]
-	if err := keepSeed(facts, cm.PlatformFactsPath(cm.StateDir), cm.FleetTokenPath); err != nil {
+	_, token := facts[platform.FleetTokenKey]
+	if err := platform.KeepSeed(facts, platform.FactsPath(cm.StateDir), platform.FleetTokenPath, cm.WriteFileAtomic); err != nil {
 		return nil, fmt.Errorf("seed %s: %w", dev, err)
 	}
 	if token {
-		log.Info("seed: fleet token kept for the fleet agent", "path", cm.FleetTokenPath)
+		log.Info("seed: fleet token kept for the fleet agent", "path", platform.FleetTokenPath)
 	}
 	return facts, nil
-}
-
-// fleetTokenKey is a seed's one-time provisioning token for the fleet
-// agent (meta-data `fleet-token:` or `fleet_token:`). It is a secret, so
-// never a fact: platform.json is world-readable, the facts are printed on
-// the console, and templates render them into files.
-const fleetTokenKey = "fleet_token"
-
-// keepSeed takes the fleet token out of a seed's facts into tokenPath
-// (0600) and writes the rest to factsPath (0644), each atomically, the
-// token first, so the agent that reads the facts finds it. Both are PID
-// 1's own, root's, files.
-func keepSeed(facts map[string]string, factsPath, tokenPath string) error {
-	var tokenErr error
-	if token, ok := facts[fleetTokenKey]; ok {
-		delete(facts, fleetTokenKey)
-		if err := cm.WriteFileAtomic(tokenPath, []byte(token), 0o600, -1, -1); err != nil {
-			tokenErr = fmt.Errorf("fleet token: %w", err)
-		}
-	}
-	// The facts even without the token: the machine's identity does not
-	// depend on the fleet.
-	j, err := json.Marshal(facts)
-	if err == nil {
-		err = cm.WriteFileAtomic(factsPath, j, 0o644, -1, -1)
-	}
-	if err != nil {
-		err = fmt.Errorf("platform facts: %w", err)
-	}
-	return errors.Join(tokenErr, err)
-}
-
-// readSeedFile reads a regular file of the seed (never through a link:
-// the seed is anybody's disk), case-insensitively as ISO 9660 and FAT
-// may have it.
-func readSeedFile(dir, name string) ([]byte, error) {
-	des, err := os.ReadDir(dir)
-	if err != nil {
-		return nil, err
-	}
-	for _, de := range des {
-		if !strings.EqualFold(de.Name(), name) && !strings.EqualFold(de.Name(), name+".;1") {
-			continue
-		}
-		if de.Type()&fs.ModeType != 0 {
-			return nil, fmt.Errorf("%s is not a regular file", de.Name())
-		}
-		f, err := os.OpenFile(filepath.Join(dir, de.Name()), os.O_RDONLY|unix.O_NOFOLLOW, 0)
-		if err != nil {
-			return nil, err
-		}
-		defer f.Close()
-		// One byte past the limit, so parseMetaData can refuse it.
-		return io.ReadAll(io.LimitReader(f, 64<<10+1))
-	}
-	return nil, fmt.Errorf("no %s", name)
 }
 
 // findSeed looks at every disk and partition for a volume labelled
@@ -147,9 +85,9 @@ func findSeed(b blockDevs) (dev, fstype string, err error) {
 		if err != nil {
 			continue
 		}
-		t, label, ok := fsLabel(f)
+		t, label, ok := platform.FSLabel(f)
 		f.Close()
-		if ok && strings.EqualFold(label, seedLabel) {
+		if ok && strings.EqualFold(label, platform.SeedLabel) {
 			found = append(found, filepath.Join(b.dev, name))
 			dev, fstype = filepath.Join(b.dev, name), t
 		}

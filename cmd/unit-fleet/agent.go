@@ -22,6 +22,8 @@ import (
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/platform"
+	"github.com/unit-os/unit/platform/imds"
 )
 
 func agent(ctx context.Context, log *slog.Logger, args []string) error {
@@ -35,23 +37,23 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 	state := fs.String("state", config.FleetState, "the node's key, credentials and last good layers")
 	socket := fs.String("socket", env("UNIT_SOCKET", api.DefaultSocket), "unit's control socket ($UNIT_SOCKET, which unit sets for its services)")
 	unitState := fs.String("unit-state", env("UNIT_STATE", cm.StateDir), "unit's state directory, where its platform facts are ($UNIT_STATE, which unit sets for its services)")
-	tokenFile := fs.String("token-file", cm.FleetTokenPath, "the provisioning token (first boot only; PID 1 leaves a seed's fleet_token there, 0600)")
-	imds := fs.String("imds", "auto", "read EC2-style IMDSv2 metadata into the platform facts: auto (when no seed gave facts), on, off")
+	tokenFile := fs.String("token-file", platform.FleetTokenPath, "the provisioning token (first boot only; PID 1 leaves a seed's fleet_token there, 0600)")
+	imdsMode := fs.String("imds", "auto", "read EC2-style IMDSv2 metadata into the platform facts: auto (when no seed gave facts), on, off")
 	parseArgs(fs, args)
 
-	factsPath := cm.PlatformFactsPath(*unitState)
+	factsPath := platform.FactsPath(*unitState)
 	facts := readFacts(log, factsPath)
-	if *imds == "on" || *imds == "auto" && facts["seed"] == "" {
+	if *imdsMode == "on" || *imdsMode == "auto" && facts["seed"] == "" {
 		ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
-		got, err := fleet.IMDS(ictx, fleet.IMDSBase, fleet.IMDSClient())
+		got, err := imds.Fetch(ictx, imds.Base, imds.Client())
 		cancel()
 		switch {
-		case err != nil && *imds == "on":
+		case err != nil && *imdsMode == "on":
 			return fmt.Errorf("imds: %w", err)
 		case err != nil:
 			log.Info("no IMDS metadata", "err", err)
 		default:
-			if _, err := fleet.MergePlatformFacts(factsPath, got); err != nil {
+			if _, err := platform.MergeFacts(factsPath, got, cm.WriteFileAtomic); err != nil {
 				return fmt.Errorf("imds: %w", err)
 			}
 			facts = readFacts(log, factsPath)
@@ -234,7 +236,7 @@ func machineFacts(ctx context.Context, facts map[string]string, socket string) {
 // readFacts are unit's platform facts (a NoCloud seed's meta-data, IMDS);
 // a file that cannot be read leaves none, said in the log.
 func readFacts(log *slog.Logger, path string) map[string]string {
-	m, err := cm.ReadPlatformFacts(path)
+	m, err := platform.ReadFacts(path)
 	if err != nil {
 		log.Warn("platform facts", "err", err)
 		return map[string]string{}

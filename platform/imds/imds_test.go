@@ -1,20 +1,16 @@
-package fleet
+package imds
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
 	"maps"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"reflect"
 	"strings"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 )
@@ -72,7 +68,7 @@ func imdsNow(t *testing.T, base string) (map[string]string, error) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	return IMDS(ctx, base, nil)
+	return Fetch(ctx, base, nil)
 }
 
 // TestIMDS: the facts and the tags, named as a seed's; tags whose names
@@ -312,7 +308,7 @@ func TestIMDSHangs(t *testing.T) {
 	for what, base := range map[string]string{"before headers": before, "mid-body": midBody} {
 		ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 		start := time.Now()
-		got, err := IMDS(ctx, base, nil)
+		got, err := Fetch(ctx, base, nil)
 		took := time.Since(start)
 		cancel()
 		if err == nil || !errors.Is(err, context.DeadlineExceeded) {
@@ -322,99 +318,5 @@ func TestIMDSHangs(t *testing.T) {
 		if took >= imdsTimeout {
 			t.Errorf("%s: gave up after %v", what, took)
 		}
-	}
-}
-
-// TestMergePlatformFacts: a seed's facts win and stay; an earlier fetch's
-// are replaced; nothing is written when nothing changed; a file that
-// cannot be read is left alone.
-func TestMergePlatformFacts(t *testing.T) {
-	dir := t.TempDir()
-	path := filepath.Join(dir, "platform.json")
-	imds := map[string]string{"seed": "imds", "instance_id": "i-0abc", "availability_zone": "eu-west-1a", "role": "db"}
-
-	// No file: the facts are the file.
-	mustMerge(t, path, imds, true, imds)
-	if st, _ := os.Stat(path); st.Mode().Perm() != 0o644 {
-		t.Errorf("mode %v", st.Mode())
-	}
-	unchanged(t, path, func() { mustMerge(t, path, imds, false, imds) })
-
-	// An earlier fetch's facts are replaced: a tag removed since goes.
-	later := map[string]string{"seed": "imds", "instance_id": "i-0abc", "availability_zone": "eu-west-1a", "team": "blue"}
-	mustMerge(t, path, later, true, later)
-
-	// A seed's facts win; the fetch only adds.
-	seed := `{"instance_id":"iid-local","local_hostname":"web-1","role":"web","seed":"nocloud"}`
-	if err := os.WriteFile(path, []byte(seed), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	merged := map[string]string{"seed": "nocloud", "instance_id": "iid-local", "local_hostname": "web-1", "role": "web", "availability_zone": "eu-west-1a"}
-	mustMerge(t, path, imds, true, merged)
-	unchanged(t, path, func() { mustMerge(t, path, imds, false, merged) })
-
-	// A file that is not facts is not overwritten: it may be a seed's.
-	if err := os.WriteFile(path, []byte(`{"role":`), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	unchanged(t, path, func() {
-		if _, err := MergePlatformFacts(path, imds); err == nil {
-			t.Error("merged into a file that is not JSON")
-		}
-	})
-
-	// Facts that are not facts are refused before anything is read.
-	for _, bad := range []map[string]string{{"bad key": "x"}, {"role": "a\nb"}, {"role": strings.Repeat("x", 1025)}} {
-		if _, err := MergePlatformFacts(filepath.Join(dir, "new.json"), bad); err == nil {
-			t.Errorf("%v merged", bad)
-		}
-	}
-	if _, err := os.Stat(filepath.Join(dir, "new.json")); err == nil {
-		t.Error("refused facts written")
-	}
-}
-
-func mustMerge(t *testing.T, path string, facts map[string]string, wantChanged bool, want map[string]string) {
-	t.Helper()
-	changed, err := MergePlatformFacts(path, facts)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if changed != wantChanged {
-		t.Errorf("changed = %v, want %v", changed, wantChanged)
-	}
-	got := readFacts(t, path)
-	if !reflect.DeepEqual(got, want) {
-		t.Errorf("file has %v, want %v", got, want)
-	}
-}
-
-func readFacts(t *testing.T, path string) map[string]string {
-	t.Helper()
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var m map[string]string
-	if err := json.Unmarshal(b, &m); err != nil {
-		t.Fatalf("%s: %v", path, err)
-	}
-	return m
-}
-
-// unchanged fails if do rewrote path: a new inode (an atomic write is a
-// rename) or a new mtime.
-func unchanged(t *testing.T, path string, do func()) {
-	t.Helper()
-	var before, after syscall.Stat_t
-	if err := syscall.Stat(path, &before); err != nil {
-		t.Fatal(err)
-	}
-	do()
-	if err := syscall.Stat(path, &after); err != nil {
-		t.Fatal(err)
-	}
-	if before.Ino != after.Ino || before.Mtim != after.Mtim {
-		t.Errorf("%s rewritten: inode %d→%d, mtime %v→%v", path, before.Ino, after.Ino, before.Mtim, after.Mtim)
 	}
 }

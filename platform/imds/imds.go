@@ -1,4 +1,7 @@
-package fleet
+// Package imds reads the platform facts of a machine in a cloud from its
+// instance metadata service (IMDSv2). It is its own package, apart from
+// platform, so that PID 1, which imports platform, does not link net/http.
+package imds
 
 import (
 	"context"
@@ -11,21 +14,20 @@ import (
 	"sort"
 	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/platform"
 )
 
 // A machine in a cloud has no NoCloud seed; it has the instance metadata
-// service. The fetch lives here, in the agent, not in PID 1: the network
+// service. The fleet agent fetches it, not PID 1: the network
 // is up only after PID 1 converged its config, and net/http would grow
 // every image's PID 1. Only IMDSv2 (a session token first) is spoken:
 // v1's plain GETs are what a server-side request forgery reaches.
 
-// IMDSBase is the EC2 instance metadata service, as compatible clouds
-// serve it too.
-const IMDSBase = "http://169.254.169.254"
+// Base is the EC2 instance metadata service, as compatible clouds serve
+// it too.
+const Base = "http://169.254.169.254"
 
 const (
 	imdsTokenPath = "/latest/api/token"
@@ -37,8 +39,8 @@ const (
 	imdsTimeout = 2 * time.Second
 	// imdsMaxBody bounds every body read; more is a refused answer.
 	imdsMaxBody = 64 << 10
-	// imdsMaxValue bounds a fact's value; a longer tag is skipped.
-	imdsMaxValue = 1 << 10
+	// imdsMaxToken bounds the session token, as a fact's value is bounded.
+	imdsMaxToken = 1 << 10
 	// imdsMaxTags bounds the tags fetched (EC2 allows 50 per instance).
 	imdsMaxTags = 64
 )
@@ -57,11 +59,11 @@ var imdsFacts = []struct {
 // errNotFound is a 404: a path this instance does not have.
 var errNotFound = errors.New("not found")
 
-// IMDSClient is the client IMDS uses when given none: never through a
+// Client is the client Fetch uses when given none: never through a
 // proxy (HTTP_PROXY would hand the token to it), no redirects (the token
 // header would follow to wherever they point), no compression, short
 // timeouts and bounded headers.
-func IMDSClient() *http.Client {
+func Client() *http.Client {
 	return &http.Client{
 		Timeout: imdsTimeout,
 		Transport: &http.Transport{
@@ -75,7 +77,7 @@ func IMDSClient() *http.Client {
 	}
 }
 
-// IMDS reads the instance metadata service at base (IMDSBase) into
+// Fetch reads the instance metadata service at base (Base) into
 // platform facts named as a seed's: instance_id (required: without it
 // this is no metadata service), local_hostname, availability_zone, and
 // each instance tag as its name lower-cased with - and . made _. A tag
@@ -85,10 +87,10 @@ func IMDSClient() *http.Client {
 // there only if the instance allows tags in metadata (a 404 is none). A
 // bad value of the service's own facts, a body over 64 KiB or more than
 // 64 tags is an error: nothing from such a service is taken. seed is
-// "imds". client nil is IMDSClient().
-func IMDS(ctx context.Context, base string, client *http.Client) (map[string]string, error) {
+// "imds". client nil is Client().
+func Fetch(ctx context.Context, base string, client *http.Client) (map[string]string, error) {
 	if client == nil {
-		client = IMDSClient()
+		client = Client()
 		defer client.CloseIdleConnections()
 	}
 	s := &imdsSession{base: strings.TrimRight(base, "/"), client: client}
@@ -130,7 +132,7 @@ func (s *imdsSession) login(ctx context.Context) error {
 		return err
 	}
 	// It goes back in a header: visible ASCII only, and short.
-	if len(b) == 0 || len(b) > imdsMaxValue || strings.IndexFunc(string(b), func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
+	if len(b) == 0 || len(b) > imdsMaxToken || strings.IndexFunc(string(b), func(r rune) bool { return r <= ' ' || r > '~' }) >= 0 {
 		return fmt.Errorf("imds token: %d bytes, not a token", len(b))
 	}
 	s.token = string(b)
@@ -241,27 +243,9 @@ func tagNames(lines []string) map[string]string {
 	return names
 }
 
-// factValue is a body as a fact's value (checkValue), a trailing newline
-// dropped.
+// factValue is a body as a fact's value (platform.CheckValue), a
+// trailing newline dropped.
 func factValue(b []byte) (string, error) {
 	v := strings.TrimSuffix(string(b), "\n")
-	return v, checkValue(v)
-}
-
-// checkValue accepts one line of at most 1 KiB of UTF-8 without control
-// characters or line separators, which would forge lines on the console
-// and in rendered files.
-func checkValue(v string) error {
-	if len(v) > imdsMaxValue {
-		return fmt.Errorf("%d bytes; at most %d", len(v), imdsMaxValue)
-	}
-	if !utf8.ValidString(v) {
-		return errors.New("not UTF-8")
-	}
-	if i := strings.IndexFunc(v, func(r rune) bool {
-		return unicode.IsControl(r) || unicode.In(r, unicode.Zl, unicode.Zp)
-	}); i >= 0 {
-		return fmt.Errorf("control character at byte %d", i)
-	}
-	return nil
+	return v, platform.CheckValue(v)
 }

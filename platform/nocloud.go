@@ -1,12 +1,19 @@
-package pid1
+package platform
 
 import (
 	"bufio"
 	"bytes"
 	"encoding/binary"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"os"
+	"path/filepath"
 	"strings"
+
+	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/config"
 )
@@ -17,16 +24,16 @@ import (
 // its identity and facts (role = web, dc = ams) from its platform, and
 // templates see them as .facts.platform.NAME.
 
-// seedLabel is the volume label of a NoCloud seed (any case).
-const seedLabel = "cidata"
+// SeedLabel is the volume label of a NoCloud seed (any case).
+const SeedLabel = "cidata"
 
-// seedFiles are what is read from a seed: meta-data gives the facts.
+// seedMetaData is what is read from a seed: meta-data gives the facts.
 const seedMetaData = "meta-data"
 
-// fsLabel reads the file system type and volume label of a block device
+// FSLabel reads the file system type and volume label of a block device
 // or image: ISO 9660 (primary volume descriptor at 32 KiB) or FAT12/16/32
 // (boot sector). ok is false for anything else.
-func fsLabel(r io.ReaderAt) (fstype, label string, ok bool) {
+func FSLabel(r io.ReaderAt) (fstype, label string, ok bool) {
 	pvd := make([]byte, 2048)
 	if _, err := r.ReadAt(pvd, 16*2048); err == nil && pvd[0] == 1 && string(pvd[1:6]) == "CD001" {
 		return "iso9660", strings.TrimRight(string(pvd[40:72]), " \x00"), true
@@ -85,4 +92,75 @@ func parseMetaData(b []byte) (map[string]string, error) {
 		out[strings.ReplaceAll(k, "-", "_")] = v
 	}
 	return out, sc.Err()
+}
+
+// ReadSeed reads the facts of a NoCloud seed mounted at dir: its
+// meta-data, and seed = nocloud.
+func ReadSeed(dir string) (map[string]string, error) {
+	b, err := readSeedFile(dir, seedMetaData)
+	if err != nil {
+		return nil, err
+	}
+	facts, err := parseMetaData(b)
+	if err != nil {
+		return nil, err
+	}
+	facts["seed"] = "nocloud"
+	return facts, nil
+}
+
+// readSeedFile reads a regular file of the seed (never through a link:
+// the seed is anybody's disk), case-insensitively as ISO 9660 and FAT
+// may have it.
+func readSeedFile(dir, name string) ([]byte, error) {
+	des, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, err
+	}
+	for _, de := range des {
+		if !strings.EqualFold(de.Name(), name) && !strings.EqualFold(de.Name(), name+".;1") {
+			continue
+		}
+		if de.Type()&fs.ModeType != 0 {
+			return nil, fmt.Errorf("%s is not a regular file", de.Name())
+		}
+		f, err := os.OpenFile(filepath.Join(dir, de.Name()), os.O_RDONLY|unix.O_NOFOLLOW, 0)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		// One byte past the limit, so parseMetaData can refuse it.
+		return io.ReadAll(io.LimitReader(f, 64<<10+1))
+	}
+	return nil, fmt.Errorf("no %s", name)
+}
+
+// FleetTokenKey is a seed's one-time provisioning token for the fleet
+// agent (meta-data `fleet-token:` or `fleet_token:`). It is a secret, so
+// never a fact: platform.json is world-readable, the facts are printed on
+// the console, and templates render them into files.
+const FleetTokenKey = "fleet_token"
+
+// KeepSeed takes the fleet token out of a seed's facts into tokenPath
+// (0600) and writes the rest to factsPath (0644), each atomically with
+// write, the token first, so the agent that reads the facts finds it.
+// Both are PID 1's own, root's, files.
+func KeepSeed(facts map[string]string, factsPath, tokenPath string, write WriteFile) error {
+	var tokenErr error
+	if token, ok := facts[FleetTokenKey]; ok {
+		delete(facts, FleetTokenKey)
+		if err := write(tokenPath, []byte(token), 0o600, -1, -1); err != nil {
+			tokenErr = fmt.Errorf("fleet token: %w", err)
+		}
+	}
+	// The facts even without the token: the machine's identity does not
+	// depend on the fleet.
+	j, err := json.Marshal(facts)
+	if err == nil {
+		err = write(factsPath, j, 0o644, -1, -1)
+	}
+	if err != nil {
+		err = fmt.Errorf("platform facts: %w", err)
+	}
+	return errors.Join(tokenErr, err)
 }
