@@ -3,6 +3,7 @@ module github.com/unit-os/unit
 go 1.26.8
 
 require (
+	github.com/BurntSushi/toml v1.6.0
 	github.com/fsnotify/fsnotify v1.10.1
 	github.com/insomniacslk/dhcp v0.0.0-20231206064809-8c70d406f6d2
 	github.com/nats-io/jwt/v2 v2.8.2
