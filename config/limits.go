@@ -25,6 +25,13 @@ const (
 	MaxKeyLen = 4096
 	// MaxNesting bounds arrays and inline tables inside one another.
 	MaxNesting = 16
+	// MaxTables bounds the table headers of one file, and MaxTableKeys
+	// the keys directly in one table: the decoder's duplicate-key
+	// tracker is quadratic in both (docs/figures.md, "TOML decoder": a
+	// 1 MiB table of 137,065 keys took it 1 min 49 s). At these limits
+	// the worst file decodes in about a second.
+	MaxTables    = 16384
+	MaxTableKeys = 4096
 	// maxLimitErrors is how many limit errors one file reports.
 	maxLimitErrors = 10
 )
@@ -50,13 +57,19 @@ func checkLimits(path string, data []byte) Errors {
 	lc := limitChecker{path: path, ls: ls}
 	p := unstable.Parser{}
 	p.Reset(data)
-	table := 0
+	table, tables, keys := 0, 0, 0
 	for p.NextExpression() && len(lc.errs) < maxLimitErrors {
 		e := p.Expression()
 		switch e.Kind {
 		case unstable.Table, unstable.ArrayTable:
-			table = lc.key(e, 0)
+			table, keys = lc.key(e, 0), 0
+			if tables++; tables == MaxTables+1 {
+				lc.fail(lineOfKey(ls, e), "more than %d tables in one file", MaxTables)
+			}
 		case unstable.KeyValue:
+			if keys++; keys == MaxTableKeys+1 {
+				lc.fail(lineOfKey(ls, e), "more than %d keys in one table", MaxTableKeys)
+			}
 			if table <= MaxKeyParts { // else its table was reported
 				lc.keyValue(e, table, 0, 0)
 			}

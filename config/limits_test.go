@@ -1,6 +1,7 @@
 package config
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
@@ -58,6 +59,11 @@ exec = ["httpd"]
 		{"inline tables", "x = " + strings.Repeat("[{a=", MaxNesting/2) + "1" + strings.Repeat("}]", MaxNesting/2) + "\n",
 			"x = " + strings.Repeat("[{a=", MaxNesting/2) + "[\n1]" + strings.Repeat("}]", MaxNesting/2) + "\n",
 			"node.n.toml:2: arrays and inline tables nested more than 16 deep"},
+		// The decoder's duplicate-key tracker is quadratic in these.
+		{"tables", manyTables(MaxTables), manyTables(MaxTables + 1),
+			"node.n.toml:16385: more than 16384 tables in one file"},
+		{"table keys", "[sysctl]\n" + manyKeys(MaxTableKeys), "[sysctl]\n" + manyKeys(MaxTableKeys+1),
+			"node.n.toml:4098: more than 4096 keys in one table"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			if errs := checkLimits("x.toml", []byte(c.at)); errs != nil {
@@ -71,6 +77,23 @@ exec = ["httpd"]
 			}
 		})
 	}
+}
+
+// manyTables is n [dir] tables; manyKeys is n keys of one table.
+func manyTables(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "[dir.\"/d%d\"]\n", i)
+	}
+	return b.String()
+}
+
+func manyKeys(n int) string {
+	var b strings.Builder
+	for i := range n {
+		fmt.Fprintf(&b, "\"k.%d\" = \"1\"\n", i)
+	}
+	return b.String()
 }
 
 // The finding: a 40 KB header of 20,000 parts took 742 MB. It is now
