@@ -261,3 +261,25 @@ func octal(s string) bool {
 	}
 	return true
 }
+
+// copy: ucf [--three-way] [--debconf-ok] [--sum-file F] SRC DST, or cp
+// [-a|-p|-Z…] SRC DST of one file.
+func (w *walker) copy(at config.Pos, name string, args []string) string {
+	values := map[string]bool{"--sum-file": true, "--src-dir": true, "--state-dir": true}
+	o, rest, bad := opts(args, values)
+	if bad != "" {
+		return bad
+	}
+	for k := range o {
+		switch k {
+		case "--three-way", "--debconf-ok", "--sum-file", "-a", "-p", "-Z", "-aZ", "--preserve", "-f":
+		default:
+			return "option " + k
+		}
+	}
+	if len(rest) != 2 || !path.IsAbs(rest[0]) || !path.IsAbs(rest[1]) || strings.HasSuffix(rest[1], "/") {
+		return "not " + name + " SRC DST of one file"
+	}
+	w.out.Copies = append(w.out.Copies, Copy{Pos: at, From: path.Clean(rest[0]), To: path.Clean(rest[1])})
+	return ""
+}

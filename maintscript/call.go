@@ -16,6 +16,7 @@ var ignored = map[string]bool{
 	"deb-systemd-helper": true, "deb-systemd-invoke": true, "invoke-rc.d": true, "update-rc.d": true,
 	"systemctl": true, "dpkg-maintscript-helper": true, "dpkg-trigger": true, "ldconfig": true,
 	"systemd-tmpfiles": true, "systemd-sysusers": true, ".": true, "shift": true, "unset": true,
+	"ucfr":  true, // ucf's registry of which package owns a file
 	"umask": true, "trap": true, "cd": true,
 }
 
@@ -23,6 +24,7 @@ var ignored = map[string]bool{
 var actions = map[string]bool{
 	"adduser": true, "addgroup": true, "useradd": true, "groupadd": true, "usermod": true, "gpasswd": true,
 	"chown": true, "chgrp": true, "chmod": true, "install": true, "mkdir": true, "dpkg-statoverride": true,
+	"ucf": true, "cp": true,
 }
 
 func (w *walker) call(c *syntax.CallExpr, depth int, cond bool) tri {
@@ -75,6 +77,8 @@ func (w *walker) call(c *syntax.CallExpr, depth int, cond bool) tri {
 		why = w.mkdir(at, name, args)
 	case "dpkg-statoverride":
 		why = w.statoverride(at, args)
+	case "ucf", "cp":
+		why = w.copy(at, name, args)
 	default:
 		why = "not one of the idioms unit reproduces"
 	}

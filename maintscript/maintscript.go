@@ -5,7 +5,8 @@
 // mkdir, dpkg-statoverride --add). The script is parsed as shell and
 // walked as a fresh install would run it ("postinst configure", no old
 // version); every other command it would run is listed with its line,
-// never silently dropped. Nothing here acts.
+// never silently dropped. Files it installs from the package's own
+// (ucf, cp) are listed as copies. Nothing here acts.
 package maintscript
 
 import (
@@ -50,6 +51,14 @@ type Path struct {
 	Recursive    bool   // chown -R / chmod -R
 }
 
+// Copy is a file the script installs from one the package ships: ucf
+// SRC DST (Debian's way to make a conffile from a template) or cp SRC
+// DST. The image builder copies it at build time when DST is missing.
+type Copy struct {
+	Pos      config.Pos
+	From, To string
+}
+
 // Skipped is a command unit does not reproduce.
 type Skipped struct {
 	Pos     config.Pos
@@ -63,6 +72,7 @@ type Script struct {
 	Groups  []Group
 	Members []Member
 	Paths   []Path
+	Copies  []Copy
 	Skipped []Skipped
 }
 

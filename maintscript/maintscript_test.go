@@ -167,7 +167,7 @@ func TestSkippedListed(t *testing.T) {
 ssh-keygen -q -f /etc/ssh/ssh_host_ed25519_key -N '' -t ed25519
 chmod u+x /usr/lib/x
 rm -f /etc/old.conf
-ucf --three-way /usr/share/x /etc/x
+ucf --three-way "$new" /etc/x
 useradd alice
 for f in /etc/*.conf; do chown a "$f"; done
 chown "$(whoami)" /var/lib/x
@@ -176,10 +176,28 @@ chown "$(whoami)" /var/lib/x
 2:ssh-keygen -q -f /etc/ssh/ssh_host_ed25519_key -N '' -t ed25519 (not one of the idioms unit reproduces)
 3:chmod u+x /usr/lib/x (a symbolic mode)
 4:rm -f /etc/old.conf (not one of the idioms unit reproduces)
-5:ucf --three-way /usr/share/x /etc/x (not one of the idioms unit reproduces)
+5:ucf --three-way "$new" /etc/x (arguments computed at run time)
 6:useradd alice (not a system user (useradd -r NAME))
 7:for f in /etc/*.conf; do chown a "$f"; done (a loop over values computed at run time)
 8:chown "$(whoami)" /var/lib/x (arguments computed at run time)`)
+}
+
+// ucf and cp of one of the package's files are copies.
+func TestCopies(t *testing.T) {
+	s := scan(t, `#!/bin/sh
+ucf --three-way /usr/share/timed/timed.conf /etc/timed/timed.conf
+ucfr timed /etc/timed/timed.conf
+if [ ! -e /var/www/html/index.html ]; then
+	cp /usr/share/web/index.html /var/www/html/index.html
+fi
+cp -r /usr/share/a /etc/
+`)
+	var got []string
+	for _, c := range s.Copies {
+		got = append(got, fmt.Sprintf("%d:%s->%s", c.Pos.Line, c.From, c.To))
+	}
+	check(t, "copies", strings.Join(got, "\n"), "2:/usr/share/timed/timed.conf->/etc/timed/timed.conf\n5:/usr/share/web/index.html->/var/www/html/index.html")
+	check(t, "skipped", skipped(s), "7:cp -r /usr/share/a /etc/ (option -r)")
 }
 
 // A function called twice lists what it cannot reproduce once.
