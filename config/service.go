@@ -5,7 +5,6 @@ import (
 	"maps"
 	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 )
 
@@ -161,7 +160,7 @@ func validateService(s *Service) Errors {
 	default:
 		bad("restart", "restart = %q: expected one of always, on-failure, never", s.Restart)
 	}
-	if err := checkReady(s.Ready); err != nil {
+	if _, err := ParseReady(s.Ready); err != nil {
 		bad("ready", "ready = %q: %v", s.Ready, err)
 	}
 	if s.Ready == "" {
@@ -204,34 +203,6 @@ func validateService(s *Service) Errors {
 	return errs
 }
 
-// checkReady validates a readiness spec: started | tcp:PORT | exec:CMD | notify | fd:N.
-func checkReady(r string) error {
-	switch {
-	case r == "" || r == "started" || r == "notify":
-		return nil
-	case strings.HasPrefix(r, "tcp:"):
-		p, err := strconv.Atoi(strings.TrimPrefix(r, "tcp:"))
-		if err != nil || p < 1 || p > 65535 {
-			return fmt.Errorf("expected tcp:PORT with PORT in 1..65535")
-		}
-		return nil
-	case strings.HasPrefix(r, "fd:"):
-		n, err := strconv.Atoi(strings.TrimPrefix(r, "fd:"))
-		if err != nil || n < 3 {
-			return fmt.Errorf("expected fd:N with N >= 3")
-		}
-		return nil
-	case strings.HasPrefix(r, "exec:"):
-		if strings.TrimSpace(strings.TrimPrefix(r, "exec:")) == "" {
-			return fmt.Errorf("expected exec:COMMAND")
-		}
-		return nil
-	case strings.HasPrefix(r, "check:"):
-		return checkCheckRef(r)
-	}
-	return fmt.Errorf("expected one of started, notify, fd:N, tcp:PORT, exec:CMD, check:NAME")
-}
-
 // serviceRefs: what a service requires is defined (services in Requires,
 // other kinds in After).
 func serviceRefs(c *Config, s *Service) Errors {
@@ -246,8 +217,8 @@ func serviceRefs(c *Config, s *Service) Errors {
 		}
 	}
 	for _, k := range []struct{ key, spec string }{{"health", s.Health}, {"ready", s.Ready}} {
-		if name, ok := strings.CutPrefix(k.spec, "check:"); ok && c.Checks[name] == nil {
-			errs = append(errs, Error{s.At(k.key), fmt.Sprintf("service %q: %s = %q: no [check.%s] is defined", s.Name, k.key, k.spec, name)})
+		if sp, colon := splitSpec(k.spec); colon && sp.Kind == "check" && c.Checks[sp.Arg] == nil {
+			errs = append(errs, Error{s.At(k.key), fmt.Sprintf("service %q: %s = %q: no [check.%s] is defined", s.Name, k.key, k.spec, sp.Arg)})
 		}
 	}
 	return errs
