@@ -52,8 +52,8 @@ type Service struct {
 	Log LogFiles `toml:"log"`
 
 	// Health is a check run every HealthInterval while the service runs:
-	// http:PORT/PATH, tcp:PORT or exec:CMD. HealthRetries failures in a row
-	// restart the service.
+	// http:PORT/PATH, tcp:PORT, exec:CMD or check:NAME (spec.go).
+	// HealthRetries failures in a row restart the service.
 	Health         string   `toml:"health"`
 	HealthInterval Duration `toml:"health_interval"`
 	HealthTimeout  Duration `toml:"health_timeout"`

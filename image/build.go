@@ -1,5 +1,5 @@
 // Package image turns a system description into a bootable kernel and
-// initramfs, and boots them in qemu.
+// initramfs, a disk image or an update bundle, and boots them in qemu.
 package image
 
 import (
@@ -32,7 +32,7 @@ type Options struct {
 	Init     string // the static unit binary installed as /init
 	CacheDir string // default: $UNIT_CACHE, else $XDG_CACHE_HOME/unit, else ~/.cache/unit
 	Store    string // package store for [system] packages; default: CacheDir/store
-	Format   string // FormatInitramfs (default) or FormatDisk
+	Format   string // FormatInitramfs (default), FormatDisk or FormatUpdate
 	Recipes  string // recipes for [system] packages; default: the nearest packages/ above System or the working dir
 	// Append is added to the profile's kernel command line (in the UKI for
 	// the disk format; `unit image run --append` does it for -kernel
@@ -110,11 +110,12 @@ type File struct {
 	SHA256 string `json:"sha256"`
 }
 
-// Build assembles the kernel and initramfs for o.System into o.Out, in
-// four stages: resolve the inputs (the system, its profile, the kernel,
-// busybox, packages, modules), assemble the image's files, pack them
-// (initramfs, and the squashfs root of the disk formats), write the
-// outputs and the manifest.
+// Build assembles the kernel and initramfs (and the disk image or update
+// bundle of those formats) for o.System into o.Out, in four stages:
+// resolve the inputs (the system, its profile, the kernel, busybox,
+// packages, modules), assemble the image's files, pack them (initramfs,
+// and the squashfs root of the disk formats), write the outputs and the
+// manifest.
 func Build(ctx context.Context, o Options) (*Result, error) {
 	in, err := resolve(ctx, o)
 	if err != nil {
