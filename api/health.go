@@ -5,8 +5,6 @@ import (
 	"io"
 	"sort"
 	"strings"
-
-	"github.com/unit-os/unit/supervise"
 )
 
 // Nagios plugin states: `unit health` exits with them, and the fleet's
@@ -30,8 +28,16 @@ type HealthItem struct {
 
 // ServiceUp reports whether a service counts as up: running, or a
 // one-shot that exited 0.
-func ServiceUp(s supervise.Status) bool {
-	return s.State == supervise.StateRunning || s.State == supervise.StateExited && s.LastExit == "exit 0"
+func ServiceUp(s ServiceStatus) bool {
+	return s.State == ServiceRunning || s.State == ServiceExited && s.LastExit == "exit 0"
+}
+
+// Failed reports whether the service is down and will not start by
+// itself after a failure, because unit gave up on it (ServiceFailed) or
+// because it exited non-zero or by a signal under a policy that does not
+// restart it. A one-shot that exited 0 is not failed.
+func (s ServiceStatus) Failed() bool {
+	return s.State == ServiceFailed || s.State == ServiceExited && s.LastExit != "exit 0"
 }
 
 // Health judges a status reply: each enabled service (running, and
@@ -51,7 +57,7 @@ func (rep StatusReply) Health() []HealthItem {
 			it.State = OK
 		case ServiceUp(s):
 			it.State, it.Detail = Warning, "health "+s.Health
-		case s.State == supervise.StateStarting || s.State == supervise.StateWaiting || s.State == supervise.StateBackoff:
+		case s.State == ServiceStarting || s.State == ServiceWaiting || s.State == ServiceBackoff:
 			it.State = Warning
 		default:
 			it.State = Critical

@@ -5,8 +5,6 @@ import (
 	"errors"
 	"strings"
 	"testing"
-
-	"github.com/unit-os/unit/supervise"
 )
 
 // TestHealth: each enabled service judged, failed resources and a config
@@ -15,11 +13,11 @@ import (
 // first, with the exit state.
 func TestHealth(t *testing.T) {
 	rep := StatusReply{
-		Services: []supervise.Status{
-			{Name: "web", State: supervise.StateRunning, Enabled: true, Health: "ok"},
+		Services: []ServiceStatus{
+			{Name: "web", State: ServiceRunning, Enabled: true, Health: "ok"},
 			{Name: "db", State: "failed", Enabled: true, LastExit: "exit 1"},
-			{Name: "job", State: supervise.StateExited, Enabled: true, LastExit: "exit 0"},
-			{Name: "cache", State: supervise.StateRunning, Enabled: true, Health: "failing 3/3: connection refused"},
+			{Name: "job", State: ServiceExited, Enabled: true, LastExit: "exit 0"},
+			{Name: "cache", State: ServiceRunning, Enabled: true, Health: "failing 3/3: connection refused"},
 			{Name: "off", State: "stopped"},
 		},
 		Failed:      []FailedResource{{Resource: "file:/etc/motd", Error: "permission denied"}},

@@ -1,10 +1,6 @@
 package api
 
-import (
-	"time"
-
-	"github.com/unit-os/unit/supervise"
-)
+import "time"
 
 // StatusReply answers `status`: the services and, while the config on disk
 // is invalid (the last good one keeps running), its error as file:line.
@@ -14,9 +10,9 @@ type StatusReply struct {
 	State string `json:"state,omitempty"`
 	// Release is the running image's release id (the git revision of its
 	// system description, or a hash of it); "" outside an image.
-	Release     string             `json:"release,omitempty"`
-	ConfigError string             `json:"config_error,omitempty"`
-	Services    []supervise.Status `json:"services"`
+	Release     string          `json:"release,omitempty"`
+	ConfigError string          `json:"config_error,omitempty"`
+	Services    []ServiceStatus `json:"services"`
 	// LastLog is the last lines (up to 3, non-blank) each failed service
 	// wrote, by name: why it exited, under its row in `unit status`.
 	LastLog map[string][]string `json:"last_log,omitempty"`
@@ -29,6 +25,44 @@ type StatusReply struct {
 	// and re-checked every resource for it.
 	InotifyOverflows int64 `json:"inotify_overflows,omitempty"`
 }
+
+// ServiceStatus is one service as `unit status` shows it: the daemon
+// converts the supervisor's supervise.Status to it, field for field (a
+// Go conversion, so the two cannot drift apart unnoticed).
+type ServiceStatus struct {
+	Name     string    `json:"name"`
+	State    string    `json:"state"`
+	Reason   string    `json:"reason,omitempty"`
+	Enabled  bool      `json:"enabled"`
+	PID      int       `json:"pid,omitempty"`
+	Since    time.Time `json:"since"`
+	Uptime   string    `json:"uptime,omitempty"`
+	Restarts int       `json:"restarts"`
+	LastExit string    `json:"last_exit,omitempty"`
+	Ready    string    `json:"ready"`
+	ReadyMs  int64     `json:"ready_ms,omitempty"`
+	Requires []string  `json:"requires,omitempty"`
+	Memory   int64     `json:"memory_bytes,omitempty"`
+	Cgroup   string    `json:"cgroup,omitempty"`
+	// Notify is the last STATUS= the service sent over sd_notify.
+	Notify string `json:"notify_status,omitempty"`
+	// Health is "ok", "pending" or "failing N/M: why" when health is set.
+	Health string `json:"health,omitempty"`
+	// LogDir is where the persistent log is, when log.dir is set.
+	LogDir string `json:"log_dir,omitempty"`
+}
+
+// A service's states (ServiceStatus.State), as the supervisor names them.
+const (
+	ServiceStopped  = "stopped"  // not running, not wanted
+	ServiceWaiting  = "waiting"  // wanted, waiting for what it requires
+	ServiceStarting = "starting" // spawned, not ready yet
+	ServiceRunning  = "running"  // ready
+	ServiceStopping = "stopping" // stop signal sent
+	ServiceBackoff  = "backoff"  // exited, restart scheduled
+	ServiceExited   = "exited"   // exited and not restarted by policy
+	ServiceFailed   = "failed"   // gave up (crash loop, failed start); needs `unit start`
+)
 
 // The daemon's states (StatusReply.State).
 const (

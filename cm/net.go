@@ -20,8 +20,8 @@ import (
 
 // netRes brings one interface up with its static addresses and routes,
 // or with a DHCPv4 lease (u-root's dhclient). It is checked on every pass
-// of the engine; netlink changes are not watched, so a removed address
-// comes back on the next pass, not at once.
+// of the engine, and rtnetlink's link and address changes start a pass
+// (netwatch.go): a removed address or a downed link comes back at once.
 type netRes struct {
 	n   config.Net
 	env *env

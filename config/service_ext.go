@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -119,7 +118,7 @@ func validateHealth(s *Service, bad func(key, format string, args ...any)) {
 		}
 		return
 	}
-	if err := checkHealth(s.Health); err != nil {
+	if _, err := ParseHealth(s.Health); err != nil {
 		bad("health", "health = %q: %v", s.Health, err)
 	}
 	if s.HealthInterval.Duration == 0 {
@@ -134,39 +133,4 @@ func validateHealth(s *Service, bad func(key, format string, args ...any)) {
 	if s.HealthRetries == 0 {
 		s.HealthRetries = DefaultHealthRetries
 	}
-}
-
-// checkHealth validates http:PORT/PATH | tcp:PORT | exec:CMD.
-func checkHealth(h string) error {
-	port := func(p string) error {
-		n, err := strconv.Atoi(p)
-		if err != nil || n < 1 || n > 65535 {
-			return fmt.Errorf("expected a port in 1..65535, got %q", p)
-		}
-		return nil
-	}
-	switch {
-	case strings.HasPrefix(h, "http:"):
-		p, _, _ := strings.Cut(strings.TrimPrefix(h, "http:"), "/")
-		return port(p)
-	case strings.HasPrefix(h, "tcp:"):
-		return port(strings.TrimPrefix(h, "tcp:"))
-	case strings.HasPrefix(h, "exec:"):
-		if strings.TrimSpace(strings.TrimPrefix(h, "exec:")) == "" {
-			return fmt.Errorf("expected exec:COMMAND")
-		}
-		return nil
-	case strings.HasPrefix(h, "check:"):
-		return checkCheckRef(h)
-	}
-	return fmt.Errorf("expected http:PORT/PATH, tcp:PORT, exec:CMD or check:NAME")
-}
-
-// checkCheckRef: check:NAME names a [check.NAME] (that it exists is
-// checked once every file is merged, serviceRefs).
-func checkCheckRef(spec string) error {
-	if strings.TrimSpace(strings.TrimPrefix(spec, "check:")) == "" {
-		return fmt.Errorf("expected check:NAME")
-	}
-	return nil
 }

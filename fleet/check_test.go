@@ -15,26 +15,25 @@ import (
 
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/event"
-	"github.com/unit-os/unit/supervise"
 )
 
 // liveUnit is a fake unit whose services can change: status answers
 // what it holds, events tells each change.
 type liveUnit struct {
 	mu       sync.Mutex
-	services []supervise.Status
+	services []api.ServiceStatus
 	events   chan event.Event
 }
 
 func newLiveUnit(t *testing.T, name string) (*liveUnit, string) {
 	t.Helper()
-	u := &liveUnit{services: []supervise.Status{{Name: name, State: "running", Enabled: true}}, events: make(chan event.Event, 16)}
+	u := &liveUnit{services: []api.ServiceStatus{{Name: name, State: "running", Enabled: true}}, events: make(chan event.Event, 16)}
 	sock := unitSocket(t, func(ctx context.Context, req api.Request, send func(any) error) error {
 		switch req.Cmd {
 		case "status":
 			u.mu.Lock()
 			defer u.mu.Unlock()
-			return send(api.StatusReply{Services: append([]supervise.Status(nil), u.services...)})
+			return send(api.StatusReply{Services: append([]api.ServiceStatus(nil), u.services...)})
 		case "events":
 			for {
 				select {

@@ -14,7 +14,6 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/unit-os/unit/api"
-	"github.com/unit-os/unit/supervise"
 )
 
 // fakeUnit answers a node's control socket: status with one service named
@@ -23,7 +22,7 @@ func fakeUnit(t *testing.T, node string, did *commands) string {
 	t.Helper()
 	return unitSocket(t, func(ctx context.Context, req api.Request, send func(any) error) error {
 		if req.Cmd == "status" {
-			return send(api.StatusReply{Services: []supervise.Status{{Name: "svc-" + node, State: "running", Enabled: true}}})
+			return send(api.StatusReply{Services: []api.ServiceStatus{{Name: "svc-" + node, State: "running", Enabled: true}}})
 		}
 		if did != nil {
 			did.add(node + " " + req.Cmd + " " + req.Name)

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 
+	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/platform"
@@ -101,4 +102,24 @@ func (d *Daemon) forwardServiceEvents(ctx context.Context) {
 	ch, cancel := d.bus.Subscribe(256)
 	defer cancel()
 	d.engine.ForwardServiceEvents(ctx, ch)
+}
+
+// apiReport is the engine's report on the wire (nil stays nil).
+func apiReport(r *cm.Report) *api.Report {
+	if r == nil {
+		return nil
+	}
+	out := &api.Report{Time: r.Time, Trigger: r.Trigger, Unchanged: r.Unchanged, Failed: r.Failed, Skipped: r.Skipped,
+		Drifted: r.Drifted, Duration: r.Duration, DryRun: r.DryRun, ConfigError: r.ConfigError}
+	for _, c := range r.Changes {
+		ac := api.Change{Resource: c.Resource, Result: c.Result, What: c.What, Diff: c.Diff, Duration: c.Duration, Err: c.Err}
+		for _, d := range c.Deltas {
+			ac.Deltas = append(ac.Deltas, api.Delta(d))
+		}
+		out.Changes = append(out.Changes, ac)
+	}
+	for _, f := range r.Fights {
+		out.Fights = append(out.Fights, api.Fight(f))
+	}
+	return out
 }

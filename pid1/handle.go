@@ -47,7 +47,7 @@ func (d *Daemon) handle(ctx context.Context, req api.Request, send func(any) err
 		if err != nil {
 			return err
 		}
-		return send(rep)
+		return send(apiReport(rep))
 	case "checks":
 		res, err := d.runChecks(ctx, req.Wait)
 		if err != nil {

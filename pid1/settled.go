@@ -17,7 +17,7 @@ func settledOf(sts []supervise.Status) (up int, down []string) {
 	for _, st := range sts {
 		switch {
 		case !st.Enabled:
-		case api.ServiceUp(st):
+		case api.ServiceUp(api.ServiceStatus(st)):
 			up++
 		default:
 			down = append(down, st.Name+" "+notUp(st))

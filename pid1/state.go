@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/supervise"
 )
 
 // maxStateWait bounds a `status` request that waits for the daemon to
@@ -75,7 +76,7 @@ func (d *Daemon) statusReply(ctx context.Context, name string) (api.StatusReply,
 	if err != nil {
 		return api.StatusReply{}, err
 	}
-	rep := api.StatusReply{State: p, Services: all, ConfigError: d.engine.LastConfigError(), Release: d.opts.Release,
+	rep := api.StatusReply{State: p, Services: apiServices(all), ConfigError: d.engine.LastConfigError(), Release: d.opts.Release,
 		InotifyOverflows: d.engine.InotifyOverflows()}
 	for _, f := range d.engine.Failing() {
 		rep.Failed = append(rep.Failed, api.FailedResource{Resource: f.Resource, Error: f.Error})
@@ -91,12 +92,25 @@ func (d *Daemon) statusReply(ctx context.Context, name string) (api.StatusReply,
 		return rep, nil
 	}
 	rep.InotifyOverflows, rep.Failed = 0, nil
-	rep.Services, err = d.sup.Status(ctx, name)
-	rep.LastLog = d.lastLogs(rep.Services, 3)
+	sts, err := d.sup.Status(ctx, name)
+	rep.Services, rep.LastLog = apiServices(sts), d.lastLogs(sts, 3)
 	if err != nil && p == api.SystemStarting {
 		// Not a lie about the service: it may be in the config, which is
 		// not handed over yet.
 		return rep, fmt.Errorf("%w (unit is starting: services are handed over after the first convergence)", err)
 	}
 	return rep, err
+}
+
+// apiServices is the supervisor's status on the wire (nil stays nil:
+// "services": null, as before api had its own type).
+func apiServices(sts []supervise.Status) []api.ServiceStatus {
+	if sts == nil {
+		return nil
+	}
+	out := make([]api.ServiceStatus, len(sts))
+	for i, st := range sts {
+		out[i] = api.ServiceStatus(st)
+	}
+	return out
 }

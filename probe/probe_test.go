@@ -14,6 +14,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/unit-os/unit/config"
 )
 
 func server(t *testing.T, h http.HandlerFunc) string {
@@ -280,6 +282,17 @@ func TestShort(t *testing.T) {
 	for _, bad := range []string{"tcp:", "http:", "exec:", "check:x", "udp:53", "started"} {
 		if _, ok := Short(bad); ok {
 			t.Errorf("%q read as a short form", bad)
+		}
+	}
+}
+
+// TestShortFollowsConfig: Short reads a spec as config validates it, so
+// what config refuses never runs as a probe.
+func TestShortFollowsConfig(t *testing.T) {
+	for _, spec := range []string{"tcp:x", "tcp:0", "http:/x", "http:70000/", "exec: ", "tcp:80", "http:80/x", "exec:true"} {
+		_, err := config.ParseHealth(spec)
+		if _, ok := Short(spec); ok != (err == nil) {
+			t.Errorf("%q: Short ok = %v, config: %v", spec, ok, err)
 		}
 	}
 }

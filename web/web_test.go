@@ -41,7 +41,7 @@ func newFakeDaemon(t *testing.T) *fakeDaemon {
 	go api.Serve(ctx, l, func(ctx context.Context, req api.Request, send func(any) error) error {
 		switch req.Cmd {
 		case "status":
-			return send(api.StatusReply{Release: "git:abc123", Services: []supervise.Status{
+			return send(api.StatusReply{Release: "git:abc123", Services: []api.ServiceStatus{
 				{Name: "web", State: "running", PID: 42, Restarts: 1},
 				{Name: "<script>x</script>", State: "failed", LastExit: "exit 7"},
 			}})

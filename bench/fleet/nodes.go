@@ -14,7 +14,6 @@ import (
 
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/fleet"
-	"github.com/unit-os/unit/supervise"
 )
 
 // fakeUnit answers the control socket as a node's unit would, for what
@@ -26,7 +25,7 @@ func fakeUnit(ctx context.Context, req api.Request, send func(v any) error) erro
 		since := time.Now().Add(-time.Hour)
 		st := api.StatusReply{Release: "bench"}
 		for _, n := range []string{"nginx", "sshd", "chrony"} {
-			st.Services = append(st.Services, supervise.Status{Name: n, State: supervise.StateRunning, Enabled: true, PID: 100, Since: since, Ready: "yes"})
+			st.Services = append(st.Services, api.ServiceStatus{Name: n, State: api.ServiceRunning, Enabled: true, PID: 100, Since: since, Ready: "yes"})
 		}
 		return send(st)
 	case "events":

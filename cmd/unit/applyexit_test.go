@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"testing"
+
+	"github.com/unit-os/unit/api"
 )
 
 // unit apply --detailed-exitcodes answers as Puppet's: 0 nothing changed,
@@ -60,5 +63,23 @@ func TestApplyDetailedExitCodes(t *testing.T) {
 	os.Remove(filepath.Join(data, "a"))
 	if got := apply("--detailed-exitcodes"); got != 6 {
 		t.Errorf("a change and a failure: exit %d, want 6", got)
+	}
+}
+
+// TestApplyReplyToReport: the daemon's answer to apply, every field set,
+// reads back into the engine's report that prints it without losing a
+// byte of what came.
+func TestApplyReplyToReport(t *testing.T) {
+	const wire = `{"time":"2026-01-02T03:04:05Z","trigger":"apply","changes":[{"resource":"file:/etc/motd","result":"changed","what":["content"],"deltas":[{"attr":"mode","old":"0600","new":"0644"}],"diff":"-a\\n+b\\n","duration":1,"error":"boom"}],"unchanged":1,"failed":1,"skipped":1,"drifted":1,"duration":1,"dry_run":true,"fights":[{"resource":"file:/etc/x","repairs":3,"backoff":1,"until":"2026-01-02T03:04:05Z"}],"config_error":"a.toml:1: bad"}`
+	var r api.Report
+	if err := json.Unmarshal([]byte(wire), &r); err != nil {
+		t.Fatal(err)
+	}
+	got, err := json.Marshal(cmReport(r))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if string(got) != wire {
+		t.Errorf("printed from\n%s\nwant\n%s", got, wire)
 	}
 }

@@ -128,7 +128,7 @@ func cmdStatus(args []string) (err error) {
 }
 
 // printStatusDetail is `unit status NAME`: one field a line, like systemctl status.
-func printStatusDetail(s supervise.Status) error {
+func printStatusDetail(s api.ServiceStatus) error {
 	tw := tabwriter.NewWriter(os.Stdout, 0, 4, 1, ' ', 0)
 	row := func(k, v string) {
 		if v != "" {
@@ -147,7 +147,7 @@ func printStatusDetail(s supervise.Status) error {
 	}
 	row("uptime", s.Uptime)
 	ready := s.Ready
-	if s.ReadyMs > 0 || s.State == supervise.StateRunning {
+	if s.ReadyMs > 0 || s.State == api.ServiceRunning {
 		ready += fmt.Sprintf(", ready after %d ms", s.ReadyMs)
 	}
 	row("readiness", ready)

@@ -8,7 +8,6 @@ import (
 	"strings"
 
 	"github.com/unit-os/unit/api"
-	"github.com/unit-os/unit/supervise"
 )
 
 type exitCoder interface{ ExitCode() int }
@@ -42,7 +41,7 @@ func statusExit(rep api.StatusReply, name string) error {
 		return exitNotRunning
 	}
 	for _, s := range rep.Services {
-		if s.State == supervise.StateFailed {
+		if s.State == api.ServiceFailed {
 			return exitNotRunning
 		}
 	}

@@ -13,6 +13,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/image"
@@ -245,11 +246,11 @@ func cmdApply(args []string) error {
 			return err
 		}
 	} else {
-		r, err := callOne[cm.Report](ctx, *socket, apiRequest("apply", "", *dry))
+		r, err := callOne[api.Report](ctx, *socket, apiRequest("apply", "", *dry))
 		if err != nil {
 			return err
 		}
-		rep = &r
+		rep = cmReport(r)
 	}
 	if *jsonOut {
 		if err := printJSON(rep); err != nil {
@@ -259,6 +260,24 @@ func cmdApply(args []string) error {
 		fmt.Print(rep.String())
 	}
 	return applyExit(rep, *detailed)
+}
+
+// cmReport is the daemon's answer to apply as the engine's report, which
+// prints it (the inverse of the daemon's conversion).
+func cmReport(r api.Report) *cm.Report {
+	out := &cm.Report{Time: r.Time, Trigger: r.Trigger, Unchanged: r.Unchanged, Failed: r.Failed, Skipped: r.Skipped,
+		Drifted: r.Drifted, Duration: r.Duration, DryRun: r.DryRun, ConfigError: r.ConfigError}
+	for _, c := range r.Changes {
+		cc := cm.Change{Resource: c.Resource, Result: c.Result, What: c.What, Diff: c.Diff, Duration: c.Duration, Err: c.Err}
+		for _, d := range c.Deltas {
+			cc.Deltas = append(cc.Deltas, cm.Delta(d))
+		}
+		out.Changes = append(out.Changes, cc)
+	}
+	for _, f := range r.Fights {
+		out.Fights = append(out.Fights, cm.Fight(f))
+	}
+	return out
 }
 
 // applyExit is unit apply's exit status: 1 when a resource failed, else 0;
