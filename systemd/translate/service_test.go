@@ -31,7 +31,7 @@ func testRoot(t *testing.T) (root, outside string) {
 		t.Fatal(err)
 	}
 	for link, target := range map[string]string{
-		"lib/systemd/system/sshd.service":    "ssh.service",                      // Alias=, as the package ships it
+		"lib/systemd/system/sshd.service":    "ssh.service",                        // Alias=, as the package ships it
 		"etc/systemd/system/chronyd.service": "/lib/systemd/system/chrony.service", // absolute: the root's
 		"etc/systemd/system/masked.service":  "/dev/null",
 		"etc/systemd/system/escape.service":  "../../../../outside.service",
