@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -50,6 +51,10 @@ type Options struct {
 	// system has [fleet] agent = true (and only then: a system without
 	// it carries nothing of NATS).
 	Fleet string
+	// Notes gets what the services' unit files declare that unit does
+	// not honour, one "FILE:LINE: Key= not honoured: why" line each
+	// (nil: not shown).
+	Notes io.Writer
 	Log   *slog.Logger
 }
 
@@ -135,7 +140,10 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg, err := config.LoadFiles(o.System)
+	// Unit files come with the packages: a service that takes its keys
+	// from one is loaded again once they are built (declared.go).
+	declared := false
+	cfg, err := config.Loader{Declared: pending(&declared)}.LoadFiles(o.System)
 	if err != nil {
 		return nil, err
 	}
@@ -152,11 +160,11 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	pkgs := &packageSet{}
+	store := o.Store
+	if store == "" {
+		store = filepath.Join(cache, "store")
+	}
 	if len(cfg.System.Packages) > 0 {
-		store := o.Store
-		if store == "" {
-			store = filepath.Join(cache, "store")
-		}
 		// Errors point at the packages key, not the [system] header.
 		at := cfg.System.Pos
 		if l := config.IndexLines(systemTOML).Line("system", "packages"); l > 0 {
@@ -173,6 +181,24 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		}
 		if pkgs, err = loadPackages(ctx, store, cfg.System.Packages); err != nil {
 			return nil, fmt.Errorf("%s: packages: %w", at, err)
+		}
+	}
+	var units *unitFiles
+	if declared {
+		var kegs []*pkgbuild.Keg
+		if len(cfg.System.Packages) > 0 {
+			if kegs, err = pkgbuild.Closure(store, cfg.System.Packages); err != nil {
+				return nil, err
+			}
+		}
+		if cfg, units, err = loadDeclared(config.Loader{}, kegs, func(l config.Loader) (*config.Config, error) { return l.LoadFiles(o.System) }); err != nil {
+			return nil, err
+		}
+		defer units.Close()
+		if o.Notes != nil {
+			for _, n := range cfg.Notes {
+				fmt.Fprintln(o.Notes, n)
+			}
 		}
 	}
 	unitBin, err := os.ReadFile(o.Init)
@@ -255,6 +281,19 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 		return nil, err
 	}
 	pkgEntries = append(pkgEntries, sel.Entries...)
+	if units != nil {
+		// PID 1 translates the same unit files at boot.
+		es, err := units.entries()
+		if err != nil {
+			return nil, err
+		}
+		have := takenPaths(pkgEntries)
+		for _, e := range es {
+			if !have[e.Name] {
+				pkgEntries = append(pkgEntries, e)
+			}
+		}
+	}
 	if len(sel.Entries) > 0 {
 		cache, err := ldCache(append(rest, sel.Entries...))
 		if err != nil {
