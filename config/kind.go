@@ -28,7 +28,7 @@ type table interface {
 	fieldType() reflect.Type
 	init(c *Config)
 	// load merges one file's table (a value of fieldType) into c.
-	load(c *Config, v reflect.Value, at func(keys ...string) Pos) Errors
+	load(c *Config, v reflect.Value, at func(keys ...string) Pos, has func(keys ...string) bool) Errors
 }
 
 // kindRow is a table of resources, [KIND."NAME"]: a row of the kinds table.
@@ -54,6 +54,9 @@ type kind[T any, P interface {
 	refs func(*Config, P) Errors
 	// refresh: a notify may name this kind (a service restarts, an exec runs).
 	refresh bool
+	// declare completes a resource from what is declared outside the
+	// config (a service's unit file) before it is validated; may be nil.
+	declare func(*Config, P) Errors
 }
 
 func (k kind[T, P]) key() string             { return k.name }
@@ -73,7 +76,7 @@ func (k kind[T, P]) has(c *Config, name string) bool {
 
 // load adds the file's resources; a name already defined is an error that
 // names both places.
-func (k kind[T, P]) load(c *Config, v reflect.Value, at func(keys ...string) Pos) Errors {
+func (k kind[T, P]) load(c *Config, v reflect.Value, at func(keys ...string) Pos, has func(keys ...string) bool) Errors {
 	src, _ := v.Interface().(map[string]P)
 	k.init(c)
 	dst := *k.get(c)
@@ -99,7 +102,14 @@ func (k kind[T, P]) load(c *Config, v reflect.Value, at func(keys ...string) Pos
 			}
 			return at(k.name, name, key)
 		}
+		m.set = func(key string) bool { return has(k.name, name, key) }
 		dst[name] = r
+		if k.declare != nil {
+			if derrs := k.declare(c, r); len(derrs) > 0 {
+				errs = append(errs, derrs...)
+				continue
+			}
+		}
 		errs = append(errs, k.validate(r)...)
 	}
 	return errs
@@ -140,7 +150,8 @@ func (k kind[T, P]) checkRefs(c *Config) Errors {
 // their own file:line.
 func (k kind[T, P]) dropKeyPositions(c *Config) {
 	for _, r := range *k.get(c) {
-		r.meta().at = nil
+		m := r.meta()
+		m.at, m.set, m.declared = nil, nil, nil
 	}
 }
 
@@ -157,7 +168,7 @@ func (s single[T]) key() string             { return s.name }
 func (s single[T]) fieldType() reflect.Type { return reflect.TypeFor[*T]() }
 func (s single[T]) init(*Config)            {}
 
-func (s single[T]) load(c *Config, v reflect.Value, at func(keys ...string) Pos) Errors {
+func (s single[T]) load(c *Config, v reflect.Value, at func(keys ...string) Pos, _ func(keys ...string) bool) Errors {
 	src, _ := v.Interface().(*T)
 	if src == nil {
 		return nil

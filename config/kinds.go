@@ -44,7 +44,7 @@ func init() {
 		single[Web]{name: "web", get: func(c *Config) *Web { return &c.Web }, pos: func(s *Web) *Pos { return &s.Pos }, validate: validateWeb},
 		single[Fleet]{name: "fleet", get: func(c *Config) *Fleet { return &c.Fleet }, pos: func(s *Fleet) *Pos { return &s.Pos }, validate: validateFleet},
 		single[Metrics]{name: "metrics", get: func(c *Config) *Metrics { return &c.Metrics }, pos: func(s *Metrics) *Pos { return &s.Pos }, validate: validateMetrics},
-		kind[Service, *Service]{name: "service", get: func(c *Config) *map[string]*Service { return &c.Services }, validate: validateService, refs: serviceRefs, refresh: true},
+		kind[Service, *Service]{name: "service", get: func(c *Config) *map[string]*Service { return &c.Services }, validate: validateService, refs: serviceRefs, refresh: true, declare: declareService},
 		kind[File, *File]{name: "file", get: func(c *Config) *map[string]*File { return &c.Files }, validate: validateFile, refs: fileRefs},
 		kind[Net, *Net]{name: "net", get: func(c *Config) *map[string]*Net { return &c.Nets }, validate: validateNet},
 		kind[Dir, *Dir]{name: "dir", get: func(c *Config) *map[string]*Dir { return &c.Dirs }, validate: validateDir, refs: dirRefs},

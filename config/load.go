@@ -43,6 +43,12 @@ type Loader struct {
 	// Fleet finds the unit-fleet program when [fleet] agent = true; nil
 	// is /bin/unit-fleet. Its error is reported at the agent key.
 	Fleet func() (string, error)
+	// Declared finds what a package declares for a [service.NAME] with
+	// no exec: its systemd unit file translated (systemd/translate), and
+	// what of it unit does not honour. A nil service is no unit file.
+	// The table's own keys win over the declared ones (Service.Merge).
+	// Without it, exec is required.
+	Declared func(name string) (*Service, []Note, error)
 }
 
 // Load reads every *.toml in dir, merged in name order, and validates the
@@ -90,7 +96,8 @@ func (l Loader) LoadFiles(paths ...string) (*Config, error) {
 // loadRanked merges files, a higher rank's definitions replacing a lower
 // one's (layers.go), and validates the result.
 func (l Loader) loadRanked(files []rankedPath) (*Config, error) {
-	c := &Config{ranks: map[string]int{}}
+	c := &Config{ranks: map[string]int{}, declared: l.Declared}
+	defer func() { c.declared = nil }()
 	for _, t := range tables {
 		t.init(c)
 	}
@@ -110,12 +117,13 @@ func (l Loader) loadRanked(files []rankedPath) (*Config, error) {
 		}
 		at := func(keys ...string) Pos { return Pos{File: path, Line: idx.Line(keys...)} }
 		for i, t := range tables {
-			errs = append(errs, t.load(c, doc.Field(i), at)...)
+			errs = append(errs, t.load(c, doc.Field(i), at, idx.Has)...)
 		}
 	}
 	errs = append(errs, addConsole(c)...)
 	errs = append(errs, addWeb(c, l.Unit)...)
 	errs = append(errs, addFleet(c, l.Fleet)...)
+	pruneDeclaredRequires(c)
 	errs = append(errs, validateRefs(c)...)
 	if len(errs) > 0 {
 		sort.SliceStable(errs, func(i, j int) bool {

@@ -10,6 +10,10 @@ type Meta struct {
 	Pos  Pos    `toml:"-"`
 	kind string
 	at   func(key string) Pos
+	// set says whether the table wrote a key; declared are the keys
+	// taken from elsewhere (a unit file), at their lines there.
+	set      func(key string) bool
+	declared map[string]Pos
 }
 
 // ID is the resource id of a loaded resource, e.g. "dir:/srv".
@@ -19,6 +23,9 @@ func (m *Meta) ID() string { return m.kind + ":" + m.Name }
 // errors found after loading, e.g. by the engine's cycle check. Once a
 // config is valid the per-key lines are dropped and At is the table's line.
 func (m *Meta) At(key string) Pos {
+	if p, ok := m.declared[key]; ok {
+		return p
+	}
 	if m.at == nil {
 		return m.Pos
 	}
@@ -26,6 +33,20 @@ func (m *Meta) At(key string) Pos {
 }
 
 func (m *Meta) meta() *Meta { return m }
+
+// Set reports whether the resource's own table wrote key (while the
+// config is being loaded; false for a resource made outside a file).
+func (m *Meta) Set(key string) bool { return m.set != nil && m.set(key) }
+
+// Declare records that key was declared at p, outside a TOML file (a
+// systemd unit file's line): At(key) is then p, so an error about the
+// key points there.
+func (m *Meta) Declare(key string, p Pos) {
+	if m.declared == nil {
+		m.declared = map[string]Pos{}
+	}
+	m.declared[key] = p
+}
 
 // Edges are the keys every configuration-management resource shares:
 // ordering, notification, and the audit and purge modes.

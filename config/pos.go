@@ -179,3 +179,12 @@ func (idx Lines) Line(path ...string) int {
 	}
 	return 0
 }
+
+// Has reports whether path itself was written (not only a prefix of it).
+func (idx Lines) Has(path ...string) bool {
+	if len(path) > maxIndexDepth {
+		return false
+	}
+	_, ok := idx[strings.Join(path, "\x00")]
+	return ok
+}

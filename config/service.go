@@ -13,7 +13,9 @@ type Service struct {
 	Meta
 	// execAt is the line of exec, kept past loading (which drops the
 	// per-key lines) for the image builder's errors about the program.
-	execAt       Pos
+	execAt Pos
+	// undeclared: Loader.Declared looked for a unit file and found none.
+	undeclared   bool
 	Exec         []string          `toml:"exec"`
 	Env          map[string]string `toml:"env"`
 	User         string            `toml:"user"`
@@ -148,7 +150,11 @@ func validateService(s *Service) Errors {
 	bad := complainer(&errs, s.At, fmt.Sprintf("service %q", s.Name))
 	s.execAt = s.At("exec")
 	if len(s.Exec) == 0 || s.Exec[0] == "" {
-		bad("exec", "exec is required: a command as a list, e.g. exec = [\"/bin/httpd\", \"-f\"]")
+		msg := "exec is required: a command as a list, e.g. exec = [\"/bin/httpd\", \"-f\"]"
+		if s.undeclared {
+			msg += fmt.Sprintf(", and no package in the image ships %s.service", s.Name)
+		}
+		bad("exec", msg)
 	}
 	if s.Oneshot && s.Restart == "" {
 		s.Restart = RestartNever // as systemd's Type=oneshot

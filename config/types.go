@@ -23,11 +23,16 @@ type Config struct {
 	Fleet   Fleet
 	// Sources lists the files it was loaded from, in merge order.
 	Sources []string
+	// Notes are what the services' unit files declare that unit does not
+	// honour (Loader.Declared), for the image builder to list.
+	Notes []Note
 
 	// rank is the layer being loaded; ranks, each definition's (by
 	// "kind:name", or "[table]"), so a higher layer replaces it.
 	rank  int
 	ranks map[string]int
+	// declared is Loader.Declared while loading.
+	declared func(name string) (*Service, []Note, error)
 }
 
 // System holds the [system] table.

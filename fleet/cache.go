@@ -10,6 +10,7 @@ import (
 
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/systemd/translate"
 )
 
 // The last good layers, kept on the data partition (Agent.CacheDir): the
@@ -27,7 +28,7 @@ func (a *Agent) keep(dir string) {
 	if a.CacheDir == "" {
 		return
 	}
-	if _, err := config.Load(a.ConfigDir); err != nil {
+	if _, err := (config.Loader{Declared: translate.Declared("/")}).Load(a.ConfigDir); err != nil {
 		a.Log.Warn("fleet: the layers do not load; the cache keeps the last good ones", "err", err)
 		return
 	}

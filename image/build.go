@@ -5,6 +5,7 @@ package image
 import (
 	"context"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -42,6 +43,10 @@ type Options struct {
 	// system has [fleet] agent = true (and only then: a system without
 	// it carries nothing of NATS).
 	Fleet string
+	// Notes gets what the services' unit files declare that unit does
+	// not honour, one "FILE:LINE: Key= not honoured: why" line each
+	// (nil: not shown).
+	Notes io.Writer
 	Log   *slog.Logger
 }
 
@@ -121,6 +126,7 @@ func Build(ctx context.Context, o Options) (*Result, error) {
 	if err != nil {
 		return nil, err
 	}
+	defer in.units.Close()
 	t, err := assemble(ctx, in)
 	if err != nil {
 		return nil, err

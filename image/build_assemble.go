@@ -59,6 +59,19 @@ func assemble(ctx context.Context, in *inputs) (*layout, error) {
 	}
 	t.debs = sel
 	t.pkgs = append(t.pkgs, sel.Entries...)
+	if in.units != nil {
+		// PID 1 translates the same unit files at boot.
+		es, err := in.units.entries()
+		if err != nil {
+			return nil, err
+		}
+		have := takenPaths(t.pkgs)
+		for _, e := range es {
+			if !have[e.Name] {
+				t.pkgs = append(t.pkgs, e)
+			}
+		}
+	}
 	if len(sel.Entries) > 0 {
 		cache, err := ldCache(append(rest, sel.Entries...))
 		if err != nil {

@@ -10,6 +10,7 @@ import (
 	"strings"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/pkgbuild"
 )
 
 // inputs is what a build starts from, resolved: the system loaded, its
@@ -31,6 +32,10 @@ type inputs struct {
 	kernelSource string
 	busybox      *busybox
 	mods         *moduleSet
+	// store is the keg store; units the unit files of the packages when
+	// a service takes its keys from one (declared.go), else nil.
+	store string
+	units *unitFiles
 }
 
 // resolve checks o, loads the system and fetches, builds or loads what
@@ -50,7 +55,10 @@ func resolve(ctx context.Context, o Options) (*inputs, error) {
 	if in.mtime, err = sourceDateEpoch(); err != nil {
 		return nil, err
 	}
-	if in.cfg, err = config.LoadFiles(o.System); err != nil {
+	// Unit files come with the packages: a service that takes its keys
+	// from one is loaded again once they are built (declared.go).
+	declared := false
+	if in.cfg, err = (config.Loader{Declared: pending(&declared)}).LoadFiles(o.System); err != nil {
 		return nil, err
 	}
 	if in.format, err = checkFormat(o.Format); err != nil {
@@ -62,8 +70,17 @@ func resolve(ctx context.Context, o Options) (*inputs, error) {
 	if in.systemTOML, err = os.ReadFile(o.System); err != nil {
 		return nil, err
 	}
+	in.store = o.Store
+	if in.store == "" {
+		in.store = filepath.Join(in.cache, "store")
+	}
 	if err := in.resolvePackages(ctx); err != nil {
 		return nil, err
+	}
+	if declared {
+		if err := in.resolveDeclared(); err != nil {
+			return nil, err
+		}
 	}
 	if in.unitBin, err = os.ReadFile(o.Init); err != nil {
 		return nil, fmt.Errorf("init binary: %w", err)
@@ -96,10 +113,7 @@ func (in *inputs) resolvePackages(ctx context.Context) error {
 	if len(names) == 0 {
 		return nil
 	}
-	store := in.o.Store
-	if store == "" {
-		store = filepath.Join(in.cache, "store")
-	}
+	store := in.store
 	at := in.cfg.System.Pos
 	if l := config.IndexLines(in.systemTOML).Line("system", "packages"); l > 0 {
 		at.Line = l
@@ -118,6 +132,30 @@ func (in *inputs) resolvePackages(ctx context.Context) error {
 		return fmt.Errorf("%s: packages: %w", at, err)
 	}
 	in.pkgs = pkgs
+	return nil
+}
+
+// resolveDeclared loads the system again, its services without exec
+// taking their keys from the packages' unit files, and prints what those
+// declare that unit does not honour.
+func (in *inputs) resolveDeclared() error {
+	var kegs []*pkgbuild.Keg
+	if len(in.cfg.System.Packages) > 0 {
+		var err error
+		if kegs, err = pkgbuild.Closure(in.store, in.cfg.System.Packages); err != nil {
+			return err
+		}
+	}
+	cfg, units, err := loadDeclared(config.Loader{}, kegs, func(l config.Loader) (*config.Config, error) { return l.LoadFiles(in.o.System) })
+	if err != nil {
+		return err
+	}
+	in.cfg, in.units = cfg, units
+	if in.o.Notes != nil {
+		for _, n := range cfg.Notes {
+			fmt.Fprintln(in.o.Notes, n)
+		}
+	}
 	return nil
 }
 

@@ -351,8 +351,9 @@ func (s *debSelector) index() error {
 	return nil
 }
 
-// serviceRoots adds what each service's program (and each exec
-// resource's and check's command) needs; anything missing fails the build, at the
+// serviceRoots adds what each service's programs (exec and exec_pre,
+// exec_post, exec_stop_post; and each exec resource's and check's
+// command) need; anything missing fails the build, at the
 // line of the service's exec.
 func (s *debSelector) serviceRoots(selected map[string]bool) error {
 	var errs config.Errors
@@ -366,6 +367,17 @@ func (s *debSelector) serviceRoots(selected map[string]bool) error {
 		svc := s.cfg.Services[name]
 		if len(svc.Exec) > 0 {
 			roots = append(roots, root{"service." + name + ".exec", svc.ExecPos(), svc.Exec[0]})
+		}
+		// What runs before, beside and after it runs in the guest too.
+		for _, l := range []struct {
+			key  string
+			cmds [][]string
+		}{{"exec_pre", svc.ExecPre}, {"exec_post", svc.ExecPost}, {"exec_stop_post", svc.ExecStopPost}} {
+			for _, c := range l.cmds {
+				if prog := commandProgram(c); prog != "" {
+					roots = append(roots, root{"service." + name + "." + l.key, svc.ExecPos(), prog})
+				}
+			}
 		}
 	}
 	for _, name := range sortedKeys(s.cfg.Execs) {

@@ -17,6 +17,7 @@ import (
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/kmod"
 	"github.com/unit-os/unit/supervise"
+	"github.com/unit-os/unit/systemd/translate"
 )
 
 // ConfigDir is where PID 1 reads its configuration.
@@ -71,7 +72,10 @@ func Boot() {
 		return
 	}
 
-	cfg, err := config.Load(ConfigDir)
+	// A service without exec runs from its package's unit file, read
+	// from the image at each load (docs/debian.md).
+	loader := config.Loader{Declared: translate.Declared("/")}
+	cfg, err := loader.Load(ConfigDir)
 	if err != nil {
 		fmt.Fprintf(console, "unit: invalid configuration, no services started:\n%v\n", err)
 		emergency(log, console, power)
@@ -92,7 +96,7 @@ func Boot() {
 	// reach the host; final() ends it with the machine.
 	go serveControlPort(context.Background(), log, "/run/unit/unit.sock")
 	err = Run(ctx, Options{
-		ConfigDir: ConfigDir, Config: cfg, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
+		ConfigDir: ConfigDir, Config: cfg, Loader: loader, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
 		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal, Release: readRelease(), Slots: slots,
 		OnPower: func(action string) { requestPower(powerCmd(action)) },
 		OnReady: func(n int, down []string) string {

@@ -6,6 +6,7 @@ import (
 
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/systemd/translate"
 )
 
 // cmdFacts prints what templates see as .facts. The [system] values come
@@ -19,7 +20,7 @@ func cmdFacts(args []string) error {
 	if _, err := parse(fs, args); err != nil {
 		return err
 	}
-	cfg, err := config.Load(*dir)
+	cfg, err := config.Loader{Declared: translate.Declared("/")}.Load(*dir)
 	if err != nil {
 		if _, statErr := os.Stat(*dir); statErr == nil {
 			fmt.Fprintln(os.Stderr, "unit facts: config not loaded, [system] values missing:", err)

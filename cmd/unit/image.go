@@ -53,7 +53,7 @@ func cmdImage(args []string) error {
 				*fleetBin = p
 			}
 		}
-		res, err := image.Build(ctx, image.Options{System: pos[0], Out: *out, Init: self, CacheDir: *cache, Format: *format, Fleet: *fleetBin, Log: log})
+		res, err := image.Build(ctx, image.Options{System: pos[0], Out: *out, Init: self, CacheDir: *cache, Format: *format, Fleet: *fleetBin, Notes: os.Stderr, Log: log})
 		if err != nil {
 			return err
 		}

@@ -31,7 +31,7 @@ func cmdImageTest(ctx context.Context, log *slog.Logger, args []string) error {
 	if len(pos) != 1 || (*format != image.FormatInitramfs && *format != image.FormatDisk) {
 		return errUsage("image test")
 	}
-	cfg, err := config.LoadFiles(pos[0])
+	cfg, err := image.LoadDescription(func(l config.Loader) (*config.Config, error) { return l.LoadFiles(pos[0]) })
 	if err != nil {
 		return err
 	}

@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/image"
 	"github.com/unit-os/unit/pkgbuild"
 )
 
@@ -85,7 +86,7 @@ func cmdPkg(args []string) error {
 	case "gc":
 		var roots []string
 		for _, sys := range pos {
-			cfg, err := config.LoadFiles(sys)
+			cfg, err := image.LoadDescription(func(l config.Loader) (*config.Config, error) { return l.LoadFiles(sys) })
 			if err != nil {
 				return err
 			}

@@ -19,6 +19,7 @@ import (
 	"github.com/unit-os/unit/image"
 	"github.com/unit-os/unit/pid1"
 	"github.com/unit-os/unit/pkgbuild"
+	"github.com/unit-os/unit/systemd/translate"
 )
 
 func cmdRun(args []string) error {
@@ -52,6 +53,8 @@ func cmdRun(args []string) error {
 	if err != nil {
 		return err
 	}
+	// A service without exec runs from this machine's unit file.
+	loader.Declared = translate.Declared("/")
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	return pid1.RunHost(pid1.Options{ConfigDir: *dir, StateDir: *state, Socket: *socket, Log: log, Loader: loader})
 }
@@ -81,16 +84,22 @@ func cmdCheck(args []string) error {
 		return err
 	}
 	what := *dir
-	var cfg *config.Config
-	if len(paths) == 0 {
-		cfg, err = loader.Load(*dir)
-	} else {
+	load := func(l config.Loader) (*config.Config, error) { return l.Load(*dir) }
+	if len(paths) > 0 {
 		what = strings.Join(paths, " ")
-		var files []string
-		if files, err = checkFiles(paths); err == nil {
-			cfg, err = loader.LoadFiles(files...)
+		files, ferr := checkFiles(paths)
+		load = func(l config.Loader) (*config.Config, error) {
+			if ferr != nil {
+				return nil, ferr
+			}
+			return l.LoadFiles(files...)
 		}
 	}
+	// A service without exec takes its keys from the unit file a package
+	// of the system ships, as the image build does: look in its kegs.
+	// (No store is an error only for a system that needs one.)
+	store, _ := pkgbuild.DefaultStore()
+	cfg, err := image.LoadSystem(loader, store, load)
 	if err == nil {
 		err = cm.Validate(cfg)
 	}
@@ -103,6 +112,9 @@ func cmdCheck(args []string) error {
 	}
 	for _, w := range hostWarnings(cfg) {
 		fmt.Fprintln(os.Stderr, "warning:", w)
+	}
+	for _, n := range cfg.Notes {
+		fmt.Fprintln(os.Stderr, n)
 	}
 	fmt.Printf("%s: ok (%d services, %d files)\n", what, len(cfg.Services), len(cfg.Files))
 	return nil
@@ -231,7 +243,7 @@ func cmdApply(args []string) error {
 	ctx := context.Background()
 	var rep *cm.Report
 	if *once {
-		cfg, err := config.Load(*dir)
+		cfg, err := config.Loader{Declared: translate.Declared("/")}.Load(*dir)
 		if err != nil {
 			return fmt.Errorf("config %s:\n%w", *dir, err) // main prints a line an error
 		}
