@@ -53,6 +53,7 @@ func validateService(s *Service) Errors {
 		bad("limits", "io_weight = %d: expected 1..10000", w)
 	}
 	validateServiceExt(s, bad)
+	validateServiceUnit(s, bad)
 	services := s.Requires[:0]
 	for _, r := range s.Requires {
 		switch kind, _, ok := strings.Cut(r, ":"); {
@@ -72,7 +73,7 @@ func validateService(s *Service) Errors {
 // checkReady validates a readiness spec: started | tcp:PORT | exec:CMD | notify | fd:N.
 func checkReady(r string) error {
 	switch {
-	case r == "" || r == "started" || r == "notify":
+	case r == "" || r == "started" || r == "notify" || r == "forking":
 		return nil
 	case strings.HasPrefix(r, "tcp:"):
 		p, err := strconv.Atoi(strings.TrimPrefix(r, "tcp:"))
@@ -94,7 +95,7 @@ func checkReady(r string) error {
 	case strings.HasPrefix(r, "check:"):
 		return checkCheckRef(r)
 	}
-	return fmt.Errorf("expected one of started, notify, fd:N, tcp:PORT, exec:CMD, check:NAME")
+	return fmt.Errorf("expected one of started, notify, forking, fd:N, tcp:PORT, exec:CMD, check:NAME")
 }
 
 func validateFile(f *File) Errors {
