@@ -94,10 +94,11 @@ func makeServiceDir(path string, mode uint32, uid, gid int) error {
 		return err
 	}
 	fd, err := unix.Openat(parent.Fd(), name, unix.O_RDONLY|unix.O_DIRECTORY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
-	if errors.Is(err, unix.ELOOP) {
-		return errors.New("a symlink is there; not followed")
-	}
 	if err != nil {
+		var st unix.Stat_t
+		if unix.Fstatat(parent.Fd(), name, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFLNK {
+			return errors.New("a symlink is there; not followed")
+		}
 		return err
 	}
 	defer unix.Close(fd)
@@ -118,6 +119,9 @@ func (s *Supervisor) removeRuntimeDirs(v *service, cfg *config.Service) {
 	for _, d := range dirsOf(s.dirsRoot, cfg) {
 		if d.kind != "runtime" {
 			continue
+		}
+		if fi, err := os.Lstat(d.path); err != nil || !fi.IsDir() {
+			continue // not made by us (a symlink refused at start): left alone
 		}
 		if err := os.RemoveAll(d.path); err != nil {
 			s.log.Warn("remove runtime dir", "name", v.name, "path", d.path, "err", err)
