@@ -5,6 +5,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/unit-os/unit/config"
@@ -196,11 +197,15 @@ func TestRemainAfterExit(t *testing.T) {
 }
 
 // kill_mode = "process" stops only the main process; a child it left
-// keeps running (control-group's is TestStopKillsBackgroundChild).
+// keeps running (control-group's is TestStopKillsBackgroundChild): after
+// the stop it still answers SIGUSR1, which it could not once sent
+// SIGTERM or SIGKILL (both kill it before its trap runs).
 func TestKillModeProcessLeavesChild(t *testing.T) {
+	alive := filepath.Join(t.TempDir(), "alive")
 	h := newHarness(t)
 	h.set(map[string]*config.Service{
-		"proc": {Exec: sh("sleep 100 & echo $!; exec sleep 100"), KillMode: config.KillProcess},
+		"proc": {Exec: sh(`sh -c 'trap "echo alive > ` + alive + `" USR1; echo $$; while :; do sleep 0.05; done' & exec sleep 100`),
+			KillMode: config.KillProcess},
 	})
 	line := h.waitLog("proc", func(string) bool { return true })
 	child := atoi(t, line)
@@ -208,7 +213,11 @@ func TestKillModeProcessLeavesChild(t *testing.T) {
 	if err := h.s.Stop(h.ctx, "proc"); err != nil {
 		t.Fatal(err)
 	}
-	if gone(child) {
-		t.Error("kill_mode process killed the child")
+	if err := syscall.Kill(child, syscall.SIGUSR1); err != nil {
+		t.Fatalf("child after the stop: %v", err)
 	}
+	eventually(t, "the child to answer SIGUSR1", func() bool {
+		b, _ := os.ReadFile(alive)
+		return string(b) == "alive\n"
+	})
 }
