@@ -193,6 +193,7 @@ func validateService(s *Service) Errors {
 		bad("limits", "io_weight = %d: expected 1..10000", w)
 	}
 	validateServiceExt(s, bad)
+	validateServiceUnit(s, bad)
 	services := s.Requires[:0]
 	for _, r := range s.Requires {
 		switch kind, _, ok := strings.Cut(r, ":"); {

@@ -10,19 +10,19 @@ import (
 // The grammar is read here only: config checks it, probe and the
 // supervisor run what it says.
 type ShortSpec struct {
-	Kind string // "started", "notify", "fd", "tcp", "http", "exec" or "check"
+	Kind string // "started", "notify", "forking", "fd", "tcp", "http", "exec" or "check"
 	Arg  string // after the colon, as written: N, PORT, PORT/PATH, CMD, NAME
 	Port string // tcp, http: the port as written, in 1..65535
 	Path string // http: what follows PORT/ (no leading slash)
 	FD   int    // fd: N, 3 or more
 }
 
-// ParseReady reads ready: started (or empty), notify, fd:N, tcp:PORT,
+// ParseReady reads ready: started (or empty), notify, forking, fd:N, tcp:PORT,
 // exec:CMD or check:NAME (the check's existence is serviceRefs's).
 func ParseReady(r string) (ShortSpec, error) {
 	s, colon := splitSpec(r)
 	switch {
-	case !colon && (r == "" || r == "started" || r == "notify"):
+	case !colon && (r == "" || r == "started" || r == "notify" || r == "forking"):
 		if r == "" {
 			s.Kind = "started"
 		}
@@ -44,7 +44,7 @@ func ParseReady(r string) (ShortSpec, error) {
 	case s.Kind == "exec", s.Kind == "check":
 		return s, checkArg(s)
 	}
-	return ShortSpec{}, fmt.Errorf("expected one of started, notify, fd:N, tcp:PORT, exec:CMD, check:NAME")
+	return ShortSpec{}, fmt.Errorf("expected one of started, notify, forking, fd:N, tcp:PORT, exec:CMD, check:NAME")
 }
 
 // ParseHealth reads health: http:PORT/PATH, tcp:PORT, exec:CMD or

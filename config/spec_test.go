@@ -14,6 +14,7 @@ func TestShortSpecGrammar(t *testing.T) {
 		"":               {kind: "started"},
 		"started":        {kind: "started"},
 		"notify":         {kind: "notify"},
+		"forking":        {kind: "forking"},
 		"fd:3":           {kind: "fd", arg: "3", fd: 3},
 		"fd:2":           {err: "expected fd:N with N >= 3"},
 		"tcp:8080":       {kind: "tcp", arg: "8080", port: "8080"},
@@ -23,9 +24,9 @@ func TestShortSpecGrammar(t *testing.T) {
 		"exec: ":         {err: "expected exec:COMMAND"},
 		"check:api":      {kind: "check", arg: "api"},
 		"check:":         {err: "expected check:NAME"},
-		"http:80/":       {err: "expected one of started, notify, fd:N, tcp:PORT, exec:CMD, check:NAME"},
-		"started:x":      {err: "expected one of started, notify, fd:N, tcp:PORT, exec:CMD, check:NAME"},
-		"tcp":            {err: "expected one of started, notify, fd:N, tcp:PORT, exec:CMD, check:NAME"},
+		"http:80/":       {err: "expected one of started, notify, forking, fd:N, tcp:PORT, exec:CMD, check:NAME"},
+		"started:x":      {err: "expected one of started, notify, forking, fd:N, tcp:PORT, exec:CMD, check:NAME"},
+		"tcp":            {err: "expected one of started, notify, forking, fd:N, tcp:PORT, exec:CMD, check:NAME"},
 	}
 	health := map[string]want{
 		"http:80/healthz": {kind: "http", arg: "80/healthz", port: "80", path: "healthz"},

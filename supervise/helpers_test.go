@@ -6,6 +6,9 @@ import (
 	"os"
 	"os/exec"
 	"strconv"
+	"strings"
+	"syscall"
+	"testing"
 	"time"
 )
 
@@ -55,3 +58,14 @@ func helperMainPID() {
 }
 
 func fmtSscan(line string, pid *int) (int, error) { return fmt.Sscanf(line, "child %d", pid) }
+
+func atoi(t *testing.T, s string) int {
+	t.Helper()
+	n, err := strconv.Atoi(strings.TrimSpace(s))
+	if err != nil {
+		t.Fatalf("not a number: %q", s)
+	}
+	return n
+}
+
+func killPID(pid int) { _ = syscall.Kill(pid, syscall.SIGKILL) }

@@ -43,6 +43,11 @@ func (s *Supervisor) disarm(v *service) {
 func (s *Supervisor) stopProbe(v *service) {
 	s.disarmSlot(&v.watchdog)
 	s.stopHealth(v)
+	if v.control != nil {
+		v.control()
+		v.control = nil
+	}
+	v.postRunning = false
 	if v.probeStop != nil {
 		v.probeStop()
 		v.probeStop = nil
@@ -54,11 +59,22 @@ func (s *Supervisor) exited(v *service, gen int, e Exit) {
 	if gen != v.gen || !v.active() || v.draining {
 		return
 	}
+	if e.PID == v.pid && !v.forked && v.cfg.Ready == "forking" && v.state == StateStarting && e.Success() {
+		s.forkParentExited(v, gen, e)
+		return
+	}
 	if e.PID != v.pid {
 		// The process we started exited after handing over to its MAINPID.
 		s.log.Info("service's first process exited; main pid continues", "name", v.name, "exit", e.String(), "main", v.pid)
 		return
 	}
+	s.mainGone(v, gen, e)
+}
+
+// mainGone settles the end of the main process: leftovers killed (as
+// kill_mode says), the cgroup drained, exec_stop_post, then what follows.
+func (s *Supervisor) mainGone(v *service, gen int, e Exit) {
+	v.forkExit = nil
 	s.stopProbe(v)
 	s.disarm(v)
 	s.noteOOM(v)
@@ -68,24 +84,35 @@ func (s *Supervisor) exited(v *service, gen int, e Exit) {
 		_ = v.out.SetReadDeadline(time.Now().Add(outputGrace))
 		v.out = nil
 	}
-	if s.cgroupPopulated(v) {
+	finish := func() {
+		if v.remains(e.Success() && v.startFailure == "") {
+			s.settleExit(v, e) // exec_stop_post and runtime dirs wait for its stop
+			return
+		}
+		s.afterStop(v, func() { s.settleExit(v, e) })
+	}
+	if v.cfg.KillMode != config.KillProcess && s.cgroupPopulated(v) {
 		// What the service left behind is dying; until its cgroup is empty
 		// the service stays active, so neither a restart nor a dependent's
 		// stop can find a stale process holding a port or a file.
 		v.draining = true
 		s.awaitEmpty(v, gen, func() {
 			v.draining = false
-			s.settleExit(v, e)
+			finish()
 		})
 		return
 	}
-	s.settleExit(v, e)
+	finish()
 }
 
 // settleExit decides what follows an exit: stopped, exited, a restart
 // (after backoff) or failed.
 func (s *Supervisor) settleExit(v *service, e Exit) {
-	why := e.String()
+	why, ok := e.String(), e.Success()
+	if v.startFailure != "" {
+		why, ok = v.startFailure, false
+		v.startFailure = ""
+	}
 	if v.killedFor != "" {
 		why = v.killedFor + ": " + why
 		v.killedFor = ""
@@ -93,14 +120,18 @@ func (s *Supervisor) settleExit(v *service, e Exit) {
 	wasStopping := v.state == StateStopping
 	ranFor := time.Since(v.startedAt)
 	v.pid = 0
-	v.lastExit, v.exitOK, v.exitAt = why, e.Success(), time.Now()
+	remain := v.remains(ok)
+	v.lastExit, v.exitOK, v.exitAt = why, ok, time.Now()
 	fields := event.Fields{"exit": e.String(), "ran_ms": ranFor.Milliseconds()}
 
 	switch {
+	case remain:
+		v.remained, v.readyAt = true, time.Now()
+		s.setState(v, StateRunning, why, fields)
 	case wasStopping || !v.wanted:
 		s.setState(v, StateStopped, why, fields)
 	case v.cfg.Restart == config.RestartNever,
-		v.cfg.Restart == config.RestartOnFailure && e.Success():
+		v.cfg.Restart == config.RestartOnFailure && ok:
 		s.setState(v, StateExited, why, fields)
 	default:
 		delay, giveUp := s.backoff.next(v, ranFor)
@@ -130,7 +161,24 @@ func (s *Supervisor) settleExit(v *service, e Exit) {
 
 // beginStop sends the stop signal and arms the kill timer.
 func (s *Supervisor) beginStop(v *service) {
-	if v.pid == 0 || v.state == StateStopping {
+	if v.state == StateStopping {
+		return
+	}
+	switch {
+	case v.forkExit != nil:
+		// Waiting for the pid file: no process of ours will exit.
+		s.forkFailed(v, *v.forkExit, errStopRequested)
+		return
+	case v.remained:
+		v.remained = false
+		s.setState(v, StateStopping, "", nil)
+		s.afterStop(v, func() { s.setState(v, StateStopped, v.lastExit, nil) })
+		return
+	case v.pid == 0:
+		if v.control != nil { // exec_pre: its end settles the start
+			s.stopProbe(v)
+			s.setState(v, StateStopping, "stopped during exec_pre", nil)
+		}
 		return
 	}
 	s.stopProbe(v)
@@ -140,10 +188,7 @@ func (s *Supervisor) beginStop(v *service) {
 	if sig != syscall.SIGSTOP {
 		s.signal(v, syscall.SIGCONT) // a stopped (SIGSTOP) process handles sig only once continued
 	}
-	timeout := v.cfg.StopTimeout.Duration
-	if timeout == 0 {
-		timeout = 10 * time.Second
-	}
+	timeout := stopTimeout(v.cfg)
 	s.arm(v, timeout, func() {
 		if v.state == StateStopping {
 			s.log.Warn("service did not stop in time; killing", "name", v.name, "timeout", timeout)

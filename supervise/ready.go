@@ -69,8 +69,9 @@ func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]u
 	r := &readiness{ctx: ctx, cancelCtx: cancel, s: s, v: v, gen: gen}
 	spec := v.cfg.Ready
 	switch {
-	case v.cfg.Oneshot:
-		// Ready means done: exited sees the exit 0.
+	case v.cfg.Oneshot, spec == "forking":
+		// Ready means done (a oneshot), or the first process exited 0 and
+		// the pid file named the main one: exited sees the exit.
 		r.run = func(ctx context.Context, ready func()) {}
 	case spec == "" || spec == "started":
 		r.immediate = true // startProcess marks it running; no goroutine, no message

@@ -143,6 +143,13 @@ func (r *Reaper) Adopt(pid int, onExit func(Exit)) bool {
 	return true
 }
 
+// Owns reports whether pid is a child someone awaits the exit of.
+func (r *Reaper) Owns(pid int) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.owners[pid] != nil
+}
+
 // RunCommand starts argv and waits for it, through the reaper. It is the
 // replacement for exec.Cmd.Run inside the daemon; Run must be running. When
 // ctx ends, the command's process group is killed and reaped first.

@@ -60,6 +60,16 @@ type service struct {
 	notifyText string // last STATUS= from sd_notify
 	watchdog   timerSlot
 	health     healthState
+
+	// Unit-file phases (phases.go, forking.go).
+	control      func() // cancels the running exec_pre or exec_post
+	postRunning  bool   // exec_post runs; ready once it succeeded
+	postDone     bool   // exec_post succeeded for this run
+	remained     bool   // a oneshot kept running after exit 0 (remain_after_exit)
+	forked       bool   // ready = "forking": the first process exited 0
+	forkExit     *Exit  // that exit, while the pid file is awaited
+	startFailure string // why a start failed after its process exited 0 (pid file)
+	spawnTicks   uint64 // boot clock at spawn, in /proc's ticks, to age forked pids
 }
 
 func (v *service) active() bool {

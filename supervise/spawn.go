@@ -9,14 +9,32 @@ import (
 	"github.com/unit-os/unit/event"
 )
 
-// spawn starts v's process (on the loop). A failed start counts as an
-// unstable exit, so a missing binary ends in "failed", not a hot loop.
+// spawn starts v (on the loop): its dirs, exec_pre, then its process. A
+// failed start counts as an unstable exit, so a missing binary ends in
+// "failed", not a hot loop.
 func (s *Supervisor) spawn(v *service) {
 	v.gen++
-	err := s.startProcess(v, v.gen)
-	if err == nil {
+	v.remained, v.postDone, v.postRunning, v.forked, v.forkExit, v.startFailure = false, false, false, false, nil, ""
+	if err := s.makeDirs(v); err != nil {
+		s.startAborted(v, err)
 		return
 	}
+	if len(v.cfg.ExecPre) > 0 {
+		s.runPre(v)
+		return
+	}
+	s.launch(v)
+}
+
+// launch starts the main process.
+func (s *Supervisor) launch(v *service) {
+	if err := s.startProcess(v, v.gen); err != nil {
+		s.startAborted(v, err)
+	}
+}
+
+// startFailed schedules the retry of a start that failed, or gives up.
+func (s *Supervisor) startFailed(v *service, err error) {
 	s.log.Error("start failed", "name", v.name, "err", err)
 	v.lastExit, v.exitOK = "start: "+err.Error(), false
 	delay, giveUp := s.backoff.next(v, 0)
@@ -40,20 +58,19 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if len(cfg.Exec) == 0 || cfg.Exec[0] == "" {
 		return fmt.Errorf("exec is empty")
 	}
-	env, err := serviceEnv(s.env, cfg)
+	env, cred, err := s.runEnv(cfg)
 	if err != nil {
 		return err
 	}
-	path, err := lookPath(cfg.Exec[0], env)
+	argv := cfg.Exec
+	if cfg.Expand {
+		if argv = expandArgv(argv, envMap(env)); len(argv) == 0 {
+			return fmt.Errorf("exec is empty once $VARs are expanded")
+		}
+	}
+	path, err := lookPath(argv[0], env)
 	if err != nil {
 		return err
-	}
-	cred, home, err := credential(cfg)
-	if err != nil {
-		return err
-	}
-	if home != "" {
-		env = append(env, "HOME="+home)
 	}
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
@@ -114,7 +131,7 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if dir == "" {
 		dir = "/"
 	}
-	pid, err := s.reaper.Start(argv0, cfg.Exec, &syscall.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys},
+	pid, err := s.reaper.Start(argv0, argv, &syscall.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys},
 		func(e Exit) { s.post(func() { s.exited(v, gen, e) }) })
 	if err != nil {
 		rdy.cancel()
@@ -129,6 +146,7 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	}
 
 	v.pid, v.pgid = pid, pid
+	v.spawnTicks = bootTicks()
 	v.notifyText = ""
 	v.health.status = ""
 	v.startedAt = time.Now()
@@ -150,12 +168,23 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	}
 	s.arm(v, timeout, func() {
 		if v.state == StateStarting {
-			s.log.Warn("service not ready in time; killing", "name", v.name, "timeout", timeout)
-			v.killedFor = "not ready within " + timeout.String()
-			s.kill(v)
+			s.readyTimedOut(v, timeout)
 		}
 	})
 	return nil
+}
+
+// readyTimedOut kills a service that did not become ready in time.
+func (s *Supervisor) readyTimedOut(v *service, timeout time.Duration) {
+	why := "not ready within " + timeout.String()
+	if v.forkExit != nil {
+		// Its first process is gone; no exit will come to settle it.
+		s.forkFailed(v, *v.forkExit, fmt.Errorf("%s: no valid pid file %s", why, v.cfg.PIDFile))
+		return
+	}
+	s.log.Warn("service not ready in time; killing", "name", v.name, "timeout", timeout)
+	v.killedFor = why
+	s.kill(v)
 }
 
 // becameReady is posted by a readiness probe.
@@ -169,6 +198,12 @@ func (s *Supervisor) becameReady(v *service, gen int) {
 
 // markReady moves a starting service to running.
 func (s *Supervisor) markReady(v *service) {
+	if len(v.cfg.ExecPost) > 0 && !v.postDone && !v.cfg.Oneshot {
+		if !v.postRunning {
+			s.runPost(v)
+		}
+		return
+	}
 	s.disarm(v)
 	v.readyAt = time.Now()
 	s.setState(v, StateRunning, "", event.Fields{"pid": v.pid, "ready_ms": v.readyAt.Sub(v.startedAt).Milliseconds()})

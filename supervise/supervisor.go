@@ -27,6 +27,7 @@ type Supervisor struct {
 	console  io.Writer
 	cgroups  string // cgroup v2 directory for services; "" on a host
 	stateDir string
+	dirsRoot string            // where dirs' /run, /var/lib, ... are; "" is /
 	env      map[string]string // every service's, under its own env (WithEnv)
 	logLines int
 	backoff  Backoff
@@ -67,6 +68,10 @@ func WithCgroups(dir string) Option { return func(s *Supervisor) { s.cgroups = d
 
 // WithStateDir sets where runtime files (notify sockets) live.
 func WithStateDir(dir string) Option { return func(s *Supervisor) { s.stateDir = dir } }
+
+// WithDirsRoot puts the directories services declare (dirs) under root
+// instead of / (tests).
+func WithDirsRoot(root string) Option { return func(s *Supervisor) { s.dirsRoot = root } }
 
 // WithEnv gives every service these variables, unless its env or
 // env_files set them (the daemon's UNIT_SOCKET and UNIT_STATE, so that
