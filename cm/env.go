@@ -6,6 +6,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/unit-os/unit/safepath"
 )
 
 // env is what resources need from the system beyond their desired state.
@@ -32,7 +34,7 @@ type env struct {
 	// dirs defers directory fsyncs of file writes to the end of a pass.
 	dirs dirSyncer
 	// temps sweeps dead writers' temp files, once per directory.
-	temps tempSweeper
+	temps safepath.Sweeper
 }
 
 func defaultEnv() *env {

@@ -7,6 +7,7 @@ import (
 
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
 )
 
 // MergePlatformFacts merges facts (IMDS's) into the platform facts file
@@ -52,7 +53,7 @@ func MergePlatformFacts(path string, facts map[string]string) (changed bool, err
 		return false, fmt.Errorf("merge platform facts: %w", err)
 	}
 	// The writer's own ids: root's, like PID 1's, in the agent.
-	if err := cm.WriteFileAtomic(path, b, 0o644, -1, -1); err != nil {
+	if err := safepath.WriteFile(path, b, 0o644, -1, -1); err != nil {
 		return false, fmt.Errorf("merge platform facts: %w", err)
 	}
 	return true, nil

@@ -16,6 +16,7 @@ import (
 
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/kmod"
+	"github.com/unit-os/unit/safepath"
 )
 
 // seedMount is where a seed is mounted while it is read.
@@ -81,7 +82,7 @@ func keepSeed(facts map[string]string, factsPath, tokenPath string) error {
 	var tokenErr error
 	if token, ok := facts[fleetTokenKey]; ok {
 		delete(facts, fleetTokenKey)
-		if err := cm.WriteFileAtomic(tokenPath, []byte(token), 0o600, -1, -1); err != nil {
+		if err := safepath.WriteFile(tokenPath, []byte(token), 0o600, -1, -1); err != nil {
 			tokenErr = fmt.Errorf("fleet token: %w", err)
 		}
 	}
@@ -89,7 +90,7 @@ func keepSeed(facts map[string]string, factsPath, tokenPath string) error {
 	// depend on the fleet.
 	j, err := json.Marshal(facts)
 	if err == nil {
-		err = cm.WriteFileAtomic(factsPath, j, 0o644, -1, -1)
+		err = safepath.WriteFile(factsPath, j, 0o644, -1, -1)
 	}
 	if err != nil {
 		err = fmt.Errorf("platform facts: %w", err)
