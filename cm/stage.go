@@ -135,7 +135,7 @@ func (s *stager) commit() map[string]error {
 	inParallel(runtime.GOMAXPROCS(0), byDir, func(k string, its []staged) {
 		renamed := false
 		for _, it := range its {
-			if err := unix.Renameat(it.dir.Fd(), it.tmp, it.dir.Fd(), it.base); err != nil {
+			if err := it.dir.Commit(it.tmp, it.base); err != nil {
 				mu.Lock()
 				fail(it, err)
 				mu.Unlock()
