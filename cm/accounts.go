@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+
+	"github.com/unit-os/unit/safepath"
 )
 
 // accountDB is one colon-separated database (/etc/passwd, /etc/group,
@@ -152,7 +154,7 @@ func (db *accountDB) write() error {
 		b.WriteString(l)
 		b.WriteByte('\n')
 	}
-	return WriteFileAtomic(db.path, b.Bytes(), db.mode, db.uid, db.gid)
+	return safepath.WriteFile(db.path, b.Bytes(), db.mode, db.uid, db.gid)
 }
 
 // members parses a group line's member list.

@@ -90,7 +90,7 @@ func setAttrsAt(d *safepath.Dir, name string, kind uint32, uid, gid int, mode os
 	}
 	// After the chown, which clears setuid/setgid. fchmod cannot take an
 	// O_PATH descriptor; its /proc/self/fd link reaches the same inode.
-	if err := unix.Chmod(fmt.Sprintf("/proc/self/fd/%d", fd), unixMode(mode)); err != nil {
+	if err := unix.Chmod(fmt.Sprintf("/proc/self/fd/%d", fd), safepath.UnixMode(mode)); err != nil {
 		return fmt.Errorf("chmod %s: %w", path, err)
 	}
 	return nil

@@ -7,6 +7,7 @@ import (
 	"sync/atomic"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/unit-os/unit/safepath"
 )
 
 // collector reads inotify all the time, also while a convergence runs: a
@@ -65,7 +66,7 @@ func (c *collector) run(fw *fsnotify.Watcher) {
 }
 
 func (c *collector) add(ev fsnotify.Event) {
-	if isOurTemp(filepath.Base(ev.Name)) {
+	if safepath.IsTemp(filepath.Base(ev.Name)) {
 		return
 	}
 	c.mu.Lock()

@@ -3,7 +3,6 @@ package cm
 import (
 	"context"
 	"fmt"
-	"path/filepath"
 	"reflect"
 	"sort"
 
@@ -118,13 +117,13 @@ func (r *dirRes) run(ctx context.Context, apply bool) ([]Delta, error) {
 			if err := o.makeParent(ctx, path); err != nil {
 				return nil, err
 			}
-			if err := unix.Mkdirat(o.dir.Fd(), o.base, unixMode(mode)); err != nil {
+			if err := unix.Mkdirat(o.dir.Fd(), o.base, safepath.UnixMode(mode)); err != nil {
 				return nil, fmt.Errorf("mkdir %s: %w", path, err)
 			}
 			if err := setAttrsAt(o.dir, o.base, unix.S_IFDIR, uid, gid, mode); err != nil {
 				return nil, err
 			}
-			if err := syncDirFd(o.dir); err != nil {
+			if err := o.dir.Sync(); err != nil {
 				return nil, err
 			}
 		}
@@ -189,7 +188,7 @@ func (r *dirRes) purgeEntries(apply bool) ([]Delta, error) {
 		fromSource = r.sourceNames()
 	}
 	for _, n := range ents {
-		if !r.managed[n] && !fromSource[n] && !isOurTemp(n) {
+		if !r.managed[n] && !fromSource[n] && !safepath.IsTemp(n) {
 			names = append(names, n)
 		}
 	}
@@ -204,10 +203,4 @@ func (r *dirRes) purgeEntries(apply bool) ([]Delta, error) {
 		what = append(what, delta("purged", n, ""))
 	}
 	return what, nil
-}
-
-// isOurTemp matches WriteFileAtomic's temp files, which come and go.
-func isOurTemp(name string) bool {
-	ok, _ := filepath.Match(".*.unit-tmp-*", name)
-	return ok
 }

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/unit-os/unit/platform"
+	"github.com/unit-os/unit/safepath"
 )
 
 // env is what resources need from the system beyond their desired state.
@@ -34,7 +35,7 @@ type env struct {
 	// dirs defers directory fsyncs of file writes to the end of a pass.
 	dirs dirSyncer
 	// temps sweeps dead writers' temp files, once per directory.
-	temps tempSweeper
+	temps safepath.Sweeper
 }
 
 // StateDir is the daemon's state directory as PID 1, and `unit run`'s

@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
 )
 
 // smallFS mounts a 64 KiB tmpfs in the test's own mount namespace and
@@ -62,12 +63,12 @@ func TestFailedWritesLeaveNothing(t *testing.T) {
 	big := strings.Repeat("x", 128<<10)
 
 	for i := range 5 {
-		if err := WriteFileAtomic(keep, []byte(big), 0o644, 0, 0); err == nil {
+		if err := safepath.WriteFile(keep, []byte(big), 0o644, 0, 0); err == nil {
 			t.Fatalf("write %d of 128 KiB into 64 KiB succeeded", i)
 		}
 	}
 	if got := names(t, dir); !slices.Equal(got, before) {
-		t.Fatalf("after 5 failed WriteFileAtomic: %v, want %v", got, before)
+		t.Fatalf("after 5 failed safepath.WriteFile: %v, want %v", got, before)
 	}
 
 	for i := range 5 {

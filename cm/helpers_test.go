@@ -167,7 +167,7 @@ func stat(t *testing.T, path string) syscall.Stat_t {
 	return st
 }
 
-// tempFiles lists leftovers of WriteFileAtomic in dir.
+// tempFiles lists leftovers of safepath.WriteFile in dir.
 func tempFiles(t *testing.T, dir string) []string {
 	t.Helper()
 	m, err := filepath.Glob(filepath.Join(dir, ".*.unit-tmp-*"))

@@ -8,6 +8,7 @@ import (
 	"io/fs"
 	"os"
 
+	"github.com/unit-os/unit/safepath"
 	"golang.org/x/sys/unix"
 )
 
@@ -65,7 +66,7 @@ func (r *hostnameRes) run(apply bool) ([]Delta, error) {
 		if !bytes.Equal(data, want) {
 			what = append(what, delta(f, string(bytes.TrimSpace(data)), r.name))
 			if apply {
-				if err := WriteFileAtomic(f, want, 0o644, -1, -1); err != nil {
+				if err := safepath.WriteFile(f, want, 0o644, -1, -1); err != nil {
 					return nil, err
 				}
 			}

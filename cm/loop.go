@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/fsnotify/fsnotify"
+	"github.com/unit-os/unit/safepath"
 )
 
 // The loop: start here. One goroutine, Run, owns the engine's state; the
@@ -216,7 +217,7 @@ func (e *Engine) onEvent(w *watcher, ev fsnotify.Event) {
 		e.scheduleReload()
 	}
 	e.byPath.ids(ev.Name, func(id string) { e.mark(id, causeDrift) })
-	if ids := e.byDir[filepath.Dir(ev.Name)]; len(ids) > 0 && !isOurTemp(filepath.Base(ev.Name)) {
+	if ids := e.byDir[filepath.Dir(ev.Name)]; len(ids) > 0 && !safepath.IsTemp(filepath.Base(ev.Name)) {
 		for _, id := range ids {
 			e.mark(id, causeDrift)
 		}

@@ -11,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
 )
 
 // A change of the platform facts file reloads the config: a template that
@@ -22,7 +23,7 @@ func TestPlatformFactsReload(t *testing.T) {
 	facts := filepath.Join(run, "platform.json")
 	writeFacts := func(role string) {
 		t.Helper()
-		if err := WriteFileAtomic(facts, []byte(`{"role":"`+role+`","seed":"nocloud"}`), 0o644, -1, -1); err != nil {
+		if err := safepath.WriteFile(facts, []byte(`{"role":"`+role+`","seed":"nocloud"}`), 0o644, -1, -1); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -59,7 +60,7 @@ func TestPlatformFactsReload(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer sock.Close()
-	if err := WriteFileAtomic(filepath.Join(run, "fleet.token"), []byte("secret"), 0o600, -1, -1); err != nil {
+	if err := safepath.WriteFile(filepath.Join(run, "fleet.token"), []byte("secret"), 0o600, -1, -1); err != nil {
 		t.Fatal(err)
 	}
 	if err := os.WriteFile(filepath.Join(run, "platform.json.bak"), []byte(`{"role":"x"}`), 0o644); err != nil {

@@ -11,6 +11,8 @@ import (
 	"runtime/debug"
 	"slices"
 	"strings"
+
+	"github.com/unit-os/unit/safepath"
 )
 
 // reportStore keeps the last N convergence reports as JSON files named by
@@ -88,7 +90,7 @@ func (s *reportStore) write(r *Report) error {
 		return fmt.Errorf("report: %w", err)
 	}
 	name := fmt.Sprintf("%020d.json", r.Time.UnixNano())
-	if err := WriteFileAtomic(filepath.Join(s.dir, name), append(data, '\n'), 0o644, -1, -1); err != nil {
+	if err := safepath.WriteFile(filepath.Join(s.dir, name), append(data, '\n'), 0o644, -1, -1); err != nil {
 		return err
 	}
 	return s.prune()

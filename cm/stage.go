@@ -73,7 +73,7 @@ func stagerFrom(ctx context.Context) *stager {
 // synced) and queues the rename. The stager holds its own handle on d, one
 // per directory, until commit.
 func (s *stager) write(id string, d *safepath.Dir, base string, data []byte, mode os.FileMode, uid, gid int) error {
-	tmp, err := writeTemp(d, base, data, mode, uid, gid, s.umask, false)
+	tmp, err := d.WriteTemp(base, data, mode, uid, gid, s.umask, false)
 	if err != nil {
 		return fmt.Errorf("write %s/%s: %w", d.Path(), base, err)
 	}
@@ -90,21 +90,6 @@ func (s *stager) write(id string, d *safepath.Dir, base string, data []byte, mod
 	}
 	s.items = append(s.items, staged{id: id, tmp: tmp, base: base, dir: held})
 	return nil
-}
-
-// unixMode converts Go's os.FileMode back to unix permission bits.
-func unixMode(m os.FileMode) uint32 {
-	u := uint32(m.Perm())
-	if m&os.ModeSetuid != 0 {
-		u |= unix.S_ISUID
-	}
-	if m&os.ModeSetgid != 0 {
-		u |= unix.S_ISGID
-	}
-	if m&os.ModeSticky != 0 {
-		u |= unix.S_ISVTX
-	}
-	return u
 }
 
 // commit syncs the filesystems of the staged temps, renames them into
@@ -150,7 +135,7 @@ func (s *stager) commit() map[string]error {
 	inParallel(runtime.GOMAXPROCS(0), byDir, func(k string, its []staged) {
 		renamed := false
 		for _, it := range its {
-			if err := unix.Renameat(it.dir.Fd(), it.tmp, it.dir.Fd(), it.base); err != nil {
+			if err := it.dir.Commit(it.tmp, it.base); err != nil {
 				mu.Lock()
 				fail(it, err)
 				mu.Unlock()
@@ -159,7 +144,7 @@ func (s *stager) commit() map[string]error {
 			renamed = true
 		}
 		if renamed {
-			if err := syncDirFd(its[0].dir); err != nil {
+			if err := its[0].dir.Sync(); err != nil {
 				mu.Lock()
 				syncErr[k] = err
 				mu.Unlock()

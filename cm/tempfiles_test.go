@@ -5,6 +5,8 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
+
+	"github.com/unit-os/unit/safepath"
 )
 
 // A killed apply's temp files are removed when their directory is next
@@ -16,7 +18,7 @@ func TestDeadWritersTempFilesSwept(t *testing.T) {
 	os.WriteFile(victim, []byte("keep"), 0o644)
 	dead := filepath.Join(dir, ".page.unit-tmp-2147483000.42-123")   // no such pid
 	deadLink := filepath.Join(dir, ".x.unit-tmp-2147483001.42-link") // a leftover link
-	live := filepath.Join(dir, tempPrefix("page")+"9")               // ours, now
+	live := filepath.Join(dir, safepath.TempPrefix("page")+"9")      // ours, now
 	old := filepath.Join(dir, ".page.unit-tmp-8812734")              // another form
 	deadDir := filepath.Join(dir, ".d.unit-tmp-2147483002.42-1")
 	for _, f := range []string{dead, live, old} {
@@ -43,23 +45,5 @@ func TestDeadWritersTempFilesSwept(t *testing.T) {
 	}
 	if b, _ := os.ReadFile(victim); string(b) != "keep" {
 		t.Errorf("the symlink's target changed: %q", b)
-	}
-}
-
-// The tag names this process with its start time.
-func TestWriterGone(t *testing.T) {
-	if writerGone(tempPrefix("x") + "1") {
-		t.Error("our own temp file judged a dead writer's")
-	}
-	for name, want := range map[string]bool{
-		".x.unit-tmp-1.999999999999-1": true, // pid 1 runs, but did not start then
-		".x.unit-tmp-2147483000.5-1":   true,
-		".x.unit-tmp-123":              false,
-		"x.unit-tmp-2147483000.5-1":    false,
-		".x.unit-tmp-abc.5-1":          false,
-	} {
-		if got := writerGone(name); got != want {
-			t.Errorf("writerGone(%q) = %v, want %v", name, got, want)
-		}
 	}
 }

@@ -129,7 +129,7 @@ func (s *sweepRun) dir(fd int, rel string, keep map[string]bool, depth int) (kep
 		return 1 // contents unknown: the directory stays
 	}
 	for _, name := range names {
-		if keep[name] || isOurTemp(name) || !s.entry(fd, rel, name, depth) {
+		if keep[name] || safepath.IsTemp(name) || !s.entry(fd, rel, name, depth) {
 			kept++
 		}
 	}

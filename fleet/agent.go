@@ -22,8 +22,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 
-	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
 )
 
 // maxLayer bounds a layer's size (a KV value is hostile input).
@@ -232,7 +232,7 @@ func (a *Agent) apply(dir string, e jetstream.KeyValueEntry) {
 		// The same bytes again (a resumed watch, a restart) are not a
 		// change: unit is not made to reload for nothing.
 		if old, err := os.ReadFile(path); err != nil || !bytes.Equal(old, v) {
-			if err := cm.WriteFileAtomic(path, v, 0o644, 0, 0); err != nil {
+			if err := safepath.WriteFile(path, v, 0o644, 0, 0); err != nil {
 				a.Log.Error("fleet: write layer", "key", e.Key(), "err", err)
 				return
 			}

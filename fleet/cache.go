@@ -8,8 +8,8 @@ import (
 	"path/filepath"
 	"syscall"
 
-	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
 	"github.com/unit-os/unit/systemd/translate"
 )
 
@@ -42,7 +42,7 @@ func (a *Agent) keep(dir string) {
 		if old, err := os.ReadFile(path); err == nil && bytes.Equal(old, b) {
 			continue
 		}
-		if err := cm.WriteFileAtomic(path, b, 0o600, 0, 0); err != nil {
+		if err := safepath.WriteFile(path, b, 0o600, 0, 0); err != nil {
 			a.Log.Error("fleet: layer cache", "err", err)
 		}
 	}
@@ -78,7 +78,7 @@ func (a *Agent) Restore() {
 		if _, err := os.Lstat(path); err == nil {
 			continue
 		}
-		if err := cm.WriteFileAtomic(path, b, 0o644, 0, 0); err != nil {
+		if err := safepath.WriteFile(path, b, 0o644, 0, 0); err != nil {
 			a.Log.Error("fleet: restore cached layer", "layer", name, "err", err)
 			continue
 		}

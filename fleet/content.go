@@ -13,6 +13,7 @@ import (
 	"syscall"
 
 	"github.com/nats-io/nats.go/jetstream"
+	"github.com/unit-os/unit/safepath"
 )
 
 // Content by hash: update bundles (and whatever else nodes fetch whole)
@@ -80,27 +81,21 @@ func FetchContent(ctx context.Context, obs jetstream.ObjectStore, name, dir stri
 		return "", fmt.Errorf("content %s: %w", name, err)
 	}
 	defer res.Close()
-	tmp, err := os.CreateTemp(dir, ".fetch-")
+	err = safepath.WriteFileFunc(path, 0o600, -1, -1, func(tmp *os.File) error {
+		h := sha256.New()
+		n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(res, maxContent+1))
+		if err != nil {
+			return fmt.Errorf("content %s: %w", name, err)
+		}
+		if n > maxContent {
+			return fmt.Errorf("content %s: larger than %d bytes", name, int64(maxContent))
+		}
+		if got := ContentName(h.Sum(nil)); got != name {
+			return fmt.Errorf("content %s: its bytes hash to %s: refused", name, got)
+		}
+		return nil
+	})
 	if err != nil {
-		return "", err
-	}
-	defer os.Remove(tmp.Name())
-	defer tmp.Close()
-	h := sha256.New()
-	n, err := io.Copy(io.MultiWriter(tmp, h), io.LimitReader(res, maxContent+1))
-	if err != nil {
-		return "", fmt.Errorf("content %s: %w", name, err)
-	}
-	if n > maxContent {
-		return "", fmt.Errorf("content %s: larger than %d bytes", name, int64(maxContent))
-	}
-	if got := ContentName(h.Sum(nil)); got != name {
-		return "", fmt.Errorf("content %s: its bytes hash to %s: refused", name, got)
-	}
-	if err := tmp.Sync(); err != nil {
-		return "", err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
 		return "", err
 	}
 	return path, nil

@@ -1,16 +1,14 @@
 package fleet
 
 import (
-	"crypto/rand"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 
+	"github.com/unit-os/unit/safepath"
 	"golang.org/x/sys/unix"
-
-	"github.com/unit-os/unit/cm"
 )
 
 // Key material on disk: the authority's keys and a node's. A directory
@@ -85,64 +83,17 @@ func readNoFollow(path string, secret bool) ([]byte, error) {
 	return b, nil
 }
 
-// createSecret writes a new file at path (0600) only if none is there:
-// the bytes go to a temp file made with O_EXCL|O_NOFOLLOW and synced,
-// then link(2) puts it in place, which fails if path exists. So a crash
-// never leaves half a key, and two processes making the same key never
-// both win. It returns an error wrapping os.ErrExist if path exists.
+// createSecret writes a new file at path (0600) only if none is there
+// (safepath.CreateFile): a crash never leaves half a key, and two
+// processes making the same key never both win. It returns an error
+// wrapping os.ErrExist if path exists.
 func createSecret(path string, data []byte) error {
-	tmp, err := writeTemp(path, data)
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp)
-	if err := os.Link(tmp, path); err != nil {
-		return err
-	}
-	return syncDir(filepath.Dir(path))
+	return safepath.CreateFile(path, data, 0o600, -1, -1)
 }
 
 // writeSecret replaces path atomically with data (0600).
 func writeSecret(path string, data []byte) error {
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return err
-	}
-	return cm.WriteFileAtomic(abs, data, 0o600, -1, -1)
-}
-
-// writeTemp writes data to a new synced 0600 file beside path.
-func writeTemp(path string, data []byte) (string, error) {
-	var nonce [8]byte
-	if _, err := io.ReadFull(rand.Reader, nonce[:]); err != nil {
-		return "", err
-	}
-	tmp := fmt.Sprintf("%s.tmp-%x", path, nonce)
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
-	if err != nil {
-		return "", err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return "", err
-	}
-	return tmp, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
+	return safepath.WriteFile(path, data, 0o600, -1, -1)
 }
 
 // lockFile takes an exclusive flock on path (made 0600 if missing) and

@@ -7,11 +7,12 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"regexp"
 	"sort"
 	"strconv"
 	"strings"
+
+	"github.com/unit-os/unit/safepath"
 )
 
 // The system range, as Debian's adduser allocates it
@@ -158,31 +159,8 @@ func (p *Pins) Save() error {
 			fmt.Fprintf(&b, "%s %s %d\n", kind, n, m[n])
 		}
 	}
-	return writeFile(p.path, []byte(b.String()))
-}
-
-// writeFile replaces path whole or not at all.
-func writeFile(path string, data []byte) error {
-	f, err := os.CreateTemp(filepath.Dir(path), ".ids-*")
-	if err != nil {
-		return fmt.Errorf("save %s: %w", path, err)
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(f.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(f.Name(), path)
-	}
-	if err != nil {
-		os.Remove(f.Name())
-		return fmt.Errorf("save %s: %w", path, err)
+	if err := safepath.WriteFile(p.path, []byte(b.String()), 0o644, -1, -1, safepath.Trusted()); err != nil {
+		return fmt.Errorf("save %s: %w", p.path, err)
 	}
 	return nil
 }

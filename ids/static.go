@@ -2,7 +2,8 @@
 // numbers: Debian's static ones (base-passwd) as Debian has them, every
 // other one allocated once from the system range and pinned in a file
 // beside the system's TOML, so the owners on a data partition stay right
-// across rebuilds and updates. A leaf: it knows names and numbers only.
+// across rebuilds and updates. It knows names and numbers only (and
+// writes its file through safepath).
 package ids
 
 // Account is a line of base-passwd's passwd.master.

@@ -8,10 +8,10 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"strconv"
 
 	"github.com/unit-os/unit/pkgbuild"
+	"github.com/unit-os/unit/safepath"
 )
 
 // Output file names inside the build directory.
@@ -163,30 +163,8 @@ func sourceDateEpoch() (int64, error) {
 }
 
 // writeAtomic replaces path with data so readers see the old file or the
-// new one, never a torn write.
+// new one, never a torn write. The build writes where its user points it:
+// the path is resolved as the kernel does (safepath.Trusted).
 func writeAtomic(path string, data []byte, mode os.FileMode) error {
-	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(f.Name())
-	if _, err := f.Write(data); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Chmod(mode); err != nil {
-		f.Close()
-		return err
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := f.Close(); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	if err := os.Rename(f.Name(), path); err != nil {
-		return fmt.Errorf("write %s: %w", path, err)
-	}
-	return nil
+	return safepath.WriteFile(path, data, mode, -1, -1, safepath.Trusted())
 }

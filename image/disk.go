@@ -16,6 +16,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/unit-os/unit/safepath"
 	"github.com/unit-os/unit/update"
 )
 
@@ -204,45 +205,32 @@ func writeDisk(path string, p *diskPlan, esp, root, data string) (reimaged bool,
 			return false, fmt.Errorf("%s has a data partition and a different layout; move it away to make a new disk (its data is not copied)", path)
 		}
 	}
-	tmp := path + ".tmp"
-	f, err := os.OpenFile(tmp, os.O_RDWR|os.O_CREATE|os.O_TRUNC|syscall.O_NOFOLLOW, 0o644)
-	if err != nil {
-		return false, err
-	}
-	defer os.Remove(tmp)
-	if err := f.Truncate(int64(p.Sectors) * sectorSize); err != nil {
-		f.Close()
-		return false, err
-	}
-	if err := writeGPT(f, p.Sectors, p.DiskGUID, p.Parts); err != nil {
-		f.Close()
-		return false, err
-	}
-	slotA, _ := p.slot("a")
-	images := []struct {
-		path string
-		at   uint64
-	}{{esp, p.Parts[0].First}, {root, slotA.First}}
-	if data != "" {
-		images = append(images, struct {
+	safepath.Sweep(filepath.Dir(path), safepath.Trusted()) // an interrupted build's temp disk
+	return false, safepath.WriteFileFunc(path, 0o644, -1, -1, func(f *os.File) error {
+		if err := f.Truncate(int64(p.Sectors) * sectorSize); err != nil {
+			return err
+		}
+		if err := writeGPT(f, p.Sectors, p.DiskGUID, p.Parts); err != nil {
+			return err
+		}
+		slotA, _ := p.slot("a")
+		images := []struct {
 			path string
 			at   uint64
-		}{data, p.Parts[1].First})
-	}
-	for _, img := range images {
-		if err := copyAt(f, img.path, int64(img.at)*sectorSize, true); err != nil {
-			f.Close()
-			return false, err
+		}{{esp, p.Parts[0].First}, {root, slotA.First}}
+		if data != "" {
+			images = append(images, struct {
+				path string
+				at   uint64
+			}{data, p.Parts[1].First})
 		}
-	}
-	if err := f.Sync(); err != nil {
-		f.Close()
-		return false, err
-	}
-	if err := f.Close(); err != nil {
-		return false, err
-	}
-	return false, os.Rename(tmp, path)
+		for _, img := range images {
+			if err := copyAt(f, img.path, int64(img.at)*sectorSize, true); err != nil {
+				return err
+			}
+		}
+		return nil
+	}, safepath.Trusted(), safepath.AsCreated())
 }
 
 // reimage rewrites the table (the slots may have moved or grown), the

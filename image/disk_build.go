@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
+	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -12,6 +13,7 @@ import (
 
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/pkgbuild"
+	"github.com/unit-os/unit/safepath"
 	"github.com/unit-os/unit/uki"
 	"github.com/unit-os/unit/update"
 )
@@ -166,34 +168,34 @@ func buildDiskImage(ctx context.Context, log *slog.Logger, out, format string, s
 // manifest (format update) and returns its id and size.
 func writeBundle(out string, res *Result) (string, int64, error) {
 	path := filepath.Join(out, update.BundleName)
-	f, err := os.CreateTemp(out, ".bundle-")
+	safepath.Sweep(out, safepath.Trusted()) // an interrupted build's temp files
+	var (
+		id   string
+		size int64
+	)
+	err := safepath.WriteFileFunc(path, 0o600, -1, -1, func(f *os.File) error {
+		_, err := update.WriteBundle(f, update.Manifest{Release: res.Release, Hostname: res.Hostname, Kernel: res.KernelVersion, Hardware: res.Hardware},
+			map[string]string{update.ImagePart: filepath.Join(out, ManifestName), update.UKIPart: filepath.Join(out, UKIName), update.RootPart: filepath.Join(out, RootName)})
+		if err != nil {
+			return fmt.Errorf("bundle: %w", err)
+		}
+		fi, err := f.Stat()
+		if err != nil {
+			return err
+		}
+		size = fi.Size()
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
+		br, err := update.NewReader(f)
+		if err != nil {
+			return fmt.Errorf("bundle: read back: %w", err)
+		}
+		id = br.ID()
+		return nil
+	}, safepath.Trusted(), safepath.AsCreated())
 	if err != nil {
 		return "", 0, err
 	}
-	defer os.Remove(f.Name())
-	_, err = update.WriteBundle(f, update.Manifest{Release: res.Release, Hostname: res.Hostname, Kernel: res.KernelVersion, Hardware: res.Hardware},
-		map[string]string{update.ImagePart: filepath.Join(out, ManifestName), update.UKIPart: filepath.Join(out, UKIName), update.RootPart: filepath.Join(out, RootName)})
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err != nil {
-		return "", 0, fmt.Errorf("bundle: %w", err)
-	}
-	r, err := os.Open(f.Name())
-	if err != nil {
-		return "", 0, err
-	}
-	defer r.Close()
-	br, err := update.NewReader(r)
-	if err != nil {
-		return "", 0, fmt.Errorf("bundle: read back: %w", err)
-	}
-	fi, err := r.Stat()
-	if err != nil {
-		return "", 0, err
-	}
-	return br.ID(), fi.Size(), os.Rename(f.Name(), path)
+	return id, size, nil
 }

@@ -11,8 +11,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/event"
+	"github.com/unit-os/unit/safepath"
 	"github.com/unit-os/unit/supervise"
 	"golang.org/x/sys/unix"
 )
@@ -183,7 +183,7 @@ func (d *Daemon) writeMetrics(ctx context.Context, events <-chan event.Event) {
 			return
 		}
 		path := *p
-		if err := cm.WriteFileAtomic(path, d.metrics(ctx), 0o644, 0, 0); err != nil {
+		if err := safepath.WriteFile(path, d.metrics(ctx), 0o644, 0, 0); err != nil {
 			d.log.Warn("metrics", "path", path, "err", err)
 		}
 	}

@@ -52,7 +52,7 @@ func platformFacts(log *slog.Logger, b blockDevs) (map[string]string, error) {
 		return nil, fmt.Errorf("seed %s: %w", dev, err)
 	}
 	_, token := facts[platform.FleetTokenKey]
-	if err := platform.KeepSeed(facts, platform.FactsPath(cm.StateDir), platform.FleetTokenPath, cm.WriteFileAtomic); err != nil {
+	if err := platform.KeepSeed(facts, platform.FactsPath(cm.StateDir), platform.FleetTokenPath); err != nil {
 		return nil, fmt.Errorf("seed %s: %w", dev, err)
 	}
 	if token {

@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -14,6 +13,7 @@ import (
 	"github.com/pelletier/go-toml/v2"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
 )
 
 // Lock pins a recipe's deb closure: every .deb apt resolved, with its
@@ -122,23 +122,7 @@ func writeLock(path string, l *Lock) error {
 	if err := enc.Encode(l); err != nil {
 		return fmt.Errorf("lock %s: %w", path, err)
 	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".tmp-")
-	if err != nil {
-		return fmt.Errorf("lock: %w", err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(buf.Bytes()); err != nil {
-		tmp.Close()
-		return fmt.Errorf("lock %s: %w", path, err)
-	}
-	if err := tmp.Chmod(0o644); err != nil {
-		tmp.Close()
-		return fmt.Errorf("lock %s: %w", path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("lock %s: %w", path, err)
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
+	if err := safepath.WriteFile(path, buf.Bytes(), 0o644, -1, -1, safepath.Trusted()); err != nil {
 		return fmt.Errorf("lock: %w", err)
 	}
 	return nil

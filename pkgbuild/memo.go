@@ -8,6 +8,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+
+	"github.com/unit-os/unit/safepath"
 )
 
 // aptState is what a Debian resolution depends on besides the recipe:
@@ -36,12 +38,9 @@ func (b *Builder) memoResolve(s Source, state []string, resolve func() (SourceID
 	}
 	data, _ := json.Marshal(id)
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err == nil {
-		// A memo that cannot be kept is only a lost shortcut, but its
-		// temp file must not stay behind (a full disk stays full).
-		tmp := fmt.Sprintf("%s.tmp-%d", path, os.Getpid())
-		if os.WriteFile(tmp, data, 0o644) != nil || os.Rename(tmp, path) != nil {
-			os.Remove(tmp)
-		}
+		// A memo that cannot be kept is only a lost shortcut (and a
+		// failed write leaves no temp file behind).
+		_ = safepath.WriteFile(path, data, 0o644, -1, -1, safepath.Trusted(), safepath.AsCreated())
 	}
 	return id, nil
 }

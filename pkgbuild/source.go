@@ -6,6 +6,8 @@ import (
 	"os"
 	"path/filepath"
 	"strconv"
+
+	"github.com/unit-os/unit/safepath"
 )
 
 // SourceID is what a source resolved to: enough to know, before anything is
@@ -114,7 +116,7 @@ func (b *Builder) cached(sum, label string, get func(tmp string) error) (string,
 	if got != sum {
 		return "", fmt.Errorf("%s: sha256 mismatch: downloaded %s, expected %s", label, got, sum)
 	}
-	if err := os.Rename(f, p); err != nil {
+	if err := safepath.Rename(f, p, safepath.Trusted()); err != nil {
 		return "", err
 	}
 	return p, nil

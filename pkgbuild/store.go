@@ -9,11 +9,11 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
-	"time"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
 )
 
 // MetaName is the file in every keg that describes it. The image builder
@@ -179,13 +179,7 @@ func IsCurrent(store string, k *Keg) bool {
 // setCurrent points <store>/<name>/current at keg, atomically.
 func setCurrent(store string, k *Keg) error {
 	link := filepath.Join(store, k.Name, currentLink)
-	// A name of its own, so concurrent builds never share a temp link.
-	tmp := fmt.Sprintf("%s.tmp-%d-%d", link, os.Getpid(), time.Now().UnixNano())
-	if err := os.Symlink(filepath.Base(k.Dir), tmp); err != nil {
-		return fmt.Errorf("store: %w", err)
-	}
-	if err := os.Rename(tmp, link); err != nil {
-		os.Remove(tmp)
+	if err := safepath.Symlink(filepath.Base(k.Dir), link, safepath.Trusted()); err != nil {
 		return fmt.Errorf("store: %w", err)
 	}
 	return nil

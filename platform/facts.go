@@ -4,9 +4,9 @@
 // is up. Both land in one flat JSON object of names to strings, the
 // platform facts file, which templates see as .facts.platform.NAME.
 //
-// It imports only config (what a fact's name may be); PID 1, the engine
-// (cm) and the fleet agent import it. It has no file writer of its own:
-// who writes passes in the atomic one (WriteFile).
+// It imports only config (what a fact's name may be) and safepath; PID 1, the engine
+// (cm) and the fleet agent import it. It writes through safepath's
+// atomic writer.
 package platform
 
 import (
@@ -32,10 +32,6 @@ func FactsPath(stateDir string) string { return filepath.Join(stateDir, "platfor
 // provisioning secret for the fleet agent, readable by root only. It is
 // never a fact: platform.json is world-readable and templates render it.
 const FleetTokenPath = "/run/unit/fleet.token"
-
-// WriteFile replaces path with data atomically (cm.WriteFileAtomic): uid
-// or gid -1 leaves that id as the writer's.
-type WriteFile func(path string, data []byte, mode os.FileMode, uid, gid int) error
 
 // maxFacts bounds what is read of a platform facts file.
 const maxFacts = 1 << 20

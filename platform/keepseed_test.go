@@ -6,7 +6,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/platform"
 )
 
@@ -19,7 +18,7 @@ func TestSeedFleetToken(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := platform.KeepSeed(facts, factsPath, tokenPath, cm.WriteFileAtomic); err != nil {
+	if err := platform.KeepSeed(facts, factsPath, tokenPath); err != nil {
 		t.Fatal(err)
 	}
 	b, err := os.ReadFile(factsPath)
@@ -54,7 +53,7 @@ func TestSeedFleetToken(t *testing.T) {
 
 	// A seed without one writes none.
 	dir = t.TempDir()
-	if err := platform.KeepSeed(map[string]string{"role": "web"}, filepath.Join(dir, "platform.json"), filepath.Join(dir, "fleet.token"), cm.WriteFileAtomic); err != nil {
+	if err := platform.KeepSeed(map[string]string{"role": "web"}, filepath.Join(dir, "platform.json"), filepath.Join(dir, "fleet.token")); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "fleet.token")); err == nil {

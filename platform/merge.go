@@ -6,6 +6,7 @@ import (
 	"maps"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
 )
 
 // MergeFacts merges facts (IMDS's) into the platform facts file at path
@@ -20,9 +21,9 @@ import (
 // changed or removed since is not kept. With a seed, keys an earlier
 // fetch added stay as they were until the next boot (/run is a tmpfs).
 //
-// The file is written atomically by write (mode 0644: facts are no
+// The file is written atomically (mode 0644: facts are no
 // secret) and only when its facts change; changed says whether it was.
-func MergeFacts(path string, facts map[string]string, write WriteFile) (changed bool, err error) {
+func MergeFacts(path string, facts map[string]string) (changed bool, err error) {
 	for k, v := range facts {
 		if !config.IsName(k) {
 			return false, fmt.Errorf("merge platform facts: %q is not a fact name", k)
@@ -51,7 +52,7 @@ func MergeFacts(path string, facts map[string]string, write WriteFile) (changed 
 		return false, fmt.Errorf("merge platform facts: %w", err)
 	}
 	// The writer's own ids: root's, like PID 1's, in the agent.
-	if err := write(path, b, 0o644, -1, -1); err != nil {
+	if err := safepath.WriteFile(path, b, 0o644, -1, -1); err != nil {
 		return false, fmt.Errorf("merge platform facts: %w", err)
 	}
 	return true, nil

@@ -9,7 +9,6 @@ import (
 	"syscall"
 	"testing"
 
-	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/platform"
 )
 
@@ -46,14 +45,14 @@ func TestMergeFacts(t *testing.T) {
 		t.Fatal(err)
 	}
 	unchanged(t, path, func() {
-		if _, err := platform.MergeFacts(path, imds, cm.WriteFileAtomic); err == nil {
+		if _, err := platform.MergeFacts(path, imds); err == nil {
 			t.Error("merged into a file that is not JSON")
 		}
 	})
 
 	// Facts that are not facts are refused before anything is read.
 	for _, bad := range []map[string]string{{"bad key": "x"}, {"role": "a\nb"}, {"role": strings.Repeat("x", 1025)}} {
-		if _, err := platform.MergeFacts(filepath.Join(dir, "new.json"), bad, cm.WriteFileAtomic); err == nil {
+		if _, err := platform.MergeFacts(filepath.Join(dir, "new.json"), bad); err == nil {
 			t.Errorf("%v merged", bad)
 		}
 	}
@@ -64,7 +63,7 @@ func TestMergeFacts(t *testing.T) {
 
 func mustMerge(t *testing.T, path string, facts map[string]string, wantChanged bool, want map[string]string) {
 	t.Helper()
-	changed, err := platform.MergeFacts(path, facts, cm.WriteFileAtomic)
+	changed, err := platform.MergeFacts(path, facts)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/safepath"
 )
 
 // A NoCloud seed, as cloud-init reads it: a volume labelled "cidata"
@@ -142,14 +143,14 @@ func readSeedFile(dir, name string) ([]byte, error) {
 const FleetTokenKey = "fleet_token"
 
 // KeepSeed takes the fleet token out of a seed's facts into tokenPath
-// (0600) and writes the rest to factsPath (0644), each atomically with
-// write, the token first, so the agent that reads the facts finds it.
+// (0600) and writes the rest to factsPath (0644), each atomically, the
+// token first, so the agent that reads the facts finds it.
 // Both are PID 1's own, root's, files.
-func KeepSeed(facts map[string]string, factsPath, tokenPath string, write WriteFile) error {
+func KeepSeed(facts map[string]string, factsPath, tokenPath string) error {
 	var tokenErr error
 	if token, ok := facts[FleetTokenKey]; ok {
 		delete(facts, FleetTokenKey)
-		if err := write(tokenPath, []byte(token), 0o600, -1, -1); err != nil {
+		if err := safepath.WriteFile(tokenPath, []byte(token), 0o600, -1, -1); err != nil {
 			tokenErr = fmt.Errorf("fleet token: %w", err)
 		}
 	}
@@ -157,7 +158,7 @@ func KeepSeed(facts map[string]string, factsPath, tokenPath string, write WriteF
 	// depend on the fleet.
 	j, err := json.Marshal(facts)
 	if err == nil {
-		err = write(factsPath, j, 0o644, -1, -1)
+		err = safepath.WriteFile(factsPath, j, 0o644, -1, -1)
 	}
 	if err != nil {
 		err = fmt.Errorf("platform facts: %w", err)

@@ -15,6 +15,7 @@ package safepath
 import (
 	"errors"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 
@@ -68,12 +69,44 @@ func (d *Dir) Close() error {
 }
 
 type options struct {
-	create bool
-	mode   uint32
+	create   bool
+	mode     uint32
+	trusted  bool
+	keepMode bool
 }
 
-// Option changes how a walk treats a missing step.
+// Option changes how a walk treats a missing step, or how a write sets a
+// file's mode.
 type Option func(*options)
+
+func optionsOf(opts []Option) *options {
+	var o options
+	for _, f := range opts {
+		f(&o)
+	}
+	return &o
+}
+
+// Trusted resolves the path as the kernel does, following every link, for
+// a tool that writes where its own user points it (a build's output, its
+// cache): there no other user's link crosses a privilege boundary, and a
+// checkout owned by another uid (a CI container, sudo) must stay usable.
+// The write itself keeps every other guarantee.
+func Trusted() Option { return func(o *options) { o.trusted = true } }
+
+// AsCreated leaves a written file with the mode open(2) gives it (mode's
+// permission bits less the umask), without a chmod: for filesystems that
+// refuse one (vfat, the ESP) and for callers that always honoured the
+// umask.
+func AsCreated() Option { return func(o *options) { o.keepMode = true } }
+
+// createPerm is the mode a write's temp file is created with.
+func (o *options) createPerm(mode os.FileMode) uint32 {
+	if o.keepMode {
+		return UnixMode(mode) & 0o777
+	}
+	return 0o600
+}
 
 // Create makes missing directories with mode (less the umask), owned by
 // their parent's owner when that is not the caller, so a directory made in
@@ -103,22 +136,41 @@ func OpenParent(path string, opts ...Option) (*Dir, string, error) {
 
 // Open walks to the directory path itself.
 func Open(path string, opts ...Option) (*Dir, error) {
-	var o options
-	for _, f := range opts {
-		f(&o)
-	}
+	o := optionsOf(opts)
 	if !filepath.IsAbs(path) {
 		return nil, fmt.Errorf("%s: not an absolute path", path)
+	}
+	if o.trusted {
+		return openTrusted(path, o)
 	}
 	w, err := newWalk(path)
 	if err != nil {
 		return nil, err
 	}
-	if err := w.run(&o); err != nil {
+	if err := w.run(o); err != nil {
 		w.close()
 		return nil, err
 	}
 	return &Dir{fd: w.fd, path: filepath.Clean(path), st: w.st}, nil
+}
+
+// openTrusted opens path as the kernel resolves it (see Trusted).
+func openTrusted(path string, o *options) (*Dir, error) {
+	if o.create {
+		if err := os.MkdirAll(path, os.FileMode(o.mode)); err != nil {
+			return nil, err
+		}
+	}
+	fd, err := unix.Open(path, unix.O_PATH|unix.O_DIRECTORY|unix.O_CLOEXEC, 0)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	d := &Dir{fd: fd, path: filepath.Clean(path)}
+	if err := unix.Fstat(fd, &d.st); err != nil {
+		unix.Close(fd)
+		return nil, fmt.Errorf("stat %s: %w", path, err)
+	}
+	return d, nil
 }
 
 // walk is one resolution: where it stands and what is left.

@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/unit-os/unit/safepath"
 	"github.com/unit-os/unit/uki"
 )
 
@@ -71,42 +72,30 @@ func (p ESP) RemoveSlot(slot string) error {
 			}
 		}
 	}
-	return syncDir(dir)
+	if err := safepath.SyncDir(dir); err != nil {
+		return fmt.Errorf("esp: %w", err)
+	}
+	return nil
 }
 
-// Install writes the unified kernel image as entry e: into a temporary
-// file first, synced, then renamed, so a power cut leaves either no entry
-// or a whole one.
+// Install writes the unified kernel image as entry e atomically
+// (safepath.WriteFile), so a power cut leaves either no entry or a whole
+// one. Temp files a power cut left first (unit-new.tmp is older units'
+// name) go.
 func (p ESP) Install(e Entry, image []byte) error {
 	dir := filepath.Join(p.Dir, EntryDir)
-	if err := replace(filepath.Join(dir, "unit-new.tmp"), filepath.Join(dir, e.Name()), image); err != nil {
+	os.Remove(filepath.Join(dir, "unit-new.tmp"))
+	safepath.Sweep(dir)
+	if err := writeFAT(filepath.Join(dir, e.Name()), image); err != nil {
 		return fmt.Errorf("esp: install %s: %w", e.Name(), err)
 	}
 	return nil
 }
 
-// replace writes data to tmp, syncs it, renames it to path and syncs the
-// directory: a power cut leaves the file at path as it was, or whole.
-func replace(tmp, path string, data []byte) error {
-	f, err := os.OpenFile(tmp, os.O_WRONLY|os.O_CREATE|os.O_TRUNC, 0o644)
-	if err != nil {
-		return err
-	}
-	_, err = f.Write(data)
-	if err == nil {
-		err = f.Sync()
-	}
-	if cerr := f.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp, path)
-	}
-	if err != nil {
-		os.Remove(tmp)
-		return err
-	}
-	return syncDir(filepath.Dir(path))
+// writeFAT replaces path with data atomically, its mode as the mount gives
+// it: FAT refuses most chmods.
+func writeFAT(path string, data []byte) error {
+	return safepath.WriteFile(path, data, 0o644, -1, -1, safepath.AsCreated())
 }
 
 // Rename gives entry from the name of to (a commit drops the counter, a
@@ -116,7 +105,10 @@ func (p ESP) Rename(from, to Entry) error {
 	if err := os.Rename(filepath.Join(dir, from.Name()), filepath.Join(dir, to.Name())); err != nil {
 		return fmt.Errorf("esp: %w", err)
 	}
-	return syncDir(dir)
+	if err := safepath.SyncDir(dir); err != nil {
+		return fmt.Errorf("esp: %w", err)
+	}
+	return nil
 }
 
 // Info is what an entry's image says about itself (its .osrel section).
@@ -196,7 +188,7 @@ func (p ESP) WriteNote(n Note) error {
 	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
 		return fmt.Errorf("esp: %w", err)
 	}
-	if err := replace(path+".tmp", path, b); err != nil {
+	if err := writeFAT(path, b); err != nil {
 		return fmt.Errorf("esp: note: %w", err)
 	}
 	return nil
@@ -221,18 +213,6 @@ func (p ESP) RemoveNote() error {
 	err := os.Remove(filepath.Join(p.Dir, NotePath))
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return fmt.Errorf("esp: %w", err)
-	}
-	return nil
-}
-
-func syncDir(dir string) error {
-	f, err := os.Open(dir)
-	if err != nil {
-		return fmt.Errorf("esp: %w", err)
-	}
-	defer f.Close()
-	if err := f.Sync(); err != nil {
-		return fmt.Errorf("esp: sync %s: %w", dir, err)
 	}
 	return nil
 }

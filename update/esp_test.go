@@ -300,3 +300,29 @@ func TestOSRelease(t *testing.T) {
 		}
 	}
 }
+
+// A link planted where a write's temp file goes (the name older units
+// used) is not written through: the temp file is a new one of its own.
+func TestWriteNoteNotThroughLink(t *testing.T) {
+	p := newESP(t)
+	victim := filepath.Join(t.TempDir(), "victim")
+	if err := os.WriteFile(victim, []byte("keep"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	note := filepath.Join(p.Dir, update.NotePath)
+	if err := os.MkdirAll(filepath.Dir(note), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink(victim, note+".tmp"); err != nil {
+		t.Fatal(err)
+	}
+	if err := p.WriteNote(update.Note{Gen: 2, Slot: "a", Reason: "watchdog"}); err != nil {
+		t.Fatal(err)
+	}
+	if b, _ := os.ReadFile(victim); string(b) != "keep" {
+		t.Errorf("written through the planted link: %q", b)
+	}
+	if n, ok := p.ReadNote(); !ok || n.Gen != 2 {
+		t.Errorf("ReadNote = %+v, %v", n, ok)
+	}
+}

@@ -53,7 +53,7 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 		case err != nil:
 			log.Info("no IMDS metadata", "err", err)
 		default:
-			if _, err := platform.MergeFacts(factsPath, got, cm.WriteFileAtomic); err != nil {
+			if _, err := platform.MergeFacts(factsPath, got); err != nil {
 				return fmt.Errorf("imds: %w", err)
 			}
 			facts = readFacts(log, factsPath)

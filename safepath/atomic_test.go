@@ -1,4 +1,4 @@
-package cm
+package safepath
 
 import (
 	"os"
@@ -8,17 +8,17 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-func TestWriteFileAtomic(t *testing.T) {
+func TestWriteFile(t *testing.T) {
 	dir := t.TempDir()
 	p := filepath.Join(dir, "x")
-	if err := WriteFileAtomic(p, []byte("one"), 0o600, -1, -1); err != nil {
+	if err := WriteFile(p, []byte("one"), 0o600, -1, -1); err != nil {
 		t.Fatal(err)
 	}
 	if !hasContent(p, "one")() || !hasMode(p, 0o600)() {
 		t.Fatal("first write wrong")
 	}
 	old := stat(t, p)
-	if err := WriteFileAtomic(p, []byte("two"), 0o755|os.ModeSetuid, -1, -1); err != nil {
+	if err := WriteFile(p, []byte("two"), 0o755|os.ModeSetuid, -1, -1); err != nil {
 		t.Fatal(err)
 	}
 	if !hasContent(p, "two")() || !hasMode(p, 0o4755)() {
@@ -34,7 +34,7 @@ func TestWriteFileAtomic(t *testing.T) {
 
 // A rename onto a directory fails at the last step, after the temp file was
 // written and synced: the temp file must go and the target stay as it was.
-func TestWriteFileAtomicRenameOntoDirectoryFails(t *testing.T) {
+func TestWriteFileRenameOntoDirectoryFails(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(dir, "x")
 	if err := os.MkdirAll(target, 0o755); err != nil {
@@ -44,7 +44,7 @@ func TestWriteFileAtomicRenameOntoDirectoryFails(t *testing.T) {
 	if err := os.WriteFile(keep, []byte("old"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if err := WriteFileAtomic(target, []byte("new"), 0o644, -1, -1); err == nil {
+	if err := WriteFile(target, []byte("new"), 0o644, -1, -1); err == nil {
 		t.Fatal("expected an error")
 	}
 	if !hasContent(keep, "old")() {
@@ -57,7 +57,7 @@ func TestWriteFileAtomicRenameOntoDirectoryFails(t *testing.T) {
 
 // An immutable target cannot be replaced: rename fails with EPERM after the
 // temp file was fully written. The old file must be intact.
-func TestWriteFileAtomicImmutableTargetFails(t *testing.T) {
+func TestWriteFileImmutableTargetFails(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(dir, "x")
 	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
@@ -67,7 +67,7 @@ func TestWriteFileAtomicImmutableTargetFails(t *testing.T) {
 		t.Skipf("cannot set the immutable flag here: %v", err)
 	}
 	t.Cleanup(func() { setImmutable(target, false) })
-	if err := WriteFileAtomic(target, []byte("new content"), 0o600, -1, -1); err == nil {
+	if err := WriteFile(target, []byte("new content"), 0o600, -1, -1); err == nil {
 		t.Fatal("expected an error")
 	}
 	if !hasContent(target, "old")() || !hasMode(target, 0o644)() {
@@ -78,7 +78,7 @@ func TestWriteFileAtomicImmutableTargetFails(t *testing.T) {
 	}
 }
 
-func TestWriteFileAtomicUnwritableDirFails(t *testing.T) {
+func TestWriteFileUnwritableDirFails(t *testing.T) {
 	dir := t.TempDir()
 	target := filepath.Join(dir, "x")
 	if err := os.WriteFile(target, []byte("old"), 0o644); err != nil {
@@ -96,7 +96,7 @@ func TestWriteFileAtomicUnwritableDirFails(t *testing.T) {
 		}
 		t.Cleanup(func() { os.Chmod(dir, 0o755) })
 	}
-	if err := WriteFileAtomic(target, []byte("new"), 0o644, -1, -1); err == nil {
+	if err := WriteFile(target, []byte("new"), 0o644, -1, -1); err == nil {
 		t.Fatal("expected an error")
 	}
 	if !hasContent(target, "old")() {
@@ -126,4 +126,37 @@ func setImmutable(path string, on bool) error {
 		flags &^= immutable
 	}
 	return unix.IoctlSetPointerInt(int(f.Fd()), unix.FS_IOC_SETFLAGS, flags)
+}
+
+func hasContent(path, want string) func() bool {
+	return func() bool {
+		b, err := os.ReadFile(path)
+		return err == nil && string(b) == want
+	}
+}
+
+func hasMode(path string, want uint32) func() bool {
+	return func() bool {
+		var st unix.Stat_t
+		return unix.Stat(path, &st) == nil && st.Mode&0o7777 == want
+	}
+}
+
+func stat(t *testing.T, path string) unix.Stat_t {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Stat(path, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st
+}
+
+// tempFiles lists leftovers of a write in dir.
+func tempFiles(t *testing.T, dir string) []string {
+	t.Helper()
+	m, err := filepath.Glob(filepath.Join(dir, ".*.unit-tmp-*"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return m
 }
