@@ -15,6 +15,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/unit-os/unit/disk"
 )
 
 // RootName is the root file system image of the disk format, in the build
@@ -160,19 +162,15 @@ func stage1Entries(unitBin []byte) []entry {
 	return es
 }
 
-// rootFilesystems are the modules mounting the root needs whatever the
-// disk: its file system and the writable layer over it.
-var rootFilesystems = []string{"squashfs", "overlay"}
-
 // rootModules are the modules the disk format's initramfs carries: the
 // profile's disk drivers that the kernel in dir has as modules or built in
 // (built-in ones need no file), and squashfs and overlay, which it must
-// have. Their dependencies follow from modules.dep when they are selected.
+// have (disk.RootFilesystems). Their dependencies follow from modules.dep when they are selected.
 func (p *profile) rootModules(dir string) ([]string, error) {
 	builtin, _ := os.ReadFile(filepath.Join(dir, "modules.builtin"))
 	dep, _ := os.ReadFile(filepath.Join(dir, "modules.dep"))
 	var out, missing []string
-	for _, m := range rootFilesystems {
+	for _, m := range disk.RootFilesystems {
 		if !kernelHas(dep, builtin, m) {
 			missing = append(missing, m)
 		}

@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/disk"
 	"github.com/unit-os/unit/kmod"
 	"github.com/unit-os/unit/supervise"
 )
@@ -117,7 +118,7 @@ func setup(log *slog.Logger, console io.Writer, cfg *config.Config) {
 		log.Error("loopback", "err", err)
 	}
 	devicesUp(log, console, cfg)
-	switch facts, err := platformFacts(log, systemBlockDevs()); {
+	switch facts, err := platformFacts(log, disk.System()); {
 	case err != nil:
 		fmt.Fprintf(console, "unit: platform facts: %v\n", err)
 	case facts != nil:
@@ -254,7 +255,7 @@ const rootFailReboot = 10 * time.Second
 // hardware watchdog it loads softdog, so that a PID 1 that hangs resets
 // the machine into the other slot as one that crashes does (panic=).
 func machineSlots(log *slog.Logger, console io.Writer) *Slots {
-	s, err := openSlots(log, systemBlockDevs(), kernelCmdline())
+	s, err := openSlots(log, disk.System(), kernelCmdline())
 	if err != nil {
 		fmt.Fprintf(console, "unit: root slots: %v\n", err)
 		return nil

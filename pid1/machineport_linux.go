@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/disk"
 )
 
 // controlPortWait bounds the wait for the control port's device after
@@ -80,7 +81,7 @@ func waitControlPort(ctx context.Context) string {
 		}
 		return ""
 	}
-	fd, err := ueventSocket()
+	fd, err := disk.UeventSocket()
 	if err != nil {
 		fd = -1
 	} else {
@@ -97,7 +98,7 @@ func waitControlPort(ctx context.Context) string {
 		if left <= 0 || ctx.Err() != nil {
 			return ""
 		}
-		if awaitUevent(fd, left) != nil {
+		if disk.AwaitUevent(fd, left) != nil {
 			return ""
 		}
 	}

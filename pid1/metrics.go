@@ -11,10 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/event"
 	"github.com/unit-os/unit/supervise"
-	"golang.org/x/sys/unix"
 )
 
 // serviceStates are the states a service is reported in, one series each

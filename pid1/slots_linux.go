@@ -11,29 +11,21 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/disk"
 	"github.com/unit-os/unit/kmod"
 	"github.com/unit-os/unit/uki"
 	"github.com/unit-os/unit/update"
 )
 
-// espType is the GPT type of an EFI system partition.
-const espType = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
-
 // espMount is where the ESP is mounted while unit works on it (and only
 // then: a FAT left mounted is a FAT left dirty by a power cut).
 const espMount = "/run/unit/esp"
-
-// espModules are what mounting the ESP takes (the build puts them on the
-// root; a kernel with them built in needs none).
-var espModules = []string{"vfat", "nls_cp437", "nls_utf8", "nls_ascii"}
 
 // Slots is a disk machine's two root slots and its ESP: which slot runs,
 // what each holds, and the operations that move the machine between them.
@@ -60,36 +52,26 @@ type slotPart struct {
 // openSlots finds the slots of the disk the running root is on, from the
 // kernel command line's unit.root; nil (and no error) when this boot has
 // no root partition (the initramfs format) or its disk has no slots.
-func openSlots(log *slog.Logger, b blockDevs, cmdline string) (*Slots, error) {
+func openSlots(log *slog.Logger, b disk.Devices, cmdline string) (*Slots, error) {
 	spec, ok, err := rootSpecFrom(cmdline)
 	if !ok || err != nil {
 		return nil, err
 	}
-	disks, _ := os.ReadDir(b.sys)
-	for _, d := range disks {
-		name := d.Name()
-		if strings.HasPrefix(name, "loop") || strings.HasPrefix(name, "ram") {
-			continue
-		}
-		parts, err := b.partitions(name)
+	for _, name := range b.Disks() {
+		parts, err := b.Partitions(name)
 		if err != nil {
 			continue
 		}
 		s := &Slots{log: log, parts: map[string]slotPart{}}
 		for n, p := range parts {
-			dev := b.partitionName(name, n)
+			dev := b.PartitionName(name, n)
 			if dev == "" {
 				continue
 			}
-			switch {
-			case p.Type == espType:
-				s.esp = filepath.Join(b.dev, dev)
-			case strings.HasPrefix(p.Name, "unit-root-"):
-				slot := strings.TrimPrefix(p.Name, "unit-root-")
-				if slot != "a" && slot != "b" {
-					continue
-				}
-				s.parts[slot] = slotPart{Dev: filepath.Join(b.dev, dev), PARTUUID: p.GUID, Size: partitionSize(b, name, dev)}
+			if p.Type == disk.TypeESP {
+				s.esp = filepath.Join(b.Dev, dev)
+			} else if slot, ok := disk.SlotOf(p.Name); ok {
+				s.parts[slot] = slotPart{Dev: filepath.Join(b.Dev, dev), PARTUUID: p.GUID, Size: b.PartitionSize(name, dev)}
 				if p.GUID == spec.PARTUUID {
 					s.running = slot
 				}
@@ -106,23 +88,14 @@ func openSlots(log *slog.Logger, b blockDevs, cmdline string) (*Slots, error) {
 	return nil, nil
 }
 
-// partitionSize is a partition's size from sysfs (in 512-byte units
-// whatever the disk's sectors).
-func partitionSize(b blockDevs, disk, part string) int64 {
-	v, err := os.ReadFile(filepath.Join(b.sys, disk, part, "size"))
-	if err != nil {
-		return 0
-	}
-	n, _ := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64)
-	return n * 512
-}
-
 // withESP mounts the ESP, runs fn on it, reads the slots' state back
 // (after a failure too: the ESP is what it is now), and unmounts it
 // again, synced: one mount per change. The caller holds s.mu.
 func (s *Slots) withESP(fn func(update.ESP) error) error {
+	// The build puts the ESP's modules on the root; a kernel with them
+	// built in needs none.
 	if l, err := kmod.NewLoader(""); err == nil {
-		for _, m := range espModules {
+		for _, m := range disk.ESPModules {
 			if _, err := l.Load(m); err != nil {
 				s.log.Debug("esp module", "module", m, "err", err)
 			}
@@ -156,7 +129,7 @@ func (s *Slots) read(esp update.ESP) error {
 	}
 	s.entries = es
 	s.info = map[string]update.Info{}
-	for _, slot := range update.Slots {
+	for _, slot := range disk.Slots {
 		if e, ok := update.SlotEntry(es, slot); ok {
 			in, err := esp.ReadInfo(e)
 			if err != nil {

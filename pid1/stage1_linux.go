@@ -9,11 +9,9 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
-)
 
-// rootFilesystems are the modules the root needs whatever the disk (the
-// image builder puts them in the disk format's initramfs).
-var rootFilesystems = []string{"squashfs", "overlay"}
+	"github.com/unit-os/unit/disk"
+)
 
 // wantsRoot says whether this PID 1 is the disk format's first stage: the
 // kernel command line names a root partition and / is still the
@@ -50,10 +48,10 @@ func bootRoot(log *slog.Logger, console io.Writer, spec rootSpec) error {
 	}
 	go p.hotplug(ctx)
 	p.coldplug()
-	if _, err := p.loader.Load(rootFilesystems...); err != nil {
+	if _, err := p.loader.Load(disk.RootFilesystems...); err != nil {
 		return fmt.Errorf("modules for the root: %w", err)
 	}
-	dev, err := waitPartition(ctx, systemBlockDevs(), spec.PARTUUID, spec.Wait)
+	dev, err := disk.System().WaitPartition(ctx, spec.PARTUUID, spec.Wait)
 	if err != nil {
 		return err
 	}

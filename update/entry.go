@@ -18,14 +18,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/unit-os/unit/disk"
 )
-
-// Slots are the root slots' names, as in the GPT partition names
-// unit-root-a and unit-root-b.
-var Slots = []string{"a", "b"}
-
-// PartitionName is the GPT name of a slot's root partition.
-func PartitionName(slot string) string { return "unit-root-" + slot }
 
 // Other is the slot that is not slot.
 func Other(slot string) string {
@@ -99,7 +94,7 @@ func ParseEntry(name string) (Entry, bool) {
 	}
 	gen, slot, found := strings.Cut(base, "-")
 	g, err := strconv.Atoi(gen)
-	if !found || err != nil || g <= 0 || !slices.Contains(Slots, slot) {
+	if !found || err != nil || g <= 0 || !slices.Contains(disk.Slots, slot) {
 		return Entry{}, false
 	}
 	e.Gen, e.Slot = g, slot
