@@ -5,6 +5,17 @@ import (
 	"strings"
 )
 
+// Kernel command line parameters of the disk format's root.
+const (
+	// RootParam names the root partition: unit.root=PARTUUID=<uuid>. The
+	// image builder writes it into the UKI's command line; unit in the
+	// initramfs mounts that partition.
+	RootParam = "unit.root"
+	// RootWaitParam bounds the wait for that partition: unit.rootwait=30s
+	// (or =30, in seconds).
+	RootWaitParam = "unit.rootwait"
+)
+
 // ESPName is the GPT name of the EFI system partition unit writes.
 const ESPName = "EFI System Partition"
 

@@ -24,10 +24,6 @@ import (
 // a later A/B update).
 const RootName = "root.squashfs"
 
-// RootParam is the kernel command line parameter that names the root
-// partition, "unit.root=PARTUUID=<uuid>": unit in the initramfs mounts it.
-const RootParam = "unit.root"
-
 // mksquashfsArgs make the root file system from a tar stream on stdin:
 // zstd at level 19 (the cloud and generic kernels read zstd squashfs),
 // every file owned by root, no xattrs, the root directory 0755. Timestamps
@@ -200,7 +196,7 @@ func slotPARTUUID(seed, slot string) string {
 
 // rootCmdline is the command line argument that names slot a's root, the
 // one a new disk boots.
-func rootCmdline(seed string) string { return RootParam + "=PARTUUID=" + slotPARTUUID(seed, "a") }
+func rootCmdline(seed string) string { return disk.RootParam + "=PARTUUID=" + slotPARTUUID(seed, "a") }
 
 // rootPartSize is the root partition for an image of size bytes: at least
 // 128 MiB, and twice the image, in steps of 64 MiB, so that a root that

@@ -6,21 +6,14 @@ import (
 	"strings"
 	"time"
 
+	"github.com/unit-os/unit/disk"
 	"github.com/unit-os/unit/uki"
 )
 
-// Kernel command line parameters of the disk format's root.
-const (
-	// rootParam names the root partition: unit.root=PARTUUID=<uuid>. The
-	// image builder writes it into the UKI's command line.
-	rootParam = "unit.root"
-	// rootWaitParam bounds the wait for that partition: unit.rootwait=30s
-	// (or =30, in seconds).
-	rootWaitParam = "unit.rootwait"
-	// rootWait is the default bound: long enough for a slow USB stick or
-	// an AHCI disk probed under emulation, short enough to say something.
-	rootWait = 30 * time.Second
-)
+// rootWait is the default bound of the wait for the root partition
+// (disk.RootWaitParam): long enough for a slow USB stick or an AHCI disk
+// probed under emulation, short enough to say something.
+const rootWait = 30 * time.Second
 
 // rootSpec is where the root is, as the kernel command line says.
 type rootSpec struct {
@@ -37,10 +30,10 @@ func rootSpecFrom(cmdline string) (spec rootSpec, ok bool, err error) {
 	spec.Wait = rootWait
 	var root, wait string
 	for _, f := range strings.Fields(cmdline) {
-		if v, found := strings.CutPrefix(f, rootParam+"="); found {
+		if v, found := strings.CutPrefix(f, disk.RootParam+"="); found {
 			root, ok = v, true
 		}
-		if v, found := strings.CutPrefix(f, rootWaitParam+"="); found {
+		if v, found := strings.CutPrefix(f, disk.RootWaitParam+"="); found {
 			wait = v
 		}
 	}
@@ -49,7 +42,7 @@ func rootSpecFrom(cmdline string) (spec rootSpec, ok bool, err error) {
 	}
 	uuid, found := strings.CutPrefix(root, "PARTUUID=")
 	if !found || !uki.IsUUID(uuid) {
-		return spec, true, fmt.Errorf("%s=%q: want PARTUUID=<uuid>, e.g. PARTUUID=1112775b-fbd0-4794-a772-5dd66a0b1eb3", rootParam, root)
+		return spec, true, fmt.Errorf("%s=%q: want PARTUUID=<uuid>, e.g. PARTUUID=1112775b-fbd0-4794-a772-5dd66a0b1eb3", disk.RootParam, root)
 	}
 	spec.PARTUUID = strings.ToLower(uuid)
 	if wait != "" {
@@ -58,7 +51,7 @@ func rootSpecFrom(cmdline string) (spec rootSpec, ok bool, err error) {
 			d, err = time.Duration(n)*time.Second, nil
 		}
 		if err != nil || d < time.Second || d > 10*time.Minute {
-			return spec, true, fmt.Errorf("%s=%q: want a duration from 1s to 10m (e.g. 30s or 30)", rootWaitParam, wait)
+			return spec, true, fmt.Errorf("%s=%q: want a duration from 1s to 10m (e.g. 30s or 30)", disk.RootWaitParam, wait)
 		}
 		spec.Wait = d
 	}
