@@ -18,6 +18,7 @@ import (
 	"github.com/unit-os/unit/disk"
 	"github.com/unit-os/unit/kmod"
 	"github.com/unit-os/unit/supervise"
+	"github.com/unit-os/unit/update"
 )
 
 // ConfigDir is where PID 1 reads its configuration.
@@ -254,8 +255,8 @@ const rootFailReboot = 10 * time.Second
 // hold (nil on other machines). On an update's first boot without a
 // hardware watchdog it loads softdog, so that a PID 1 that hangs resets
 // the machine into the other slot as one that crashes does (panic=).
-func machineSlots(log *slog.Logger, console io.Writer) *Slots {
-	s, err := openSlots(log, disk.System(), kernelCmdline())
+func machineSlots(log *slog.Logger, console io.Writer) *update.Slots {
+	s, err := update.OpenSlots(log, disk.System(), kernelCmdline())
 	if err != nil {
 		fmt.Fprintf(console, "unit: root slots: %v\n", err)
 		return nil
@@ -263,7 +264,7 @@ func machineSlots(log *slog.Logger, console io.Writer) *Slots {
 	if s == nil {
 		return nil
 	}
-	if err := s.load(); err != nil {
+	if err := s.Load(); err != nil {
 		fmt.Fprintf(console, "unit: root slots: %v\n", err)
 	}
 	if s.Trial() {

@@ -19,6 +19,7 @@ import (
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/event"
 	"github.com/unit-os/unit/supervise"
+	"github.com/unit-os/unit/update"
 )
 
 // Options configure the daemon.
@@ -45,7 +46,7 @@ type Options struct {
 	Release string
 	// Slots are a disk machine's root slots (nil elsewhere): status shows
 	// them, update writes them, and a boot on trial is judged.
-	Slots *Slots
+	Slots *update.Slots
 	// Loader loads ConfigDir, at start and on reload: where unit's own
 	// helpers are (the zero value: an image's /bin).
 	Loader config.Loader

@@ -1,7 +1,11 @@
 // Package update is how a unit machine moves between images: the update
 // bundle a build writes and a machine reads, and the boot entries on the
 // EFI system partition that systemd-boot chooses from, with its boot
-// counting deciding whether a new image gets another try.
+// counting deciding whether a new image gets another try. On the machine
+// (Linux) it owns the whole lifecycle: the kernel command line's root
+// (RootSpecFrom), and the two root slots with their ESP (OpenSlots):
+// status, install, commit, a failed trial, rollback. PID 1 and the daemon
+// only call it.
 //
 // A disk has two root slots, a and b. Each slot has at most one boot
 // entry, \EFI\Linux\unit-GEN-SLOT.efi: a unified kernel image whose

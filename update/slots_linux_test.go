@@ -1,4 +1,4 @@
-package pid1
+package update
 
 import (
 	"context"
@@ -11,7 +11,6 @@ import (
 	"testing"
 
 	"github.com/unit-os/unit/disk/disktest"
-	"github.com/unit-os/unit/update"
 )
 
 // slotDisk makes a disk image laid out as unit's disk format (ESP, data,
@@ -64,7 +63,7 @@ func TestOpenSlots(t *testing.T) {
 	f.Disk("sda", disktest.ESPGUID, disktest.RootGUID, map[string]string{"1": "sda1", "3": "sda3"})
 	a, b := slotDisk(t, f, "vda", true)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	s, err := openSlots(log, f.Devices, "console=ttyS0 unit.root=PARTUUID="+b)
+	s, err := OpenSlots(log, f.Devices, "console=ttyS0 unit.root=PARTUUID="+b)
 	if err != nil || s == nil {
 		t.Fatalf("openSlots: %v, %v", s, err)
 	}
@@ -74,7 +73,7 @@ func TestOpenSlots(t *testing.T) {
 		t.Errorf("slots: running %s, esp %s, parts %+v", s.Running(), s.esp, s.parts)
 	}
 	// No unit.root: not a disk boot, no slots and no error.
-	if s, err := openSlots(log, f.Devices, "console=ttyS0"); s != nil || err != nil {
+	if s, err := OpenSlots(log, f.Devices, "console=ttyS0"); s != nil || err != nil {
 		t.Errorf("initramfs boot: %v, %v", s, err)
 	}
 }
@@ -84,7 +83,7 @@ func TestOpenSlots(t *testing.T) {
 func TestOpenSlotsWithoutSecondSlot(t *testing.T) {
 	f := disktest.NewBlock(t)
 	a, _ := slotDisk(t, f, "vda", false)
-	_, err := openSlots(slog.New(slog.NewTextHandler(io.Discard, nil)), f.Devices, "unit.root=PARTUUID="+a)
+	_, err := OpenSlots(slog.New(slog.NewTextHandler(io.Discard, nil)), f.Devices, "unit.root=PARTUUID="+a)
 	if err == nil || !strings.Contains(err.Error(), "no second slot") {
 		t.Fatalf("err = %v", err)
 	}
@@ -102,7 +101,7 @@ func TestWriteSlotRefusesNonBlock(t *testing.T) {
 	if err := os.Symlink(file, link); err != nil {
 		t.Fatal(err)
 	}
-	p := update.Part{Name: update.RootPart, Size: 3, SHA256: strings.Repeat("0", 64)}
+	p := Part{Name: RootPart, Size: 3, SHA256: strings.Repeat("0", 64)}
 	for _, dev := range []string{file, link} {
 		err := writeSlot(context.Background(), dev, p, strings.NewReader("abc"), func(string) {})
 		if err == nil {
@@ -118,7 +117,7 @@ func TestWriteSlotRefusesNonBlock(t *testing.T) {
 // other slot is the fallback and is not written.
 func TestInstallRefusedOnTrial(t *testing.T) {
 	s := &Slots{running: "b", parts: map[string]slotPart{"a": {Dev: "/nonexistent"}},
-		entries: []update.Entry{{Gen: 1, Slot: "a"}, {Gen: 2, Slot: "b", Counted: true, Done: 1}}}
+		entries: []Entry{{Gen: 1, Slot: "a"}, {Gen: 2, Slot: "b", Counted: true, Done: 1}}}
 	_, err := s.Install(context.Background(), strings.NewReader("not read"), "", func(string) {})
 	if err == nil || !strings.Contains(err.Error(), "is on trial, and slot a is what it falls back to") {
 		t.Fatalf("err = %v", err)

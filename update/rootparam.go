@@ -1,4 +1,4 @@
-package pid1
+package update
 
 import (
 	"fmt"
@@ -15,18 +15,18 @@ import (
 // probed under emulation, short enough to say something.
 const rootWait = 30 * time.Second
 
-// rootSpec is where the root is, as the kernel command line says.
-type rootSpec struct {
+// RootSpec is where the root is, as the kernel command line says.
+type RootSpec struct {
 	PARTUUID string        // lower case, 36 characters
 	Wait     time.Duration // how long to wait for it to appear
 }
 
-// rootSpecFrom reads unit.root and unit.rootwait from a kernel command
+// RootSpecFrom reads unit.root and unit.rootwait from a kernel command
 // line. ok is false when there is no unit.root (the initramfs is the
 // whole system). The last occurrence of a parameter counts, as an
 // appended command line is meant to override. A malformed value is an
 // error that names it.
-func rootSpecFrom(cmdline string) (spec rootSpec, ok bool, err error) {
+func RootSpecFrom(cmdline string) (spec RootSpec, ok bool, err error) {
 	spec.Wait = rootWait
 	var root, wait string
 	for _, f := range strings.Fields(cmdline) {
