@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/daemon"
 	"github.com/unit-os/unit/disk"
 	"github.com/unit-os/unit/kmod"
 	"github.com/unit-os/unit/supervise"
@@ -37,8 +38,8 @@ func Boot() {
 		}
 	}()
 	console := openConsole()
-	journal := &journal{}
-	log := bootLogger(console, journal)
+	journal := &daemon.Journal{}
+	log := daemon.BootLogger(console, journal)
 	slog.SetDefault(log)
 
 	if err := mountEarly(); err != nil {
@@ -93,13 +94,13 @@ func Boot() {
 	// poweroff asked through it, and what the shutdown prints, must still
 	// reach the host; final() ends it with the machine.
 	go serveControlPort(context.Background(), log, "/run/unit/unit.sock")
-	err = Run(ctx, Options{
+	err = daemon.Run(ctx, daemon.Options{
 		ConfigDir: ConfigDir, Config: cfg, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
 		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal, Release: readRelease(), Slots: slots,
 		OnPower: func(action string) { requestPower(powerCmd(action)) },
 		OnReady: func(n int, down []string) string {
 			up, _ := uptime()
-			return bootSummary(n, down, up, up-initUp)
+			return daemon.BootSummary(n, down, up, up-initUp)
 		},
 	})
 	if err != nil {

@@ -18,6 +18,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/daemon"
 	"github.com/unit-os/unit/disk"
 )
 
@@ -30,7 +31,7 @@ const controlPortWait = 5 * time.Second
 // api.ControlPort (present when `unit image run` booted this machine) to
 // the local control socket. Without the port it returns at once.
 func serveControlPort(ctx context.Context, log *slog.Logger, socket string) {
-	defer recoverLog(log, "control port")
+	defer daemon.RecoverLog(log, "control port")
 	dev := waitControlPort(ctx)
 	if dev == "" {
 		return
@@ -200,7 +201,7 @@ func (r *relay) take(f api.Frame) {
 
 // pipe copies the local socket's reply lines to the port as frames.
 func (r *relay) pipe(id uint64, conn net.Conn) {
-	defer recoverLog(r.log, "control port relay")
+	defer daemon.RecoverLog(r.log, "control port relay")
 	defer conn.Close()
 	br := bufio.NewReaderSize(conn, 64<<10)
 	for {
