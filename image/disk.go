@@ -3,6 +3,8 @@ package image
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -16,6 +18,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/unit-os/unit/disk"
 	"github.com/unit-os/unit/safepath"
 	"github.com/unit-os/unit/update"
 )
@@ -32,6 +35,9 @@ const (
 	// espMin is the smallest ESP: FAT32 needs 65525 clusters, and room
 	// for a later, larger image keeps re-images from changing the layout.
 	espMin = 64 * mib
+	mib    = 1 << 20
+	// sectorSize is the disk format's sector.
+	sectorSize = disk.SectorSize
 )
 
 // diskPlan is the layout of a disk image: an ESP, optionally a data
@@ -42,7 +48,7 @@ const (
 type diskPlan struct {
 	Sectors   uint64
 	DiskGUID  [16]byte
-	Parts     []gptPart
+	Parts     []disk.Partition
 	ESPSize   int64
 	DataSize  int64 // 0: no data partition
 	DataLabel string
@@ -51,9 +57,6 @@ type diskPlan struct {
 	SlotUUID  map[string]string // slot name to PARTUUID
 	VolumeID  uint32            // FAT volume serial
 }
-
-// Partition names in the GPT.
-const espName = "EFI System Partition"
 
 // planDisk lays out a disk for a UKI of ukiSize bytes and a root image of
 // rootSize bytes in slots of at least slotSize (0: what rootPartSize
@@ -75,30 +78,30 @@ func planDisk(seed string, ukiSize, rootSize, slotSize, dataSize int64, dataLabe
 		return nil, fmt.Errorf("data partition of %d bytes is too small (at least 8M)", dataSize)
 	}
 	var err error
-	if p.DiskGUID, err = guid(stableUUID(seed + " disk")); err != nil {
+	if p.DiskGUID, err = disk.ParseGUID(stableUUID(seed + " disk")); err != nil {
 		return nil, err
 	}
-	espGUID, _ := guid(stableUUID(seed + " esp"))
-	vid := mustGUID(stableUUID(seed + " fat"))
+	espGUID, _ := disk.ParseGUID(stableUUID(seed + " esp"))
+	vid := disk.MustGUID(stableUUID(seed + " fat"))
 	p.VolumeID = uint32(vid[0])<<24 | uint32(vid[1])<<16 | uint32(vid[2])<<8 | uint32(vid[3])
 	first := uint64(mib / sectorSize)
 	espLast := first + uint64(p.ESPSize/sectorSize) - 1
-	p.Parts = append(p.Parts, gptPart{Name: espName, Type: mustGUID(typeESP), GUID: espGUID, First: first, Last: espLast})
+	p.Parts = append(p.Parts, disk.Partition{Name: disk.ESPName, Type: disk.MustGUID(disk.TypeESP), GUID: espGUID, First: first, Last: espLast})
 	end := espLast + 1
 	if p.DataSize > 0 {
 		p.DataUUID = stableUUID(seed + " data " + dataLabel)
-		dataGUID, _ := guid(stableUUID(seed + " data partition " + dataLabel))
+		dataGUID, _ := disk.ParseGUID(stableUUID(seed + " data partition " + dataLabel))
 		dfirst := alignUp64u(end, mib/sectorSize)
 		dlast := dfirst + uint64(p.DataSize/sectorSize) - 1
-		p.Parts = append(p.Parts, gptPart{Name: dataLabel, Type: mustGUID(typeLinuxData), GUID: dataGUID, First: dfirst, Last: dlast})
+		p.Parts = append(p.Parts, disk.Partition{Name: dataLabel, Type: disk.MustGUID(disk.TypeLinuxData), GUID: dataGUID, First: dfirst, Last: dlast})
 		end = dlast + 1
 	}
 	p.SlotUUID = map[string]string{}
-	for _, slot := range update.Slots {
+	for _, slot := range disk.Slots {
 		p.SlotUUID[slot] = slotPARTUUID(seed, slot)
 		rfirst := alignUp64u(end, mib/sectorSize)
 		rlast := rfirst + uint64(p.SlotSize/sectorSize) - 1
-		p.Parts = append(p.Parts, gptPart{Name: update.PartitionName(slot), Type: mustGUID(typeRootX86_64), GUID: mustGUID(p.SlotUUID[slot]), First: rfirst, Last: rlast})
+		p.Parts = append(p.Parts, disk.Partition{Name: disk.PartitionName(slot), Type: disk.MustGUID(disk.TypeRootX86_64), GUID: disk.MustGUID(p.SlotUUID[slot]), First: rfirst, Last: rlast})
 		end = rlast + 1
 	}
 	// One MiB at the end holds the backup table.
@@ -108,9 +111,9 @@ func planDisk(seed string, ukiSize, rootSize, slotSize, dataSize int64, dataLabe
 
 // slot is the partition of a root slot ("a" or "b"); its number in the
 // GPT is the index plus one.
-func (p *diskPlan) slot(name string) (gptPart, int) {
+func (p *diskPlan) slot(name string) (disk.Partition, int) {
 	for i, part := range p.Parts {
-		if part.Name == update.PartitionName(name) {
+		if part.Name == disk.PartitionName(name) {
 			return part, i
 		}
 	}
@@ -196,7 +199,7 @@ func writeDisk(path string, p *diskPlan, esp, root, data string) (reimaged bool,
 		return false, fmt.Errorf("%s is not a regular file (%v); refusing to write through it", path, fi.Mode().Type())
 	}
 	if old, err := os.OpenFile(path, os.O_RDONLY|syscall.O_NOFOLLOW, 0); err == nil {
-		parts, rerr := readGPT(old)
+		parts, rerr := disk.ReadTable(old)
 		old.Close()
 		if rerr == nil && reimageable(parts, p.Parts) {
 			return true, reimage(path, p, esp, root)
@@ -210,7 +213,7 @@ func writeDisk(path string, p *diskPlan, esp, root, data string) (reimaged bool,
 		if err := f.Truncate(int64(p.Sectors) * sectorSize); err != nil {
 			return err
 		}
-		if err := writeGPT(f, p.Sectors, p.DiskGUID, p.Parts); err != nil {
+		if err := disk.Write(f, p.Sectors, p.DiskGUID, p.Parts); err != nil {
 			return err
 		}
 		slotA, _ := p.slot("a")
@@ -246,7 +249,7 @@ func reimage(path string, p *diskPlan, esp, root string) error {
 	if err := f.Truncate(int64(p.Sectors) * sectorSize); err != nil {
 		return err
 	}
-	if err := writeGPT(f, p.Sectors, p.DiskGUID, p.Parts); err != nil {
+	if err := disk.Write(f, p.Sectors, p.DiskGUID, p.Parts); err != nil {
 		return err
 	}
 	if err := copyAt(f, esp, int64(p.Parts[0].First)*sectorSize, false); err != nil {
@@ -274,10 +277,10 @@ func reimage(path string, p *diskPlan, esp, root string) error {
 // reimageable says whether a disk with the partitions old can take the
 // layout new in place: the same partitions in the same places up to the
 // root slots, which may move or grow (both are rewritten).
-func reimageable(old, new []gptPart) bool {
-	fixed := func(ps []gptPart) []gptPart {
+func reimageable(old, new []disk.Partition) bool {
+	fixed := func(ps []disk.Partition) []disk.Partition {
 		for i, p := range ps {
-			if p.Type == mustGUID(typeRootX86_64) {
+			if p.Type == disk.MustGUID(disk.TypeRootX86_64) {
 				return ps[:i]
 			}
 		}
@@ -289,9 +292,9 @@ func reimageable(old, new []gptPart) bool {
 
 // hasData says whether a disk has a data partition, whose contents a new
 // disk would lose.
-func hasData(parts []gptPart) bool {
+func hasData(parts []disk.Partition) bool {
 	for _, p := range parts {
-		if p.Type == mustGUID(typeLinuxData) {
+		if p.Type == disk.MustGUID(disk.TypeLinuxData) {
 			return true
 		}
 	}
@@ -376,3 +379,14 @@ const fatEpoch = 315532800
 // fatTime is the timestamp files on the ESP get: mtime, or FAT's epoch
 // when mtime is earlier than FAT can say.
 func fatTime(mtime int64) time.Time { return time.Unix(max(mtime, fatEpoch), 0) }
+
+// stableUUID derives a version-4-shaped UUID from seed, so that disk,
+// partition and filesystem ids are fixed for a given system and never
+// random: two builds of the same system give the same bytes.
+func stableUUID(seed string) string {
+	h := sha256.Sum256([]byte("unit image " + seed))
+	h[6] = h[6]&0x0f | 0x40
+	h[8] = h[8]&0x3f | 0x80
+	x := hex.EncodeToString(h[:16])
+	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
+}

@@ -12,6 +12,7 @@ import (
 	"strings"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/disk"
 	"github.com/unit-os/unit/pkgbuild"
 	"github.com/unit-os/unit/safepath"
 	"github.com/unit-os/unit/uki"
@@ -144,7 +145,7 @@ func buildDiskImage(ctx context.Context, log *slog.Logger, out, format string, s
 	info.ESPSize = plan.ESPSize
 	info.DataSize, info.DataLabel, info.DataUUID = plan.DataSize, plan.DataLabel, plan.DataUUID
 	info.SlotSize = plan.SlotSize
-	for _, name := range update.Slots {
+	for _, name := range disk.Slots {
 		_, i := plan.slot(name)
 		info.Slots = append(info.Slots, DiskSlot{Name: name, Partition: i + 1, PARTUUID: plan.SlotUUID[name]})
 	}

@@ -15,6 +15,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/unit-os/unit/disk"
 	"github.com/unit-os/unit/uki"
 	"github.com/unit-os/unit/update"
 )
@@ -27,13 +28,13 @@ func TestGPTRoundTrip(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "d.img")
 	f, _ := os.Create(path)
 	f.Truncate(int64(p.Sectors) * sectorSize)
-	if err := writeGPT(f, p.Sectors, p.DiskGUID, p.Parts); err != nil {
+	if err := disk.Write(f, p.Sectors, p.DiskGUID, p.Parts); err != nil {
 		t.Fatal(err)
 	}
 	f.Close()
 	r, _ := os.Open(path)
 	defer r.Close()
-	got, err := readGPT(r)
+	got, err := disk.ReadTable(r)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/disk"
 )
 
 // Output formats of a build.
@@ -73,7 +74,7 @@ func hardwareProfile(sys config.System, format string) (*profile, error) {
 		// virtio_blk and the seed's file systems: a machine learns who it
 		// is from a NoCloud seed (a small disk labelled cidata), and the
 		// disk format's data partition is a virtio disk too.
-		drivers := append([]string{"virtio_pci", "virtio_rng", "virtio_console", "virtio_blk"}, seedModules...)
+		drivers := append([]string{"virtio_pci", "virtio_rng", "virtio_console", "virtio_blk"}, disk.SeedModules...)
 		return &profile{Name: "vm", KernelMeta: kernelMeta, Cmdline: Cmdline, Drivers: drivers,
 			Required: []string{"virtio_pci"}, RootDrivers: vmRootDrivers}, nil
 	case "metal":
@@ -83,7 +84,7 @@ func hardwareProfile(sys config.System, format string) (*profile, error) {
 			// The last console= is /dev/console (unit's output): serial,
 			// with the kernel's messages on the screen too.
 			Cmdline: "console=tty0 console=ttyS0,115200 panic=10",
-			Drivers: append(append([]string(nil), metalDrivers...), seedModules...),
+			Drivers: append(append([]string(nil), metalDrivers...), disk.SeedModules...),
 			// What the cloud kernel lacks and real machines need most.
 			Required:    []string{"ahci", "nvme", "usb_storage", "xhci_pci", "e1000e", "r8169"},
 			RootDrivers: metalRootDrivers,
@@ -120,14 +121,10 @@ func (p *profile) missing(dir string) []string {
 	return out
 }
 
-// seedModules are the file systems of a NoCloud seed (ISO 9660 or FAT),
-// loaded when PID 1 reads one.
-var seedModules = []string{"isofs", "vfat", "nls_cp437", "nls_utf8", "nls_ascii"}
-
 // updateModules are what a disk machine loads to take an update: the
 // ESP's file system and its code pages, and the soft watchdog a trial
 // boot arms when the machine has no hardware one.
-var updateModules = []string{"vfat", "nls_cp437", "nls_utf8", "nls_ascii", "softdog"}
+var updateModules = append(append([]string(nil), disk.ESPModules...), "softdog")
 
 // present are those of names that the kernel in dir has, as a module or
 // built in.

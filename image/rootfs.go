@@ -15,16 +15,14 @@ import (
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/unit-os/unit/disk"
 )
 
 // RootName is the root file system image of the disk format, in the build
 // directory beside disk.img (the bytes of its root partition, for `dd` or
 // a later A/B update).
 const RootName = "root.squashfs"
-
-// RootParam is the kernel command line parameter that names the root
-// partition, "unit.root=PARTUUID=<uuid>": unit in the initramfs mounts it.
-const RootParam = "unit.root"
 
 // mksquashfsArgs make the root file system from a tar stream on stdin:
 // zstd at level 19 (the cloud and generic kernels read zstd squashfs),
@@ -160,19 +158,15 @@ func stage1Entries(unitBin []byte) []entry {
 	return es
 }
 
-// rootFilesystems are the modules mounting the root needs whatever the
-// disk: its file system and the writable layer over it.
-var rootFilesystems = []string{"squashfs", "overlay"}
-
 // rootModules are the modules the disk format's initramfs carries: the
 // profile's disk drivers that the kernel in dir has as modules or built in
 // (built-in ones need no file), and squashfs and overlay, which it must
-// have. Their dependencies follow from modules.dep when they are selected.
+// have (disk.RootFilesystems). Their dependencies follow from modules.dep when they are selected.
 func (p *profile) rootModules(dir string) ([]string, error) {
 	builtin, _ := os.ReadFile(filepath.Join(dir, "modules.builtin"))
 	dep, _ := os.ReadFile(filepath.Join(dir, "modules.dep"))
 	var out, missing []string
-	for _, m := range rootFilesystems {
+	for _, m := range disk.RootFilesystems {
 		if !kernelHas(dep, builtin, m) {
 			missing = append(missing, m)
 		}
@@ -202,7 +196,7 @@ func slotPARTUUID(seed, slot string) string {
 
 // rootCmdline is the command line argument that names slot a's root, the
 // one a new disk boots.
-func rootCmdline(seed string) string { return RootParam + "=PARTUUID=" + slotPARTUUID(seed, "a") }
+func rootCmdline(seed string) string { return disk.RootParam + "=PARTUUID=" + slotPARTUUID(seed, "a") }
 
 // rootPartSize is the root partition for an image of size bytes: at least
 // 128 MiB, and twice the image, in steps of 64 MiB, so that a root that

@@ -15,9 +15,12 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/daemon"
+	"github.com/unit-os/unit/disk"
 	"github.com/unit-os/unit/kmod"
 	"github.com/unit-os/unit/supervise"
 	"github.com/unit-os/unit/systemd/translate"
+	"github.com/unit-os/unit/update"
 )
 
 // ConfigDir is where PID 1 reads its configuration.
@@ -36,8 +39,8 @@ func Boot() {
 		}
 	}()
 	console := openConsole()
-	journal := &journal{}
-	log := bootLogger(console, journal)
+	journal := &daemon.Journal{}
+	log := daemon.BootLogger(console, journal)
 	slog.SetDefault(log)
 
 	if err := mountEarly(); err != nil {
@@ -95,13 +98,13 @@ func Boot() {
 	// poweroff asked through it, and what the shutdown prints, must still
 	// reach the host; final() ends it with the machine.
 	go serveControlPort(context.Background(), log, "/run/unit/unit.sock")
-	err = Run(ctx, Options{
+	err = daemon.Run(ctx, daemon.Options{
 		ConfigDir: ConfigDir, Config: cfg, Loader: loader, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
 		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal, Release: readRelease(), Slots: slots,
 		OnPower: func(action string) { requestPower(powerCmd(action)) },
 		OnReady: func(n int, down []string) string {
 			up, _ := uptime()
-			return bootSummary(n, down, up, up-initUp)
+			return daemon.BootSummary(n, down, up, up-initUp)
 		},
 	})
 	if err != nil {
@@ -121,7 +124,7 @@ func setup(log *slog.Logger, console io.Writer, cfg *config.Config) {
 		log.Error("loopback", "err", err)
 	}
 	devicesUp(log, console, cfg)
-	switch facts, err := platformFacts(log, systemBlockDevs()); {
+	switch facts, err := platformFacts(log, disk.System()); {
 	case err != nil:
 		fmt.Fprintf(console, "unit: platform facts: %v\n", err)
 	case facts != nil:
@@ -257,8 +260,8 @@ const rootFailReboot = 10 * time.Second
 // hold (nil on other machines). On an update's first boot without a
 // hardware watchdog it loads softdog, so that a PID 1 that hangs resets
 // the machine into the other slot as one that crashes does (panic=).
-func machineSlots(log *slog.Logger, console io.Writer) *Slots {
-	s, err := openSlots(log, systemBlockDevs(), kernelCmdline())
+func machineSlots(log *slog.Logger, console io.Writer) *update.Slots {
+	s, err := update.OpenSlots(log, disk.System(), kernelCmdline())
 	if err != nil {
 		fmt.Fprintf(console, "unit: root slots: %v\n", err)
 		return nil
@@ -266,7 +269,7 @@ func machineSlots(log *slog.Logger, console io.Writer) *Slots {
 	if s == nil {
 		return nil
 	}
-	if err := s.load(); err != nil {
+	if err := s.Load(); err != nil {
 		fmt.Fprintf(console, "unit: root slots: %v\n", err)
 	}
 	if s.Trial() {

@@ -13,6 +13,7 @@ import (
 
 	"golang.org/x/sys/unix"
 
+	"github.com/unit-os/unit/disk"
 	"github.com/unit-os/unit/kmod"
 )
 
@@ -106,7 +107,7 @@ func (p *plugger) hotplug(ctx context.Context) {
 			p.log.Error("hotplug panic", "panic", r)
 		}
 	}()
-	fd, err := ueventSocket()
+	fd, err := disk.UeventSocket()
 	if err != nil {
 		p.log.Warn("hotplug unavailable", "err", err)
 		return
@@ -132,20 +133,6 @@ func (p *plugger) hotplug(ctx context.Context) {
 			p.load(ev["MODALIAS"], ev["DEVPATH"])
 		}
 	}
-}
-
-// ueventSocket opens the kernel's uevent broadcast (as the hotplug
-// listener does).
-func ueventSocket() (int, error) {
-	fd, err := unix.Socket(unix.AF_NETLINK, unix.SOCK_DGRAM|unix.SOCK_CLOEXEC, unix.NETLINK_KOBJECT_UEVENT)
-	if err != nil {
-		return -1, err
-	}
-	if err := unix.Bind(fd, &unix.SockaddrNetlink{Family: unix.AF_NETLINK, Groups: 1}); err != nil {
-		unix.Close(fd)
-		return -1, err
-	}
-	return fd, nil
 }
 
 // parseUevent splits a kernel uevent ("add@/devices/...\0KEY=VALUE\0...").

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/update"
 )
 
 // devicesUp loads drivers for the devices present (and, from then on,
@@ -21,7 +22,7 @@ func devicesUp(log *slog.Logger, console io.Writer, cfg *config.Config) {
 		p.coldplug()
 	}
 	if d := cfg.System.Data; d != nil {
-		if _, onDisk, _ := rootSpecFrom(kernelCmdline()); !onDisk {
+		if _, onDisk, _ := update.RootSpecFrom(kernelCmdline()); !onDisk {
 			// Booted from an initramfs image (PXE, qemu -kernel): the
 			// system has no disk of its own and /var is RAM.
 			log.Info("no data partition: booted without a root partition", "mount", d.MountPoint(), "label", d.FSLabel())

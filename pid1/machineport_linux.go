@@ -18,6 +18,8 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/daemon"
+	"github.com/unit-os/unit/disk"
 )
 
 // controlPortWait bounds the wait for the control port's device after
@@ -29,7 +31,7 @@ const controlPortWait = 5 * time.Second
 // api.ControlPort (present when `unit image run` booted this machine) to
 // the local control socket. Without the port it returns at once.
 func serveControlPort(ctx context.Context, log *slog.Logger, socket string) {
-	defer recoverLog(log, "control port")
+	defer daemon.RecoverLog(log, "control port")
 	dev := waitControlPort(ctx)
 	if dev == "" {
 		return
@@ -80,7 +82,7 @@ func waitControlPort(ctx context.Context) string {
 		}
 		return ""
 	}
-	fd, err := ueventSocket()
+	fd, err := disk.UeventSocket()
 	if err != nil {
 		fd = -1
 	} else {
@@ -97,7 +99,7 @@ func waitControlPort(ctx context.Context) string {
 		if left <= 0 || ctx.Err() != nil {
 			return ""
 		}
-		if awaitUevent(fd, left) != nil {
+		if disk.AwaitUevent(fd, left) != nil {
 			return ""
 		}
 	}
@@ -199,7 +201,7 @@ func (r *relay) take(f api.Frame) {
 
 // pipe copies the local socket's reply lines to the port as frames.
 func (r *relay) pipe(id uint64, conn net.Conn) {
-	defer recoverLog(r.log, "control port relay")
+	defer daemon.RecoverLog(r.log, "control port relay")
 	defer conn.Close()
 	br := bufio.NewReaderSize(conn, 64<<10)
 	for {

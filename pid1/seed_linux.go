@@ -12,6 +12,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/cm"
+	"github.com/unit-os/unit/disk"
 	"github.com/unit-os/unit/kmod"
 	"github.com/unit-os/unit/platform"
 )
@@ -19,22 +20,19 @@ import (
 // seedMount is where a seed is mounted while it is read.
 const seedMount = "/run/unit/seed"
 
-// seedModules are the file systems a seed comes in.
-var seedModules = []string{"isofs", "vfat", "nls_cp437", "nls_utf8", "nls_ascii"}
-
 // platformFacts mounts the NoCloud seed, if the machine has one, and
 // reads it (package platform, which owns the format) into
 // platform.FactsPath(cm.StateDir) (/run/unit/platform.json), where `unit
 // facts` and templates find it, and its fleet token into
 // platform.FleetTokenPath. A machine without one has no platform facts; a
 // seed that cannot be read is said on the console and left out.
-func platformFacts(log *slog.Logger, b blockDevs) (map[string]string, error) {
+func platformFacts(log *slog.Logger, b disk.Devices) (map[string]string, error) {
 	dev, fstype, err := findSeed(b)
 	if err != nil || dev == "" {
 		return nil, err
 	}
 	if l, err := kmod.NewLoader(""); err == nil {
-		for _, m := range seedModules {
+		for _, m := range disk.SeedModules {
 			if _, err := l.Load(m); err != nil {
 				log.Debug("seed module", "module", m, "err", err)
 			}
@@ -63,14 +61,14 @@ func platformFacts(log *slog.Logger, b blockDevs) (map[string]string, error) {
 
 // findSeed looks at every disk and partition for a volume labelled
 // cidata; two are an error (which is the machine's?).
-func findSeed(b blockDevs) (dev, fstype string, err error) {
-	names, _ := os.ReadDir(b.sys)
+func findSeed(b disk.Devices) (dev, fstype string, err error) {
+	names, _ := os.ReadDir(b.Sys)
 	var candidates []string
 	for _, d := range names {
 		candidates = append(candidates, d.Name())
-		subs, _ := os.ReadDir(filepath.Join(b.sys, d.Name()))
+		subs, _ := os.ReadDir(filepath.Join(b.Sys, d.Name()))
 		for _, s := range subs {
-			if _, err := os.Stat(filepath.Join(b.sys, d.Name(), s.Name(), "partition")); err == nil {
+			if _, err := os.Stat(filepath.Join(b.Sys, d.Name(), s.Name(), "partition")); err == nil {
 				candidates = append(candidates, s.Name())
 			}
 		}
@@ -81,15 +79,15 @@ func findSeed(b blockDevs) (dev, fstype string, err error) {
 		if strings.HasPrefix(name, "loop") || strings.HasPrefix(name, "ram") {
 			continue
 		}
-		f, err := b.open(filepath.Join(b.dev, name))
+		f, err := b.Open(filepath.Join(b.Dev, name))
 		if err != nil {
 			continue
 		}
 		t, label, ok := platform.FSLabel(f)
 		f.Close()
 		if ok && strings.EqualFold(label, platform.SeedLabel) {
-			found = append(found, filepath.Join(b.dev, name))
-			dev, fstype = filepath.Join(b.dev, name), t
+			found = append(found, filepath.Join(b.Dev, name))
+			dev, fstype = filepath.Join(b.Dev, name), t
 		}
 	}
 	if len(found) > 1 {

@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/unit-os/unit/disk/disktest"
 )
 
 // seedImage makes a NoCloud seed with a real tool: an ISO 9660 by
@@ -39,23 +41,23 @@ func seedImage(t *testing.T, kind, label, metaData string) string {
 // TestFindSeed finds the one volume labelled cidata among the disks and
 // refuses to choose between two.
 func TestFindSeed(t *testing.T) {
-	f := newFakeBlock(t)
-	f.disk("vda", testESPGUID, testRootGUID, map[string]string{"1": "vda1", "3": "vda3"})
+	f := disktest.NewBlock(t)
+	f.Disk("vda", disktest.ESPGUID, disktest.RootGUID, map[string]string{"1": "vda1", "3": "vda3"})
 	iso := seedImage(t, "iso9660", "CIDATA", "instance-id: i-1\n")
-	if err := os.Rename(iso, filepath.Join(f.b.dev, "vdb")); err != nil {
+	if err := os.Rename(iso, filepath.Join(f.Dev, "vdb")); err != nil {
 		t.Fatal(err)
 	}
-	os.MkdirAll(filepath.Join(f.b.sys, "vdb"), 0o755)
-	dev, fstype, err := findSeed(f.b)
-	if err != nil || dev != filepath.Join(f.b.dev, "vdb") || fstype != "iso9660" {
+	os.MkdirAll(filepath.Join(f.Sys, "vdb"), 0o755)
+	dev, fstype, err := findSeed(f.Devices)
+	if err != nil || dev != filepath.Join(f.Dev, "vdb") || fstype != "iso9660" {
 		t.Fatalf("findSeed: %q %q %v", dev, fstype, err)
 	}
 	fat := seedImage(t, "vfat", "cidata", "instance-id: i-2\n")
-	if err := os.Rename(fat, filepath.Join(f.b.dev, "vdc")); err != nil {
+	if err := os.Rename(fat, filepath.Join(f.Dev, "vdc")); err != nil {
 		t.Fatal(err)
 	}
-	os.MkdirAll(filepath.Join(f.b.sys, "vdc"), 0o755)
-	if _, _, err := findSeed(f.b); err == nil || !strings.Contains(err.Error(), "two volumes labelled cidata") {
+	os.MkdirAll(filepath.Join(f.Sys, "vdc"), 0o755)
+	if _, _, err := findSeed(f.Devices); err == nil || !strings.Contains(err.Error(), "two volumes labelled cidata") {
 		t.Errorf("two seeds: %v", err)
 	}
 }

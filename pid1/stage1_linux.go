@@ -9,18 +9,17 @@ import (
 	"strings"
 
 	"golang.org/x/sys/unix"
-)
 
-// rootFilesystems are the modules the root needs whatever the disk (the
-// image builder puts them in the disk format's initramfs).
-var rootFilesystems = []string{"squashfs", "overlay"}
+	"github.com/unit-os/unit/disk"
+	"github.com/unit-os/unit/update"
+)
 
 // wantsRoot says whether this PID 1 is the disk format's first stage: the
 // kernel command line names a root partition and / is still the
 // initramfs. unit on the root sees the same command line but an overlay
 // as /, and boots the system.
-func wantsRoot(cmdline string) (rootSpec, bool, error) {
-	spec, ok, err := rootSpecFrom(cmdline)
+func wantsRoot(cmdline string) (update.RootSpec, bool, error) {
+	spec, ok, err := update.RootSpecFrom(cmdline)
 	if !ok || !isInitramfs() {
 		return spec, false, nil
 	}
@@ -41,7 +40,7 @@ func kernelCmdline() string {
 // find the root partition by its PARTUUID, mount it with a writable layer
 // over it, make it / and execute its /init (unit again, as PID 1). It
 // returns only when something failed, with what was looked for.
-func bootRoot(log *slog.Logger, console io.Writer, spec rootSpec) error {
+func bootRoot(log *slog.Logger, console io.Writer, spec update.RootSpec) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	p, err := newPlugger(log, console)
@@ -50,10 +49,10 @@ func bootRoot(log *slog.Logger, console io.Writer, spec rootSpec) error {
 	}
 	go p.hotplug(ctx)
 	p.coldplug()
-	if _, err := p.loader.Load(rootFilesystems...); err != nil {
+	if _, err := p.loader.Load(disk.RootFilesystems...); err != nil {
 		return fmt.Errorf("modules for the root: %w", err)
 	}
-	dev, err := waitPartition(ctx, systemBlockDevs(), spec.PARTUUID, spec.Wait)
+	dev, err := disk.System().WaitPartition(ctx, spec.PARTUUID, spec.Wait)
 	if err != nil {
 		return err
 	}

@@ -7,6 +7,8 @@ import (
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/unit-os/unit/disk/disktest"
 )
 
 // TestRemoveTree: the initramfs is emptied without following a symlink
@@ -94,7 +96,7 @@ func TestSwitchRootRefusesRealRoot(t *testing.T) {
 	if isInitramfs() {
 		t.Skip("/ is a ramfs or tmpfs here: switchRoot would really run")
 	}
-	if _, want, _ := wantsRoot("console=ttyS0 unit.root=PARTUUID=" + testRootGUID); want {
+	if _, want, _ := wantsRoot("console=ttyS0 unit.root=PARTUUID=" + disktest.RootGUID); want {
 		t.Error("wantsRoot is true on a root that is not an initramfs: unit on the root would switch again")
 	}
 	dir := t.TempDir()

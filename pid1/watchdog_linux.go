@@ -15,6 +15,7 @@ import (
 	"golang.org/x/sys/unix"
 
 	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/daemon"
 	"github.com/unit-os/unit/kmod"
 )
 
@@ -51,7 +52,7 @@ func watchdogTimeoutFrom(cmdline string) (time.Duration, error) {
 // loop (not only a dead process) stops the petting. It is the only periodic
 // wake-up of PID 1, and only exists on machines with a watchdog device.
 func hardwareWatchdog(ctx context.Context, log *slog.Logger, console io.Writer, socket string) {
-	defer recoverLog(log, "hardware watchdog")
+	defer daemon.RecoverLog(log, "hardware watchdog")
 	f, err := os.OpenFile("/dev/watchdog", os.O_WRONLY, 0)
 	if err != nil {
 		if !os.IsNotExist(err) {

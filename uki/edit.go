@@ -7,11 +7,9 @@ import (
 	"fmt"
 	"io"
 	"strings"
-)
 
-// RootParam is the kernel command line parameter naming the root
-// partition: unit.root=PARTUUID=<uuid>.
-const RootParam = "unit.root"
+	"github.com/unit-os/unit/disk"
+)
 
 // Data returns the bytes of the section called name (its VirtualSize, as
 // the stub reads it), a slice of b, or an error when there is no such
@@ -103,7 +101,7 @@ func SetRoot(b []byte, partuuid string) ([]byte, error) {
 		return nil, err
 	}
 	cmd := b[off : off+n]
-	key := RootParam + "="
+	key := disk.RootParam + "="
 	at, found := -1, 0
 	for i := 0; i < len(cmd); {
 		for i < len(cmd) && isSpace(cmd[i]) {
@@ -124,7 +122,7 @@ func SetRoot(b []byte, partuuid string) ([]byte, error) {
 		i = j
 	}
 	if found != 1 {
-		return nil, fmt.Errorf("command line %q: want one %sPARTUUID=<uuid>, found %d %s parameters", cmd, key, found, RootParam)
+		return nil, fmt.Errorf("command line %q: want one %sPARTUUID=<uuid>, found %d %s parameters", cmd, key, found, disk.RootParam)
 	}
 	out := append([]byte(nil), b...)
 	copy(out[off+at:], partuuid)

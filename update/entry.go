@@ -1,7 +1,11 @@
 // Package update is how a unit machine moves between images: the update
 // bundle a build writes and a machine reads, and the boot entries on the
 // EFI system partition that systemd-boot chooses from, with its boot
-// counting deciding whether a new image gets another try.
+// counting deciding whether a new image gets another try. On the machine
+// (Linux) it owns the whole lifecycle: the kernel command line's root
+// (RootSpecFrom), and the two root slots with their ESP (OpenSlots):
+// status, install, commit, a failed trial, rollback. PID 1 and the daemon
+// only call it.
 //
 // A disk has two root slots, a and b. Each slot has at most one boot
 // entry, \EFI\Linux\unit-GEN-SLOT.efi: a unified kernel image whose
@@ -18,14 +22,9 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+
+	"github.com/unit-os/unit/disk"
 )
-
-// Slots are the root slots' names, as in the GPT partition names
-// unit-root-a and unit-root-b.
-var Slots = []string{"a", "b"}
-
-// PartitionName is the GPT name of a slot's root partition.
-func PartitionName(slot string) string { return "unit-root-" + slot }
 
 // Other is the slot that is not slot.
 func Other(slot string) string {
@@ -99,7 +98,7 @@ func ParseEntry(name string) (Entry, bool) {
 	}
 	gen, slot, found := strings.Cut(base, "-")
 	g, err := strconv.Atoi(gen)
-	if !found || err != nil || g <= 0 || !slices.Contains(Slots, slot) {
+	if !found || err != nil || g <= 0 || !slices.Contains(disk.Slots, slot) {
 		return Entry{}, false
 	}
 	e.Gen, e.Slot = g, slot

@@ -167,12 +167,4 @@ func TestSlots(t *testing.T) {
 	if got := update.Other("b"); got != "a" {
 		t.Errorf(`Other("b") = %q`, got)
 	}
-	for slot, want := range map[string]string{"a": "unit-root-a", "b": "unit-root-b"} {
-		if got := update.PartitionName(slot); got != want {
-			t.Errorf("PartitionName(%q) = %q, want %q", slot, got, want)
-		}
-	}
-	if !slices.Equal(update.Slots, []string{"a", "b"}) {
-		t.Errorf("Slots = %q", update.Slots)
-	}
 }

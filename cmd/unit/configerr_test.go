@@ -92,7 +92,7 @@ func TestHostConfigErrorInStatusAndEvents(t *testing.T) {
 }
 
 // statusJSON is `unit status --json` decoded.
-func (d *daemon) statusJSON(t *testing.T) map[string]any {
+func (d *hostDaemon) statusJSON(t *testing.T) map[string]any {
 	t.Helper()
 	out, err := d.unit("status", "--json")
 	if err != nil && exitStatus(err) != 3 {

@@ -13,7 +13,7 @@ import (
 
 // follower is a long-running client command (logs -f, events) whose output
 // lines arrive on a channel.
-func (d *daemon) follower(t *testing.T, args ...string) <-chan string {
+func (d *hostDaemon) follower(t *testing.T, args ...string) <-chan string {
 	t.Helper()
 	cmd := exec.Command(unitBin, args...)
 	cmd.Env = append(os.Environ(), "UNIT_SOCKET="+d.socket)

@@ -35,8 +35,8 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// daemon is one `unit run` in the background.
-type daemon struct {
+// hostDaemon is one `unit run` in the background.
+type hostDaemon struct {
 	t      *testing.T
 	cmd    *exec.Cmd
 	socket string
@@ -48,7 +48,7 @@ type daemon struct {
 // startDaemon starts `unit run` and returns once it has handed the
 // services over (running or degraded), so a test reads the services'
 // states, never the empty list of a daemon still starting.
-func startDaemon(t *testing.T, configDir string) *daemon {
+func startDaemon(t *testing.T, configDir string) *hostDaemon {
 	t.Helper()
 	d := launchDaemon(t, configDir, t.TempDir())
 	d.waitStarted(t)
@@ -56,16 +56,16 @@ func startDaemon(t *testing.T, configDir string) *daemon {
 }
 
 // launchDaemon starts `unit run` with state dir state and returns at once.
-func launchDaemon(t *testing.T, configDir, state string) *daemon {
+func launchDaemon(t *testing.T, configDir, state string) *hostDaemon {
 	t.Helper()
 	return launch(t, exec.Command(unitBin, "run", "--config", configDir, "--state", state), filepath.Join(state, "unit.sock"), state)
 }
 
 // launch starts cmd, a `unit run` whose socket and state dir are given,
 // and returns at once; the test's cleanup stops it.
-func launch(t *testing.T, cmd *exec.Cmd, socket, state string) *daemon {
+func launch(t *testing.T, cmd *exec.Cmd, socket, state string) *hostDaemon {
 	t.Helper()
-	d := &daemon{t: t, cmd: cmd, socket: socket, state: state, out: &bytes.Buffer{}, done: make(chan error, 1)}
+	d := &hostDaemon{t: t, cmd: cmd, socket: socket, state: state, out: &bytes.Buffer{}, done: make(chan error, 1)}
 	d.cmd.Stdout, d.cmd.Stderr = d.out, d.out
 	if err := d.cmd.Start(); err != nil {
 		t.Fatal(err)
@@ -87,7 +87,7 @@ func launch(t *testing.T, cmd *exec.Cmd, socket, state string) *daemon {
 
 // stop interrupts `unit run`, waits for it to exit and returns all it
 // printed (reading the output while it runs would race its writes).
-func (d *daemon) stop(t *testing.T) string {
+func (d *hostDaemon) stop(t *testing.T) string {
 	t.Helper()
 	d.cmd.Process.Signal(os.Interrupt)
 	select {
@@ -101,7 +101,7 @@ func (d *daemon) stop(t *testing.T) string {
 
 // waitStarted waits, with `unit is-system-running --wait`, for the daemon
 // to leave starting; a daemon that exits meanwhile fails the test.
-func (d *daemon) waitStarted(t *testing.T) {
+func (d *hostDaemon) waitStarted(t *testing.T) {
 	t.Helper()
 	cmd := exec.Command(unitBin, "is-system-running", "--wait", "--timeout", "60s")
 	cmd.Env = append(os.Environ(), "UNIT_SOCKET="+d.socket)
@@ -128,14 +128,14 @@ func (d *daemon) waitStarted(t *testing.T) {
 }
 
 // unit runs a client command against the daemon.
-func (d *daemon) unit(args ...string) (string, error) {
+func (d *hostDaemon) unit(args ...string) (string, error) {
 	cmd := exec.Command(unitBin, args...)
 	cmd.Env = append(os.Environ(), "UNIT_SOCKET="+d.socket)
 	out, err := cmd.CombinedOutput()
 	return string(out), err
 }
 
-func (d *daemon) status(t *testing.T, name string) map[string]any {
+func (d *hostDaemon) status(t *testing.T, name string) map[string]any {
 	t.Helper()
 	out, err := d.unit("status", "--json")
 	if err != nil && exitStatus(err) != 3 { // 3: something failed, which tests look at too
@@ -154,7 +154,7 @@ func (d *daemon) status(t *testing.T, name string) map[string]any {
 	return nil
 }
 
-func (d *daemon) waitState(t *testing.T, name, state string) map[string]any {
+func (d *hostDaemon) waitState(t *testing.T, name, state string) map[string]any {
 	t.Helper()
 	var last map[string]any
 	waitFor(t, 20*time.Second, name+" "+state, func() bool {

@@ -32,7 +32,7 @@ func hostEnv(t *testing.T) []string {
 }
 
 // startDaemonAt is `unit run` with its state and socket where given.
-func startDaemonAt(t *testing.T, configDir, state, socket string) *daemon {
+func startDaemonAt(t *testing.T, configDir, state, socket string) *hostDaemon {
 	t.Helper()
 	cmd := exec.Command(unitBin, "run", "--config", configDir, "--state", state, "--socket", socket)
 	cmd.Env = hostEnv(t)
@@ -41,7 +41,7 @@ func startDaemonAt(t *testing.T, configDir, state, socket string) *daemon {
 
 // serviceState is a service's state, "" while the daemon does not list
 // it (not up yet, or not yet handed its services).
-func (d *daemon) serviceState(name string) string {
+func (d *hostDaemon) serviceState(name string) string {
 	out, _ := d.unit("status", "--json")
 	var st struct{ Services []map[string]any }
 	if json.Unmarshal([]byte(out), &st) != nil {
@@ -56,7 +56,7 @@ func (d *daemon) serviceState(name string) string {
 	return ""
 }
 
-func (d *daemon) waitRunning(t *testing.T, names ...string) {
+func (d *hostDaemon) waitRunning(t *testing.T, names ...string) {
 	t.Helper()
 	for _, name := range names {
 		waitFor(t, 30*time.Second, name+" running", func() bool {

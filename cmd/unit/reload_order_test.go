@@ -61,7 +61,7 @@ enabled = false
 
 // subscribed returns once events streams: it starts the disabled one-shot
 // probe until the stream shows it (the subscription may trail the start).
-func (d *daemon) subscribed(t *testing.T, events <-chan string) {
+func (d *hostDaemon) subscribed(t *testing.T, events <-chan string) {
 	t.Helper()
 	deadline := time.Now().Add(20 * time.Second)
 	for time.Now().Before(deadline) {

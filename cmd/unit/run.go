@@ -16,8 +16,8 @@ import (
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/daemon"
 	"github.com/unit-os/unit/image"
-	"github.com/unit-os/unit/pid1"
 	"github.com/unit-os/unit/pkgbuild"
 	"github.com/unit-os/unit/systemd/translate"
 )
@@ -56,7 +56,7 @@ func cmdRun(args []string) error {
 	// A service without exec runs from this machine's unit file.
 	loader.Declared = translate.Declared("/")
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
-	return pid1.RunHost(pid1.Options{ConfigDir: *dir, StateDir: *state, Socket: *socket, Log: log, Loader: loader})
+	return daemon.RunHost(daemon.Options{ConfigDir: *dir, StateDir: *state, Socket: *socket, Log: log, Loader: loader})
 }
 
 // hostLoader loads a config as unit runs it on a host: [web] runs this
@@ -248,7 +248,7 @@ func cmdApply(args []string) error {
 			return fmt.Errorf("config %s:\n%w", *dir, err) // main prints a line an error
 		}
 		// The report says each resource's outcome; the log adds the rest.
-		log := slog.New(reportedHandler{pid1.LineHandler(os.Stderr, "unit: ", slog.LevelWarn)})
+		log := slog.New(reportedHandler{daemon.LineHandler(os.Stderr, "unit: ", slog.LevelWarn)})
 		opts := []cm.Option{cm.WithLogger(log)}
 		if *state != "" {
 			opts = append(opts, cm.WithReports(filepath.Join(*state, "reports"), cfg.CM.Reports))

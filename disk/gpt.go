@@ -1,7 +1,12 @@
-package image
+// Package disk is the disk format's bytes and the machine's disks: the
+// GPT a build writes and a boot reads, the partition types and names of
+// unit's layout, the block devices the kernel offers and how to find one
+// by PARTUUID, and the kernel modules each format needs. It imports
+// nothing of unit: image (which writes disks), pid1 (which boots from
+// them) and update (which writes slots) all speak through it.
+package disk
 
 import (
-	"crypto/sha256"
 	"encoding/binary"
 	"encoding/hex"
 	"errors"
@@ -12,34 +17,36 @@ import (
 	"unicode/utf16"
 )
 
+// SectorSize is the logical sector of the disks unit writes.
+const SectorSize = 512
+
 const (
-	sectorSize   = 512
 	gptEntries   = 128
 	gptEntrySize = 128
 	// gptTableSectors is what 128 entries of 128 bytes take.
-	gptTableSectors = gptEntries * gptEntrySize / sectorSize
-	mib             = 1 << 20
+	gptTableSectors = gptEntries * gptEntrySize / SectorSize
 )
 
 // Partition type GUIDs: the ESP (UEFI spec), Linux's "filesystem data",
 // and the root partition for x86-64 of the Discoverable Partitions
 // Specification (sgdisk's 8304), which tools that look for a root know.
+// Lower case, as Scan returns them.
 const (
-	typeESP        = "C12A7328-F81F-11D2-BA4B-00A0C93EC93B"
-	typeLinuxData  = "0FC63DAF-8483-4772-8E79-3D69D8477DE4"
-	typeRootX86_64 = "4F68BCE3-E8CD-4DB1-96E7-FBCAF984B709"
+	TypeESP        = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
+	TypeLinuxData  = "0fc63daf-8483-4772-8e79-3d69d8477de4"
+	TypeRootX86_64 = "4f68bce3-e8cd-4db1-96e7-fbcaf984b709"
 )
 
-// gptPart is one partition: LBAs inclusive, as in the table.
-type gptPart struct {
+// Partition is one partition: LBAs inclusive, as in the table.
+type Partition struct {
 	Name        string
 	Type, GUID  [16]byte
 	First, Last uint64
 }
 
-// guid parses "XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX" into GPT's on-disk
+// ParseGUID parses "XXXXXXXX-XXXX-XXXX-XXXX-XXXXXXXXXXXX" into GPT's on-disk
 // order (the first three fields little-endian).
-func guid(s string) ([16]byte, error) {
+func ParseGUID(s string) ([16]byte, error) {
 	var g [16]byte
 	b, err := hex.DecodeString(strings.ReplaceAll(s, "-", ""))
 	if err != nil || len(b) != 16 {
@@ -52,35 +59,25 @@ func guid(s string) ([16]byte, error) {
 	return g, nil
 }
 
-func mustGUID(s string) [16]byte {
-	g, err := guid(s)
+// MustGUID is ParseGUID for the constants above and ids made by unit.
+func MustGUID(s string) [16]byte {
+	g, err := ParseGUID(s)
 	if err != nil {
 		panic(err)
 	}
 	return g
 }
 
-// stableUUID derives a version-4-shaped UUID from seed, so that disk,
-// partition and filesystem ids are fixed for a given system and never
-// random: two builds of the same system give the same bytes.
-func stableUUID(seed string) string {
-	h := sha256.Sum256([]byte("unit image " + seed))
-	h[6] = h[6]&0x0f | 0x40
-	h[8] = h[8]&0x3f | 0x80
-	x := hex.EncodeToString(h[:16])
-	return x[0:8] + "-" + x[8:12] + "-" + x[12:16] + "-" + x[16:20] + "-" + x[20:32]
-}
-
-// writeGPT writes a protective MBR and the primary and backup GPT for a
+// Write writes a protective MBR and the primary and backup GPT for a
 // disk of sectors sectors. Only the table sectors are written.
-func writeGPT(w io.WriterAt, sectors uint64, disk [16]byte, parts []gptPart) error {
+func Write(w io.WriterAt, sectors uint64, disk [16]byte, parts []Partition) error {
 	if len(parts) > gptEntries {
 		return errors.New("gpt: too many partitions")
 	}
 	last := sectors - 1
 	firstUsable := uint64(2 + gptTableSectors)
 	lastUsable := last - 1 - gptTableSectors
-	table := make([]byte, gptTableSectors*sectorSize)
+	table := make([]byte, gptTableSectors*SectorSize)
 	for i, p := range parts {
 		if p.First < firstUsable || p.Last > lastUsable || p.First > p.Last {
 			return fmt.Errorf("gpt: partition %d (%s) LBAs %d-%d outside %d-%d", i+1, p.Name, p.First, p.Last, firstUsable, lastUsable)
@@ -100,7 +97,7 @@ func writeGPT(w io.WriterAt, sectors uint64, disk [16]byte, parts []gptPart) err
 	tableCRC := crc32.ChecksumIEEE(table)
 
 	header := func(my, alt, entries uint64) []byte {
-		h := make([]byte, sectorSize)
+		h := make([]byte, SectorSize)
 		copy(h, "EFI PART")
 		binary.LittleEndian.PutUint32(h[8:], 0x00010000)
 		binary.LittleEndian.PutUint32(h[12:], 92)
@@ -117,7 +114,7 @@ func writeGPT(w io.WriterAt, sectors uint64, disk [16]byte, parts []gptPart) err
 		return h
 	}
 
-	mbr := make([]byte, sectorSize)
+	mbr := make([]byte, SectorSize)
 	pe := mbr[446:]
 	pe[1], pe[2], pe[3] = 0x00, 0x02, 0x00 // CHS of LBA 1
 	pe[4] = 0xEE                           // GPT protective
@@ -141,18 +138,19 @@ func writeGPT(w io.WriterAt, sectors uint64, disk [16]byte, parts []gptPart) err
 		{last, header(last, 1, last-gptTableSectors)},
 	}
 	for _, wr := range writes {
-		if _, err := w.WriteAt(wr.data, int64(wr.lba)*sectorSize); err != nil {
+		if _, err := w.WriteAt(wr.data, int64(wr.lba)*SectorSize); err != nil {
 			return fmt.Errorf("gpt: %w", err)
 		}
 	}
 	return nil
 }
 
-// readGPT returns the partitions of the primary table of r, for a
-// re-image to check that the layout it would write is the one on disk.
-func readGPT(r io.ReaderAt) ([]gptPart, error) {
-	h := make([]byte, sectorSize)
-	if _, err := r.ReadAt(h, sectorSize); err != nil {
+// ReadTable returns the partitions of the primary table of r, for a
+// re-image to check that the layout it would write is the one on disk
+// (a file the builder wrote; Scan reads what a machine finds).
+func ReadTable(r io.ReaderAt) ([]Partition, error) {
+	h := make([]byte, SectorSize)
+	if _, err := r.ReadAt(h, SectorSize); err != nil {
 		return nil, fmt.Errorf("gpt: %w", err)
 	}
 	if string(h[:8]) != "EFI PART" {
@@ -169,13 +167,13 @@ func readGPT(r io.ReaderAt) ([]gptPart, error) {
 		return nil, fmt.Errorf("gpt: unexpected table shape (%d entries of %d bytes)", n, es)
 	}
 	table := make([]byte, n*es)
-	if _, err := r.ReadAt(table, int64(binary.LittleEndian.Uint64(h[72:]))*sectorSize); err != nil {
+	if _, err := r.ReadAt(table, int64(binary.LittleEndian.Uint64(h[72:]))*SectorSize); err != nil {
 		return nil, fmt.Errorf("gpt: %w", err)
 	}
-	var parts []gptPart
+	var parts []Partition
 	for i := 0; i < int(n); i++ {
 		e := table[i*gptEntrySize:]
-		var p gptPart
+		var p Partition
 		copy(p.Type[:], e[0:16])
 		if p.Type == ([16]byte{}) {
 			continue

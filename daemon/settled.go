@@ -1,4 +1,4 @@
-package pid1
+package daemon
 
 import (
 	"context"
@@ -70,10 +70,10 @@ func exitWords(lastExit string) string {
 	return s
 }
 
-// bootSummary is the console's line once the boot has settled, after
+// BootSummary is the console's line once the boot has settled, after
 // every service's own line: all up, or how many of how many and what the
 // others are doing. sinceKernel and sinceInit are seconds.
-func bootSummary(up int, down []string, sinceKernel, sinceInit float64) string {
+func BootSummary(up int, down []string, sinceKernel, sinceInit float64) string {
 	if len(down) == 0 {
 		return fmt.Sprintf("all %d services running %.2fs after kernel start (%.0f ms after /init)", up, sinceKernel, sinceInit*1000)
 	}

@@ -1,4 +1,4 @@
-package pid1
+package update
 
 import (
 	"context"
@@ -11,29 +11,19 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 
 	"golang.org/x/sys/unix"
 
-	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/disk"
 	"github.com/unit-os/unit/kmod"
 	"github.com/unit-os/unit/uki"
-	"github.com/unit-os/unit/update"
 )
-
-// espType is the GPT type of an EFI system partition.
-const espType = "c12a7328-f81f-11d2-ba4b-00a0c93ec93b"
 
 // espMount is where the ESP is mounted while unit works on it (and only
 // then: a FAT left mounted is a FAT left dirty by a power cut).
 const espMount = "/run/unit/esp"
-
-// espModules are what mounting the ESP takes (the build puts them on the
-// root; a kernel with them built in needs none).
-var espModules = []string{"vfat", "nls_cp437", "nls_utf8", "nls_ascii"}
 
 // Slots is a disk machine's two root slots and its ESP: which slot runs,
 // what each holds, and the operations that move the machine between them.
@@ -44,9 +34,9 @@ type Slots struct {
 	running string              // the slot this boot runs
 
 	mu      sync.Mutex // one ESP mount, install or commit at a time
-	entries []update.Entry
-	info    map[string]update.Info // by slot, read from its entry's image
-	note    *update.Note
+	entries []Entry
+	info    map[string]Info // by slot, read from its entry's image
+	note    *Note
 	busy    atomic.Bool // an install is under way
 }
 
@@ -57,39 +47,29 @@ type slotPart struct {
 	Size     int64
 }
 
-// openSlots finds the slots of the disk the running root is on, from the
+// OpenSlots finds the slots of the disk the running root is on, from the
 // kernel command line's unit.root; nil (and no error) when this boot has
 // no root partition (the initramfs format) or its disk has no slots.
-func openSlots(log *slog.Logger, b blockDevs, cmdline string) (*Slots, error) {
-	spec, ok, err := rootSpecFrom(cmdline)
+func OpenSlots(log *slog.Logger, b disk.Devices, cmdline string) (*Slots, error) {
+	spec, ok, err := RootSpecFrom(cmdline)
 	if !ok || err != nil {
 		return nil, err
 	}
-	disks, _ := os.ReadDir(b.sys)
-	for _, d := range disks {
-		name := d.Name()
-		if strings.HasPrefix(name, "loop") || strings.HasPrefix(name, "ram") {
-			continue
-		}
-		parts, err := b.partitions(name)
+	for _, name := range b.Disks() {
+		parts, err := b.Partitions(name)
 		if err != nil {
 			continue
 		}
 		s := &Slots{log: log, parts: map[string]slotPart{}}
 		for n, p := range parts {
-			dev := b.partitionName(name, n)
+			dev := b.PartitionName(name, n)
 			if dev == "" {
 				continue
 			}
-			switch {
-			case p.Type == espType:
-				s.esp = filepath.Join(b.dev, dev)
-			case strings.HasPrefix(p.Name, "unit-root-"):
-				slot := strings.TrimPrefix(p.Name, "unit-root-")
-				if slot != "a" && slot != "b" {
-					continue
-				}
-				s.parts[slot] = slotPart{Dev: filepath.Join(b.dev, dev), PARTUUID: p.GUID, Size: partitionSize(b, name, dev)}
+			if p.Type == disk.TypeESP {
+				s.esp = filepath.Join(b.Dev, dev)
+			} else if slot, ok := disk.SlotOf(p.Name); ok {
+				s.parts[slot] = slotPart{Dev: filepath.Join(b.Dev, dev), PARTUUID: p.GUID, Size: b.PartitionSize(name, dev)}
 				if p.GUID == spec.PARTUUID {
 					s.running = slot
 				}
@@ -106,23 +86,14 @@ func openSlots(log *slog.Logger, b blockDevs, cmdline string) (*Slots, error) {
 	return nil, nil
 }
 
-// partitionSize is a partition's size from sysfs (in 512-byte units
-// whatever the disk's sectors).
-func partitionSize(b blockDevs, disk, part string) int64 {
-	v, err := os.ReadFile(filepath.Join(b.sys, disk, part, "size"))
-	if err != nil {
-		return 0
-	}
-	n, _ := strconv.ParseInt(strings.TrimSpace(string(v)), 10, 64)
-	return n * 512
-}
-
 // withESP mounts the ESP, runs fn on it, reads the slots' state back
 // (after a failure too: the ESP is what it is now), and unmounts it
 // again, synced: one mount per change. The caller holds s.mu.
-func (s *Slots) withESP(fn func(update.ESP) error) error {
+func (s *Slots) withESP(fn func(ESP) error) error {
+	// The build puts the ESP's modules on the root; a kernel with them
+	// built in needs none.
 	if l, err := kmod.NewLoader(""); err == nil {
-		for _, m := range espModules {
+		for _, m := range disk.ESPModules {
 			if _, err := l.Load(m); err != nil {
 				s.log.Debug("esp module", "module", m, "err", err)
 			}
@@ -134,7 +105,7 @@ func (s *Slots) withESP(fn func(update.ESP) error) error {
 	if err := unix.Mount(s.esp, espMount, "vfat", unix.MS_NOSUID|unix.MS_NODEV|unix.MS_NOEXEC, "umask=077"); err != nil {
 		return fmt.Errorf("esp: mount %s: %w", s.esp, err)
 	}
-	esp := update.ESP{Dir: espMount}
+	esp := ESP{Dir: espMount}
 	err := fn(esp)
 	if rerr := s.read(esp); err == nil {
 		err = rerr
@@ -149,15 +120,15 @@ func (s *Slots) withESP(fn func(update.ESP) error) error {
 
 // read takes the entries, what their images are, and the note from the
 // mounted ESP.
-func (s *Slots) read(esp update.ESP) error {
+func (s *Slots) read(esp ESP) error {
 	es, err := esp.Entries()
 	if err != nil {
 		return err
 	}
 	s.entries = es
-	s.info = map[string]update.Info{}
-	for _, slot := range update.Slots {
-		if e, ok := update.SlotEntry(es, slot); ok {
+	s.info = map[string]Info{}
+	for _, slot := range disk.Slots {
+		if e, ok := SlotEntry(es, slot); ok {
 			in, err := esp.ReadInfo(e)
 			if err != nil {
 				s.log.Warn("esp: entry", "entry", e.Name(), "err", err)
@@ -172,26 +143,26 @@ func (s *Slots) read(esp update.ESP) error {
 	return nil
 }
 
-// load reads the slots' state at boot.
-func (s *Slots) load() error {
+// Load reads the slots' state at boot.
+func (s *Slots) Load() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.withESP(func(update.ESP) error { return nil })
+	return s.withESP(func(ESP) error { return nil })
 }
 
 // Running is the slot this boot runs.
 func (s *Slots) Running() string { return s.running }
 
 // Info is what slot's image says about itself.
-func (s *Slots) Info(slot string) update.Info {
+func (s *Slots) Info(slot string) Info {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.info[slot]
 }
 
 // current is the running slot's entry.
-func (s *Slots) current() (update.Entry, bool) {
-	return update.SlotEntry(s.entries, s.running)
+func (s *Slots) current() (Entry, bool) {
+	return SlotEntry(s.entries, s.running)
 }
 
 // Trial says this boot is an update on trial: its entry still counts
@@ -203,15 +174,31 @@ func (s *Slots) Trial() bool {
 	return ok && e.Counted
 }
 
+// SlotStatus is what one slot holds, as status shows it (api.SlotStatus
+// has the same fields).
+type SlotStatus struct {
+	Slot    string // a or b
+	Running bool
+	Gen     int // 0: no boot entry
+	Release string
+	Kernel  string
+	// State: committed, trial (running, not yet committed), installed
+	// (the next boot tries it), failed (it did not commit), or empty.
+	State string
+	// Next: the next boot takes this slot.
+	Next   bool
+	Reason string // why a trial failed
+}
+
 // Status is both slots, the running one first.
-func (s *Slots) Status() []api.SlotStatus {
+func (s *Slots) Status() []SlotStatus {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	next, hasNext := update.Next(s.entries)
-	var out []api.SlotStatus
-	for _, slot := range []string{s.running, update.Other(s.running)} {
-		st := api.SlotStatus{Slot: slot, Running: slot == s.running, State: "empty"}
-		if e, ok := update.SlotEntry(s.entries, slot); ok {
+	next, hasNext := Next(s.entries)
+	var out []SlotStatus
+	for _, slot := range []string{s.running, Other(s.running)} {
+		st := SlotStatus{Slot: slot, Running: slot == s.running, State: "empty"}
+		if e, ok := SlotEntry(s.entries, slot); ok {
 			st.Gen, st.State = e.Gen, e.State()
 			if st.Running && e.Counted {
 				st.State = "trial"
@@ -233,15 +220,15 @@ func (s *Slots) Status() []api.SlotStatus {
 
 // Commit ends the trial of the running slot: its entry loses the boot
 // counter, so every boot takes it from now on.
-func (s *Slots) Commit() (update.Entry, error) {
+func (s *Slots) Commit() (Entry, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	e, ok := s.current()
 	if !ok || !e.Counted {
 		return e, errors.New("the running slot is not on trial")
 	}
-	to := update.Entry{Gen: e.Gen, Slot: e.Slot}
-	err := s.withESP(func(esp update.ESP) error {
+	to := Entry{Gen: e.Gen, Slot: e.Slot}
+	err := s.withESP(func(esp ESP) error {
 		if err := esp.Rename(e, to); err != nil {
 			return err
 		}
@@ -259,8 +246,8 @@ func (s *Slots) FailTrial(reason string) error {
 	if !ok || !e.Counted {
 		return errors.New("the running slot is not on trial")
 	}
-	err := s.withESP(func(esp update.ESP) error {
-		werr := esp.WriteNote(update.Note{Gen: e.Gen, Slot: e.Slot, Release: s.info[e.Slot].Release, Reason: reason})
+	err := s.withESP(func(esp ESP) error {
+		werr := esp.WriteNote(Note{Gen: e.Gen, Slot: e.Slot, Release: s.info[e.Slot].Release, Reason: reason})
 		if e.Left > 0 {
 			bad := e
 			bad.Left = 0
@@ -273,15 +260,15 @@ func (s *Slots) FailTrial(reason string) error {
 
 // Rollback makes the other slot's image, which ran before, the one the
 // next boot takes: its entry gets the next generation.
-func (s *Slots) Rollback() (update.Entry, error) {
+func (s *Slots) Rollback() (Entry, error) {
 	if !s.busy.CompareAndSwap(false, true) {
-		return update.Entry{}, errors.New("an update is being installed")
+		return Entry{}, errors.New("an update is being installed")
 	}
 	defer s.busy.Store(false)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	other := update.Other(s.running)
-	e, ok := update.SlotEntry(s.entries, other)
+	other := Other(s.running)
+	e, ok := SlotEntry(s.entries, other)
 	switch {
 	case !ok:
 		return e, fmt.Errorf("slot %s holds no image to go back to", other)
@@ -290,8 +277,8 @@ func (s *Slots) Rollback() (update.Entry, error) {
 	case e.Counted:
 		return e, fmt.Errorf("slot %s holds generation %d, installed and not tried yet: reboot to try it", other, e.Gen)
 	}
-	to := update.Entry{Gen: update.NextGen(s.entries), Slot: other}
-	err := s.withESP(func(esp update.ESP) error { return esp.Rename(e, to) })
+	to := Entry{Gen: NextGen(s.entries), Slot: other}
+	err := s.withESP(func(esp ESP) error { return esp.Rename(e, to) })
 	return to, err
 }
 
@@ -301,9 +288,9 @@ func (s *Slots) Rollback() (update.Entry, error) {
 // into its partition and is read back, and the image gets its entry last.
 // progress receives one line per step. A failure at any point leaves the
 // running slot the one every boot takes.
-func (s *Slots) Install(ctx context.Context, r io.Reader, pin string, progress func(string)) (update.Entry, error) {
+func (s *Slots) Install(ctx context.Context, r io.Reader, pin string, progress func(string)) (Entry, error) {
 	if !s.busy.CompareAndSwap(false, true) {
-		return update.Entry{}, errors.New("an update is being installed already")
+		return Entry{}, errors.New("an update is being installed already")
 	}
 	defer s.busy.Store(false)
 	// The image (tens of MB) was held only for this: give it back.
@@ -314,60 +301,60 @@ func (s *Slots) Install(ctx context.Context, r io.Reader, pin string, progress f
 	cur, ok := s.current()
 	s.mu.Unlock()
 	if ok && cur.Counted {
-		return update.Entry{}, fmt.Errorf("this boot (generation %d) is on trial, and slot %s is what it falls back to: wait for the commit, or roll back first", cur.Gen, update.Other(s.running))
+		return Entry{}, fmt.Errorf("this boot (generation %d) is on trial, and slot %s is what it falls back to: wait for the commit, or roll back first", cur.Gen, Other(s.running))
 	}
-	br, err := update.NewReader(r)
+	br, err := NewReader(r)
 	if err != nil {
-		return update.Entry{}, err
+		return Entry{}, err
 	}
 	m := br.Manifest()
 	if pin != "" && br.ID() != "sha256:"+pin {
-		return update.Entry{}, fmt.Errorf("bundle %s is not the one pinned (--sha256 %s)", br.ID(), pin)
+		return Entry{}, fmt.Errorf("bundle %s is not the one pinned (--sha256 %s)", br.ID(), pin)
 	}
-	target := update.Other(s.running)
+	target := Other(s.running)
 	part := s.parts[target]
-	root, _ := m.Part(update.RootPart)
+	root, _ := m.Part(RootPart)
 	progress(fmt.Sprintf("bundle %s: release %s, kernel %s, root %d bytes; installing into slot %s (%s)", br.ID(), m.Release, m.Kernel, root.Size, target, part.Dev))
 	if root.Size > part.Size {
-		return update.Entry{}, fmt.Errorf("the root (%d bytes) does not fit slot %s (%d bytes): build the disk with a larger [system] slot_size", root.Size, target, part.Size)
+		return Entry{}, fmt.Errorf("the root (%d bytes) does not fit slot %s (%d bytes): build the disk with a larger [system] slot_size", root.Size, target, part.Size)
 	}
 	var image []byte
 	for range 2 { // the build manifest, then the UKI
 		p, rd, err := br.Next()
 		if err != nil {
-			return update.Entry{}, err
+			return Entry{}, err
 		}
-		b, err := update.ReadPart(p, rd)
+		b, err := ReadPart(p, rd)
 		if err != nil {
-			return update.Entry{}, err
+			return Entry{}, err
 		}
-		if p.Name == update.UKIPart {
+		if p.Name == UKIPart {
 			image = b
 		}
 	}
 	if image, err = uki.SetRoot(image, part.PARTUUID); err != nil {
-		return update.Entry{}, fmt.Errorf("bundle: %s: %w", update.UKIPart, err)
+		return Entry{}, fmt.Errorf("bundle: %s: %w", UKIPart, err)
 	}
 	s.mu.Lock()
 	// The generation is taken before the target's old entry goes: a
 	// generation is never given twice.
-	gen := update.NextGen(s.entries)
-	err = s.withESP(func(esp update.ESP) error { return esp.RemoveSlot(target) })
+	gen := NextGen(s.entries)
+	err = s.withESP(func(esp ESP) error { return esp.RemoveSlot(target) })
 	s.mu.Unlock()
 	if err != nil {
-		return update.Entry{}, err
+		return Entry{}, err
 	}
 	p, rd, err := br.Next()
 	if err != nil {
-		return update.Entry{}, err
+		return Entry{}, err
 	}
 	if err := writeSlot(ctx, part.Dev, p, rd, progress); err != nil {
-		return update.Entry{}, fmt.Errorf("slot %s: %w", target, err)
+		return Entry{}, fmt.Errorf("slot %s: %w", target, err)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	e := update.Entry{Gen: max(gen, update.NextGen(s.entries)), Slot: target, Counted: true, Left: 1}
-	err = s.withESP(func(esp update.ESP) error {
+	e := Entry{Gen: max(gen, NextGen(s.entries)), Slot: target, Counted: true, Left: 1}
+	err = s.withESP(func(esp ESP) error {
 		if err := esp.RemoveNote(); err != nil {
 			return err
 		}
@@ -384,7 +371,7 @@ func (s *Slots) Install(ctx context.Context, r io.Reader, pin string, progress f
 // back: the bytes on the disk must be the ones the manifest names. The
 // partition is opened exclusively (the kernel refuses if it is mounted:
 // never the running root) and must be a block device.
-func writeSlot(ctx context.Context, dev string, p update.Part, r io.Reader, progress func(string)) error {
+func writeSlot(ctx context.Context, dev string, p Part, r io.Reader, progress func(string)) error {
 	fd, err := unix.Open(dev, unix.O_RDWR|unix.O_EXCL|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
 	if err != nil {
 		return fmt.Errorf("open %s: %w", dev, err)

@@ -1,4 +1,4 @@
-package pid1
+package daemon
 
 import (
 	"bytes"
@@ -11,8 +11,8 @@ import (
 // start "unit: " as its event lines do and carry only warnings and up.
 func TestBootLoggerOneLine(t *testing.T) {
 	var console, journalOut bytes.Buffer
-	j := &journal{}
-	log := bootLogger(&console, j)
+	j := &Journal{}
+	log := BootLogger(&console, j)
 	log.Info("held until the supervisor starts", "n", 1)
 	j.attach(&journalOut)
 	log.Warn("cm: cannot watch links", "err", "operation not permitted")

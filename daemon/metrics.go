@@ -1,4 +1,4 @@
-package pid1
+package daemon
 
 import (
 	"bufio"
@@ -11,10 +11,11 @@ import (
 	"strings"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/unit-os/unit/event"
 	"github.com/unit-os/unit/safepath"
 	"github.com/unit-os/unit/supervise"
-	"golang.org/x/sys/unix"
 )
 
 // serviceStates are the states a service is reported in, one series each

@@ -1,8 +1,10 @@
-// Package pid1 is unit's init: PID 1 duties (mounts, console, modules,
-// hostname, reaping, signals, shutdown) and the wiring of the rooms —
-// supervisor, configuration manager, control socket — into one daemon that
-// runs the same way as PID 1 and as `unit run` on a host.
-package pid1
+// Package daemon is the daemon that PID 1 runs and that `unit run` is on
+// a host: the supervisor, the configuration manager and the control
+// socket wired into one (Run), with the metrics, the checks, the journal
+// of unit's own log, the state lock and the `unit update` command, which
+// drives the update package's slots. It knows nothing of booting: pid1
+// mounts, finds the root and hands over to Run.
+package daemon
 
 import (
 	"context"
@@ -19,6 +21,7 @@ import (
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/event"
 	"github.com/unit-os/unit/supervise"
+	"github.com/unit-os/unit/update"
 )
 
 // Options configure the daemon.
@@ -32,7 +35,7 @@ type Options struct {
 	Log       *slog.Logger
 	// Journal, when set, receives the supervisor's log "unit" once it
 	// exists (PID 1's own structured log: `unit logs unit`).
-	Journal *journal
+	Journal *Journal
 	// OnPower is called for reboot/poweroff/halt requests on the control socket.
 	OnPower func(action string)
 	// OnReady is called once every enabled service has settled: up is how
@@ -45,7 +48,7 @@ type Options struct {
 	Release string
 	// Slots are a disk machine's root slots (nil elsewhere): status shows
 	// them, update writes them, and a boot on trial is judged.
-	Slots *Slots
+	Slots *update.Slots
 	// Loader loads ConfigDir, at start and on reload: where unit's own
 	// helpers are (the zero value: an image's /bin).
 	Loader config.Loader
@@ -133,7 +136,7 @@ func Run(ctx context.Context, o Options) error {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			defer recoverLog(d.log, name)
+			defer RecoverLog(d.log, name)
 			f()
 		}()
 	}
@@ -273,7 +276,9 @@ func printEvents(ctx context.Context, ch <-chan event.Event, w io.Writer) {
 	}
 }
 
-func recoverLog(log *slog.Logger, name string) {
+// RecoverLog, deferred in a goroutine, logs a panic instead of dying of
+// it (in PID 1, dying would panic the kernel).
+func RecoverLog(log *slog.Logger, name string) {
 	if r := recover(); r != nil {
 		log.Error("recovered from panic", "in", name, "panic", r)
 	}

@@ -1,4 +1,4 @@
-package pid1
+package daemon
 
 import (
 	"io"
@@ -6,11 +6,11 @@ import (
 	"sync"
 )
 
-// journal holds PID 1's own structured log until the supervisor exists,
+// Journal holds PID 1's own structured log until the supervisor exists,
 // then writes it to the supervisor's log "unit" (`unit logs unit`). The
 // console gets a short line per event instead (printEvents) and only the
 // warnings and errors of this log.
-type journal struct {
+type Journal struct {
 	mu   sync.Mutex
 	w    io.Writer
 	held [][]byte
@@ -19,7 +19,7 @@ type journal struct {
 // maxHeld bounds what is kept before the supervisor starts.
 const maxHeld = 1000
 
-func (j *journal) Write(p []byte) (int, error) {
+func (j *Journal) Write(p []byte) (int, error) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	if j.w != nil {
@@ -32,7 +32,7 @@ func (j *journal) Write(p []byte) (int, error) {
 }
 
 // attach sends what was held, then everything, to w.
-func (j *journal) attach(w io.Writer) {
+func (j *Journal) attach(w io.Writer) {
 	j.mu.Lock()
 	defer j.mu.Unlock()
 	for _, p := range j.held {
@@ -41,10 +41,10 @@ func (j *journal) attach(w io.Writer) {
 	j.held, j.w = nil, w
 }
 
-// bootLogger logs INFO and up to the journal, WARN and up to the console,
+// BootLogger logs INFO and up to the journal, WARN and up to the console,
 // each record one line (LineHandler): the journal stamps its own time, and
 // the console's lines start "unit: " as its event lines do.
-func bootLogger(console io.Writer, j *journal) *slog.Logger {
+func BootLogger(console io.Writer, j *Journal) *slog.Logger {
 	return slog.New(slog.NewMultiHandler(
 		LineHandler(console, "unit: ", slog.LevelWarn),
 		LineHandler(j, "", slog.LevelInfo),

@@ -1,4 +1,4 @@
-package pid1
+package daemon
 
 import (
 	"bytes"
@@ -48,7 +48,7 @@ func TestBootSummary(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			up, down := settledOf(tc.sts)
-			if got := bootSummary(up, down, 9.36, 1.25); got != tc.want {
+			if got := BootSummary(up, down, 9.36, 1.25); got != tc.want {
 				t.Errorf("\ngot  %s\nwant %s", got, tc.want)
 			}
 		})
@@ -105,7 +105,7 @@ func TestBootSummaryAfterServiceLines(t *testing.T) {
 	go func() {
 		done <- Run(ctx, Options{ConfigDir: dir, StateDir: t.TempDir(), Console: console,
 			Log:     slog.New(slog.DiscardHandler),
-			OnReady: func(up int, down []string) string { return bootSummary(up, down, 1, 0.5) }})
+			OnReady: func(up int, down []string) string { return BootSummary(up, down, 1, 0.5) }})
 	}()
 	select {
 	case <-console.seen:

@@ -1,4 +1,4 @@
-package pid1
+package daemon
 
 import (
 	"context"
@@ -85,7 +85,9 @@ func (d *Daemon) statusReply(ctx context.Context, name string) (api.StatusReply,
 		rep.State = api.SystemDegraded
 	}
 	if d.opts.Slots != nil {
-		rep.Slots = d.opts.Slots.Status()
+		for _, st := range d.opts.Slots.Status() {
+			rep.Slots = append(rep.Slots, api.SlotStatus(st))
+		}
 	}
 	if name == "" {
 		rep.LastLog = d.lastLogs(all, 3)

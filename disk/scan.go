@@ -1,4 +1,4 @@
-package pid1
+package disk
 
 import (
 	"encoding/binary"
@@ -18,19 +18,21 @@ const (
 	gptMinEntrySize = 128
 )
 
-// gptEntry is one used entry of a partition table.
-type gptEntry struct {
+// Entry is one used entry of a partition table, as Scan reads it.
+type Entry struct {
 	GUID string // unique partition GUID (PARTUUID), lower case
 	Type string // partition type GUID, lower case
 	Name string
 }
 
-// gptPartitions reads the primary GPT of a disk whose logical sectors
+// Scan reads the primary GPT of a disk whose logical sectors
 // are sectorSize bytes and returns each used entry (its unique partition
 // GUID, the PARTUUID, its type and name) by partition number (1-based,
 // as the kernel numbers partitions). Both the header and the entry array
-// must match their CRC32s.
-func gptPartitions(r io.ReaderAt, sectorSize int64) (map[int]gptEntry, error) {
+// must match their CRC32s. It is the reader for any disk a machine has
+// (hostile input, hence the limits); ReadTable is the builder's, for
+// disks it wrote.
+func Scan(r io.ReaderAt, sectorSize int64) (map[int]Entry, error) {
 	if sectorSize < 512 || sectorSize > 64<<10 || sectorSize&(sectorSize-1) != 0 {
 		return nil, fmt.Errorf("gpt: sector size %d", sectorSize)
 	}
@@ -66,14 +68,14 @@ func gptPartitions(r io.ReaderAt, sectorSize int64) (map[int]gptEntry, error) {
 	if crc32.ChecksumIEEE(table) != le.Uint32(h[88:]) {
 		return nil, errors.New("gpt: entry array checksum mismatch")
 	}
-	out := map[int]gptEntry{}
+	out := map[int]Entry{}
 	var zero [16]byte
 	for i := 0; i < int(n); i++ {
 		e := table[i*int(es):]
 		if [16]byte(e[0:16]) == zero {
 			continue // unused entry
 		}
-		out[i+1] = gptEntry{GUID: guidText(e[16:32]), Type: guidText(e[0:16]), Name: utf16Name(e[56:128])}
+		out[i+1] = Entry{GUID: guidText(e[16:32]), Type: guidText(e[0:16]), Name: utf16Name(e[56:128])}
 	}
 	return out, nil
 }

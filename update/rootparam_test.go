@@ -1,4 +1,4 @@
-package pid1
+package update
 
 import (
 	"github.com/unit-os/unit/mountinfo"
@@ -32,7 +32,7 @@ func TestRootSpecFrom(t *testing.T) {
 		{"unit.root=PARTUUID=" + id + " unit.rootwait=forever", true, id, rootWait, "unit.rootwait"},
 		{"unit.root=PARTUUID=" + id + " unit.rootwait=1h", true, id, rootWait, "unit.rootwait"},
 	} {
-		spec, ok, err := rootSpecFrom(c.cmdline)
+		spec, ok, err := RootSpecFrom(c.cmdline)
 		if ok != c.ok {
 			t.Errorf("%q: ok = %v, want %v", c.cmdline, ok, c.ok)
 		}

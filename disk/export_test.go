@@ -1,0 +1,4 @@
+package disk
+
+// OpenBlock is openBlock, for the external tests.
+var OpenBlock = openBlock
