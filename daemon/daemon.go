@@ -19,6 +19,7 @@ import (
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/devlog"
 	"github.com/unit-os/unit/event"
 	"github.com/unit-os/unit/supervise"
 	"github.com/unit-os/unit/update"
@@ -33,6 +34,9 @@ type Options struct {
 	Cgroups   string    // cgroup v2 dir for services ("" on a host)
 	Console   io.Writer // echo service output and events here (PID 1)
 	Log       *slog.Logger
+	// DevLog, when set, is where the syslog socket is bound ("/dev/log"
+	// as PID 1; a host has its own syslog there).
+	DevLog string
 	// Journal, when set, receives the supervisor's log "unit" once it
 	// exists (PID 1's own structured log: `unit logs unit`).
 	Journal *Journal
@@ -142,6 +146,13 @@ func Run(ctx context.Context, o Options) error {
 	}
 	goSafe("reaper", func() { d.reaper.Run(loops) })
 	goSafe("supervisor", func() { d.sup.Run(loops) })
+	if o.DevLog != "" {
+		if dl, err := devlog.Listen(o.DevLog); err != nil {
+			d.log.Warn("no syslog socket: services that log to syslog go unheard", "path", o.DevLog, "err", err)
+		} else {
+			goSafe("/dev/log", func() { d.serveDevLog(loops, dl) })
+		}
+	}
 	// The engine stops first at shutdown: a convergence then (a service it
 	// wants running, a notify restart) would fight the ordered stop.
 	cmCtx, stopCM := context.WithCancel(loops)

@@ -100,7 +100,7 @@ func Boot() {
 	go serveControlPort(context.Background(), log, "/run/unit/unit.sock")
 	err = daemon.Run(ctx, daemon.Options{
 		ConfigDir: ConfigDir, Config: cfg, Loader: loader, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
-		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal, Release: readRelease(), Slots: slots,
+		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal, DevLog: "/dev/log", Release: readRelease(), Slots: slots,
 		OnPower: func(action string) { requestPower(powerCmd(action)) },
 		OnReady: func(n int, down []string) string {
 			up, _ := uptime()
