@@ -6,7 +6,7 @@
 // operator side asks (fan-out, the aggregated check). It lives in the
 // unit-fleet program, not in unit: NATS's client and TLS would more than
 // double every image's PID 1 (docs/fleet.md).
-package fleet
+package agent
 
 import (
 	"bytes"
@@ -24,6 +24,7 @@ import (
 
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/fleet"
 )
 
 // maxLayer bounds a layer's size (a KV value is hostile input).
@@ -63,7 +64,7 @@ type Agent struct {
 }
 
 // Keys are the KV keys of the node's layers.
-func (a *Agent) Keys() []string { return LayerKeys(a.Node, a.Groups) }
+func (a *Agent) Keys() []string { return fleet.LayerKeys(a.Node, a.Groups) }
 
 // update is one watch's news: an entry, or its initial values all in.
 type update struct {
@@ -88,11 +89,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.Log == nil {
 		a.Log = slog.Default()
 	}
-	if !ValidNode(a.Node) {
+	if !fleet.ValidNode(a.Node) {
 		return fmt.Errorf("fleet: node %q is not a layer name (letters, digits, - and _)", a.Node)
 	}
 	for _, g := range a.Groups {
-		if !ValidNode(g) {
+		if !fleet.ValidNode(g) {
 			return fmt.Errorf("fleet: group %q is not a layer name (letters, digits, - and _)", g)
 		}
 	}
@@ -141,7 +142,7 @@ func (a *Agent) follow(ctx context.Context, dir string, revs map[string]uint64) 
 	}
 	kv, err := a.OpenKV(ctx)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", Bucket, err)
+		return fmt.Errorf("open %s: %w", fleet.Bucket, err)
 	}
 	ch := make(chan update, 64)
 	keys := a.Keys()

@@ -1,4 +1,4 @@
-package fleet
+package agent
 
 import (
 	"bytes"
@@ -10,6 +10,8 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/unit-os/unit/fleet"
 )
 
 // A node's credentials on its disk, and how they connect it; an
@@ -32,28 +34,28 @@ func (c *Creds) Options(node string) []nats.Option {
 	return []nats.Option{
 		nats.UserCredentials(filepath.Join(c.Dir, nodeCredsFile)),
 		nats.RootCAs(filepath.Join(c.Dir, nodeCAFile)),
-		nats.CustomInboxPrefix(InboxPrefix(node)),
+		nats.CustomInboxPrefix(fleet.InboxPrefix(node)),
 	}
 }
 
 // Account is the account the node's JWT belongs to: the one whose users
 // may sign requests to it (Verifier.Account).
 func (c *Creds) Account() (string, error) {
-	b, err := readSecret(filepath.Join(c.Dir, nodeCredsFile))
+	b, err := fleet.ReadSecret(filepath.Join(c.Dir, nodeCredsFile))
 	if err != nil {
 		return "", err
 	}
-	return AccountOf(b)
+	return fleet.AccountOf(b)
 }
 
 // Signer is the node's own key and JWT, which sign its replies
 // (Responder.Signer).
-func (c *Creds) Signer() (*Signer, error) {
-	b, err := readSecret(filepath.Join(c.Dir, nodeCredsFile))
+func (c *Creds) Signer() (*fleet.Signer, error) {
+	b, err := fleet.ReadSecret(filepath.Join(c.Dir, nodeCredsFile))
 	if err != nil {
 		return nil, err
 	}
-	return ParseSigner(b)
+	return fleet.ParseSigner(b)
 }
 
 // LoadCreds returns the credentials in dir if they are whole: a JWT for
@@ -64,7 +66,7 @@ func LoadCreds(dir string) (*Creds, error) {
 	if err := checkCredsDir(dir); err != nil {
 		return nil, err
 	}
-	b, err := readSecret(filepath.Join(dir, nodeKeyFile))
+	b, err := fleet.ReadSecret(filepath.Join(dir, nodeKeyFile))
 	if err != nil {
 		return nil, err
 	}
@@ -88,39 +90,12 @@ func checkCredsDir(dir string) error {
 	if _, err := os.Lstat(dir); err != nil {
 		return err
 	}
-	return secureDir(dir)
-}
-
-// OperatorOptions connect an operator's tools: a creds file (admin.creds
-// or one from Authority.User), the fleet's CA, and the operator's own
-// inbox prefix (OperatorInbox of the creds' key: a reader may subscribe
-// there only, so no reader hears another operator's answers).
-func OperatorOptions(credsPath, caPath string) []nats.Option {
-	return []nats.Option{nats.UserCredentials(credsPath), nats.RootCAs(caPath), operatorInbox(credsPath)}
-}
-
-// operatorInbox sets the inbox prefix of the user of the creds at path.
-func operatorInbox(path string) nats.Option {
-	return func(o *nats.Options) error {
-		b, err := os.ReadFile(path)
-		if err != nil {
-			return fmt.Errorf("creds %s: %w", path, err)
-		}
-		tok, err := jwt.ParseDecoratedJWT(b)
-		if err != nil {
-			return fmt.Errorf("creds %s: %w", path, err)
-		}
-		uc, err := jwt.DecodeUserClaims(tok)
-		if err != nil {
-			return fmt.Errorf("creds %s: %w", path, err)
-		}
-		return nats.CustomInboxPrefix(OperatorInbox(uc.Subject))(o)
-	}
+	return fleet.SecureDir(dir)
 }
 
 // readCreds reads dir's node.creds: a JWT for pub, not expired.
 func readCreds(dir, pub string) (*jwt.UserClaims, error) {
-	b, err := readSecret(filepath.Join(dir, nodeCredsFile))
+	b, err := fleet.ReadSecret(filepath.Join(dir, nodeCredsFile))
 	if err != nil {
 		return nil, err
 	}
@@ -143,11 +118,11 @@ func readCreds(dir, pub string) (*jwt.UserClaims, error) {
 
 // readCA checks dir's ca.pem.
 func readCA(dir string) error {
-	ca, err := readPublic(filepath.Join(dir, nodeCAFile))
+	ca, err := fleet.ReadPublic(filepath.Join(dir, nodeCAFile))
 	if err != nil {
 		return err
 	}
-	if _, err := parseCertPEM(ca); err != nil {
+	if _, err := fleet.ParseCertPEM(ca); err != nil {
 		return fmt.Errorf("%s: %w", nodeCAFile, err)
 	}
 	return nil

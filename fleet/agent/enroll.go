@@ -1,4 +1,4 @@
-package fleet
+package agent
 
 import (
 	"context"
@@ -14,6 +14,8 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/unit-os/unit/fleet"
 )
 
 // The node's side of enrolment. Its user key is made on the node, once
@@ -51,16 +53,16 @@ func Permanent(err error) bool {
 func permanent(err error) error { return permanentError{err} }
 
 func enroll(ctx context.Context, url, token, node string, groups []string, dir string) (*Creds, error) {
-	if !ValidNode(node) {
+	if !fleet.ValidNode(node) {
 		return nil, permanent(errors.New("the node id is not a layer name (letters, digits, - and _)"))
 	}
-	if err := checkGroups(groups); err != nil {
+	if err := fleet.CheckGroups(groups); err != nil {
 		return nil, permanent(err)
 	}
-	if err := secureDir(dir); err != nil {
+	if err := fleet.SecureDir(dir); err != nil {
 		return nil, permanent(err)
 	}
-	kp, err := openKey(filepath.Join(dir, nodeKeyFile), nkeys.PrefixByteUser)
+	kp, err := fleet.OpenKey(filepath.Join(dir, nodeKeyFile), nkeys.PrefixByteUser)
 	if err != nil {
 		return nil, permanent(err)
 	}
@@ -72,17 +74,15 @@ func enroll(ctx context.Context, url, token, node string, groups []string, dir s
 	if token == "" {
 		return nil, permanent(fmt.Errorf("no usable credentials (%v) and no token to enrol with", why))
 	}
-	t, err := parseToken(token)
+	t, err := fleet.ParseToken(token)
 	if err != nil {
 		return nil, permanent(err)
 	}
-	req := enrollRequest{Token: t.ID, Secret: t.Secret, Node: node, Groups: groups, Key: pub}
-	sig, err := kp.Sign(req.payload())
-	if err != nil {
+	req := fleet.EnrollRequest{Token: t.ID, Secret: t.Secret, Node: node, Groups: groups, Key: pub}
+	if err := req.Sign(kp); err != nil {
 		return nil, err
 	}
-	req.Sig = b64(sig)
-	rep, err := askEnroll(ctx, url, t, req)
+	rep, err := AskEnroll(ctx, url, t, req)
 	if err != nil {
 		return nil, err
 	}
@@ -105,10 +105,10 @@ func enroll(ctx context.Context, url, token, node string, groups []string, dir s
 		return nil, err
 	}
 	// The CA first: creds that are there always have their CA.
-	if err := writeSecret(filepath.Join(dir, nodeCAFile), t.caPEM()); err != nil {
+	if err := fleet.WriteSecret(filepath.Join(dir, nodeCAFile), t.CAPEM()); err != nil {
 		return nil, err
 	}
-	if err := writeSecret(filepath.Join(dir, nodeCredsFile), creds); err != nil {
+	if err := fleet.WriteSecret(filepath.Join(dir, nodeCredsFile), creds); err != nil {
 		return nil, err
 	}
 	return &Creds{Dir: dir}, nil
@@ -124,7 +124,7 @@ func usableCreds(dir, node string, groups []string, pub string) error {
 	if uc.Name != node {
 		return fmt.Errorf("%s is node %q's", nodeCredsFile, uc.Name)
 	}
-	for _, s := range NodePermissions(node, groups).Pub.Allow {
+	for _, s := range fleet.NodePermissions(node, groups).Pub.Allow {
 		if !slices.Contains(uc.Pub.Allow, s) {
 			return fmt.Errorf("%s does not cover %s (groups changed?)", nodeCredsFile, s)
 		}
@@ -132,13 +132,13 @@ func usableCreds(dir, node string, groups []string, pub string) error {
 	return readCA(dir)
 }
 
-// askEnroll sends req with the token's bearer JWT, over TLS that trusts
+// AskEnroll sends req with the token's bearer JWT, over TLS that trusts
 // the token's CA only. A broker without the service yet (no responders)
 // is asked again with a growing pause until ctx ends; a permission the
 // broker refuses ends it at once (no answer would come).
-func askEnroll(ctx context.Context, url string, t *tokenWire, req enrollRequest) (enrollReply, error) {
-	var rep enrollReply
-	pool, err := caPool(t.caPEM())
+func AskEnroll(ctx context.Context, url string, t *fleet.Token, req fleet.EnrollRequest) (fleet.EnrollReply, error) {
+	var rep fleet.EnrollReply
+	pool, err := fleet.CAPool(t.CAPEM())
 	if err != nil {
 		return rep, err
 	}
@@ -147,7 +147,7 @@ func askEnroll(ctx context.Context, url string, t *tokenWire, req enrollRequest)
 		nats.UserJWT(func() (string, error) { return t.JWT, nil },
 			func([]byte) ([]byte, error) { return nil, nil }), // a bearer JWT signs no nonce
 		nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}),
-		nats.CustomInboxPrefix(enrollInbox(t.ID)),
+		nats.CustomInboxPrefix(fleet.EnrollInbox(t.ID)),
 		nats.Name("unit-fleet enroll "+req.Node),
 		nats.NoReconnect(),
 		nats.ErrorHandler(func(_ *nats.Conn, _ *nats.Subscription, err error) {
@@ -184,7 +184,7 @@ func askEnroll(ctx context.Context, url string, t *tokenWire, req enrollRequest)
 			}
 		}
 		if err != nil {
-			return rep, fmt.Errorf("ask %s: %w", EnrollSubject, err)
+			return rep, fmt.Errorf("ask %s: %w", fleet.EnrollSubject, err)
 		}
 		if err := json.Unmarshal(m.Data, &rep); err != nil {
 			return rep, fmt.Errorf("the authority's answer: %w", err)
@@ -211,7 +211,7 @@ func requestOrRefusal(ctx context.Context, nc *nats.Conn, data []byte, refused <
 	}
 	ch := make(chan answer, 1)
 	go func() {
-		m, err := nc.RequestWithContext(ctx, EnrollSubject, data)
+		m, err := nc.RequestWithContext(ctx, fleet.EnrollSubject, data)
 		ch <- answer{m, err}
 	}()
 	select {

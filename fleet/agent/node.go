@@ -1,10 +1,9 @@
-package main
+package agent
 
 import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"log/slog"
 	"os"
@@ -20,33 +19,43 @@ import (
 
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/cm"
-	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/fleet"
 )
 
-func agent(ctx context.Context, log *slog.Logger, args []string) error {
-	fs := flag.NewFlagSet("agent", flag.ExitOnError)
-	url := fs.String("url", "", "the broker, tls://HOST:4222 (default: the platform fact fleet_url)")
-	node := fs.String("node", "", "this node's id (default: the platform's instance_id, else the hostname)")
-	var groups listFlag
-	fs.Var(&groups, "group", "a group this node is in (repeatable)")
-	from := fs.String("groups-from", "", "platform facts whose values are groups, e.g. role,dc")
-	cfgDir := fs.String("config", "/etc/unit", "unit's config directory")
-	state := fs.String("state", config.FleetState, "the node's key, credentials and last good layers")
-	socket := fs.String("socket", env("UNIT_SOCKET", api.DefaultSocket), "unit's control socket ($UNIT_SOCKET, which unit sets for its services)")
-	unitState := fs.String("unit-state", env("UNIT_STATE", cm.StateDir), "unit's state directory, where its platform facts are ($UNIT_STATE, which unit sets for its services)")
-	tokenFile := fs.String("token-file", cm.FleetTokenPath, "the provisioning token (first boot only; PID 1 leaves a seed's fleet_token there, 0600)")
-	imds := fs.String("imds", "auto", "read EC2-style IMDSv2 metadata into the platform facts: auto (when no seed gave facts), on, off")
-	parseArgs(fs, args)
+// A node's agent as `unit-fleet agent` runs it: who the node is (its
+// platform facts, IMDS, its own machine), its credentials (enrolment),
+// its connection, and the three parts that run on it (the layers, the
+// status, the answers).
 
-	factsPath := cm.PlatformFactsPath(*unitState)
+// Config is what the agent is told (unit-fleet agent's flags).
+type Config struct {
+	URL        string   // the broker; "": the platform fact fleet_url
+	Node       string   // this node's id; "": the platform's instance_id, else the hostname
+	Groups     []string // groups this node is in
+	GroupsFrom string   // platform facts whose values are groups, e.g. role,dc
+	ConfigDir  string   // unit's config directory
+	State      string   // the node's key, credentials and last good layers
+	Socket     string   // unit's control socket
+	UnitState  string   // unit's state directory, where its platform facts are
+	TokenFile  string   // the provisioning token (first boot only)
+	IMDS       string   // auto (when no seed gave facts), on, off
+	Log        *slog.Logger
+}
+
+// Run runs the node's agent until ctx ends.
+func Run(ctx context.Context, c Config) error {
+	log := c.Log
+	if log == nil {
+		log = slog.Default()
+	}
+	factsPath := cm.PlatformFactsPath(c.UnitState)
 	facts := readFacts(log, factsPath)
-	if *imds == "on" || *imds == "auto" && facts["seed"] == "" {
+	if UseIMDS(c.IMDS, facts) {
 		ictx, cancel := context.WithTimeout(ctx, 5*time.Second)
 		got, err := fleet.IMDS(ictx, fleet.IMDSBase, fleet.IMDSClient())
 		cancel()
 		switch {
-		case err != nil && *imds == "on":
+		case err != nil && c.IMDS == "on":
 			return fmt.Errorf("imds: %w", err)
 		case err != nil:
 			log.Info("no IMDS metadata", "err", err)
@@ -57,62 +66,49 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 			facts = readFacts(log, factsPath)
 		}
 	}
-	machineFacts(ctx, facts, *socket)
-	if *node == "" {
-		if *node = facts["instance_id"]; *node == "" {
-			*node, _ = os.Hostname()
-		}
+	machineFacts(ctx, facts, c.Socket)
+	node, err := NodeID(c.Node, facts, os.Hostname)
+	if err != nil {
+		return err
 	}
-	if !fleet.ValidNode(*node) {
-		return fmt.Errorf("node id %q: letters, digits, - and _ only (--node)", *node)
+	groups := Groups(c.Groups, c.GroupsFrom, facts)
+	url := c.URL
+	if url == "" {
+		url = facts["fleet_url"]
 	}
-	for _, f := range strings.Split(*from, ",") {
-		if f = strings.TrimSpace(f); f != "" && facts[f] != "" {
-			groups = append(groups, facts[f])
-		}
-	}
-	if *url == "" {
-		*url = facts["fleet_url"]
-	}
-	if *url == "" {
+	if url == "" {
 		return errors.New("no broker: [fleet] url, --url or the platform fact fleet_url")
 	}
-	if err := os.MkdirAll(*state, 0o700); err != nil {
+	if err := os.MkdirAll(c.State, 0o700); err != nil {
 		return err
 	}
 
-	reporter := &fleet.Reporter{Node: *node, Facts: facts, Socket: *socket, Log: log}
+	reporter := &Reporter{Node: node, Facts: facts, Socket: c.Socket, Log: log}
 	reconnected := make(chan struct{}, 1)
-	a := &fleet.Agent{ConfigDir: *cfgDir, CacheDir: filepath.Join(*state, "layers"), Node: *node, Groups: groups, Log: log,
+	a := &Agent{ConfigDir: c.ConfigDir, CacheDir: filepath.Join(c.State, "layers"), Node: node, Groups: groups, Log: log,
 		Applied: reporter.Applied, Reconnected: reconnected, Jitter: 2 * time.Second}
 	// The last good layers first: a node whose broker is down converges
 	// to them now, not when the broker is back.
 	a.Restore()
 
-	// The connection's pings are the one timer of ours: a broker that
-	// died without closing the connection is noticed within a minute
-	// (then the watches are made again on another server).
-	opts := []nats.Option{nats.Name("unit-fleet agent " + *node), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
-		nats.PingInterval(20 * time.Second), nats.MaxPingsOutstanding(3),
-		nats.ReconnectWait(time.Second), nats.ReconnectJitter(time.Second, 2*time.Second),
-		nats.ReconnectHandler(func(*nats.Conn) {
-			select {
-			case reconnected <- struct{}{}:
-			default:
-			}
-			reporter.Poke()
-		})}
+	opts := ConnOptions(node, func() {
+		select {
+		case reconnected <- struct{}{}:
+		default:
+		}
+		reporter.Poke()
+	})
 	// Requests stamped before now may have been taken by this agent's
 	// previous run, whose seen ids are gone: they are refused.
 	started := time.Now()
 	var verifier *fleet.Verifier
 	var signer *fleet.Signer
-	creds, err := enrol(ctx, log, *url, *tokenFile, *state, *node, groups)
+	creds, err := enrol(ctx, log, url, c.TokenFile, c.State, node, groups)
 	if err != nil {
 		return err
 	}
 	if creds != nil {
-		opts = append(opts, creds.Options(*node)...)
+		opts = append(opts, creds.Options(node)...)
 		acct, err := creds.Account()
 		if err != nil {
 			return err
@@ -123,11 +119,11 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 		}
 	} else {
 		log.Warn("no fleet credentials and no token: connecting without; only unsigned read-only requests are answered")
-		opts = append(opts, nats.CustomInboxPrefix(fleet.InboxPrefix(*node)))
+		opts = append(opts, nats.CustomInboxPrefix(fleet.InboxPrefix(node)))
 	}
-	nc, err := nats.Connect(*url, opts...)
+	nc, err := nats.Connect(url, opts...)
 	if err != nil {
-		return fmt.Errorf("connect %s: %w", *url, err)
+		return fmt.Errorf("connect %s: %w", url, err)
 	}
 	defer nc.Close()
 	js, err := jetstream.New(nc)
@@ -136,26 +132,20 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 	}
 	// NodeKV: a node may not look the buckets' streams up (that would
 	// list every key); it watches its keys and puts its status without.
-	a.OpenKV = func(context.Context) (jetstream.KeyValue, error) { return fleet.NodeKV(nc, fleet.Bucket) }
-	log.Info("following", "url", *url, "node", *node, "keys", a.Keys())
+	a.OpenKV = func(context.Context) (jetstream.KeyValue, error) { return NodeKV(nc, fleet.Bucket) }
+	log.Info("following", "url", url, "node", node, "keys", a.Keys())
 
-	r := &fleet.Responder{NC: nc, Node: *node, Facts: facts, Socket: *socket, Verifier: verifier, Signer: signer, Resource: fleet.ApplyResource,
-		Fetch: func(ctx context.Context, name string) (string, error) {
-			obs, err := js.ObjectStore(ctx, fleet.ContentBucket)
-			if err != nil {
-				return "", fmt.Errorf("content store: %w", err)
-			}
-			// On the data partition, beside the layers: a bundle is tens
-			// of MB, more than /run should hold.
-			return fleet.FetchContent(ctx, obs, name, filepath.Join(*state, "content"))
-		}}
+	r := &Responder{NC: nc, Node: node, Facts: facts, Socket: c.Socket, Verifier: verifier, Signer: signer, Resource: ApplyResource,
+		// On the data partition, beside the layers: a bundle is tens of
+		// MB, more than /run should hold.
+		Fetch: Fetcher(js, filepath.Join(c.State, "content"))}
 	go func() {
 		if err := r.Serve(ctx); err != nil {
 			log.Error("fan-out requests", "err", err)
 		}
 	}()
 	go func() {
-		kv, err := retry(ctx, log, "status bucket", func() (jetstream.KeyValue, error) { return fleet.NodeKV(nc, fleet.StatusBucket) })
+		kv, err := retry(ctx, log, "status bucket", func() (jetstream.KeyValue, error) { return NodeKV(nc, fleet.StatusBucket) })
 		if err == nil {
 			reporter.KV = kv
 			reporter.Run(ctx)
@@ -164,43 +154,127 @@ func agent(ctx context.Context, log *slog.Logger, args []string) error {
 	return a.Run(ctx)
 }
 
+// UseIMDS says whether the agent reads IMDSv2 metadata: mode on, or auto
+// when no NoCloud seed gave the platform facts.
+func UseIMDS(mode string, facts map[string]string) bool {
+	return mode == "on" || mode == "auto" && facts["seed"] == ""
+}
+
+// NodeID is the node's id: id if given, else the platform's
+// instance_id, else the hostname; it must be a layer name.
+func NodeID(id string, facts map[string]string, hostname func() (string, error)) (string, error) {
+	if id == "" {
+		if id = facts["instance_id"]; id == "" {
+			id, _ = hostname()
+		}
+	}
+	if !fleet.ValidNode(id) {
+		return "", fmt.Errorf("node id %q: letters, digits, - and _ only (--node)", id)
+	}
+	return id, nil
+}
+
+// Groups are the groups given and the values of the facts from names
+// (comma-separated), those the node has.
+func Groups(groups []string, from string, facts map[string]string) []string {
+	for _, f := range strings.Split(from, ",") {
+		if f = strings.TrimSpace(f); f != "" && facts[f] != "" {
+			groups = append(groups, facts[f])
+		}
+	}
+	return groups
+}
+
+// Reconnect bounds of the agent's connection.
+const (
+	pingInterval       = 20 * time.Second
+	maxPingsOut        = 3
+	reconnectWait      = time.Second
+	reconnectJitter    = time.Second
+	reconnectJitterTLS = 2 * time.Second
+)
+
+// ConnOptions are the agent's connection's options, its credentials
+// aside: reconnect for ever (also when the first connect fails: the
+// broker may not be up yet), and reconnected after each reconnect. The
+// connection's pings are the one timer of ours: a broker that died
+// without closing the connection is noticed within a minute (then the
+// watches are made again on another server).
+func ConnOptions(node string, reconnected func()) []nats.Option {
+	return []nats.Option{nats.Name("unit-fleet agent " + node), nats.MaxReconnects(-1), nats.RetryOnFailedConnect(true),
+		nats.PingInterval(pingInterval), nats.MaxPingsOutstanding(maxPingsOut),
+		nats.ReconnectWait(reconnectWait), nats.ReconnectJitter(reconnectJitter, reconnectJitterTLS),
+		nats.ReconnectHandler(func(*nats.Conn) { reconnected() })}
+}
+
+// Fetcher brings content by hash from js's content store into dir
+// (Responder.Fetch).
+func Fetcher(js jetstream.JetStream, dir string) func(ctx context.Context, name string) (string, error) {
+	return func(ctx context.Context, name string) (string, error) {
+		obs, err := js.ObjectStore(ctx, fleet.ContentBucket)
+		if err != nil {
+			return "", fmt.Errorf("content store: %w", err)
+		}
+		return FetchContent(ctx, obs, name, dir)
+	}
+}
+
 // enrol returns the node's credentials: those it has (if they still fit
 // its id and groups), or new ones for its provisioning token; nil with
 // neither (a development broker without authentication).
-func enrol(ctx context.Context, log *slog.Logger, url, tokenFile, state, node string, groups []string) (*fleet.Creds, error) {
+func enrol(ctx context.Context, log *slog.Logger, url, tokenFile, state, node string, groups []string) (*Creds, error) {
 	tok, err := os.ReadFile(tokenFile)
 	if err != nil && !errors.Is(err, os.ErrNotExist) {
 		return nil, err
 	}
 	if len(tok) == 0 {
-		if _, err := fleet.LoadCreds(state); err != nil {
+		if _, err := LoadCreds(state); err != nil {
 			return nil, nil
 		}
 	}
-	return retry(ctx, log, "enrol", func() (*fleet.Creds, error) {
-		return fleet.Enroll(ctx, url, strings.TrimSpace(string(tok)), node, groups, state)
+	return retry(ctx, log, "enrol", func() (*Creds, error) {
+		return Enroll(ctx, url, strings.TrimSpace(string(tok)), node, groups, state)
 	})
 }
 
-// retry calls f until it works or ctx ends, with a growing pause (the
-// broker may not be up yet; a failure's backoff, not a poll).
+// backoff is a failure's growing pause: 1 s, doubling, at most 30 s.
+type backoff struct{ pause time.Duration }
+
+const (
+	backoffMin = time.Second
+	backoffMax = 30 * time.Second
+)
+
+// next is the pause before the next attempt.
+func (b *backoff) next() time.Duration {
+	if b.pause == 0 {
+		b.pause = backoffMin
+	} else {
+		b.pause = min(2*b.pause, backoffMax)
+	}
+	return b.pause
+}
+
+// retry calls f until it works, fails for good (Permanent) or ctx ends,
+// with a growing pause (the broker may not be up yet; a failure's
+// backoff, not a poll).
 func retry[T any](ctx context.Context, log *slog.Logger, what string, f func() (T, error)) (T, error) {
-	pause := time.Second
+	var b backoff
 	for {
 		v, err := f()
 		if err == nil {
 			return v, nil
 		}
-		if fleet.Permanent(err) {
+		if Permanent(err) {
 			return v, err
 		}
+		pause := b.next()
 		log.Warn(what, "err", err, "again in", pause)
 		select {
 		case <-ctx.Done():
 			return v, ctx.Err()
 		case <-time.After(pause):
 		}
-		pause = min(2*pause, 30*time.Second)
 	}
 }
 

@@ -1,4 +1,4 @@
-package fleet
+package agent
 
 import (
 	"bytes"
@@ -12,29 +12,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/fleet"
 )
-
-// NodeStatus is what a node says about itself in StatusBucket, under
-// StatusKey: its facts, the verdict of `unit health` on it, the layers it
-// applied. It is published when it changes (an event from unit, a layer
-// written), never on a timer.
-type NodeStatus struct {
-	Node  string            `json:"node"`
-	Facts map[string]string `json:"facts,omitempty"`
-	// State is the worst of Items (api.OK ... api.Unknown).
-	State int `json:"state"`
-	// Items are the things judged that are not OK.
-	Items    []api.HealthItem `json:"items,omitempty"`
-	Services int              `json:"services"`
-	Release  string           `json:"release,omitempty"`
-	// Layers are the revisions of the layers applied, by key.
-	Layers map[string]uint64 `json:"layers,omitempty"`
-	Time   time.Time         `json:"time"`
-}
 
 // Reporter publishes one node's status on change.
 type Reporter struct {
-	KV     jetstream.KeyValue // StatusBucket
+	KV     jetstream.KeyValue // fleet.StatusBucket
 	Node   string
 	Facts  map[string]string
 	Socket string
@@ -124,8 +107,8 @@ func (r *Reporter) followEvents(ctx context.Context) {
 }
 
 // Status is the node's status now.
-func (r *Reporter) Status(ctx context.Context) NodeStatus {
-	ns := NodeStatus{Node: r.Node, Facts: r.Facts}
+func (r *Reporter) Status(ctx context.Context) fleet.NodeStatus {
+	ns := fleet.NodeStatus{Node: r.Node, Facts: r.Facts}
 	r.mu.Lock()
 	ns.Layers = maps.Clone(r.layers)
 	r.mu.Unlock()
@@ -155,7 +138,7 @@ func (r *Reporter) publish(ctx context.Context) {
 	}
 	ns.Time = time.Now().UTC()
 	b, _ := json.Marshal(ns)
-	if _, err := r.KV.Put(ctx, StatusKey(r.Node), b); err != nil {
+	if _, err := r.KV.Put(ctx, fleet.StatusKey(r.Node), b); err != nil {
 		if ctx.Err() == nil {
 			r.Log.Error("fleet: publish status", "err", err)
 		}

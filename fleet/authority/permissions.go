@@ -1,9 +1,11 @@
-package fleet
+package authority
 
 import (
 	"time"
 
 	"github.com/nats-io/jwt/v2"
+
+	"github.com/unit-os/unit/fleet"
 )
 
 // What each kind of user may do on the broker, as subject permissions
@@ -12,125 +14,43 @@ import (
 // each JetStream call is a request on a subject under $JS.API, so a
 // permission on the subject is a permission on the call.
 
-// rpcReplyWindow is how long a node may answer a request it got (the
-// broker's allow-responses: one reply, to that request's reply subject
-// only); a fan-out's slowest answer (logs through the control socket)
-// takes up to 30 s.
-const rpcReplyWindow = 90 * time.Second
-
-// kvStream is the stream behind a KV bucket.
-func kvStream(bucket string) string { return "KV_" + bucket }
-
-// kvSubject is the subject of key in bucket.
-func kvSubject(bucket, key string) string { return "$KV." + bucket + "." + key }
-
-// NodePermissions are a node's: follow its own layers (one ordered
-// consumer per key of LayerKeys, each created by a request whose subject
-// names the key, so another node's or group's key cannot be asked for),
-// put its own status, take fan-out requests and answer each once. It may
-// not write desired state, read anything else of either bucket (not even
-// their stream info, which would list their keys), publish requests,
-// subscribe beyond its own inbox, or manage streams. A node or
-// group that is not a layer name (ValidNode) would widen the subjects:
-// an invalid node gets no permission at all, an invalid group is left
-// out.
-func NodePermissions(node string, groups []string) jwt.Permissions {
-	if !ValidNode(node) {
-		return jwt.Permissions{Pub: jwt.Permission{Deny: []string{">"}}, Sub: jwt.Permission{Deny: []string{">"}}}
-	}
-	var valid []string
-	for _, g := range groups {
-		if ValidNode(g) {
-			valid = append(valid, g)
-		}
-	}
-	desired := kvStream(Bucket)
-	pub := jwt.StringList{
-		// No STREAM.INFO of either bucket: with a subjects filter it
-		// lists every key (every node and group of the fleet). A node
-		// opens them with NodeKV, which needs none.
-		//
-		// A watch's ordered consumer is deleted when it stops or is made
-		// again after a gap; its name is random and never listed to a
-		// node, so this lets it delete only the ones it made.
-		"$JS.API.CONSUMER.DELETE." + desired + ".*",
-		// kv.Put of its own status (and its ack, to its inbox).
-		kvSubject(StatusBucket, StatusKey(node)),
-	}
-	// Content by hash (content.go): any object of ContentBucket, read
-	// only. Its names are hashes a node checks; what is in it is
-	// nobody's secret (update bundles).
-	pub = append(pub, contentReads()...)
-	for _, k := range LayerKeys(node, valid) {
-		// CONSUMER.CREATE.<stream>.<name>.<filter>: the broker refuses a
-		// consumer whose filter is not the one in the subject.
-		pub = append(pub, "$JS.API.CONSUMER.CREATE."+desired+".*."+kvSubject(Bucket, k))
-	}
-	return jwt.Permissions{
-		Pub: jwt.Permission{Allow: pub},
-		// Its inbox: JetStream's answers, its watches' deliveries.
-		Sub: jwt.Permission{Allow: jwt.StringList{InboxPrefix(node) + ".>", RPCSubject}},
-		// Replies to what it was sent only: fan-out requests, and the
-		// flow control of its watches' consumers.
-		Resp: &jwt.ResponsePermission{MaxMsgs: 1, Expires: rpcReplyWindow},
-	}
-}
-
-// contentReads are the subjects reading ContentBucket takes: the
-// stream's info, an object's meta (a direct get, or the API's get), one
-// ordered consumer on its chunks.
-func contentReads() jwt.StringList {
-	obj := "OBJ_" + ContentBucket
-	return jwt.StringList{
-		"$JS.API.STREAM.INFO." + obj,
-		"$JS.API.DIRECT.GET." + obj + ".$O." + ContentBucket + ".M.*",
-		"$JS.API.STREAM.MSG.GET." + obj,
-		"$JS.API.CONSUMER.CREATE." + obj + ".*.$O." + ContentBucket + ".C.*",
-		"$JS.API.CONSUMER.DELETE." + obj + ".*",
-	}
-}
-
 // ReaderPermissions are a reader's (an operator who looks), whose user
 // key is pub: fan-out requests (the nodes decide what a reader may ask,
-// rpc.go) with replies to its own inbox (OperatorInbox(pub): not
+// rpc.go) with replies to its own inbox (fleet.OperatorInbox(pub): not
 // another operator's, where an admin's answers go, desired state and
 // logs among them), and reading the status bucket (one watch, or a
 // get). It may not read or write desired state.
 func ReaderPermissions(pub string) jwt.Permissions {
-	status := kvStream(StatusBucket)
+	status := fleet.KVStream(fleet.StatusBucket)
 	return jwt.Permissions{
 		Pub: jwt.Permission{Allow: jwt.StringList{
-			RPCSubject,
+			fleet.RPCSubject,
 			"$JS.API.STREAM.INFO." + status,
-			"$JS.API.CONSUMER.CREATE." + status + ".*." + kvSubject(StatusBucket, ">"),
+			"$JS.API.CONSUMER.CREATE." + status + ".*." + fleet.KVSubject(fleet.StatusBucket, ">"),
 			"$JS.API.CONSUMER.DELETE." + status + ".*",
 			"$JS.API.DIRECT.GET." + status + ".>",
 			"$JS.API.STREAM.MSG.GET." + status,
 		}},
-		Sub:  jwt.Permission{Allow: jwt.StringList{OperatorInbox(pub) + ".>"}},
+		Sub:  jwt.Permission{Allow: jwt.StringList{fleet.OperatorInbox(pub) + ".>"}},
 		Resp: &jwt.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}
 }
 
-// ServicePermissions are the enrolment service's: take EnrollSubject's
+// ServicePermissions are the enrolment service's: take fleet.EnrollSubject's
 // requests and answer each once.
 func ServicePermissions() jwt.Permissions {
 	return jwt.Permissions{
-		Sub:  jwt.Permission{Allow: jwt.StringList{EnrollSubject}},
+		Sub:  jwt.Permission{Allow: jwt.StringList{fleet.EnrollSubject}},
 		Resp: &jwt.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}
 }
 
-// enrollInbox is the inbox prefix of a token's bearer (apart from every
-// node's: "_INBOX_" + a layer name can never be it).
-func enrollInbox(tokenID string) string { return "_ENROLL_" + tokenID }
-
-// enrollPermissions are a token's bearer's: ask EnrollSubject and hear
-// the answer, nothing else; in particular not subscribe EnrollSubject,
+// enrollPermissions are a token's bearer's: ask fleet.EnrollSubject and hear
+// the answer, nothing else; in particular not subscribe fleet.EnrollSubject,
 // where other nodes' token secrets go.
 func enrollPermissions(tokenID string) jwt.Permissions {
 	return jwt.Permissions{
-		Pub: jwt.Permission{Allow: jwt.StringList{EnrollSubject}},
-		Sub: jwt.Permission{Allow: jwt.StringList{enrollInbox(tokenID) + ".>"}},
+		Pub: jwt.Permission{Allow: jwt.StringList{fleet.EnrollSubject}},
+		Sub: jwt.Permission{Allow: jwt.StringList{fleet.EnrollInbox(tokenID) + ".>"}},
 	}
 }

@@ -1,25 +1,24 @@
-package fleet
+package authority
 
 import (
 	"crypto/rand"
 	"crypto/sha256"
 	"crypto/subtle"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/hex"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
-	"regexp"
 	"slices"
 	"strings"
 	"time"
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
+
+	"github.com/unit-os/unit/fleet"
 )
 
 // Provisioning tokens. One printable string (base64url, for a NoCloud
@@ -31,26 +30,11 @@ import (
 // token's hash, groups, uses left and end; a use is spent under a lock,
 // so of two nodes racing for a token's last use exactly one wins.
 
-// tokenPrefix starts every token (and versions its format).
-const tokenPrefix = "unit1."
-
 // Bounds.
 const (
 	DefaultTokenTTL = 24 * time.Hour
 	maxTokenUses    = 10000
-	maxGroups       = 64
-	maxTokenLen     = 8 << 10
 )
-
-var tokenIDRE = regexp.MustCompile(`^[0-9a-f]{32}$`)
-
-// tokenWire is what a token string carries.
-type tokenWire struct {
-	ID     string `json:"id"`
-	Secret string `json:"secret"` // base64url, 32 bytes
-	JWT    string `json:"jwt"`    // the bearer user JWT
-	CA     []byte `json:"ca"`     // DER of the fleet's CA certificate
-}
 
 // tokenRecord is what the authority keeps of a token.
 type tokenRecord struct {
@@ -85,29 +69,10 @@ func (a *Authority) Token(groups []string, uses int, ttl time.Duration) (string,
 	if ttl < 0 {
 		return "", fmt.Errorf("token: negative lifetime %s", ttl)
 	}
-	if err := checkGroups(groups); err != nil {
+	if err := fleet.CheckGroups(groups); err != nil {
 		return "", fmt.Errorf("token: %w", err)
 	}
 	return a.newToken(groups, uses, a.now().Add(ttl))
-}
-
-// checkGroups refuses a list of groups that is too long, holds a name
-// that is not a layer name, or one twice.
-func checkGroups(groups []string) error {
-	if len(groups) > maxGroups {
-		return fmt.Errorf("%d groups; at most %d", len(groups), maxGroups)
-	}
-	seen := map[string]bool{}
-	for _, g := range groups {
-		if !ValidNode(g) {
-			return fmt.Errorf("group %q is not a layer name (letters, digits, - and _)", g)
-		}
-		if seen[g] {
-			return fmt.Errorf("group %q twice", g)
-		}
-		seen[g] = true
-	}
-	return nil
 }
 
 // newToken makes a token ending at exp (tests make ones already ended).
@@ -120,7 +85,7 @@ func (a *Authority) newToken(groups []string, uses int, exp time.Time) (string, 
 	if _, err := rand.Read(secret[:]); err != nil {
 		return "", err
 	}
-	t := tokenWire{ID: hex.EncodeToString(id[:]), Secret: base64.RawURLEncoding.EncodeToString(secret[:]), CA: a.ca.cert.Raw}
+	t := fleet.Token{ID: hex.EncodeToString(id[:]), Secret: base64.RawURLEncoding.EncodeToString(secret[:]), CA: a.ca.cert.Raw}
 	// The bearer's own key is thrown away: a bearer JWT needs none, and
 	// it proves nothing but holding the token.
 	kp, err := nkeys.CreateUser()
@@ -131,7 +96,7 @@ func (a *Authority) newToken(groups []string, uses int, exp time.Time) (string, 
 	t.JWT, err = a.userJWT(pub, "enroll "+t.ID[:8], []string{"unit-role:enroll"}, enrollPermissions(t.ID), exp, func(uc *jwt.UserClaims) {
 		uc.BearerToken = true
 		uc.Limits.Subs = 4
-		uc.Limits.Payload = maxEnrollRequest
+		uc.Limits.Payload = fleet.MaxEnrollRequest
 	})
 	if err != nil {
 		return "", fmt.Errorf("token: %w", err)
@@ -145,55 +110,14 @@ func (a *Authority) newToken(groups []string, uses int, exp time.Time) (string, 
 	if err != nil {
 		return "", err
 	}
-	if err := createSecret(a.tokenPath(t.ID), append(b, '\n')); err != nil {
+	if err := fleet.CreateSecret(a.tokenPath(t.ID), append(b, '\n')); err != nil {
 		return "", fmt.Errorf("token: %w", err)
 	}
-	wire, err := json.Marshal(t)
-	if err != nil {
-		return "", err
-	}
-	return tokenPrefix + base64.RawURLEncoding.EncodeToString(wire), nil
+	return t.Encode()
 }
 
 func (a *Authority) tokenPath(id string) string {
 	return filepath.Join(a.Dir, tokensDir, id+".json")
-}
-
-// parseToken reads a token string; a token is hostile until its CA and
-// JWT parse.
-func parseToken(s string) (*tokenWire, error) {
-	s = strings.TrimSpace(s)
-	if len(s) > maxTokenLen {
-		return nil, errors.New("the token is too long")
-	}
-	rest, ok := strings.CutPrefix(s, tokenPrefix)
-	if !ok {
-		return nil, fmt.Errorf("not a unit fleet token (it starts with %q)", tokenPrefix)
-	}
-	b, err := base64.RawURLEncoding.DecodeString(rest)
-	if err != nil {
-		return nil, fmt.Errorf("the token is not base64url: %w", err)
-	}
-	var t tokenWire
-	if err := json.Unmarshal(b, &t); err != nil {
-		return nil, fmt.Errorf("the token: %w", err)
-	}
-	if !tokenIDRE.MatchString(t.ID) || len(t.Secret) != 43 || t.JWT == "" {
-		return nil, errors.New("the token lacks its id, secret or JWT")
-	}
-	if _, err := jwt.DecodeUserClaims(t.JWT); err != nil {
-		return nil, fmt.Errorf("the token's JWT: %w", err)
-	}
-	ca, err := x509.ParseCertificate(t.CA)
-	if err != nil || !ca.IsCA {
-		return nil, errors.New("the token's CA is not a CA certificate")
-	}
-	return &t, nil
-}
-
-// caPEM is the token's CA as PEM.
-func (t *tokenWire) caPEM() []byte {
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: t.CA})
 }
 
 // errBadToken answers both an unknown id and a wrong secret: which one
@@ -206,7 +130,7 @@ var errBadToken error = refusal{errors.New("the token is not valid (unknown, or 
 // place a use is spent: under the process's mutex and the directory's
 // lock, read, judge, write.
 func (a *Authority) spend(id, secret, node, key string, groups []string) error {
-	if !tokenIDRE.MatchString(id) {
+	if !fleet.ValidTokenID(id) {
 		return errBadToken
 	}
 	sec, err := base64.RawURLEncoding.DecodeString(secret)
@@ -215,12 +139,12 @@ func (a *Authority) spend(id, secret, node, key string, groups []string) error {
 	}
 	a.mu.Lock()
 	defer a.mu.Unlock()
-	unlock, err := lockFile(filepath.Join(a.Dir, tokensDir, lockName))
+	unlock, err := fleet.LockFile(filepath.Join(a.Dir, tokensDir, lockName))
 	if err != nil {
 		return err
 	}
 	defer unlock()
-	b, err := readSecret(a.tokenPath(id))
+	b, err := fleet.ReadSecret(a.tokenPath(id))
 	if errors.Is(err, os.ErrNotExist) {
 		return errBadToken
 	}
@@ -249,7 +173,7 @@ func (a *Authority) spend(id, secret, node, key string, groups []string) error {
 		}
 	}
 	npath := filepath.Join(a.Dir, nodesDir, node+".json")
-	if nb, err := readSecret(npath); err == nil {
+	if nb, err := fleet.ReadSecret(npath); err == nil {
 		var nr nodeRecord
 		if json.Unmarshal(nb, &nr) != nil || nr.Key != key {
 			return refuse("node %s is enrolled with another key (on the authority, remove %s to provision it again)", node, npath)
@@ -258,13 +182,13 @@ func (a *Authority) spend(id, secret, node, key string, groups []string) error {
 		return fmt.Errorf("node %s: %w", node, err)
 	}
 	nb, _ := json.Marshal(nodeRecord{Key: key, Token: id, Enrolled: now.UTC()})
-	if err := writeSecret(npath, append(nb, '\n')); err != nil {
+	if err := fleet.WriteSecret(npath, append(nb, '\n')); err != nil {
 		return err
 	}
 	rec.Uses--
 	rec.Enrolled = append(rec.Enrolled, node)
 	b, _ = json.MarshalIndent(rec, "", "  ")
-	return writeSecret(a.tokenPath(id), append(b, '\n'))
+	return fleet.WriteSecret(a.tokenPath(id), append(b, '\n'))
 }
 
 func orNone(groups []string) string {
