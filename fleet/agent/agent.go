@@ -1,11 +1,11 @@
-// Package fleet is unit's fleet on NATS JetStream: the node side follows
-// a node's layers of desired state in a KV bucket and writes them into
-// the config directory's layers (config.LayerDir), where unit's inotify
-// watch and validate-then-converge path take them; it publishes the
-// node's health on change and answers signed fan-out requests. The
-// operator side asks (fan-out, the aggregated check). It lives in the
-// unit-fleet program, not in unit: NATS's client and TLS would more than
-// double every image's PID 1 (docs/fleet.md).
+// Package agent is what runs on a fleet's node (unit-fleet agent): it
+// follows the node's layers of desired state in a KV bucket and writes
+// them into the config directory's layers (config.LayerDir), where
+// unit's inotify watch and validate-then-converge path take them; it
+// publishes the node's health on change, answers signed fan-out
+// requests, fetches content by hash, and enrols the node (Run wires it
+// all). It lives in the unit-fleet program, not in unit: NATS's client
+// and TLS would more than double every image's PID 1 (docs/fleet.md).
 package agent
 
 import (

@@ -1,3 +1,7 @@
+// Package authority is the fleet's authority, on the broker's machine
+// (unit-fleet-server): the operator, account and system keys, the
+// fleet's TLS CA, provisioning tokens, the enrolment service that trades
+// them for node credentials, the operators' permissions and users.
 package authority
 
 import (
@@ -202,8 +206,8 @@ func (a *Authority) CAPath() string { return filepath.Join(a.Dir, caCertFile) }
 // operator, both accounts' JWTs (for a memory resolver), SYS as the
 // system account, and TLS, required of every client, with a certificate
 // from the fleet's CA. It is handed over as plain values so that this
-// package, which every node's agent links, does not link the server
-// (fleet/broker applies it to a server's options).
+// package does not link the server (fleet/broker applies it to a
+// server's options).
 type Trust struct {
 	Operator      *jwt.OperatorClaims
 	Accounts      map[string]string // public key -> account JWT

@@ -1,3 +1,7 @@
+// Package operator is the fleet from an operator's machine (unit-fleet
+// run, ls, check, update, put...): connecting with an operator's creds,
+// fan-out requests and their replies, the aggregated check, content put
+// by hash.
 package operator
 
 import (
