@@ -24,7 +24,7 @@ func EnsureBuckets(ctx context.Context, js jetstream.JetStream) error {
 	if _, err := js.CreateOrUpdateObjectStore(ctx, jetstream.ObjectStoreConfig{Bucket: ContentBucket, Storage: jetstream.FileStorage}); err != nil {
 		return fmt.Errorf("object store %s: %w", ContentBucket, err)
 	}
-	for _, stream := range []string{kvStream(Bucket), "OBJ_" + ContentBucket} {
+	for _, stream := range []string{KVStream(Bucket), "OBJ_" + ContentBucket} {
 		if err := allowConsumers(ctx, js, stream); err != nil {
 			return fmt.Errorf("stream %s: %w", stream, err)
 		}
@@ -37,13 +37,13 @@ func EnsureBuckets(ctx context.Context, js jetstream.JetStream) error {
 // CreateOrUpdateKeyValue each time: that would allow rollups again until
 // the update.
 func ensureStatusBucket(ctx context.Context, js jetstream.JetStream) error {
-	s, err := js.Stream(ctx, kvStream(StatusBucket))
+	s, err := js.Stream(ctx, KVStream(StatusBucket))
 	if errors.Is(err, jetstream.ErrStreamNotFound) {
 		_, err = js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: StatusBucket, History: 1, Storage: jetstream.FileStorage})
 		if err != nil && !errors.Is(err, jetstream.ErrBucketExists) {
 			return err
 		}
-		s, err = js.Stream(ctx, kvStream(StatusBucket))
+		s, err = js.Stream(ctx, KVStream(StatusBucket))
 	}
 	if err != nil {
 		return err

@@ -6,11 +6,13 @@ import (
 	"github.com/nats-io/jwt/v2"
 )
 
-// What each kind of user may do on the broker, as subject permissions
-// in its JWT. A subject a list does not name is refused by the broker
-// (a "permissions violation" on the client), JetStream's API included:
-// each JetStream call is a request on a subject under $JS.API, so a
-// permission on the subject is a permission on the call.
+// What a node may do on the broker, as subject permissions in its JWT:
+// the authority issues them (authority.NodePermissions' callers), and a
+// node checks that the credentials it has still cover them (its groups
+// may have changed). A subject a list does not name is refused by the
+// broker (a "permissions violation" on the client), JetStream's API
+// included: each JetStream call is a request on a subject under
+// $JS.API, so a permission on the subject is a permission on the call.
 
 // rpcReplyWindow is how long a node may answer a request it got (the
 // broker's allow-responses: one reply, to that request's reply subject
@@ -18,11 +20,11 @@ import (
 // takes up to 30 s.
 const rpcReplyWindow = 90 * time.Second
 
-// kvStream is the stream behind a KV bucket.
-func kvStream(bucket string) string { return "KV_" + bucket }
+// KVStream is the stream behind a KV bucket.
+func KVStream(bucket string) string { return "KV_" + bucket }
 
-// kvSubject is the subject of key in bucket.
-func kvSubject(bucket, key string) string { return "$KV." + bucket + "." + key }
+// KVSubject is the subject of key in bucket.
+func KVSubject(bucket, key string) string { return "$KV." + bucket + "." + key }
 
 // NodePermissions are a node's: follow its own layers (one ordered
 // consumer per key of LayerKeys, each created by a request whose subject
@@ -44,7 +46,7 @@ func NodePermissions(node string, groups []string) jwt.Permissions {
 			valid = append(valid, g)
 		}
 	}
-	desired := kvStream(Bucket)
+	desired := KVStream(Bucket)
 	pub := jwt.StringList{
 		// No STREAM.INFO of either bucket: with a subjects filter it
 		// lists every key (every node and group of the fleet). A node
@@ -55,7 +57,7 @@ func NodePermissions(node string, groups []string) jwt.Permissions {
 		// node, so this lets it delete only the ones it made.
 		"$JS.API.CONSUMER.DELETE." + desired + ".*",
 		// kv.Put of its own status (and its ack, to its inbox).
-		kvSubject(StatusBucket, StatusKey(node)),
+		KVSubject(StatusBucket, StatusKey(node)),
 	}
 	// Content by hash (content.go): any object of ContentBucket, read
 	// only. Its names are hashes a node checks; what is in it is
@@ -64,7 +66,7 @@ func NodePermissions(node string, groups []string) jwt.Permissions {
 	for _, k := range LayerKeys(node, valid) {
 		// CONSUMER.CREATE.<stream>.<name>.<filter>: the broker refuses a
 		// consumer whose filter is not the one in the subject.
-		pub = append(pub, "$JS.API.CONSUMER.CREATE."+desired+".*."+kvSubject(Bucket, k))
+		pub = append(pub, "$JS.API.CONSUMER.CREATE."+desired+".*."+KVSubject(Bucket, k))
 	}
 	return jwt.Permissions{
 		Pub: jwt.Permission{Allow: pub},
@@ -87,50 +89,5 @@ func contentReads() jwt.StringList {
 		"$JS.API.STREAM.MSG.GET." + obj,
 		"$JS.API.CONSUMER.CREATE." + obj + ".*.$O." + ContentBucket + ".C.*",
 		"$JS.API.CONSUMER.DELETE." + obj + ".*",
-	}
-}
-
-// ReaderPermissions are a reader's (an operator who looks), whose user
-// key is pub: fan-out requests (the nodes decide what a reader may ask,
-// rpc.go) with replies to its own inbox (OperatorInbox(pub): not
-// another operator's, where an admin's answers go, desired state and
-// logs among them), and reading the status bucket (one watch, or a
-// get). It may not read or write desired state.
-func ReaderPermissions(pub string) jwt.Permissions {
-	status := kvStream(StatusBucket)
-	return jwt.Permissions{
-		Pub: jwt.Permission{Allow: jwt.StringList{
-			RPCSubject,
-			"$JS.API.STREAM.INFO." + status,
-			"$JS.API.CONSUMER.CREATE." + status + ".*." + kvSubject(StatusBucket, ">"),
-			"$JS.API.CONSUMER.DELETE." + status + ".*",
-			"$JS.API.DIRECT.GET." + status + ".>",
-			"$JS.API.STREAM.MSG.GET." + status,
-		}},
-		Sub:  jwt.Permission{Allow: jwt.StringList{OperatorInbox(pub) + ".>"}},
-		Resp: &jwt.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
-	}
-}
-
-// ServicePermissions are the enrolment service's: take EnrollSubject's
-// requests and answer each once.
-func ServicePermissions() jwt.Permissions {
-	return jwt.Permissions{
-		Sub:  jwt.Permission{Allow: jwt.StringList{EnrollSubject}},
-		Resp: &jwt.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
-	}
-}
-
-// enrollInbox is the inbox prefix of a token's bearer (apart from every
-// node's: "_INBOX_" + a layer name can never be it).
-func enrollInbox(tokenID string) string { return "_ENROLL_" + tokenID }
-
-// enrollPermissions are a token's bearer's: ask EnrollSubject and hear
-// the answer, nothing else; in particular not subscribe EnrollSubject,
-// where other nodes' token secrets go.
-func enrollPermissions(tokenID string) jwt.Permissions {
-	return jwt.Permissions{
-		Pub: jwt.Permission{Allow: jwt.StringList{EnrollSubject}},
-		Sub: jwt.Permission{Allow: jwt.StringList{enrollInbox(tokenID) + ".>"}},
 	}
 }

@@ -20,9 +20,9 @@ import (
 // maxSecretFile bounds what is read as a key, creds or token record.
 const maxSecretFile = 64 << 10
 
-// secureDir makes dir (0700) if it is missing and refuses it if it is a
+// SecureDir makes dir (0700) if it is missing and refuses it if it is a
 // symlink, not a directory, not the caller's, or open to group or other.
-func secureDir(dir string) error {
+func SecureDir(dir string) error {
 	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
 		return err
 	}
@@ -46,13 +46,13 @@ func secureDir(dir string) error {
 	return nil
 }
 
-// readSecret reads a key file: a regular file, not a symlink, not
+// ReadSecret reads a key file: a regular file, not a symlink, not
 // readable or writable by group or other, at most maxSecretFile bytes.
-func readSecret(path string) ([]byte, error) { return readNoFollow(path, true) }
+func ReadSecret(path string) ([]byte, error) { return readNoFollow(path, true) }
 
-// readPublic reads a file that is no secret (a certificate, an account
+// ReadPublic reads a file that is no secret (a certificate, an account
 // JWT) the same way, whatever its mode.
-func readPublic(path string) ([]byte, error) { return readNoFollow(path, false) }
+func ReadPublic(path string) ([]byte, error) { return readNoFollow(path, false) }
 
 func readNoFollow(path string, secret bool) ([]byte, error) {
 	f, err := os.OpenFile(path, os.O_RDONLY|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0)
@@ -83,23 +83,23 @@ func readNoFollow(path string, secret bool) ([]byte, error) {
 	return b, nil
 }
 
-// createSecret writes a new file at path (0600) only if none is there
+// CreateSecret writes a new file at path (0600) only if none is there
 // (safepath.CreateFile): a crash never leaves half a key, and two
 // processes making the same key never both win. It returns an error
 // wrapping os.ErrExist if path exists.
-func createSecret(path string, data []byte) error {
+func CreateSecret(path string, data []byte) error {
 	return safepath.CreateFile(path, data, 0o600, -1, -1)
 }
 
-// writeSecret replaces path atomically with data (0600).
-func writeSecret(path string, data []byte) error {
+// WriteSecret replaces path atomically with data (0600).
+func WriteSecret(path string, data []byte) error {
 	return safepath.WriteFile(path, data, 0o600, -1, -1)
 }
 
-// lockFile takes an exclusive flock on path (made 0600 if missing) and
+// LockFile takes an exclusive flock on path (made 0600 if missing) and
 // returns its release: one process at a time makes keys or spends
 // tokens, whatever else runs beside it on the same directory.
-func lockFile(path string) (func(), error) {
+func LockFile(path string) (func(), error) {
 	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE|unix.O_NOFOLLOW|unix.O_CLOEXEC, 0o600)
 	if err != nil {
 		return nil, fmt.Errorf("lock %s: %w", path, err)

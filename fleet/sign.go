@@ -288,8 +288,9 @@ func VerifyReply(rep Reply, reqID, account string, now time.Time) error {
 	return nil
 }
 
-// jwtAccount is the account a user JWT belongs to.
-func jwtAccount(tok string) (string, error) {
+// JWTAccount is the account a user JWT belongs to (an asker checks
+// that replies come from its own account's nodes).
+func JWTAccount(tok string) (string, error) {
 	claims, err := jwt.DecodeUserClaims(tok)
 	if err != nil {
 		return "", err

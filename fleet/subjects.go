@@ -1,3 +1,9 @@
+// Package fleet is what a fleet's node (fleet/agent), its operators
+// (fleet/operator), its authority (fleet/authority) and its broker
+// (fleet/broker) must agree on: the names on NATS, the buckets, the
+// wire types (requests, replies, status, tokens, enrolment), the
+// permissions a node is issued, signing and verifying, the key files
+// and the CA certificate on disk.
 package fleet
 
 import "github.com/unit-os/unit/config"

@@ -2,9 +2,9 @@
 // machine, in one run, and prints a table:
 //
 //   - push to converged: one KV put of a new "all" layer to N nodes, each
-//     a real fleet.Agent on its own connection with its own config
+//     a real agent.Agent on its own connection with its own config
 //     directory, until each has written its layer file;
-//   - fan-out: fleet.Ask of status and ping to N fleet.Responders, until
+//   - fan-out: operator.Ask of status and ping to N agent.Responders, until
 //     all N answered (and with the sliding window alone, for its cost);
 //   - one agent as its own process (unit-fleet agent, or a stand-in when
 //     cmd/unit-fleet does not build): RSS and idle wake-ups;

@@ -14,6 +14,8 @@ import (
 
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/agent"
+	"github.com/unit-os/unit/fleet/operator"
 )
 
 // fakeUnit answers the control socket as a node's unit would, for what
@@ -95,9 +97,9 @@ func (r *recorder) wait(ctx context.Context, rev uint64, limit time.Duration) ([
 }
 
 // cluster is N nodes in this process, each as unit-fleet agent runs one:
-// its own connection, a fleet.Agent following all, group.web and its
+// its own connection, a agent.Agent following all, group.web and its
 // node key into its own config directory (and its cache of last good
-// layers), a fleet.Responder, and a fleet.Reporter publishing its status
+// layers), a agent.Responder, and a agent.Reporter publishing its status
 // on change.
 type cluster struct {
 	n       int
@@ -155,9 +157,9 @@ func startCluster(ctx context.Context, o clusterOpts, initial uint64) (*cluster,
 
 func (c *cluster) startNode(ctx context.Context, o clusterOpts, i int, id string, facts map[string]string) error {
 	reconnected := make(chan struct{}, 1)
-	var rep *fleet.Reporter
+	var rep *agent.Reporter
 	if o.reporters {
-		rep = &fleet.Reporter{Node: id, Facts: facts, Socket: o.socket, Log: o.log}
+		rep = &agent.Reporter{Node: id, Facts: facts, Socket: o.socket, Log: o.log}
 	}
 	// The connection options of cmd/unit-fleet/agent.go (its pings every
 	// 20 s are part of the broker's idle load).
@@ -187,7 +189,7 @@ func (c *cluster) startNode(ctx context.Context, o clusterOpts, i int, id string
 			return fmt.Errorf("open %s: %w", fleet.StatusBucket, err)
 		}
 	}
-	a := &fleet.Agent{
+	a := &agent.Agent{
 		OpenKV:    func(ctx context.Context) (jetstream.KeyValue, error) { return js.KeyValue(ctx, fleet.Bucket) },
 		ConfigDir: filepath.Join(o.dir, id, "config"), CacheDir: filepath.Join(o.dir, id, "cache"),
 		Node: id, Groups: []string{"web"}, Log: o.log, Reconnected: reconnected, Jitter: 2 * time.Second,
@@ -198,7 +200,7 @@ func (c *cluster) startNode(ctx context.Context, o clusterOpts, i int, id string
 			}
 		},
 	}
-	r := &fleet.Responder{NC: nc, Node: id, Facts: facts, Socket: o.socket}
+	r := &agent.Responder{NC: nc, Node: id, Facts: facts, Socket: o.socket}
 	c.wg.Go(func() {
 		if err := a.Run(ctx); err != nil {
 			o.log.Error("agent", "node", id, "err", err)
@@ -276,7 +278,7 @@ func (c *cluster) fanout(ctx context.Context, nc *nats.Conn, cmd string, expect 
 	}
 	res := fanoutResult{minReplies: c.n}
 	for i := -1; i < rounds; i++ {
-		r, err := fleet.Ask(ctx, nc, fleet.Request{Cmd: cmd}, window, 30*time.Second, expected, nil)
+		r, err := operator.Ask(ctx, nc, fleet.Request{Cmd: cmd}, window, 30*time.Second, expected, nil)
 		if err != nil {
 			return res, fmt.Errorf("ask %s: %w", cmd, err)
 		}

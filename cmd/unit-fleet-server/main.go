@@ -22,6 +22,7 @@ import (
 	"time"
 
 	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/authority"
 	"github.com/unit-os/unit/fleet/broker"
 )
 
@@ -96,7 +97,7 @@ func token(args []string) error {
 	uses := fs.Int("uses", 1, "how many nodes may enrol with it")
 	ttl := fs.Duration("ttl", 24*time.Hour, "how long it is valid")
 	fs.Parse(args)
-	a, err := fleet.OpenAuthority(*store)
+	a, err := authority.Open(*store)
 	if err != nil {
 		return err
 	}
@@ -118,7 +119,7 @@ func user(args []string) error {
 	if fs.NArg() != 1 {
 		return errors.New("usage: unit-fleet-server user --role admin|reader NAME > NAME.creds")
 	}
-	a, err := fleet.OpenAuthority(*store)
+	a, err := authority.Open(*store)
 	if err != nil {
 		return err
 	}

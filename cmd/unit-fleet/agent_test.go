@@ -22,7 +22,7 @@ func TestAgentFactsFollowUnitState(t *testing.T) {
 	t.Setenv("UNIT_STATE", state)
 	t.Setenv("UNIT_SOCKET", filepath.Join(state, "no-daemon.sock"))
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	err := agent(context.Background(), log, []string{"--imds", "off", "--state", t.TempDir()})
+	err := agentCmd(context.Background(), log, []string{"--imds", "off", "--state", t.TempDir()})
 	if err == nil || !strings.Contains(err.Error(), `node id "not a node id"`) {
 		t.Fatalf("agent with UNIT_STATE=%s: got %v, want the node id from its platform.json", state, err)
 	}

@@ -17,6 +17,7 @@ import (
 
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/operator"
 	"github.com/unit-os/unit/supervise"
 )
 
@@ -24,7 +25,7 @@ import (
 // came back: each node's answer, `N / M nodes in T ms`, and the nodes
 // that should have answered (their last status matches the filter) and
 // did not.
-func ask(ctx context.Context, o *operator, req fleet.Request, print func(io.Writer, fleet.Reply)) error {
+func ask(ctx context.Context, o *operatorFlags, req fleet.Request, print func(io.Writer, fleet.Reply)) error {
 	where, err := o.filter()
 	if err != nil {
 		return err
@@ -36,8 +37,8 @@ func ask(ctx context.Context, o *operator, req fleet.Request, print func(io.Writ
 	}
 	defer nc.Close()
 	var expected []string
-	if kv, err := bucket(ctx, nc, fleet.StatusBucket); err == nil {
-		if known, err := fleet.ReadStatus(ctx, kv); err == nil {
+	if kv, err := operator.Bucket(ctx, nc, fleet.StatusBucket); err == nil {
+		if known, err := operator.ReadStatus(ctx, kv); err == nil {
 			expected = known.Expected(where)
 		}
 	}
@@ -50,7 +51,7 @@ func ask(ctx context.Context, o *operator, req fleet.Request, print func(io.Writ
 	if isTerminal(os.Stderr) && !*o.jsonOut {
 		progress = func(n int) { fmt.Fprintf(os.Stderr, "\r%d / %d nodes", n, len(expected)) }
 	}
-	res, err := fleet.Ask(ctx, nc, req, *o.window, *o.max, expected, progress)
+	res, err := operator.Ask(ctx, nc, req, *o.window, *o.max, expected, progress)
 	if progress != nil {
 		fmt.Fprint(os.Stderr, "\r\033[K")
 	}
@@ -73,7 +74,7 @@ func ask(ctx context.Context, o *operator, req fleet.Request, print func(io.Writ
 	}
 	if *o.jsonOut {
 		err = printJSON(struct {
-			*fleet.Result
+			*operator.Result
 			Expected int      `json:"expected"`
 			Missing  []string `json:"missing,omitempty"`
 		}{res, len(expected), missing})
@@ -116,7 +117,7 @@ func isTerminal(f *os.File) bool {
 
 func run(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("run", flag.ExitOnError)
-	o := operatorFlags(fs, time.Minute)
+	o := newOperatorFlags(fs, time.Minute)
 	dry := fs.Bool("dry-run", false, "apply: say what would change")
 	lines := fs.Int("n", 20, "logs: lines per node")
 	pos := parseArgs(fs, args)
@@ -210,7 +211,7 @@ func statusLine(st api.StatusReply) string {
 
 func ls(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("ls", flag.ExitOnError)
-	o := operatorFlags(fs, 3*time.Second)
+	o := newOperatorFlags(fs, 3*time.Second)
 	parseArgs(fs, args)
 	return ask(ctx, o, fleet.Request{Cmd: "ping"}, func(w io.Writer, r fleet.Reply) {
 		keys := make([]string, 0, len(r.Facts))
@@ -230,7 +231,7 @@ func ls(ctx context.Context, _ *slog.Logger, args []string) error {
 
 func resource(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("resource", flag.ExitOnError)
-	o := operatorFlags(fs, 5*time.Minute)
+	o := newOperatorFlags(fs, 5*time.Minute)
 	dry := fs.Bool("dry-run", false, "say what would change")
 	pos := parseArgs(fs, args)
 	if len(pos) != 1 {
@@ -244,7 +245,7 @@ func resource(ctx context.Context, _ *slog.Logger, args []string) error {
 
 func check(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("check", flag.ExitOnError)
-	o := operatorFlags(fs, 3*time.Second)
+	o := newOperatorFlags(fs, 3*time.Second)
 	parseArgs(fs, args)
 	where, err := o.filter()
 	if err != nil {
@@ -256,12 +257,12 @@ func check(ctx context.Context, _ *slog.Logger, args []string) error {
 		return exitError(api.Unknown)
 	}
 	defer nc.Close()
-	kv, err := bucket(ctx, nc, fleet.StatusBucket)
+	kv, err := operator.Bucket(ctx, nc, fleet.StatusBucket)
 	if err != nil {
 		fmt.Printf("UNKNOWN: %v\n", err)
 		return exitError(api.Unknown)
 	}
-	v, err := fleet.Check(ctx, nc, kv, sg, where, *o.window, *o.max)
+	v, err := operator.Check(ctx, nc, kv, sg, where, *o.window, *o.max)
 	if err != nil {
 		fmt.Printf("UNKNOWN: %v\n", err)
 		return exitError(api.Unknown)

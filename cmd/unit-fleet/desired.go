@@ -28,7 +28,7 @@ func layerKey(key string) error {
 
 func put(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("put", flag.ExitOnError)
-	o := operatorFlags(fs, time.Minute)
+	o := newOperatorFlags(fs, time.Minute)
 	force := fs.Bool("force", false, "put a layer that does not load on its own (one that refers to resources of the nodes' local config)")
 	pos := parseArgs(fs, args)
 	if len(pos) != 2 {
@@ -74,7 +74,7 @@ func put(ctx context.Context, _ *slog.Logger, args []string) error {
 
 func get(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("get", flag.ExitOnError)
-	o := operatorFlags(fs, time.Minute)
+	o := newOperatorFlags(fs, time.Minute)
 	pos := parseArgs(fs, args)
 	if len(pos) != 1 {
 		return errors.New("usage: unit-fleet get KEY")
@@ -95,7 +95,7 @@ func get(ctx context.Context, _ *slog.Logger, args []string) error {
 
 func rm(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("rm", flag.ExitOnError)
-	o := operatorFlags(fs, time.Minute)
+	o := newOperatorFlags(fs, time.Minute)
 	pos := parseArgs(fs, args)
 	if len(pos) != 1 {
 		return errors.New("usage: unit-fleet rm KEY")
@@ -113,7 +113,7 @@ func rm(ctx context.Context, _ *slog.Logger, args []string) error {
 
 func disable(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("disable", flag.ExitOnError)
-	o := operatorFlags(fs, time.Minute)
+	o := newOperatorFlags(fs, time.Minute)
 	reason := fs.String("reason", "", "why (shown by check)")
 	pos := parseArgs(fs, args)
 	if len(pos) != 1 || !fleet.ValidNode(pos[0]) {
@@ -131,7 +131,7 @@ func disable(ctx context.Context, _ *slog.Logger, args []string) error {
 
 func enable(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("enable", flag.ExitOnError)
-	o := operatorFlags(fs, time.Minute)
+	o := newOperatorFlags(fs, time.Minute)
 	pos := parseArgs(fs, args)
 	if len(pos) != 1 || !fleet.ValidNode(pos[0]) {
 		return errors.New("usage: unit-fleet enable NODE")

@@ -39,7 +39,7 @@ type command struct {
 
 func commands() map[string]command {
 	return map[string]command{
-		"agent":    {"[--url URL] [--state DIR] [--groups-from F,...]", "a node's agent: layers, status, answers", agent},
+		"agent":    {"[--url URL] [--state DIR] [--groups-from F,...]", "a node's agent: layers, status, answers", agentCmd},
 		"run":      {"[--where K=V]... CMD [NAME]", "ask every matching node", run},
 		"ls":       {"[--where K=V]...", "the matching nodes and their facts", ls},
 		"check":    {"[--where K=V]...", "one Nagios line for the fleet; exit 0/1/2/3", check},

@@ -12,6 +12,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/operator"
 	"github.com/unit-os/unit/update"
 )
 
@@ -22,7 +23,7 @@ import (
 // id, so a bundle is verified twice and trusted nowhere on the way.
 func updateNodes(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("update", flag.ExitOnError)
-	o := operatorFlags(fs, 30*time.Minute)
+	o := newOperatorFlags(fs, 30*time.Minute)
 	noReboot := fs.Bool("no-reboot", false, "install, and leave the reboot into it for later")
 	pos := parseArgs(fs, args)
 	if len(pos) != 1 {
@@ -51,7 +52,7 @@ func updateNodes(ctx context.Context, _ *slog.Logger, args []string) error {
 		nc.Close()
 		return fmt.Errorf("content store %s: %w", fleet.ContentBucket, err)
 	}
-	name, err := fleet.PutContent(ctx, obs, pos[0])
+	name, err := operator.PutContent(ctx, obs, pos[0])
 	nc.Close()
 	if err != nil {
 		return err

@@ -18,13 +18,14 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/authority"
 )
 
 // Apply sets o up with the authority's trust: decentralised JWT/nkey
 // auth (the operator, a memory resolver with both accounts, the system
 // account) and TLS required of every client, which prove who they are
 // with their JWT, not a certificate.
-func Apply(t *fleet.Trust, o *server.Options) error {
+func Apply(t *authority.Trust, o *server.Options) error {
 	res := &server.MemAccResolver{}
 	for pub, tok := range t.Accounts {
 		if err := res.Store(pub, tok); err != nil {
@@ -44,7 +45,7 @@ func Apply(t *fleet.Trust, o *server.Options) error {
 // enrolment service trades provisioning tokens for node credentials.
 // ready, if set, is called with the client URL once it serves.
 func Serve(ctx context.Context, log *slog.Logger, host string, port int, store string, names []string, ready func(url string)) error {
-	a, err := fleet.OpenAuthority(store)
+	a, err := authority.Open(store)
 	if err != nil {
 		return err
 	}

@@ -13,6 +13,8 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/agent"
+	"github.com/unit-os/unit/fleet/authority"
 )
 
 // TestServe: the broker serves TLS with JWT auth only, makes the fleet's
@@ -58,7 +60,7 @@ func TestServe(t *testing.T) {
 		nc.Close()
 		t.Error("a client without the fleet's CA or credentials was let in (a plaintext client is TestBrokerTLS's)")
 	}
-	a, err := fleet.OpenAuthority(store)
+	a, err := authority.Open(store)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -66,7 +68,7 @@ func TestServe(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	creds, err := fleet.Enroll(ctx, url, tok, "web-1", []string{"web"}, filepath.Join(t.TempDir(), "node"))
+	creds, err := agent.Enroll(ctx, url, tok, "web-1", []string{"web"}, filepath.Join(t.TempDir(), "node"))
 	if err != nil {
 		t.Fatalf("enrol: %v", err)
 	}

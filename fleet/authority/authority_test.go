@@ -1,4 +1,4 @@
-package fleet
+package authority
 
 import (
 	"bufio"
@@ -21,6 +21,9 @@ import (
 	"github.com/nats-io/nats-server/v2/server"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/operator"
 )
 
 // secureFleet is a broker set up by an authority, as serve will run it:
@@ -37,7 +40,7 @@ type secureFleet struct {
 
 func newSecureFleet(t *testing.T) *secureFleet {
 	t.Helper()
-	a, err := OpenAuthority(filepath.Join(t.TempDir(), "authority"))
+	a, err := Open(filepath.Join(t.TempDir(), "authority"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +65,7 @@ func newSecureFleet(t *testing.T) *secureFleet {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if f.admin, err = nats.Connect(f.url, OperatorOptions(creds, a.CAPath())...); err != nil {
+	if f.admin, err = nats.Connect(f.url, fleet.OperatorOptions(creds, a.CAPath())...); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(f.admin.Close)
@@ -71,7 +74,7 @@ func newSecureFleet(t *testing.T) *secureFleet {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	if err := EnsureBuckets(ctx, f.js); err != nil {
+	if err := fleet.EnsureBuckets(ctx, f.js); err != nil {
 		t.Fatal(err)
 	}
 	opts, err := a.ServiceOptions()
@@ -182,7 +185,7 @@ func (v violations) refused(t *testing.T, what, subject string, op func(ctx cont
 // are made once.
 func TestOpenAuthority(t *testing.T) {
 	dir := filepath.Join(t.TempDir(), "auth")
-	a, err := OpenAuthority(dir)
+	a, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,7 +199,7 @@ func TestOpenAuthority(t *testing.T) {
 			t.Errorf("%s: %v %v", f, fi.Mode(), err)
 		}
 	}
-	b, err := OpenAuthority(dir)
+	b, err := Open(dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -223,16 +226,16 @@ func TestOpenAuthority(t *testing.T) {
 	if fi, _ := os.Stat(p1); fi.Mode() != 0o600 {
 		t.Errorf("admin.creds mode %v", fi.Mode())
 	}
-	if sg, err := ParseSigner(c1); err != nil {
+	if sg, err := fleet.ParseSigner(c1); err != nil {
 		t.Error(err)
-	} else if role, err := (&Verifier{Account: a.AccountKey()}).Verify(signedPing(t, sg), time.Now()); err != nil || role != RoleAdmin {
+	} else if role, err := (&fleet.Verifier{Account: a.AccountKey()}).Verify(signedPing(t, sg), time.Now()); err != nil || role != fleet.RoleAdmin {
 		t.Errorf("admin creds: role %q %v", role, err)
 	}
 }
 
-func signedPing(t *testing.T, sg *Signer) Request {
+func signedPing(t *testing.T, sg *fleet.Signer) fleet.Request {
 	t.Helper()
-	req := Request{Cmd: "ping"}
+	req := fleet.Request{Cmd: "ping"}
 	if err := sg.Sign(&req); err != nil {
 		t.Fatal(err)
 	}
@@ -244,14 +247,14 @@ func signedPing(t *testing.T, sg *Signer) Request {
 func TestAuthorityRefusesUnsafeFiles(t *testing.T) {
 	base := t.TempDir()
 	real := filepath.Join(base, "real")
-	if _, err := OpenAuthority(real); err != nil {
+	if _, err := Open(real); err != nil {
 		t.Fatal(err)
 	}
 	link := filepath.Join(base, "link")
 	if err := os.Symlink(real, link); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenAuthority(link); err == nil || !strings.Contains(err.Error(), "symlink") {
+	if _, err := Open(link); err == nil || !strings.Contains(err.Error(), "symlink") {
 		t.Errorf("a symlinked directory: %v", err)
 	}
 
@@ -262,14 +265,14 @@ func TestAuthorityRefusesUnsafeFiles(t *testing.T) {
 	if err := os.Chmod(open, 0o755); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenAuthority(open); err == nil || !strings.Contains(err.Error(), "chmod 700") {
+	if _, err := Open(open); err == nil || !strings.Contains(err.Error(), "chmod 700") {
 		t.Errorf("a directory others may enter: %v", err)
 	}
 
 	if err := os.Chmod(filepath.Join(real, accountKeyFile), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenAuthority(real); err == nil || !strings.Contains(err.Error(), "chmod 600") {
+	if _, err := Open(real); err == nil || !strings.Contains(err.Error(), "chmod 600") {
 		t.Errorf("a key others may read: %v", err)
 	}
 	if err := os.Chmod(filepath.Join(real, accountKeyFile), 0o600); err != nil {
@@ -286,7 +289,7 @@ func TestAuthorityRefusesUnsafeFiles(t *testing.T) {
 	if err := os.Symlink(elsewhere, filepath.Join(real, operatorKeyFile)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenAuthority(real); err == nil || !strings.Contains(err.Error(), "symlink") {
+	if _, err := Open(real); err == nil || !strings.Contains(err.Error(), "symlink") {
 		t.Errorf("a symlinked key: %v", err)
 	}
 
@@ -299,7 +302,7 @@ func TestAuthorityRefusesUnsafeFiles(t *testing.T) {
 	if err := os.Symlink(target, filepath.Join(fresh, operatorKeyFile)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenAuthority(fresh); err == nil {
+	if _, err := Open(fresh); err == nil {
 		t.Error("a dangling symlink for a key was accepted")
 	}
 	if _, err := os.Lstat(target); !errors.Is(err, os.ErrNotExist) {
@@ -313,7 +316,7 @@ func TestAuthorityRefusesUnsafeFiles(t *testing.T) {
 // connect.
 func TestBrokerTLS(t *testing.T) {
 	f := newSecureFleet(t)
-	pool, err := caPool(f.a.CAPEM())
+	pool, err := fleet.CAPool(f.a.CAPEM())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -332,7 +335,7 @@ func TestBrokerTLS(t *testing.T) {
 	creds, _ := f.a.AdminCreds()
 	port := f.s.Addr().(*net.TCPAddr).Port
 	for _, host := range []string{"localhost", "127.0.0.1"} {
-		nc, err := nats.Connect(fmt.Sprintf("tls://%s:%d", host, port), OperatorOptions(creds, f.a.CAPath())...)
+		nc, err := nats.Connect(fmt.Sprintf("tls://%s:%d", host, port), fleet.OperatorOptions(creds, f.a.CAPath())...)
 		if err != nil {
 			t.Errorf("connect to %s: %v", host, err)
 			continue
@@ -373,16 +376,16 @@ func TestBrokerTLS(t *testing.T) {
 func TestUserRoles(t *testing.T) {
 	f := newSecureFleet(t)
 	ctx := context.Background()
-	if _, err := f.kv(t, StatusBucket).Put(ctx, StatusKey("n1"), []byte(`{"node":"n1","state":0}`)); err != nil {
+	if _, err := f.kv(t, fleet.StatusBucket).Put(ctx, fleet.StatusKey("n1"), []byte(`{"node":"n1","state":0}`)); err != nil {
 		t.Fatal(err)
 	}
-	if err := EnsureBuckets(ctx, f.js); err != nil { // again: a second serve start
+	if err := fleet.EnsureBuckets(ctx, f.js); err != nil { // again: a second serve start
 		t.Fatal(err)
 	}
-	if _, err := f.kv(t, Bucket).Put(ctx, "all", []byte("# all\n")); err != nil {
+	if _, err := f.kv(t, fleet.Bucket).Put(ctx, "all", []byte("# all\n")); err != nil {
 		t.Fatalf("an admin's put: %v", err)
 	}
-	creds, err := f.a.User("alice", RoleReader, time.Hour)
+	creds, err := f.a.User("alice", fleet.RoleReader, time.Hour)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -391,38 +394,38 @@ func TestUserRoles(t *testing.T) {
 		t.Fatal(err)
 	}
 	v := make(violations, 16)
-	nc, err := nats.Connect(f.url, append(OperatorOptions(path, f.a.CAPath()), nats.ErrorHandler(v.handler))...)
+	nc, err := nats.Connect(f.url, append(fleet.OperatorOptions(path, f.a.CAPath()), nats.ErrorHandler(v.handler))...)
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	skv, err := js.KeyValue(ctx, StatusBucket)
+	skv, err := js.KeyValue(ctx, fleet.StatusBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	known, err := ReadStatus(ctx, skv)
+	known, err := operator.ReadStatus(ctx, skv)
 	if err != nil || known.Status["n1"].Node != "n1" {
 		t.Fatalf("a reader's ReadStatus: %+v %v", known, err)
 	}
-	if e, err := skv.Get(ctx, StatusKey("n1")); err != nil || e.Revision() == 0 {
+	if e, err := skv.Get(ctx, fleet.StatusKey("n1")); err != nil || e.Revision() == 0 {
 		t.Fatalf("a reader's get: %v", err)
 	}
 	// A fan-out request gets its answers (a node of the admin's here).
-	sub, err := f.admin.Subscribe(RPCSubject, func(m *nats.Msg) { m.Respond([]byte(`{"node":"n1"}`)) })
+	sub, err := f.admin.Subscribe(fleet.RPCSubject, func(m *nats.Msg) { m.Respond([]byte(`{"node":"n1"}`)) })
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer sub.Unsubscribe()
 	f.admin.Flush()
-	res, err := Ask(ctx, nc, Request{Cmd: "ping"}, time.Minute, 2*time.Minute, []string{"n1"}, nil)
+	res, err := operator.Ask(ctx, nc, fleet.Request{Cmd: "ping"}, time.Minute, 2*time.Minute, []string{"n1"}, nil)
 	if err != nil || len(res.Replies) != 1 {
 		t.Fatalf("a reader's fan-out: %+v %v", res, err)
 	}
 	v.none(t, nc)
 
 	v.refused(t, "a reader's KeyValue(desired)", "$JS.API.STREAM.INFO.KV_unit-desired", func(ctx context.Context) error {
-		_, err := js.KeyValue(ctx, Bucket)
+		_, err := js.KeyValue(ctx, fleet.Bucket)
 		return err
 	})
 	v.refused(t, "a reader's put of desired state", "$KV.unit-desired.all", func(ctx context.Context) error {
@@ -430,16 +433,16 @@ func TestUserRoles(t *testing.T) {
 		return err
 	})
 	v.refused(t, "a reader's put of a status", "$KV.unit-status.node.n1", func(ctx context.Context) error {
-		_, err := skv.Put(ctx, StatusKey("n1"), []byte("{}"))
+		_, err := skv.Put(ctx, fleet.StatusKey("n1"), []byte("{}"))
 		return err
 	})
-	if e, err := f.kv(t, Bucket).Get(ctx, "all"); err != nil || string(e.Value()) != "# all\n" {
+	if e, err := f.kv(t, fleet.Bucket).Get(ctx, "all"); err != nil || string(e.Value()) != "# all\n" {
 		t.Errorf("desired state after the reader: %v", err)
 	}
 
 	// Desired state is not a reader's to read: not from the bucket, and
 	// not from an admin's answers (each operator's inbox is its own).
-	desired := f.kv(t, Bucket)
+	desired := f.kv(t, fleet.Bucket)
 	if _, err := desired.Put(ctx, "node.n2", []byte("password = \"hunter2\"\n")); err != nil {
 		t.Fatal(err)
 	}
@@ -460,7 +463,7 @@ func TestUserRoles(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for what, inbox := range map[string]string{"every inbox": "_INBOX.>", "the admin's inbox": OperatorInbox(adminClaims.Subject) + ".>"} {
+	for what, inbox := range map[string]string{"every inbox": "_INBOX.>", "the admin's inbox": fleet.OperatorInbox(adminClaims.Subject) + ".>"} {
 		v.refused(t, "a reader listening on "+what, inbox, func(ctx context.Context) error {
 			sub, err := nc.SubscribeSync(inbox)
 			if err != nil {
@@ -485,7 +488,7 @@ func TestUserRoles(t *testing.T) {
 // TestServerCertRenewed: the broker's certificate is made again when it
 // nears its end, and never outlives the CA.
 func TestServerCertRenewed(t *testing.T) {
-	a, err := OpenAuthority(filepath.Join(t.TempDir(), "auth"))
+	a, err := Open(filepath.Join(t.TempDir(), "auth"))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,4 +1,4 @@
-package fleet
+package authority
 
 import (
 	"bytes"
@@ -20,6 +20,9 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/agent"
 )
 
 func enrollCtx(t *testing.T) context.Context {
@@ -34,16 +37,16 @@ func enrollCtx(t *testing.T) context.Context {
 func credsDir(t *testing.T) string { return filepath.Join(t.TempDir(), "creds") }
 
 // request is an enrolment request for token's id and secret, signed by kp.
-func enrollReq(t testing.TB, token, node string, groups []string, kp nkeys.KeyPair) enrollRequest {
+func enrollReq(t testing.TB, token, node string, groups []string, kp nkeys.KeyPair) fleet.EnrollRequest {
 	t.Helper()
-	tw, err := parseToken(token)
+	tw, err := fleet.ParseToken(token)
 	if err != nil {
 		t.Fatal(err)
 	}
 	pub, _ := kp.PublicKey()
-	req := enrollRequest{Token: tw.ID, Secret: tw.Secret, Node: node, Groups: groups, Key: pub}
-	sig, _ := kp.Sign(req.payload())
-	req.Sig = b64(sig)
+	req := fleet.EnrollRequest{Token: tw.ID, Secret: tw.Secret, Node: node, Groups: groups, Key: pub}
+	sig, _ := kp.Sign(req.Payload())
+	req.Sig = base64.RawURLEncoding.EncodeToString(sig)
 	return req
 }
 
@@ -56,7 +59,7 @@ func userKP(t testing.TB) nkeys.KeyPair {
 	return kp
 }
 
-func (r enrollRequest) bytes() []byte { b, _ := json.Marshal(r); return b }
+func reqBytes(r fleet.EnrollRequest) []byte { b, _ := json.Marshal(r); return b }
 
 // TestEnroll: a node trades a token for creds over TLS: its key is made
 // on the node (0600) and the JWT is for that key, with the groups it
@@ -70,29 +73,29 @@ func TestEnroll(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.ContainsAny(tok, " \t\r\n:") || len(tok) > maxTokenLen {
+	if strings.ContainsAny(tok, " \t\r\n:") || len(tok) > fleet.MaxTokenLen {
 		t.Errorf("the token does not fit a seed's line: %q", tok)
 	}
 	dir := credsDir(t)
-	c, err := Enroll(ctx, f.url, tok, "n1", []string{"web"}, dir)
+	c, err := agent.Enroll(ctx, f.url, tok, "n1", []string{"web"}, dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if fi, err := os.Stat(dir); err != nil || fi.Mode().Perm() != 0o700 {
 		t.Errorf("creds dir: %v %v", fi.Mode(), err)
 	}
-	for _, name := range []string{nodeKeyFile, nodeCredsFile, nodeCAFile} {
+	for _, name := range []string{"node.nk", "node.creds", "ca.pem"} {
 		if fi, err := os.Lstat(filepath.Join(dir, name)); err != nil || fi.Mode() != 0o600 {
 			t.Errorf("%s: %v %v", name, fi.Mode(), err)
 		}
 	}
-	key, _ := os.ReadFile(filepath.Join(dir, nodeKeyFile))
+	key, _ := os.ReadFile(filepath.Join(dir, "node.nk"))
 	kp, err := nkeys.FromSeed(bytes.TrimSpace(key))
 	if err != nil {
 		t.Fatal(err)
 	}
 	pub, _ := kp.PublicKey()
-	creds, _ := os.ReadFile(filepath.Join(dir, nodeCredsFile))
+	creds, _ := os.ReadFile(filepath.Join(dir, "node.creds"))
 	tokJWT, _ := jwt.ParseDecoratedJWT(creds)
 	uc, err := jwt.DecodeUserClaims(tokJWT)
 	if err != nil || uc.Subject != pub || uc.Name != "n1" || uc.Issuer != f.a.AccountKey() {
@@ -102,10 +105,10 @@ func TestEnroll(t *testing.T) {
 		slices.Contains(uc.Pub.Allow, "$JS.API.CONSUMER.CREATE.KV_unit-desired.*.$KV.unit-desired.group.dc1") {
 		t.Errorf("the node's groups: %v", uc.Pub.Allow)
 	}
-	if ca, _ := os.ReadFile(filepath.Join(dir, nodeCAFile)); !bytes.Equal(ca, f.a.CAPEM()) {
+	if ca, _ := os.ReadFile(filepath.Join(dir, "ca.pem")); !bytes.Equal(ca, f.a.CAPEM()) {
 		t.Error("ca.pem is not the authority's CA")
 	}
-	if acct, err := AccountOf(creds); err != nil || acct != f.a.AccountKey() {
+	if acct, err := fleet.AccountOf(creds); err != nil || acct != f.a.AccountKey() {
 		t.Errorf("AccountOf the node's creds: %s %v", acct, err)
 	}
 	nc, err := nats.Connect(f.url, c.Options("n1")...)
@@ -114,40 +117,40 @@ func TestEnroll(t *testing.T) {
 	}
 	nc.Close()
 
-	if lc, err := LoadCreds(dir); err != nil || lc.Dir != dir {
+	if lc, err := agent.LoadCreds(dir); err != nil || lc.Dir != dir {
 		t.Errorf("LoadCreds: %v", err)
 	}
 	if acct, err := c.Account(); err != nil || acct != f.a.AccountKey() {
 		t.Errorf("Creds.Account: %s %v", acct, err)
 	}
-	if _, err := LoadCreds(credsDir(t)); err == nil {
+	if _, err := agent.LoadCreds(credsDir(t)); err == nil {
 		t.Error("LoadCreds of nothing")
 	}
 
 	// A later boot: no token, no broker; the creds are kept.
-	if _, err := Enroll(ctx, "tls://127.0.0.1:1", "", "n1", []string{"web"}, dir); err != nil {
+	if _, err := agent.Enroll(ctx, "tls://127.0.0.1:1", "", "n1", []string{"web"}, dir); err != nil {
 		t.Errorf("a later boot asked again: %v", err)
 	}
-	if after, _ := os.ReadFile(filepath.Join(dir, nodeCredsFile)); !bytes.Equal(after, creds) {
+	if after, _ := os.ReadFile(filepath.Join(dir, "node.creds")); !bytes.Equal(after, creds) {
 		t.Error("the creds were rewritten")
 	}
 	// Other groups need a token; with one, the same key gets new creds.
-	if _, err := Enroll(ctx, "tls://127.0.0.1:1", "", "n1", []string{"web", "dc1"}, dir); err == nil || !strings.Contains(err.Error(), "no token") {
+	if _, err := agent.Enroll(ctx, "tls://127.0.0.1:1", "", "n1", []string{"web", "dc1"}, dir); err == nil || !strings.Contains(err.Error(), "no token") {
 		t.Errorf("new groups without a token: %v", err)
 	}
-	if _, err := Enroll(ctx, f.url, tok, "n1", []string{"web", "dc1"}, dir); err != nil {
+	if _, err := agent.Enroll(ctx, f.url, tok, "n1", []string{"web", "dc1"}, dir); err != nil {
 		t.Fatal(err)
 	}
-	if again, _ := os.ReadFile(filepath.Join(dir, nodeKeyFile)); !bytes.Equal(again, key) {
+	if again, _ := os.ReadFile(filepath.Join(dir, "node.nk")); !bytes.Equal(again, key) {
 		t.Error("the node's key was made again")
 	}
-	creds, _ = os.ReadFile(filepath.Join(dir, nodeCredsFile))
+	creds, _ = os.ReadFile(filepath.Join(dir, "node.creds"))
 	tokJWT, _ = jwt.ParseDecoratedJWT(creds)
 	if uc, _ = jwt.DecodeUserClaims(tokJWT); uc == nil || !slices.Contains(uc.Pub.Allow, "$JS.API.CONSUMER.CREATE.KV_unit-desired.*.$KV.unit-desired.group.dc1") {
 		t.Errorf("the new creds lack group dc1: %+v", uc)
 	}
 	// The token's two uses are spent.
-	if _, err := Enroll(ctx, f.url, tok, "n2", nil, credsDir(t)); err == nil || !strings.Contains(err.Error(), "used up") {
+	if _, err := agent.Enroll(ctx, f.url, tok, "n2", nil, credsDir(t)); err == nil || !strings.Contains(err.Error(), "used up") {
 		t.Errorf("a third use of a two-use token: %v", err)
 	}
 }
@@ -167,34 +170,34 @@ func TestEnrollRefusals(t *testing.T) {
 			t.Errorf("%s: %v, want an error with %q", what, err, want)
 		}
 	}
-	// What Enroll returns is permanent: asking again would not help.
+	// What agent.Enroll returns is permanent: asking again would not help.
 	final := func(what string, err error, want string) {
 		t.Helper()
 		refused(what, err, want)
-		if !Permanent(err) {
+		if !agent.Permanent(err) {
 			t.Errorf("%s: %v is not Permanent", what, err)
 		}
 	}
-	_, err = Enroll(ctx, f.url, tok, "n1", []string{"db"}, credsDir(t))
+	_, err = agent.Enroll(ctx, f.url, tok, "n1", []string{"db"}, credsDir(t))
 	final("a group not in the token", err, `does not allow group "db"`)
-	_, err = Enroll(ctx, f.url, "unit1.!!!", "n1", nil, credsDir(t))
+	_, err = agent.Enroll(ctx, f.url, "unit1.!!!", "n1", nil, credsDir(t))
 	final("a token that is not one", err, "base64url")
-	_, err = Enroll(ctx, f.url, tok, "a.b", nil, credsDir(t))
+	_, err = agent.Enroll(ctx, f.url, tok, "a.b", nil, credsDir(t))
 	final("a node id that is not a name, on the node", err, "not a layer name")
 	// A broker out of reach is not permanent: it may come.
-	_, err = Enroll(ctx, "tls://127.0.0.1:1", tok, "n1", []string{"web"}, credsDir(t))
-	if err == nil || Permanent(err) {
-		t.Errorf("a broker out of reach: %v (permanent: %v)", err, Permanent(err))
+	_, err = agent.Enroll(ctx, "tls://127.0.0.1:1", tok, "n1", []string{"web"}, credsDir(t))
+	if err == nil || agent.Permanent(err) {
+		t.Errorf("a broker out of reach: %v (permanent: %v)", err, agent.Permanent(err))
 	}
 
-	tw, _ := parseToken(tok)
+	tw, _ := fleet.ParseToken(tok)
 	forged := *tw
-	forged.Secret = b64(bytes.Repeat([]byte{7}, 32))
-	_, err = Enroll(ctx, f.url, encodeToken(t, &forged), "n1", []string{"web"}, credsDir(t))
+	forged.Secret = base64.RawURLEncoding.EncodeToString(bytes.Repeat([]byte{7}, 32))
+	_, err = agent.Enroll(ctx, f.url, encodeToken(t, &forged), "n1", []string{"web"}, credsDir(t))
 	final("a forged secret", err, "not valid")
 	// Requests the node library would not make, sent as they are.
-	ask := func(req enrollRequest) error {
-		rep, err := askEnroll(ctx, f.url, tw, req)
+	ask := func(req fleet.EnrollRequest) error {
+		rep, err := agent.AskEnroll(ctx, f.url, tw, req)
 		if err != nil {
 			return err
 		}
@@ -206,68 +209,68 @@ func TestEnrollRefusals(t *testing.T) {
 	kp := userKP(t)
 	unknown := enrollReq(t, tok, "n1", []string{"web"}, kp)
 	unknown.Token = strings.Repeat("ab", 16)
-	unknown.Sig = b64(mustSign(kp.Sign(unknown.payload())))
+	unknown.Sig = base64.RawURLEncoding.EncodeToString(mustSign(kp.Sign(unknown.Payload())))
 	refused("an unknown token id", ask(unknown), "not valid")
 	bad := enrollReq(t, tok, "n1", []string{"web"}, kp)
-	bad.Sig = b64(mustSign(userKP(t).Sign(bad.payload())))
+	bad.Sig = base64.RawURLEncoding.EncodeToString(mustSign(userKP(t).Sign(bad.Payload())))
 	refused("a signature by another key", ask(bad), "signature does not match")
 	bad = enrollReq(t, tok, "n1", []string{"web"}, kp)
 	bad.Node = "n2"
 	refused("a request changed after signing", ask(bad), "signature does not match")
 	refused("a node id that is not a name", ask(enrollReq(t, tok, "../etc", nil, kp)), "not a layer name")
 	refused("a group that is not a name", ask(enrollReq(t, tok, "n1", []string{"a.>"}, kp)), "not a layer name")
-	refused("a key that is not a user key", ask(enrollRequest{Token: tw.ID, Secret: tw.Secret, Node: "n1", Key: "AAAA", Sig: "x"}), "not a public user nkey")
+	refused("a key that is not a user key", ask(fleet.EnrollRequest{Token: tw.ID, Secret: tw.Secret, Node: "n1", Key: "AAAA", Sig: "x"}), "not a public user nkey")
 
 	// Ended: by the authority's clock (a token still inside its bearer
 	// JWT's life) and by the broker's (the bearer JWT has ended too).
-	later, err := OpenAuthority(f.a.Dir)
+	later, err := Open(f.a.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
 	later.Log = f.a.Log
 	later.now = func() time.Time { return time.Now().Add(2 * time.Hour) }
-	if rep := later.enroll(enrollReq(t, tok, "n1", []string{"web"}, kp).bytes()); !strings.Contains(rep.Error, "ended") {
+	if rep := later.enroll(reqBytes(enrollReq(t, tok, "n1", []string{"web"}, kp))); !strings.Contains(rep.Error, "ended") {
 		t.Errorf("a token past its end: %+v", rep)
 	}
 	ended, err := f.a.newToken([]string{"web"}, 1, time.Now().Add(-time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = Enroll(ctx, f.url, ended, "n1", []string{"web"}, credsDir(t))
+	_, err = agent.Enroll(ctx, f.url, ended, "n1", []string{"web"}, credsDir(t))
 	final("a token whose bearer JWT ended", err, "Authorization Violation")
 
 	// The token's CA is the only one the node trusts.
-	other, err := OpenAuthority(filepath.Join(t.TempDir(), "other"))
+	other, err := Open(filepath.Join(t.TempDir(), "other"))
 	if err != nil {
 		t.Fatal(err)
 	}
 	wrongCA := *tw
 	wrongCA.CA = other.ca.cert.Raw
-	_, err = Enroll(ctx, f.url, encodeToken(t, &wrongCA), "n1", []string{"web"}, credsDir(t))
+	_, err = agent.Enroll(ctx, f.url, encodeToken(t, &wrongCA), "n1", []string{"web"}, credsDir(t))
 	final("a broker the token's CA did not sign", err, "certificate signed by unknown authority")
 
 	// After all that, the token's one use is still there.
 	dir := credsDir(t)
-	if _, err := Enroll(ctx, f.url, tok, "n1", []string{"web"}, dir); err != nil {
+	if _, err := agent.Enroll(ctx, f.url, tok, "n1", []string{"web"}, dir); err != nil {
 		t.Fatalf("the token after the refusals: %v", err)
 	}
-	_, err = Enroll(ctx, f.url, tok, "n2", []string{"web"}, credsDir(t))
+	_, err = agent.Enroll(ctx, f.url, tok, "n2", []string{"web"}, credsDir(t))
 	final("a token used again", err, "used up")
 
 	// n1 is taken by its key: another key cannot have it, even with a
 	// fresh token; the same key can.
 	tok2, _ := f.a.Token([]string{"web"}, 2, time.Hour)
-	_, err = Enroll(ctx, f.url, tok2, "n1", []string{"web"}, credsDir(t))
+	_, err = agent.Enroll(ctx, f.url, tok2, "n1", []string{"web"}, credsDir(t))
 	refused("a node id enrolled with another key", err, "enrolled with another key")
-	os.Remove(filepath.Join(dir, nodeCredsFile))
-	if _, err := Enroll(ctx, f.url, tok2, "n1", []string{"web"}, dir); err != nil {
+	os.Remove(filepath.Join(dir, "node.creds"))
+	if _, err := agent.Enroll(ctx, f.url, tok2, "n1", []string{"web"}, dir); err != nil {
 		t.Errorf("the same key enrolling again: %v", err)
 	}
 
 	// The authority's own trouble (a token record replaced by a
 	// symlink) is no refusal: the node may ask again.
 	tok3, _ := f.a.Token(nil, 1, time.Hour)
-	tw3, _ := parseToken(tok3)
+	tw3, _ := fleet.ParseToken(tok3)
 	rec := f.a.tokenPath(tw3.ID)
 	if err := os.Rename(rec, rec+".moved"); err != nil {
 		t.Fatal(err)
@@ -275,7 +278,7 @@ func TestEnrollRefusals(t *testing.T) {
 	if err := os.Symlink(rec+".moved", rec); err != nil {
 		t.Fatal(err)
 	}
-	if rep := f.a.enroll(enrollReq(t, tok3, "n3", nil, userKP(t)).bytes()); !rep.Retry || !strings.Contains(rep.Error, "symlink") {
+	if rep := f.a.enroll(reqBytes(enrollReq(t, tok3, "n3", nil, userKP(t)))); !rep.Retry || !strings.Contains(rep.Error, "symlink") {
 		t.Errorf("a symlinked token record: %+v", rep)
 	}
 }
@@ -291,13 +294,13 @@ func mustSign(b []byte, err error) []byte {
 	return b
 }
 
-func encodeToken(t *testing.T, tw *tokenWire) string {
+func encodeToken(t *testing.T, tw *fleet.Token) string {
 	t.Helper()
-	b, err := json.Marshal(tw)
+	s, err := tw.Encode()
 	if err != nil {
 		t.Fatal(err)
 	}
-	return tokenPrefix + base64.RawURLEncoding.EncodeToString(b)
+	return s
 }
 
 // TestTokenBearer: a token's bearer JWT can ask EnrollSubject and hear
@@ -306,27 +309,27 @@ func encodeToken(t *testing.T, tw *tokenWire) string {
 func TestTokenBearer(t *testing.T) {
 	f := newSecureFleet(t)
 	tok, _ := f.a.Token(nil, 1, time.Hour)
-	tw, _ := parseToken(tok)
-	pool, _ := caPool(tw.caPEM())
+	tw, _ := fleet.ParseToken(tok)
+	pool, _ := fleet.CAPool(tw.CAPEM())
 	v := make(violations, 16)
 	nc, err := nats.Connect(f.url,
 		nats.UserJWT(func() (string, error) { return tw.JWT, nil }, func([]byte) ([]byte, error) { return nil, nil }),
 		nats.Secure(&tls.Config{MinVersion: tls.VersionTLS12, RootCAs: pool}),
-		nats.CustomInboxPrefix(enrollInbox(tw.ID)), nats.ErrorHandler(v.handler))
+		nats.CustomInboxPrefix(fleet.EnrollInbox(tw.ID)), nats.ErrorHandler(v.handler))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer nc.Close()
-	v.refused(t, "subscribe to enrolments", EnrollSubject, func(ctx context.Context) error {
-		sub, err := nc.SubscribeSync(EnrollSubject)
+	v.refused(t, "subscribe to enrolments", fleet.EnrollSubject, func(ctx context.Context) error {
+		sub, err := nc.SubscribeSync(fleet.EnrollSubject)
 		if err != nil {
 			return err
 		}
 		_, err = sub.NextMsgWithContext(ctx)
 		return err
 	})
-	v.refused(t, "a fan-out request", RPCSubject, func(ctx context.Context) error {
-		_, err := nc.RequestWithContext(ctx, RPCSubject, []byte(`{"cmd":"ping"}`))
+	v.refused(t, "a fan-out request", fleet.RPCSubject, func(ctx context.Context) error {
+		_, err := nc.RequestWithContext(ctx, fleet.RPCSubject, []byte(`{"cmd":"ping"}`))
 		return err
 	})
 	v.refused(t, "JetStream", "$JS.API.STREAM.INFO.KV_unit-desired", func(ctx context.Context) error {
@@ -351,8 +354,8 @@ func TestTokenBearer(t *testing.T) {
 		<-ctx.Done()
 		return ctx.Err()
 	})
-	sv.refused(t, "the service taking fan-out requests", RPCSubject, func(ctx context.Context) error {
-		sub, err := svc.SubscribeSync(RPCSubject)
+	sv.refused(t, "the service taking fan-out requests", fleet.RPCSubject, func(ctx context.Context) error {
+		sub, err := svc.SubscribeSync(fleet.RPCSubject)
 		if err != nil {
 			return err
 		}
@@ -361,7 +364,7 @@ func TestTokenBearer(t *testing.T) {
 	})
 
 	// What it may do: ask, and hear a refusal.
-	m, err := nc.Request(EnrollSubject, []byte("{}"), time.Minute)
+	m, err := nc.Request(fleet.EnrollSubject, []byte("{}"), time.Minute)
 	if err != nil || !strings.Contains(string(m.Data), "not a layer name") {
 		t.Errorf("an empty request: %v %v", m, err)
 	}
@@ -382,7 +385,7 @@ func TestTokenRace(t *testing.T) {
 		errs := make(chan error, racers)
 		for i := range racers {
 			go func() {
-				_, err := Enroll(ctx, f.url, tok, fmt.Sprintf("race%d-%d", uses, i), []string{"web"}, credsDir(t))
+				_, err := agent.Enroll(ctx, f.url, tok, fmt.Sprintf("race%d-%d", uses, i), []string{"web"}, credsDir(t))
 				errs <- err
 			}()
 		}
@@ -401,7 +404,7 @@ func TestTokenRace(t *testing.T) {
 
 	// Two processes: two authorities on the one directory, requests
 	// judged directly.
-	b, err := OpenAuthority(f.a.Dir)
+	b, err := Open(f.a.Dir)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -418,7 +421,7 @@ func TestTokenRace(t *testing.T) {
 			if i%2 == 1 {
 				a = b
 			}
-			rep := a.enroll(enrollReq(t, tok, fmt.Sprintf("proc%d", i), nil, userKP(t)).bytes())
+			rep := a.enroll(reqBytes(enrollReq(t, tok, fmt.Sprintf("proc%d", i), nil, userKP(t))))
 			mu.Lock()
 			defer mu.Unlock()
 			if rep.Error == "" {
@@ -439,7 +442,7 @@ func TestTokenRace(t *testing.T) {
 // that is not signed by its key.
 func FuzzEnrollRequest(f *testing.F) {
 	dir := filepath.Join(f.TempDir(), "auth")
-	a, err := OpenAuthority(dir)
+	a, err := Open(dir)
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -449,7 +452,7 @@ func FuzzEnrollRequest(f *testing.F) {
 		f.Fatal(err)
 	}
 	good := enrollReq(f, tok, "n1", []string{"web"}, userKP(f))
-	f.Add(good.bytes())
+	f.Add(reqBytes(good))
 	f.Add([]byte(`{}`))
 	f.Add([]byte(`null`))
 	f.Add([]byte(`{"token":"../../etc/passwd","secret":"","node":"n1"}`))
@@ -457,7 +460,7 @@ func FuzzEnrollRequest(f *testing.F) {
 	f.Add(bytes.Repeat([]byte("["), 20000))
 	huge := good
 	huge.Groups = make([]string, 100)
-	f.Add(huge.bytes())
+	f.Add(reqBytes(huge))
 	f.Fuzz(func(t *testing.T, data []byte) {
 		rep := a.enroll(data)
 		if (rep.Error == "") == (rep.JWT == "") {
@@ -466,7 +469,7 @@ func FuzzEnrollRequest(f *testing.F) {
 		if rep.JWT == "" {
 			return
 		}
-		var req enrollRequest
+		var req fleet.EnrollRequest
 		if json.Unmarshal(data, &req) != nil {
 			t.Fatal("a JWT for a request that is not JSON")
 		}

@@ -1,4 +1,4 @@
-package fleet
+package authority
 
 import (
 	"crypto/tls"
@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/unit-os/unit/fleet"
 )
 
 // Users of the account: operators (admin, reader), the enrolment
@@ -32,11 +34,11 @@ func (a *Authority) User(name, role string, ttl time.Duration) ([]byte, error) {
 	// reader's permissions name its own key (its inbox).
 	perms := func(string) jwt.Permissions { return jwt.Permissions{} }
 	switch role {
-	case RoleAdmin:
-	case RoleReader:
+	case fleet.RoleAdmin:
+	case fleet.RoleReader:
 		perms = ReaderPermissions
 	default:
-		return nil, fmt.Errorf("user %s: role %q is neither %s nor %s", name, role, RoleAdmin, RoleReader)
+		return nil, fmt.Errorf("user %s: role %q is neither %s nor %s", name, role, fleet.RoleAdmin, fleet.RoleReader)
 	}
 	if ttl < 0 {
 		return nil, fmt.Errorf("user %s: negative lifetime %s", name, ttl)
@@ -45,7 +47,7 @@ func (a *Authority) User(name, role string, ttl time.Duration) ([]byte, error) {
 	if ttl > 0 {
 		exp = a.now().Add(ttl)
 	}
-	creds, _, err := a.issue(name, []string{RoleTag + role}, perms, exp)
+	creds, _, err := a.issue(name, []string{fleet.RoleTag + role}, perms, exp)
 	if err != nil {
 		return nil, fmt.Errorf("user %s: %w", name, err)
 	}
@@ -104,14 +106,14 @@ func printable(s string) bool {
 // first time and returns its path; later calls check and return it.
 func (a *Authority) AdminCreds() (string, error) {
 	path := filepath.Join(a.Dir, adminCredsFile)
-	b, err := readSecret(path)
+	b, err := fleet.ReadSecret(path)
 	if errors.Is(err, os.ErrNotExist) {
-		creds, err := a.User("admin", RoleAdmin, 0)
+		creds, err := a.User("admin", fleet.RoleAdmin, 0)
 		if err != nil {
 			return "", err
 		}
 		// Made beside us (ErrExist) is as good: theirs it is.
-		if err := createSecret(path, creds); err != nil && !errors.Is(err, os.ErrExist) {
+		if err := fleet.CreateSecret(path, creds); err != nil && !errors.Is(err, os.ErrExist) {
 			return "", fmt.Errorf("admin creds: %w", err)
 		}
 		return path, nil
@@ -119,7 +121,7 @@ func (a *Authority) AdminCreds() (string, error) {
 	if err != nil {
 		return "", fmt.Errorf("admin creds: %w", err)
 	}
-	if acct, err := AccountOf(b); err != nil || acct != a.accountPub {
+	if acct, err := fleet.AccountOf(b); err != nil || acct != a.accountPub {
 		return "", fmt.Errorf("admin creds %s: not a user of this authority's account", path)
 	}
 	return path, nil
@@ -132,7 +134,7 @@ func (a *Authority) ServiceOptions() ([]nats.Option, error) {
 	if err != nil {
 		return nil, fmt.Errorf("enroll service: %w", err)
 	}
-	pool, err := caPool(a.ca.pem)
+	pool, err := fleet.CAPool(a.ca.pem)
 	if err != nil {
 		return nil, err
 	}

@@ -1,12 +1,12 @@
-// Package fleet is unit's fleet on NATS JetStream: the node side follows
-// a node's layers of desired state in a KV bucket and writes them into
-// the config directory's layers (config.LayerDir), where unit's inotify
-// watch and validate-then-converge path take them; it publishes the
-// node's health on change and answers signed fan-out requests. The
-// operator side asks (fan-out, the aggregated check). It lives in the
-// unit-fleet program, not in unit: NATS's client and TLS would more than
-// double every image's PID 1 (docs/fleet.md).
-package fleet
+// Package agent is what runs on a fleet's node (unit-fleet agent): it
+// follows the node's layers of desired state in a KV bucket and writes
+// them into the config directory's layers (config.LayerDir), where
+// unit's inotify watch and validate-then-converge path take them; it
+// publishes the node's health on change, answers signed fan-out
+// requests, fetches content by hash, and enrols the node (Run wires it
+// all). It lives in the unit-fleet program, not in unit: NATS's client
+// and TLS would more than double every image's PID 1 (docs/fleet.md).
+package agent
 
 import (
 	"bytes"
@@ -23,6 +23,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/fleet"
 	"github.com/unit-os/unit/safepath"
 )
 
@@ -63,7 +64,7 @@ type Agent struct {
 }
 
 // Keys are the KV keys of the node's layers.
-func (a *Agent) Keys() []string { return LayerKeys(a.Node, a.Groups) }
+func (a *Agent) Keys() []string { return fleet.LayerKeys(a.Node, a.Groups) }
 
 // update is one watch's news: an entry, or its initial values all in.
 type update struct {
@@ -88,11 +89,11 @@ func (a *Agent) Run(ctx context.Context) error {
 	if a.Log == nil {
 		a.Log = slog.Default()
 	}
-	if !ValidNode(a.Node) {
+	if !fleet.ValidNode(a.Node) {
 		return fmt.Errorf("fleet: node %q is not a layer name (letters, digits, - and _)", a.Node)
 	}
 	for _, g := range a.Groups {
-		if !ValidNode(g) {
+		if !fleet.ValidNode(g) {
 			return fmt.Errorf("fleet: group %q is not a layer name (letters, digits, - and _)", g)
 		}
 	}
@@ -141,7 +142,7 @@ func (a *Agent) follow(ctx context.Context, dir string, revs map[string]uint64) 
 	}
 	kv, err := a.OpenKV(ctx)
 	if err != nil {
-		return fmt.Errorf("open %s: %w", Bucket, err)
+		return fmt.Errorf("open %s: %w", fleet.Bucket, err)
 	}
 	ch := make(chan update, 64)
 	keys := a.Keys()

@@ -1,9 +1,8 @@
-package fleet
+package agent
 
 import (
 	"context"
 	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io"
@@ -14,6 +13,8 @@ import (
 
 	"github.com/nats-io/nats.go/jetstream"
 	"github.com/unit-os/unit/safepath"
+
+	"github.com/unit-os/unit/fleet"
 )
 
 // Content by hash: update bundles (and whatever else nodes fetch whole)
@@ -23,43 +24,11 @@ import (
 // as it goes, and takes it only if the hash is the name. Nothing else
 // about the broker or the operator has to be trusted for the bytes.
 
-// ContentBucket is the object store of content by hash.
-const ContentBucket = "unit-content"
-
 // maxContent bounds what a node fetches (an update bundle is a kernel
 // and a root: tens of MB; a slot is at most a few GB).
 const maxContent = 8 << 30
 
 var contentNameRE = regexp.MustCompile(`^sha256-[0-9a-f]{64}$`)
-
-// ContentName is the name of content whose SHA-256 is sum.
-func ContentName(sum []byte) string { return "sha256-" + hex.EncodeToString(sum) }
-
-// PutContent stores the file at path under its hash and returns the
-// name; content already there is not sent again.
-func PutContent(ctx context.Context, obs jetstream.ObjectStore, path string) (string, error) {
-	f, err := os.Open(path)
-	if err != nil {
-		return "", err
-	}
-	defer f.Close()
-	h := sha256.New()
-	size, err := io.Copy(h, f)
-	if err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
-	}
-	name := ContentName(h.Sum(nil))
-	if info, err := obs.GetInfo(ctx, name); err == nil && int64(info.Size) == size {
-		return name, nil
-	}
-	if _, err := f.Seek(0, io.SeekStart); err != nil {
-		return "", err
-	}
-	if _, err := obs.Put(ctx, jetstream.ObjectMeta{Name: name}, f); err != nil {
-		return "", fmt.Errorf("put %s: %w", path, err)
-	}
-	return name, nil
-}
 
 // FetchContent brings the content named name into dir (dir/name, mode
 // 0600) and returns its path: a file already there is hashed again, not
@@ -90,7 +59,7 @@ func FetchContent(ctx context.Context, obs jetstream.ObjectStore, name, dir stri
 		if n > maxContent {
 			return fmt.Errorf("content %s: larger than %d bytes", name, int64(maxContent))
 		}
-		if got := ContentName(h.Sum(nil)); got != name {
+		if got := fleet.ContentName(h.Sum(nil)); got != name {
 			return fmt.Errorf("content %s: its bytes hash to %s: refused", name, got)
 		}
 		return nil
@@ -115,5 +84,5 @@ func fileHasName(path, name string) (bool, error) {
 	if _, err := io.Copy(h, f); err != nil {
 		return false, err
 	}
-	return ContentName(h.Sum(nil)) == name, nil
+	return fleet.ContentName(h.Sum(nil)) == name, nil
 }

@@ -1,4 +1,4 @@
-package fleet
+package agent
 
 import (
 	"context"
@@ -18,6 +18,7 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/fleet"
 )
 
 // embedded starts a nats-server with JetStream on loopback, stored in a
@@ -34,7 +35,7 @@ func embedded(t *testing.T) (*server.Server, jetstream.KeyValue) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv, err := js.CreateKeyValue(context.Background(), jetstream.KeyValueConfig{Bucket: Bucket, History: 5})
+	kv, err := js.CreateKeyValue(context.Background(), jetstream.KeyValueConfig{Bucket: fleet.Bucket, History: 5})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -247,14 +248,14 @@ func TestAgentResumesAfterReconnect(t *testing.T) {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: Bucket, History: 5, Storage: jetstream.FileStorage})
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: fleet.Bucket, History: 5, Storage: jetstream.FileStorage})
 	if err != nil {
 		t.Fatal(err)
 	}
 	kv.PutString(ctx, "all", "# all\n")
 	kv.PutString(ctx, "node.n1", "# n1 v1\n")
 	done := make(chan string, 64)
-	a := &Agent{OpenKV: func(ctx context.Context) (jetstream.KeyValue, error) { return NodeKV(js.Conn(), Bucket) },
+	a := &Agent{OpenKV: func(ctx context.Context) (jetstream.KeyValue, error) { return NodeKV(js.Conn(), fleet.Bucket) },
 		ConfigDir: t.TempDir(), Node: "n1", Log: quiet(), Reconnected: reconnected, Jitter: 100 * time.Millisecond,
 		Applied: func(key string, rev uint64, _ bool) { done <- fmt.Sprintf("%s@%d", key, rev) }}
 	go a.Run(ctx)

@@ -1,4 +1,4 @@
-package fleet
+package authority
 
 import (
 	"context"
@@ -10,6 +10,10 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/agent"
+	"github.com/unit-os/unit/fleet/operator"
 )
 
 // enrolled enrols node with groups through a fresh token and connects
@@ -21,7 +25,7 @@ func (f *secureFleet) enrolled(t *testing.T, node string, groups []string, v vio
 }
 
 // enrolledCreds is enrolled, with the node's credentials.
-func (f *secureFleet) enrolledCreds(t *testing.T, node string, groups []string, v violations) (*nats.Conn, *Creds) {
+func (f *secureFleet) enrolledCreds(t *testing.T, node string, groups []string, v violations) (*nats.Conn, *agent.Creds) {
 	t.Helper()
 	tok, err := f.a.Token(groups, 1, time.Hour)
 	if err != nil {
@@ -29,7 +33,7 @@ func (f *secureFleet) enrolledCreds(t *testing.T, node string, groups []string, 
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
-	c, err := Enroll(ctx, f.url, tok, node, groups, filepath.Join(t.TempDir(), "creds"))
+	c, err := agent.Enroll(ctx, f.url, tok, node, groups, filepath.Join(t.TempDir(), "creds"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -88,7 +92,7 @@ func nextValue(t *testing.T, w jetstream.KeyWatcher) string {
 func TestNodePermissions(t *testing.T) {
 	f := newSecureFleet(t)
 	ctx := context.Background()
-	desired := f.kv(t, Bucket)
+	desired := f.kv(t, fleet.Bucket)
 	for _, k := range []string{"all", "group.web", "group.db", "node.n1", "node.n2"} {
 		if _, err := desired.Put(ctx, k, []byte("# "+k+" v1\n")); err != nil {
 			t.Fatal(err)
@@ -100,14 +104,14 @@ func TestNodePermissions(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kv, err := NodeKV(nc, Bucket)
+	kv, err := agent.NodeKV(nc, fleet.Bucket)
 	if err != nil {
 		t.Fatal(err)
 	}
 
 	// The agent's watches, one per key.
 	wctx, stop := context.WithCancel(ctx)
-	for _, k := range LayerKeys("n1", []string{"web"}) {
+	for _, k := range fleet.LayerKeys("n1", []string{"web"}) {
 		w, got := watchValue(t, wctx, kv, k)
 		if want := "# " + k + " v1\n"; got != want {
 			t.Errorf("watch %s: %q, want %q", k, got, want)
@@ -150,38 +154,38 @@ func TestNodePermissions(t *testing.T) {
 	w.Stop()
 
 	// Its own status.
-	skv, err := NodeKV(nc, StatusBucket)
+	skv, err := agent.NodeKV(nc, fleet.StatusBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := skv.Put(ctx, StatusKey("n1"), []byte(`{"node":"n1"}`)); err != nil {
+	if _, err := skv.Put(ctx, fleet.StatusKey("n1"), []byte(`{"node":"n1"}`)); err != nil {
 		t.Fatalf("put its own status: %v", err)
 	}
 
 	// Its own status key cannot purge the others' (a rollup).
-	if _, err := f.kv(t, StatusBucket).Put(ctx, MaintenanceKey("n2"), []byte(`{"reason":"test"}`)); err != nil {
+	if _, err := f.kv(t, fleet.StatusBucket).Put(ctx, fleet.MaintenanceKey("n2"), []byte(`{"reason":"test"}`)); err != nil {
 		t.Fatal(err)
 	}
-	roll := nats.NewMsg(kvSubject(StatusBucket, StatusKey("n1")))
+	roll := nats.NewMsg(fleet.KVSubject(fleet.StatusBucket, fleet.StatusKey("n1")))
 	roll.Header.Set(jetstream.MsgRollup, jetstream.MsgRollupAll)
 	roll.Data = []byte(`{"node":"n1"}`)
 	if _, err := js.PublishMsg(ctx, roll); err == nil || !strings.Contains(err.Error(), "rollup not permitted") {
 		t.Errorf("a rollup of the status bucket: %v", err)
 	}
-	if _, err := f.kv(t, StatusBucket).Get(ctx, MaintenanceKey("n2")); err != nil {
+	if _, err := f.kv(t, fleet.StatusBucket).Get(ctx, fleet.MaintenanceKey("n2")); err != nil {
 		t.Errorf("a maintenance mark after a node's rollup: %v", err)
 	}
 
 	// Fan-out: it answers once, to the asker's inbox.
-	sub, err := nc.Subscribe(RPCSubject, func(m *nats.Msg) {
-		b, _ := json.Marshal(Reply{Node: "n1"})
+	sub, err := nc.Subscribe(fleet.RPCSubject, func(m *nats.Msg) {
+		b, _ := json.Marshal(fleet.Reply{Node: "n1"})
 		m.Respond(b)
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	nc.Flush()
-	res, err := Ask(ctx, f.admin, Request{Cmd: "ping"}, time.Minute, 2*time.Minute, []string{"n1"}, nil)
+	res, err := operator.Ask(ctx, f.admin, fleet.Request{Cmd: "ping"}, time.Minute, 2*time.Minute, []string{"n1"}, nil)
 	if err != nil || len(res.Replies) != 1 || res.Replies[0].Node != "n1" {
 		t.Fatalf("fan-out: %+v %v", res, err)
 	}
@@ -244,7 +248,7 @@ func TestNodePermissions(t *testing.T) {
 		return err
 	})
 	v.refused(t, "open the bucket as jetstream does", "$JS.API.STREAM.INFO.KV_unit-desired", func(ctx context.Context) error {
-		_, err := js.KeyValue(ctx, Bucket)
+		_, err := js.KeyValue(ctx, fleet.Bucket)
 		return err
 	})
 	v.refused(t, "list the streams", "$JS.API.STREAM.LIST", func(ctx context.Context) error {
@@ -264,19 +268,19 @@ func TestNodePermissions(t *testing.T) {
 		return err
 	})
 	v.refused(t, "put another node's status", "$KV.unit-status.node.n2", func(ctx context.Context) error {
-		_, err := skv.Put(ctx, StatusKey("n2"), []byte(`{"node":"n2"}`))
+		_, err := skv.Put(ctx, fleet.StatusKey("n2"), []byte(`{"node":"n2"}`))
 		return err
 	})
 	v.refused(t, "put its maintenance", "$KV.unit-status.maintenance.n1", func(ctx context.Context) error {
-		_, err := skv.Put(ctx, MaintenanceKey("n1"), []byte(`{}`))
+		_, err := skv.Put(ctx, fleet.MaintenanceKey("n1"), []byte(`{}`))
 		return err
 	})
 	v.refused(t, "read the status bucket", "$JS.API.CONSUMER.CREATE.KV_unit-status", func(ctx context.Context) error {
 		_, err := skv.Watch(ctx, ">")
 		return err
 	})
-	v.refused(t, "publish a fan-out request", RPCSubject, func(ctx context.Context) error {
-		_, err := nc.RequestWithContext(ctx, RPCSubject, []byte(`{"cmd":"restart","name":"sshd"}`))
+	v.refused(t, "publish a fan-out request", fleet.RPCSubject, func(ctx context.Context) error {
+		_, err := nc.RequestWithContext(ctx, fleet.RPCSubject, []byte(`{"cmd":"restart","name":"sshd"}`))
 		return err
 	})
 	v.refused(t, "publish to another's inbox", "_INBOX.forged", func(ctx context.Context) error {
@@ -294,8 +298,8 @@ func TestNodePermissions(t *testing.T) {
 		_, err = sub.NextMsgWithContext(ctx)
 		return err
 	})
-	v.refused(t, "subscribe to enrolments", EnrollSubject, func(ctx context.Context) error {
-		sub, err := nc.SubscribeSync(EnrollSubject)
+	v.refused(t, "subscribe to enrolments", fleet.EnrollSubject, func(ctx context.Context) error {
+		sub, err := nc.SubscribeSync(fleet.EnrollSubject)
 		if err != nil {
 			return err
 		}
@@ -307,10 +311,10 @@ func TestNodePermissions(t *testing.T) {
 		return err
 	})
 	v.refused(t, "delete the bucket", "$JS.API.STREAM.DELETE.KV_unit-desired", func(ctx context.Context) error {
-		return js.DeleteKeyValue(ctx, Bucket)
+		return js.DeleteKeyValue(ctx, fleet.Bucket)
 	})
 	v.refused(t, "create a durable consumer", "$JS.API.CONSUMER.CREATE.KV_unit-desired.durable", func(ctx context.Context) error {
-		_, err := js.CreateOrUpdateConsumer(ctx, kvStream(Bucket), jetstream.ConsumerConfig{Durable: "durable"})
+		_, err := js.CreateOrUpdateConsumer(ctx, fleet.KVStream(fleet.Bucket), jetstream.ConsumerConfig{Durable: "durable"})
 		return err
 	})
 
@@ -326,11 +330,11 @@ func TestNodePermissions(t *testing.T) {
 // TestNodePermissionsRefuseBadNames: a node id or group that is not a
 // layer name cannot widen a node's subjects.
 func TestNodePermissionsRefuseBadNames(t *testing.T) {
-	p := NodePermissions(">", nil)
+	p := fleet.NodePermissions(">", nil)
 	if len(p.Pub.Allow) != 0 || len(p.Sub.Allow) != 0 || len(p.Pub.Deny) != 1 || p.Pub.Deny[0] != ">" {
 		t.Errorf("an invalid node: %+v", p)
 	}
-	p = NodePermissions("n1", []string{"*", "web", "a.b"})
+	p = fleet.NodePermissions("n1", []string{"*", "web", "a.b"})
 	web := false
 	for _, s := range p.Pub.Allow {
 		if strings.Contains(s, "group.*") || strings.Contains(s, "group.a.b") {

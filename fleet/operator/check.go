@@ -1,4 +1,4 @@
-package fleet
+package operator
 
 import (
 	"context"
@@ -13,29 +13,23 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/fleet"
 )
-
-// Maintenance is an operator's note that a node is not to be alerted on
-// (unit-fleet disable), under MaintenanceKey in StatusBucket.
-type Maintenance struct {
-	Reason string    `json:"reason,omitempty"`
-	Time   time.Time `json:"time"`
-}
 
 // Known is what the status bucket says about the fleet: each node's last
 // status and the nodes in maintenance.
 type Known struct {
-	Status      map[string]NodeStatus
-	Maintenance map[string]Maintenance
+	Status      map[string]fleet.NodeStatus
+	Maintenance map[string]fleet.Maintenance
 }
 
 // ReadStatus reads the whole status bucket in one ordered watch (the
 // last value of each key; one request, not one per node).
 func ReadStatus(ctx context.Context, kv jetstream.KeyValue) (*Known, error) {
-	k := &Known{Status: map[string]NodeStatus{}, Maintenance: map[string]Maintenance{}}
+	k := &Known{Status: map[string]fleet.NodeStatus{}, Maintenance: map[string]fleet.Maintenance{}}
 	w, err := kv.WatchAll(ctx, jetstream.IgnoreDeletes())
 	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", StatusBucket, err)
+		return nil, fmt.Errorf("read %s: %w", fleet.StatusBucket, err)
 	}
 	defer w.Stop()
 	for {
@@ -44,18 +38,18 @@ func ReadStatus(ctx context.Context, kv jetstream.KeyValue) (*Known, error) {
 			return nil, ctx.Err()
 		case e, ok := <-w.Updates():
 			if !ok {
-				return nil, fmt.Errorf("read %s: the watch ended", StatusBucket)
+				return nil, fmt.Errorf("read %s: the watch ended", fleet.StatusBucket)
 			}
 			if e == nil {
 				return k, nil
 			}
 			if n, ok := strings.CutPrefix(e.Key(), "node."); ok {
-				var ns NodeStatus
+				var ns fleet.NodeStatus
 				if json.Unmarshal(e.Value(), &ns) == nil && ns.Node == n {
 					k.Status[n] = ns
 				}
 			} else if n, ok := strings.CutPrefix(e.Key(), "maintenance."); ok {
-				var m Maintenance
+				var m fleet.Maintenance
 				_ = json.Unmarshal(e.Value(), &m)
 				k.Maintenance[n] = m
 			}
@@ -72,7 +66,7 @@ func (k *Known) Expected(where map[string]string) []string {
 		for f, v := range ns.Facts {
 			facts[f] = v
 		}
-		if Matches(facts, where) {
+		if fleet.Matches(facts, where) {
 			out = append(out, n)
 		}
 	}
@@ -91,14 +85,14 @@ type Verdict struct {
 // Check judges every node matching where: its published state, or
 // UNKNOWN if it is expected (it published a status) but does not answer
 // a ping within the sliding window, or answers but never published.
-func Check(ctx context.Context, nc *nats.Conn, kv jetstream.KeyValue, sg *Signer, where map[string]string, window, limit time.Duration) (*Verdict, error) {
+func Check(ctx context.Context, nc *nats.Conn, kv jetstream.KeyValue, sg *fleet.Signer, where map[string]string, window, limit time.Duration) (*Verdict, error) {
 	start := time.Now()
 	known, err := ReadStatus(ctx, kv)
 	if err != nil {
 		return nil, err
 	}
 	expected := known.Expected(where)
-	req := Request{Cmd: "ping", Where: where}
+	req := fleet.Request{Cmd: "ping", Where: where}
 	if sg != nil {
 		if err := sg.Sign(&req); err != nil {
 			return nil, err
@@ -137,7 +131,7 @@ func Check(ctx context.Context, nc *nats.Conn, kv jetstream.KeyValue, sg *Signer
 }
 
 // summary is a node's non-OK items on one line.
-func summary(ns NodeStatus) string {
+func summary(ns fleet.NodeStatus) string {
 	if ns.State < api.OK || ns.State > api.Unknown {
 		return "an unknown state"
 	}

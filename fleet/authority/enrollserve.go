@@ -1,4 +1,4 @@
-package fleet
+package authority
 
 import (
 	"context"
@@ -12,6 +12,8 @@ import (
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nkeys"
+
+	"github.com/unit-os/unit/fleet"
 )
 
 // The authority's side of enrolment: a node sends its token's id and
@@ -20,39 +22,8 @@ import (
 // authority answers with the node's user JWT, issued to that key, with
 // NodePermissions for exactly that id and those groups.
 
-// Bounds on a request (every field of which is hostile).
-const (
-	maxEnrollRequest = 16 << 10
-	enrollWorkers    = 8
-)
-
-// enrollRequest is a node's request.
-type enrollRequest struct {
-	Token  string   `json:"token"`  // the token's id
-	Secret string   `json:"secret"` // the token's secret
-	Node   string   `json:"node"`
-	Groups []string `json:"groups,omitempty"`
-	Key    string   `json:"key"` // the node's public user nkey
-	Sig    string   `json:"sig"` // base64url: Key's signature of payload()
-}
-
-// payload is what the node signs: the request without its signature,
-// after a label, so no signature the key makes elsewhere (a server's
-// nonce) can pass for one here.
-func (r enrollRequest) payload() []byte {
-	r.Sig = ""
-	b, _ := json.Marshal(r)
-	return append([]byte("unit-fleet enroll v1\n"), b...)
-}
-
-// enrollReply is the authority's answer.
-type enrollReply struct {
-	JWT   string `json:"jwt,omitempty"`
-	Error string `json:"error,omitempty"`
-	// Retry: the authority failed, not the request; asking again may
-	// work.
-	Retry bool `json:"retry,omitempty"`
-}
+// enrollWorkers bounds the requests judged at once.
+const enrollWorkers = 8
 
 // refusal is an error that is the request's fault (a bad or spent
 // token, a bad field), as opposed to the authority's own (a disk).
@@ -84,9 +55,9 @@ type enrollListener struct {
 
 func (a *Authority) listenEnroll(nc *nats.Conn) (*enrollListener, error) {
 	ch := make(chan *nats.Msg, 256)
-	sub, err := nc.ChanQueueSubscribe(EnrollSubject, "unit-fleet-enroll", ch)
+	sub, err := nc.ChanQueueSubscribe(fleet.EnrollSubject, "unit-fleet-enroll", ch)
 	if err != nil {
-		return nil, fmt.Errorf("enroll service: subscribe %s: %w", EnrollSubject, err)
+		return nil, fmt.Errorf("enroll service: subscribe %s: %w", fleet.EnrollSubject, err)
 	}
 	if err := nc.Flush(); err != nil {
 		sub.Unsubscribe()
@@ -125,39 +96,39 @@ func (l *enrollListener) run(ctx context.Context) {
 }
 
 // enroll judges one request and answers it.
-func (a *Authority) enroll(data []byte) enrollReply {
+func (a *Authority) enroll(data []byte) fleet.EnrollReply {
 	req, tok, err := a.admit(data)
 	if err != nil {
 		node := "?"
-		if req != nil && ValidNode(req.Node) {
+		if req != nil && fleet.ValidNode(req.Node) {
 			node = req.Node
 		}
 		var r refusal
 		if !errors.As(err, &r) {
 			a.log().Error("fleet: enrolment failed", "node", node, "err", err)
-			return enrollReply{Error: err.Error(), Retry: true}
+			return fleet.EnrollReply{Error: err.Error(), Retry: true}
 		}
 		a.log().Warn("fleet: enrolment refused", "node", node, "err", err)
-		return enrollReply{Error: err.Error()}
+		return fleet.EnrollReply{Error: err.Error()}
 	}
 	a.log().Info("fleet: node enrolled", "node", req.Node, "groups", req.Groups, "key", req.Key)
-	return enrollReply{JWT: tok}
+	return fleet.EnrollReply{JWT: tok}
 }
 
 // admit checks a request, spends its token's use and returns the node's
 // JWT.
-func (a *Authority) admit(data []byte) (*enrollRequest, string, error) {
-	if len(data) > maxEnrollRequest {
-		return nil, "", refuse("the request is %d bytes; at most %d", len(data), maxEnrollRequest)
+func (a *Authority) admit(data []byte) (*fleet.EnrollRequest, string, error) {
+	if len(data) > fleet.MaxEnrollRequest {
+		return nil, "", refuse("the request is %d bytes; at most %d", len(data), fleet.MaxEnrollRequest)
 	}
-	var req enrollRequest
+	var req fleet.EnrollRequest
 	if err := json.Unmarshal(data, &req); err != nil {
 		return nil, "", refuse("the request is not JSON of an enrolment")
 	}
-	if !ValidNode(req.Node) {
+	if !fleet.ValidNode(req.Node) {
 		return &req, "", refuse("the node id is not a layer name (letters, digits, - and _, at most 64)")
 	}
-	if err := checkGroups(req.Groups); err != nil {
+	if err := fleet.CheckGroups(req.Groups); err != nil {
 		return &req, "", refusal{err}
 	}
 	if !nkeys.IsValidPublicUserKey(req.Key) {
@@ -174,7 +145,7 @@ func (a *Authority) admit(data []byte) (*enrollRequest, string, error) {
 	if err != nil {
 		return &req, "", refuse("the key is not a public user nkey")
 	}
-	if pub.Verify(req.payload(), sig) != nil {
+	if pub.Verify(req.Payload(), sig) != nil {
 		return &req, "", refuse("the signature does not match the key (the node must hold the key's private half)")
 	}
 	// The JWT is made before the use is spent: once spent, nothing is
@@ -191,5 +162,5 @@ func (a *Authority) admit(data []byte) (*enrollRequest, string, error) {
 
 // nodeJWT is the user JWT of node, for its public key.
 func (a *Authority) nodeJWT(node string, groups []string, key string) (string, error) {
-	return a.userJWT(key, node, []string{"unit-role:node"}, NodePermissions(node, groups), time.Time{}, func(*jwt.UserClaims) {})
+	return a.userJWT(key, node, []string{"unit-role:node"}, fleet.NodePermissions(node, groups), time.Time{}, func(*jwt.UserClaims) {})
 }

@@ -1,10 +1,9 @@
-package fleet
+package agent
 
 import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -15,6 +14,8 @@ import (
 
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/event"
+	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/operator"
 )
 
 // liveUnit is a fake unit whose services can change: status answers
@@ -61,11 +62,11 @@ func (u *liveUnit) set(state, exit string) {
 }
 
 // waitStatus waits until the node's published status satisfies ok.
-func waitStatus(t *testing.T, kv jetstream.KeyValue, node string, ok func(NodeStatus) bool) NodeStatus {
+func waitStatus(t *testing.T, kv jetstream.KeyValue, node string, ok func(fleet.NodeStatus) bool) fleet.NodeStatus {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
-	w, err := kv.Watch(ctx, StatusKey(node))
+	w, err := kv.Watch(ctx, fleet.StatusKey(node))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -76,7 +77,7 @@ func waitStatus(t *testing.T, kv jetstream.KeyValue, node string, ok func(NodeSt
 			if e == nil {
 				continue
 			}
-			var ns NodeStatus
+			var ns fleet.NodeStatus
 			if json.Unmarshal(e.Value(), &ns) == nil && ok(ns) {
 				return ns
 			}
@@ -100,7 +101,7 @@ func TestStatusAndCheck(t *testing.T) {
 	}
 	defer nc.Close()
 	js, _ := jetstream.New(nc)
-	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: StatusBucket})
+	kv, err := js.CreateKeyValue(ctx, jetstream.KeyValueConfig{Bucket: fleet.StatusBucket})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +117,7 @@ func TestStatusAndCheck(t *testing.T) {
 		}
 		t.Cleanup(nnc.Close)
 		njs, _ := jetstream.New(nnc)
-		nkv, _ := njs.KeyValue(ctx, StatusBucket)
+		nkv, _ := njs.KeyValue(ctx, fleet.StatusBucket)
 		facts := map[string]string{"role": role}
 		rctx, cancel := context.WithCancel(ctx)
 		stops[n] = cancel
@@ -126,11 +127,11 @@ func TestStatusAndCheck(t *testing.T) {
 		resp := &Responder{NC: nnc, Node: n, Facts: facts, Socket: sock}
 		go resp.Serve(rctx)
 		nnc.Flush()
-		waitStatus(t, kv, n, func(ns NodeStatus) bool { return ns.State == api.OK && ns.Services == 1 })
+		waitStatus(t, kv, n, func(ns fleet.NodeStatus) bool { return ns.State == api.OK && ns.Services == 1 })
 	}
 	check := func(where map[string]string) (string, int) {
 		t.Helper()
-		v, err := Check(ctx, nc, kv, nil, where, 300*time.Millisecond, 2*time.Second)
+		v, err := operator.Check(ctx, nc, kv, nil, where, 300*time.Millisecond, 2*time.Second)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -143,7 +144,7 @@ func TestStatusAndCheck(t *testing.T) {
 	}
 
 	units["db-1"].set("failed", "exit 1")
-	waitStatus(t, kv, "db-1", func(ns NodeStatus) bool { return ns.State == api.Critical })
+	waitStatus(t, kv, "db-1", func(ns fleet.NodeStatus) bool { return ns.State == api.Critical })
 	out, code := check(nil)
 	if code != api.Critical || !strings.HasPrefix(out, "CRITICAL: 2 ok, 0 warning, 1 critical, 0 unknown |") || !strings.Contains(out, "CRITICAL db-1: db failed (exit 1)") {
 		t.Errorf("db-1 failed: exit %d\n%s", code, out)
@@ -159,122 +160,12 @@ func TestStatusAndCheck(t *testing.T) {
 		t.Errorf("web-2 silent: exit %d\n%s", code, out)
 	}
 	// In maintenance, it is not alerted on.
-	m, _ := json.Marshal(Maintenance{Reason: "disk swap", Time: time.Now()})
-	if _, err := kv.Put(ctx, MaintenanceKey("web-2"), m); err != nil {
+	m, _ := json.Marshal(fleet.Maintenance{Reason: "disk swap", Time: time.Now()})
+	if _, err := kv.Put(ctx, fleet.MaintenanceKey("web-2"), m); err != nil {
 		t.Fatal(err)
 	}
 	out, code = check(map[string]string{"role": "web"})
 	if code != api.OK || !strings.HasPrefix(out, "OK: 1 ok, 0 warning, 0 critical, 0 unknown |") || !strings.Contains(out, "maintenance=1") || !strings.Contains(out, "maintenance (not alerted on): web-2") {
 		t.Errorf("web-2 in maintenance: exit %d\n%s", code, out)
-	}
-}
-
-// TestCheckCountsOnlyProvenReplies: with n2 down, n1 answering in n2's
-// name (unsigned, signed with its own key, or with n2's JWT and its own
-// signature) does not make n2 answer: the check says UNKNOWN n2, not
-// OK: 2, and a fan-out leaves the forgeries out. n1's own answer, signed
-// with its key, counts.
-func TestCheckCountsOnlyProvenReplies(t *testing.T) {
-	f := newSecureFleet(t)
-	ctx := context.Background()
-	v := make(violations, 64)
-	n1, c1 := f.enrolledCreds(t, "n1", nil, v)
-	n2, c2 := f.enrolledCreds(t, "n2", nil, v)
-	for n, nc := range map[string]*nats.Conn{"n1": n1, "n2": n2} {
-		skv, err := NodeKV(nc, StatusBucket)
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := json.Marshal(NodeStatus{Node: n, State: api.OK, Services: 1, Time: time.Now()})
-		if _, err := skv.Put(ctx, StatusKey(n), b); err != nil {
-			t.Fatalf("%s's status: %v", n, err)
-		}
-	}
-	n2.Close() // n2 is down
-	s1, err := c1.Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	s2, err := c2.Signer()
-	if err != nil {
-		t.Fatal(err)
-	}
-	sock := fakeUnit(t, "n1", nil)
-	rctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	go (&Responder{NC: n1, Node: "n1", Socket: sock, Verifier: &Verifier{Account: f.a.AccountKey()}, Signer: s1}).Serve(rctx)
-	n1.Flush()
-
-	// n1's forgeries, each on a connection of its own (a connection may
-	// answer a request once).
-	forgeries := map[string]func(req Request) Reply{
-		"unsigned": func(Request) Reply { return Reply{Node: "n2"} },
-		"signed by n1": func(req Request) Reply {
-			r := Reply{Node: "n2"}
-			s1.SignReply(&r, req.ID)
-			return r
-		},
-		"n2's JWT, n1's signature": func(req Request) Reply {
-			r := Reply{Node: "n2", JWT: s2.JWT}
-			r.Req = req.ID
-			p, _ := replyPayload(r)
-			sig, _ := s1.kp.Sign(p)
-			r.Sig = b64(sig)
-			return r
-		},
-	}
-	sent := make(chan string, 16)
-	for what, forge := range forgeries {
-		nc, err := nats.Connect(f.url, c1.Options("n1")...)
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer nc.Close()
-		if _, err := nc.Subscribe(RPCSubject, func(m *nats.Msg) {
-			var req Request
-			json.Unmarshal(m.Data, &req)
-			b, _ := json.Marshal(forge(req))
-			m.Respond(b)
-			sent <- what
-		}); err != nil {
-			t.Fatal(err)
-		}
-		nc.Flush()
-	}
-
-	sg, err := LoadSigner(filepath.Join(f.a.Dir, adminCredsFile))
-	if err != nil {
-		t.Fatal(err)
-	}
-	verdict, err := Check(ctx, f.admin, f.kv(t, StatusBucket), sg, nil, 300*time.Millisecond, 3*time.Second)
-	if err != nil {
-		t.Fatal(err)
-	}
-	got := map[string]api.HealthItem{}
-	for _, it := range verdict.Nodes {
-		got[it.Name] = it
-	}
-	if len(got) != 2 || got["n1"].State != api.OK || got["n2"].State != api.Unknown || !strings.HasPrefix(got["n2"].Detail, "silent") {
-		t.Errorf("n2 down, n1 answering as n2: %+v, want n1 OK and n2 UNKNOWN (silent)", verdict.Nodes)
-	}
-	for range forgeries { // they were made (else the check proved nothing)
-		<-sent
-	}
-
-	req := Request{Cmd: "ping"}
-	sg.Sign(&req)
-	res, err := Ask(ctx, f.admin, req, 300*time.Millisecond, 3*time.Second, []string{"n1", "n2"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	var counted []string
-	for _, r := range res.Replies {
-		counted = append(counted, r.Node+" "+r.Error)
-	}
-	if len(res.Replies) != 1 || res.Replies[0].Node != "n1" || res.Replies[0].Error != "" {
-		t.Errorf("the fan-out counted %q, want n1's answer only", counted)
-	}
-	if res.Unproven > len(forgeries) {
-		t.Errorf("%d replies left out, more than the %d forgeries", res.Unproven, len(forgeries))
 	}
 }

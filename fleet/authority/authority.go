@@ -1,4 +1,8 @@
-package fleet
+// Package authority is the fleet's authority, on the broker's machine
+// (unit-fleet-server): the operator, account and system keys, the
+// fleet's TLS CA, provisioning tokens, the enrolment service that trades
+// them for node credentials, the operators' permissions and users.
+package authority
 
 import (
 	"bytes"
@@ -13,6 +17,8 @@ import (
 
 	"github.com/nats-io/jwt/v2"
 	"github.com/nats-io/nkeys"
+
+	"github.com/unit-os/unit/fleet"
 )
 
 // The authority is the operator side's keys, in one directory (the
@@ -60,9 +66,9 @@ type Authority struct {
 	mu sync.Mutex
 }
 
-// OpenAuthority loads the authority kept in dir, making its keys, JWTs
+// Open loads the authority kept in dir, making its keys, JWTs
 // and CA on first use.
-func OpenAuthority(dir string) (*Authority, error) {
+func Open(dir string) (*Authority, error) {
 	a, err := openAuthority(dir)
 	if err != nil {
 		return nil, fmt.Errorf("authority %s: %w", dir, err)
@@ -72,22 +78,22 @@ func OpenAuthority(dir string) (*Authority, error) {
 
 func openAuthority(dir string) (*Authority, error) {
 	dir = filepath.Clean(dir)
-	if err := secureDir(dir); err != nil {
+	if err := fleet.SecureDir(dir); err != nil {
 		return nil, err
 	}
-	unlock, err := lockFile(filepath.Join(dir, lockName))
+	unlock, err := fleet.LockFile(filepath.Join(dir, lockName))
 	if err != nil {
 		return nil, err
 	}
 	defer unlock()
 	a := &Authority{Dir: dir, now: time.Now}
-	if a.operator, err = openKey(filepath.Join(dir, operatorKeyFile), nkeys.PrefixByteOperator); err != nil {
+	if a.operator, err = fleet.OpenKey(filepath.Join(dir, operatorKeyFile), nkeys.PrefixByteOperator); err != nil {
 		return nil, err
 	}
-	if a.account, err = openKey(filepath.Join(dir, accountKeyFile), nkeys.PrefixByteAccount); err != nil {
+	if a.account, err = fleet.OpenKey(filepath.Join(dir, accountKeyFile), nkeys.PrefixByteAccount); err != nil {
 		return nil, err
 	}
-	if a.sys, err = openKey(filepath.Join(dir, sysKeyFile), nkeys.PrefixByteAccount); err != nil {
+	if a.sys, err = fleet.OpenKey(filepath.Join(dir, sysKeyFile), nkeys.PrefixByteAccount); err != nil {
 		return nil, err
 	}
 	opPub, _ := a.operator.PublicKey()
@@ -155,60 +161,23 @@ func openAuthority(dir string) (*Authority, error) {
 		return nil, err
 	}
 	for _, d := range []string{tokensDir, nodesDir} {
-		if err := secureDir(filepath.Join(dir, d)); err != nil {
+		if err := fleet.SecureDir(filepath.Join(dir, d)); err != nil {
 			return nil, err
 		}
 	}
 	return a, nil
 }
 
-// openKey loads the nkey seed at path, of kind (operator, account,
-// user), making it if it is missing.
-func openKey(path string, kind nkeys.PrefixByte) (nkeys.KeyPair, error) {
-	b, err := readSecret(path)
-	if errors.Is(err, os.ErrNotExist) {
-		kp, err := nkeys.CreatePair(kind)
-		if err != nil {
-			return nil, err
-		}
-		seed, err := kp.Seed()
-		if err != nil {
-			return nil, err
-		}
-		switch err := createSecret(path, append(seed, '\n')); {
-		case err == nil:
-			return kp, nil
-		case errors.Is(err, os.ErrExist): // made beside us: theirs it is
-			if b, err = readSecret(path); err != nil {
-				return nil, err
-			}
-		default:
-			return nil, fmt.Errorf("%s: %w", path, err)
-		}
-	} else if err != nil {
-		return nil, err
-	}
-	seed := bytes.TrimSpace(b)
-	if p, _, err := nkeys.DecodeSeed(seed); err != nil || p != kind {
-		return nil, fmt.Errorf("%s: holds no %s key", path, kind)
-	}
-	kp, err := nkeys.FromSeed(seed)
-	if err != nil {
-		return nil, fmt.Errorf("%s: %w", path, err)
-	}
-	return kp, nil
-}
-
 // openJWT loads the JWT at path, checked by check, or makes and stores
 // it.
 func openJWT(path string, make func() (string, error), check func(string) error) (string, error) {
-	b, err := readPublic(path)
+	b, err := fleet.ReadPublic(path)
 	if errors.Is(err, os.ErrNotExist) {
 		tok, err := make()
 		if err != nil {
 			return "", fmt.Errorf("%s: %w", path, err)
 		}
-		if err := createSecret(path, []byte(tok+"\n")); err != nil {
+		if err := fleet.CreateSecret(path, []byte(tok+"\n")); err != nil {
 			return "", fmt.Errorf("%s: %w", path, err)
 		}
 		return tok, nil
@@ -237,8 +206,8 @@ func (a *Authority) CAPath() string { return filepath.Join(a.Dir, caCertFile) }
 // operator, both accounts' JWTs (for a memory resolver), SYS as the
 // system account, and TLS, required of every client, with a certificate
 // from the fleet's CA. It is handed over as plain values so that this
-// package, which every node's agent links, does not link the server
-// (fleet/broker applies it to a server's options).
+// package does not link the server (fleet/broker applies it to a
+// server's options).
 type Trust struct {
 	Operator      *jwt.OperatorClaims
 	Accounts      map[string]string // public key -> account JWT

@@ -1,4 +1,4 @@
-package fleet
+package agent
 
 import (
 	"context"
@@ -16,10 +16,11 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/fleet"
 )
 
 // clusterStream is the JetStream stream behind the bucket of desired state.
-const clusterStream = "KV_" + Bucket
+const clusterStream = "KV_" + fleet.Bucket
 
 // TestClusterFailover: three nats-servers clustered on loopback, the
 // bucket of desired state replicated on all three; the server a node is
@@ -61,7 +62,7 @@ func clusterFailover(t *testing.T, restartOnReconnect bool, converge time.Durati
 		rctx, rcancel := context.WithTimeout(ctx, 5*time.Second)
 		defer rcancel()
 		var err error
-		kv, err = sjs.CreateKeyValue(rctx, jetstream.KeyValueConfig{Bucket: Bucket, History: 5,
+		kv, err = sjs.CreateKeyValue(rctx, jetstream.KeyValueConfig{Bucket: fleet.Bucket, History: 5,
 			Replicas: 3, Storage: jetstream.FileStorage})
 		return err
 	})
@@ -134,7 +135,7 @@ func clusterFailover(t *testing.T, restartOnReconnect bool, converge time.Durati
 	done := make(chan string, 64)
 	cfgDir := t.TempDir()
 	agent := func() (stop func()) {
-		a := &Agent{OpenKV: func(ctx context.Context) (jetstream.KeyValue, error) { return NodeKV(js.Conn(), Bucket) },
+		a := &Agent{OpenKV: func(ctx context.Context) (jetstream.KeyValue, error) { return NodeKV(js.Conn(), fleet.Bucket) },
 			ConfigDir: cfgDir, Node: "n1", Log: quiet(), Jitter: 100 * time.Millisecond,
 			Applied: func(key string, rev uint64, _ bool) { done <- fmt.Sprintf("%s@%d", key, rev) }}
 		if restartOnReconnect {
@@ -200,7 +201,7 @@ func clusterFailover(t *testing.T, restartOnReconnect bool, converge time.Durati
 	clusterRetry(t, 60*time.Second, "put node.n1 after the kill", func() error {
 		rctx, rcancel := context.WithTimeout(ctx, 2*time.Second)
 		defer rcancel()
-		ack, err := ajs.Publish(rctx, "$KV."+Bucket+".node.n1", []byte("# n1 v2\n"), jetstream.WithMsgID("n1-v2"))
+		ack, err := ajs.Publish(rctx, "$KV."+fleet.Bucket+".node.n1", []byte("# n1 v2\n"), jetstream.WithMsgID("n1-v2"))
 		if err == nil {
 			rev = ack.Sequence
 		}
@@ -334,7 +335,7 @@ func clusterConsumerHost(t *testing.T, js jetstream.JetStream, key string) strin
 		l := st.ListConsumers(ctx)
 		var newest *jetstream.ConsumerInfo
 		for ci := range l.Info() {
-			if ci.Config.FilterSubject == "$KV."+Bucket+"."+key && (newest == nil || ci.Created.After(newest.Created)) {
+			if ci.Config.FilterSubject == "$KV."+fleet.Bucket+"."+key && (newest == nil || ci.Created.After(newest.Created)) {
 				newest = ci
 			}
 		}

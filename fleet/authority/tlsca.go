@@ -1,7 +1,6 @@
-package fleet
+package authority
 
 import (
-	"bytes"
 	"crypto/ecdsa"
 	"crypto/elliptic"
 	"crypto/rand"
@@ -18,6 +17,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/unit-os/unit/fleet"
 )
 
 // The fleet's own TLS: a CA the authority keeps (ECDSA P-256, ten
@@ -47,7 +48,7 @@ type tlsCA struct {
 // openCA loads dir's CA, making it on first use.
 func openCA(dir string) (*tlsCA, error) {
 	keyPath, certPath := filepath.Join(dir, caKeyFile), filepath.Join(dir, caCertFile)
-	keyPEM, err := readSecret(keyPath)
+	keyPEM, err := fleet.ReadSecret(keyPath)
 	if errors.Is(err, os.ErrNotExist) {
 		key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 		if err != nil {
@@ -58,7 +59,7 @@ func openCA(dir string) (*tlsCA, error) {
 			return nil, err
 		}
 		keyPEM = pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der})
-		if err := createSecret(keyPath, keyPEM); err != nil {
+		if err := fleet.CreateSecret(keyPath, keyPEM); err != nil {
 			return nil, fmt.Errorf("CA key: %w", err)
 		}
 	} else if err != nil {
@@ -72,20 +73,20 @@ func openCA(dir string) (*tlsCA, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", keyPath, err)
 	}
-	certPEM, err := readPublic(certPath)
+	certPEM, err := fleet.ReadPublic(certPath)
 	if errors.Is(err, os.ErrNotExist) {
 		// A key without its certificate (a first start cut short):
 		// the certificate is made for the key that is there.
 		if certPEM, err = selfSign(key); err != nil {
 			return nil, err
 		}
-		if err := createSecret(certPath, certPEM); err != nil {
+		if err := fleet.CreateSecret(certPath, certPEM); err != nil {
 			return nil, fmt.Errorf("CA certificate: %w", err)
 		}
 	} else if err != nil {
 		return nil, fmt.Errorf("CA certificate: %w", err)
 	}
-	cert, err := parseCertPEM(certPEM)
+	cert, err := fleet.ParseCertPEM(certPEM)
 	if err != nil {
 		return nil, fmt.Errorf("%s: %w", certPath, err)
 	}
@@ -118,15 +119,6 @@ func selfSign(key *ecdsa.PrivateKey) ([]byte, error) {
 func serial() *big.Int {
 	n, _ := rand.Int(rand.Reader, new(big.Int).Lsh(big.NewInt(1), 127))
 	return n.Add(n, big.NewInt(1))
-}
-
-// parseCertPEM reads the one certificate in b.
-func parseCertPEM(b []byte) (*x509.Certificate, error) {
-	blk, rest := pem.Decode(b)
-	if blk == nil || blk.Type != "CERTIFICATE" || len(bytes.TrimSpace(rest)) != 0 {
-		return nil, errors.New("not one PEM certificate")
-	}
-	return x509.ParseCertificate(blk.Bytes)
 }
 
 // serverNames splits names into DNS names and IP addresses; loopback's
@@ -218,13 +210,4 @@ func (c *tlsCA) serverTLS(names []string) (*tls.Config, error) {
 		return nil, err
 	}
 	return &tls.Config{MinVersion: tls.VersionTLS12, GetCertificate: sc.get}, nil
-}
-
-// caPool is a pool holding the CA certificates in pemBytes.
-func caPool(pemBytes []byte) (*x509.CertPool, error) {
-	p := x509.NewCertPool()
-	if !p.AppendCertsFromPEM(pemBytes) {
-		return nil, errors.New("no PEM certificate in the CA")
-	}
-	return p, nil
 }

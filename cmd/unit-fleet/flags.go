@@ -2,9 +2,7 @@ package main
 
 import (
 	"context"
-	"errors"
 	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,20 +12,21 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/operator"
 )
 
-// operator is how an operator's command reaches the fleet.
-type operator struct {
+// operatorFlags is how an operator's command reaches the fleet.
+type operatorFlags struct {
 	url, creds, ca *string
 	where          listFlag
 	window, max    *time.Duration
 	jsonOut        *bool
 }
 
-// operatorFlags are the flags of every operator's command; max is how
+// newOperatorFlags are the flags of every operator's command; max is how
 // long an expected node that has not answered is waited for.
-func operatorFlags(fs *flag.FlagSet, max time.Duration) *operator {
-	o := &operator{
+func newOperatorFlags(fs *flag.FlagSet, max time.Duration) *operatorFlags {
+	o := &operatorFlags{
 		url:     fs.String("url", env("UNIT_FLEET_URL", "tls://127.0.0.1:4222"), "the broker ($UNIT_FLEET_URL)"),
 		creds:   fs.String("creds", env("UNIT_FLEET_CREDS", filepath.Join(fleet.ServerStore, "admin.creds")), "your credentials ($UNIT_FLEET_CREDS; unit-fleet user makes them)"),
 		ca:      fs.String("ca", os.Getenv("UNIT_FLEET_CA"), "the broker's CA ($UNIT_FLEET_CA; default: ca.pem beside the creds)"),
@@ -47,68 +46,24 @@ func env(k, def string) string {
 }
 
 // filter is the --where conditions.
-func (o *operator) filter() (map[string]string, error) {
-	w := map[string]string{}
-	for _, c := range o.where {
-		k, v, ok := strings.Cut(c, "=")
-		if !ok || k == "" {
-			return nil, fmt.Errorf("--where %q: want K=V", c)
-		}
-		w[k] = v
-	}
-	return w, nil
-}
+func (o *operatorFlags) filter() (map[string]string, error) { return operator.Filter(o.where) }
 
-// connect reaches the broker with the operator's credentials and CA (a
-// plain nats:// URL on loopback may go without: a development broker).
-func (o *operator) connect() (*nats.Conn, *fleet.Signer, error) {
-	opts := []nats.Option{nats.Name("unit-fleet operator")}
-	var sg *fleet.Signer
-	if _, err := os.Stat(*o.creds); err == nil {
-		s, err := fleet.LoadSigner(*o.creds)
-		if err != nil {
-			return nil, nil, err
-		}
-		sg = s
-		ca := *o.ca
-		if ca == "" {
-			ca = filepath.Join(filepath.Dir(*o.creds), "ca.pem")
-		}
-		opts = append(opts, fleet.OperatorOptions(*o.creds, ca)...)
-	} else if !strings.HasPrefix(*o.url, "nats://") {
-		return nil, nil, fmt.Errorf("credentials %s: %w (unit-fleet user makes them; --creds or $UNIT_FLEET_CREDS)", *o.creds, err)
-	}
-	nc, err := nats.Connect(*o.url, opts...)
-	if err != nil {
-		return nil, nil, fmt.Errorf("connect %s: %w", *o.url, err)
-	}
-	return nc, sg, nil
+// connect reaches the broker with the operator's credentials and CA.
+func (o *operatorFlags) connect() (*nats.Conn, *fleet.Signer, error) {
+	return operator.Connect(*o.url, *o.creds, *o.ca)
 }
 
 // bucket connects and opens a KV bucket; closeConn ends the connection.
-func (o *operator) bucket(ctx context.Context, name string) (kv jetstream.KeyValue, closeConn func(), err error) {
+func (o *operatorFlags) bucket(ctx context.Context, name string) (kv jetstream.KeyValue, closeConn func(), err error) {
 	nc, _, err := o.connect()
 	if err != nil {
 		return nil, nil, err
 	}
-	if kv, err = bucket(ctx, nc, name); err != nil {
+	if kv, err = operator.Bucket(ctx, nc, name); err != nil {
 		nc.Close()
 		return nil, nil, err
 	}
 	return kv, nc.Close, nil
-}
-
-// bucket opens a KV bucket.
-func bucket(ctx context.Context, nc *nats.Conn, name string) (jetstream.KeyValue, error) {
-	js, err := jetstream.New(nc)
-	if err != nil {
-		return nil, err
-	}
-	kv, err := js.KeyValue(ctx, name)
-	if errors.Is(err, jetstream.ErrBucketNotFound) {
-		return nil, fmt.Errorf("bucket %s: not found (is this the fleet's broker? unit-fleet serve makes it)", name)
-	}
-	return kv, err
 }
 
 type listFlag []string

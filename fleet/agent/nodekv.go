@@ -1,4 +1,4 @@
-package fleet
+package agent
 
 import (
 	"context"
@@ -9,6 +9,8 @@ import (
 
 	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/unit-os/unit/fleet"
 )
 
 // A node's view of a KV bucket without the bucket's stream info:
@@ -77,7 +79,7 @@ func (kv *nodeKV) WatchFiltered(ctx context.Context, keys []string, opts ...jets
 	// The lock keeps the first deliveries from racing the initial count.
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	sopts := []nats.SubOpt{nats.BindStream(kvStream(kv.bucket)), nats.OrderedConsumer(), nats.DeliverLastPerSubject(), nats.Context(ctx)}
+	sopts := []nats.SubOpt{nats.BindStream(fleet.KVStream(kv.bucket)), nats.OrderedConsumer(), nats.DeliverLastPerSubject(), nats.Context(ctx)}
 	subject := subjects[0]
 	if len(subjects) > 1 {
 		subject = ""

@@ -1,4 +1,4 @@
-package fleet
+package authority
 
 import (
 	"bytes"
@@ -9,8 +9,11 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
+
+	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/agent"
+	"github.com/unit-os/unit/fleet/operator"
 )
 
 // TestContentByHash: an operator puts a file under its hash (once: a
@@ -21,7 +24,7 @@ import (
 func TestContentByHash(t *testing.T) {
 	f := newSecureFleet(t)
 	ctx := context.Background()
-	admin, err := f.js.ObjectStore(ctx, ContentBucket)
+	admin, err := f.js.ObjectStore(ctx, fleet.ContentBucket)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -29,12 +32,12 @@ func TestContentByHash(t *testing.T) {
 	data := make([]byte, 3<<20) // several chunks
 	rand.Read(data)
 	os.WriteFile(src, data, 0o644)
-	name, err := PutContent(ctx, admin, src)
+	name, err := operator.PutContent(ctx, admin, src)
 	if err != nil {
 		t.Fatal(err)
 	}
 	info, _ := admin.GetInfo(ctx, name)
-	if again, err := PutContent(ctx, admin, src); err != nil || again != name {
+	if again, err := operator.PutContent(ctx, admin, src); err != nil || again != name {
 		t.Fatalf("second put: %s %v", again, err)
 	}
 	if info2, _ := admin.GetInfo(ctx, name); info2.NUID != info.NUID {
@@ -44,12 +47,12 @@ func TestContentByHash(t *testing.T) {
 	v := make(violations, 64)
 	nc := f.enrolled(t, "n1", nil, v)
 	js, _ := jetstream.New(nc)
-	obs, err := js.ObjectStore(ctx, ContentBucket)
+	obs, err := js.ObjectStore(ctx, fleet.ContentBucket)
 	if err != nil {
 		t.Fatalf("a node opens the content store: %v", err)
 	}
 	dir := filepath.Join(t.TempDir(), "content")
-	path, err := FetchContent(ctx, obs, name, dir)
+	path, err := agent.FetchContent(ctx, obs, name, dir)
 	if err != nil {
 		t.Fatalf("fetch: %v", err)
 	}
@@ -58,7 +61,7 @@ func TestContentByHash(t *testing.T) {
 	}
 	// A file left there is checked, not trusted.
 	os.WriteFile(path, []byte("tampered on disk"), 0o600)
-	if path, err = FetchContent(ctx, obs, name, dir); err != nil {
+	if path, err = agent.FetchContent(ctx, obs, name, dir); err != nil {
 		t.Fatal(err)
 	}
 	if got, _ := os.ReadFile(path); !bytes.Equal(got, data) {
@@ -71,14 +74,14 @@ func TestContentByHash(t *testing.T) {
 	if _, err := admin.PutBytes(ctx, forged, []byte("not what the name says")); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := FetchContent(ctx, obs, forged, dir); err == nil || !strings.Contains(err.Error(), "refused") {
+	if _, err := agent.FetchContent(ctx, obs, forged, dir); err == nil || !strings.Contains(err.Error(), "refused") {
 		t.Errorf("forged content: %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, forged)); err == nil {
 		t.Error("forged content was kept")
 	}
 	for _, bad := range []string{"../../etc/passwd", "sha256-XYZ", "", "sha256-" + strings.Repeat("a", 63)} {
-		if _, err := FetchContent(ctx, obs, bad, dir); err == nil || !strings.Contains(err.Error(), "expected sha256-") {
+		if _, err := agent.FetchContent(ctx, obs, bad, dir); err == nil || !strings.Contains(err.Error(), "expected sha256-") {
 			t.Errorf("name %q: %v", bad, err)
 		}
 	}
@@ -86,32 +89,4 @@ func TestContentByHash(t *testing.T) {
 		_, err := obs.PutBytes(ctx, "sha256-"+strings.Repeat("cd", 32), []byte("x"))
 		return err
 	})
-}
-
-// TestEnsureBuckets: the fleet's buckets are made, twice without harm,
-// and the streams nodes follow allow far more than nats-server's default
-// 1,000 consumers (3 watches a node: 333 nodes).
-func TestEnsureBuckets(t *testing.T) {
-	s, _ := embedded(t)
-	nc, err := nats.Connect(s.ClientURL())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer nc.Close()
-	js, _ := jetstream.New(nc)
-	ctx := context.Background()
-	for range 2 {
-		if err := EnsureBuckets(ctx, js); err != nil {
-			t.Fatal(err)
-		}
-	}
-	for _, name := range []string{"KV_" + Bucket, "OBJ_" + ContentBucket} {
-		st, err := js.Stream(ctx, name)
-		if err != nil {
-			t.Fatal(err)
-		}
-		if mc := st.CachedInfo().Config.MaxConsumers; mc < 100000 {
-			t.Errorf("%s allows %d consumers", name, mc)
-		}
-	}
 }

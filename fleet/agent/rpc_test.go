@@ -1,9 +1,9 @@
-package fleet
+package agent
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -14,6 +14,9 @@ import (
 	"github.com/nats-io/nkeys"
 
 	"github.com/unit-os/unit/api"
+	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/fleettest"
+	"github.com/unit-os/unit/fleet/operator"
 )
 
 // fakeUnit answers a node's control socket: status with one service named
@@ -33,18 +36,7 @@ func fakeUnit(t *testing.T, node string, did *commands) string {
 
 // unitSocket serves h on a control socket of the test's and returns its
 // path: a node's unit, as the agent sees it.
-func unitSocket(t *testing.T, h api.Handler) string {
-	t.Helper()
-	sock := filepath.Join(t.TempDir(), "unit.sock")
-	l, err := api.Listen(sock)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	t.Cleanup(cancel)
-	go api.Serve(ctx, l, h, quiet())
-	return sock
-}
+func unitSocket(t *testing.T, h api.Handler) string { return fleettest.UnitSocket(t, h) }
 
 // commands records what fake units were asked.
 type commands struct {
@@ -62,7 +54,7 @@ func (c *commands) list() string {
 // node starts a responder for one node on its own connection, its
 // replies signed by sg (nil: unsigned); stop ends it, as when its agent
 // stops.
-func node(t *testing.T, url, name string, facts map[string]string, v *Verifier, sg *Signer, did *commands) (stop func()) {
+func node(t *testing.T, url, name string, facts map[string]string, v *fleet.Verifier, sg *fleet.Signer, did *commands) (stop func()) {
 	t.Helper()
 	nc, err := nats.Connect(url)
 	if err != nil {
@@ -99,7 +91,7 @@ func TestFanOut(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	res, err := Ask(ctx, client, Request{Cmd: "status", Where: map[string]string{"role": "web"}}, 300*time.Millisecond, time.Minute, nil, nil)
+	res, err := operator.Ask(ctx, client, fleet.Request{Cmd: "status", Where: map[string]string{"role": "web"}}, 300*time.Millisecond, time.Minute, nil, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -117,12 +109,12 @@ func TestFanOut(t *testing.T) {
 	if res.Took >= 30*time.Second {
 		t.Errorf("the wait took %s: the window did not slide", res.Took)
 	}
-	res, _ = Ask(ctx, client, Request{Cmd: "status", Where: map[string]string{"role": "web", "dc": "ams"}}, 300*time.Millisecond, time.Minute, nil, nil)
+	res, _ = operator.Ask(ctx, client, fleet.Request{Cmd: "status", Where: map[string]string{"role": "web", "dc": "ams"}}, 300*time.Millisecond, time.Minute, nil, nil)
 	if len(res.Replies) != 1 || res.Replies[0].Node != "web-1" {
 		t.Errorf("role=web dc=ams: %+v", res.Replies)
 	}
 	// Every expected node answered: no window to wait out.
-	res, _ = Ask(ctx, client, Request{Cmd: "health"}, time.Minute, 2*time.Minute, []string{"web-1", "web-2", "db-1"}, nil)
+	res, _ = operator.Ask(ctx, client, fleet.Request{Cmd: "health"}, time.Minute, 2*time.Minute, []string{"web-1", "web-2", "db-1"}, nil)
 	if len(res.Replies) != 3 || res.Took >= time.Minute {
 		t.Errorf("with every node expected: %d replies in %s", len(res.Replies), res.Took)
 	}
@@ -131,7 +123,7 @@ func TestFanOut(t *testing.T) {
 			t.Errorf("health of %s: %+v", r.Node, r)
 		}
 	}
-	res, _ = Ask(ctx, client, Request{Cmd: "restart", Name: "x"}, 300*time.Millisecond, time.Minute, nil, nil)
+	res, _ = operator.Ask(ctx, client, fleet.Request{Cmd: "restart", Name: "x"}, 300*time.Millisecond, time.Minute, nil, nil)
 	if len(res.Replies) != 3 {
 		t.Fatalf("restart: %d replies", len(res.Replies))
 	}
@@ -152,21 +144,28 @@ func account(t *testing.T) nkeys.KeyPair {
 	return kp
 }
 
-func user(t *testing.T, acct nkeys.KeyPair, role string, expires time.Time) *Signer {
+func user(t *testing.T, acct nkeys.KeyPair, role string, expires time.Time) *fleet.Signer {
 	t.Helper()
 	return namedUser(t, acct, "", role, expires)
 }
 
 // namedUser is a user of acct named name (a node's JWT is named after the
 // node, with the role node).
-func namedUser(t *testing.T, acct nkeys.KeyPair, name, role string, expires time.Time) *Signer {
+func namedUser(t *testing.T, acct nkeys.KeyPair, name, role string, expires time.Time) *fleet.Signer {
+	t.Helper()
+	sg, _ := userKey(t, acct, name, role, expires)
+	return sg
+}
+
+// userKey is namedUser with its key (to sign what a Signer would not).
+func userKey(t *testing.T, acct nkeys.KeyPair, name, role string, expires time.Time) (*fleet.Signer, nkeys.KeyPair) {
 	t.Helper()
 	ukp, _ := nkeys.CreateUser()
 	pub, _ := ukp.PublicKey()
 	c := jwt.NewUserClaims(pub)
 	c.Name = name
 	if role != "" {
-		c.Tags.Add(RoleTag + role)
+		c.Tags.Add(fleet.RoleTag + role)
 	}
 	if !expires.IsZero() {
 		c.Expires = expires.Unix()
@@ -177,11 +176,11 @@ func namedUser(t *testing.T, acct nkeys.KeyPair, name, role string, expires time
 	}
 	seed, _ := ukp.Seed()
 	creds, _ := jwt.FormatUserConfig(tok, seed)
-	sg, err := ParseSigner(creds)
+	sg, err := fleet.ParseSigner(creds)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return sg
+	return sg, ukp
 }
 
 // TestSignedRequests: a node with credentials does only what a signed
@@ -195,31 +194,31 @@ func TestSignedRequests(t *testing.T) {
 	acct := account(t)
 	apub, _ := acct.PublicKey()
 	did := &commands{}
-	nodeKey := namedUser(t, acct, "web-1", RoleNode, time.Time{})
-	stop := node(t, s.ClientURL(), "web-1", map[string]string{"role": "web"}, &Verifier{Account: apub}, nodeKey, did)
+	nodeKey := namedUser(t, acct, "web-1", fleet.RoleNode, time.Time{})
+	stop := node(t, s.ClientURL(), "web-1", map[string]string{"role": "web"}, &fleet.Verifier{Account: apub}, nodeKey, did)
 	client, err := nats.Connect(s.ClientURL())
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer client.Close()
-	admin, reader := user(t, acct, RoleAdmin, time.Time{}), user(t, acct, RoleReader, time.Time{})
-	foreign := user(t, account(t), RoleAdmin, time.Time{})
-	ask := func(req Request) Reply {
+	admin, reader := user(t, acct, fleet.RoleAdmin, time.Time{}), user(t, acct, fleet.RoleReader, time.Time{})
+	foreign := user(t, account(t), fleet.RoleAdmin, time.Time{})
+	ask := func(req fleet.Request) fleet.Reply {
 		t.Helper()
-		res, err := Ask(ctx, client, req, time.Minute, 2*time.Minute, []string{"web-1"}, nil)
+		res, err := operator.Ask(ctx, client, req, time.Minute, 2*time.Minute, []string{"web-1"}, nil)
 		if err != nil || len(res.Replies) != 1 {
 			t.Fatalf("%s: %v %+v", req.Cmd, err, res)
 		}
 		return res.Replies[0]
 	}
-	signed := func(sg *Signer, req Request) Request {
+	signed := func(sg *fleet.Signer, req fleet.Request) fleet.Request {
 		t.Helper()
 		if err := sg.Sign(&req); err != nil {
 			t.Fatal(err)
 		}
 		return req
 	}
-	refused := func(what string, req Request, want string) {
+	refused := func(what string, req fleet.Request, want string) {
 		t.Helper()
 		if r := ask(req); !strings.Contains(r.Error, want) {
 			t.Errorf("%s: got %+v, want an error with %q", what, r, want)
@@ -227,44 +226,45 @@ func TestSignedRequests(t *testing.T) {
 	}
 	// raw is the node's answer as it comes, proven or not (Ask leaves out
 	// a reply that is not from a node of the asker's account).
-	raw := func(req Request) Reply {
+	raw := func(req fleet.Request) fleet.Reply {
 		t.Helper()
 		b, _ := json.Marshal(req)
-		m, err := client.Request(RPCSubject, b, time.Minute)
-		var r Reply
+		m, err := client.Request(fleet.RPCSubject, b, time.Minute)
+		var r fleet.Reply
 		if err != nil || json.Unmarshal(m.Data, &r) != nil {
 			t.Fatalf("%s: %v", req.Cmd, err)
 		}
 		return r
 	}
 
-	if r := ask(signed(reader, Request{Cmd: "status"})); r.Error != "" || len(r.Data) != 1 {
+	if r := ask(signed(reader, fleet.Request{Cmd: "status"})); r.Error != "" || len(r.Data) != 1 {
 		t.Errorf("a reader's status: %+v", r)
 	}
-	refused("unsigned status", Request{Cmd: "status"}, "not signed")
-	refused("a reader's restart", signed(reader, Request{Cmd: "restart", Name: "svc"}), "a reader may not change a node")
-	refused("a reader's apply", signed(reader, Request{Cmd: "apply"}), "a reader may not change a node")
-	if r := ask(signed(reader, Request{Cmd: "apply", DryRun: true})); r.Error != "" {
+	refused("unsigned status", fleet.Request{Cmd: "status"}, "not signed")
+	refused("a reader's restart", signed(reader, fleet.Request{Cmd: "restart", Name: "svc"}), "a reader may not change a node")
+	refused("a reader's apply", signed(reader, fleet.Request{Cmd: "apply"}), "a reader may not change a node")
+	if r := ask(signed(reader, fleet.Request{Cmd: "apply", DryRun: true})); r.Error != "" {
 		t.Errorf("a reader's dry run: %+v", r)
 	}
-	if r := raw(signed(foreign, Request{Cmd: "restart", Name: "svc"})); !strings.Contains(r.Error, "not a user of this node's account") {
+	if r := raw(signed(foreign, fleet.Request{Cmd: "restart", Name: "svc"})); !strings.Contains(r.Error, "not a user of this node's account") {
 		t.Errorf("another account's admin: %+v", r)
 	}
-	refused("no role", signed(user(t, acct, "", time.Time{}), Request{Cmd: "status"}), "names no role")
-	refused("an expired JWT", signed(user(t, acct, RoleAdmin, time.Now().Add(-time.Hour)), Request{Cmd: "status"}), "expired")
-	tampered := signed(admin, Request{Cmd: "restart", Name: "svc", Where: map[string]string{"role": "web"}})
+	refused("no role", signed(user(t, acct, "", time.Time{}), fleet.Request{Cmd: "status"}), "names no role")
+	refused("an expired JWT", signed(user(t, acct, fleet.RoleAdmin, time.Now().Add(-time.Hour)), fleet.Request{Cmd: "status"}), "expired")
+	tampered := signed(admin, fleet.Request{Cmd: "restart", Name: "svc", Where: map[string]string{"role": "web"}})
 	tampered.Name = "sshd"
 	refused("a tampered request", tampered, "does not match")
-	stale := Request{Cmd: "restart", Name: "svc"}
-	admin.Sign(&stale)
+	staler, staleKey := userKey(t, acct, "", fleet.RoleAdmin, time.Time{})
+	stale := fleet.Request{Cmd: "restart", Name: "svc"}
+	staler.Sign(&stale)
 	stale.Time = stale.Time.Add(-time.Hour)
 	stale.Sig = ""
 	payload, _ := json.Marshal(stale)
-	sig, _ := admin.kp.Sign(payload)
-	stale.Sig = b64(sig)
+	sig, _ := staleKey.Sign(payload)
+	stale.Sig = base64.RawURLEncoding.EncodeToString(sig)
 	refused("a request an hour old", stale, "from this node's clock")
 
-	req := signed(admin, Request{Cmd: "restart", Name: "svc"})
+	req := signed(admin, fleet.Request{Cmd: "restart", Name: "svc"})
 	if r := ask(req); r.Error != "" {
 		t.Errorf("an admin's restart: %+v", r)
 	}
@@ -273,9 +273,9 @@ func TestSignedRequests(t *testing.T) {
 	// The agent restarts: the ids it saw are gone with it, and a request
 	// stamped before its start is refused (it may have been taken).
 	stop()
-	node(t, s.ClientURL(), "web-1", map[string]string{"role": "web"}, &Verifier{Account: apub, Since: time.Now()}, nodeKey, did)
+	node(t, s.ClientURL(), "web-1", map[string]string{"role": "web"}, &fleet.Verifier{Account: apub, Since: time.Now()}, nodeKey, did)
 	refused("a replay after a restart", req, "before this node's agent started")
-	if r := ask(signed(admin, Request{Cmd: "restart", Name: "svc"})); r.Error != "" {
+	if r := ask(signed(admin, fleet.Request{Cmd: "restart", Name: "svc"})); r.Error != "" {
 		t.Errorf("an admin's restart after the agent's restart: %+v", r)
 	}
 	if got := did.list(); got != "web-1 apply ,web-1 restart svc,web-1 restart svc" {
@@ -301,7 +301,7 @@ func TestUpdateRequest(t *testing.T) {
 	fetched := []string{}
 	nc, _ := nats.Connect(s.ClientURL())
 	defer nc.Close()
-	r := &Responder{NC: nc, Node: "n1", Socket: sock, Verifier: &Verifier{Account: apub}, Signer: namedUser(t, acct, "n1", RoleNode, time.Time{}),
+	r := &Responder{NC: nc, Node: "n1", Socket: sock, Verifier: &fleet.Verifier{Account: apub}, Signer: namedUser(t, acct, "n1", fleet.RoleNode, time.Time{}),
 		Fetch: func(_ context.Context, name string) (string, error) {
 			fetched = append(fetched, name)
 			return "/var/lib/unit-fleet/content/" + name, nil
@@ -310,24 +310,24 @@ func TestUpdateRequest(t *testing.T) {
 	nc.Flush()
 	client, _ := nats.Connect(s.ClientURL())
 	defer client.Close()
-	admin, reader := user(t, acct, RoleAdmin, time.Time{}), user(t, acct, RoleReader, time.Time{})
-	ask := func(sg *Signer, req Request) Reply {
+	admin, reader := user(t, acct, fleet.RoleAdmin, time.Time{}), user(t, acct, fleet.RoleReader, time.Time{})
+	ask := func(sg *fleet.Signer, req fleet.Request) fleet.Reply {
 		t.Helper()
 		sg.Sign(&req)
-		res, err := Ask(ctx, client, req, time.Minute, 2*time.Minute, []string{"n1"}, nil)
+		res, err := operator.Ask(ctx, client, req, time.Minute, 2*time.Minute, []string{"n1"}, nil)
 		if err != nil || len(res.Replies) != 1 {
 			t.Fatalf("%v %+v", err, res)
 		}
 		return res.Replies[0]
 	}
 	name := "sha256-" + strings.Repeat("0f", 32)
-	if rep := ask(reader, Request{Cmd: "update", Content: name, SHA256: "pin"}); !strings.Contains(rep.Error, "a reader may not change a node") {
+	if rep := ask(reader, fleet.Request{Cmd: "update", Content: name, SHA256: "pin"}); !strings.Contains(rep.Error, "a reader may not change a node") {
 		t.Errorf("a reader's update: %+v", rep)
 	}
-	if rep := ask(admin, Request{Cmd: "update", Content: name}); !strings.Contains(rep.Error, "needs the bundle's id") {
+	if rep := ask(admin, fleet.Request{Cmd: "update", Content: name}); !strings.Contains(rep.Error, "needs the bundle's id") {
 		t.Errorf("no pin: %+v", rep)
 	}
-	rep := ask(admin, Request{Cmd: "update", Content: name, SHA256: "pin", NoReboot: true})
+	rep := ask(admin, fleet.Request{Cmd: "update", Content: name, SHA256: "pin", NoReboot: true})
 	if rep.Error != "" || len(rep.Data) != 1 || !strings.Contains(string(rep.Data[0]), `"slot":"b"`) {
 		t.Fatalf("an admin's update: %+v", rep)
 	}
@@ -345,38 +345,38 @@ func TestUpdateRequest(t *testing.T) {
 func TestVerifyReply(t *testing.T) {
 	acct := account(t)
 	apub, _ := acct.PublicKey()
-	n1, n2 := namedUser(t, acct, "n1", RoleNode, time.Time{}), namedUser(t, acct, "n2", RoleNode, time.Time{})
+	n1, n2 := namedUser(t, acct, "n1", fleet.RoleNode, time.Time{}), namedUser(t, acct, "n2", fleet.RoleNode, time.Time{})
 	now := time.Now()
-	signed := func(sg *Signer, rep Reply, reqID string) Reply {
+	signed := func(sg *fleet.Signer, rep fleet.Reply, reqID string) fleet.Reply {
 		t.Helper()
 		if err := sg.SignReply(&rep, reqID); err != nil {
 			t.Fatal(err)
 		}
 		return rep
 	}
-	if err := VerifyReply(signed(n1, Reply{Node: "n1", Data: []json.RawMessage{[]byte(`1`)}}, "r1"), "r1", apub, now); err != nil {
+	if err := fleet.VerifyReply(signed(n1, fleet.Reply{Node: "n1", Data: []json.RawMessage{[]byte(`1`)}}, "r1"), "r1", apub, now); err != nil {
 		t.Fatalf("n1's own reply: %v", err)
 	}
-	swapped := signed(n2, Reply{Node: "n1"}, "r1")
+	swapped := signed(n2, fleet.Reply{Node: "n1"}, "r1")
 	swapped.JWT = n1.JWT // n1's JWT, n2's signature
-	tampered := signed(n1, Reply{Node: "n1", Data: []json.RawMessage{[]byte(`"ok"`)}}, "r1")
+	tampered := signed(n1, fleet.Reply{Node: "n1", Data: []json.RawMessage{[]byte(`"ok"`)}}, "r1")
 	tampered.Data[0] = []byte(`"failed"`)
 	for _, c := range []struct {
 		what  string
-		rep   Reply
+		rep   fleet.Reply
 		reqID string
 		want  string
 	}{
-		{"unsigned", Reply{Node: "n1"}, "r1", "not signed"},
-		{"n2 in n1's name", signed(n2, Reply{Node: "n1"}, "r1"), "r1", `not node "n1"'s`},
+		{"unsigned", fleet.Reply{Node: "n1"}, "r1", "not signed"},
+		{"n2 in n1's name", signed(n2, fleet.Reply{Node: "n1"}, "r1"), "r1", `not node "n1"'s`},
 		{"n1's JWT, n2's signature", swapped, "r1", "does not match"},
-		{"another request's reply", signed(n1, Reply{Node: "n1"}, "r0"), "r1", "not to this request"},
+		{"another request's reply", signed(n1, fleet.Reply{Node: "n1"}, "r0"), "r1", "not to this request"},
 		{"tampered", tampered, "r1", "does not match"},
-		{"another account's node", signed(namedUser(t, account(t), "n1", RoleNode, time.Time{}), Reply{Node: "n1"}, "r1"), "r1", "not a user of the asker's account"},
-		{"a reader named n1", signed(namedUser(t, acct, "n1", RoleReader, time.Time{}), Reply{Node: "n1"}, "r1"), "r1", `not node "n1"'s`},
-		{"an expired node", signed(namedUser(t, acct, "n1", RoleNode, now.Add(-time.Hour)), Reply{Node: "n1"}, "r1"), "r1", "expired"},
+		{"another account's node", signed(namedUser(t, account(t), "n1", fleet.RoleNode, time.Time{}), fleet.Reply{Node: "n1"}, "r1"), "r1", "not a user of the asker's account"},
+		{"a reader named n1", signed(namedUser(t, acct, "n1", fleet.RoleReader, time.Time{}), fleet.Reply{Node: "n1"}, "r1"), "r1", `not node "n1"'s`},
+		{"an expired node", signed(namedUser(t, acct, "n1", fleet.RoleNode, now.Add(-time.Hour)), fleet.Reply{Node: "n1"}, "r1"), "r1", "expired"},
 	} {
-		if err := VerifyReply(c.rep, c.reqID, apub, now); err == nil || !strings.Contains(err.Error(), c.want) {
+		if err := fleet.VerifyReply(c.rep, c.reqID, apub, now); err == nil || !strings.Contains(err.Error(), c.want) {
 			t.Errorf("%s: %v, want an error with %q", c.what, err, c.want)
 		}
 	}
