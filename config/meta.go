@@ -45,6 +45,10 @@ func (m *Meta) At(key string) Pos {
 
 func (m *Meta) meta() *Meta { return m }
 
+// Origin is the from key: where the resource was declared outside unit's
+// files ("" for a table of unit's own).
+func (m *Meta) Origin() string { return m.From }
+
 // parseFrom reads a from key: FILE:LINE, LINE 1 or more.
 func parseFrom(s string) (Pos, error) {
 	i := strings.LastIndexByte(s, ':')
