@@ -12,6 +12,9 @@ type plan struct {
 	g     *graph
 	audit map[string]bool // reports drift, never repairs (only true entries)
 	purge map[string]bool // removed from the system when dropped from the config (only true entries)
+	// from is where a resource was declared outside unit's files (its
+	// from key), for the report.
+	from map[string]string
 }
 
 // builder is what a kind's constructor gets: the whole config, the env,
@@ -20,13 +23,14 @@ type builder struct {
 	cfg         *config.Config
 	env         *env
 	memberships map[string][]string // group -> users listing it (group.go)
+	from        map[string]string   // plan.from
 }
 
 // buildPlan turns a validated config into resources, keyed by id, and the
 // dependency graph. Its error is a config error (a cycle made with the
 // automatic edges), with file:line.
 func buildPlan(cfg *config.Config, en *env) (*plan, error) {
-	p := &plan{res: map[string]Resource{}, audit: map[string]bool{}, purge: map[string]bool{}}
+	p := &plan{res: map[string]Resource{}, audit: map[string]bool{}, purge: map[string]bool{}, from: map[string]string{}}
 	put := func(r Resource, audit, purge bool) {
 		p.res[r.ID()] = r
 		if audit || cfg.CM.Audit {
@@ -36,7 +40,7 @@ func buildPlan(cfg *config.Config, en *env) (*plan, error) {
 			p.purge[r.ID()] = true
 		}
 	}
-	b := &builder{cfg: cfg, env: en}
+	b := &builder{cfg: cfg, env: en, from: p.from}
 	for _, k := range planKinds {
 		k(b, put)
 	}
@@ -71,7 +75,11 @@ func each[T any, P interface {
 			if m, ok := any(v).(interface{ Modes() (bool, bool) }); ok {
 				audit, purge = m.Modes()
 			}
-			put(newR(v, b), audit, purge)
+			r := newR(v, b)
+			if o, ok := any(v).(interface{ Origin() string }); ok && o.Origin() != "" && b.from != nil {
+				b.from[r.ID()] = o.Origin()
+			}
+			put(r, audit, purge)
 		}
 	}
 }

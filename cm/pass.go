@@ -75,7 +75,7 @@ func (e *Engine) convergeLane(ctx context.Context, p *plan, dirty map[string]cau
 		notified[id] = append(notified[id], by...)
 	}
 	for _, o := range outs {
-		c := Change{Resource: o.id, Duration: o.dur, Deltas: o.deltas, What: deltaStrings(o.deltas), Diff: o.diff}
+		c := Change{Resource: o.id, From: p.from[o.id], Duration: o.dur, Deltas: o.deltas, What: deltaStrings(o.deltas), Diff: o.diff}
 		switch {
 		case o.skip != "":
 			rep.Skipped++

@@ -28,7 +28,10 @@ type Report struct {
 
 // Change is what happened to one resource; Err is set when it failed.
 type Change struct {
-	Resource string        `json:"resource"`
+	Resource string `json:"resource"`
+	// From is where the resource was declared outside unit's files (a
+	// tmpfiles.d line): a failure names it.
+	From     string        `json:"from,omitempty"`
 	Result   string        `json:"result"` // changed, repaired, removed, drift, would change, refreshed, failed, skipped
 	What     []string      `json:"what,omitempty"`
 	Deltas   []Delta       `json:"deltas,omitempty"`
@@ -66,7 +69,9 @@ func (r *Report) String() string {
 		if c.Diff != "" {
 			b.WriteString(c.Diff)
 		}
-		if c.Err != "" {
+		if c.Err != "" && c.From != "" {
+			fmt.Fprintf(&b, "%s (from %s): %s: %s\n", c.Resource, c.From, c.Result, c.Err)
+		} else if c.Err != "" {
 			fmt.Fprintf(&b, "%s: %s: %s\n", c.Resource, c.Result, c.Err)
 		}
 	}

@@ -82,7 +82,21 @@ func (k kind[T, P]) load(c *Config, v reflect.Value, at func(keys ...string) Pos
 	dst := *k.get(c)
 	var errs Errors
 	for _, name := range slices.Sorted(maps.Keys(src)) {
-		pos := at(k.name, name)
+		r := src[name]
+		if r == nil {
+			r = new(T)
+		}
+		m := r.meta()
+		pos, keyAt := at(k.name, name), func(key string) Pos { return at(k.name, name, key) }
+		if m.From != "" {
+			from, err := parseFrom(m.From)
+			if err != nil {
+				errs = append(errs, Error{at(k.name, name, "from"), err.Error()})
+				continue
+			}
+			// Declared elsewhere: every error about it names that place.
+			pos, keyAt = from, func(string) Pos { return from }
+		}
 		if prev, ok := dst[name]; ok && c.ranks[k.name+":"+name] >= c.rank {
 			errs = append(errs, Error{pos, fmt.Sprintf("%s %q is already defined at %s", k.name, name, prev.meta().Pos)})
 			continue
@@ -90,17 +104,12 @@ func (k kind[T, P]) load(c *Config, v reflect.Value, at func(keys ...string) Pos
 		if c.ranks != nil {
 			c.ranks[k.name+":"+name] = c.rank // a lower layer's is replaced whole
 		}
-		r := src[name]
-		if r == nil {
-			r = new(T)
-		}
-		m := r.meta()
 		m.Name, m.Pos, m.kind = name, pos, k.name
 		m.at = func(key string) Pos {
 			if key == "" {
 				return pos
 			}
-			return at(k.name, name, key)
+			return keyAt(key)
 		}
 		m.set = func(key string) bool { return has(k.name, name, key) }
 		dst[name] = r

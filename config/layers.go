@@ -16,6 +16,33 @@ import (
 // one layer, two definitions are still an error.
 const LayerDir = "fleet"
 
+// VendorDir is where an image keeps what its packages declare
+// (/usr/lib/unit/declared.toml, written by the image build): every
+// *.toml there is the vendor layer, below the local files. A resource or
+// single table the local files or the fleet's layers define replaces
+// the vendor one whole.
+const VendorDir = "/usr/lib/unit"
+
+// vendorRank is the vendor layer's rank, under the local files' 0.
+const vendorRank = -1
+
+// vendorFiles lists dir's *.toml in name order; a missing dir has none.
+func vendorFiles(dir string) ([]rankedPath, error) {
+	if dir == "" {
+		return nil, nil
+	}
+	paths, err := filepath.Glob(filepath.Join(dir, "*.toml"))
+	if err != nil {
+		return nil, fmt.Errorf("load %s: %w", dir, err)
+	}
+	sort.Strings(paths)
+	out := make([]rankedPath, len(paths))
+	for i, p := range paths {
+		out[i] = rankedPath{p, vendorRank}
+	}
+	return out, nil
+}
+
 // IsLayerFile says whether name (a file name, no directory) is a layer:
 // all.toml, group.NAME.toml or node.NAME.toml.
 func IsLayerFile(name string) bool {
@@ -23,7 +50,8 @@ func IsLayerFile(name string) bool {
 	return ok
 }
 
-// layerRank is a layer file's rank: all 1, group 2, node 3 (local 0).
+// layerRank is a layer file's rank: all 1, group 2, node 3 (local 0,
+// vendor -1).
 func layerRank(name string) (int, bool) {
 	base, ok := strings.CutSuffix(name, ".toml")
 	if !ok {

@@ -49,6 +49,9 @@ type Loader struct {
 	// The table's own keys win over the declared ones (Service.Merge).
 	// Without it, exec is required.
 	Declared func(name string) (*Service, []Note, error)
+	// Vendor is the directory of the vendor layer (VendorDir on a
+	// machine), loaded below the files given; "" is none.
+	Vendor string
 }
 
 // Load reads every *.toml in dir, merged in name order, and validates the
@@ -59,8 +62,8 @@ func Load(dir string) (*Config, error) { return Loader{}.Load(dir) }
 // result, as an image's config.
 func LoadFiles(paths ...string) (*Config, error) { return Loader{}.LoadFiles(paths...) }
 
-// Load reads every *.toml in dir, merged in name order, and validates the
-// result as a whole.
+// Load reads every *.toml in dir, merged in name order over the vendor
+// layer and under dir's fleet layers, and validates the result as a whole.
 func (l Loader) Load(dir string) (*Config, error) {
 	if _, err := os.Stat(dir); err != nil {
 		return nil, fmt.Errorf("load: %w", err)
@@ -73,9 +76,12 @@ func (l Loader) Load(dir string) (*Config, error) {
 		return nil, fmt.Errorf("load %s: no *.toml files", dir)
 	}
 	sort.Strings(paths)
-	files := make([]rankedPath, len(paths))
-	for i, p := range paths {
-		files[i] = rankedPath{path: p}
+	files, err := vendorFiles(l.Vendor)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range paths {
+		files = append(files, rankedPath{path: p})
 	}
 	layers, err := layerFiles(dir)
 	if err != nil {
@@ -84,11 +90,15 @@ func (l Loader) Load(dir string) (*Config, error) {
 	return l.loadRanked(append(files, layers...))
 }
 
-// LoadFiles merges the named files in the order given and validates the result.
+// LoadFiles merges the named files in the order given (above the vendor
+// layer) and validates the result.
 func (l Loader) LoadFiles(paths ...string) (*Config, error) {
-	files := make([]rankedPath, len(paths))
-	for i, p := range paths {
-		files[i] = rankedPath{path: p}
+	files, err := vendorFiles(l.Vendor)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range paths {
+		files = append(files, rankedPath{path: p})
 	}
 	return l.loadRanked(files)
 }

@@ -1,5 +1,11 @@
 package config
 
+import (
+	"fmt"
+	"strconv"
+	"strings"
+)
+
 // Meta is what every resource table has, whatever its kind: its name (the
 // part of the id after the colon: a path, a user name, a sysctl key), where
 // it was defined, and, while the config is being loaded, the line of each
@@ -8,6 +14,11 @@ type Meta struct {
 	// Name is the table's key: [dir."/srv"] has the name "/srv".
 	Name string `toml:"-"`
 	Pos  Pos    `toml:"-"`
+	// From is where the resource was declared outside unit's files, as
+	// "FILE:LINE" (a tmpfiles.d line, for the tables an image build
+	// writes into /usr/lib/unit): once loaded, Pos is that place, and
+	// every error about the resource names it.
+	From string `toml:"from"`
 	kind string
 	at   func(key string) Pos
 	// set says whether the table wrote a key; declared are the keys
@@ -33,6 +44,21 @@ func (m *Meta) At(key string) Pos {
 }
 
 func (m *Meta) meta() *Meta { return m }
+
+// Origin is the from key: where the resource was declared outside unit's
+// files ("" for a table of unit's own).
+func (m *Meta) Origin() string { return m.From }
+
+// parseFrom reads a from key: FILE:LINE, LINE 1 or more.
+func parseFrom(s string) (Pos, error) {
+	i := strings.LastIndexByte(s, ':')
+	if i > 0 && !strings.ContainsAny(s, "\n") {
+		if n, err := strconv.Atoi(s[i+1:]); err == nil && n > 0 {
+			return Pos{File: s[:i], Line: n}, nil
+		}
+	}
+	return Pos{}, fmt.Errorf("from = %q: expected FILE:LINE, e.g. \"/usr/lib/tmpfiles.d/haproxy.conf:1\"", s)
+}
 
 // Set reports whether the resource's own table wrote key (while the
 // config is being loaded; false for a resource made outside a file).

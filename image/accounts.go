@@ -8,17 +8,10 @@ import (
 
 // checkAccounts fails the build when a service runs as a user or group
 // that the image will not have: neither declared in the system nor in
-// the base /etc/passwd and /etc/group.
+// the base /etc/passwd and /etc/group. cfg is the config with what the
+// packages declare (declare), so their users count.
 func checkAccounts(cfg *config.Config, base []entry) error {
-	var passwd, group string
-	for _, e := range base {
-		switch e.Name {
-		case "etc/passwd":
-			passwd = string(e.Data)
-		case "etc/group":
-			group = string(e.Data)
-		}
-	}
+	passwd, group := accountDBs(base)
 	if errs := config.UnknownAccounts(cfg, passwd, group); len(errs) > 0 {
 		return errors.Join(errs)
 	}

@@ -29,9 +29,6 @@ func assemble(ctx context.Context, in *inputs) (*layout, error) {
 		}
 		t.base, t.fleet = append(t.base, e), f
 	}
-	if err := checkAccounts(cfg, t.base); err != nil {
-		return nil, err
-	}
 	var kegHashes []string
 	for _, p := range in.pkgs.Kegs {
 		kegHashes = append(kegHashes, p.KegHash)
@@ -78,6 +75,14 @@ func assemble(ctx context.Context, in *inputs) (*layout, error) {
 			return nil, err
 		}
 		t.pkgs = append(t.pkgs, cache)
+	}
+	// What the packages declare (users, directories): a vendor layer
+	// below the system's config, which is loaded again over it.
+	if err := in.declare(t); err != nil {
+		return nil, err
+	}
+	if err := checkAccounts(in.cfg, t.base); err != nil {
+		return nil, err
 	}
 	for _, d := range sel.Used {
 		log.Info("debian package", "name", d.Package, "version", d.Version, "files", d.Files, "why", d.Why)

@@ -77,7 +77,7 @@ func Boot() {
 
 	// A service without exec runs from its package's unit file, read
 	// from the image at each load (docs/debian.md).
-	loader := config.Loader{Declared: translate.Declared("/")}
+	loader := config.Loader{Declared: translate.Declared("/"), Vendor: config.VendorDir}
 	cfg, err := loader.Load(ConfigDir)
 	if err != nil {
 		fmt.Fprintf(console, "unit: invalid configuration, no services started:\n%v\n", err)

@@ -53,8 +53,9 @@ func cmdRun(args []string) error {
 	if err != nil {
 		return err
 	}
-	// A service without exec runs from this machine's unit file.
-	loader.Declared = translate.Declared("/")
+	// A service without exec runs from this machine's unit file; what
+	// the image's packages declare is below /etc/unit.
+	loader.Declared, loader.Vendor = translate.Declared("/"), config.VendorDir
 	log := slog.New(slog.NewTextHandler(os.Stderr, nil))
 	return daemon.RunHost(daemon.Options{ConfigDir: *dir, StateDir: *state, Socket: *socket, Log: log, Loader: loader})
 }
@@ -243,7 +244,7 @@ func cmdApply(args []string) error {
 	ctx := context.Background()
 	var rep *cm.Report
 	if *once {
-		cfg, err := config.Loader{Declared: translate.Declared("/")}.Load(*dir)
+		cfg, err := config.Loader{Declared: translate.Declared("/"), Vendor: config.VendorDir}.Load(*dir)
 		if err != nil {
 			return fmt.Errorf("config %s:\n%w", *dir, err) // main prints a line an error
 		}
