@@ -68,8 +68,9 @@ type Service struct {
 	// ExecPre, ExecPost and ExecStopPost run before the service starts,
 	// once it is started, and after it stopped (ExecStartPre=,
 	// ExecStartPost=, ExecStopPost=). The first word keeps systemd's
-	// prefixes: "-" lets the command fail, "+" runs it as root whatever
-	// user the service runs as.
+	// prefixes (Prefixes): "-" lets the command fail, "+" runs it as root
+	// outside the service's namespace, "!" as root inside it, "@" takes
+	// the second word as argv[0], ":" expands no $VAR.
 	ExecPre      [][]string `toml:"exec_pre"`
 	ExecPost     [][]string `toml:"exec_post"`
 	ExecStopPost [][]string `toml:"exec_stop_post"`

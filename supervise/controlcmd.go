@@ -32,8 +32,8 @@ type controlPhase struct {
 }
 
 // prepareControl resolves a phase's commands on the loop: the service's
-// environment, credentials (none for "+": root), directory and cgroup,
-// the prefixes, and $VAR expansion with expand.
+// environment, credentials (none for "+" and "!": root), directory and
+// cgroup, the prefixes, and $VAR expansion with expand (none for ":").
 func (s *Supervisor) prepareControl(v *service, phase string, cmds [][]string) (*controlPhase, error) {
 	cfg := v.cfg
 	env, cred, err := s.runEnv(cfg)
@@ -77,27 +77,40 @@ func (s *Supervisor) prepareControl(v *service, phase string, cmds [][]string) (
 			cc.err = errors.New("empty command")
 			continue
 		}
-		prog, mayFail, root, ok := config.CommandPrefix(c[0])
-		cc.label += fmt.Sprintf(" %q", prog)
-		cc.mayFail = mayFail
+		pre, ok := config.CommandPrefix(c[0])
+		cc.label += fmt.Sprintf(" %q", pre.Prog)
+		cc.mayFail = pre.MayFail
 		if !ok {
 			cc.err = fmt.Errorf("unsupported prefix in %q", c[0])
 			continue
 		}
-		argv := append([]string{prog}, c[1:]...)
-		if cfg.Expand {
-			if argv = expandArgv(argv, vars); len(argv) == 0 {
-				cc.err = errors.New("empty after expansion")
+		argv := append([]string{pre.Prog}, c[1:]...)
+		if cfg.Expand && !pre.NoExpand {
+			argv = expandArgv(argv, vars)
+		}
+		if pre.Argv0 {
+			// "@": the program, then the argument vector from argv[0].
+			if len(argv) < 2 {
+				cc.err = errors.New(`"@" without argv[0]`)
 				continue
 			}
+			pre.Prog, argv = argv[0], argv[1:]
+		} else if len(argv) > 0 {
+			pre.Prog = argv[0]
 		}
-		if cc.path, cc.err = lookPath(argv[0], env); cc.err != nil {
+		if len(argv) == 0 {
+			cc.err = errors.New("empty after expansion")
+			continue
+		}
+		if cc.path, cc.err = lookPath(pre.Prog, env); cc.err != nil {
 			continue
 		}
 		sys := &syscall.SysProcAttr{Setpgid: true}
 		argv0, cenv := cc.path, env
-		if !root {
-			sys.Credential, sys.AmbientCaps = cred, ambientCaps(cfg)
+		if !pre.Root {
+			if !pre.NoSetuid {
+				sys.Credential, sys.AmbientCaps = cred, ambientCaps(cfg)
+			}
 			if st := needsSetup(cfg, cc.path); st != nil {
 				if argv0, cenv, cc.err = st.wrap(env); cc.err != nil {
 					continue
