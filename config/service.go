@@ -91,6 +91,19 @@ type Service struct {
 	// owned by its user and group (RuntimeDirectory= and its siblings).
 	Dirs ServiceDirs `toml:"dirs"`
 
+	// A mount namespace of the service's own (service_ns.go), systemd's
+	// PrivateTmp=, ProtectSystem=, ProtectHome=, ReadWritePaths=,
+	// ReadOnlyPaths=, InaccessiblePaths=, BindPaths= and
+	// BindReadOnlyPaths=.
+	PrivateTmp        bool     `toml:"private_tmp"`
+	ProtectSystem     string   `toml:"protect_system"` // yes | full | strict | no
+	ProtectHome       string   `toml:"protect_home"`   // yes | read-only | tmpfs | no
+	ReadWritePaths    []string `toml:"read_write_paths"`
+	ReadOnlyPaths     []string `toml:"read_only_paths"`
+	InaccessiblePaths []string `toml:"inaccessible_paths"`
+	BindPaths         []string `toml:"bind_paths"`           // "[-]SRC[:DEST[:rbind|norbind]]"
+	BindReadOnlyPaths []string `toml:"bind_read_only_paths"` // the same, read-only
+
 	// After holds what requires names of other kinds (e.g. "net:eth0"):
 	// the engine converges those before the service resource, and the first
 	// convergence ends before any service starts. Requires keeps only
@@ -195,6 +208,7 @@ func validateService(s *Service) Errors {
 	}
 	validateServiceExt(s, bad)
 	validateServiceUnit(s, bad)
+	validateServiceNS(s, bad)
 	services := s.Requires[:0]
 	for _, r := range s.Requires {
 		switch kind, _, ok := strings.Cut(r, ":"); {
