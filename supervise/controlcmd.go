@@ -68,6 +68,11 @@ func (s *Supervisor) prepareControl(v *service, phase string, cmds [][]string) (
 	if dir == "" {
 		dir = "/"
 	}
+	plan, err := s.namespace(v)
+	if err != nil {
+		p.close()
+		return nil, err
+	}
 	vars := envMap(env)
 	for i, c := range cmds {
 		cmd := controlCmd{label: fmt.Sprintf("%s[%d]", phase, i)}
@@ -106,22 +111,26 @@ func (s *Supervisor) prepareControl(v *service, phase string, cmds [][]string) (
 			continue
 		}
 		sys := &syscall.SysProcAttr{Setpgid: true}
-		argv0, cenv := cc.path, env
-		if !pre.Root {
+		if cgroupFD != nil {
+			sys.UseCgroupFD, sys.CgroupFD = true, int(cgroupFD.Fd())
+		}
+		attr := &syscall.ProcAttr{Dir: dir, Env: env, Files: []uintptr{devnull.Fd(), wr.Fd(), wr.Fd()}, Sys: sys}
+		argv0 := cc.path
+		if !pre.Root { // "+": no credentials, no sandbox
 			if !pre.NoSetuid {
 				sys.Credential, sys.AmbientCaps = cred, ambientCaps(cfg)
 			}
-			if st := needsSetup(cfg, cc.path); st != nil {
-				if argv0, cenv, cc.err = st.wrap(env); cc.err != nil {
+			st := needsSetup(cfg, cc.path)
+			if plan != nil {
+				st = inNamespace(st, cc.path, plan, attr)
+			}
+			if st != nil {
+				if argv0, attr.Env, cc.err = st.wrap(env); cc.err != nil {
 					continue
 				}
 			}
 		}
-		if cgroupFD != nil {
-			sys.UseCgroupFD, sys.CgroupFD = true, int(cgroupFD.Fd())
-		}
-		cc.path, cc.argv = argv0, argv
-		cc.attr = &syscall.ProcAttr{Dir: dir, Env: cenv, Files: []uintptr{devnull.Fd(), wr.Fd(), wr.Fd()}, Sys: sys}
+		cc.path, cc.argv, cc.attr = argv0, argv, attr
 	}
 	return p, nil
 }
