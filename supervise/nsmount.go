@@ -1,16 +1,16 @@
 package supervise
 
 import (
-	"bufio"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
-	"strconv"
 	"strings"
 
 	"golang.org/x/sys/unix"
+
+	"github.com/unit-os/unit/mountinfo"
 )
 
 // mountNamespace makes the mounts of plan (namespace.go) in the
@@ -61,11 +61,11 @@ func mountNamespace(plan []nsMount) error {
 			done = append(done, m)
 		}
 	}
-	points, err := mountPoints()
+	text, err := os.ReadFile("/proc/self/mountinfo")
 	if err != nil {
 		return err
 	}
-	for _, p := range points {
+	for p := range mountinfo.Points(string(text)) {
 		var gov *nsMount
 		for i := range done {
 			if under(p, done[i].Dst) && (gov == nil || depth(done[i].Dst) >= depth(gov.Dst)) {
@@ -172,48 +172,4 @@ func remountRO(p string) error {
 		}
 	}
 	return unix.Mount("", p, "", flags, "")
-}
-
-// mountPoints lists the mount points of the namespace, each once, from
-// /proc/self/mountinfo (its fifth field, with \040-style escapes).
-func mountPoints() ([]string, error) {
-	f, err := os.Open("/proc/self/mountinfo")
-	if err != nil {
-		return nil, err
-	}
-	defer f.Close()
-	seen := map[string]bool{}
-	var out []string
-	sc := bufio.NewScanner(f)
-	sc.Buffer(make([]byte, 64<<10), 1<<20)
-	for sc.Scan() {
-		fields := strings.Fields(sc.Text())
-		if len(fields) < 5 {
-			continue
-		}
-		p := unescapeMountinfo(fields[4])
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out, sc.Err()
-}
-
-func unescapeMountinfo(s string) string {
-	if !strings.Contains(s, `\`) {
-		return s
-	}
-	var b strings.Builder
-	for i := 0; i < len(s); i++ {
-		if s[i] == '\\' && i+3 < len(s) {
-			if n, err := strconv.ParseUint(s[i+1:i+4], 8, 8); err == nil {
-				b.WriteByte(byte(n))
-				i += 3
-				continue
-			}
-		}
-		b.WriteByte(s[i])
-	}
-	return b.String()
 }
