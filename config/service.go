@@ -68,8 +68,9 @@ type Service struct {
 	// ExecPre, ExecPost and ExecStopPost run before the service starts,
 	// once it is started, and after it stopped (ExecStartPre=,
 	// ExecStartPost=, ExecStopPost=). The first word keeps systemd's
-	// prefixes: "-" lets the command fail, "+" runs it as root whatever
-	// user the service runs as.
+	// prefixes (Prefixes): "-" lets the command fail, "+" runs it as root
+	// outside the service's namespace, "!" as root inside it, "@" takes
+	// the second word as argv[0], ":" expands no $VAR.
 	ExecPre      [][]string `toml:"exec_pre"`
 	ExecPost     [][]string `toml:"exec_post"`
 	ExecStopPost [][]string `toml:"exec_stop_post"`
@@ -89,6 +90,19 @@ type Service struct {
 	// Dirs are the directories the service owns, made before it starts,
 	// owned by its user and group (RuntimeDirectory= and its siblings).
 	Dirs ServiceDirs `toml:"dirs"`
+
+	// A mount namespace of the service's own (service_ns.go), systemd's
+	// PrivateTmp=, ProtectSystem=, ProtectHome=, ReadWritePaths=,
+	// ReadOnlyPaths=, InaccessiblePaths=, BindPaths= and
+	// BindReadOnlyPaths=.
+	PrivateTmp        bool     `toml:"private_tmp"`
+	ProtectSystem     string   `toml:"protect_system"` // yes | full | strict | no
+	ProtectHome       string   `toml:"protect_home"`   // yes | read-only | tmpfs | no
+	ReadWritePaths    []string `toml:"read_write_paths"`
+	ReadOnlyPaths     []string `toml:"read_only_paths"`
+	InaccessiblePaths []string `toml:"inaccessible_paths"`
+	BindPaths         []string `toml:"bind_paths"`           // "[-]SRC[:DEST[:rbind|norbind]]"
+	BindReadOnlyPaths []string `toml:"bind_read_only_paths"` // the same, read-only
 
 	// After holds what requires names of other kinds (e.g. "net:eth0"):
 	// the engine converges those before the service resource, and the first
@@ -194,6 +208,7 @@ func validateService(s *Service) Errors {
 	}
 	validateServiceExt(s, bad)
 	validateServiceUnit(s, bad)
+	validateServiceNS(s, bad)
 	services := s.Requires[:0]
 	for _, r := range s.Requires {
 		switch kind, _, ok := strings.Cut(r, ":"); {

@@ -13,30 +13,50 @@ const (
 	KillProcess      = "process"
 )
 
-// CommandPrefix splits systemd's prefixes off the first word of an
-// exec_pre, exec_post or exec_stop_post command: "-" lets it fail, "+"
-// runs it as root. It reports false for a prefix unit does not honour.
-func CommandPrefix(word string) (prog string, mayFail, root, ok bool) {
+// Prefixes are systemd's prefixes on the first word of an exec_pre,
+// exec_post or exec_stop_post command, in any order, each at most once,
+// and at most one of "+", "!" and "!!".
+type Prefixes struct {
+	Prog     string // the program, after the prefixes
+	MayFail  bool   // "-": its failure is logged, not fatal
+	Argv0    bool   // "@": the second word is argv[0]
+	NoExpand bool   // ":": no $VAR expansion in this command
+	Root     bool   // "+": as root, outside the service's namespace
+	NoSetuid bool   // "!": as root (user, group and groups not applied), in its namespace
+	// "!!" is "!" where ambient capabilities are missing: unit sets them,
+	// so the command runs as the service's user (AmbientRoot is kept to
+	// say so, it changes nothing).
+	AmbientRoot bool
+}
+
+// CommandPrefix splits systemd's prefixes off the first word of a
+// command. It reports false for a prefix repeated or "+"/"!" combined.
+func CommandPrefix(word string) (Prefixes, bool) {
+	var p Prefixes
 	for word != "" {
-		switch word[0] {
-		case '-':
-			if mayFail {
-				return word, false, false, false
-			}
-			mayFail = true
-		case '+':
-			if root {
-				return word, false, false, false
-			}
-			root = true
-		case '@', ':', '!':
-			return word, false, false, false
+		switch {
+		case word[0] == '-' && !p.MayFail:
+			p.MayFail = true
+		case word[0] == '@' && !p.Argv0:
+			p.Argv0 = true
+		case word[0] == ':' && !p.NoExpand:
+			p.NoExpand = true
+		case word[0] == '+' && !p.Root && !p.NoSetuid && !p.AmbientRoot:
+			p.Root = true
+		case strings.HasPrefix(word, "!!") && !p.Root && !p.NoSetuid && !p.AmbientRoot:
+			p.AmbientRoot = true
+			word = word[1:]
+		case word[0] == '!' && !p.Root && !p.NoSetuid && !p.AmbientRoot:
+			p.NoSetuid = true
+		case strings.IndexByte("-@:+!", word[0]) >= 0:
+			return Prefixes{Prog: word}, false
 		default:
-			return word, mayFail, root, true
+			p.Prog = word
+			return p, true
 		}
 		word = word[1:]
 	}
-	return "", mayFail, root, true
+	return p, true
 }
 
 // validateServiceUnit checks the keys a systemd unit file declares beyond
@@ -54,12 +74,14 @@ func validateServiceUnit(s *Service, bad func(key, format string, args ...any)) 
 				bad(key, "%s[%d] is empty: expected a command as a list, e.g. [\"-/usr/bin/setup\", \"--check\"]", key, i)
 				continue
 			}
-			prog, _, _, ok := CommandPrefix(cmd[0])
+			p, ok := CommandPrefix(cmd[0])
 			switch {
 			case !ok:
-				bad(at, "%s[%d]: %q: expected the program's path, optionally prefixed by \"-\" (may fail) and \"+\" (runs as root)", key, i, cmd[0])
-			case !filepath.IsAbs(prog) && !(s.Expand && strings.HasPrefix(prog, "$")):
-				bad(at, "%s[%d]: %q: expected an absolute program path after the prefixes", key, i, prog)
+				bad(at, "%s[%d]: %q: expected the program's path after systemd's prefixes, each at most once: \"-\" (may fail), \"@\" (the next word is argv[0]), \":\" (no $VAR expansion), and one of \"+\" (as root, no sandbox), \"!\" (as root) or \"!!\"", key, i, cmd[0])
+			case !filepath.IsAbs(p.Prog) && !(s.Expand && !p.NoExpand && strings.HasPrefix(p.Prog, "$")):
+				bad(at, "%s[%d]: %q: expected an absolute program path after the prefixes", key, i, p.Prog)
+			case p.Argv0 && len(cmd) < 2:
+				bad(at, "%s[%d]: %q: \"@\" needs argv[0] as the second word, e.g. [\"@/usr/sbin/daemon\", \"daemon\"]", key, i, cmd[0])
 			}
 		}
 	}

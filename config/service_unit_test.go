@@ -11,7 +11,7 @@ func TestServiceUnitKeysValid(t *testing.T) {
 [service.haproxy]
 exec = ["/usr/sbin/haproxy", "-D", "-p", "/run/haproxy.pid", "$EXTRAOPTS"]
 expand = true
-exec_pre = [["-+/usr/bin/check", "${CONF}"], ["/bin/true"]]
+exec_pre = [["-+/usr/bin/check", "${CONF}"], ["/bin/true"], ["-@/bin/x", "x-name"], [":!/bin/y", "$literal"], ["!!/bin/z"]]
 exec_post = [["+-/bin/true"]]
 exec_stop_post = [["/bin/rm", "-f", "/run/haproxy.pid"]]
 ready = "forking"
@@ -33,12 +33,26 @@ remain_after_exit = true
 		t.Errorf("parsed: %+v", h)
 	}
 	for _, w := range []struct {
-		word, prog    string
-		mayFail, root bool
-	}{{"-+/a", "/a", true, true}, {"+/a", "/a", false, true}, {"/a", "/a", false, false}} {
-		prog, mayFail, root, ok := CommandPrefix(w.word)
-		if !ok || prog != w.prog || mayFail != w.mayFail || root != w.root {
-			t.Errorf("CommandPrefix(%q) = %q %v %v %v", w.word, prog, mayFail, root, ok)
+		word string
+		want Prefixes
+	}{
+		{"-+/a", Prefixes{Prog: "/a", MayFail: true, Root: true}},
+		{"+/a", Prefixes{Prog: "/a", Root: true}},
+		{"/a", Prefixes{Prog: "/a"}},
+		{"!/a", Prefixes{Prog: "/a", NoSetuid: true}},
+		{"-!/a", Prefixes{Prog: "/a", MayFail: true, NoSetuid: true}},
+		{"!!/a", Prefixes{Prog: "/a", AmbientRoot: true}},
+		{"-@/a", Prefixes{Prog: "/a", MayFail: true, Argv0: true}},
+		{":+-@/a", Prefixes{Prog: "/a", MayFail: true, Argv0: true, NoExpand: true, Root: true}},
+	} {
+		p, ok := CommandPrefix(w.word)
+		if !ok || p != w.want {
+			t.Errorf("CommandPrefix(%q) = %+v %v, want %+v", w.word, p, ok, w.want)
+		}
+	}
+	for _, word := range []string{"--/a", "+!/a", "!+/a", "!!!/a", "@@/a", "::/a", "+!!/a"} {
+		if p, ok := CommandPrefix(word); ok {
+			t.Errorf("CommandPrefix(%q) = %+v, want refused", word, p)
 		}
 	}
 }
@@ -49,11 +63,11 @@ func TestServiceUnitKeysErrors(t *testing.T) {
 [service.a]
 exec = ["/bin/a"]
 exec_pre = [
-  ["@/bin/x", "argv0"],
+  ["@/bin/x"],
   ["-bin/x"],
   [],
 ]
-exec_stop_post = [["--/bin/x"]]
+exec_stop_post = [["--/bin/x"], ["+!/bin/x"]]
 pid_file = "/run/a.pid"
 kill_mode = "all"
 remain_after_exit = true
@@ -74,10 +88,11 @@ ready = "forking"
 	}
 	msg := err.Error()
 	for _, want := range []string{
-		a + `:5: service "a": exec_pre[0]: "@/bin/x": expected the program's path, optionally prefixed by "-" (may fail) and "+" (runs as root)`,
+		a + `:5: service "a": exec_pre[0]: "@/bin/x": "@" needs argv[0] as the second word`,
 		a + `:6: service "a": exec_pre[1]: "bin/x": expected an absolute program path after the prefixes`,
 		a + `:4: service "a": exec_pre[2] is empty`,
 		a + `:9: service "a": exec_stop_post[0]: "--/bin/x": expected the program's path`,
+		a + `:9: service "a": exec_stop_post[1]: "+!/bin/x": expected the program's path after systemd's prefixes`,
 		a + `:10: service "a": pid_file needs ready = "forking"`,
 		a + `:11: service "a": kill_mode = "all": expected one of control-group, mixed, process`,
 		a + `:12: service "a": remain_after_exit needs oneshot = true`,

@@ -265,7 +265,7 @@ func (s *debSelector) load(debs []*pkgbuild.Keg, named map[string]bool) error {
 				s.gone[gp] = excludedFile{glob: g, pkg: k.Deb.Package}
 				continue
 			}
-			if s.skipByDefault(gp) {
+			if s.skipByDefault(gp) && !adminDefaults(p, gp) {
 				continue
 			}
 			if _, ok := s.base[gp]; ok {
@@ -296,6 +296,14 @@ func (s *debSelector) load(debs []*pkgbuild.Keg, named map[string]bool) error {
 		s.pkgs = append(s.pkgs, p)
 	}
 	return nil
+}
+
+// adminDefaults: /etc/default/NAME of a package taken whole (named, or
+// of a named one's source) stays in the image although /etc/default is
+// init glue: it is a conffile, the admin's knobs, and a unit file's
+// EnvironmentFile=-/etc/default/NAME reads it at boot.
+func adminDefaults(p *debPkg, gp string) bool {
+	return p.why != "" && path.Dir(gp) == "/etc/default"
 }
 
 func sourceOf(d *pkgbuild.DebInfo) string {

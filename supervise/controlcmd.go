@@ -32,8 +32,8 @@ type controlPhase struct {
 }
 
 // prepareControl resolves a phase's commands on the loop: the service's
-// environment, credentials (none for "+": root), directory and cgroup,
-// the prefixes, and $VAR expansion with expand.
+// environment, credentials (none for "+" and "!": root), directory and
+// cgroup, the prefixes, and $VAR expansion with expand (none for ":").
 func (s *Supervisor) prepareControl(v *service, phase string, cmds [][]string) (*controlPhase, error) {
 	cfg := v.cfg
 	env, cred, err := s.runEnv(cfg)
@@ -68,6 +68,11 @@ func (s *Supervisor) prepareControl(v *service, phase string, cmds [][]string) (
 	if dir == "" {
 		dir = "/"
 	}
+	plan, err := s.namespace(v)
+	if err != nil {
+		p.close()
+		return nil, err
+	}
 	vars := envMap(env)
 	for i, c := range cmds {
 		cmd := controlCmd{label: fmt.Sprintf("%s[%d]", phase, i)}
@@ -77,38 +82,55 @@ func (s *Supervisor) prepareControl(v *service, phase string, cmds [][]string) (
 			cc.err = errors.New("empty command")
 			continue
 		}
-		prog, mayFail, root, ok := config.CommandPrefix(c[0])
-		cc.label += fmt.Sprintf(" %q", prog)
-		cc.mayFail = mayFail
+		pre, ok := config.CommandPrefix(c[0])
+		cc.label += fmt.Sprintf(" %q", pre.Prog)
+		cc.mayFail = pre.MayFail
 		if !ok {
 			cc.err = fmt.Errorf("unsupported prefix in %q", c[0])
 			continue
 		}
-		argv := append([]string{prog}, c[1:]...)
-		if cfg.Expand {
-			if argv = expandArgv(argv, vars); len(argv) == 0 {
-				cc.err = errors.New("empty after expansion")
+		argv := append([]string{pre.Prog}, c[1:]...)
+		if cfg.Expand && !pre.NoExpand {
+			argv = expandArgv(argv, vars)
+		}
+		if pre.Argv0 {
+			// "@": the program, then the argument vector from argv[0].
+			if len(argv) < 2 {
+				cc.err = errors.New(`"@" without argv[0]`)
 				continue
 			}
+			pre.Prog, argv = argv[0], argv[1:]
+		} else if len(argv) > 0 {
+			pre.Prog = argv[0]
 		}
-		if cc.path, cc.err = lookPath(argv[0], env); cc.err != nil {
+		if len(argv) == 0 {
+			cc.err = errors.New("empty after expansion")
+			continue
+		}
+		if cc.path, cc.err = lookPath(pre.Prog, env); cc.err != nil {
 			continue
 		}
 		sys := &syscall.SysProcAttr{Setpgid: true}
-		argv0, cenv := cc.path, env
-		if !root {
-			sys.Credential, sys.AmbientCaps = cred, ambientCaps(cfg)
-			if st := needsSetup(cfg, cc.path); st != nil {
-				if argv0, cenv, cc.err = st.wrap(env); cc.err != nil {
+		if cgroupFD != nil {
+			sys.UseCgroupFD, sys.CgroupFD = true, int(cgroupFD.Fd())
+		}
+		attr := &syscall.ProcAttr{Dir: dir, Env: env, Files: []uintptr{devnull.Fd(), wr.Fd(), wr.Fd()}, Sys: sys}
+		argv0 := cc.path
+		if !pre.Root { // "+": no credentials, no sandbox
+			if !pre.NoSetuid {
+				sys.Credential, sys.AmbientCaps = cred, ambientCaps(cfg)
+			}
+			st := needsSetup(cfg, cc.path)
+			if plan != nil {
+				st = inNamespace(st, cc.path, plan, attr)
+			}
+			if st != nil {
+				if argv0, attr.Env, cc.err = st.wrap(env); cc.err != nil {
 					continue
 				}
 			}
 		}
-		if cgroupFD != nil {
-			sys.UseCgroupFD, sys.CgroupFD = true, int(cgroupFD.Fd())
-		}
-		cc.path, cc.argv = argv0, argv
-		cc.attr = &syscall.ProcAttr{Dir: dir, Env: cenv, Files: []uintptr{devnull.Fd(), wr.Fd(), wr.Fd()}, Sys: sys}
+		cc.path, cc.argv, cc.attr = argv0, argv, attr
 	}
 	return p, nil
 }

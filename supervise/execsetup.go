@@ -28,6 +28,27 @@ type execSetup struct {
 	Umask      int               `json:"umask"` // -1: keep
 	NoNewPrivs bool              `json:"no_new_privs,omitempty"`
 	Rlimits    map[int][2]uint64 `json:"rlimits,omitempty"`
+
+	// With a mount namespace (namespace.go) the fork stays root: the
+	// mounts come first, then the credentials, capabilities and
+	// directory the fork would have applied.
+	NS   []nsMount           `json:"ns,omitempty"`
+	Cred *syscall.Credential `json:"cred,omitempty"`
+	Caps []uintptr           `json:"caps,omitempty"`
+	Dir  string              `json:"dir,omitempty"`
+}
+
+// inNamespace has the trampoline set up plan in a namespace the fork
+// clones, and take over the fork's credentials and directory.
+func inNamespace(st *execSetup, path string, plan []nsMount, attr *syscall.ProcAttr) *execSetup {
+	if st == nil {
+		st = &execSetup{Path: path, Umask: -1}
+	}
+	sys := attr.Sys
+	st.NS, st.Cred, st.Caps, st.Dir = plan, sys.Credential, sys.AmbientCaps, attr.Dir
+	sys.Credential, sys.AmbientCaps, attr.Dir = nil, nil, "/"
+	sys.Cloneflags |= syscall.CLONE_NEWNS
+	return st
 }
 
 func init() {
@@ -81,11 +102,26 @@ func runSetup(spec string) {
 	if err := json.Unmarshal([]byte(spec), &st); err != nil {
 		fail("%v", err)
 	}
+	if len(st.NS) > 0 {
+		if err := mountNamespace(st.NS); err != nil {
+			fail("%v", err)
+		}
+	}
 	for res, lim := range st.Rlimits {
 		// syscall.Setrlimit (not unix's) also tells the runtime not to
 		// restore its own RLIMIT_NOFILE on exec.
 		if err := syscall.Setrlimit(res, &syscall.Rlimit{Cur: lim[0], Max: lim[1]}); err != nil {
 			fail("rlimit %d: %v", res, err)
+		}
+	}
+	if st.Cred != nil {
+		if err := setCred(st.Cred, st.Caps); err != nil {
+			fail("%v", err)
+		}
+	}
+	if st.Dir != "" {
+		if err := syscall.Chdir(st.Dir); err != nil {
+			fail("dir %s: %v", st.Dir, err)
 		}
 	}
 	if st.Umask >= 0 {

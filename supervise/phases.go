@@ -133,6 +133,7 @@ func (s *Supervisor) afterStop(v *service, then func()) {
 	cfg := v.cfg
 	finish := func() {
 		s.removeRuntimeDirs(v, cfg)
+		s.removePrivateTmp(v)
 		then()
 	}
 	if len(cfg.ExecStopPost) == 0 {

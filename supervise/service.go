@@ -70,6 +70,7 @@ type service struct {
 	forkExit     *Exit  // that exit, while the pid file is awaited
 	startFailure string // why a start failed after its process exited 0 (pid file)
 	spawnTicks   uint64 // boot clock at spawn, in /proc's ticks, to age forked pids
+	privateTmp   string // private_tmp: its /tmp and /var/tmp, until it stops (namespace.go)
 }
 
 func (v *service) active() bool {

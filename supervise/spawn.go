@@ -72,6 +72,10 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if err != nil {
 		return err
 	}
+	plan, err := s.namespace(v)
+	if err != nil {
+		return err
+	}
 	devnull, err := os.Open(os.DevNull)
 	if err != nil {
 		return err
@@ -100,14 +104,6 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	}
 	defer rdy.closeChildEnds()
 
-	argv0 := path
-	if st := needsSetup(cfg, path); st != nil {
-		if argv0, env, err = st.wrap(env); err != nil {
-			rdy.cancel()
-			rd.Close()
-			return err
-		}
-	}
 	sys := &syscall.SysProcAttr{Setpgid: true, Credential: cred, AmbientCaps: ambientCaps(cfg)}
 	if tty != nil {
 		// A session of its own with the terminal as its controlling tty
@@ -131,7 +127,20 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if dir == "" {
 		dir = "/"
 	}
-	pid, err := s.reaper.Start(argv0, argv, &syscall.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys},
+	attr := &syscall.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys}
+	argv0 := path
+	st := needsSetup(cfg, path)
+	if plan != nil {
+		st = inNamespace(st, path, plan, attr)
+	}
+	if st != nil {
+		if argv0, attr.Env, err = st.wrap(env); err != nil {
+			rdy.cancel()
+			rd.Close()
+			return err
+		}
+	}
+	pid, err := s.reaper.Start(argv0, argv, attr,
 		func(e Exit) { s.post(func() { s.exited(v, gen, e) }) })
 	if err != nil {
 		rdy.cancel()

@@ -90,6 +90,48 @@ func TestExecPrePlusRunsAsRoot(t *testing.T) {
 	}
 }
 
+// "!" runs a command as root too (with "-" it may fail); "!!" runs it as
+// the user, since unit sets ambient capabilities.
+func TestExecPreBangRunsAsRoot(t *testing.T) {
+	if os.Getuid() != 0 {
+		t.Skip("needs root")
+	}
+	h := newHarness(t)
+	h.set(map[string]*config.Service{
+		"bang": {Exec: sh("echo main uid $(id -u); exec sleep 100"), User: "65534",
+			ExecPre: cmds([]string{"!/bin/sh", "-c", "echo bang uid $(id -u)"},
+				[]string{"-!/bin/sh", "-c", "echo dash-bang uid $(id -u); exit 1"},
+				[]string{"!!/bin/sh", "-c", "echo bangbang uid $(id -u)"})},
+	})
+	h.waitLog("bang", is("main uid 65534"))
+	logs := logTexts(h, "bang")
+	for _, want := range []string{"bang uid 0", "dash-bang uid 0", "bangbang uid 65534"} {
+		if !slices.Contains(logs, want) {
+			t.Errorf("log lacks %q: %q", want, logs)
+		}
+	}
+}
+
+// "@" gives argv[0] as the second word; ":" leaves $VAR unexpanded in
+// its command while the others expand.
+func TestExecPreArgv0AndNoExpand(t *testing.T) {
+	h := newHarness(t)
+	h.set(map[string]*config.Service{
+		"at": {Exec: sh("echo main; exec sleep 100"), Expand: true, Env: map[string]string{"X": "val"},
+			ExecPre: cmds([]string{"@/bin/sh", "custom-sh", "-c", "echo argv0=$0"}, // sh -c: $0 is its argv[0]
+				[]string{"/bin/sh", "-c", "echo a=$1", "sh", "${X}"},
+				[]string{":/bin/sh", "-c", "echo b=$1", "sh", "${X}"},
+				[]string{"-@:/bin/sh", "${X}", "-c", "echo c=$0"})},
+	})
+	h.waitLog("at", is("main"))
+	logs := logTexts(h, "at")
+	for _, want := range []string{"argv0=custom-sh", "a=val", "b=${X}", "c=${X}"} {
+		if !slices.Contains(logs, want) {
+			t.Errorf("log lacks %q: %q", want, logs)
+		}
+	}
+}
+
 // exec_post runs once the service is ready, and the service is running
 // (dependents may start) only after it succeeded; a failing one kills it.
 func TestExecPostAfterReady(t *testing.T) {

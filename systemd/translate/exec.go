@@ -54,14 +54,7 @@ func (b *builder) exec(u *unitfile.Service, oneshot bool) error {
 		dst  *[][]string
 	}{{"exec_pre", pre, &b.s.ExecPre}, {"exec_post", post, &b.s.ExecPost}, {"exec_stop_post", stopPost, &b.s.ExecStopPost}} {
 		for i, c := range l.cmds {
-			argv := b.argv(c)
-			if c.Privileged || c.NoSetuid { // "!" is "+" where nothing is sandboxed
-				argv[0] = "+" + argv[0]
-			}
-			if c.IgnoreFailure {
-				argv[0] = "-" + argv[0]
-			}
-			*l.dst = append(*l.dst, argv)
+			*l.dst = append(*l.dst, controlArgv(c.Command))
 			if i == 0 {
 				b.at(l.key, c.Pos)
 			}
@@ -75,12 +68,30 @@ func (b *builder) exec(u *unitfile.Service, oneshot bool) error {
 			break
 		}
 	}
-	for _, c := range all {
-		if c.NoEnvExpand && b.s.Expand && hasVar(c.Argv) {
-			b.note(c.Pos, c.key, `":": $ is expanded in every command of a service that expands in one`)
-		}
+	if main.NoEnvExpand && b.s.Expand && hasVar(main.Argv) {
+		b.note(main.Pos, main.key, `":": $ is expanded in exec when a service expands in one of its commands`)
 	}
 	return nil
+}
+
+// controlArgv is an ExecStartPre=, ExecStartPost= or ExecStopPost=
+// command with its prefixes kept on the program (config.Prefixes): "@"'s
+// argv[0] is the second word.
+func controlArgv(c unitfile.Command) []string {
+	pre := ""
+	for _, p := range []struct {
+		on bool
+		s  string
+	}{{c.IgnoreFailure, "-"}, {c.SeparateArgv0, "@"}, {c.NoEnvExpand, ":"}, {c.Privileged, "+"}, {c.NoSetuid, "!"}, {c.AmbientMagic, "!!"}} {
+		if p.on {
+			pre += p.s
+		}
+	}
+	args := c.Argv[1:] // Argv[0] is the program, or "@"'s argv[0], kept
+	if c.SeparateArgv0 {
+		args = c.Argv
+	}
+	return append([]string{pre + c.Path}, args...)
 }
 
 func hasVar(argv []string) bool {

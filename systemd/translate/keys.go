@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path"
 	"slices"
 	"strconv"
 	"strings"
@@ -369,26 +370,50 @@ func (b *builder) requires(u *unitfile.Service) {
 	}
 }
 
-// sandbox: the namespace and capability-bounding keys, listed where they
-// would do something.
+// sandbox: the namespace keys unit honours (config/service_ns.go); the
+// root directory and the capability bounding set, listed.
 func (b *builder) sandbox(u *unitfile.Service) {
 	if u.PrivateTmp.V {
-		b.note(u.PrivateTmp.Pos, "PrivateTmp", "the service shares /tmp")
+		b.s.PrivateTmp = true
+		b.at("private_tmp", u.PrivateTmp.Pos)
 	}
 	for _, v := range []struct {
 		key string
 		val unitfile.Val[string]
-	}{{"ProtectSystem", u.ProtectSystem}, {"ProtectHome", u.ProtectHome}} {
+		dst *string
+	}{{"protect_system", u.ProtectSystem, &b.s.ProtectSystem}, {"protect_home", u.ProtectHome, &b.s.ProtectHome}} {
 		if v.val.Set() && v.val.V != "no" {
-			b.note(v.val.Pos, v.key, "%s: the file system is not made read-only for the service", v.val.V)
+			*v.dst = v.val.V
+			b.at(v.key, v.val.Pos)
 		}
 	}
 	for _, l := range []struct {
-		key  string
-		vals []unitfile.Val[string]
-	}{{"ReadWritePaths", u.ReadWritePaths}, {"ReadOnlyPaths", u.ReadOnlyPaths}, {"BindPaths", u.BindPaths}, {"BindReadOnlyPaths", u.BindReadOnlyPaths}} {
+		key, name string
+		vals      []unitfile.Val[string]
+		dst       *[]string
+	}{{"read_write_paths", "ReadWritePaths", u.ReadWritePaths, &b.s.ReadWritePaths}, {"read_only_paths", "ReadOnlyPaths", u.ReadOnlyPaths, &b.s.ReadOnlyPaths}} {
 		for _, v := range l.vals {
-			b.note(v.Pos, l.key, "%s: no mount namespace for the service", v.V)
+			b.nsPath(l.key, l.name, v, u.RootDirectory.Set(), l.dst)
+		}
+	}
+	for _, l := range []struct {
+		key, name string
+		vals      []unitfile.Val[string]
+		dst       *[]string
+	}{{"bind_paths", "BindPaths", u.BindPaths, &b.s.BindPaths}, {"bind_read_only_paths", "BindReadOnlyPaths", u.BindReadOnlyPaths, &b.s.BindReadOnlyPaths}} {
+		for _, v := range l.vals {
+			if strings.Contains(v.V, `\`) {
+				b.note(v.Pos, l.name, "%s: a path with an escape (\\:) is not bound", v.V)
+				continue
+			}
+			if _, err := config.ParseBind(v.V); err != nil {
+				b.note(v.Pos, l.name, "%s: %v", v.V, err)
+				continue
+			}
+			if len(*l.dst) == 0 {
+				b.at(l.key, v.Pos)
+			}
+			*l.dst = append(*l.dst, v.V)
 		}
 	}
 	if r := u.RootDirectory; r.Set() {
@@ -418,8 +443,34 @@ var quiet = map[string]bool{
 var output = map[string]bool{"journal": true, "syslog": true, "inherit": true, "kmsg": true,
 	"journal+console": true, "syslog+console": true, "kmsg+console": true}
 
-// rest: the keys the typed view does not know; UMask= and WatchdogSec=
-// are honoured, everything else listed.
+// nsPath adds a ReadWritePaths=, ReadOnlyPaths= or InaccessiblePaths=
+// path: "-" (may be missing) kept, "+" (relative to RootDirectory=)
+// dropped, as there is no root directory but "/".
+func (b *builder) nsPath(key, name string, v unitfile.Val[string], rootDir bool, dst *[]string) {
+	p, optional := v.V, false
+	for len(p) > 0 && (p[0] == '-' || p[0] == '+') {
+		optional = optional || p[0] == '-'
+		p = p[1:]
+	}
+	if rootDir && strings.Contains(v.V[:len(v.V)-len(p)], "+") {
+		b.note(v.Pos, name, "%s: \"+\" is relative to the image's root, not RootDirectory=", v.V)
+	}
+	if !strings.HasPrefix(p, "/") {
+		b.note(v.Pos, name, "%q: expected an absolute path", v.V)
+		return
+	}
+	p = path.Clean(p)
+	if optional {
+		p = "-" + p
+	}
+	if len(*dst) == 0 {
+		b.at(key, v.Pos)
+	}
+	*dst = append(*dst, p)
+}
+
+// rest: the keys the typed view does not know; UMask=, WatchdogSec= and
+// InaccessiblePaths= are honoured, everything else listed.
 func (b *builder) rest(u *unitfile.Service) {
 	for _, k := range u.Unsupported {
 		switch id := k.Section + "." + k.Name; {
@@ -434,6 +485,19 @@ func (b *builder) rest(u *unitfile.Service) {
 				b.at("umask", k.Pos)
 			} else {
 				b.note(k.Pos, k.Name, "%q: expected an octal mask", k.Value)
+			}
+		case id == "Service.InaccessiblePaths":
+			if k.Value == "" {
+				b.s.InaccessiblePaths = nil
+				continue
+			}
+			words, err := syntax.Words(k.Value, syntax.Unquote)
+			if err != nil {
+				b.note(k.Pos, k.Name, "%v", err)
+				continue
+			}
+			for _, w := range words {
+				b.nsPath("inaccessible_paths", k.Name, unitfile.Val[string]{V: w, Pos: k.Pos}, u.RootDirectory.Set(), &b.s.InaccessiblePaths)
 			}
 		case id == "Service.WatchdogSec":
 			d, err := syntax.ParseTimespan(k.Value)
