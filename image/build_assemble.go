@@ -2,6 +2,7 @@ package image
 
 import (
 	"context"
+	"fmt"
 	"strings"
 )
 
@@ -55,7 +56,13 @@ func assemble(ctx context.Context, in *inputs) (*layout, error) {
 		return nil, err
 	}
 	t.debs = sel
+	t.base = dropApplets(t.base, sel.Replaced)
 	t.pkgs = append(t.pkgs, sel.Entries...)
+	if in.o.Notes != nil {
+		for _, n := range sel.Notes {
+			fmt.Fprintln(in.o.Notes, n)
+		}
+	}
 	if in.units != nil {
 		// PID 1 translates the same unit files at boot.
 		es, err := in.units.entries()

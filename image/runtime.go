@@ -38,7 +38,8 @@ type DebPin struct {
 	Keg     string `json:"keg"`   // store path of its keg
 	Files   int    `json:"files"` // how many of its files the image has
 	// Why: "named" (in [system] packages), "source" (built from the same
-	// source as a named one) or "needed" (only what runs needs of it).
+	// source as a named one), "recommended" (a named one's Recommends its
+	// recipe asked for) or "needed" (only what runs needs of it).
 	Why string `json:"why"`
 }
 
@@ -177,6 +178,11 @@ type debSelection struct {
 	Used      []DebPin
 	Dropped   []string // packages of the closure nothing runs needs
 	Overrides []Override
+	// Replaced are busybox applets (guest paths) a package's program
+	// replaces because a service's script calls it; Notes the commands
+	// of scripts found nowhere (script:line).
+	Replaced []string
+	Notes    []string
 }
 
 // debSelector picks the runtime files of the deb kegs of an image.
@@ -190,6 +196,12 @@ type debSelector struct {
 	gone  map[string]excludedFile // guest path → why an exclude took it out
 	any   map[string][]string     // file name → packages that have it (for hints)
 	tree  *ldso.Tree
+	// shadow: package files behind busybox applets (scripts.go);
+	// replaced: the applets that go; reindex: the tree must follow.
+	shadow   map[string]shadowed
+	replaced map[string]bool
+	reindex  bool
+	notes    []string
 }
 
 // selectDebs computes the runtime closure. debs are the deb kegs of the
@@ -198,7 +210,8 @@ type debSelector struct {
 // package never replaces.
 func selectDebs(cfg *config.Config, log *slog.Logger, debs []*pkgbuild.Keg, named map[string]bool, base []entry) (*debSelection, error) {
 	s := &debSelector{cfg: cfg, log: log, base: map[string]entry{}, owner: map[string]*debPkg{},
-		file: map[string]kegFile{}, gone: map[string]excludedFile{}, any: map[string][]string{}}
+		file: map[string]kegFile{}, gone: map[string]excludedFile{}, any: map[string][]string{},
+		shadow: map[string]shadowed{}, replaced: map[string]bool{}}
 	for _, e := range base {
 		s.base["/"+strings.TrimPrefix(e.Name, "/")] = e
 	}
@@ -237,10 +250,13 @@ func selectDebs(cfg *config.Config, log *slog.Logger, debs []*pkgbuild.Keg, name
 // load reads the packages' files, leaving out what is not runtime and
 // what the system excludes.
 func (s *debSelector) load(debs []*pkgbuild.Keg, named map[string]bool) error {
-	sources := map[string]bool{}
+	sources, recommended := map[string]bool{}, map[string]bool{}
 	for _, k := range debs {
 		if named[k.Dir] {
 			sources[sourceOf(k.Deb)] = true
+			for _, r := range k.Deb.Recommends {
+				recommended[r] = true // as apt installs them: whole
+			}
 		}
 	}
 	for _, k := range debs {
@@ -253,6 +269,8 @@ func (s *debSelector) load(debs []*pkgbuild.Keg, named map[string]bool) error {
 			p.why = "named"
 		case sources[sourceOf(k.Deb)]:
 			p.why = "source"
+		case recommended[k.Deb.Package]:
+			p.why = "recommended"
 		}
 		files, err := kegFiles(k.Dir)
 		if err != nil {
@@ -268,7 +286,10 @@ func (s *debSelector) load(debs []*pkgbuild.Keg, named map[string]bool) error {
 			if s.skipByDefault(gp) && !adminDefaults(p, gp) {
 				continue
 			}
-			if _, ok := s.base[gp]; ok {
+			if b, ok := s.base[gp]; ok {
+				if isApplet(b) {
+					s.shadow[gp] = shadowed{f: f, p: p} // a script may call it
+				}
 				continue // unit, busybox and the system's own files stay
 			}
 			if prev, ok := s.owner[gp]; ok {
@@ -340,8 +361,10 @@ func (s *debSelector) skipByDefault(p string) bool {
 // would be with every candidate file.
 func (s *debSelector) index() error {
 	base := make([]entry, 0, len(s.base))
-	for _, e := range s.base {
-		base = append(base, e)
+	for p, e := range s.base {
+		if !s.replaced[p] {
+			base = append(base, e)
+		}
 	}
 	view := viewOf(base)
 	for p, f := range s.file {
@@ -369,12 +392,13 @@ func (s *debSelector) serviceRoots(selected map[string]bool) error {
 		what string
 		pos  config.Pos
 		prog string
+		argv []string
 	}
 	var roots []root
 	for _, name := range sortedKeys(s.cfg.Services) {
 		svc := s.cfg.Services[name]
 		if len(svc.Exec) > 0 {
-			roots = append(roots, root{"service." + name + ".exec", svc.ExecPos(), svc.Exec[0]})
+			roots = append(roots, root{"service." + name + ".exec", svc.ExecPos(), svc.Exec[0], svc.Exec})
 		}
 		// What runs before, beside and after it runs in the guest too.
 		for _, l := range []struct {
@@ -383,7 +407,7 @@ func (s *debSelector) serviceRoots(selected map[string]bool) error {
 		}{{"exec_pre", svc.ExecPre}, {"exec_post", svc.ExecPost}, {"exec_stop_post", svc.ExecStopPost}} {
 			for _, c := range l.cmds {
 				if prog := commandProgram(c); prog != "" {
-					roots = append(roots, root{"service." + name + "." + l.key, svc.ExecPos(), prog})
+					roots = append(roots, root{"service." + name + "." + l.key, svc.ExecPos(), prog, c})
 				}
 			}
 		}
@@ -391,7 +415,7 @@ func (s *debSelector) serviceRoots(selected map[string]bool) error {
 	for _, name := range sortedKeys(s.cfg.Execs) {
 		e := s.cfg.Execs[name]
 		if len(e.Command) > 0 {
-			roots = append(roots, root{"exec." + name + ".command", e.CommandPos(), e.Command[0]})
+			roots = append(roots, root{"exec." + name + ".command", e.CommandPos(), e.Command[0], e.Command})
 		}
 	}
 	// A check's command runs in the guest too: what it needs is taken,
@@ -399,16 +423,31 @@ func (s *debSelector) serviceRoots(selected map[string]bool) error {
 	for _, name := range sortedKeys(s.cfg.Checks) {
 		c := s.cfg.Checks[name]
 		if len(c.Exec) > 0 {
-			roots = append(roots, root{"check." + name + ".exec", c.Pos, c.Exec[0]})
+			roots = append(roots, root{"check." + name + ".exec", c.Pos, c.Exec[0], c.Exec})
 		}
 	}
-	for _, r := range roots {
+	progs := make([]string, len(roots))
+	var tools []string
+	for i, r := range roots {
 		prog, ok := s.lookPath(r.prog)
 		if !ok {
 			if s.managedProgram(r.prog) {
 				continue // a file the system writes at boot
 			}
 			errs = append(errs, config.Error{Pos: r.pos, Msg: fmt.Sprintf("%s: %s is in no package of this image%s", r.what, r.prog, s.hint(path.Base(r.prog)))})
+			continue
+		}
+		progs[i] = prog
+		t, notes := s.scriptTools(r.what, prog, r.argv)
+		tools = append(tools, t...)
+		s.notes = append(s.notes, notes...)
+	}
+	if err := s.takeTools(tools, selected); err != nil {
+		return err
+	}
+	for i, r := range roots {
+		prog := progs[i]
+		if prog == "" {
 			continue
 		}
 		res, err := ldso.Closure(s.tree, []string{prog}, ldso.Options{})
@@ -581,6 +620,7 @@ func (s *debSelector) result(selected map[string]bool) (*debSelection, error) {
 		pk.used++
 	}
 	out.Entries = append(out.Entries, s.emptyDirs(out.Entries)...)
+	out.Replaced, out.Notes = sortedKeys(s.replaced), s.notes
 	for _, p := range s.pkgs {
 		d := p.keg.Deb
 		if p.used == 0 && p.why == "" {

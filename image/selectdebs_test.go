@@ -61,6 +61,7 @@ type kegSpec struct {
 	progs       map[string]string // guest path → host file copied (mode 0755)
 	links       map[string]string // guest path → symlink target
 	hostPaths   []string          // host paths copied as they are (symlinks kept)
+	recommends  []string          // the recipe asked for these of its Recommends
 }
 
 // makeKeg writes the keg into store and returns its metadata, as
@@ -68,7 +69,7 @@ type kegSpec struct {
 func makeKeg(t *testing.T, store string, s kegSpec) *pkgbuild.Keg {
 	t.Helper()
 	k := &pkgbuild.Keg{Name: s.pkg, Version: "1.0-1", Hash: "h" + s.pkg, Builder: "deb",
-		Deb: &pkgbuild.DebInfo{Package: s.pkg, Version: "1.0-1", Arch: "amd64", SHA256: "00", Source: s.source, Conffiles: s.conffiles}}
+		Deb: &pkgbuild.DebInfo{Package: s.pkg, Version: "1.0-1", Arch: "amd64", SHA256: "00", Source: s.source, Conffiles: s.conffiles, Recommends: s.recommends}}
 	k.Dir = filepath.Join(store, k.RelDir())
 	put := func(p string) string {
 		to := filepath.Join(k.Dir, filepath.FromSlash(p))

@@ -15,9 +15,12 @@ import (
 // version, or the candidate) takes on an empty system, with the machine's
 // sources and our caches: alternatives, virtual packages and versions are
 // apt's choice. Nothing on the host changes: the dpkg status is an empty
-// file of ours and apt takes no lock. Recommends are left out: the
-// closure is Pre-Depends and Depends.
-func (b *Builder) resolveClosure(ctx context.Context, name, version string) (top string, debs []DebInfo, err error) {
+// file of ours and apt takes no lock. The closure is Pre-Depends and
+// Depends, plus Debian's Essential packages (what every Debian system
+// has, so no package depends on them: the tools a service's script
+// calls), plus the Recommends asked for: all of them as apt installs
+// them by default (allRecs), or the named ones of the package's.
+func (b *Builder) resolveClosure(ctx context.Context, name, version string, allRecs bool, recs []string) (top string, debs []DebInfo, err error) {
 	if err := os.MkdirAll(b.cache, 0o755); err != nil {
 		return "", nil, err
 	}
@@ -29,9 +32,14 @@ func (b *Builder) resolveClosure(ctx context.Context, name, version string) (top
 	if version != "" && version != Candidate {
 		arg += "=" + version
 	}
+	essential, err := b.essentialNames(ctx)
+	if err != nil {
+		return "", nil, err
+	}
 	args := append(b.aptBinOpts(), "-o", "Dir::State::status="+status, "-o", "Debug::NoLocking=1",
-		"-o", "APT::Install-Recommends=false", "-o", "APT::Install-Suggests=false",
+		"-o", fmt.Sprintf("APT::Install-Recommends=%t", allRecs), "-o", "APT::Install-Suggests=false",
 		"install", "--print-uris", "-qq", "-y", arg)
+	args = append(append(args, recs...), essential...)
 	out, err := run(ctx, "", nil, "apt-get", args...)
 	if err != nil {
 		return "", nil, aptUnknown(err, name, version)
@@ -112,6 +120,9 @@ func (b *Builder) resolveClosure(ctx context.Context, name, version string) (top
 			}
 		}
 		sort.Strings(d.Depends)
+		if allRecs {
+			d.Recommends = chosenRecommends(s["Recommends"], provides, w.name, nil)
+		}
 		if err := d.check(); err != nil {
 			return "", nil, fmt.Errorf("apt: %w", err)
 		}
@@ -121,6 +132,22 @@ func (b *Builder) resolveClosure(ctx context.Context, name, version string) (top
 	// apt chose for it.
 	if top = provides[name]; top == "" {
 		return "", nil, fmt.Errorf("apt resolved %s to packages none of which is or provides it", name)
+	}
+	if len(recs) > 0 {
+		for i, w := range want {
+			if w.name != top {
+				continue
+			}
+			chosen, err := pickRecommends(fields[i]["Recommends"], provides, top, recs)
+			if err != nil {
+				return "", nil, err
+			}
+			for j := range debs {
+				if debs[j].Package == top {
+					debs[j].Recommends = chosen
+				}
+			}
+		}
 	}
 	sort.Slice(debs, func(i, j int) bool { return debs[i].Package < debs[j].Package })
 	return top, debs, nil
@@ -181,4 +208,83 @@ func relName(rel string) string {
 	}
 	n, _, _ = strings.Cut(n, ":")
 	return n
+}
+
+// essentialNames are the packages apt's index marks Essential: yes.
+func (b *Builder) essentialNames(ctx context.Context) ([]string, error) {
+	out, err := run(ctx, "", nil, "apt-cache", append(b.aptBinOpts(), "show", "?essential")...)
+	if err != nil {
+		var ce *cmdError
+		if errors.As(err, &ce) && strings.Contains(ce.Stderr, "No packages found") {
+			return nil, nil // an archive without Essential packages (a test's)
+		}
+		return nil, fmt.Errorf("apt-cache show ?essential: %w", err)
+	}
+	seen := map[string]bool{}
+	var names []string
+	for _, st := range stanzas(out) {
+		if n := st["Package"]; st["Essential"] == "yes" && nameRE.MatchString(n) && !seen[n] {
+			seen[n] = true
+			names = append(names, n)
+		}
+	}
+	sort.Strings(names)
+	return names, nil
+}
+
+// chosenRecommends are the closure packages that satisfy the Recommends
+// field of package self, those in only if it is not nil, sorted.
+func chosenRecommends(field string, provides map[string]string, self string, only map[string]bool) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, clause := range splitList(field) {
+		if only != nil && !clauseNames(clause, only) {
+			continue
+		}
+		if p := chooseAlternative(clause, provides); p != "" && p != self && !seen[p] {
+			seen[p] = true
+			out = append(out, p)
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// pickRecommends checks that each name asked for is among the package's
+// Recommends and returns the closure packages chosen for them.
+func pickRecommends(field string, provides map[string]string, top string, recs []string) ([]string, error) {
+	want := map[string]bool{}
+	for _, r := range recs {
+		want[r] = true
+	}
+	var have []string
+	for _, clause := range splitList(field) {
+		for _, alt := range strings.Split(clause, "|") {
+			have = append(have, relName(alt))
+			delete(want, relName(alt))
+		}
+	}
+	if len(want) > 0 {
+		var missing []string
+		for n := range want {
+			missing = append(missing, n)
+		}
+		sort.Strings(missing)
+		return nil, fmt.Errorf("recommends: %s not among %s's Recommends (%s)", strings.Join(missing, ", "), top, strings.Join(have, ", "))
+	}
+	only := map[string]bool{}
+	for _, r := range recs {
+		only[r] = true
+	}
+	return chosenRecommends(field, provides, top, only), nil
+}
+
+// clauseNames says whether one alternative of clause is in names.
+func clauseNames(clause string, names map[string]bool) bool {
+	for _, alt := range strings.Split(clause, "|") {
+		if names[relName(alt)] {
+			return true
+		}
+	}
+	return false
 }

@@ -44,11 +44,15 @@ func (b *Builder) debLock(ctx context.Context, r *Recipe, i int) (*Lock, string,
 func (b *Builder) resolveLock(ctx context.Context, s Source) (*Lock, error) {
 	b.aptMu.Lock()
 	defer b.aptMu.Unlock()
-	top, debs, err := b.resolveClosure(ctx, s.Deb, s.Version)
+	all, only, err := s.recommends()
 	if err != nil {
 		return nil, err
 	}
-	l := &Lock{Package: s.Deb, Top: top, Debs: debs}
+	top, debs, err := b.resolveClosure(ctx, s.Deb, s.Version, all, only)
+	if err != nil {
+		return nil, err
+	}
+	l := &Lock{Package: s.Deb, Top: top, Recommends: recommendsKey(all, only), Debs: debs}
 	if t := l.top(); s.SHA256 != "" && t.SHA256 != s.SHA256 {
 		return nil, fmt.Errorf("%s %s: sha256 mismatch: apt has %s, recipe says %s", t.Package, t.Version, t.SHA256, s.SHA256)
 	}

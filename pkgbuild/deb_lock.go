@@ -20,9 +20,12 @@ import (
 // version and sha256. A build with a lock never asks apt to resolve again;
 // unit pkg update rewrites it.
 type Lock struct {
-	Package string    `toml:"package"` // the recipe's deb, as the recipe names it
-	Top     string    `toml:"top"`     // the closure package that is it (the same, unless virtual)
-	Debs    []DebInfo `toml:"deb"`
+	Package string `toml:"package"` // the recipe's deb, as the recipe names it
+	Top     string `toml:"top"`     // the closure package that is it (the same, unless virtual)
+	// Recommends is the recipe's recommends as resolved: true, a list of
+	// names, or absent for none.
+	Recommends any       `toml:"recommends,omitempty"`
+	Debs       []DebInfo `toml:"deb"`
 }
 
 // LockPath is the lock file of a recipe: beside it, .toml replaced by .lock.
@@ -78,6 +81,10 @@ func readLock(path string, s Source) (*Lock, error) {
 	if l.Package != s.Deb {
 		return nil, config.Error{Pos: at("package"), Msg: fmt.Sprintf("lock is for package %q, the recipe's deb is %q (run unit pkg update)", l.Package, s.Deb)}
 	}
+	if all, only, err := s.recommends(); err == nil && !sameRecommends(l.Recommends, all, only) {
+		return nil, config.Error{Pos: at("package"), Msg: fmt.Sprintf("lock was resolved with recommends = %s, the recipe asks %s (run unit pkg update)",
+			showRecommends(l.Recommends), showRecommends(recommendsKey(all, only)))}
+	}
 	seen := map[string]bool{}
 	for i := range l.Debs {
 		d := &l.Debs[i]
@@ -96,6 +103,11 @@ func readLock(path string, s Source) (*Lock, error) {
 		for _, dep := range d.Depends {
 			if !seen[dep] {
 				return nil, config.Error{Pos: at("deb", strconv.Itoa(i)), Msg: fmt.Sprintf("%s depends on %s, which the lock does not pin", d.Package, dep)}
+			}
+		}
+		for _, rec := range d.Recommends {
+			if !seen[rec] {
+				return nil, config.Error{Pos: at("deb", strconv.Itoa(i)), Msg: fmt.Sprintf("%s recommends %s, which the lock does not pin", d.Package, rec)}
 			}
 		}
 	}

@@ -18,9 +18,12 @@ type DebInfo struct {
 	Source   string `toml:"source" json:"source"`     // source package name
 	// Depends are the packages of the closure chosen for Pre-Depends and
 	// Depends (alternatives and virtual packages resolved), sorted.
-	Depends   []string `toml:"depends" json:"depends"`
-	Essential bool     `toml:"essential,omitempty" json:"essential,omitempty"`
-	Priority  string   `toml:"priority,omitempty" json:"priority,omitempty"`
+	Depends []string `toml:"depends" json:"depends"`
+	// Recommends are the packages of the closure chosen for Recommends,
+	// when the recipe asked for them (recommends), sorted.
+	Recommends []string `toml:"recommends,omitempty" json:"recommends,omitempty"`
+	Essential  bool     `toml:"essential,omitempty" json:"essential,omitempty"`
+	Priority   string   `toml:"priority,omitempty" json:"priority,omitempty"`
 	// Conffiles are the absolute paths listed in the .deb's control member;
 	// filled in from the .deb when the keg is built (not in the lock).
 	Conffiles []string `toml:"-" json:"conffiles,omitempty"`
@@ -52,7 +55,7 @@ func (d *DebInfo) check() error {
 	case d.Source != "" && !nameRE.MatchString(d.Source):
 		return fmt.Errorf("%s: source %q: not a package name", d.Package, d.Source)
 	}
-	for _, dep := range d.Depends {
+	for _, dep := range append(append([]string(nil), d.Depends...), d.Recommends...) {
 		if !nameRE.MatchString(dep) {
 			return fmt.Errorf("%s: depends %q: not a package name", d.Package, dep)
 		}

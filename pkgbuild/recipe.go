@@ -61,6 +61,10 @@ type Source struct {
 	// Depends closure with apt, pin it in the recipe's lock file and build
 	// one keg per Debian package. false: this package alone.
 	Deps *bool `toml:"deps" json:"-"` // not hashed: a closure shows in the keg's deps
+	// Recommends (deb with deps only): true takes the Recommends apt
+	// would install (apt-get install's default); a list of names takes
+	// those of the package's Recommends only. Absent or false: none.
+	Recommends any `toml:"recommends" json:"recommends,omitempty"`
 }
 
 // WithDeps reports whether s is a deb source that brings its dependency
@@ -332,6 +336,13 @@ func (r *Recipe) validateSource(i int, s Source) config.Errors {
 	}
 	if s.Deps != nil && s.Deb == "" {
 		add("deps", "deps is only for deb sources")
+	}
+	if s.Recommends != nil {
+		if _, _, err := s.recommends(); err != nil {
+			add("recommends", "%v", err)
+		} else if !s.WithDeps() {
+			add("recommends", "recommends is only for deb sources with deps")
+		}
 	}
 	if s.WithDeps() && s.Via != "" {
 		add("via", "via picks one package: set deps = false with it")
