@@ -127,8 +127,10 @@ type gatherer struct {
 	groups map[string]*group
 	paths  map[string]*pathDecl
 	notes  []Note
-	// pending are the postinst path actions, taken after tmpfiles.d.
+	// pending are the postinst path actions and links, taken after
+	// tmpfiles.d.
 	pending []maintscript.Path
+	links   []maintscript.Link
 }
 
 func (g *gatherer) note(at config.Pos, format string, args ...any) {

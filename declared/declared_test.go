@@ -150,6 +150,8 @@ chmod 1775 /var/log/db
 chown -R db:db /var/lib/db
 dpkg-statoverride --update --add db db 640 /etc/db/db.conf
 chown db /var/lib/gone
+ln -sf /etc/db/available/x /etc/db/enabled/x
+ln -s /etc/db/db.conf /etc/db/db.conf
 `
 	r := gather(t, Input{Root: root, Scripts: []Script{{Package: "db", Postinst: script}},
 		Defined: func(kind, name string) bool { return kind == "user" && name == "mine" },
@@ -160,10 +162,14 @@ chown db /var/lib/gone
 		"[dir.\"/var/lib/db\"]\nowner = \"db\"\ngroup = \"db\"\nfrom = \"db.postinst:8\"",
 		"[user.\"db\"]\nuid = 100\ngroup = \"db\"\nhome = \"/var/lib/db\"",
 		"[user.\"www-data\"]\nuid = 33",
+		"[link.\"/etc/db/enabled/x\"]\ntarget = \"/etc/db/available/x\"\nfrom = \"db.postinst:11\"",
 	} {
 		if !strings.Contains(got, want) {
 			t.Errorf("missing %q in:\n%s", want, got)
 		}
+	}
+	if strings.Contains(got, "[link.\"/etc/db/db.conf\"]") {
+		t.Errorf("a link over a file the package ships:\n%s", got)
 	}
 	if strings.Contains(got, "[user.\"mine\"]") {
 		t.Errorf("a user the system defines was declared again:\n%s", got)

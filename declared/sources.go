@@ -183,6 +183,7 @@ func (g *gatherer) scripts() {
 			g.member(m.Pos, m.User, m.Group)
 		}
 		g.pending = append(g.pending, sc.Paths...)
+		g.links = append(g.links, sc.Links...)
 		for _, k := range sc.Skipped {
 			what := k.Command + ": not reproduced"
 			if k.Why != "" {
@@ -219,7 +220,25 @@ func (g *gatherer) tmpfiles() error {
 		}
 	}
 	g.scriptPaths(root)
+	g.scriptLinks(root)
 	return nil
+}
+
+// scriptLinks are the links a postinst makes (nginx's default site
+// enabled), where nothing else declared the path and the image has
+// nothing there.
+func (g *gatherer) scriptLinks(root *os.Root) {
+	for _, l := range g.links {
+		name := canonical(l.Path)
+		if p := g.paths[name]; p != nil {
+			g.note(l.Pos, "%s: also declared at %s, which wins", name, p.from)
+			continue
+		}
+		if _, err := root.Lstat(name[1:]); err == nil {
+			continue // the package ships it
+		}
+		g.paths[name] = &pathDecl{from: l.Pos, kind: "link", name: name, target: l.Target}
+	}
 }
 
 func (g *gatherer) tmpfile(e tmpfiles.Entry) {

@@ -277,9 +277,54 @@ func (w *walker) copy(at config.Pos, name string, args []string) string {
 			return "option " + k
 		}
 	}
-	if len(rest) != 2 || !path.IsAbs(rest[0]) || !path.IsAbs(rest[1]) || strings.HasSuffix(rest[1], "/") {
+	if len(rest) != 2 {
 		return "not " + name + " SRC DST of one file"
 	}
-	w.out.Copies = append(w.out.Copies, Copy{Pos: at, From: path.Clean(rest[0]), To: path.Clean(rest[1])})
+	from, to := rest[0], rest[1]
+	// A template copied into a mktemp file, edited there, then installed
+	// (openssh-server's sshd_config): the package's file is what is
+	// installed; the edits are listed as not reproduced.
+	if _, ok := w.temps[to]; ok && path.IsAbs(from) {
+		w.temps[to] = path.Clean(from)
+		return ""
+	}
+	if src, ok := w.temps[from]; ok {
+		if src == "" {
+			return "installs a temporary file whose content is made at run time"
+		}
+		from = src
+	}
+	if !path.IsAbs(from) || !path.IsAbs(to) || strings.HasSuffix(to, "/") {
+		return "not " + name + " SRC DST of one file"
+	}
+	w.out.Copies = append(w.out.Copies, Copy{Pos: at, From: path.Clean(from), To: path.Clean(to)})
+	return ""
+}
+
+// link: ln -s[f][n] TARGET PATH.
+func (w *walker) link(at config.Pos, args []string) string {
+	o, rest, bad := opts(args, nil)
+	if bad != "" {
+		return bad
+	}
+	symbolic := false
+	for k := range o {
+		switch k {
+		case "-s", "--symbolic":
+			symbolic = true
+		case "-sf", "-fs", "-sfn", "-snf", "-fsn", "-nsf", "-sn", "-ns":
+			symbolic = true
+		case "-f", "--force", "-n", "--no-dereference", "-v":
+		default:
+			return "option " + k
+		}
+	}
+	if !symbolic {
+		return "a hard link"
+	}
+	if len(rest) != 2 || rest[0] == "" || !path.IsAbs(rest[1]) || strings.HasSuffix(rest[1], "/") {
+		return "not ln -s TARGET PATH"
+	}
+	w.out.Links = append(w.out.Links, Link{Pos: at, Target: rest[0], Path: path.Clean(rest[1])})
 	return ""
 }

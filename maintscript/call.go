@@ -24,7 +24,7 @@ var ignored = map[string]bool{
 var actions = map[string]bool{
 	"adduser": true, "addgroup": true, "useradd": true, "groupadd": true, "usermod": true, "gpasswd": true,
 	"chown": true, "chgrp": true, "chmod": true, "install": true, "mkdir": true, "dpkg-statoverride": true,
-	"ucf": true, "cp": true,
+	"ucf": true, "cp": true, "ln": true,
 }
 
 func (w *walker) call(c *syntax.CallExpr, depth int, cond bool) tri {
@@ -79,6 +79,8 @@ func (w *walker) call(c *syntax.CallExpr, depth int, cond bool) tri {
 		why = w.statoverride(at, args)
 	case "ucf", "cp":
 		why = w.copy(at, name, args)
+	case "ln":
+		why = w.link(at, args)
 	default:
 		why = "not one of the idioms unit reproduces"
 	}

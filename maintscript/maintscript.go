@@ -6,7 +6,8 @@
 // walked as a fresh install would run it ("postinst configure", no old
 // version); every other command it would run is listed with its line,
 // never silently dropped. Files it installs from the package's own
-// (ucf, cp) are listed as copies. Nothing here acts.
+// (ucf, cp; through a mktemp file too, its edits listed) are listed as
+// copies, links it makes (ln -s) as links. Nothing here acts.
 package maintscript
 
 import (
@@ -59,6 +60,12 @@ type Copy struct {
 	From, To string
 }
 
+// Link is a symbolic link the script makes: ln -s TARGET PATH.
+type Link struct {
+	Pos          config.Pos
+	Target, Path string
+}
+
 // Skipped is a command unit does not reproduce.
 type Skipped struct {
 	Pos     config.Pos
@@ -73,6 +80,7 @@ type Script struct {
 	Members []Member
 	Paths   []Path
 	Copies  []Copy
+	Links   []Link
 	Skipped []Skipped
 }
 

@@ -200,6 +200,37 @@ cp -r /usr/share/a /etc/
 	check(t, "skipped", skipped(s), "7:cp -r /usr/share/a /etc/ (option -r)")
 }
 
+// openssh-server's shape: a template copied into a mktemp file, edited,
+// then installed with ucf; nginx's: a default site enabled with ln -s.
+func TestTempTemplateAndLinks(t *testing.T) {
+	s := scan(t, `#!/bin/sh
+create_config() {
+	new_config="$(mktemp)"
+	cp -aZ /usr/share/srv/srv_config "$new_config"
+	sed -i 's/^#X .*/X yes/' "$new_config"
+	ucf --three-way --debconf-ok "$new_config" /etc/srv/srv_config
+	rm -f "$new_config"
+}
+create_config
+other=$(mktemp)
+ucf "$other" /etc/srv/other
+ln -s /etc/web/sites-available/default /etc/web/sites-enabled/default
+ln /etc/a /etc/b
+`)
+	var got []string
+	for _, c := range s.Copies {
+		got = append(got, fmt.Sprintf("%d:%s->%s", c.Pos.Line, c.From, c.To))
+	}
+	for _, l := range s.Links {
+		got = append(got, fmt.Sprintf("%d:%s=>%s", l.Pos.Line, l.Path, l.Target))
+	}
+	check(t, "copies and links", strings.Join(got, "\n"), "6:/usr/share/srv/srv_config->/etc/srv/srv_config\n12:/etc/web/sites-enabled/default=>/etc/web/sites-available/default")
+	check(t, "skipped", skipped(s), `5:sed -i 's/^#X .*/X yes/' "$new_config" (not one of the idioms unit reproduces)
+7:rm -f "$new_config" (not one of the idioms unit reproduces)
+11:ucf "$other" /etc/srv/other (installs a temporary file whose content is made at run time)
+13:ln /etc/a /etc/b (a hard link)`)
+}
+
 // A function called twice lists what it cannot reproduce once.
 func TestSkippedOnce(t *testing.T) {
 	s := scan(t, "#!/bin/sh\nkey() {\n\tssh-keygen -f \"$1\"\n\tadduser --system \"$1\"\n}\nkey a\nkey b\n")

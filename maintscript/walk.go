@@ -1,6 +1,7 @@
 package maintscript
 
 import (
+	"fmt"
 	"strings"
 
 	"github.com/unit-os/unit/config"
@@ -37,6 +38,9 @@ type walker struct {
 	funcs map[string]*syntax.Stmt
 	seen  map[Skipped]bool
 	steps int
+	// temps are the files made by mktemp, by the symbol their variable
+	// holds, with the package file copied into each ("" until then).
+	temps map[string]string
 }
 
 func newWalker(file, pkg string) *walker {
@@ -48,6 +52,7 @@ func newWalker(file, pkg string) *walker {
 		},
 		funcs: map[string]*syntax.Stmt{},
 		seen:  map[Skipped]bool{},
+		temps: map[string]string{},
 	}
 }
 
@@ -190,6 +195,10 @@ func (w *walker) assign(a *syntax.Assign) {
 	}
 	if v, ok := w.word(a.Value); ok {
 		w.vars[a.Name.Value] = v
+	} else if isMktemp(a.Value) {
+		sym := fmt.Sprintf("%s%d", tempSymbol, len(w.temps)+1)
+		w.temps[sym] = ""
+		w.vars[a.Name.Value] = sym
 	} else {
 		delete(w.vars, a.Name.Value)
 	}
@@ -223,4 +232,29 @@ func match(pat, word string) bool {
 		return strings.HasSuffix(word, pat[1:])
 	}
 	return pat == word
+}
+
+// tempSymbol starts the value of a variable that holds a mktemp file: no
+// path, so nothing else takes it for one.
+const tempSymbol = "\x00mktemp"
+
+// isMktemp says whether a word is "$(mktemp …)", quoted or not.
+func isMktemp(wd *syntax.Word) bool {
+	if len(wd.Parts) != 1 {
+		return false
+	}
+	p := wd.Parts[0]
+	if dq, ok := p.(*syntax.DblQuoted); ok && len(dq.Parts) == 1 {
+		p = dq.Parts[0]
+	}
+	cs, ok := p.(*syntax.CmdSubst)
+	if !ok || len(cs.Stmts) != 1 {
+		return false
+	}
+	call, ok := cs.Stmts[0].Cmd.(*syntax.CallExpr)
+	if !ok || len(call.Args) == 0 || len(call.Args[0].Parts) != 1 {
+		return false
+	}
+	lit, ok := call.Args[0].Parts[0].(*syntax.Lit)
+	return ok && lit.Value == "mktemp"
 }
