@@ -45,6 +45,10 @@ type Input struct {
 	// Defined says whether the system's own TOML has this resource
 	// ("user", "haproxy"): it wins, so nothing is made or pinned for it.
 	Defined func(kind, name string) bool
+	// Debian: the image is made of Debian's packages, so it has Debian's
+	// static accounts (base-passwd's, Essential on every Debian system:
+	// nginx's default config names www-data in no declaration).
+	Debian bool
 	// Users and Groups are names the config uses (a service's user, an
 	// owner) that must exist: made as system accounts when nothing
 	// declares them.
@@ -80,6 +84,9 @@ func Gather(in Input) (*Result, error) {
 	}
 	for _, u := range in.Users {
 		g.needUser(u.Name, u.Pos)
+	}
+	if in.Debian {
+		g.basePasswd()
 	}
 	for _, gr := range in.Groups {
 		g.needGroup(gr.Name, gr.Pos)
@@ -179,6 +186,17 @@ func (g *gatherer) needGroup(name string, at config.Pos) {
 		return
 	}
 	g.addGroup(&group{from: at, name: name, gid: -1})
+}
+
+// basePasswd adds Debian's static accounts the image lacks, each from
+// its line of base-passwd's master files.
+func (g *gatherer) basePasswd() {
+	for i, a := range ids.StaticUsers() {
+		g.needUser(a.Name, config.Pos{File: "/usr/share/base-passwd/passwd.master", Line: i + 1})
+	}
+	for i, name := range ids.StaticGroups() {
+		g.needGroup(name, config.Pos{File: "/usr/share/base-passwd/group.master", Line: i + 1})
+	}
 }
 
 // staticGroupName is the name of Debian's static group gid.

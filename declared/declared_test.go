@@ -202,3 +202,26 @@ func mustPins(t *testing.T) *ids.Pins {
 	}
 	return p
 }
+
+// An image of Debian's packages has base-passwd's accounts, each from its
+// line of the master files, but not those the image already has.
+func TestBasePasswd(t *testing.T) {
+	root := tree(t, map[string]string{"usr/": ""})
+	r := gather(t, Input{Root: root, Debian: true, Defined: func(kind, name string) bool { return name == "root" }})
+	got := string(r.TOML)
+	for _, want := range []string{
+		"[user.\"www-data\"]\nuid = 33\ngroup = \"www-data\"\nhome = \"/var/www\"\nshell = \"/usr/sbin/nologin\"\ncomment = \"www-data\"\nfrom = \"/usr/share/base-passwd/passwd.master:13\"",
+		"[group.\"adm\"]\ngid = 4\nfrom = \"/usr/share/base-passwd/group.master:5\"",
+		"[user.\"nobody\"]\nuid = 65534\ngroup = \"nogroup\"",
+	} {
+		if !strings.Contains(got, want) {
+			t.Errorf("missing %q in:\n%s", want, got)
+		}
+	}
+	if strings.Contains(got, "[user.\"root\"]") || strings.Contains(got, "[group.\"root\"]") {
+		t.Errorf("root declared again:\n%s", got)
+	}
+	if r := gather(t, Input{Root: root}); strings.Contains(string(r.TOML), "www-data") {
+		t.Errorf("static accounts without Debian:\n%s", r.TOML)
+	}
+}

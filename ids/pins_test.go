@@ -72,3 +72,18 @@ func TestPinsFull(t *testing.T) {
 		t.Error("a bad name was pinned")
 	}
 }
+
+// The ordered lists and the lookup agree, one entry per name.
+func TestStaticLists(t *testing.T) {
+	if len(StaticGroups()) != len(staticGroups) {
+		t.Errorf("%d ordered groups, %d known", len(StaticGroups()), len(staticGroups))
+	}
+	for _, g := range StaticGroups() {
+		if _, ok := StaticGroup(g); !ok {
+			t.Errorf("group %s ordered but unknown", g)
+		}
+	}
+	if u := StaticUsers(); len(u) != 18 || u[12].Name != "www-data" || u[12].UID != 33 {
+		t.Errorf("users: %v", u)
+	}
+}

@@ -38,6 +38,18 @@ var staticUsers = []Account{
 	{"nobody", 65534, 65534, "nobody", "/nonexistent", "/usr/sbin/nologin"},
 }
 
+// groupOrder is group.master's order, for positions.
+var groupOrder = []string{"root", "daemon", "bin", "sys", "adm", "tty", "disk", "lp", "mail", "news", "uucp",
+	"man", "proxy", "kmem", "dialout", "fax", "voice", "cdrom", "floppy", "tape", "sudo", "audio", "dip",
+	"www-data", "backup", "operator", "list", "irc", "src", "shadow", "utmp", "video", "sasl", "plugdev",
+	"staff", "games", "users", "nogroup"}
+
+// StaticUsers are base-passwd's users in passwd.master's order (line i+1).
+func StaticUsers() []Account { return append([]Account(nil), staticUsers...) }
+
+// StaticGroups are base-passwd's groups in group.master's order (line i+1).
+func StaticGroups() []string { return append([]string(nil), groupOrder...) }
+
 var staticGroups = map[string]int{
 	"root": 0, "daemon": 1, "bin": 2, "sys": 3, "adm": 4, "tty": 5, "disk": 6, "lp": 7, "mail": 8,
 	"news": 9, "uucp": 10, "man": 12, "proxy": 13, "kmem": 15, "dialout": 20, "fax": 21, "voice": 22,

@@ -61,7 +61,9 @@ func (in *inputs) declare(t *layout) error {
 	users, groups := needs(cfg)
 	res, err := declared.Gather(declared.Input{
 		Root: root, Scripts: scripts, Pins: pins, Users: users, Groups: groups,
-		Taken: takenIDs(passwd, group),
+		// An image of Debian's packages has Debian's static accounts.
+		Debian: len(kegs) > 0,
+		Taken:  takenIDs(passwd, group),
 		Defined: func(kind, name string) bool {
 			switch kind {
 			case "user":

@@ -36,8 +36,8 @@ Type=notify
 Environment=OPTS=-v
 ExecStartPre=-/usr/sbin/app-setup --check
 ExecStart=/usr/bin/app --serve $OPTS
-PrivateTmp=yes
-ProtectSystem=full
+SystemCallFilter=@system-service
+MemoryDenyWriteExecute=yes
 `
 
 // declaredStore is a store with app (named; ships app.service, its
@@ -83,7 +83,7 @@ func TestLoadSystemDeclared(t *testing.T) {
 	for _, n := range cfg.Notes {
 		notes = append(notes, n.String())
 	}
-	if want := "/lib/systemd/system/app.service:10: PrivateTmp= not honoured: the service shares /tmp"; !strings.Contains(strings.Join(notes, "\n"), want) {
+	if want := "/lib/systemd/system/app.service:10: SystemCallFilter= not honoured: unit has no such setting"; !strings.Contains(strings.Join(notes, "\n"), want) {
 		t.Errorf("notes:\n%s\nwant %s", strings.Join(notes, "\n"), want)
 	}
 
@@ -116,8 +116,8 @@ func TestBuildDeclaredService(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := "/lib/systemd/system/app.service:10: PrivateTmp= not honoured: the service shares /tmp\n" +
-		"/lib/systemd/system/app.service:11: ProtectSystem= not honoured: full: the file system is not made read-only for the service\n"
+	want := "/lib/systemd/system/app.service:10: SystemCallFilter= not honoured: unit has no such setting\n" +
+		"/lib/systemd/system/app.service:11: MemoryDenyWriteExecute= not honoured: unit has no such setting\n"
 	if notes.String() != want {
 		t.Errorf("notes:\n%s\nwant\n%s", notes.String(), want)
 	}
