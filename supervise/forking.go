@@ -14,6 +14,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"golang.org/x/sys/unix"
 
+	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/event"
 	"github.com/unit-os/unit/safepath"
 )
@@ -129,6 +130,23 @@ func (s *Supervisor) forkFailed(v *service, e Exit, err error) {
 	}
 	s.mainGone(v, v.gen, e) // kills what it left, as kill_mode says
 
+}
+
+// removePIDFile removes the pid file once the service is dead, as
+// systemd does: a restart must not take the old daemon's pid for the new
+// one's before the new one wrote it. Not through a symlink (safepath).
+func (s *Supervisor) removePIDFile(v *service, cfg *config.Service) {
+	if cfg.PIDFile == "" {
+		return
+	}
+	d, base, err := safepath.OpenParent(cfg.PIDFile)
+	if err == nil {
+		err = unix.Unlinkat(d.Fd(), base, 0)
+		d.Close()
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.log.Warn("remove pid file", "name", v.name, "path", cfg.PIDFile, "err", err)
+	}
 }
 
 // readPIDFile reads a pid from path without following a symlink at its

@@ -45,6 +45,7 @@ func (e Exit) Success() bool { return !e.Lost && e.Status.Exited() && e.Status.E
 type Reaper struct {
 	mu      sync.Mutex
 	owners  map[int]func(Exit)
+	adopted map[int]*adoption // watched through a pidfd (Adopt)
 	log     *slog.Logger
 	orphans uint64
 }
@@ -54,7 +55,7 @@ func NewReaper(log *slog.Logger) *Reaper {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Reaper{owners: map[int]func(Exit){}, log: log}
+	return &Reaper{owners: map[int]func(Exit){}, adopted: map[int]*adoption{}, log: log}
 }
 
 // Run reaps children on every SIGCHLD until ctx ends.
@@ -88,6 +89,7 @@ func (r *Reaper) reapAll() {
 		r.mu.Lock()
 		owner := r.owners[pid]
 		delete(r.owners, pid)
+		delete(r.adopted, pid)
 		if owner == nil {
 			r.orphans++
 		}
@@ -127,20 +129,77 @@ func (r *Reaper) Start(argv0 string, argv []string, attr *syscall.ProcAttr, onEx
 		return 0, err
 	}
 	r.owners[pid] = onExit
+	delete(r.adopted, pid) // a new process: an old adoption's watch must not end it
 	return pid, nil
 }
 
 // Adopt registers onExit for pid, a process we did not start (a daemon's
 // forked main process, which becomes our child when its parent exits). It
 // reports false if pid is already gone (reaped as an orphan): its status is lost.
+// A parent that stays (a double fork whose middle process waits) reaps
+// it instead of us: a pidfd then tells its end, with the status unknown.
 func (r *Reaper) Adopt(pid int, onExit func(Exit)) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := syscall.Kill(pid, 0); err == syscall.ESRCH {
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err == unix.ESRCH {
 		return false
 	}
 	r.owners[pid] = onExit
+	if err != nil { // no pidfd (before Linux 5.10): only an exit as our child is seen
+		if err := syscall.Kill(pid, 0); err == syscall.ESRCH {
+			delete(r.owners, pid)
+			return false
+		}
+		return true
+	}
+	a := &adoption{onExit}
+	r.adopted[pid] = a
+	go r.watchAdopted(pid, a, os.NewFile(uintptr(fd), "pidfd"))
 	return true
+}
+
+// adoption identifies one Adopt: a later process with the same pid is
+// not it.
+type adoption struct{ onExit func(Exit) }
+
+// watchAdopted waits (in the poller, no thread held) until the pidfd's
+// process exited. If it is not our child then, its parent reaps it and no
+// wait4 of ours sees it: its owner gets a lost exit.
+func (r *Reaper) watchAdopted(pid int, a *adoption, f *os.File) {
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		r.log.Error("reaper: watch adopted process", "pid", pid, "err", err)
+		return
+	}
+	ours := false
+	err = rc.Read(func(fd uintptr) bool {
+		var info unix.Siginfo
+		// WNOWAIT: a zombie of ours stays for reapAll and its real status.
+		if unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil) == nil {
+			ours = true // reparented to us: reapAll sees its exit
+			return true
+		}
+		n, _ := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 0)
+		return n > 0 // another's child: done once it exited
+	})
+	r.mu.Lock()
+	mine := r.adopted[pid] == a
+	if mine {
+		delete(r.adopted, pid)
+	}
+	lost := mine && !ours && err == nil
+	if lost {
+		delete(r.owners, pid)
+	}
+	r.mu.Unlock()
+	if err != nil {
+		r.log.Error("reaper: watch adopted process", "pid", pid, "err", err)
+	}
+	if lost {
+		r.deliver(a.onExit, Exit{PID: pid, Lost: true})
+	}
 }
 
 // Owns reports whether pid is a child someone awaits the exit of.
