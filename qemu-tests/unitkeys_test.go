@@ -38,6 +38,7 @@ setsid sh -c 'trap "" TERM; exec sleep 1000' & e=$!
 onterm() { echo "TRAP $n child=$(alive $c) pending=$(awk '/^ShdPnd/{print $2}' /proc/$c/status 2>/dev/null)"; exit 0; }
 trap onterm TERM
 echo $$ > /run/$n.main; echo $c > /run/$n.child; echo $e > /run/$n.esc
+ls -id /sys/fs/cgroup/services/$n | awk '{print $1}' > /run/$n.cgid
 echo ok > /run/$n.ready
 while :; do sleep 1; done
 '''
@@ -45,7 +46,9 @@ while :; do sleep 1; done
 [file."/etc/t/stoppost.sh"]
 content = '''
 . /etc/t/lib.sh
-echo "STOPPOST $(cat /proc/self/cgroup) $(states $1)"
+ino=$(ls -id /sys/fs/cgroup/services/$1 | awk '{print $1}')
+[ "$ino" = "$(cat /run/$1.cgid)" ] && cg=reused || cg=fresh
+echo "STOPPOST $(cat /proc/self/cgroup) $cg $(states $1)"
 '''
 
 [file."/etc/t/probe.sh"]
@@ -160,7 +163,7 @@ func TestUnitKeysInCgroups(t *testing.T) {
 		// process cloned into a killed cgroup is SIGKILLed), and so does
 		// the next start.
 		`\[probe\] BEFORE phases main=S child=T esc=S$`,
-		`\[phases\] STOPPOST 0::/services/phases main=dead child=dead esc=dead$`,
+		`\[phases\] STOPPOST 0::/services/phases fresh main=dead child=dead esc=dead$`,
 		`\[probe\] AFTER phases main=dead child=dead esc=dead$`,
 		`\[phases\] POST 0::/services/phases$`,
 	})
