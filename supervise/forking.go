@@ -221,6 +221,7 @@ func (s *Supervisor) ownsForked(v *service, pid int) error {
 
 // procStat is what ownsForked needs of /proc/PID/stat.
 type procStat struct {
+	state               string
 	ppid, pgrp, session int
 	start               uint64 // clock ticks since boot
 }
@@ -241,6 +242,7 @@ func readStat(pid int) (procStat, error) {
 	}
 	// f[0] is the state (field 3); ppid, pgrp, session are 4-6, starttime 22.
 	var st procStat
+	st.state = f[0]
 	st.ppid, _ = strconv.Atoi(f[1])
 	st.pgrp, _ = strconv.Atoi(f[2])
 	st.session, _ = strconv.Atoi(f[3])

@@ -79,14 +79,19 @@ func (r *Reaper) Run(ctx context.Context) {
 func (r *Reaper) reapAll() {
 	for {
 		var ws syscall.WaitStatus
+		// Under mu: the reaping and the end of an adoption are one step
+		// for watchAdopted, which must not take our reaped child for
+		// another's.
+		r.mu.Lock()
 		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
 		if err == syscall.EINTR {
+			r.mu.Unlock()
 			continue
 		}
 		if err != nil || pid <= 0 {
+			r.mu.Unlock()
 			return
 		}
-		r.mu.Lock()
 		owner := r.owners[pid]
 		delete(r.owners, pid)
 		delete(r.adopted, pid)
@@ -173,32 +178,51 @@ func (r *Reaper) watchAdopted(pid int, a *adoption, f *os.File) {
 		r.log.Error("reaper: watch adopted process", "pid", pid, "err", err)
 		return
 	}
-	ours := false
 	err = rc.Read(func(fd uintptr) bool {
-		var info unix.Siginfo
-		// WNOWAIT: a zombie of ours stays for reapAll and its real status.
-		if unix.Waitid(unix.P_PIDFD, int(fd), &info, unix.WEXITED|unix.WNOHANG|unix.WNOWAIT, nil) == nil {
-			ours = true // reparented to us: reapAll sees its exit
-			return true
-		}
 		n, _ := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 0)
-		return n > 0 // another's child: done once it exited
+		return n > 0 // it exited
 	})
-	r.mu.Lock()
-	mine := r.adopted[pid] == a
-	if mine {
-		delete(r.adopted, pid)
-	}
-	lost := mine && !ours && err == nil
-	if lost {
-		delete(r.owners, pid)
-	}
-	r.mu.Unlock()
 	if err != nil {
 		r.log.Error("reaper: watch adopted process", "pid", pid, "err", err)
+		r.forget(pid, a)
+		return
 	}
-	if lost {
-		r.deliver(a.onExit, Exit{PID: pid, Lost: true})
+	// It exited. A zombie of another parent becomes ours if that parent
+	// exits first, and reapAll then has its status; one reaped by its
+	// parent is lost to us. Parents reap or exit at once, mostly: checked
+	// every zombieCheck until one of the two happened.
+	for {
+		r.mu.Lock()
+		if r.adopted[pid] != a { // reaped by reapAll (under mu), or replaced
+			r.mu.Unlock()
+			return
+		}
+		st, serr := readStat(pid)
+		switch {
+		case serr == nil && st.state == "Z" && st.ppid == os.Getpid():
+			delete(r.adopted, pid) // ours now: reapAll delivers its status
+			r.mu.Unlock()
+			return
+		case serr != nil || st.state != "Z": // reaped by its parent
+			delete(r.adopted, pid)
+			delete(r.owners, pid)
+			r.mu.Unlock()
+			r.deliver(a.onExit, Exit{PID: pid, Lost: true})
+			return
+		}
+		r.mu.Unlock()
+		time.Sleep(zombieCheck)
+	}
+}
+
+// zombieCheck is how often an adopted zombie of another parent is looked at.
+const zombieCheck = 50 * time.Millisecond
+
+func (r *Reaper) forget(pid int, a *adoption) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.adopted[pid] == a {
+		delete(r.adopted, pid)
 	}
 }
 
