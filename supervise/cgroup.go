@@ -13,6 +13,14 @@ import (
 // its cgroup, with no window where it could fork outside the limits.
 func (s *Supervisor) cgroupFor(v *service) (*os.File, string, error) {
 	dir := filepath.Join(s.cgroups, v.name)
+	if v.pid > 0 && v.cgroup == dir {
+		// exec_post beside the running main process: its cgroup as it is.
+		fd, err := os.Open(dir)
+		if err != nil {
+			return nil, "", fmt.Errorf("cgroup %s: %w", dir, err)
+		}
+		return fd, dir, nil
+	}
 	// A fresh cgroup for every run: once cgroup.kill was written, kernels
 	// with the cgroup kill_seq (6.13+, seen here on 6.18) SIGKILL every
 	// process later cloned into that cgroup with CLONE_INTO_CGROUP. An

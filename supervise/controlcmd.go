@@ -25,10 +25,12 @@ type controlCmd struct {
 // controlPhase is the commands of one phase and what they share: the
 // output pipe to the service's log, /dev/null, the cgroup.
 type controlPhase struct {
-	name  string
-	cmds  []controlCmd
-	out   *os.File   // read end, pumped into the service's log
-	files []*os.File // closed when the phase ends
+	name string
+	cmds []controlCmd
+	out  *os.File // read end, pumped into the service's log
+	// pumped is closed when the pump has put the last line in the log.
+	pumped chan struct{}
+	files  []*os.File // closed when the phase ends
 }
 
 // prepareControl resolves a phase's commands on the loop: the service's
@@ -53,7 +55,11 @@ func (s *Supervisor) prepareControl(v *service, phase string, cmds [][]string) (
 	}
 	p.files = append(p.files, wr)
 	p.out = rd
-	go pump(v.name, rd, s.ringFor(v.name), s.echo, s.log)
+	p.pumped = make(chan struct{})
+	go func() {
+		defer close(p.pumped)
+		pump(v.name, rd, s.ringFor(v.name), s.echo, s.log)
+	}()
 	var cgroupFD *os.File
 	if s.cgroups != "" {
 		fd, path, err := s.cgroupFor(v)
@@ -152,7 +158,16 @@ func (p *controlPhase) close() {
 // first failure of a command without "-". When ctx ends, the running
 // command's process group is killed and the cause returned.
 func (s *Supervisor) runPhase(ctx context.Context, name string, p *controlPhase) error {
-	defer p.close()
+	// The phase is over once its output is in the log (what it said is
+	// there when its end is reported); a background child that keeps the
+	// pipe open holds this for outputGrace at most.
+	defer func() {
+		pumped := p.pumped
+		p.close()
+		if pumped != nil {
+			<-pumped
+		}
+	}()
 	for _, c := range p.cmds {
 		err := c.err
 		if err == nil {

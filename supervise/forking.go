@@ -14,6 +14,7 @@ import (
 	"github.com/fsnotify/fsnotify"
 	"golang.org/x/sys/unix"
 
+	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/event"
 	"github.com/unit-os/unit/safepath"
 )
@@ -131,6 +132,23 @@ func (s *Supervisor) forkFailed(v *service, e Exit, err error) {
 
 }
 
+// removePIDFile removes the pid file once the service is dead, as
+// systemd does: a restart must not take the old daemon's pid for the new
+// one's before the new one wrote it. Not through a symlink (safepath).
+func (s *Supervisor) removePIDFile(v *service, cfg *config.Service) {
+	if cfg.PIDFile == "" {
+		return
+	}
+	d, base, err := safepath.OpenParent(cfg.PIDFile)
+	if err == nil {
+		err = unix.Unlinkat(d.Fd(), base, 0)
+		d.Close()
+	}
+	if err != nil && !errors.Is(err, fs.ErrNotExist) {
+		s.log.Warn("remove pid file", "name", v.name, "path", cfg.PIDFile, "err", err)
+	}
+}
+
 // readPIDFile reads a pid from path without following a symlink at its
 // end (safepath judges the directories above), at most maxPIDFile bytes.
 // errNoPID means it is not there (or not written) yet.
@@ -203,6 +221,7 @@ func (s *Supervisor) ownsForked(v *service, pid int) error {
 
 // procStat is what ownsForked needs of /proc/PID/stat.
 type procStat struct {
+	state               string
 	ppid, pgrp, session int
 	start               uint64 // clock ticks since boot
 }
@@ -223,6 +242,7 @@ func readStat(pid int) (procStat, error) {
 	}
 	// f[0] is the state (field 3); ppid, pgrp, session are 4-6, starttime 22.
 	var st procStat
+	st.state = f[0]
 	st.ppid, _ = strconv.Atoi(f[1])
 	st.pgrp, _ = strconv.Atoi(f[2])
 	st.session, _ = strconv.Atoi(f[3])

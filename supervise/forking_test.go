@@ -76,3 +76,28 @@ func TestForkingRefusesUnrelatedPID(t *testing.T) {
 		}
 	}
 }
+
+// A daemon whose parent stays (the middle of a double fork waits for it)
+// is never our child: its parent reaps it, so its end is seen through a
+// pidfd. Its death restarts the service, and Stop ends it.
+func TestForkingDaemonOfAnotherParent(t *testing.T) {
+	pf := filepath.Join(t.TempDir(), "d.pid")
+	h := newHarness(t)
+	h.set(map[string]*config.Service{
+		"nested": {Exec: sh(`sh -c 'sleep 100 & echo $! > ` + pf + `; trap "" TERM; wait' & exit 0`),
+			Ready: "forking", PIDFile: pf},
+	})
+	h.rec.wait(t, "nested", StateRunning)
+	first := h.status("nested").PID
+	killPID(first)
+	h.rec.waitCount(t, "nested", StateRunning, 2)
+	if st := h.status("nested"); st.PID == first || st.LastExit != "exit status unknown" {
+		t.Errorf("after the daemon died: pid %d (was %d), last exit %q", st.PID, first, st.LastExit)
+	}
+	if err := h.s.Stop(h.ctx, "nested"); err != nil {
+		t.Fatal(err)
+	}
+	if st := h.status("nested"); st.State != StateStopped {
+		t.Errorf("after Stop: %s (%s)", st.State, st.Reason)
+	}
+}

@@ -127,13 +127,14 @@ func (s *Supervisor) startAborted(v *service, err error) {
 }
 
 // afterStop runs exec_stop_post once the service's processes are gone,
-// removes its runtime dirs, then runs then. The service stays active
+// removes its runtime dirs and pid file, then runs then. The service stays active
 // (draining) meanwhile, so no restart or dependent overlaps it.
 func (s *Supervisor) afterStop(v *service, then func()) {
 	cfg := v.cfg
 	finish := func() {
 		s.removeRuntimeDirs(v, cfg)
 		s.removePrivateTmp(v)
+		s.removePIDFile(v, cfg)
 		then()
 	}
 	if len(cfg.ExecStopPost) == 0 {

@@ -45,6 +45,7 @@ func (e Exit) Success() bool { return !e.Lost && e.Status.Exited() && e.Status.E
 type Reaper struct {
 	mu      sync.Mutex
 	owners  map[int]func(Exit)
+	adopted map[int]*adoption // watched through a pidfd (Adopt)
 	log     *slog.Logger
 	orphans uint64
 }
@@ -54,7 +55,7 @@ func NewReaper(log *slog.Logger) *Reaper {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Reaper{owners: map[int]func(Exit){}, log: log}
+	return &Reaper{owners: map[int]func(Exit){}, adopted: map[int]*adoption{}, log: log}
 }
 
 // Run reaps children on every SIGCHLD until ctx ends.
@@ -78,16 +79,22 @@ func (r *Reaper) Run(ctx context.Context) {
 func (r *Reaper) reapAll() {
 	for {
 		var ws syscall.WaitStatus
+		// Under mu: the reaping and the end of an adoption are one step
+		// for watchAdopted, which must not take our reaped child for
+		// another's.
+		r.mu.Lock()
 		pid, err := syscall.Wait4(-1, &ws, syscall.WNOHANG, nil)
 		if err == syscall.EINTR {
+			r.mu.Unlock()
 			continue
 		}
 		if err != nil || pid <= 0 {
+			r.mu.Unlock()
 			return
 		}
-		r.mu.Lock()
 		owner := r.owners[pid]
 		delete(r.owners, pid)
+		delete(r.adopted, pid)
 		if owner == nil {
 			r.orphans++
 		}
@@ -127,20 +134,96 @@ func (r *Reaper) Start(argv0 string, argv []string, attr *syscall.ProcAttr, onEx
 		return 0, err
 	}
 	r.owners[pid] = onExit
+	delete(r.adopted, pid) // a new process: an old adoption's watch must not end it
 	return pid, nil
 }
 
 // Adopt registers onExit for pid, a process we did not start (a daemon's
 // forked main process, which becomes our child when its parent exits). It
 // reports false if pid is already gone (reaped as an orphan): its status is lost.
+// A parent that stays (a double fork whose middle process waits) reaps
+// it instead of us: a pidfd then tells its end, with the status unknown.
 func (r *Reaper) Adopt(pid int, onExit func(Exit)) bool {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := syscall.Kill(pid, 0); err == syscall.ESRCH {
+	fd, err := unix.PidfdOpen(pid, unix.PIDFD_NONBLOCK)
+	if err == unix.ESRCH {
 		return false
 	}
 	r.owners[pid] = onExit
+	if err != nil { // no pidfd (before Linux 5.10): only an exit as our child is seen
+		if err := syscall.Kill(pid, 0); err == syscall.ESRCH {
+			delete(r.owners, pid)
+			return false
+		}
+		return true
+	}
+	a := &adoption{onExit}
+	r.adopted[pid] = a
+	go r.watchAdopted(pid, a, os.NewFile(uintptr(fd), "pidfd"))
 	return true
+}
+
+// adoption identifies one Adopt: a later process with the same pid is
+// not it.
+type adoption struct{ onExit func(Exit) }
+
+// watchAdopted waits (in the poller, no thread held) until the pidfd's
+// process exited. If it is not our child then, its parent reaps it and no
+// wait4 of ours sees it: its owner gets a lost exit.
+func (r *Reaper) watchAdopted(pid int, a *adoption, f *os.File) {
+	defer f.Close()
+	rc, err := f.SyscallConn()
+	if err != nil {
+		r.log.Error("reaper: watch adopted process", "pid", pid, "err", err)
+		return
+	}
+	err = rc.Read(func(fd uintptr) bool {
+		n, _ := unix.Poll([]unix.PollFd{{Fd: int32(fd), Events: unix.POLLIN}}, 0)
+		return n > 0 // it exited
+	})
+	if err != nil {
+		r.log.Error("reaper: watch adopted process", "pid", pid, "err", err)
+		r.forget(pid, a)
+		return
+	}
+	// It exited. A zombie of another parent becomes ours if that parent
+	// exits first, and reapAll then has its status; one reaped by its
+	// parent is lost to us. Parents reap or exit at once, mostly: checked
+	// every zombieCheck until one of the two happened.
+	for {
+		r.mu.Lock()
+		if r.adopted[pid] != a { // reaped by reapAll (under mu), or replaced
+			r.mu.Unlock()
+			return
+		}
+		st, serr := readStat(pid)
+		switch {
+		case serr == nil && st.state == "Z" && st.ppid == os.Getpid():
+			delete(r.adopted, pid) // ours now: reapAll delivers its status
+			r.mu.Unlock()
+			return
+		case serr != nil || st.state != "Z": // reaped by its parent
+			delete(r.adopted, pid)
+			delete(r.owners, pid)
+			r.mu.Unlock()
+			r.deliver(a.onExit, Exit{PID: pid, Lost: true})
+			return
+		}
+		r.mu.Unlock()
+		time.Sleep(zombieCheck)
+	}
+}
+
+// zombieCheck is how often an adopted zombie of another parent is looked at.
+const zombieCheck = 50 * time.Millisecond
+
+func (r *Reaper) forget(pid int, a *adoption) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.adopted[pid] == a {
+		delete(r.adopted, pid)
+	}
 }
 
 // Owns reports whether pid is a child someone awaits the exit of.
