@@ -15,7 +15,10 @@ type Service struct {
 	// per-key lines) for the image builder's errors about the program.
 	execAt Pos
 	// undeclared: Loader.Declared looked for a unit file and found none.
-	undeclared   bool
+	undeclared bool
+	// Exec is the main command; its first word may carry systemd's
+	// prefixes but "-" (Prefixes): "!" runs it as root while dirs stay
+	// the user's, as ExecStart=! does.
 	Exec         []string          `toml:"exec"`
 	Env          map[string]string `toml:"env"`
 	User         string            `toml:"user"`

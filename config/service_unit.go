@@ -13,9 +13,9 @@ const (
 	KillProcess      = "process"
 )
 
-// Prefixes are systemd's prefixes on the first word of an exec_pre,
-// exec_post or exec_stop_post command, in any order, each at most once,
-// and at most one of "+", "!" and "!!".
+// Prefixes are systemd's prefixes on the first word of exec (all but
+// "-") or of an exec_pre, exec_post or exec_stop_post command, in any
+// order, each at most once, and at most one of "+", "!" and "!!".
 type Prefixes struct {
 	Prog     string // the program, after the prefixes
 	MayFail  bool   // "-": its failure is logged, not fatal
@@ -60,9 +60,22 @@ func CommandPrefix(word string) (Prefixes, bool) {
 }
 
 // validateServiceUnit checks the keys a systemd unit file declares beyond
-// exec (types.go): exec_pre/exec_post/exec_stop_post, pid_file,
-// remain_after_exit, kill_mode and dirs.
+// exec (types.go): exec's prefixes, exec_pre/exec_post/exec_stop_post,
+// pid_file, remain_after_exit, kill_mode and dirs.
 func validateServiceUnit(s *Service, bad func(key, format string, args ...any)) {
+	if len(s.Exec) > 0 && s.Exec[0] != "" {
+		p, ok := CommandPrefix(s.Exec[0])
+		switch {
+		case !ok || p.Prog == "":
+			bad("exec", "exec: %q: expected the program after systemd's prefixes, each at most once: \"@\" (the next word is argv[0]), \":\" (no $VAR expansion), and one of \"+\" (as root, no sandbox), \"!\" (as root) or \"!!\"", s.Exec[0])
+		case p.MayFail:
+			// systemd's "-" on ExecStart= makes any exit a success; unit
+			// counts the exit (restart = "on-failure" restarts it).
+			bad("exec", "exec: %q: \"-\" is for exec_pre, exec_post and exec_stop_post only: the main command's exit status counts (use restart = \"always\" or \"never\")", s.Exec[0])
+		case p.Argv0 && len(s.Exec) < 2:
+			bad("exec", "exec: %q: \"@\" needs argv[0] as the second word, e.g. [\"@/usr/sbin/daemon\", \"daemon\"]", s.Exec[0])
+		}
+	}
 	for _, c := range []struct {
 		key  string
 		cmds [][]string

@@ -23,6 +23,13 @@ dirs = { runtime = ["haproxy", "haproxy/sub"], runtime_mode = "2775", state = ["
 exec = ["/bin/setup"]
 oneshot = true
 remain_after_exit = true
+
+[service.chrony]
+exec = ["!/usr/sbin/chronyd", "$DAEMON_OPTS"]
+user = "_chrony"
+
+[service.named]
+exec = [":@+/bin/x", "x-name"]
 `)
 	c, err := Load(dir)
 	if err != nil {
@@ -81,6 +88,18 @@ dirs = { runtime = ["../etc"], logs = ["/var/log/b"], cache = ["b"], cache_mode 
 [service.c]
 exec = ["/bin/c"]
 ready = "forking"
+
+[service.d]
+exec = ["-/bin/d"]
+
+[service.e]
+exec = ["+!/bin/e"]
+
+[service.f]
+exec = ["@/bin/f"]
+
+[service.g]
+exec = ["!"]
 `)
 	_, err := Load(dir)
 	if err == nil {
@@ -101,6 +120,10 @@ ready = "forking"
 		a + `:18: service "b": dirs.logs: "/var/log/b": expected a clean relative name`,
 		a + `:18: service "b": dirs.cache_mode = "rwx": expected an octal mode`,
 		a + `:22: service "c": ready = "forking" needs pid_file`,
+		a + `:25: service "d": exec: "-/bin/d": "-" is for exec_pre, exec_post and exec_stop_post only`,
+		a + `:28: service "e": exec: "+!/bin/e": expected the program after systemd's prefixes`,
+		a + `:31: service "f": exec: "@/bin/f": "@" needs argv[0] as the second word`,
+		a + `:34: service "g": exec: "!": expected the program after systemd's prefixes`,
 	} {
 		if !strings.Contains(msg, want) {
 			t.Errorf("errors lack %q; got:\n%s", want, msg)

@@ -181,7 +181,7 @@ func LoadSystem(l config.Loader, store string, load func(config.Loader) (*config
 	return cfg, u.Close()
 }
 
-// commandProgram is the program of an exec_pre, exec_post or
+// commandProgram is the program of exec or of an exec_pre, exec_post or
 // exec_stop_post command: its first word less systemd's prefixes.
 func commandProgram(argv []string) string {
 	if len(argv) == 0 {

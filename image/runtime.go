@@ -397,8 +397,8 @@ func (s *debSelector) serviceRoots(selected map[string]bool) error {
 	var roots []root
 	for _, name := range sortedKeys(s.cfg.Services) {
 		svc := s.cfg.Services[name]
-		if len(svc.Exec) > 0 {
-			roots = append(roots, root{"service." + name + ".exec", svc.ExecPos(), svc.Exec[0], svc.Exec})
+		if prog := commandProgram(svc.Exec); prog != "" {
+			roots = append(roots, root{"service." + name + ".exec", svc.ExecPos(), prog, svc.Exec})
 		}
 		// What runs before, beside and after it runs in the guest too.
 		for _, l := range []struct {

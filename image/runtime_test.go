@@ -135,7 +135,7 @@ include = ["/usr/share/locale/de"]
 exec = ["app", "--version"]
 
 [service.b]
-exec = ["/usr/bin/xz", "-d"]
+exec = ["!/usr/bin/xz", "-d"] # the prefix is no part of the program's path
 
 [file."/etc/app/app.conf"]
 content = "mine\n"

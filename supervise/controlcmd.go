@@ -95,25 +95,12 @@ func (s *Supervisor) prepareControl(v *service, phase string, cmds [][]string) (
 			cc.err = fmt.Errorf("unsupported prefix in %q", c[0])
 			continue
 		}
-		argv := append([]string{pre.Prog}, c[1:]...)
-		if cfg.Expand && !pre.NoExpand {
-			argv = expandArgv(argv, vars)
-		}
-		if pre.Argv0 {
-			// "@": the program, then the argument vector from argv[0].
-			if len(argv) < 2 {
-				cc.err = errors.New(`"@" without argv[0]`)
-				continue
-			}
-			pre.Prog, argv = argv[0], argv[1:]
-		} else if len(argv) > 0 {
-			pre.Prog = argv[0]
-		}
-		if len(argv) == 0 {
-			cc.err = errors.New("empty after expansion")
+		prog, argv, err := prefixedArgv(pre, c, cfg.Expand, vars)
+		if err != nil {
+			cc.err = err
 			continue
 		}
-		if cc.path, cc.err = lookPath(pre.Prog, env); cc.err != nil {
+		if cc.path, cc.err = lookPath(prog, env); cc.err != nil {
 			continue
 		}
 		sys := &syscall.SysProcAttr{Setpgid: true}
@@ -121,20 +108,10 @@ func (s *Supervisor) prepareControl(v *service, phase string, cmds [][]string) (
 			sys.UseCgroupFD, sys.CgroupFD = true, int(cgroupFD.Fd())
 		}
 		attr := &syscall.ProcAttr{Dir: dir, Env: env, Files: []uintptr{devnull.Fd(), wr.Fd(), wr.Fd()}, Sys: sys}
-		argv0 := cc.path
-		if !pre.Root { // "+": no credentials, no sandbox
-			if !pre.NoSetuid {
-				sys.Credential, sys.AmbientCaps = cred, ambientCaps(cfg)
-			}
-			st := needsSetup(cfg, cc.path)
-			if plan != nil {
-				st = inNamespace(st, cc.path, plan, attr)
-			}
-			if st != nil {
-				if argv0, attr.Env, cc.err = st.wrap(env); cc.err != nil {
-					continue
-				}
-			}
+		argv0, err := applyPrefixes(cfg, pre, cc.path, cred, plan, attr)
+		if err != nil {
+			cc.err = err
+			continue
 		}
 		cc.path, cc.argv, cc.attr = argv0, argv, attr
 	}

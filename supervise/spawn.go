@@ -6,6 +6,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/event"
 )
 
@@ -62,13 +63,17 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if err != nil {
 		return err
 	}
-	argv := cfg.Exec
-	if cfg.Expand {
-		if argv = expandArgv(argv, envMap(env)); len(argv) == 0 {
-			return fmt.Errorf("exec is empty once $VARs are expanded")
-		}
+	// exec's prefixes as exec_pre's ("!": as root, dirs still the user's),
+	// but "-", which config refuses: the main command's exit counts.
+	pre, ok := config.CommandPrefix(cfg.Exec[0])
+	if !ok || pre.MayFail {
+		return fmt.Errorf("exec: unsupported prefix in %q", cfg.Exec[0])
 	}
-	path, err := lookPath(argv[0], env)
+	prog, argv, err := prefixedArgv(pre, cfg.Exec, cfg.Expand, envMap(env))
+	if err != nil {
+		return fmt.Errorf("exec: %w", err)
+	}
+	path, err := lookPath(prog, env)
 	if err != nil {
 		return err
 	}
@@ -104,7 +109,7 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	}
 	defer rdy.closeChildEnds()
 
-	sys := &syscall.SysProcAttr{Setpgid: true, Credential: cred, AmbientCaps: ambientCaps(cfg)}
+	sys := &syscall.SysProcAttr{Setpgid: true}
 	if tty != nil {
 		// A session of its own with the terminal as its controlling tty
 		// (job control, ctrl-c); setsid makes it a group leader too.
@@ -128,17 +133,11 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 		dir = "/"
 	}
 	attr := &syscall.ProcAttr{Dir: dir, Env: env, Files: files, Sys: sys}
-	argv0 := path
-	st := needsSetup(cfg, path)
-	if plan != nil {
-		st = inNamespace(st, path, plan, attr)
-	}
-	if st != nil {
-		if argv0, attr.Env, err = st.wrap(env); err != nil {
-			rdy.cancel()
-			rd.Close()
-			return err
-		}
+	argv0, err := applyPrefixes(cfg, pre, path, cred, plan, attr)
+	if err != nil {
+		rdy.cancel()
+		rd.Close()
+		return err
 	}
 	pid, err := s.reaper.Start(argv0, argv, attr,
 		func(e Exit) { s.post(func() { s.exited(v, gen, e) }) })

@@ -146,13 +146,17 @@ func hostWarnings(cfg *config.Config) []string {
 	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Services)) {
 		s := cfg.Services[name]
-		if len(s.Exec) == 0 || image.InKegs(kegs, s.Exec[0]) {
+		if len(s.Exec) == 0 {
 			continue
 		}
-		if _, err := exec.LookPath(s.Exec[0]); err == nil {
+		pre, _ := config.CommandPrefix(s.Exec[0]) // "!/usr/sbin/chronyd"
+		if image.InKegs(kegs, pre.Prog) {
+			continue
+		}
+		if _, err := exec.LookPath(pre.Prog); err == nil {
 			continue // busybox's applets and unit's own are not kegs
 		}
-		what := fmt.Sprintf("%s: service.%s.exec: %s", s.ExecPos(), name, s.Exec[0])
+		what := fmt.Sprintf("%s: service.%s.exec: %s", s.ExecPos(), name, pre.Prog)
 		switch {
 		case len(cfg.System.Packages) == 0:
 			out = append(out, what+" is not on this system")

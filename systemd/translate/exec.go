@@ -39,14 +39,15 @@ func (b *builder) exec(u *unitfile.Service, oneshot bool) error {
 			main = cmd{"ExecStart", u.ExecStart[0]}
 		}
 	}
-	b.s.Exec = b.argv(main)
-	b.at("exec", main.Pos)
+	// exec keeps the prefixes as the control commands do ("!": chronyd
+	// starts as root and drops to User= itself), but "-", which config
+	// refuses on exec.
 	if main.IgnoreFailure {
 		b.note(main.Pos, "ExecStart", `"-": the exit status counts (restart = "on-failure" restarts it)`)
+		main.IgnoreFailure = false
 	}
-	if (main.Privileged || main.NoSetuid) && u.User.Set() {
-		b.note(main.Pos, "ExecStart", `"+" or "!": the main command runs as User=%s, not as root`, u.User.V)
-	}
+	b.s.Exec = controlArgv(main.Command)
+	b.at("exec", main.Pos)
 	post, stopPost := cmds("ExecStartPost", u.ExecStartPost), cmds("ExecStopPost", u.ExecStopPost)
 	for _, l := range []struct {
 		key  string
@@ -68,15 +69,12 @@ func (b *builder) exec(u *unitfile.Service, oneshot bool) error {
 			break
 		}
 	}
-	if main.NoEnvExpand && b.s.Expand && hasVar(main.Argv) {
-		b.note(main.Pos, main.key, `":": $ is expanded in exec when a service expands in one of its commands`)
-	}
 	return nil
 }
 
-// controlArgv is an ExecStartPre=, ExecStartPost= or ExecStopPost=
-// command with its prefixes kept on the program (config.Prefixes): "@"'s
-// argv[0] is the second word.
+// controlArgv is an ExecStart=, ExecStartPre=, ExecStartPost= or
+// ExecStopPost= command with its prefixes kept on the program
+// (config.Prefixes): "@"'s argv[0] is the second word.
 func controlArgv(c unitfile.Command) []string {
 	pre := ""
 	for _, p := range []struct {
@@ -101,13 +99,4 @@ func hasVar(argv []string) bool {
 		}
 	}
 	return false
-}
-
-// argv is a command's argument vector, the program's path first; "@"'s
-// separate argv[0] cannot be given.
-func (b *builder) argv(c cmd) []string {
-	if c.SeparateArgv0 {
-		b.note(c.Pos, c.key, `"@": argv[0] %q is not given: %s runs under its own name`, c.Argv[0], c.Path)
-	}
-	return append([]string{c.Path}, c.Argv[1:]...)
 }

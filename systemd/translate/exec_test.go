@@ -59,3 +59,24 @@ ExecStart=/bin/main
 		}
 	}
 }
+
+// TestExecStartPrefixesKept: ExecStart='s prefixes stay on exec (the main
+// command runs as root with "!" or "+" while User= owns its dirs) but
+// "-", which is dropped and listed: the exit status counts.
+func TestExecStartPrefixesKept(t *testing.T) {
+	root := unitRoot(t, "pfx", "[Service]\nUser=daemon\nExecStart=-+/bin/main $X\n")
+	r, err := Service(root, "pfx")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"+/bin/main", "$X"}; !reflect.DeepEqual(r.Service.Exec, want) {
+		t.Errorf("exec = %q, want %q", r.Service.Exec, want)
+	}
+	var notes []string
+	for _, n := range r.Notes {
+		notes = append(notes, n.String())
+	}
+	if len(notes) != 1 || !strings.Contains(notes[0], `ExecStart= not honoured: "-": the exit status counts`) {
+		t.Errorf("notes = %q, want only the one about \"-\"", notes)
+	}
+}
