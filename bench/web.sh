@@ -14,8 +14,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-3}
 make -s build
-cache="${UNIT_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/unit}/bench"
-mkdir -p "$cache"
 out=$(mktemp -d)
 trap 'pkill -f "qemu-system-x86_64.*$out/" 2>/dev/null || true; rm -rf "$out"' EXIT
 
@@ -66,27 +64,11 @@ echo "installed (the root's files): $(unsquashfs -lls "$out/disk/root.squashfs" 
 echo "disk image allocated: $(du -m "$out/disk/disk.img" | cut -f1) MB of $(( $(stat -c %s "$out/disk/disk.img") / 1000000 )) MB"
 
 echo "== debootstrap --variant=minbase bookworm + apt-get install --no-install-recommends (same daemons)"
-tree="$cache/debootstrap-web"
-# Installed size without apt's package lists and download cache (an image
-# would not ship them either).
-installed() { du -sxB1 --exclude=var/lib/apt/lists --exclude=var/cache/apt "$1" | cut -f1; }
-if [ ! -f "$tree.minbase-size" ]; then
-  command -v debootstrap >/dev/null || apt-get install -y -q debootstrap >/dev/null
-  # The machine's Debian mirror (never a host name written here).
-  mirror=$(cat /etc/apt/sources.list /etc/apt/sources.list.d/* 2>/dev/null | grep -oE '^(deb|URIs:)\s+\S+' | awk '{print $2}' | grep -E '/debian/?$' | head -1 || true)
-  rm -rf "$tree" "$tree.done"
-  debootstrap --variant=minbase bookworm "$tree" "$mirror" >"$out/debootstrap.log" 2>&1 || { tail "$out/debootstrap.log"; exit 1; }
-  installed "$tree" >"$tree.minbase-size"
-fi
-if [ ! -f "$tree.done" ]; then
-  # No daemon starts in the chroot (policy-rc.d), as in an image build.
-  printf '#!/bin/sh\nexit 101\n' >"$tree/usr/sbin/policy-rc.d"; chmod +x "$tree/usr/sbin/policy-rc.d"
-  chroot "$tree" sh -c 'DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends nginx redis-server postgresql-15 dropbear-bin chrony' >"$out/apt.log" 2>&1 || { tail "$out/apt.log"; exit 1; }
-  chroot "$tree" apt-get clean
-  rm -f "$tree/usr/sbin/policy-rc.d"
-  touch "$tree.done"
-fi
-echo "minbase: $(( $(cat "$tree.minbase-size") / 1000000 )) MB installed; with the daemons: $(( $(installed "$tree") / 1000000 )) MB installed, $(chroot "$tree" dpkg -l | grep -c '^ii') packages"
+source bench/debootstrap.sh
+tree="$deb_cache/debootstrap-web"
+deb_minbase "$tree" "$out/debootstrap.log"
+deb_install "$tree" done "$out/apt.log" nginx redis-server postgresql-15 dropbear-bin chrony
+echo "minbase: $(( $(cat "$tree.minbase-size") / 1000000 )) MB installed; with the daemons: $(( $(deb_installed "$tree") / 1000000 )) MB installed, $(deb_count "$tree") packages"
 mksquashfs "$tree" "$out/deb.sqfs" -comp zstd -Xcompression-level 19 -noappend -quiet -e proc sys dev run tmp var/lib/apt/lists var/cache/apt >/dev/null
 echo "with the daemons, squashfs zstd -19 (as the image root): $(( $(stat -c %s "$out/deb.sqfs") / 1000000 )) MB"
 echo "published (base images only, no daemons): gcr.io/distroless/base-debian12 ~20 MB compressed, alpine:3.20 ~3.5 MB compressed"
