@@ -17,6 +17,13 @@ func Short(spec string) (s Spec, ok bool) {
 	if err != nil {
 		return Spec{}, false
 	}
+	return FromShort(sp)
+}
+
+// FromShort is the probe for an already parsed short spec, for callers
+// that parse it themselves (the supervisor, with config.ParseReady). ok
+// is false for kinds that are not a probe (check, notify, fd, ...).
+func FromShort(sp config.ShortSpec) (s Spec, ok bool) {
 	switch sp.Kind {
 	case "tcp":
 		return Spec{TCP: net.JoinHostPort("127.0.0.1", sp.Port)}, true

@@ -3,8 +3,7 @@ package supervise
 import (
 	"context"
 	"fmt"
-	"strings"
-
+	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/event"
 	"github.com/unit-os/unit/probe"
 )
@@ -102,10 +101,14 @@ func (s *Supervisor) healthResult(v *service, gen int, err error) {
 // tcp:PORT connects, http:PORT/PATH wants a 2xx or 3xx answer, exec:CMD
 // wants exit 0, check:NAME asks that check.
 func (s *Supervisor) checkHealth(ctx context.Context, spec string, env []string) error {
-	if name, ok := strings.CutPrefix(spec, "check:"); ok {
-		return s.runCheck(ctx, name, env)
+	sp, err := config.ParseHealth(spec)
+	if err != nil { // load validated it: a bug, reported as a failed check
+		return fmt.Errorf("health = %q: %w", spec, err)
 	}
-	p, ok := probe.Short(spec)
+	if sp.Kind == "check" {
+		return s.runCheck(ctx, sp.Arg, env)
+	}
+	p, ok := probe.FromShort(sp)
 	if !ok {
 		return fmt.Errorf("unsupported health check %q", spec)
 	}

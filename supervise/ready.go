@@ -7,10 +7,9 @@ import (
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
-	"strings"
 	"time"
 
+	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/probe"
 )
 
@@ -68,15 +67,25 @@ func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]u
 	ctx, cancel := context.WithCancel(context.Background())
 	r := &readiness{ctx: ctx, cancelCtx: cancel, s: s, v: v, gen: gen}
 	spec := v.cfg.Ready
+	var sp config.ShortSpec
+	if !v.cfg.Oneshot {
+		var err error
+		// Load validated the spec: an error here is a bug, reported as a
+		// failed start, never a panic.
+		if sp, err = config.ParseReady(spec); err != nil {
+			cancel()
+			return nil, fmt.Errorf("ready = %q: %w", spec, err)
+		}
+	}
 	switch {
-	case v.cfg.Oneshot, spec == "forking":
+	case v.cfg.Oneshot, sp.Kind == "forking":
 		// Ready means done (a oneshot), or the first process exited 0 and
 		// the pid file named the main one: exited sees the exit.
 		r.run = func(ctx context.Context, ready func()) {}
-	case spec == "" || spec == "started":
+	case sp.Kind == "started":
 		r.immediate = true // startProcess marks it running; no goroutine, no message
-	case strings.HasPrefix(spec, "tcp:"), strings.HasPrefix(spec, "exec:"):
-		p, ok := probe.Short(spec)
+	case sp.Kind == "tcp", sp.Kind == "exec":
+		p, ok := probe.FromShort(sp)
 		if !ok {
 			cancel()
 			return nil, fmt.Errorf("unsupported ready = %q", spec)
@@ -86,15 +95,15 @@ func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]u
 		r.run = func(ctx context.Context, ready func()) {
 			pollReady(ctx, ready, func() bool { return probe.Run(ctx, p, run) == nil })
 		}
-	case strings.HasPrefix(spec, "check:"):
-		name := strings.TrimPrefix(spec, "check:")
+	case sp.Kind == "check":
+		name := sp.Arg
 		penv := append([]string{}, *env...)
 		r.run = func(ctx context.Context, ready func()) {
 			pollReady(ctx, ready, func() bool { return s.runCheck(ctx, name, penv) == nil })
 		}
-	case strings.HasPrefix(spec, "fd:"):
-		n, err := strconv.Atoi(strings.TrimPrefix(spec, "fd:"))
-		if err != nil || n < 3 || n > 255 { // 0-2 are the output; config validates this too
+	case sp.Kind == "fd":
+		n := sp.FD // 3 or more: 0-2 are the output
+		if n > 255 {
 			cancel()
 			return nil, fmt.Errorf("unsupported ready = %q", spec)
 		}
@@ -115,7 +124,7 @@ func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]u
 				ready()
 			}
 		}
-	case spec == "notify":
+	case sp.Kind == "notify":
 		conn, path, err := s.notifySocket(v.name)
 		if err != nil {
 			cancel()
