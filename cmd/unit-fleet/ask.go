@@ -36,12 +36,7 @@ func ask(ctx context.Context, o *operatorFlags, req fleet.Request, print func(io
 		return err
 	}
 	defer nc.Close()
-	var expected []string
-	if kv, err := operator.Bucket(ctx, nc, fleet.StatusBucket); err == nil {
-		if known, err := operator.ReadStatus(ctx, kv); err == nil {
-			expected = known.Expected(where)
-		}
-	}
+	expected := operator.Expect(ctx, nc, where)
 	if sg != nil {
 		if err := sg.Sign(&req); err != nil {
 			return err
@@ -58,26 +53,13 @@ func ask(ctx context.Context, o *operatorFlags, req fleet.Request, print func(io
 	if err != nil {
 		return err
 	}
-	answered := map[string]bool{}
-	failed := 0
-	for _, r := range res.Replies {
-		answered[r.Node] = true
-		if r.Error != "" {
-			failed++
-		}
-	}
-	var missing []string
-	for _, n := range expected {
-		if !answered[n] {
-			missing = append(missing, n)
-		}
-	}
+	t := operator.Count(res, expected)
 	if *o.jsonOut {
 		err = printJSON(struct {
 			*operator.Result
 			Expected int      `json:"expected"`
 			Missing  []string `json:"missing,omitempty"`
-		}{res, len(expected), missing})
+		}{res, len(expected), t.Missing})
 	} else {
 		for _, r := range res.Replies {
 			if r.Error != "" {
@@ -87,18 +69,18 @@ func ask(ctx context.Context, o *operatorFlags, req fleet.Request, print func(io
 			print(os.Stdout, r)
 		}
 		fmt.Printf("%d / %d nodes in %d ms", len(res.Replies), max(len(expected), len(res.Replies)), res.Took.Milliseconds())
-		if failed > 0 {
-			fmt.Printf(", %d failed", failed)
+		if t.Failed > 0 {
+			fmt.Printf(", %d failed", t.Failed)
 		}
 		fmt.Println()
-		if len(missing) > 0 {
-			fmt.Printf("did not answer: %s\n", strings.Join(missing, " "))
+		if len(t.Missing) > 0 {
+			fmt.Printf("did not answer: %s\n", strings.Join(t.Missing, " "))
 		}
 		if res.Unproven > 0 {
 			fmt.Printf("left out: %d replies not signed by the node they name\n", res.Unproven)
 		}
 	}
-	if err == nil && (failed > 0 || len(missing) > 0) {
+	if err == nil && !t.Complete() {
 		err = exitError(1)
 	}
 	return err

@@ -6,25 +6,16 @@ import (
 	"errors"
 	"flag"
 	"fmt"
-	"io"
 	"log/slog"
 	"os"
 	"strings"
 	"time"
 
-	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/operator"
 )
 
 // Desired state: the layers in the KV bucket, and the maintenance marks.
-
-// layerKey checks a layer's key: all, group.G or node.ID.
-func layerKey(key string) error {
-	if !config.IsLayerFile(key + ".toml") {
-		return fmt.Errorf("key %q: expected all, group.NAME or node.ID (letters, digits, - and _)", key)
-	}
-	return nil
-}
 
 func put(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("put", flag.ExitOnError)
@@ -35,27 +26,15 @@ func put(ctx context.Context, _ *slog.Logger, args []string) error {
 		return errors.New("usage: unit-fleet put KEY FILE (KEY: all, group.G, node.ID; FILE - for stdin)")
 	}
 	key, file := pos[0], pos[1]
-	if err := layerKey(key); err != nil {
+	if err := operator.LayerKey(key); err != nil {
 		return err
 	}
-	var b []byte
-	var err error
-	if file == "-" {
-		b, err = io.ReadAll(io.LimitReader(os.Stdin, 1<<20+1))
-	} else {
-		b, err = os.ReadFile(file)
-	}
+	b, err := operator.ReadLayer(file, os.Stdin)
 	if err != nil {
 		return err
 	}
-	if len(b) > 1<<20 {
-		return errors.New("a layer is at most 1 MiB")
-	}
-	// The layer is checked here as a file of its own, so a mistake is
-	// told with its line before any node sees it (each node checks it
-	// again with its own config, and keeps its last good one if it fails).
 	if file != "-" && !*force {
-		if _, err := config.LoadFiles(file); err != nil {
+		if err := operator.CheckLayer(file); err != nil {
 			return fmt.Errorf("%w\n(nothing was put; --force puts a layer that only loads with the nodes' own config)", err)
 		}
 	}
@@ -100,7 +79,7 @@ func rm(ctx context.Context, _ *slog.Logger, args []string) error {
 	if len(pos) != 1 {
 		return errors.New("usage: unit-fleet rm KEY")
 	}
-	if err := layerKey(pos[0]); err != nil {
+	if err := operator.LayerKey(pos[0]); err != nil {
 		return err
 	}
 	kv, closeConn, err := o.bucket(ctx, fleet.Bucket)

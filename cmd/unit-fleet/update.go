@@ -9,18 +9,11 @@ import (
 	"os"
 	"time"
 
-	"github.com/nats-io/nats.go/jetstream"
-
-	"github.com/unit-os/unit/fleet"
 	"github.com/unit-os/unit/fleet/operator"
-	"github.com/unit-os/unit/update"
 )
 
-// updateNodes puts an update bundle (unit image build --format update)
-// into the content store under its hash, once, and asks every matching
-// node to install it: each fetches it by that hash, checks its bytes
-// against the name, and hands it to unit update pinned to the bundle's
-// id, so a bundle is verified twice and trusted nowhere on the way.
+// updateNodes puts an update bundle into the content store and asks
+// every matching node to install it (operator.Bundle).
 func updateNodes(ctx context.Context, _ *slog.Logger, args []string) error {
 	fs := flag.NewFlagSet("update", flag.ExitOnError)
 	o := newOperatorFlags(fs, 30*time.Minute)
@@ -29,34 +22,19 @@ func updateNodes(ctx context.Context, _ *slog.Logger, args []string) error {
 	if len(pos) != 1 {
 		return errors.New("usage: unit-fleet update [--where K=V]... [--no-reboot] BUNDLE (unit image build --format update)")
 	}
-	f, err := os.Open(pos[0])
+	b, err := operator.OpenBundle(pos[0])
 	if err != nil {
 		return err
-	}
-	r, err := update.NewReader(f)
-	f.Close()
-	if err != nil {
-		return fmt.Errorf("%s: %w", pos[0], err)
 	}
 	nc, _, err := o.connect()
 	if err != nil {
 		return err
 	}
-	js, err := jetstream.New(nc)
-	if err != nil {
-		nc.Close()
-		return err
-	}
-	obs, err := js.ObjectStore(ctx, fleet.ContentBucket)
-	if err != nil {
-		nc.Close()
-		return fmt.Errorf("content store %s: %w", fleet.ContentBucket, err)
-	}
-	name, err := operator.PutContent(ctx, obs, pos[0])
+	err = b.Put(ctx, nc)
 	nc.Close()
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(os.Stderr, "bundle %s (id %s) is %s\n", pos[0], r.ID(), name)
-	return ask(ctx, o, fleet.Request{Cmd: "update", Content: name, SHA256: r.ID(), NoReboot: *noReboot}, printReply("update"))
+	fmt.Fprintf(os.Stderr, "bundle %s (id %s) is %s\n", b.Path, b.ID, b.Content)
+	return ask(ctx, o, b.Request(*noReboot), printReply("update"))
 }

@@ -1,7 +1,8 @@
 // Package operator is the fleet from an operator's machine (unit-fleet
 // run, ls, check, update, put...): connecting with an operator's creds,
-// fan-out requests and their replies, the aggregated check, content put
-// by hash.
+// fan-out requests and their replies and their tally, the aggregated
+// check, layers checked before they are put, update bundles and content
+// put by hash.
 package operator
 
 import (
