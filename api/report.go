@@ -27,7 +27,8 @@ type Report struct {
 // Change is what happened to one resource; Err is set when it failed.
 type Change struct {
 	Resource string        `json:"resource"`
-	Result   string        `json:"result"` // changed, repaired, removed, drift, would change, refreshed, failed, skipped
+	From     string        `json:"from,omitempty"` // where a declared resource was declared (FILE:LINE)
+	Result   string        `json:"result"`         // changed, repaired, removed, drift, would change, refreshed, failed, skipped
 	What     []string      `json:"what,omitempty"`
 	Deltas   []Delta       `json:"deltas,omitempty"`
 	Diff     string        `json:"diff,omitempty"` // dry run: unified diff of the content

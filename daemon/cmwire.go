@@ -112,7 +112,7 @@ func apiReport(r *cm.Report) *api.Report {
 	out := &api.Report{Time: r.Time, Trigger: r.Trigger, Unchanged: r.Unchanged, Failed: r.Failed, Skipped: r.Skipped,
 		Drifted: r.Drifted, Duration: r.Duration, DryRun: r.DryRun, ConfigError: r.ConfigError}
 	for _, c := range r.Changes {
-		ac := api.Change{Resource: c.Resource, Result: c.Result, What: c.What, Diff: c.Diff, Duration: c.Duration, Err: c.Err}
+		ac := api.Change{Resource: c.Resource, From: c.From, Result: c.Result, What: c.What, Diff: c.Diff, Duration: c.Duration, Err: c.Err}
 		for _, d := range c.Deltas {
 			ac.Deltas = append(ac.Deltas, api.Delta(d))
 		}

@@ -82,7 +82,7 @@ func TestWireJSON(t *testing.T) {
 		t.Errorf("status reply:\n%s\nwant\n%s", got, want)
 	}
 	got, _ = json.Marshal(apiReport(&rep))
-	if want := `{"time":"2026-01-02T03:04:05Z","trigger":"Trigger","changes":[{"resource":"Resource","result":"Result","what":["x"],"deltas":[{"attr":"Attr","old":"Old","new":"New"}],"diff":"Diff","duration":1,"error":"Err"}],"unchanged":1,"failed":1,"skipped":1,"drifted":1,"duration":1,"dry_run":true,"fights":[{"resource":"Resource","repairs":1,"backoff":1,"until":"2026-01-02T03:04:05Z"}],"config_error":"ConfigError"}`; string(got) != want {
+	if want := `{"time":"2026-01-02T03:04:05Z","trigger":"Trigger","changes":[{"resource":"Resource","from":"From","result":"Result","what":["x"],"deltas":[{"attr":"Attr","old":"Old","new":"New"}],"diff":"Diff","duration":1,"error":"Err"}],"unchanged":1,"failed":1,"skipped":1,"drifted":1,"duration":1,"dry_run":true,"fights":[{"resource":"Resource","repairs":1,"backoff":1,"until":"2026-01-02T03:04:05Z"}],"config_error":"ConfigError"}`; string(got) != want {
 		t.Errorf("apply reply:\n%s\nwant\n%s", got, want)
 	}
 }

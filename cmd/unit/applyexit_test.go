@@ -70,7 +70,7 @@ func TestApplyDetailedExitCodes(t *testing.T) {
 // reads back into the engine's report that prints it without losing a
 // byte of what came.
 func TestApplyReplyToReport(t *testing.T) {
-	const wire = `{"time":"2026-01-02T03:04:05Z","trigger":"apply","changes":[{"resource":"file:/etc/motd","result":"changed","what":["content"],"deltas":[{"attr":"mode","old":"0600","new":"0644"}],"diff":"-a\\n+b\\n","duration":1,"error":"boom"}],"unchanged":1,"failed":1,"skipped":1,"drifted":1,"duration":1,"dry_run":true,"fights":[{"resource":"file:/etc/x","repairs":3,"backoff":1,"until":"2026-01-02T03:04:05Z"}],"config_error":"a.toml:1: bad"}`
+	const wire = `{"time":"2026-01-02T03:04:05Z","trigger":"apply","changes":[{"resource":"file:/etc/motd","from":"/usr/lib/tmpfiles.d/motd.conf:1","result":"changed","what":["content"],"deltas":[{"attr":"mode","old":"0600","new":"0644"}],"diff":"-a\\n+b\\n","duration":1,"error":"boom"}],"unchanged":1,"failed":1,"skipped":1,"drifted":1,"duration":1,"dry_run":true,"fights":[{"resource":"file:/etc/x","repairs":3,"backoff":1,"until":"2026-01-02T03:04:05Z"}],"config_error":"a.toml:1: bad"}`
 	var r api.Report
 	if err := json.Unmarshal([]byte(wire), &r); err != nil {
 		t.Fatal(err)

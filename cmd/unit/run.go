@@ -285,7 +285,7 @@ func cmReport(r api.Report) *cm.Report {
 	out := &cm.Report{Time: r.Time, Trigger: r.Trigger, Unchanged: r.Unchanged, Failed: r.Failed, Skipped: r.Skipped,
 		Drifted: r.Drifted, Duration: r.Duration, DryRun: r.DryRun, ConfigError: r.ConfigError}
 	for _, c := range r.Changes {
-		cc := cm.Change{Resource: c.Resource, Result: c.Result, What: c.What, Diff: c.Diff, Duration: c.Duration, Err: c.Err}
+		cc := cm.Change{Resource: c.Resource, From: c.From, Result: c.Result, What: c.What, Diff: c.Diff, Duration: c.Duration, Err: c.Err}
 		for _, d := range c.Deltas {
 			cc.Deltas = append(cc.Deltas, cm.Delta(d))
 		}
