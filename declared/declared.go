@@ -75,11 +75,16 @@ func Gather(in Input) (*Result, error) {
 	if in.Defined == nil {
 		g.in.Defined = func(string, string) bool { return false }
 	}
-	if err := g.sysusers(); err != nil {
+	root, err := g.open()
+	if err != nil {
+		return nil, err
+	}
+	defer root.Close()
+	if err := g.sysusers(root); err != nil {
 		return nil, err
 	}
 	g.scripts()
-	if err := g.tmpfiles(); err != nil {
+	if err := g.tmpfiles(root); err != nil {
 		return nil, err
 	}
 	for _, u := range in.Users {

@@ -74,13 +74,54 @@ func (g *gatherer) open() (*os.Root, error) {
 
 // sysusers reads sysusers.d: u, g and m lines; r lines are noted (unit
 // allocates from 100..999).
-func (g *gatherer) sysusers() error {
-	root, err := g.open()
-	if err != nil {
-		return err
+func (g *gatherer) sysusers(root *os.Root) error {
+	return eachConf(root, "sysusers.d", sysusers.Parse, g.sysuser)
+}
+
+// sysuser takes one sysusers.d line.
+func (g *gatherer) sysuser(e sysusers.Entry) {
+	switch e.Type {
+	case 'u':
+		u := &user{from: e.Pos, name: e.Name, uid: -1, home: e.Home, shell: e.Shell, gecos: e.GECOS}
+		if e.UIDSet {
+			u.uid = int(e.UID)
+		}
+		if e.IDPath != "" {
+			g.note(e.Pos, "user %s: an id taken from %s's owner is allocated instead", e.Name, e.IDPath)
+		}
+		switch {
+		case e.Group != "":
+			u.group = e.Group
+		case e.GIDSet:
+			g.addGroup(&group{from: e.Pos, name: e.Name, gid: int(e.GID)})
+			u.group = e.Name
+		default:
+			u.group, u.ownGroup = e.Name, true
+		}
+		if u.home == "" {
+			u.home = "/"
+		}
+		if u.shell == "" {
+			u.shell = "/usr/sbin/nologin"
+		}
+		g.addUser(u)
+	case 'g':
+		gr := &group{from: e.Pos, name: e.Name, gid: -1}
+		if e.GIDSet {
+			gr.gid = int(e.GID)
+		}
+		g.addGroup(gr)
+	case 'm':
+		g.member(e.Pos, e.Name, e.Group)
+	case 'r':
+		g.note(e.Pos, "an id range: unit allocates system ids from 100..999")
 	}
-	defer root.Close()
-	files, err := confFiles(root, "sysusers.d")
+}
+
+// eachConf parses every *.conf of a declaration directory, in
+// confFiles' order, and hands each entry to take.
+func eachConf[E any](root *os.Root, kind string, parse func(string, []byte, syntax.Specifiers) ([]E, error), take func(E)) error {
+	files, err := confFiles(root, kind)
 	if err != nil {
 		return err
 	}
@@ -89,47 +130,12 @@ func (g *gatherer) sysusers() error {
 		if err != nil {
 			return err
 		}
-		entries, err := sysusers.Parse("/"+rel, data, syntax.System())
+		entries, err := parse("/"+rel, data, syntax.System())
 		if err != nil {
 			return err
 		}
 		for _, e := range entries {
-			switch e.Type {
-			case 'u':
-				u := &user{from: e.Pos, name: e.Name, uid: -1, home: e.Home, shell: e.Shell, gecos: e.GECOS}
-				if e.UIDSet {
-					u.uid = int(e.UID)
-				}
-				if e.IDPath != "" {
-					g.note(e.Pos, "user %s: an id taken from %s's owner is allocated instead", e.Name, e.IDPath)
-				}
-				switch {
-				case e.Group != "":
-					u.group = e.Group
-				case e.GIDSet:
-					g.addGroup(&group{from: e.Pos, name: e.Name, gid: int(e.GID)})
-					u.group = e.Name
-				default:
-					u.group, u.ownGroup = e.Name, true
-				}
-				if u.home == "" {
-					u.home = "/"
-				}
-				if u.shell == "" {
-					u.shell = "/usr/sbin/nologin"
-				}
-				g.addUser(u)
-			case 'g':
-				gr := &group{from: e.Pos, name: e.Name, gid: -1}
-				if e.GIDSet {
-					gr.gid = int(e.GID)
-				}
-				g.addGroup(gr)
-			case 'm':
-				g.member(e.Pos, e.Name, e.Group)
-			case 'r':
-				g.note(e.Pos, "an id range: unit allocates system ids from 100..999")
-			}
+			take(e)
 		}
 	}
 	return nil
@@ -195,29 +201,11 @@ func (g *gatherer) scripts() {
 }
 
 // tmpfiles reads tmpfiles.d: d and D lines become directories (with an
-// age, cleaned ones), L lines links; every other type is noted.
-func (g *gatherer) tmpfiles() error {
-	root, err := g.open()
-	if err != nil {
+// age, cleaned ones), L lines links; every other type is noted. Then the
+// postinst's paths and links, which tmpfiles.d wins over.
+func (g *gatherer) tmpfiles(root *os.Root) error {
+	if err := eachConf(root, "tmpfiles.d", tmpfiles.Parse, g.tmpfile); err != nil {
 		return err
-	}
-	defer root.Close()
-	files, err := confFiles(root, "tmpfiles.d")
-	if err != nil {
-		return err
-	}
-	for _, rel := range files {
-		data, err := readConf(root, rel)
-		if err != nil {
-			return err
-		}
-		entries, err := tmpfiles.Parse("/"+rel, data, syntax.System())
-		if err != nil {
-			return err
-		}
-		for _, e := range entries {
-			g.tmpfile(e)
-		}
 	}
 	g.scriptPaths(root)
 	g.scriptLinks(root)
