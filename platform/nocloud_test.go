@@ -2,46 +2,19 @@ package platform
 
 import (
 	"os"
-	"os/exec"
 	"path/filepath"
 	"reflect"
 	"strings"
 	"testing"
-)
 
-// seedImage makes a NoCloud seed with a real tool: an ISO 9660 by
-// genisoimage (what cloud-localds makes) or a FAT by mtools.
-func seedImage(t *testing.T, kind, label, metaData string) string {
-	t.Helper()
-	dir := t.TempDir()
-	md := filepath.Join(dir, "meta-data")
-	if err := os.WriteFile(md, []byte(metaData), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	img := filepath.Join(dir, "seed.img")
-	var cmds [][]string
-	switch kind {
-	case "iso9660":
-		cmds = [][]string{{"genisoimage", "-quiet", "-output", img, "-volid", label, "-joliet", "-rock", md}}
-	case "vfat":
-		cmds = [][]string{{"mformat", "-C", "-i", img, "-T", "4096", "-v", label, "::"}, {"mcopy", "-i", img, md, "::/meta-data"}}
-	}
-	for _, c := range cmds {
-		if _, err := exec.LookPath(c[0]); err != nil {
-			t.Skipf("%s not installed", c[0])
-		}
-		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
-			t.Fatalf("%s: %v\n%s", c, err, out)
-		}
-	}
-	return img
-}
+	"github.com/unit-os/unit/disk/disktest"
+)
 
 // TestFSLabel reads the label of seeds made by genisoimage and mtools,
 // and nothing from what is neither.
 func TestFSLabel(t *testing.T) {
 	for _, kind := range []string{"iso9660", "vfat"} {
-		f, err := os.Open(seedImage(t, kind, "cidata", "instance-id: i-1\n"))
+		f, err := os.Open(disktest.Seed(t, kind, "cidata", "instance-id: i-1\n"))
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -80,3 +80,31 @@ func (f *Block) Write(rel, text string) {
 		f.t.Fatal(err)
 	}
 }
+
+// Seed makes a NoCloud seed with a real tool: an ISO 9660 by
+// genisoimage (what cloud-localds makes) or a FAT by mtools.
+func Seed(t *testing.T, kind, label, metaData string) string {
+	t.Helper()
+	dir := t.TempDir()
+	md := filepath.Join(dir, "meta-data")
+	if err := os.WriteFile(md, []byte(metaData), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	img := filepath.Join(dir, "seed.img")
+	var cmds [][]string
+	switch kind {
+	case "iso9660":
+		cmds = [][]string{{"genisoimage", "-quiet", "-output", img, "-volid", label, "-joliet", "-rock", md}}
+	case "vfat":
+		cmds = [][]string{{"mformat", "-C", "-i", img, "-T", "4096", "-v", label, "::"}, {"mcopy", "-i", img, md, "::/meta-data"}}
+	}
+	for _, c := range cmds {
+		if _, err := exec.LookPath(c[0]); err != nil {
+			t.Skipf("%s not installed", c[0])
+		}
+		if out, err := exec.Command(c[0], c[1:]...).CombinedOutput(); err != nil {
+			t.Fatalf("%s: %v\n%s", c, err, out)
+		}
+	}
+	return img
+}
