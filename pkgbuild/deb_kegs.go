@@ -128,28 +128,10 @@ func debSourceID(d DebInfo) SourceID {
 		Files: []FileSum{{Name: d.Filename, SHA256: d.SHA256}}}
 }
 
-// unpackDeb fetches the pinned .deb (from the sha256-keyed cache, else
-// apt-get download; the sha256 is checked either way), unpacks it into dst
-// and returns its conffiles.
+// unpackDeb fetches the pinned .deb (debFile), unpacks it into dst and
+// reads its conffiles and postinst into d.
 func (b *Builder) unpackDeb(ctx context.Context, d *DebInfo, lockPath, update string, dst string) error {
-	p, err := b.cached(d.SHA256, d.Filename, func(tmp string) error {
-		dir := filepath.Dir(tmp)
-		spec := d.Package + "=" + d.Version
-		if d.Arch != "all" {
-			spec = d.Package + ":" + d.Arch + "=" + d.Version
-		}
-		if _, err := run(ctx, dir, nil, "apt-get", append(b.aptBinOpts(), "download", "-q", spec)...); err != nil {
-			if gone(err) {
-				return fmt.Errorf("%s: %s %s is no longer in the archive; run unit pkg update %s", lockPath, d.Package, d.Version, update)
-			}
-			return err
-		}
-		debs, _ := filepath.Glob(filepath.Join(dir, "*.deb"))
-		if len(debs) != 1 {
-			return fmt.Errorf("apt-get download %s: want one .deb, found %d", spec, len(debs))
-		}
-		return os.Rename(debs[0], tmp)
-	})
+	p, err := b.debFile(ctx, *d, lockPath, update)
 	if err != nil {
 		return err
 	}
@@ -160,17 +142,6 @@ func (b *Builder) unpackDeb(ctx context.Context, d *DebInfo, lockPath, update st
 		return err
 	}
 	return debControl(ctx, p, d)
-}
-
-// gone tells apt's "no such version" answers from other failures.
-func gone(err error) bool {
-	msg := err.Error()
-	for _, s := range []string{"was not found", "Can't find a source", "Unable to locate package", "Can not find version"} {
-		if strings.Contains(msg, s) {
-			return true
-		}
-	}
-	return false
 }
 
 // maxPostinst bounds the postinst kept in a keg's metadata (what

@@ -66,22 +66,11 @@ func (b *Builder) aptBinOpts() []string {
 	return []string{"-o", "Dir::Cache=" + d, "-o", "Dir::Cache::pkgcache=pkgcache.bin", "-o", "Dir::Cache::srcpkgcache=srcpkgcache.bin"}
 }
 
-// fetchDeb downloads the .deb (apt-get download, sha256 checked) and
+// fetchDeb fetches the .deb of a source without a lock (debFile) and
 // unpacks it into dst.
 func (b *Builder) fetchDeb(ctx context.Context, id SourceID, dst string) error {
-	f := id.Files[0]
-	p, err := b.cached(f.SHA256, f.Name, func(tmp string) error {
-		dir := filepath.Dir(tmp)
-		if _, err := run(ctx, dir, nil, "apt-get", "download", "-q", id.Name+"="+id.Version); err != nil {
-			return err
-		}
-		// apt names the file itself (with the epoch escaped): take the one .deb.
-		debs, _ := filepath.Glob(filepath.Join(dir, "*.deb"))
-		if len(debs) != 1 {
-			return fmt.Errorf("apt-get download %s=%s: want one .deb, found %d", id.Name, id.Version, len(debs))
-		}
-		return os.Rename(debs[0], tmp)
-	})
+	d := DebInfo{Package: id.Name, Version: id.Version, SHA256: id.Files[0].SHA256, Filename: id.Files[0].Name}
+	p, err := b.debFile(ctx, d, "", id.Name)
 	if err != nil {
 		return err
 	}
