@@ -28,14 +28,20 @@ type operatorFlags struct {
 func newOperatorFlags(fs *flag.FlagSet, max time.Duration) *operatorFlags {
 	o := &operatorFlags{
 		url:     fs.String("url", env("UNIT_FLEET_URL", "tls://127.0.0.1:4222"), "the broker ($UNIT_FLEET_URL)"),
-		creds:   fs.String("creds", env("UNIT_FLEET_CREDS", filepath.Join(fleet.ServerStore, "admin.creds")), "your credentials ($UNIT_FLEET_CREDS; unit-fleet user makes them)"),
-		ca:      fs.String("ca", os.Getenv("UNIT_FLEET_CA"), "the broker's CA ($UNIT_FLEET_CA; default: ca.pem beside the creds)"),
 		window:  fs.Duration("window", 300*time.Millisecond, "once every expected node answered (or none is expected), stop waiting this long after the last reply"),
 		max:     fs.Duration("max", max, "stop waiting for expected nodes that did not answer after this long"),
 		jsonOut: fs.Bool("json", false, "JSON output"),
 	}
+	o.creds, o.ca = credsFlags(fs)
 	fs.Var(&o.where, "where", "K=V: only nodes whose fact K is V (repeatable; node=ID for one node)")
 	return o
+}
+
+// credsFlags are how an operator proves who it is: --creds and --ca.
+func credsFlags(fs *flag.FlagSet) (creds, ca *string) {
+	creds = fs.String("creds", env("UNIT_FLEET_CREDS", filepath.Join(fleet.ServerStore, "admin.creds")), "your credentials ($UNIT_FLEET_CREDS; unit-fleet user makes them)")
+	ca = fs.String("ca", os.Getenv("UNIT_FLEET_CA"), "the broker's CA ($UNIT_FLEET_CA; default: ca.pem beside the creds)")
+	return creds, ca
 }
 
 func env(k, def string) string {

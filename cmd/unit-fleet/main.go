@@ -17,6 +17,7 @@
 //	unit-fleet update [--where K=V]... [--no-reboot] update.tar
 //	unit-fleet put KEY FILE | get KEY | rm KEY     desired state: all, group.G, node.ID
 //	unit-fleet disable NODE [--reason R] | enable NODE
+//	unit-fleet content get|put URL SUM | push URL DIR | ls URL   blobs by sha256 (unit's helper for nats:// caches)
 package main
 
 import (
@@ -48,6 +49,7 @@ func commands() map[string]command {
 		"put":      {"KEY FILE", "set a layer of desired state (all, group.G, node.ID)", put},
 		"get":      {"KEY", "print a layer", get},
 		"rm":       {"KEY", "delete a layer", rm},
+		"content":  {"get|put URL SUM, push URL DIR, ls URL", "blobs by sha256 in the content store (unit's helper for nats:// caches)", contentCmd},
 		"disable":  {"NODE [--reason R]", "put a node in maintenance: not alerted on", disable},
 		"enable":   {"NODE", "take a node out of maintenance", enable},
 	}

@@ -78,6 +78,12 @@ func parseSum(sum string) ([]byte, error) {
 	return b, nil
 }
 
+// IsSum says whether name names a blob: 64 lower-case hex digits.
+func IsSum(name string) bool {
+	_, err := parseSum(name)
+	return err == nil
+}
+
 // digest is the object store's digest of a blob whose hash is sum (what
 // its client writes in an object's meta).
 func digest(sum []byte) string { return "SHA-256=" + base64.URLEncoding.EncodeToString(sum) }
