@@ -62,7 +62,7 @@ func NodePermissions(node string, groups []string) jwt.Permissions {
 	// Content by hash (content.go): any object of ContentBucket, read
 	// only. Its names are hashes a node checks; what is in it is
 	// nobody's secret (update bundles).
-	pub = append(pub, contentReads()...)
+	pub = append(pub, ContentReads()...)
 	for _, k := range LayerKeys(node, valid) {
 		// CONSUMER.CREATE.<stream>.<name>.<filter>: the broker refuses a
 		// consumer whose filter is not the one in the subject.
@@ -78,10 +78,11 @@ func NodePermissions(node string, groups []string) jwt.Permissions {
 	}
 }
 
-// contentReads are the subjects reading ContentBucket takes: the
+// ContentReads are the subjects reading ContentBucket takes: the
 // stream's info, an object's meta (a direct get, or the API's get), one
-// ordered consumer on its chunks.
-func contentReads() jwt.StringList {
+// ordered consumer on its chunks. Nodes and readers have them; writing
+// it is an admin's.
+func ContentReads() jwt.StringList {
 	obj := "OBJ_" + ContentBucket
 	return jwt.StringList{
 		"$JS.API.STREAM.INFO." + obj,

@@ -4,15 +4,20 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
+	"github.com/nats-io/nats.go"
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/unit-os/unit/fleet"
 	"github.com/unit-os/unit/fleet/agent"
+	"github.com/unit-os/unit/fleet/content"
 	"github.com/unit-os/unit/fleet/operator"
 )
 
@@ -89,4 +94,65 @@ func TestContentByHash(t *testing.T) {
 		_, err := obs.PutBytes(ctx, "sha256-"+strings.Repeat("cd", 32), []byte("x"))
 		return err
 	})
+}
+
+// TestContentStoreRoles: through fleet/content (unit-fleet content), an
+// admin puts a blob and gets it back; a reader and a node get it, and
+// the broker refuses their puts.
+func TestContentStoreRoles(t *testing.T) {
+	f := newSecureFleet(t)
+	ctx := context.Background()
+	data := make([]byte, 200<<10)
+	rand.Read(data)
+	h := sha256.Sum256(data)
+	sum := hex.EncodeToString(h[:])
+	admin, err := content.Open(ctx, f.admin, fleet.ContentBucket, "admin")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := admin.Put(ctx, sum, bytes.NewReader(data), int64(len(data))); err != nil {
+		t.Fatalf("an admin's put: %v", err)
+	}
+
+	creds, err := f.a.User("builder", fleet.RoleReader, time.Hour)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "builder.creds")
+	if err := os.WriteFile(path, creds, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	rv := make(violations, 16)
+	reader, err := nats.Connect(f.url, append(fleet.OperatorOptions(path, f.a.CAPath()), nats.ErrorHandler(rv.handler))...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Close()
+	nv := make(violations, 16)
+	node := f.enrolled(t, "n1", nil, nv)
+
+	other := make([]byte, 1000)
+	rand.Read(other)
+	oh := sha256.Sum256(other)
+	for _, c := range []struct {
+		who string
+		nc  *nats.Conn
+		v   violations
+	}{{"a reader", reader, rv}, {"a node", node, nv}} {
+		s, err := content.Open(ctx, c.nc, fleet.ContentBucket, c.who)
+		if err != nil {
+			t.Fatalf("%s opens the content store: %v", c.who, err)
+		}
+		var got bytes.Buffer
+		if err := s.Get(ctx, sum, &got); err != nil || !bytes.Equal(got.Bytes(), data) {
+			t.Fatalf("%s's get: %v", c.who, err)
+		}
+		c.v.none(t, c.nc)
+		c.v.refused(t, c.who+"'s put", "$O."+fleet.ContentBucket, func(ctx context.Context) error {
+			return s.Put(ctx, hex.EncodeToString(oh[:]), bytes.NewReader(other), int64(len(other)))
+		})
+	}
+	if ok, err := admin.Has(ctx, hex.EncodeToString(oh[:]), -1); err != nil || ok {
+		t.Errorf("a refused put left a blob: %v %v", ok, err)
+	}
 }

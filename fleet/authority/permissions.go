@@ -19,18 +19,21 @@ import (
 // rpc.go) with replies to its own inbox (fleet.OperatorInbox(pub): not
 // another operator's, where an admin's answers go, desired state and
 // logs among them), and reading the status bucket (one watch, or a
-// get). It may not read or write desired state.
+// get), and reading the content store, as a node may (a builder that
+// fetches pinned .debs from it: `unit-fleet content get`). It may not
+// read or write desired state, nor write the content store.
 func ReaderPermissions(pub string) jwt.Permissions {
 	status := fleet.KVStream(fleet.StatusBucket)
+	pubs := jwt.StringList{
+		fleet.RPCSubject,
+		"$JS.API.STREAM.INFO." + status,
+		"$JS.API.CONSUMER.CREATE." + status + ".*." + fleet.KVSubject(fleet.StatusBucket, ">"),
+		"$JS.API.CONSUMER.DELETE." + status + ".*",
+		"$JS.API.DIRECT.GET." + status + ".>",
+		"$JS.API.STREAM.MSG.GET." + status,
+	}
 	return jwt.Permissions{
-		Pub: jwt.Permission{Allow: jwt.StringList{
-			fleet.RPCSubject,
-			"$JS.API.STREAM.INFO." + status,
-			"$JS.API.CONSUMER.CREATE." + status + ".*." + fleet.KVSubject(fleet.StatusBucket, ">"),
-			"$JS.API.CONSUMER.DELETE." + status + ".*",
-			"$JS.API.DIRECT.GET." + status + ".>",
-			"$JS.API.STREAM.MSG.GET." + status,
-		}},
+		Pub:  jwt.Permission{Allow: append(pubs, fleet.ContentReads()...)},
 		Sub:  jwt.Permission{Allow: jwt.StringList{fleet.OperatorInbox(pub) + ".>"}},
 		Resp: &jwt.ResponsePermission{MaxMsgs: 1, Expires: time.Minute},
 	}
