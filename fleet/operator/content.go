@@ -3,6 +3,7 @@ package operator
 import (
 	"context"
 	"crypto/sha256"
+	"encoding/hex"
 	"fmt"
 	"io"
 	"os"
@@ -10,10 +11,12 @@ import (
 	"github.com/nats-io/nats.go/jetstream"
 
 	"github.com/unit-os/unit/fleet"
+	"github.com/unit-os/unit/fleet/content"
 )
 
 // PutContent stores the file at path under its hash and returns the
-// name; content already there is not sent again.
+// name; content already there is not sent again (content.Store.Put,
+// which checks the bytes against the name once more as they go).
 func PutContent(ctx context.Context, obs jetstream.ObjectStore, path string) (string, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -25,15 +28,12 @@ func PutContent(ctx context.Context, obs jetstream.ObjectStore, path string) (st
 	if err != nil {
 		return "", fmt.Errorf("hash %s: %w", path, err)
 	}
-	name := fleet.ContentName(h.Sum(nil))
-	if info, err := obs.GetInfo(ctx, name); err == nil && int64(info.Size) == size {
-		return name, nil
-	}
 	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return "", err
 	}
-	if _, err := obs.Put(ctx, jetstream.ObjectMeta{Name: name}, f); err != nil {
+	sum := h.Sum(nil)
+	if err := content.New(obs, fleet.ContentBucket).Put(ctx, hex.EncodeToString(sum), f, size); err != nil {
 		return "", fmt.Errorf("put %s: %w", path, err)
 	}
-	return name, nil
+	return fleet.ContentName(sum), nil
 }
