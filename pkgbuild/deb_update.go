@@ -118,3 +118,14 @@ func diffLocks(path string, old, cur *Lock) []Move {
 	sort.Slice(out, func(i, j int) bool { return out[i].Package < out[j].Package })
 	return out
 }
+
+// UpdateStale re-pins only the recipes among files whose lock pins a .deb
+// no place serves any more (Stale), and returns them with what moved:
+// how a build from committed locks survives the archive dropping a pin.
+func (b *Builder) UpdateStale(ctx context.Context, files []string) (stale []string, moves []Move, err error) {
+	if stale, err = b.Stale(ctx, files); err != nil || len(stale) == 0 {
+		return stale, nil, err
+	}
+	moves, err = b.Update(ctx, stale)
+	return stale, moves, err
+}
