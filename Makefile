@@ -38,7 +38,10 @@ deps test-deps:
 	fi
 
 # The kernel + initramfs in $(OUT): what `make run` boots, and no more.
+# A committed pin that left Debian's archive and no cache holds is
+# re-pinned first (and said; commit the lock or run make update-locks).
 initramfs: deps build
+	$(BIN) pkg update --stale $(wildcard packages/*.toml)
 	$(BIN) image build $(SYSTEM) -o $(OUT)
 
 # Both formats: kernel + initramfs in $(OUT), the UEFI disk in $(OUT)-disk

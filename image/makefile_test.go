@@ -25,6 +25,9 @@ func TestMakeRunBuildsWhatItBoots(t *testing.T) {
 	if !strings.Contains(run, "image build examples/hello/system.toml -o out/hello\n") || !strings.Contains(run, "image run out/hello\n") {
 		t.Errorf("make run does not build and boot out/hello:\n%s", run)
 	}
+	if i := strings.Index(run, "pkg update --stale packages/"); i < 0 || i > strings.Index(run, "image build") {
+		t.Errorf("make run does not re-pin stale committed pins before it builds:\n%s", run)
+	}
 	if strings.Contains(run, "--format disk") {
 		t.Errorf("make run builds the disk image it never boots:\n%s", run)
 	}

@@ -30,6 +30,9 @@ func (b *Builder) debLock(ctx context.Context, r *Recipe, i int) (*Lock, string,
 	if l, err = b.resolveLock(ctx, s); err != nil {
 		return nil, path, r.errorf([]string{"source", fmt.Sprint(i)}, "source %d (deb): %v", i+1, err)
 	}
+	if l.Pins, err = readPins(path); err != nil { // the deps = false sources' (deb_pin.go)
+		return nil, path, err
+	}
 	if err := writeLock(path, l); err != nil {
 		return nil, path, err
 	}

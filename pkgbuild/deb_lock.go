@@ -20,12 +20,15 @@ import (
 // version and sha256. A build with a lock never asks apt to resolve again;
 // unit pkg update rewrites it.
 type Lock struct {
-	Package string `toml:"package"` // the recipe's deb, as the recipe names it
-	Top     string `toml:"top"`     // the closure package that is it (the same, unless virtual)
+	Package string `toml:"package,omitempty"` // the recipe's deb, as the recipe names it
+	Top     string `toml:"top,omitempty"`     // the closure package that is it (the same, unless virtual)
 	// Recommends is the recipe's recommends as resolved: true, a list of
 	// names, or absent for none.
 	Recommends any       `toml:"recommends,omitempty"`
-	Debs       []DebInfo `toml:"deb"`
+	Debs       []DebInfo `toml:"deb,omitempty"`
+	// Pins are the recipe's deb sources with deps = false, one .deb each
+	// (deb_pin.go); the closure above is absent when it has none.
+	Pins []Pin `toml:"pin,omitempty"`
 }
 
 // LockPath is the lock file of a recipe: beside it, .toml replaced by .lock.
@@ -78,6 +81,9 @@ func readLock(path string, s Source) (*Lock, error) {
 		}
 		return config.Pos{File: path, Line: line}
 	}
+	if l.Package == "" && len(l.Debs) == 0 {
+		return nil, nil // only pins (deb_pin.go): the closure is not pinned yet
+	}
 	if l.Package != s.Deb {
 		return nil, config.Error{Pos: at("package"), Msg: fmt.Sprintf("lock is for package %q, the recipe's deb is %q (run unit pkg update)", l.Package, s.Deb)}
 	}
@@ -128,7 +134,11 @@ func readLock(path string, s Source) (*Lock, error) {
 func writeLock(path string, l *Lock) error {
 	sort.Slice(l.Debs, func(i, j int) bool { return l.Debs[i].Package < l.Debs[j].Package })
 	var buf bytes.Buffer
-	fmt.Fprintf(&buf, "# Pinned by unit pkg: the .debs of %s's closure. Builds obey it;\n# `unit pkg update` re-resolves it.\n", l.Package)
+	what := "the .debs of " + l.Package + "'s closure"
+	if l.Package == "" {
+		what = "the recipe's .debs"
+	}
+	fmt.Fprintf(&buf, "# Pinned by unit pkg: %s. Builds obey it;\n# `unit pkg update` re-resolves it.\n", what)
 	enc := toml.NewEncoder(&buf)
 	enc.SetArraysMultiline(false)
 	if err := enc.Encode(l); err != nil {

@@ -19,19 +19,12 @@ func (b *Builder) Stale(ctx context.Context, files []string) ([]string, error) {
 		if err != nil {
 			return nil, err
 		}
-		i := r.debClosureSource()
-		if i < 0 {
-			continue
-		}
-		l, err := readLock(LockPath(r.File), r.Sources[i])
+		debs, err := lockedDebs(r) // the closure's and the deps = false pins
 		if err != nil {
 			return nil, err
 		}
-		if l == nil {
-			continue
-		}
 		var specs []string
-		for _, d := range l.Debs {
+		for _, d := range debs {
 			if _, err := os.Stat(filepath.Join(b.cache, "sources", d.SHA256)); err == nil {
 				continue
 			}

@@ -25,10 +25,11 @@ func (m Move) String() string {
 	return fmt.Sprintf("%s: %s %s -> %s", m.Lock, m.Package, m.Old, m.New)
 }
 
-// Update re-resolves the deb closure of each recipe file with apt now and
-// rewrites its lock (atomically), returning what moved. A recipe without
-// a deb source with deps is an error: it has nothing to update. A lock that
-// no longer parses is replaced, since updating is how it is repaired.
+// Update re-resolves the deb sources of each recipe file with apt now (the
+// closure of the one with deps, the one .deb of each without) and
+// rewrites its lock (atomically), returning what moved. A recipe without a
+// deb source is an error: it has nothing to update. A lock that no longer
+// parses is replaced, since updating is how it is repaired.
 func (b *Builder) Update(ctx context.Context, files []string) ([]Move, error) {
 	var moves []Move
 	var errs []error
@@ -38,25 +39,52 @@ func (b *Builder) Update(ctx context.Context, files []string) ([]Move, error) {
 			errs = append(errs, err)
 			continue
 		}
-		i := r.debClosureSource()
-		if i < 0 {
-			errs = append(errs, fmt.Errorf("%s: no deb source with deps: nothing to update", f))
-			continue
-		}
 		path := LockPath(r.File)
-		old, _ := readLock(path, r.Sources[i])
-		l, err := b.resolveLock(ctx, r.Sources[i])
+		old, _ := decodeLockFile(path)
+		l, err := b.resolveAll(ctx, r)
 		if err != nil {
-			errs = append(errs, r.errorf([]string{"source", fmt.Sprint(i)}, "source %d (deb): %v", i+1, err))
+			errs = append(errs, err)
 			continue
 		}
-		if err := writeLock(path, l); err != nil {
+		if err := writeLock(path, sortPins(l)); err != nil {
 			errs = append(errs, err)
 			continue
 		}
 		moves = append(moves, diffLocks(path, old, l)...)
 	}
 	return moves, errors.Join(errs...)
+}
+
+// resolveAll asks apt for every deb source of r now: the lock it should have.
+func (b *Builder) resolveAll(ctx context.Context, r *Recipe) (*Lock, error) {
+	l := &Lock{}
+	n := 0
+	for i, s := range r.Sources {
+		if s.Deb == "" {
+			continue
+		}
+		n++
+		var err error
+		if s.WithDeps() {
+			var c *Lock
+			if c, err = b.resolveLock(ctx, s); err == nil {
+				c.Pins = l.Pins
+				l = c
+			}
+		} else {
+			var d DebInfo
+			if d, err = b.resolvePin(ctx, s); err == nil {
+				l.Pins = append(l.Pins, Pin{Deb: s.Deb, Via: s.Via, DebInfo: d})
+			}
+		}
+		if err != nil {
+			return nil, r.errorf([]string{"source", fmt.Sprint(i)}, "source %d (deb): %v", i+1, err)
+		}
+	}
+	if n == 0 {
+		return nil, fmt.Errorf("%s: no deb source: nothing to update", r.File)
+	}
+	return l, nil
 }
 
 // diffLocks lists the packages whose pinned version differs, by name.
@@ -66,9 +94,15 @@ func diffLocks(path string, old, cur *Lock) []Move {
 		for _, d := range old.Debs {
 			was[d.Package] = d.Version
 		}
+		for _, p := range old.Pins {
+			was[p.Package] = p.Version
+		}
 	}
 	for _, d := range cur.Debs {
 		now[d.Package] = d.Version
+	}
+	for _, p := range cur.Pins {
+		now[p.Package] = p.Version
 	}
 	var out []Move
 	for n, v := range now {
@@ -83,4 +117,15 @@ func diffLocks(path string, old, cur *Lock) []Move {
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Package < out[j].Package })
 	return out
+}
+
+// UpdateStale re-pins only the recipes among files whose lock pins a .deb
+// no place serves any more (Stale), and returns them with what moved:
+// how a build from committed locks survives the archive dropping a pin.
+func (b *Builder) UpdateStale(ctx context.Context, files []string) (stale []string, moves []Move, err error) {
+	if stale, err = b.Stale(ctx, files); err != nil || len(stale) == 0 {
+		return stale, nil, err
+	}
+	moves, err = b.Update(ctx, stale)
+	return stale, moves, err
 }

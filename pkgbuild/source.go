@@ -47,7 +47,9 @@ func (b *Builder) resolve(ctx context.Context, r *Recipe, lock *Lock) ([]SourceI
 				id = debSourceID(*lock.top()) // the lock pins it
 				break
 			}
-			id, err = b.memoResolve(s, aptState, func() (SourceID, error) { return b.resolveDeb(ctx, s) })
+			var d DebInfo
+			d, err = b.debPin(ctx, r, i) // the lock pins it too: no apt call
+			id = debSourceID(d)
 		case "debian-source":
 			state := append([]string{filepath.Join(b.aptSrcDir(), "lists")}, aptState...)
 			id, err = b.memoResolve(s, state, func() (SourceID, error) { return b.resolveDebianSource(ctx, s) })

@@ -14,47 +14,54 @@ import (
 
 // resolveDeb asks apt (with the machine's own configuration, so its mirror)
 // which .deb a source means and what its sha256 is, without downloading it.
-func (b *Builder) resolveDeb(ctx context.Context, s Source) (SourceID, error) {
+func (b *Builder) resolveDeb(ctx context.Context, s Source) (DebInfo, error) {
 	name := s.Deb
 	if s.Via != "" {
 		var err error
 		if name, err = dependencyOf(ctx, b.aptBinOpts(), s.Via, s.Deb); err != nil {
-			return SourceID{}, err
+			return DebInfo{}, err
 		}
 	}
 	ver := s.Version
 	if ver == Candidate {
 		out, err := run(ctx, "", nil, "apt-cache", append(b.aptBinOpts(), "policy", name)...)
 		if err != nil {
-			return SourceID{}, aptUnknown(err, name, "")
+			return DebInfo{}, aptUnknown(err, name, "")
 		}
 		if len(bytes.TrimSpace(out)) == 0 {
 			// apt-cache policy prints nothing, and succeeds, for a name it
 			// does not know.
-			return SourceID{}, fmt.Errorf("no Debian package %q (apt-cache policy knows no such name)", name)
+			return DebInfo{}, fmt.Errorf("no Debian package %q (apt-cache policy knows no such name)", name)
 		}
 		if ver, err = ParseCandidate(out); err != nil {
-			return SourceID{}, fmt.Errorf("%s: %w", name, err)
+			return DebInfo{}, fmt.Errorf("%s: %w", name, err)
 		}
 	}
 	out, err := run(ctx, "", nil, "apt-cache", append(b.aptBinOpts(), "show", name+"="+ver)...)
 	if err != nil {
-		return SourceID{}, aptUnknown(err, name, ver)
+		return DebInfo{}, aptUnknown(err, name, ver)
 	}
 	if len(bytes.TrimSpace(out)) == 0 {
 		// apt-cache show name=version prints nothing, and succeeds, for a
 		// version of a known name that it does not have.
-		return SourceID{}, fmt.Errorf("no version %q of Debian package %q (apt-cache show printed nothing)", ver, name)
+		return DebInfo{}, fmt.Errorf("no version %q of Debian package %q (apt-cache show printed nothing)", ver, name)
 	}
 	st := firstStanza(out)
 	if st["SHA256"] == "" || st["Filename"] == "" {
-		return SourceID{}, fmt.Errorf("apt-cache show %s=%s: no SHA256 or Filename", name, ver)
+		return DebInfo{}, fmt.Errorf("apt-cache show %s=%s: no SHA256 or Filename", name, ver)
 	}
 	if s.SHA256 != "" && s.SHA256 != st["SHA256"] {
-		return SourceID{}, fmt.Errorf("%s %s: sha256 mismatch: apt has %s, recipe says %s", name, ver, st["SHA256"], s.SHA256)
+		return DebInfo{}, fmt.Errorf("%s %s: sha256 mismatch: apt has %s, recipe says %s", name, ver, st["SHA256"], s.SHA256)
 	}
-	return SourceID{Kind: "deb", Name: name, Version: ver,
-		Files: []FileSum{{Name: path.Base(st["Filename"]), SHA256: st["SHA256"]}}}, nil
+	d := DebInfo{Package: name, Version: ver, Arch: st["Architecture"], SHA256: st["SHA256"],
+		Filename: path.Base(st["Filename"]), Source: name, Priority: st["Priority"], Essential: st["Essential"] == "yes"}
+	if src := strings.Fields(st["Source"]); len(src) > 0 {
+		d.Source = src[0]
+	}
+	if err := d.check(); err != nil {
+		return DebInfo{}, fmt.Errorf("apt: %w", err)
+	}
+	return d, nil
 }
 
 // aptBinOpts are the machine's apt configuration plus package caches of

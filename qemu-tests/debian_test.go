@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unit-os/unit/pkgbuild/pkgtest"
+
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/image"
 	"github.com/unit-os/unit/pkgbuild"
@@ -27,7 +29,7 @@ import (
 // runs all four; each answers from the host; the syslog lines of chrony
 // (which logs only to syslog) are in its own log.
 func TestDebianExample(t *testing.T) {
-	recipes := lockedRecipes(t, t.TempDir())
+	recipes := pkgtest.Recipes(t, "../packages", t.TempDir())
 	dir := t.TempDir()
 	sys := filepath.Join(dir, "system.toml")
 	b, err := os.ReadFile("../examples/debian/system.toml")

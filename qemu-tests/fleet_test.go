@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unit-os/unit/pkgbuild/pkgtest"
+
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/image"
 )
@@ -122,7 +124,8 @@ func TestFleet(t *testing.T) {
 	img := filepath.Join(dir, "image")
 	bctx, bcancel := context.WithTimeout(ctx, 5*time.Minute)
 	defer bcancel()
-	if _, err := image.Build(bctx, image.Options{System: sys, Out: img, Init: unitBinary, Fleet: fleetBin, CacheDir: os.Getenv("UNIT_CACHE")}); err != nil {
+	if _, err := image.Build(bctx, image.Options{System: sys, Out: img, Init: unitBinary, Fleet: fleetBin, CacheDir: os.Getenv("UNIT_CACHE"),
+		Recipes: pkgtest.Recipes(t, "../packages", filepath.Join(dir, "packages"))}); err != nil {
 		t.Fatalf("image build: %v", err)
 	}
 

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unit-os/unit/pkgbuild/pkgtest"
+
 	"github.com/unit-os/unit/image"
 	"github.com/unit-os/unit/uki"
 )
@@ -247,6 +249,7 @@ func buildWith(t *testing.T, system string, o image.Options) string {
 		t.Fatal(err)
 	}
 	o.System, o.Out, o.Init, o.CacheDir = sys, filepath.Join(dir, "image"), unitBinary, os.Getenv("UNIT_CACHE")
+	o.Recipes = pkgtest.Recipes(t, "../packages", filepath.Join(dir, "packages"))
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Minute)
 	defer cancel()
 	if _, err := image.Build(ctx, o); err != nil {

@@ -10,6 +10,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/unit-os/unit/pkgbuild/pkgtest"
 )
 
 // unit image test builds examples/web, boots it, and asks its checks in
@@ -24,7 +26,7 @@ func TestImageTestWebExample(t *testing.T) {
 		t.Helper()
 		dir := t.TempDir()
 		// The recipes beside the copy: the build takes the nearest packages/.
-		lockedRecipes(t, filepath.Join(dir, "packages"))
+		pkgtest.Recipes(t, "../packages", filepath.Join(dir, "packages"))
 		path := filepath.Join(dir, "system.toml")
 		if err := os.WriteFile(path, []byte(sys), 0o644); err != nil {
 			t.Fatal(err)

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unit-os/unit/pkgbuild/pkgtest"
+
 	"github.com/unit-os/unit/image"
 	"github.com/unit-os/unit/pkgbuild"
 )
@@ -46,9 +48,10 @@ func TestPackagesInGuest(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// The image builder builds the kegs from ../packages (the nearest
-	// packages/ above the working directory), or takes them from the store.
-	res, err := image.Build(ctx, image.Options{System: sys, Out: out, Init: unitBinary, CacheDir: os.Getenv("UNIT_CACHE"), Store: store})
+	// The image builder builds the kegs from a copy of ../packages (stale
+	// pins re-pinned there), or takes them from the store.
+	recipes := pkgtest.Recipes(t, "../packages", filepath.Join(dir, "packages"))
+	res, err := image.Build(ctx, image.Options{System: sys, Out: out, Init: unitBinary, CacheDir: os.Getenv("UNIT_CACHE"), Store: store, Recipes: recipes})
 	if err != nil {
 		t.Fatalf("image build: %v", err)
 	}

@@ -8,6 +8,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unit-os/unit/pkgbuild/pkgtest"
+
 	"github.com/unit-os/unit/pkgbuild"
 	"github.com/unit-os/unit/systemd/translate"
 )
@@ -18,7 +20,7 @@ import (
 // in them makes the parser or the translation fail. (No qemu here: it
 // sits with the tests that build these packages, sharing their store.)
 func TestUnitFilesOfBuiltPackages(t *testing.T) {
-	recipes := lockedRecipes(t, t.TempDir())
+	recipes := pkgtest.Recipes(t, "../packages", t.TempDir())
 	store, err := pkgbuild.DefaultStore()
 	if err != nil {
 		t.Fatal(err)

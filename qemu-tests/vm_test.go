@@ -14,6 +14,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unit-os/unit/pkgbuild/pkgtest"
+
 	"github.com/unit-os/unit/image"
 )
 
@@ -50,7 +52,8 @@ func buildImage(t *testing.T, system string) string {
 	out := filepath.Join(dir, "image")
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	if _, err := image.Build(ctx, image.Options{System: sys, Out: out, Init: unitBinary, CacheDir: os.Getenv("UNIT_CACHE")}); err != nil {
+	recipes := pkgtest.Recipes(t, "../packages", filepath.Join(dir, "packages"))
+	if _, err := image.Build(ctx, image.Options{System: sys, Out: out, Init: unitBinary, CacheDir: os.Getenv("UNIT_CACHE"), Recipes: recipes}); err != nil {
 		t.Fatalf("image build: %v", err)
 	}
 	return out

@@ -13,6 +13,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unit-os/unit/pkgbuild/pkgtest"
+
 	"github.com/unit-os/unit/image"
 	"github.com/unit-os/unit/pkgbuild"
 )
@@ -47,7 +49,7 @@ func TestWebExample(t *testing.T) {
 		t.Fatal(err)
 	}
 	system := webSystem(t, strings.TrimSpace(string(pub)))
-	recipes := lockedRecipes(t, t.TempDir())
+	recipes := pkgtest.Recipes(t, "../packages", t.TempDir())
 
 	t.Run("initramfs", func(t *testing.T) {
 		out := buildWeb(t, system, recipes, image.FormatInitramfs)
@@ -94,7 +96,7 @@ func webSystem(t *testing.T, pub string) string {
 }
 
 // buildWeb builds the web system in format from the recipes in dir
-// (lockedRecipes: pins the archive dropped are re-pinned there).
+// (pkgtest.Recipes: pins the archive dropped are re-pinned there).
 func buildWeb(t *testing.T, system, recipes, format string) string {
 	t.Helper()
 	dir := t.TempDir()

@@ -54,7 +54,7 @@ func commands() []command {
 			{names: []string{"ls"}, args: "[--store DIR] [--json]"},
 			{names: []string{"show"}, args: "NAME [--store DIR]"},
 			{names: []string{"gc"}, args: "[SYSTEM.toml...] [--store DIR]"},
-			{names: []string{"update"}, args: "RECIPE.toml|NAME... [--store DIR]"},
+			{names: []string{"update"}, args: "RECIPE.toml|NAME... [--stale] [--store DIR]"},
 		}, run: func(_ string, a []string) error { return cmdPkg(a) }},
 		{names: []string{"image"}, args: "build|run|test ...", summary: "build, boot and test images", sub: []command{
 			{names: []string{"build"}, args: "SYSTEM.toml -o DIR [--format initramfs|disk|update] [--cache DIR] [--fleet PATH]"},

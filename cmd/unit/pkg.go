@@ -40,10 +40,12 @@ func cmdPkg(args []string) error {
 	// Each subcommand takes the flags its synopsis lists.
 	fs := newFlags("pkg " + args[0])
 	store := fs.String("store", "", "store directory (default: $UNIT_CACHE/store or ~/.cache/unit/store)")
-	jobs, asJSON := new(int), new(bool)
+	jobs, asJSON, stale := new(int), new(bool), new(bool)
 	switch args[0] {
 	case "build":
 		fs.IntVar(jobs, "j", 0, "builds at once (default: number of CPUs)")
+	case "update":
+		fs.BoolVar(stale, "stale", false, "re-pin only the locks that pin a .deb no place serves any more")
 	case "ls":
 		fs.BoolVar(asJSON, "json", false, "print JSON")
 	}
@@ -66,7 +68,7 @@ func cmdPkg(args []string) error {
 		if len(pos) == 0 {
 			return errUsage("pkg update")
 		}
-		return pkgUpdate(pos, *store)
+		return pkgUpdate(pos, *store, *stale)
 	case "ls":
 		return pkgLs(*store, *asJSON)
 	case "show":
@@ -129,13 +131,24 @@ func pkgBuild(files []string, store string, jobs int) error {
 	return err
 }
 
-// pkgUpdate re-resolves the deb closures of the recipes (a bare NAME means
-// NAME.toml here, else packages/NAME.toml) and prints what moved.
-func pkgUpdate(args []string, store string) error {
+// pkgUpdate re-resolves the deb sources of the recipes (a bare NAME means
+// NAME.toml here, else packages/NAME.toml), or with --stale only those
+// whose lock pins a .deb no place serves, and prints what moved.
+func pkgUpdate(args []string, store string, onlyStale bool) error {
 	ctx, cancel := interruptible()
 	defer cancel()
 	b, err := pkgbuild.NewBuilder(pkgbuild.Options{Store: store, Progress: os.Stderr})
 	if err != nil {
+		return err
+	}
+	if onlyStale {
+		stale, moves, err := b.UpdateStale(ctx, updateFiles(args))
+		for _, f := range stale {
+			fmt.Fprintf(os.Stderr, "%s: a pinned .deb left the archive and no cache has it: re-pinned (commit the lock, or run make update-locks)\n", pkgbuild.LockPath(f))
+		}
+		for _, m := range moves {
+			fmt.Println(m)
+		}
 		return err
 	}
 	moves, err := b.Update(ctx, updateFiles(args))

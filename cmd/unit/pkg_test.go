@@ -23,18 +23,19 @@ func TestPkgUpdateFiles(t *testing.T) {
 	}
 }
 
-// TestPkgUpdateNoClosure: updating a recipe without a deb source with
-// deps is an error that names the recipe, and writes no lock.
-func TestPkgUpdateNoClosure(t *testing.T) {
+// TestPkgUpdateNoDebSource: updating a recipe without a deb source (one
+// with deps = false has a pin to update) is an error that names the
+// recipe, and writes no lock.
+func TestPkgUpdateNoDebSource(t *testing.T) {
 	dir := t.TempDir()
 	recipe := filepath.Join(dir, "k.toml")
-	text := "name = \"k\"\nversion = \"1\"\n[[source]]\ndeb = \"x\"\nversion = \"1\"\ndeps = false\n"
+	text := "name = \"k\"\nversion = \"1\"\n[[source]]\nurl = \"https://example.org/k.tar.gz\"\nsha256 = \"" + strings.Repeat("0", 64) + "\"\n"
 	if err := os.WriteFile(recipe, []byte(text), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	t.Setenv("UNIT_CACHE", filepath.Join(dir, "cache"))
 	err := cmdPkg([]string{"update", "--store", filepath.Join(dir, "store"), recipe})
-	if err == nil || !strings.Contains(err.Error(), recipe+": no deb source with deps") {
+	if err == nil || !strings.Contains(err.Error(), recipe+": no deb source: nothing to update") {
 		t.Fatalf("error %v", err)
 	}
 	if _, err := os.Stat(filepath.Join(dir, "k.lock")); err == nil {
