@@ -52,7 +52,8 @@ func (b *Builder) resolveLock(ctx context.Context, s Source) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Lock{Package: s.Deb, Top: top, Recommends: recommendsKey(all, only), Debs: debs}
+	now := time.Now().UTC().Truncate(time.Second)
+	l := &Lock{Package: s.Deb, Top: top, Resolved: &now, Recommends: recommendsKey(all, only), Debs: debs}
 	if t := l.top(); s.SHA256 != "" && t.SHA256 != s.SHA256 {
 		return nil, fmt.Errorf("%s %s: sha256 mismatch: apt has %s, recipe says %s", t.Package, t.Version, t.SHA256, s.SHA256)
 	}

@@ -50,11 +50,17 @@ func (b *Builder) Update(ctx context.Context, files []string) ([]Move, error) {
 			errs = append(errs, r.errorf([]string{"source", fmt.Sprint(i)}, "source %d (deb): %v", i+1, err))
 			continue
 		}
+		moved := diffLocks(path, old, l)
+		if len(moved) == 0 && old != nil && old.Resolved != nil {
+			// Nothing moved: the old time still finds every pin in a
+			// snapshot archive, and the lock stays as it was.
+			l.Resolved = old.Resolved
+		}
 		if err := writeLock(path, l); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		moves = append(moves, diffLocks(path, old, l)...)
+		moves = append(moves, moved...)
 	}
 	return moves, errors.Join(errs...)
 }
