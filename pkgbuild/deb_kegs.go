@@ -63,6 +63,9 @@ func (b *Builder) resolveLock(ctx context.Context, s Source) (*Lock, error) {
 // closureKegs makes sure every package of the lock but the recipe's own
 // has its keg, and returns them by package name.
 func (b *Builder) closureKegs(ctx context.Context, l *Lock, lockPath, update string) (map[string]*Keg, error) {
+	if err := b.prefetchDebs(ctx, l, lockPath, update); err != nil {
+		return nil, err
+	}
 	out := map[string]*Keg{}
 	for _, d := range l.Debs {
 		if d.Package == l.Top {

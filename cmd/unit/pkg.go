@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/unit-os/unit/cas"
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/image"
 	"github.com/unit-os/unit/pkgbuild"
@@ -41,7 +42,12 @@ func cmdPkg(args []string) error {
 	fs := newFlags("pkg " + args[0])
 	store := fs.String("store", "", "store directory (default: $UNIT_CACHE/store or ~/.cache/unit/store)")
 	jobs, asJSON := new(int), new(bool)
+	var places placeList
 	switch args[0] {
+	case "push":
+		fs.Var(&places, "to", "a place to push to, instead of pkg.toml's push (repeatable)")
+	case "pull":
+		fs.Var(&places, "from", "a place to pull from, instead of pkg.toml's caches (repeatable)")
 	case "build":
 		fs.IntVar(jobs, "j", 0, "builds at once (default: number of CPUs)")
 	case "ls":
@@ -67,6 +73,11 @@ func cmdPkg(args []string) error {
 			return errUsage("pkg update")
 		}
 		return pkgUpdate(pos, *store)
+	case "push", "pull":
+		if len(pos) == 0 {
+			return errUsage("pkg " + args[0])
+		}
+		return pkgPushPull(args[0], updateFiles(pos), *store, places)
 	case "ls":
 		return pkgLs(*store, *asJSON)
 	case "show":
@@ -107,7 +118,12 @@ func cmdPkg(args []string) error {
 func pkgBuild(files []string, store string, jobs int) error {
 	ctx, cancel := interruptible()
 	defer cancel()
-	b, err := pkgbuild.NewBuilder(pkgbuild.Options{Store: store, Jobs: jobs, Progress: os.Stderr})
+	o, err := pkgbuild.PkgConfig()
+	if err != nil {
+		return err
+	}
+	o.Store, o.Jobs, o.Progress = store, jobs, os.Stderr
+	b, err := pkgbuild.NewBuilder(o)
 	if err != nil {
 		return err
 	}
@@ -126,6 +142,54 @@ func pkgBuild(files []string, store string, jobs int) error {
 		}
 	}
 	fmt.Fprintf(os.Stderr, "%d built, %d cached, %d failed in %.2fs\n", built, cached, len(results)-built-cached, time.Since(start).Seconds())
+	return err
+}
+
+// placeList is a repeatable --to/--from flag of places (cas.Parse).
+type placeList []cas.Putter
+
+func (p *placeList) String() string { return fmt.Sprint(*p) }
+func (p *placeList) Set(s string) error {
+	c, err := cas.Parse(s)
+	if err != nil {
+		return err
+	}
+	*p = append(*p, c)
+	return nil
+}
+
+// pkgPushPull puts the pinned .debs the download cache holds to the push
+// places (push), or fetches every pinned .deb into it (pull); places
+// replace pkg.toml's push or caches for this run.
+func pkgPushPull(verb string, files []string, store string, places placeList) error {
+	ctx, cancel := interruptible()
+	defer cancel()
+	o, err := pkgbuild.PkgConfig()
+	if err != nil {
+		return err
+	}
+	o.Store, o.Progress = store, os.Stderr
+	if verb == "pull" && places != nil {
+		o.Caches = nil
+		for _, p := range places {
+			o.Caches = append(o.Caches, p)
+		}
+	}
+	b, err := pkgbuild.NewBuilder(o)
+	if err != nil {
+		return err
+	}
+	if verb == "pull" {
+		had, fetched, err := b.Pull(ctx, files)
+		fmt.Fprintf(os.Stderr, "%d fetched, %d already in the download cache\n", fetched, had)
+		return err
+	}
+	to := o.Push
+	if places != nil {
+		to = places
+	}
+	put, absent, err := b.Push(ctx, files, to)
+	fmt.Fprintf(os.Stderr, "%d pushed to %d places, %d not in the download cache (unit pkg pull first)\n", put, len(to), absent)
 	return err
 }
 
