@@ -212,7 +212,12 @@ func buildPackages(ctx context.Context, log *slog.Logger, dir, store, helper str
 	if len(files) == 0 {
 		return nil
 	}
-	b, err := pkgbuild.NewBuilder(pkgbuild.Options{Store: store, Helper: helper, Progress: logWriter{log}})
+	o, err := pkgbuild.PkgConfig() // the caches and snapshots a pin may come from
+	if err != nil {
+		return err
+	}
+	o.Store, o.Helper, o.Progress = store, helper, logWriter{log}
+	b, err := pkgbuild.NewBuilder(o)
 	if err != nil {
 		return err
 	}

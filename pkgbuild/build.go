@@ -12,6 +12,8 @@ import (
 	"strconv"
 	"sync"
 	"time"
+
+	"github.com/unit-os/unit/cas"
 )
 
 // Options configure a Builder.
@@ -25,6 +27,14 @@ type Options struct {
 	Progress io.Writer
 	// Tick is how often a long build reports; default 15s.
 	Tick time.Duration
+	// Caches are asked for a pinned .deb after the download cache and
+	// before the mirror; Push gets every .deb fetched from a mirror or
+	// snapshot (write-through). Snapshots are URL templates of snapshot
+	// archives ({archive}, {time}: DefaultSnapshot), asked after the
+	// mirror; none here means none (ReadPkgConfig gives the default).
+	Caches    []cas.Source
+	Push      []cas.Putter
+	Snapshots []string
 }
 
 // Builder builds recipes into the store.
@@ -35,6 +45,9 @@ type Builder struct {
 	progress             io.Writer
 	progMu               sync.Mutex
 	aptMu, goMu          sync.Mutex
+	caches               []cas.Source
+	push                 []cas.Putter
+	snapshots            []string
 }
 
 // Result is the outcome for one recipe.
@@ -48,7 +61,8 @@ type Result struct {
 
 // NewBuilder fills in defaults.
 func NewBuilder(o Options) (*Builder, error) {
-	b := &Builder{store: o.Store, cache: o.Cache, helper: o.Helper, jobs: o.Jobs, tick: o.Tick, progress: o.Progress}
+	b := &Builder{store: o.Store, cache: o.Cache, helper: o.Helper, jobs: o.Jobs, tick: o.Tick, progress: o.Progress,
+		caches: o.Caches, push: o.Push, snapshots: o.Snapshots}
 	if b.cache == "" {
 		c, err := DefaultCache()
 		if err != nil {

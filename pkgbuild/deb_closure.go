@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/url"
 	"os"
+	"path"
 	"path/filepath"
 	"sort"
 	"strings"
@@ -44,7 +45,7 @@ func (b *Builder) resolveClosure(ctx context.Context, name, version string, allR
 	if err != nil {
 		return "", nil, aptUnknown(err, name, version)
 	}
-	type nva struct{ name, version, arch string }
+	type nva struct{ name, version, arch, uri string }
 	var want []nva
 	for _, line := range strings.Split(string(out), "\n") {
 		f := strings.Fields(line)
@@ -63,7 +64,7 @@ func (b *Builder) resolveClosure(ctx context.Context, name, version string, allR
 		if err != nil {
 			return "", nil, fmt.Errorf("apt-get --print-uris: file name %q: %w", f[1], err)
 		}
-		want = append(want, nva{parts[0], v, parts[2]})
+		want = append(want, nva{parts[0], v, parts[2], strings.Trim(f[0], "'")})
 	}
 	if len(want) == 0 {
 		return "", nil, fmt.Errorf("apt-get install --print-uris %s: no packages (unknown package, or no apt lists?)", arg)
@@ -108,7 +109,8 @@ func (b *Builder) resolveClosure(ctx context.Context, name, version string, allR
 		s := fields[i]
 		d := DebInfo{Package: w.name, Version: w.version, Arch: w.arch, SHA256: s["SHA256"],
 			Filename: filepath.Base(s["Filename"]), Source: w.name,
-			Essential: s["Essential"] == "yes", Priority: s["Priority"]}
+			Essential: s["Essential"] == "yes", Priority: s["Priority"],
+			Path: s["Filename"], Archive: archiveOf(w.uri, s["Filename"])}
 		if src := strings.Fields(s["Source"]); len(src) > 0 {
 			d.Source = src[0] // "name (version)" when the versions differ
 		}
@@ -151,6 +153,20 @@ func (b *Builder) resolveClosure(ctx context.Context, name, version string, allR
 	}
 	sort.Slice(debs, func(i, j int) bool { return debs[i].Package < debs[j].Package })
 	return top, debs, nil
+}
+
+// archiveOf names the archive a .deb's URI is in: the last part of the
+// URI before its pool path (…/debian-security/pool/… is debian-security);
+// "debian" for any other mirror layout (a local or renamed mirror).
+func archiveOf(uri, poolPath string) string {
+	if u, err := url.PathUnescape(uri); err == nil {
+		uri = u
+	}
+	base, ok := strings.CutSuffix(uri, "/"+poolPath)
+	if ok && path.Base(base) == "debian-security" {
+		return "debian-security"
+	}
+	return "debian"
 }
 
 // aptUnknown says in one short line that apt knows no package name (or

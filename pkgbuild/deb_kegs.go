@@ -55,7 +55,8 @@ func (b *Builder) resolveLock(ctx context.Context, s Source) (*Lock, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := &Lock{Package: s.Deb, Top: top, Recommends: recommendsKey(all, only), Debs: debs}
+	now := time.Now().UTC().Truncate(time.Second)
+	l := &Lock{Package: s.Deb, Top: top, Resolved: &now, Recommends: recommendsKey(all, only), Debs: debs}
 	if t := l.top(); s.SHA256 != "" && t.SHA256 != s.SHA256 {
 		return nil, fmt.Errorf("%s %s: sha256 mismatch: apt has %s, recipe says %s", t.Package, t.Version, t.SHA256, s.SHA256)
 	}
@@ -65,6 +66,9 @@ func (b *Builder) resolveLock(ctx context.Context, s Source) (*Lock, error) {
 // closureKegs makes sure every package of the lock but the recipe's own
 // has its keg, and returns them by package name.
 func (b *Builder) closureKegs(ctx context.Context, l *Lock, lockPath, update string) (map[string]*Keg, error) {
+	if err := b.prefetchDebs(ctx, l, lockPath, update); err != nil {
+		return nil, err
+	}
 	out := map[string]*Keg{}
 	for _, d := range l.Debs {
 		if d.Package == l.Top {

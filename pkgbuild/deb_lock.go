@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 
@@ -22,6 +23,9 @@ import (
 type Lock struct {
 	Package string `toml:"package,omitempty"` // the recipe's deb, as the recipe names it
 	Top     string `toml:"top,omitempty"`     // the closure package that is it (the same, unless virtual)
+	// Resolved is when apt resolved the lock: the time a snapshot archive
+	// is asked at for a pin the mirror dropped. Absent in older locks.
+	Resolved *time.Time `toml:"resolved,omitempty"`
 	// Recommends is the recipe's recommends as resolved: true, a list of
 	// names, or absent for none.
 	Recommends any       `toml:"recommends,omitempty"`
@@ -96,6 +100,9 @@ func readLock(path string, s Source) (*Lock, error) {
 		d := &l.Debs[i]
 		if err := d.check(); err != nil {
 			return nil, config.Error{Pos: at("deb", strconv.Itoa(i)), Msg: err.Error()}
+		}
+		if l.Resolved != nil {
+			d.Resolved = l.Resolved.UTC()
 		}
 		if d.Depends == nil {
 			d.Depends = []string{} // one encoding whether the lock says [] or nothing

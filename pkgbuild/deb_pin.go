@@ -11,6 +11,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/pelletier/go-toml/v2"
 
@@ -25,6 +26,9 @@ import (
 type Pin struct {
 	Deb string `toml:"deb"`
 	Via string `toml:"via,omitempty"`
+	// Resolved is when apt resolved this pin (a snapshot archive is asked
+	// at that time); a pin added after the closure has its own.
+	Resolved *time.Time `toml:"resolved,omitempty"`
 	DebInfo
 }
 
@@ -33,6 +37,11 @@ func readPins(file string) ([]Pin, error) {
 	l, err := decodeLockFile(file)
 	if l == nil || err != nil {
 		return nil, err
+	}
+	for i := range l.Pins {
+		if p := &l.Pins[i]; p.Resolved != nil {
+			p.DebInfo.Resolved = p.Resolved.UTC()
+		}
 	}
 	return l.Pins, nil
 }
@@ -126,7 +135,8 @@ func (b *Builder) debPin(ctx context.Context, r *Recipe, i int) (DebInfo, error)
 	if err != nil {
 		return DebInfo{}, err
 	}
-	if err := editLock(file, func(l *Lock) { l.Pins = append(l.Pins, Pin{Deb: s.Deb, Via: s.Via, DebInfo: d}) }); err != nil {
+	now := time.Now().UTC().Truncate(time.Second)
+	if err := editLock(file, func(l *Lock) { l.Pins = append(l.Pins, Pin{Deb: s.Deb, Via: s.Via, Resolved: &now, DebInfo: d}) }); err != nil {
 		return DebInfo{}, err
 	}
 	b.say(r.Name, "pinned %s %s in %s", d.Package, d.Version, file)

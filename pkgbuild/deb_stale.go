@@ -3,46 +3,48 @@ package pkgbuild
 import (
 	"context"
 	"fmt"
-	"os"
-	"path/filepath"
+
+	"github.com/unit-os/unit/cas"
 )
 
 // Stale returns the recipe files among files whose lock pins a .deb that
-// neither the download cache holds nor the archive serves any more (Debian
-// keeps only the newest version of a package). Recipes without a lock are
-// not stale. It downloads nothing: apt is asked for the URIs only, one call
-// per lock.
+// no place serves any more: not the download cache, not a configured
+// cache, not the archive (Debian keeps only the newest version of a
+// package), not a snapshot archive. Recipes without a lock are not stale.
+// It downloads nothing: caches and snapshots are asked with a stat or a
+// HEAD request, apt for the URIs only, one call per lock.
 func (b *Builder) Stale(ctx context.Context, files []string) ([]string, error) {
+	locks, err := readLocks(files)
+	if err != nil {
+		return nil, err
+	}
 	var stale []string
-	for _, f := range files {
-		r, err := ParseFile(f)
-		if err != nil {
-			return nil, err
-		}
-		debs, err := lockedDebs(r) // the closure's and the deps = false pins
-		if err != nil {
-			return nil, err
-		}
+	for _, lr := range locks {
 		var specs []string
-		for _, d := range debs {
-			if _, err := os.Stat(filepath.Join(b.cache, "sources", d.SHA256)); err == nil {
+		var rest []DebInfo
+		for _, d := range lr.debs {
+			if b.inCache(d.SHA256) || cas.Has(ctx, b.caches, d.SHA256) {
 				continue
 			}
-			spec := d.Package + "=" + d.Version
-			if d.Arch != "all" {
-				spec = d.Package + ":" + d.Arch + "=" + d.Version
-			}
-			specs = append(specs, spec)
+			specs = append(specs, debSpec(d))
+			rest = append(rest, d)
 		}
 		if len(specs) == 0 {
 			continue
 		}
 		args := append(b.aptBinOpts(), append([]string{"download", "-q", "--print-uris"}, specs...)...)
-		if _, err := run(ctx, "", nil, "apt-get", args...); err != nil {
-			if !gone(err) {
-				return nil, fmt.Errorf("%s: %w", LockPath(r.File), err)
+		_, err := run(ctx, "", nil, "apt-get", args...)
+		if err == nil {
+			continue
+		}
+		if !gone(err) {
+			return nil, fmt.Errorf("%s: %w", lr.lockPath, err)
+		}
+		for _, d := range rest {
+			if !cas.Has(ctx, b.snapshotSources(d), d.SHA256) {
+				stale = append(stale, lr.file)
+				break
 			}
-			stale = append(stale, f)
 		}
 	}
 	return stale, nil

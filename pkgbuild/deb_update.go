@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"time"
 )
 
 // Move is one change pkg update made to a lock: Old "" is a package that
@@ -46,11 +47,18 @@ func (b *Builder) Update(ctx context.Context, files []string) ([]Move, error) {
 			errs = append(errs, err)
 			continue
 		}
+		moved := diffLocks(path, old, l)
+		if len(moved) == 0 && old != nil && old.Resolved != nil {
+			// Nothing moved: the old time still finds every pin in a
+			// snapshot archive, and the lock stays as it was.
+			l.Resolved = old.Resolved
+		}
+		keepPinTimes(old, l)
 		if err := writeLock(path, sortPins(l)); err != nil {
 			errs = append(errs, err)
 			continue
 		}
-		moves = append(moves, diffLocks(path, old, l)...)
+		moves = append(moves, moved...)
 	}
 	return moves, errors.Join(errs...)
 }
@@ -74,7 +82,8 @@ func (b *Builder) resolveAll(ctx context.Context, r *Recipe) (*Lock, error) {
 		} else {
 			var d DebInfo
 			if d, err = b.resolvePin(ctx, s); err == nil {
-				l.Pins = append(l.Pins, Pin{Deb: s.Deb, Via: s.Via, DebInfo: d})
+				now := time.Now().UTC().Truncate(time.Second)
+				l.Pins = append(l.Pins, Pin{Deb: s.Deb, Via: s.Via, Resolved: &now, DebInfo: d})
 			}
 		}
 		if err != nil {
@@ -128,4 +137,19 @@ func (b *Builder) UpdateStale(ctx context.Context, files []string) (stale []stri
 	}
 	moves, err = b.Update(ctx, stale)
 	return stale, moves, err
+}
+
+// keepPinTimes gives each pin of cur that pins the same .deb as in old
+// old's resolution time, so an update that moved nothing rewrites nothing.
+func keepPinTimes(old, cur *Lock) {
+	if old == nil {
+		return
+	}
+	for i := range cur.Pins {
+		for _, o := range old.Pins {
+			if c := &cur.Pins[i]; o.Deb == c.Deb && o.Via == c.Via && o.SHA256 == c.SHA256 && o.Resolved != nil {
+				c.Resolved = o.Resolved
+			}
+		}
+	}
 }

@@ -3,6 +3,8 @@ package pkgbuild
 import (
 	"fmt"
 	"regexp"
+	"strings"
+	"time"
 )
 
 // DebInfo is one Debian binary package of a closure as pinned in a lock
@@ -16,6 +18,14 @@ type DebInfo struct {
 	SHA256   string `toml:"sha256" json:"sha256"`
 	Filename string `toml:"filename" json:"filename"` // the .deb's file name in the archive
 	Source   string `toml:"source" json:"source"`     // source package name
+	// Path is the .deb's place in the archive (pool/main/n/nginx/…), and
+	// Archive the archive that served it (debian, debian-security): what
+	// a snapshot archive is asked for. Absent in older locks. Not part of
+	// the keg (json "-"): where a .deb came from does not change it.
+	Path    string `toml:"path,omitempty" json:"-"`
+	Archive string `toml:"archive,omitempty" json:"-"`
+	// Resolved is the lock's resolution time, copied here by readLock.
+	Resolved time.Time `toml:"-" json:"-"`
 	// Depends are the packages of the closure chosen for Pre-Depends and
 	// Depends (alternatives and virtual packages resolved), sorted.
 	Depends []string `toml:"depends" json:"depends"`
@@ -36,6 +46,7 @@ var (
 	debVersionRE = regexp.MustCompile(`^[0-9][A-Za-z0-9.+~:-]*$`)
 	debArchRE    = regexp.MustCompile(`^[a-z0-9][a-z0-9-]*$`)
 	debFileRE    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9.+~%_:-]*\.deb$`)
+	debArchiveRE = regexp.MustCompile(`^[a-z0-9][a-z0-9.-]*$`)
 )
 
 // check refuses values that could leave the store or the cache when they
@@ -54,6 +65,10 @@ func (d *DebInfo) check() error {
 		return fmt.Errorf("%s: filename %q: want a .deb file name", d.Package, d.Filename)
 	case d.Source != "" && !nameRE.MatchString(d.Source):
 		return fmt.Errorf("%s: source %q: not a package name", d.Package, d.Source)
+	case d.Path != "" && !poolPath(d.Path, d.Filename):
+		return fmt.Errorf("%s: path %q: want pool/…/%s", d.Package, d.Path, d.Filename)
+	case d.Archive != "" && !debArchiveRE.MatchString(d.Archive):
+		return fmt.Errorf("%s: archive %q: want an archive name like debian or debian-security", d.Package, d.Archive)
 	}
 	for _, dep := range append(append([]string(nil), d.Depends...), d.Recommends...) {
 		if !nameRE.MatchString(dep) {
@@ -61,4 +76,18 @@ func (d *DebInfo) check() error {
 		}
 	}
 	return nil
+}
+
+// poolPath says whether p is a pool path ending in file: relative, under
+// pool/, no "..", no empty or dot parts.
+func poolPath(p, file string) bool {
+	if !strings.HasPrefix(p, "pool/") || !strings.HasSuffix(p, "/"+file) {
+		return false
+	}
+	for _, part := range strings.Split(p, "/") {
+		if part == "" || part == "." || part == ".." {
+			return false
+		}
+	}
+	return true
 }

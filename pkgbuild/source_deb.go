@@ -54,7 +54,7 @@ func (b *Builder) resolveDeb(ctx context.Context, s Source) (DebInfo, error) {
 		return DebInfo{}, fmt.Errorf("%s %s: sha256 mismatch: apt has %s, recipe says %s", name, ver, st["SHA256"], s.SHA256)
 	}
 	d := DebInfo{Package: name, Version: ver, Arch: st["Architecture"], SHA256: st["SHA256"],
-		Filename: path.Base(st["Filename"]), Source: name, Priority: st["Priority"], Essential: st["Essential"] == "yes"}
+		Filename: path.Base(st["Filename"]), Path: st["Filename"], Source: name, Priority: st["Priority"], Essential: st["Essential"] == "yes"}
 	if src := strings.Fields(st["Source"]); len(src) > 0 {
 		d.Source = src[0]
 	}

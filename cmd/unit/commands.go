@@ -49,12 +49,14 @@ func commands() []command {
 		{names: []string{"reboot"}, remote: true, summary: "stop services, reboot", run: cmdPower},
 		{names: []string{"poweroff"}, remote: true, summary: "stop services, power off", run: cmdPower},
 		{names: []string{"halt"}, remote: true, summary: "stop services, halt", run: cmdPower},
-		{names: []string{"pkg"}, args: "build|ls|show|gc|update ...", summary: "package recipes and the store", sub: []command{
+		{names: []string{"pkg"}, args: "build|ls|show|gc|update|push|pull ...", summary: "package recipes and the store", sub: []command{
 			{names: []string{"build"}, args: "RECIPE.toml... [--store DIR] [-j N]"},
 			{names: []string{"ls"}, args: "[--store DIR] [--json]"},
 			{names: []string{"show"}, args: "NAME [--store DIR]"},
 			{names: []string{"gc"}, args: "[SYSTEM.toml...] [--store DIR]"},
 			{names: []string{"update"}, args: "RECIPE.toml|NAME... [--stale] [--store DIR]"},
+			{names: []string{"push"}, args: "RECIPE.toml|NAME... [--to PLACE]..."},
+			{names: []string{"pull"}, args: "RECIPE.toml|NAME... [--from PLACE]..."},
 		}, run: func(_ string, a []string) error { return cmdPkg(a) }},
 		{names: []string{"image"}, args: "build|run|test ...", summary: "build, boot and test images", sub: []command{
 			{names: []string{"build"}, args: "SYSTEM.toml -o DIR [--format initramfs|disk|update] [--cache DIR] [--fleet PATH]"},

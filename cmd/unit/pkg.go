@@ -10,6 +10,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"github.com/unit-os/unit/cas"
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/image"
 	"github.com/unit-os/unit/pkgbuild"
@@ -41,7 +42,12 @@ func cmdPkg(args []string) error {
 	fs := newFlags("pkg " + args[0])
 	store := fs.String("store", "", "store directory (default: $UNIT_CACHE/store or ~/.cache/unit/store)")
 	jobs, asJSON, stale := new(int), new(bool), new(bool)
+	var places placeList
 	switch args[0] {
+	case "push":
+		fs.Var(&places, "to", "a place to push to, instead of pkg.toml's push (repeatable)")
+	case "pull":
+		fs.Var(&places, "from", "a place to pull from, instead of pkg.toml's caches (repeatable)")
 	case "build":
 		fs.IntVar(jobs, "j", 0, "builds at once (default: number of CPUs)")
 	case "update":
@@ -69,6 +75,11 @@ func cmdPkg(args []string) error {
 			return errUsage("pkg update")
 		}
 		return pkgUpdate(pos, *store, *stale)
+	case "push", "pull":
+		if len(pos) == 0 {
+			return errUsage("pkg " + args[0])
+		}
+		return pkgPushPull(args[0], updateFiles(pos), *store, places)
 	case "ls":
 		return pkgLs(*store, *asJSON)
 	case "show":
@@ -109,7 +120,12 @@ func cmdPkg(args []string) error {
 func pkgBuild(files []string, store string, jobs int) error {
 	ctx, cancel := interruptible()
 	defer cancel()
-	b, err := pkgbuild.NewBuilder(pkgbuild.Options{Store: store, Jobs: jobs, Progress: os.Stderr})
+	o, err := pkgbuild.PkgConfig()
+	if err != nil {
+		return err
+	}
+	o.Store, o.Jobs, o.Progress = store, jobs, os.Stderr
+	b, err := pkgbuild.NewBuilder(o)
 	if err != nil {
 		return err
 	}
@@ -131,13 +147,67 @@ func pkgBuild(files []string, store string, jobs int) error {
 	return err
 }
 
+// placeList is a repeatable --to/--from flag of places (cas.Parse).
+type placeList []cas.Putter
+
+func (p *placeList) String() string { return fmt.Sprint(*p) }
+func (p *placeList) Set(s string) error {
+	c, err := cas.Parse(s)
+	if err != nil {
+		return err
+	}
+	*p = append(*p, c)
+	return nil
+}
+
+// pkgPushPull puts the pinned .debs the download cache holds to the push
+// places (push), or fetches every pinned .deb into it (pull); places
+// replace pkg.toml's push or caches for this run.
+func pkgPushPull(verb string, files []string, store string, places placeList) error {
+	ctx, cancel := interruptible()
+	defer cancel()
+	o, err := pkgbuild.PkgConfig()
+	if err != nil {
+		return err
+	}
+	o.Store, o.Progress = store, os.Stderr
+	if verb == "pull" && places != nil {
+		o.Caches = nil
+		for _, p := range places {
+			o.Caches = append(o.Caches, p)
+		}
+	}
+	b, err := pkgbuild.NewBuilder(o)
+	if err != nil {
+		return err
+	}
+	if verb == "pull" {
+		had, fetched, err := b.Pull(ctx, files)
+		fmt.Fprintf(os.Stderr, "%d fetched, %d already in the download cache\n", fetched, had)
+		return err
+	}
+	to := o.Push
+	if places != nil {
+		to = places
+	}
+	put, absent, err := b.Push(ctx, files, to)
+	fmt.Fprintf(os.Stderr, "%d pushed to %d places, %d not in the download cache (unit pkg pull first)\n", put, len(to), absent)
+	return err
+}
+
 // pkgUpdate re-resolves the deb sources of the recipes (a bare NAME means
 // NAME.toml here, else packages/NAME.toml), or with --stale only those
 // whose lock pins a .deb no place serves, and prints what moved.
 func pkgUpdate(args []string, store string, onlyStale bool) error {
 	ctx, cancel := interruptible()
 	defer cancel()
-	b, err := pkgbuild.NewBuilder(pkgbuild.Options{Store: store, Progress: os.Stderr})
+	// pkg.toml's caches and snapshots: --stale asks them whether they hold a pin.
+	o, err := pkgbuild.PkgConfig()
+	if err != nil {
+		return err
+	}
+	o.Store, o.Progress = store, os.Stderr
+	b, err := pkgbuild.NewBuilder(o)
 	if err != nil {
 		return err
 	}
