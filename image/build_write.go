@@ -111,7 +111,7 @@ func result(ctx context.Context, in *inputs, t *layout, p *packed) *Result {
 	if res.Modules == nil {
 		res.Modules = []string{}
 	}
-	res.Kernel.SHA256 = debSHA256(ctx, res.Kernel)
-	res.Busybox.SHA256 = debSHA256(ctx, res.Busybox)
+	res.Kernel.SHA256 = debSHA256(ctx, in.cache, res.Kernel)
+	res.Busybox.SHA256 = debSHA256(ctx, in.cache, res.Busybox)
 	return res
 }
