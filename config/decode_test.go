@@ -143,6 +143,22 @@ func TestUpdateSettingsChecked(t *testing.T) {
 	}
 }
 
+// TestCompressionChecked: [system] compression is "fast" or "release",
+// anything else an error at its line.
+func TestCompressionChecked(t *testing.T) {
+	dir := t.TempDir()
+	write(t, dir, "a.toml", "[system]\nhostname = \"a\"\ncompression = \"best\"\n")
+	_, err := Load(dir)
+	if err == nil || !strings.Contains(err.Error(), `a.toml:3: [system]: compression = "best": expected "fast" (default) or "release"`) {
+		t.Errorf("got %v", err)
+	}
+	good := t.TempDir()
+	write(t, good, "a.toml", "[system]\ncompression = \"release\"\n")
+	if c, err := Load(good); err != nil || c.System.Compression != CompressionRelease {
+		t.Errorf("good: %v %+v", err, c)
+	}
+}
+
 // TestWebChecked: a status page reachable from other machines needs a
 // password file; [web] adds the unit-web service that runs it.
 func TestWebChecked(t *testing.T) {

@@ -31,6 +31,11 @@ func validateSystem(s *System, at func(key string) Pos) Errors {
 	if z := s.SlotSize; z != 0 && z < 16<<20 {
 		bad("slot_size", "slot_size = %d bytes: expected at least 16M, e.g. \"1G\"", int64(z))
 	}
+	switch s.Compression {
+	case "", CompressionFast, CompressionRelease:
+	default:
+		bad("compression", "compression = %q: expected \"fast\" (default) or \"release\" (the smallest image)", s.Compression)
+	}
 	switch s.Console {
 	case "", "none", "shell":
 	default:
@@ -38,6 +43,12 @@ func validateSystem(s *System, at func(key string) Pos) Errors {
 	}
 	return errs
 }
+
+// The [system] compression levels.
+const (
+	CompressionFast    = "fast"
+	CompressionRelease = "release"
+)
 
 // ConsoleService is the service [system] console = "shell" adds.
 const ConsoleService = "console"

@@ -70,7 +70,11 @@ type System struct {
 	// and every check passes within it, the machine goes back to the
 	// image it came from (default 5m).
 	Trial Duration `toml:"trial"`
-	Pos   Pos      `toml:"-"`
+	// Compression is how hard the image is packed: "fast" (default: zstd
+	// at a low level, for development) or "release" (the strongest: the
+	// smallest image, seconds more per changed part).
+	Compression string `toml:"compression"`
+	Pos         Pos    `toml:"-"`
 }
 
 // DataPartition is [system] data = { size = "256M", mount = "/var" }: an

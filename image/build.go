@@ -35,6 +35,9 @@ type Options struct {
 	Store    string // package store for [system] packages; default: CacheDir/store
 	Format   string // FormatInitramfs (default), FormatDisk or FormatUpdate
 	Recipes  string // recipes for [system] packages; default: the nearest packages/ above System or the working dir
+	// Release packs at the strongest level (the smallest image), as
+	// [system] compression = "release" does; default fast.
+	Release bool
 	// Append is added to the profile's kernel command line (in the UKI for
 	// the disk format; `unit image run --append` does it for -kernel
 	// boots), e.g. "unit.watchdog=10s".
@@ -87,8 +90,12 @@ type Result struct {
 	Files   []File   `json:"files"`
 
 	// Compressor is the zstd that compressed the initramfs: its output
-	// (and so the image's bytes) depends on the version.
-	Compressor Package `json:"compressor"`
+	// (and so the image's bytes) depends on the version, and on the
+	// level: Compression ("fast" or "release") and Level (zstd's, for
+	// the initramfs and the squashfs root).
+	Compressor  Package `json:"compressor"`
+	Compression string  `json:"compression"`
+	Level       int     `json:"compression_level"`
 
 	// The initramfs is four compressed archives, concatenated; their
 	// sizes add up to InitramfsSize. In the disk format the initramfs is

@@ -37,7 +37,7 @@ func assemble(ctx context.Context, in *inputs) (*layout, error) {
 	for _, k := range in.pkgs.Debs {
 		kegHashes = append(kegHashes, k.Hash)
 	}
-	t.release = releaseID(ctx, in.o.System, in.recipes, kegHashes)
+	t.release = releaseName(releaseID(ctx, in.o.System, in.recipes, kegHashes), in.comp)
 	log.Info("release", "id", t.release)
 	t.conf = append(configEntries(in.systemTOML), releaseEntry(t.release))
 	bbEntries, err := in.busybox.entries(takenPaths(t.base))

@@ -175,7 +175,9 @@ func materialise(root string, es []entry, kegs []*pkgbuild.Keg) error {
 			}
 			var data []byte
 			if isDecl(name) {
-				data = e.Data
+				if data, err = e.content(); err != nil {
+					return err
+				}
 			}
 			r.WriteFile(name, data, 0o644)
 		}

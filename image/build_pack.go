@@ -1,7 +1,6 @@
 package image
 
 import (
-	"bytes"
 	"context"
 	"fmt"
 	"strings"
@@ -10,14 +9,14 @@ import (
 // packed is the compressed image: the initramfs and, for the disk
 // formats, the squashfs root.
 type packed struct {
-	segs       [][]byte // the initramfs's four archives: base, config, packages, modules
-	initramfs  []byte   // segs concatenated
-	root       []byte   // the disk formats' root file system
+	segs       []part // the initramfs's four archives: base, config, packages, modules (concatenated, the initramfs)
+	root       part   // the disk formats' root file system
 	mods       *moduleSet
 	initMods   []string // the disk formats' initramfs modules
 	modsRaw    int64
 	cmdline    string
 	compressor Package
+	comp       compression
 }
 
 // pack compresses the tree: for the initramfs format all of it into the
@@ -25,11 +24,12 @@ type packed struct {
 // that only mounts it.
 func pack(ctx context.Context, in *inputs, t *layout) (*packed, error) {
 	zstdVersion := toolVersion(ctx, "zstd")
-	pk := packer{cache: in.cache, version: zstdVersion}
+	pk := packer{cache: in.cache, version: zstdVersion, comp: in.comp}
 	p := &packed{
 		mods:       in.mods,
 		cmdline:    strings.TrimSpace(in.prof.Cmdline + " " + in.o.Append),
 		compressor: Package{Name: "zstd", Version: zstdVersion},
+		comp:       in.comp,
 	}
 	var parts [][]entry // the initramfs: base, config, packages, modules
 	if in.format == FormatDisk || in.format == FormatUpdate {
@@ -40,7 +40,7 @@ func pack(ctx context.Context, in *inputs, t *layout) (*packed, error) {
 	} else {
 		parts = [][]entry{t.base, t.conf, t.pkgs, p.mods.Entries}
 		p.modsRaw = p.mods.Size
-		in.log.Info("packing initramfs", "modules", strings.Join(p.mods.Names, ","), "applets", t.applets)
+		in.log.Info("packing initramfs", "compression", in.comp.String(), "modules", strings.Join(p.mods.Names, ","), "applets", t.applets)
 	}
 	// Four archives, compressed side by side and concatenated: the base
 	// system, its config, the packages' files, the modules. Each size is
@@ -49,7 +49,7 @@ func pack(ctx context.Context, in *inputs, t *layout) (*packed, error) {
 	if err != nil {
 		return nil, fmt.Errorf("initramfs: %w", err)
 	}
-	p.segs, p.initramfs = segs, bytes.Join(segs, nil)
+	p.segs = segs
 	return p, nil
 }
 
@@ -75,7 +75,7 @@ func (p *packed) packRoot(ctx context.Context, in *inputs, t *layout) ([][]entry
 	}
 	p.initMods, p.modsRaw = bootMods.Names, bootMods.Size
 	in.log.Info("making the root file system", "modules", strings.Join(p.mods.Names, ","), "applets", t.applets)
-	rm := rootfsMaker{cache: in.cache, version: toolVersion(ctx, "squashfs-tools")}
+	rm := rootfsMaker{cache: in.cache, version: toolVersion(ctx, "squashfs-tools"), comp: in.comp}
 	files := append(append(append(append([]entry(nil), t.base...), t.conf...), t.pkgs...), p.mods.Entries...)
 	if p.root, err = rm.build(ctx, files, in.mtime); err != nil {
 		return nil, err

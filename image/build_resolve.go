@@ -22,6 +22,7 @@ type inputs struct {
 	mtime      int64
 	cfg        *config.Config
 	format     string
+	comp       compression // how hard the image is packed
 	prof       *profile
 	systemTOML []byte
 	recipes    string // the recipes directory when [system] has packages
@@ -64,6 +65,7 @@ func resolve(ctx context.Context, o Options) (*inputs, error) {
 	if in.format, err = checkFormat(o.Format); err != nil {
 		return nil, err
 	}
+	in.comp = compressionOf(o.Release, in.cfg.System.Compression)
 	if in.prof, err = hardwareProfile(in.cfg.System, in.format); err != nil {
 		return nil, err
 	}

@@ -2,8 +2,6 @@ package image
 
 import (
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"fmt"
 	"os"
@@ -19,23 +17,43 @@ func write(ctx context.Context, in *inputs, t *layout, p *packed) (*Result, erro
 	if err := os.MkdirAll(out, 0o755); err != nil {
 		return nil, err
 	}
-	vmlinuz, err := os.ReadFile(in.kernel.Vmlinuz)
+	res := result(ctx, in, t, p)
+	kernelSum, kernelSize, err := fileSum(in.kernel.Vmlinuz)
 	if err != nil {
 		return nil, fmt.Errorf("kernel: %w", err)
 	}
-	res := result(ctx, in, t, p)
+	kernel := part{Path: in.kernel.Vmlinuz, Size: kernelSize, SHA256: kernelSum}
+	// The initramfs is its archives end to end; its hash is theirs read
+	// once more (the cache has them, warm).
+	initramfs, err := joinedSum(p.segs)
+	if err != nil {
+		return nil, fmt.Errorf("initramfs: %w", err)
+	}
 	for _, f := range []struct {
-		name string
-		data []byte
-	}{{VmlinuzName, vmlinuz}, {InitramfsName, p.initramfs}} {
-		if err := writeAtomic(filepath.Join(out, f.name), f.data, 0o644); err != nil {
+		name  string
+		sum   string
+		size  int64
+		parts []part
+	}{{VmlinuzName, kernelSum, kernelSize, []part{kernel}}, {InitramfsName, initramfs.SHA256, initramfs.Size, p.segs}} {
+		if err := writeOutput(filepath.Join(out, f.name), f.sum, f.size, f.parts); err != nil {
 			return nil, err
 		}
-		sum := sha256.Sum256(f.data)
-		res.Files = append(res.Files, File{Name: f.name, Size: int64(len(f.data)), SHA256: hex.EncodeToString(sum[:])})
+		res.Files = append(res.Files, File{Name: f.name, Size: f.size, SHA256: f.sum})
 	}
 	if in.format == FormatDisk || in.format == FormatUpdate {
-		if err := buildDiskImage(ctx, log, out, in.format, in.cfg.System, res, vmlinuz, p.initramfs, p.root, in.mtime); err != nil {
+		vmlinuz, err := kernel.bytes()
+		if err != nil {
+			return nil, fmt.Errorf("kernel: %w", err)
+		}
+		initrd, err := joinBytes(p.segs)
+		if err != nil {
+			return nil, fmt.Errorf("initramfs: %w", err)
+		}
+		root, err := p.root.bytes()
+		if err != nil {
+			return nil, fmt.Errorf("root file system: %w", err)
+		}
+		if err := buildDiskImage(ctx, log, out, in.format, in.cfg.System, res, vmlinuz, initrd, root, in.mtime); err != nil {
 			return nil, err
 		}
 		res.Disk.InitramfsModules = p.initMods
@@ -44,7 +62,7 @@ func write(ctx context.Context, in *inputs, t *layout, p *packed) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := writeAtomic(filepath.Join(out, ManifestName), append(manifest, '\n'), 0o644); err != nil {
+	if err := writeIfChanged(filepath.Join(out, ManifestName), append(manifest, '\n')); err != nil {
 		return nil, err
 	}
 	if in.format == FormatUpdate {
@@ -81,17 +99,19 @@ func result(ctx context.Context, in *inputs, t *layout, p *packed) *Result {
 		Hardware:       in.prof.Name,
 		Modules:        p.mods.Names,
 		Compressor:     p.compressor,
-		InitramfsSize:  int64(len(p.initramfs)),
-		BaseSize:       int64(len(segs[0]) + len(segs[1])),
-		PackagesSize:   int64(len(segs[2])),
-		BareSize:       int64(len(segs[0]) + len(segs[1]) + len(segs[2])),
-		ModulesSize:    int64(len(segs[3])),
+		Compression:    p.comp.Name,
+		Level:          p.comp.Level,
+		InitramfsSize:  segs[0].Size + segs[1].Size + segs[2].Size + segs[3].Size,
+		BaseSize:       segs[0].Size + segs[1].Size,
+		PackagesSize:   segs[2].Size,
+		BareSize:       segs[0].Size + segs[1].Size + segs[2].Size,
+		ModulesSize:    segs[3].Size,
 		ModulesRawSize: p.modsRaw,
 	}
 	if res.Modules == nil {
 		res.Modules = []string{}
 	}
-	res.Kernel.SHA256 = debSHA256(ctx, res.Kernel)
-	res.Busybox.SHA256 = debSHA256(ctx, res.Busybox)
+	res.Kernel.SHA256 = debSHA256(ctx, in.cache, res.Kernel)
+	res.Busybox.SHA256 = debSHA256(ctx, in.cache, res.Busybox)
 	return res
 }

@@ -7,14 +7,6 @@ import (
 	"io/fs"
 )
 
-// entry is one member of an initramfs archive.
-type entry struct {
-	Name         string      // path in the archive; a leading "/" is optional
-	Mode         fs.FileMode // type bits (dir, symlink, char device) and permissions
-	Data         []byte      // file contents, or a symlink's target
-	Major, Minor uint32      // device numbers, for device nodes only
-}
-
 // newc mode bits (from stat.h); fs.FileMode uses its own encoding.
 const (
 	cpioDir     = 0o040000
@@ -62,12 +54,12 @@ func writeCPIO(w io.Writer, entries []entry, mtime int64) error {
 			nlink = 2 + t.Subdirs[name] // "." and ".." plus each subdirectory's ".."
 		}
 		h := cpioHeader{ino: uint32(i + 1), mode: mode, nlink: nlink, mtime: uint32(mtime),
-			size: uint32(len(e.Data)), rmajor: e.Major, rminor: e.Minor}
-		if err := h.write(bw, name, e.Data); err != nil {
+			size: uint32(e.size()), rmajor: e.Major, rminor: e.Minor}
+		if err := h.write(bw, name, e); err != nil {
 			return err
 		}
 	}
-	if err := (cpioHeader{nlink: 1}).write(bw, "TRAILER!!!", nil); err != nil {
+	if err := (cpioHeader{nlink: 1}).write(bw, "TRAILER!!!", entry{}); err != nil {
 		return err
 	}
 	return bw.Flush()
@@ -79,11 +71,12 @@ type cpioHeader struct {
 
 var zeros [4]byte
 
-// write emits the header, the NUL-terminated name and the data, each padded
+// write emits the header, the NUL-terminated name and e's data, each padded
 // to a multiple of four bytes as newc requires. uid, gid, the archive's own
 // device numbers and the checksum stay 0.
-func (h cpioHeader) write(w io.Writer, name string, data []byte) error {
-	if uint64(len(data)) > 0xffffffff {
+func (h cpioHeader) write(w io.Writer, name string, e entry) error {
+	size := e.size()
+	if uint64(size) > 0xffffffff {
 		return fmt.Errorf("cpio: %s: too large for newc", name)
 	}
 	hdr := fmt.Sprintf("070701%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x%08x",
@@ -94,10 +87,10 @@ func (h cpioHeader) write(w io.Writer, name string, data []byte) error {
 	if _, err := w.Write(zeros[:pad4(len(hdr)+len(name)+1)]); err != nil {
 		return err
 	}
-	if _, err := w.Write(data); err != nil {
+	if err := e.copyTo(w); err != nil {
 		return err
 	}
-	_, err := w.Write(zeros[:pad4(len(data))])
+	_, err := w.Write(zeros[:pad4(int(size))])
 	return err
 }
 

@@ -28,15 +28,25 @@ type Package struct {
 }
 
 // debSHA256 asks apt's index for the SHA-256 of the .deb of p, or "" when
-// the index no longer has that version.
-func debSHA256(ctx context.Context, p Package) string {
+// the index no longer has that version. The answer is kept in
+// cache/debsha256 (a version's .deb never changes in the archive), so a
+// warm build asks apt nothing.
+func debSHA256(ctx context.Context, cache string, p Package) string {
+	memo := filepath.Join(cache, "debsha256", cacheName(p.Name)+"="+cacheName(p.Version))
+	if b, err := os.ReadFile(memo); err == nil && len(bytes.TrimSpace(b)) == 64 {
+		return string(bytes.TrimSpace(b))
+	}
 	out, err := run(ctx, "", "apt-cache", "show", p.Name+"="+p.Version)
 	if err != nil {
 		return ""
 	}
 	for _, line := range strings.Split(string(out), "\n") {
 		if v, ok := strings.CutPrefix(line, "SHA256:"); ok {
-			return strings.TrimSpace(v)
+			v = strings.TrimSpace(v)
+			if len(v) == 64 && os.MkdirAll(filepath.Dir(memo), 0o755) == nil {
+				_ = writeAtomic(memo, []byte(v+"\n"), 0o644) // a cache that cannot be written only costs time
+			}
+			return v
 		}
 	}
 	return ""

@@ -3,8 +3,6 @@ package image
 import (
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -53,60 +51,58 @@ func takenPaths(es []entry) map[string]bool {
 	return m
 }
 
-// zstdArgs is the one compressor setting for initramfs images: level 19
-// (about 10% smaller than the best level of a Go encoder, measured on the
-// unit binary), 4 MiB jobs on all cores, input from stdin. zstd's
-// multi-threaded mode gives the same bytes for any number of threads, and
-// without a file the frame never records the input size, so the output
-// depends only on the input and the zstd version (recorded in the
-// manifest). The window (8 MiB at level 19) is what the kernel's unzstd
-// allocates at boot.
-var zstdArgs = []string{"-q", "-c", "-19", "-T0", "-B4MiB", "-"}
-
-// packer compresses archives, keeping each result in cache/zstd under the
-// hash of its input, the arguments and the zstd version: level 19 costs
-// seconds for the unit binary, and a rebuild mostly packs the same bytes.
+// packer compresses archives with zstd at its level, keeping each in
+// cache/zstd under the hash of its inputs (partKey): a rebuild mostly
+// packs the same archives, and finds them without writing them.
 type packer struct {
-	cache   string // "" disables the cache
+	cache   string // the cache directory
 	version string // zstd's package version
+	comp    compression
 }
 
 // pack returns the compressed newc archive of entries.
-func (p packer) pack(ctx context.Context, entries []entry, mtime int64) ([]byte, error) {
-	var raw bytes.Buffer
-	if err := writeCPIO(&raw, entries, mtime); err != nil {
-		return nil, err
+func (p packer) pack(ctx context.Context, entries []entry, mtime int64) (part, error) {
+	args := p.comp.zstdArgs()
+	key, err := partKey("initramfs cpio", "zstd "+p.version, args, mtime, entries)
+	if err != nil {
+		return part{}, fmt.Errorf("cpio: %w", err)
 	}
-	h := sha256.New()
-	fmt.Fprintf(h, "zstd %s %q\n", p.version, zstdArgs)
-	h.Write(raw.Bytes())
-	key := filepath.Join(p.cache, "zstd", hex.EncodeToString(h.Sum(nil))+".zst")
-	if p.cache != "" {
-		if b, err := os.ReadFile(key); err == nil {
-			now := time.Now()
-			_ = os.Chtimes(key, now, now) // recently used: kept by prune
-			return b, nil
+	m := memo{dir: filepath.Join(p.cache, "zstd"), ext: ".zst", keep: zstdCacheKeep}
+	if pt, ok := m.lookup(key); ok {
+		return pt, nil
+	}
+	return m.store(key, func(out string) error {
+		f, err := os.Create(out)
+		if err != nil {
+			return err
 		}
-	}
-	cmd := exec.CommandContext(ctx, "zstd", zstdArgs...)
-	cmd.Stdin = &raw
-	var out, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &out, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("zstd: %w: %s (install zstd)", err, strings.TrimSpace(stderr.String()))
-	}
-	if p.cache != "" {
-		// A cache that cannot be written only costs time.
-		if err := os.MkdirAll(filepath.Dir(key), 0o755); err == nil {
-			_ = writeAtomic(key, out.Bytes(), 0o644)
-			pruneCache(filepath.Dir(key), zstdCacheKeep)
+		defer f.Close()
+		// The archive streams into zstd: never whole in memory.
+		cmd := exec.CommandContext(ctx, "zstd", args...)
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = f, &stderr
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			return err
 		}
-	}
-	return out.Bytes(), nil
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("zstd: %w (install zstd)", err)
+		}
+		werr := writeCPIO(stdin, entries, mtime)
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			return fmt.Errorf("zstd: %w: %s (install zstd)", err, strings.TrimSpace(stderr.String()))
+		}
+		if werr != nil {
+			return werr
+		}
+		return f.Close()
+	})
 }
 
 // zstdCacheKeep is how many compressed archives the cache keeps: every
-// new unit binary adds one of about 5 MB.
+// new unit binary adds one of about 5 MB, every change to the packages one
+// of tens of MB.
 const zstdCacheKeep = 32
 
 // pruneCache removes all but the keep most recently used files of dir.
@@ -139,8 +135,8 @@ func pruneCache(dir string, keep int) {
 // cpio archives one after the other (as it does for early microcode), so
 // the segments are simply concatenated, and each one's size is what that
 // part of the image costs. An empty list gives an empty segment.
-func (p packer) packSegments(ctx context.Context, segs [][]entry, mtime int64) ([][]byte, error) {
-	out := make([][]byte, len(segs))
+func (p packer) packSegments(ctx context.Context, segs [][]entry, mtime int64) ([]part, error) {
+	out := make([]part, len(segs))
 	errs := make([]error, len(segs))
 	var wg sync.WaitGroup
 	for i, es := range segs {

@@ -116,11 +116,7 @@ func kegEntries(dir string) ([]entry, error) {
 	}
 	es := make([]entry, 0, len(files))
 	for _, f := range files {
-		e, err := f.entry()
-		if err != nil {
-			return nil, err
-		}
-		es = append(es, e)
+		es = append(es, f.entry())
 	}
 	return es, nil
 }

@@ -55,7 +55,11 @@ func TestLoadPackages(t *testing.T) {
 	}
 	got := map[string]string{}
 	for _, e := range ps.Entries {
-		got[e.Name] = string(e.Data)
+		b, err := e.content()
+		if err != nil {
+			t.Fatal(err)
+		}
+		got[e.Name] = string(b)
 	}
 	want := map[string]string{"usr/lib/libx.so.1": "lib", "usr/bin/app": "app", "usr/bin/a": "app"}
 	if len(got) != len(want) {

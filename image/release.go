@@ -11,6 +11,8 @@ import (
 	"slices"
 	"sort"
 	"strings"
+
+	"github.com/unit-os/unit/config"
 )
 
 // ReleasePath is where an image says which release it is: one line, read
@@ -36,6 +38,16 @@ func releaseID(ctx context.Context, system, recipes string, kegs []string) strin
 		return "sha256:" + hashInputs(system, recipes, kegs)[:12]
 	case dirty:
 		return id + "-dirty+" + hashInputs(system, recipes, kegs)[:8]
+	}
+	return id
+}
+
+// releaseName is the release id of an image packed at c: a release
+// build's has "+release" after it, so the same inputs packed at another
+// level (other bytes) never share an id.
+func releaseName(id string, c compression) string {
+	if c.Name == config.CompressionRelease {
+		return id + "+release"
 	}
 	return id
 }

@@ -4,8 +4,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
 	"io"
 	"io/fs"
@@ -25,71 +23,62 @@ import (
 const RootName = "root.squashfs"
 
 // mksquashfsArgs make the root file system from a tar stream on stdin:
-// zstd at level 19 (the cloud and generic kernels read zstd squashfs),
-// every file owned by root, no xattrs, the root directory 0755. Timestamps
-// are added per build (-mkfs-time, -all-time); mksquashfs refuses them
-// together with SOURCE_DATE_EPOCH, which is therefore not passed on.
-// mksquashfs is reproducible by default, for any number of processors.
-var mksquashfsArgs = []string{"-tar", "-noappend", "-quiet", "-no-progress",
-	"-comp", "zstd", "-Xcompression-level", "19", "-all-root", "-no-xattrs", "-root-mode", "755"}
+// zstd at the build's level (compression.squashfsArgs; the cloud and
+// generic kernels read zstd squashfs), every file owned by root, no
+// xattrs, the root directory 0755. Timestamps are added per build
+// (-mkfs-time, -all-time); mksquashfs refuses them together with
+// SOURCE_DATE_EPOCH, which is therefore not passed on. mksquashfs
+// compresses on all processors and is reproducible for any number.
+var mksquashfsArgs = []string{"-tar", "-noappend", "-quiet", "-no-progress", "-all-root", "-no-xattrs", "-root-mode", "755"}
 
 // squashfsCacheKeep is how many root images the cache keeps (each is the
 // size of a whole root, a few to tens of MB).
 const squashfsCacheKeep = 8
 
 // rootfsMaker writes root file system images, keeping each in
-// cache/squashfs under the hash of its input, the arguments and the tool's
-// version: zstd -19 over a whole root takes seconds, and a rebuild mostly
-// makes the same image again.
+// cache/squashfs under the hash of its inputs (partKey): a rebuild mostly
+// makes the same image again, and finds it without writing the tar.
 type rootfsMaker struct {
-	cache   string // "" disables the cache
+	cache   string // the cache directory
 	version string // squashfs-tools' package version
+	comp    compression
 }
 
 // build returns the squashfs image of entries, every time stamp mtime.
-func (m rootfsMaker) build(ctx context.Context, entries []entry, mtime int64) ([]byte, error) {
-	var archive bytes.Buffer
-	if err := writeTar(&archive, entries, mtime); err != nil {
-		return nil, fmt.Errorf("root file system: %w", err)
-	}
-	args := append(append([]string(nil), mksquashfsArgs...), "-mkfs-time", strconv.FormatInt(mtime, 10), "-all-time", strconv.FormatInt(mtime, 10))
-	h := sha256.New()
-	fmt.Fprintf(h, "mksquashfs %s %q\n", m.version, args)
-	h.Write(archive.Bytes())
-	key := filepath.Join(m.cache, "squashfs", hex.EncodeToString(h.Sum(nil))+".sqfs")
-	if m.cache != "" {
-		if b, err := os.ReadFile(key); err == nil {
-			now := time.Now()
-			_ = os.Chtimes(key, now, now) // recently used: kept by prune
-			return b, nil
-		}
-	}
-	tmp, err := os.MkdirTemp("", "unit-rootfs-")
+func (m rootfsMaker) build(ctx context.Context, entries []entry, mtime int64) (part, error) {
+	args := append(append(append([]string(nil), mksquashfsArgs...), m.comp.squashfsArgs()...),
+		"-mkfs-time", strconv.FormatInt(mtime, 10), "-all-time", strconv.FormatInt(mtime, 10))
+	key, err := partKey("squashfs tar", "mksquashfs "+m.version, args, mtime, entries)
 	if err != nil {
-		return nil, err
+		return part{}, fmt.Errorf("root file system: %w", err)
 	}
-	defer os.RemoveAll(tmp)
-	out := filepath.Join(tmp, "root.squashfs")
-	cmd := exec.CommandContext(ctx, "mksquashfs", append([]string{"-", out}, args...)...)
-	cmd.Stdin = &archive
-	cmd.Env = squashfsEnv(os.Environ())
-	var stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = io.Discard, &stderr
-	if err := cmd.Run(); err != nil {
-		return nil, fmt.Errorf("mksquashfs: %w: %s (install squashfs-tools)", err, strings.TrimSpace(stderr.String()))
+	mm := memo{dir: filepath.Join(m.cache, "squashfs"), ext: ".sqfs", keep: squashfsCacheKeep}
+	if pt, ok := mm.lookup(key); ok {
+		return pt, nil
 	}
-	b, err := os.ReadFile(out)
-	if err != nil {
-		return nil, fmt.Errorf("mksquashfs: %w", err)
-	}
-	if m.cache != "" {
-		// A cache that cannot be written only costs time.
-		if err := os.MkdirAll(filepath.Dir(key), 0o755); err == nil {
-			_ = writeAtomic(key, b, 0o644)
-			pruneCache(filepath.Dir(key), squashfsCacheKeep)
+	return mm.store(key, func(out string) error {
+		// The tar streams into mksquashfs: never whole in memory.
+		cmd := exec.CommandContext(ctx, "mksquashfs", append([]string{"-", out}, args...)...)
+		cmd.Env = squashfsEnv(os.Environ())
+		var stderr bytes.Buffer
+		cmd.Stdout, cmd.Stderr = io.Discard, &stderr
+		stdin, err := cmd.StdinPipe()
+		if err != nil {
+			return err
 		}
-	}
-	return b, nil
+		if err := cmd.Start(); err != nil {
+			return fmt.Errorf("mksquashfs: %w (install squashfs-tools)", err)
+		}
+		werr := writeTar(stdin, entries, mtime)
+		stdin.Close()
+		if err := cmd.Wait(); err != nil {
+			return fmt.Errorf("mksquashfs: %w: %s (install squashfs-tools)", err, strings.TrimSpace(stderr.String()))
+		}
+		if werr != nil {
+			return fmt.Errorf("root file system: %w", werr)
+		}
+		return nil
+	})
 }
 
 // squashfsEnv is env without SOURCE_DATE_EPOCH (mksquashfs will not take
@@ -127,7 +116,7 @@ func writeTar(w io.Writer, entries []entry, mtime int64) error {
 		case e.Mode&fs.ModeCharDevice != 0:
 			h.Typeflag, h.Devmajor, h.Devminor = tar.TypeChar, int64(e.Major), int64(e.Minor)
 		case e.Mode.IsRegular():
-			h.Typeflag, h.Size = tar.TypeReg, int64(len(e.Data))
+			h.Typeflag, h.Size = tar.TypeReg, e.size()
 		default:
 			return fmt.Errorf("tar: %s: unsupported file type %v", e.Name, e.Mode)
 		}
@@ -135,7 +124,7 @@ func writeTar(w io.Writer, entries []entry, mtime int64) error {
 			return fmt.Errorf("tar: %s: %w", e.Name, err)
 		}
 		if h.Typeflag == tar.TypeReg {
-			if _, err := tw.Write(e.Data); err != nil {
+			if err := e.copyTo(tw); err != nil {
 				return fmt.Errorf("tar: %s: %w", e.Name, err)
 			}
 		}

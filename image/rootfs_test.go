@@ -30,28 +30,30 @@ func TestRootfsReproducible(t *testing.T) {
 	ctx := context.Background()
 	es := append(sampleEntries(), entry{Name: "lib/modules/6.1.0-56-cloud-amd64/kernel/drivers/a-long-path/" + strings.Repeat("x", 120) + ".ko", Mode: 0o644, Data: bytes.Repeat([]byte("module "), 50000)})
 	cache := t.TempDir()
-	m := rootfsMaker{cache: cache, version: "test"}
+	m := rootfsMaker{cache: cache, version: "test", comp: compressionOf(false, "")}
 	const mtime = 1700000000
-	first, err := m.build(ctx, es, mtime)
-	if err != nil {
-		t.Fatal(err)
-	}
+	first := readPart(t, must(m.build(ctx, es, mtime)))
 	slices.Reverse(es) // the order given does not matter
-	second, err := rootfsMaker{}.build(ctx, es, mtime)
-	if err != nil {
-		t.Fatal(err)
-	}
+	second := readPart(t, must(rootfsMaker{cache: t.TempDir(), comp: m.comp}.build(ctx, es, mtime)))
 	if !bytes.Equal(first, second) {
 		t.Fatal("two builds of the same root differ")
 	}
-	if again, _ := m.build(ctx, es, mtime); !bytes.Equal(again, first) {
+	if again := readPart(t, must(m.build(ctx, es, mtime))); !bytes.Equal(again, first) {
 		t.Fatal("the cached root differs")
 	}
 	if files, _ := filepath.Glob(filepath.Join(cache, "squashfs", "*.sqfs")); len(files) != 1 {
 		t.Fatalf("cache holds %v, want one image", files)
 	}
-	if other, _ := m.build(ctx, es, mtime+1); bytes.Equal(other, first) {
+	if other := readPart(t, must(m.build(ctx, es, mtime+1))); bytes.Equal(other, first) {
 		t.Error("another time stamp gave the same image")
+	}
+	// The release level: reproducible too, and other bytes.
+	rel := rootfsMaker{comp: compressionOf(true, "")}
+	rel.cache = t.TempDir()
+	r1 := readPart(t, must(rel.build(ctx, es, mtime)))
+	rel.cache = t.TempDir()
+	if r2 := readPart(t, must(rel.build(ctx, es, mtime))); !bytes.Equal(r1, r2) || bytes.Equal(r1, first) {
+		t.Error("release level: two builds differ, or equal the fast level's")
 	}
 	p := filepath.Join(t.TempDir(), "root.squashfs")
 	if err := os.WriteFile(p, first, 0o644); err != nil {
@@ -79,7 +81,7 @@ func TestRootfsReproducible(t *testing.T) {
 	if err != nil || string(out) != "12345" {
 		t.Errorf("unsquashfs -cat etc/a: %q, %v", out, err)
 	}
-	if _, err := (rootfsMaker{}).build(ctx, append(es, entry{Name: "init", Mode: 0o644}), mtime); err == nil {
+	if _, err := (rootfsMaker{cache: t.TempDir()}).build(ctx, append(es, entry{Name: "init", Mode: 0o644}), mtime); err == nil {
 		t.Error("a path given twice was accepted")
 	}
 }

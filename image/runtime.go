@@ -2,7 +2,6 @@ package image
 
 import (
 	"fmt"
-	"io"
 	"io/fs"
 	"log/slog"
 	"os"
@@ -71,6 +70,9 @@ type kegFile struct {
 	Host string      // the file in the store ("" for a symlink)
 	Mode fs.FileMode // permissions, or fs.ModeSymlink|0o777
 	Link string      // a symlink's target
+	Size int64       // a file's size
+	// Stamp identifies a file's contents without reading them (hostStamp).
+	Stamp string
 }
 
 // kegFiles lists a keg's regular files and symlinks, skipping its
@@ -86,7 +88,7 @@ func kegFiles(dir string) ([]kegFile, error) {
 			}
 			out = append(out, kegFile{Name: rel, Mode: fs.ModeSymlink | 0o777, Link: t})
 		case info.Mode().IsRegular():
-			out = append(out, kegFile{Name: rel, Host: host, Mode: info.Mode().Perm()})
+			out = append(out, kegFile{Name: rel, Host: host, Mode: info.Mode().Perm(), Size: info.Size(), Stamp: hostStamp(host, info)})
 		default:
 			return fmt.Errorf("%s: unsupported file type %v", rel, info.Mode().Type())
 		}
@@ -95,31 +97,13 @@ func kegFiles(dir string) ([]kegFile, error) {
 	return out, err
 }
 
-// entry reads the file into an image entry.
-func (f kegFile) entry() (entry, error) {
+// entry is f as an image entry: a symlink with its target, a file not
+// read until it is packed (entry.open checks it is still that file).
+func (f kegFile) entry() entry {
 	if f.Host == "" {
-		return entry{Name: f.Name, Mode: f.Mode, Data: []byte(f.Link)}, nil
+		return entry{Name: f.Name, Mode: f.Mode, Data: []byte(f.Link)}
 	}
-	// The walk saw a regular file; O_NOFOLLOW and the check below keep a
-	// symlink or device swapped in since from making the image read a
-	// host file.
-	in, err := os.OpenFile(f.Host, os.O_RDONLY|syscall.O_NOFOLLOW|syscall.O_NONBLOCK, 0)
-	if err != nil {
-		return entry{}, fmt.Errorf("read %s: %w", f.Name, err)
-	}
-	defer in.Close()
-	fi, err := in.Stat()
-	if err != nil {
-		return entry{}, fmt.Errorf("read %s: %w", f.Name, err)
-	}
-	if !fi.Mode().IsRegular() {
-		return entry{}, fmt.Errorf("read %s: not a regular file (%v)", f.Name, fi.Mode().Type())
-	}
-	data, err := io.ReadAll(in)
-	if err != nil {
-		return entry{}, fmt.Errorf("read %s: %w", f.Name, err)
-	}
-	return entry{Name: f.Name, Mode: f.Mode, Data: data}, nil
+	return entry{Name: f.Name, Mode: f.Mode, Host: f.Host, Size: f.Size, Stamp: f.Stamp}
 }
 
 // kegEmptyDirs lists a keg's directories that hold no file or symlink at
@@ -612,11 +596,7 @@ func (s *debSelector) result(selected map[string]bool) (*debSelection, error) {
 			s.log.Info("package default overridden", "path", p, "package", pk.keg.Deb.Package, "by", by)
 			continue
 		}
-		e, err := s.file[p].entry()
-		if err != nil {
-			return nil, fmt.Errorf("package %s: %w", pk.keg.Deb.Package, err)
-		}
-		out.Entries = append(out.Entries, e)
+		out.Entries = append(out.Entries, s.file[p].entry())
 		pk.used++
 	}
 	out.Entries = append(out.Entries, s.emptyDirs(out.Entries)...)
@@ -716,6 +696,8 @@ func viewOf(files []entry) map[string]ldso.Entry {
 		switch {
 		case e.Mode&fs.ModeSymlink != 0:
 			view[p] = ldso.Entry{Link: string(e.Data)}
+		case e.Mode.IsRegular() && e.Data == nil && e.Host != "":
+			view[p] = ldso.Entry{Host: e.Host}
 		case e.Mode.IsRegular():
 			d := e.Data
 			if d == nil {

@@ -556,8 +556,10 @@ exclude = ["/usr/share/glibc/extra.txt"]
 		t.Fatal(err)
 	}
 	got := entryNames(sel)
-	if e, ok := got["/usr/share/perl5/Debconf/Db.pm"]; !ok || string(e.Data) != "1;" {
-		t.Errorf("included /usr/share/perl5/Debconf/Db.pm: %v %q", ok, e.Data)
+	if e, ok := got["/usr/share/perl5/Debconf/Db.pm"]; !ok {
+		t.Errorf("included /usr/share/perl5/Debconf/Db.pm: missing")
+	} else if b, err := e.content(); err != nil || string(b) != "1;" {
+		t.Errorf("included /usr/share/perl5/Debconf/Db.pm: %q, %v", b, err)
 	}
 	if _, ok := got["/usr/share/glibc/extra.txt"]; ok {
 		t.Error("/usr/share/glibc/extra.txt is in the image: exclude should win over include")
@@ -642,8 +644,8 @@ func TestKegFileEntryNoFollow(t *testing.T) {
 	if err != nil || len(files) != 1 {
 		t.Fatalf("kegFiles = %v, %v", files, err)
 	}
-	if e, err := files[0].entry(); err != nil || string(e.Data) != "ok" {
-		t.Fatalf("entry = %q, %v", e.Data, err)
+	if b, err := files[0].entry().content(); err != nil || string(b) != "ok" {
+		t.Fatalf("entry = %q, %v", b, err)
 	}
 	if err := os.Remove(p); err != nil {
 		t.Fatal(err)
@@ -651,8 +653,8 @@ func TestKegFileEntryNoFollow(t *testing.T) {
 	if err := os.Symlink("/etc/passwd", p); err != nil {
 		t.Fatal(err)
 	}
-	if e, err := files[0].entry(); err == nil {
-		t.Errorf("entry through a swapped-in symlink read %d bytes, want an error", len(e.Data))
+	if b, err := files[0].entry().content(); err == nil {
+		t.Errorf("entry through a swapped-in symlink read %d bytes, want an error", len(b))
 	}
 	if err := os.Remove(p); err != nil {
 		t.Fatal(err)
@@ -660,7 +662,7 @@ func TestKegFileEntryNoFollow(t *testing.T) {
 	if err := syscall.Mkfifo(p, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := files[0].entry(); err == nil || !strings.Contains(err.Error(), "not a regular file") {
+	if _, err := files[0].entry().content(); err == nil || !strings.Contains(err.Error(), "not a regular file") {
 		t.Errorf("entry of a swapped-in fifo: err = %v", err)
 	}
 }

@@ -37,6 +37,7 @@ func cmdImage(args []string) error {
 		cache := fs.String("cache", "", "download cache (default: $UNIT_CACHE or ~/.cache/unit)")
 		format := fs.String("format", image.FormatInitramfs, "initramfs (kernel + initramfs), disk (GPT disk: UEFI, systemd-boot, A/B root slots) or update (the bundle unit update takes)")
 		fleetBin := fs.String("fleet", "", "the unit-fleet program for a system with [fleet] agent = true (default: unit-fleet beside unit)")
+		release := fs.Bool("release", false, "pack at the strongest compression (the smallest image, slower), as [system] compression = \"release\"")
 		pos, err := parse(fs, args[1:])
 		if err != nil {
 			return err
@@ -53,7 +54,7 @@ func cmdImage(args []string) error {
 				*fleetBin = p
 			}
 		}
-		res, err := image.Build(ctx, image.Options{System: pos[0], Out: *out, Init: self, CacheDir: *cache, Format: *format, Fleet: *fleetBin, Notes: os.Stderr, Log: log})
+		res, err := image.Build(ctx, image.Options{System: pos[0], Out: *out, Init: self, CacheDir: *cache, Format: *format, Fleet: *fleetBin, Release: *release, Notes: os.Stderr, Log: log})
 		if err != nil {
 			return err
 		}
