@@ -111,7 +111,11 @@ func result(ctx context.Context, in *inputs, t *layout, p *packed) *Result {
 	if res.Modules == nil {
 		res.Modules = []string{}
 	}
-	res.Kernel.SHA256 = debSHA256(ctx, in.cache, res.Kernel)
-	res.Busybox.SHA256 = debSHA256(ctx, in.cache, res.Busybox)
+	if res.Kernel.SHA256 == "" {
+		res.Kernel.SHA256 = debSHA256(ctx, in.cache, res.Kernel)
+	}
+	if res.Busybox.SHA256 == "" {
+		res.Busybox.SHA256 = debSHA256(ctx, in.cache, res.Busybox)
+	}
 	return res
 }

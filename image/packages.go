@@ -145,7 +145,11 @@ func walkKeg(dir string, fn func(rel, host string, info fs.FileInfo) error) erro
 func debOf(k *pkgbuild.Keg) Package {
 	for _, s := range k.Sources {
 		if s.Kind == "deb" {
-			return Package{Name: s.Name, Version: s.Version}
+			p := Package{Name: s.Name, Version: s.Version}
+			if len(s.Files) == 1 {
+				p.SHA256 = s.Files[0].SHA256 // pinned: no need to ask apt's index
+			}
+			return p
 		}
 	}
 	return Package{Name: k.Name, Version: k.Version}
