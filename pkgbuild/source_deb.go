@@ -58,6 +58,9 @@ func (b *Builder) resolveDeb(ctx context.Context, s Source) (DebInfo, error) {
 	if src := strings.Fields(st["Source"]); len(src) > 0 {
 		d.Source = src[0]
 	}
+	if strings.HasPrefix(d.Path, "pool/updates/") {
+		d.Archive = "debian-security" // only the security archive's pool has updates/
+	}
 	if err := d.check(); err != nil {
 		return DebInfo{}, fmt.Errorf("apt: %w", err)
 	}
