@@ -3,8 +3,9 @@
 # with its peers (s6, runit, Puppet from Debian's packages) in the same run.
 # Installs the peers first. Takes about 15 minutes on 2 cores, and about as
 # long again for debian.sh's first run (debootstrap, then TCG boots of unit's
-# images and of Debian), and bench/build.sh's cold builds (N=3 of each
-# system and format, with the floor beside each) about 30 more.
+# images and of Debian), and bench/build.sh's cold builds as long again or
+# more (N=3 of two systems in two formats, each beside its floor; 9-15 min
+# each on 2026-12-06's code at load 10-20).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
