@@ -39,7 +39,14 @@ done
 make -s build
 bin=$PWD/bin/unit
 tmp=$(mktemp -d "${TMPDIR:-/var/tmp}/unit-bench-build.XXXXXX")
-cleanup() { if [ -n "${KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi; }
+# A build writes SYSTEM.ids beside a system that has none: the run leaves
+# none behind that was not there.
+new_ids=()
+for name in $SYSTEMS; do [ -e "examples/$name/system.ids" ] || new_ids+=("examples/$name/system.ids"); done
+cleanup() {
+  rm -f "${new_ids[@]}"
+  if [ -n "${KEEP:-}" ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi
+}
 trap cleanup EXIT
 
 part() { [[ " $PARTS " == *" $1 "* ]]; }
