@@ -51,7 +51,7 @@ func assemble(ctx context.Context, in *inputs) (*layout, error) {
 	// Debian packages: only their runtime closure, checked against what
 	// the services run (every image: a service's program must be there).
 	rest := append(append(append([]entry(nil), t.base...), t.conf...), t.pkgs...)
-	sel, err := selectDebs(cfg, log, in.pkgs.Debs, in.pkgs.Named, rest)
+	sel, err := memoSelectDebs(in.cache, cfg, log, in.pkgs.Debs, in.pkgs.Named, rest)
 	if err != nil {
 		return nil, err
 	}

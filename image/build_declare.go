@@ -1,6 +1,8 @@
 package image
 
 import (
+	"bytes"
+	"encoding/gob"
 	"fmt"
 	"io/fs"
 	"os"
@@ -37,53 +39,18 @@ func PinsPath(system string) string { return strings.TrimSuffix(system, ".toml")
 func (in *inputs) declare(t *layout) error {
 	kegs := takenDebs(in.pkgs.Debs, t.debs)
 	all := append(append(append([]entry(nil), t.base...), t.conf...), t.pkgs...)
-	tmp, err := os.MkdirTemp("", "unit-declared-")
-	if err != nil {
-		return err
-	}
-	defer os.RemoveAll(tmp)
-	root := filepath.Join(tmp, "root")
-	if err := materialise(root, all, kegs); err != nil {
-		return fmt.Errorf("declarations: %w", err)
-	}
-	pins, err := ids.Load(PinsPath(in.o.System))
-	if err != nil {
-		return err
-	}
-	passwd, group := accountDBs(t.base)
-	var scripts []declared.Script
-	for _, k := range kegs {
-		if k.Deb.Postinst != "" {
-			scripts = append(scripts, declared.Script{Package: k.Deb.Package, Postinst: k.Deb.Postinst})
-		}
-	}
-	cfg := in.cfg
-	users, groups := needs(cfg)
-	res, err := declared.Gather(declared.Input{
-		Root: root, Scripts: scripts, Pins: pins, Users: users, Groups: groups,
-		// An image of Debian's packages has Debian's static accounts.
-		Debian: len(kegs) > 0,
-		Taken:  takenIDs(passwd, group),
-		Defined: func(kind, name string) bool {
-			switch kind {
-			case "user":
-				return cfg.Users[name] != nil || hasAccount(passwd, name)
-			case "group":
-				return cfg.Groups[name] != nil || hasAccount(group, name)
-			}
-			return false
-		},
-	})
+	res, pins, err := in.gather(all, kegs, accountsOf(t.base))
 	if err != nil {
 		return err
 	}
 	copies, copyNotes := postinstCopies(kegs, all)
 	t.pkgs = append(t.pkgs, copies...)
 	if res.Resources > 0 {
-		vendor := filepath.Join(tmp, "vendor")
-		if err := os.Mkdir(vendor, 0o755); err != nil {
+		vendor, err := os.MkdirTemp("", "unit-declared-")
+		if err != nil {
 			return err
 		}
+		defer os.RemoveAll(vendor)
 		if err := os.WriteFile(filepath.Join(vendor, path.Base(declaredName)), res.TOML, 0o644); err != nil {
 			return err
 		}
@@ -106,6 +73,9 @@ func (in *inputs) declare(t *layout) error {
 			fmt.Fprintln(in.o.Notes, n)
 		}
 	}
+	if pins == nil {
+		return nil // from the memo: nothing was pinned
+	}
 	if err := pins.Save(); err != nil {
 		return err
 	}
@@ -113,6 +83,82 @@ func (in *inputs) declare(t *layout) error {
 		in.notef("pinned %s in %s: keep it with the system", a, PinsPath(in.o.System))
 	}
 	return nil
+}
+
+// accounts are the base image's /etc/passwd and /etc/group.
+type accounts struct{ passwd, group string }
+
+func accountsOf(base []entry) accounts {
+	p, g := accountDBs(base)
+	return accounts{p, g}
+}
+
+// gather is what the packages declare, read from the image's tree laid
+// out in a temporary directory, with the pins it made (nil when the
+// result comes from the memo: a result that pinned nothing is kept,
+// keyed by everything Gather reads, so a warm build lays out nothing).
+func (in *inputs) gather(all []entry, kegs []*pkgbuild.Keg, acc accounts) (*declared.Result, *ids.Pins, error) {
+	cfg := in.cfg
+	users, groups := needs(cfg)
+	key, err := declareKey(all, kegs, acc, PinsPath(in.o.System), users, groups, cfg)
+	if err != nil {
+		return nil, nil, err
+	}
+	m := memo{dir: filepath.Join(in.cache, "image-declare"), ext: ".gob", keep: declareCacheKeep}
+	if p, ok := m.lookup(key); ok {
+		if b, err := p.bytes(); err == nil {
+			var res declared.Result
+			if gob.NewDecoder(bytes.NewReader(b)).Decode(&res) == nil {
+				return &res, nil, nil
+			}
+		}
+	}
+	tmp, err := os.MkdirTemp("", "unit-declared-")
+	if err != nil {
+		return nil, nil, err
+	}
+	defer os.RemoveAll(tmp)
+	root := filepath.Join(tmp, "root")
+	if err := materialise(root, all, kegs); err != nil {
+		return nil, nil, fmt.Errorf("declarations: %w", err)
+	}
+	pins, err := ids.Load(PinsPath(in.o.System))
+	if err != nil {
+		return nil, nil, err
+	}
+	var scripts []declared.Script
+	for _, k := range kegs {
+		if k.Deb.Postinst != "" {
+			scripts = append(scripts, declared.Script{Package: k.Deb.Package, Postinst: k.Deb.Postinst})
+		}
+	}
+	res, err := declared.Gather(declared.Input{
+		Root: root, Scripts: scripts, Pins: pins, Users: users, Groups: groups,
+		// An image of Debian's packages has Debian's static accounts.
+		Debian: len(kegs) > 0,
+		Taken:  takenIDs(acc.passwd, acc.group),
+		Defined: func(kind, name string) bool {
+			switch kind {
+			case "user":
+				return cfg.Users[name] != nil || hasAccount(acc.passwd, name)
+			case "group":
+				return cfg.Groups[name] != nil || hasAccount(acc.group, name)
+			}
+			return false
+		},
+	})
+	if err != nil {
+		return nil, nil, err
+	}
+	if len(pins.Added) == 0 {
+		var b bytes.Buffer
+		if err := gob.NewEncoder(&b).Encode(res); err == nil {
+			if _, err := m.store(key, func(p string) error { return os.WriteFile(p, b.Bytes(), 0o644) }); err != nil {
+				in.log.Warn("declarations not cached", "err", err)
+			}
+		}
+	}
+	return res, pins, nil
 }
 
 // notef prints a line with the notes, or logs it when they are not shown.

@@ -42,12 +42,7 @@ func partKey(kind, tool string, args []string, mtime int64, entries []entry) (st
 	h := sha256.New()
 	fmt.Fprintf(h, "unit image part %d\n%s\n%s\n%q\n%d\n", partFormat, kind, tool, args, mtime)
 	for _, e := range t.Entries {
-		fmt.Fprintf(h, "%q %o %d %d %d ", e.Name, uint32(e.Mode), e.Major, e.Minor, e.size())
-		if e.Data == nil && e.Host != "" {
-			fmt.Fprintf(h, "host %q\n", e.Stamp)
-		} else {
-			fmt.Fprintf(h, "data %x\n", sha256.Sum256(e.Data))
-		}
+		hashEntry(h, e)
 	}
 	return hex.EncodeToString(h.Sum(nil)), nil
 }

@@ -167,6 +167,19 @@ type debSelection struct {
 	// of scripts found nowhere (script:line).
 	Replaced []string
 	Notes    []string
+	// Unrunnable are the named packages' programs that will not run:
+	// program and what it needs (logged).
+	Unrunnable [][2]string
+}
+
+// logTo logs what the selection overrides and what will not run.
+func (sel *debSelection) logTo(log *slog.Logger) {
+	for _, o := range sel.Overrides {
+		log.Info("package default overridden", "path", o.Path, "package", o.Package, "by", o.By)
+	}
+	for _, u := range sel.Unrunnable {
+		log.Warn("package program will not run", "program", u[0], "needs", u[1])
+	}
 }
 
 // debSelector picks the runtime files of the deb kegs of an image.
@@ -186,6 +199,8 @@ type debSelector struct {
 	replaced map[string]bool
 	reindex  bool
 	notes    []string
+	// unrunnable: debSelection.Unrunnable.
+	unrunnable [][2]string
 }
 
 // selectDebs computes the runtime closure. debs are the deb kegs of the
@@ -228,7 +243,12 @@ func selectDebs(cfg *config.Config, log *slog.Logger, debs []*pkgbuild.Keg, name
 			}
 		}
 	}
-	return s.result(selected)
+	sel, err := s.result(selected)
+	if err != nil {
+		return nil, err
+	}
+	sel.logTo(log)
+	return sel, nil
 }
 
 // load reads the packages' files, leaving out what is not runtime and
@@ -480,7 +500,7 @@ func (s *debSelector) packageRoots(selected map[string]bool) error {
 		return fmt.Errorf("packages: %w", err)
 	}
 	for _, m := range res.Missing {
-		s.log.Warn("package program will not run", "program", m.By, "needs", m.Name)
+		s.unrunnable = append(s.unrunnable, [2]string{m.By, m.Name})
 	}
 	s.take(res.Files, selected)
 	return nil
@@ -593,14 +613,13 @@ func (s *debSelector) result(selected map[string]bool) (*debSelection, error) {
 				by = "link:" + p
 			}
 			out.Overrides = append(out.Overrides, Override{Path: p, Package: pk.keg.Deb.Package, Conffile: pk.conffile[p], By: by})
-			s.log.Info("package default overridden", "path", p, "package", pk.keg.Deb.Package, "by", by)
 			continue
 		}
 		out.Entries = append(out.Entries, s.file[p].entry())
 		pk.used++
 	}
 	out.Entries = append(out.Entries, s.emptyDirs(out.Entries)...)
-	out.Replaced, out.Notes = sortedKeys(s.replaced), s.notes
+	out.Replaced, out.Notes, out.Unrunnable = sortedKeys(s.replaced), s.notes, s.unrunnable
 	for _, p := range s.pkgs {
 		d := p.keg.Deb
 		if p.used == 0 && p.why == "" {
