@@ -18,14 +18,15 @@ func write(ctx context.Context, in *inputs, t *layout, p *packed) (*Result, erro
 		return nil, err
 	}
 	res := result(ctx, in, t, p)
-	kernelSum, kernelSize, err := fileSum(in.kernel.Vmlinuz)
+	sums := sums{dir: filepath.Join(in.cache, "image-sums")}
+	kernelSum, kernelSize, err := sums.of(in.kernel.Vmlinuz)
 	if err != nil {
 		return nil, fmt.Errorf("kernel: %w", err)
 	}
 	kernel := part{Path: in.kernel.Vmlinuz, Size: kernelSize, SHA256: kernelSum}
 	// The initramfs is its archives end to end; its hash is theirs read
 	// once more (the cache has them, warm).
-	initramfs, err := joinedSum(p.segs)
+	initramfs, err := sums.joinedSum(p.segs)
 	if err != nil {
 		return nil, fmt.Errorf("initramfs: %w", err)
 	}
@@ -35,7 +36,7 @@ func write(ctx context.Context, in *inputs, t *layout, p *packed) (*Result, erro
 		size  int64
 		parts []part
 	}{{VmlinuzName, kernelSum, kernelSize, []part{kernel}}, {InitramfsName, initramfs.SHA256, initramfs.Size, p.segs}} {
-		if err := writeOutput(filepath.Join(out, f.name), f.sum, f.size, f.parts); err != nil {
+		if err := sums.writeOutput(filepath.Join(out, f.name), f.sum, f.size, f.parts); err != nil {
 			return nil, err
 		}
 		res.Files = append(res.Files, File{Name: f.name, Size: f.size, SHA256: f.sum})
@@ -62,7 +63,7 @@ func write(ctx context.Context, in *inputs, t *layout, p *packed) (*Result, erro
 	if err != nil {
 		return nil, err
 	}
-	if err := writeIfChanged(filepath.Join(out, ManifestName), append(manifest, '\n')); err != nil {
+	if err := sums.writeIfChanged(filepath.Join(out, ManifestName), append(manifest, '\n')); err != nil {
 		return nil, err
 	}
 	if in.format == FormatUpdate {

@@ -116,12 +116,21 @@ func pruneCache(dir string, keep int) {
 		used time.Time
 	}
 	var files []file
+	used := map[string]time.Time{}
 	for _, e := range ents {
 		if strings.HasPrefix(e.Name(), ".") {
-			continue // another build's file being written
+			continue // another build's file being written, or the stamps
 		}
 		if info, err := e.Info(); err == nil && info.Mode().IsRegular() {
 			files = append(files, file{filepath.Join(dir, e.Name()), info.ModTime()})
+			used[e.Name()] = info.ModTime()
+		}
+	}
+	// A memo's part counts as used when its record (NAME.sum) was: a
+	// lookup touches only the record, so the part's stamp stays.
+	for i, f := range files {
+		if t, ok := used[filepath.Base(f.path)+".sum"]; ok && t.After(f.used) {
+			files[i].used = t
 		}
 	}
 	sort.Slice(files, func(i, j int) bool { return files[i].used.After(files[j].used) })

@@ -56,7 +56,12 @@ type memo struct {
 	keep int // parts kept (the most recently used)
 }
 
-// lookup finds the part of key, checked against its record.
+// sums are the stamped hashes of the memo's parts (a dot directory, which
+// pruneCache leaves alone).
+func (m memo) sums() sums { return sums{dir: filepath.Join(m.dir, ".sums")} }
+
+// lookup finds the part of key, checked against its record: by hashing
+// it again, unless its stamp says it is the file hashed before.
 func (m memo) lookup(key string) (part, bool) {
 	p := filepath.Join(m.dir, key+m.ext)
 	rec, err := os.ReadFile(p + ".sum")
@@ -68,12 +73,13 @@ func (m memo) lookup(key string) (part, bool) {
 	if !ok || err != nil {
 		return part{}, false
 	}
-	got, gotSize, err := fileSum(p)
+	got, gotSize, err := m.sums().of(p)
 	if err != nil || got != sum || gotSize != n {
 		return part{}, false
 	}
+	// Recently used, for prune: the record's time stands for the part's,
+	// whose own times stay as they are so its stamp still matches.
 	now := time.Now()
-	_ = os.Chtimes(p, now, now) // recently used: kept by prune
 	_ = os.Chtimes(p+".sum", now, now)
 	return part{Path: p, Size: n, SHA256: sum}, true
 }
@@ -106,6 +112,7 @@ func (m memo) store(key string, fill func(path string) error) (part, error) {
 	if err := writeAtomic(p+".sum", fmt.Appendf(nil, "%s %d\n", sum, size), 0o644); err != nil {
 		return part{}, err
 	}
+	m.sums().noteFile(p, sum)
 	pruneCache(m.dir, 2*m.keep) // each part and its record
 	return part{Path: p, Size: size, SHA256: sum}, nil
 }

@@ -7,18 +7,36 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 
 	"github.com/unit-os/unit/safepath"
 )
 
-// joinedSum is the SHA-256 and size of parts end to end.
-func joinedSum(parts []part) (part, error) {
+// joinedSum is the SHA-256 and size of parts end to end, remembered by
+// the parts' own hashes (which their memo checked): warm, nothing is read.
+func (s sums) joinedSum(parts []part) (part, error) {
+	k := sha256.New()
+	for _, p := range parts {
+		fmt.Fprintf(k, "%s %d\n", p.SHA256, p.Size)
+	}
+	rec := filepath.Join(s.dir, "joined-"+hex.EncodeToString(k.Sum(nil))[:32])
+	if b, err := os.ReadFile(rec); err == nil {
+		var sum string
+		var n int64
+		if _, err := fmt.Sscanf(string(b), "%64s %d", &sum, &n); err == nil && len(sum) == 64 {
+			return part{Size: n, SHA256: sum}, nil
+		}
+	}
 	h := sha256.New()
 	n, err := copyParts(h, parts)
 	if err != nil {
 		return part{}, err
 	}
-	return part{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}, nil
+	j := part{Size: n, SHA256: hex.EncodeToString(h.Sum(nil))}
+	if os.MkdirAll(s.dir, 0o755) == nil {
+		_ = writeAtomic(rec, fmt.Appendf(nil, "%s %d\n", j.SHA256, j.Size), 0o644) // only a shortcut
+	}
+	return j, nil
 }
 
 // joinBytes is parts end to end, in memory.
@@ -55,32 +73,41 @@ func copyParts(w io.Writer, parts []part) (int64, error) {
 // writeOutput makes path parts end to end (of the given SHA-256 and
 // size), unless it is that already: a warm build leaves its outputs as
 // they are.
-func writeOutput(path, sum string, size int64, parts []part) error {
-	if same(path, sum, size) {
+func (s sums) writeOutput(path, sum string, size int64, parts []part) error {
+	if s.same(path, sum, size) {
 		return nil
 	}
-	return safepath.WriteFileFunc(path, 0o644, -1, -1, func(f *os.File) error {
+	err := safepath.WriteFileFunc(path, 0o644, -1, -1, func(f *os.File) error {
 		_, err := copyParts(f, parts)
 		return err
 	}, safepath.Trusted())
+	if err == nil {
+		s.noteFile(path, sum)
+	}
+	return err
 }
 
 // writeIfChanged is writeAtomic, unless path holds data already.
-func writeIfChanged(path string, data []byte) error {
-	s := sha256.Sum256(data)
-	if same(path, hex.EncodeToString(s[:]), int64(len(data))) {
+func (s sums) writeIfChanged(path string, data []byte) error {
+	h := sha256.Sum256(data)
+	sum := hex.EncodeToString(h[:])
+	if s.same(path, sum, int64(len(data))) {
 		return nil
 	}
-	return writeAtomic(path, data, 0o644)
+	err := writeAtomic(path, data, 0o644)
+	if err == nil {
+		s.noteFile(path, sum)
+	}
+	return err
 }
 
 // same says whether path is a regular file (not a symlink) of that size
 // and SHA-256.
-func same(path, sum string, size int64) bool {
+func (s sums) same(path, sum string, size int64) bool {
 	fi, err := os.Lstat(path)
 	if err != nil || !fi.Mode().IsRegular() || fi.Size() != size {
 		return false
 	}
-	got, _, err := fileSum(path)
+	got, _, err := s.of(path)
 	return err == nil && got == sum
 }
