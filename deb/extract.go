@@ -23,7 +23,9 @@ const (
 // dpkg-deb -x does as root, but against a hostile archive: every name is
 // taken relative to dst, and one that is absolute, has a ".." step or goes
 // through a symlink (or a non-directory) is refused, naming the member;
-// a name given twice is refused unless both are directories; a hard link
+// a name given twice is refused unless both are directories (a file that
+// was in dst before is replaced, as tar does: several archives may be
+// unpacked into one directory, but never a directory); a hard link
 // must name a regular file extracted before it. Device nodes and fifos are
 // refused: Debian policy (10.6) forbids them in packages, and a keg has
 // no use for them. Modes are the archive's (setuid, setgid and sticky
@@ -192,7 +194,11 @@ func (x *extractor) entry(h *tar.Header, r io.Reader) error {
 	switch h.Typeflag {
 	case tar.TypeDir:
 		if _, made := x.seen[name]; !made {
-			if err := unix.Mkdirat(dirfd, base, 0o700); err != nil {
+			err := unix.Mkdirat(dirfd, base, 0o700)
+			if err == unix.EEXIST && isDir(dirfd, base) {
+				err = nil // there before this archive (another one's unpacked into dst)
+			}
+			if err != nil {
 				return fmt.Errorf("mkdir: %w", err)
 			}
 		}
@@ -203,7 +209,7 @@ func (x *extractor) entry(h *tar.Header, r io.Reader) error {
 			return fmt.Errorf("contents over %d bytes in all", int64(MaxDataSize))
 		}
 		x.total += h.Size
-		if err := writeFile(dirfd, base, mode, h.Size, r); err != nil {
+		if err := replace(dirfd, base, func() error { return writeFile(dirfd, base, mode, h.Size, r) }); err != nil {
 			return err
 		}
 		x.seen[name] = 'f'
@@ -211,7 +217,7 @@ func (x *extractor) entry(h *tar.Header, r io.Reader) error {
 		if h.Linkname == "" {
 			return errors.New("symlink with no target")
 		}
-		if err := unix.Symlinkat(h.Linkname, dirfd, base); err != nil {
+		if err := replace(dirfd, base, func() error { return unix.Symlinkat(h.Linkname, dirfd, base) }); err != nil {
 			return fmt.Errorf("symlink: %w", err)
 		}
 		x.seen[name] = 'l'
@@ -225,7 +231,7 @@ func (x *extractor) entry(h *tar.Header, r io.Reader) error {
 		}
 		// target's own path was walked without symlinks when it was made,
 		// and nothing made since can have replaced a step of it.
-		if err := unix.Linkat(x.root, target, dirfd, base, 0); err != nil {
+		if err := replace(dirfd, base, func() error { return unix.Linkat(x.root, target, dirfd, base, 0) }); err != nil {
 			return fmt.Errorf("hard link: %w", err)
 		}
 		x.seen[name] = 'f'
@@ -235,6 +241,25 @@ func (x *extractor) entry(h *tar.Header, r io.Reader) error {
 		return fmt.Errorf("tar entry type %q not supported", h.Typeflag)
 	}
 	return nil
+}
+
+// replace runs make, and once more after removing what is in the way if
+// the name exists: a file there before this archive (dst may hold another
+// archive's files), which tar replaces too. A directory is not removed.
+func replace(dirfd int, base string, make func() error) error {
+	err := make()
+	if !errors.Is(err, unix.EEXIST) {
+		return err
+	}
+	if err := unix.Unlinkat(dirfd, base, 0); err != nil {
+		return fmt.Errorf("replace what is there: %w", err)
+	}
+	return make()
+}
+
+func isDir(dirfd int, base string) bool {
+	var st unix.Stat_t
+	return unix.Fstatat(dirfd, base, &st, unix.AT_SYMLINK_NOFOLLOW) == nil && st.Mode&unix.S_IFMT == unix.S_IFDIR
 }
 
 // writeFile creates base in dirfd (it must not exist) with size bytes of
