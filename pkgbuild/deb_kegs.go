@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/unit-os/unit/deb"
@@ -63,18 +64,34 @@ func (b *Builder) resolveLock(ctx context.Context, s Source) (*Lock, error) {
 }
 
 // closureKegs makes sure every package of the lock but the recipe's own
-// has its keg, and returns them by package name.
+// has its keg, and returns them by package name. The kegs are made
+// several at once (b.jobs); the error joins every package's failure.
 func (b *Builder) closureKegs(ctx context.Context, l *Lock, lockPath, update string) (map[string]*Keg, error) {
-	out := map[string]*Keg{}
-	for _, d := range l.Debs {
+	kegs := make([]*Keg, len(l.Debs))
+	errs := make([]error, len(l.Debs))
+	sem := make(chan struct{}, b.jobs)
+	var wg sync.WaitGroup
+	for i, d := range l.Debs {
 		if d.Package == l.Top {
 			continue
 		}
-		k, err := b.debKeg(ctx, d, lockPath, update)
-		if err != nil {
-			return nil, err
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			kegs[i], errs[i] = b.debKeg(ctx, d, lockPath, update)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := map[string]*Keg{}
+	for i, d := range l.Debs {
+		if kegs[i] != nil {
+			out[d.Package] = kegs[i]
 		}
-		out[d.Package] = k
 	}
 	return out, nil
 }
@@ -111,6 +128,9 @@ func (b *Builder) debKeg(ctx context.Context, d DebInfo, lockPath, update string
 		return nil, err
 	}
 	if err := normalize(out, DefaultEpoch); err != nil {
+		return nil, err
+	}
+	if err := pool(b.store, out, DefaultEpoch); err != nil {
 		return nil, err
 	}
 	if err := os.MkdirAll(filepath.Dir(k.Dir), 0o755); err != nil {

@@ -1,0 +1,120 @@
+package pkgbuild
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+
+	"golang.org/x/sys/unix"
+)
+
+// cachedDeb builds a .deb of files with dpkg-deb and puts it in b's
+// download cache, so debFile finds it without apt.
+func cachedDeb(t *testing.T, b *Builder, name, version string, files map[string]string) DebInfo {
+	t.Helper()
+	if _, err := exec.LookPath("dpkg-deb"); err != nil {
+		t.Skip("no dpkg-deb")
+	}
+	root := filepath.Join(t.TempDir(), "root")
+	files["DEBIAN/control"] = "Package: " + name + "\nVersion: " + version + "\nArchitecture: all\nMaintainer: t <t@example.org>\nDescription: t\n"
+	writeFiles(t, root, files)
+	deb := filepath.Join(t.TempDir(), name+".deb")
+	if out, err := exec.Command("dpkg-deb", "--root-owner-group", "-Zxz", "--build", root, deb).CombinedOutput(); err != nil {
+		t.Fatalf("dpkg-deb --build: %v\n%s", err, out)
+	}
+	sum, err := FileSHA256(deb)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := os.ReadFile(deb)
+	os.MkdirAll(filepath.Join(b.cache, "sources"), 0o755)
+	if err := os.WriteFile(filepath.Join(b.cache, "sources", sum), data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return DebInfo{Package: name, Version: version, Arch: "all", SHA256: sum, Filename: name + ".deb"}
+}
+
+func nlink(t *testing.T, p string) uint64 {
+	t.Helper()
+	var st unix.Stat_t
+	if err := unix.Lstat(p, &st); err != nil {
+		t.Fatal(err)
+	}
+	return st.Nlink
+}
+
+func TestStorePoolsDebFiles(t *testing.T) {
+	b, _ := testBuilder(t, 2)
+	shared := "the same license text\n"
+	da := cachedDeb(t, b, "pa", "1.0", map[string]string{"usr/share/doc/pa/copyright": shared, "usr/bin/pa": "a only\n"})
+	db := cachedDeb(t, b, "pb", "2.0", map[string]string{"usr/share/doc/pb/copyright": shared, "usr/bin/pb": "b only\n"})
+	l := &Lock{Top: "top", Debs: []DebInfo{da, db, {Package: "top"}}}
+	kegs, err := b.closureKegs(context.Background(), l, "x.lock", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ka, kb := kegs["pa"], kegs["pb"]
+	if ka == nil || kb == nil || len(kegs) != 2 {
+		t.Fatalf("kegs: %v", kegs)
+	}
+	pool, _ := filepath.Glob(filepath.Join(b.store, filesDir, "*"))
+	if len(pool) != 3 {
+		t.Errorf("pool holds %d files, want 3 (one shared, one of each): %v", len(pool), pool)
+	}
+	ca := filepath.Join(ka.Dir, "usr/share/doc/pa/copyright")
+	if n := nlink(t, ca); n != 3 {
+		t.Errorf("shared file: %d links, want 3 (pool and two kegs)", n)
+	}
+	if n := nlink(t, filepath.Join(ka.Dir, "usr/bin/pa")); n != 2 {
+		t.Errorf("a file of one keg: %d links, want 2", n)
+	}
+	sa, _ := os.Stat(ca)
+	sb, _ := os.Stat(filepath.Join(kb.Dir, "usr/share/doc/pb/copyright"))
+	if !os.SameFile(sa, sb) {
+		t.Errorf("the shared file is two files")
+	}
+	// The keg is as normalized: every time the epoch, the metadata its own.
+	for _, k := range []*Keg{ka, kb} {
+		dg, err := Digest(k.Dir)
+		if err != nil {
+			t.Fatal(err)
+		}
+		filepath.Walk(k.Dir, func(p string, info os.FileInfo, err error) error {
+			if err == nil && info.ModTime().Unix() != DefaultEpoch {
+				t.Errorf("%s: time %v, want the epoch", p, info.ModTime())
+			}
+			return nil
+		})
+		if len(dg) == 0 {
+			t.Fatal("empty digest")
+		}
+		if n := nlink(t, filepath.Join(k.Dir, MetaName)); n != 1 {
+			t.Errorf("%s is pooled", MetaName)
+		}
+	}
+
+	// gc with pa the only root: pb's keg goes, and with it the pool file
+	// only pb linked; the shared one stays, linked by pa alone.
+	if err := setCurrent(b.store, ka); err != nil {
+		t.Fatal(err)
+	}
+	removed, err := GC(b.store, []string{"pa"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(removed) != 1 || removed[0] != kb.Dir {
+		t.Errorf("gc removed %v, want %s", removed, kb.Dir)
+	}
+	pool, _ = filepath.Glob(filepath.Join(b.store, filesDir, "*"))
+	if len(pool) != 2 {
+		t.Errorf("pool after gc holds %v, want pa's two files", pool)
+	}
+	if n := nlink(t, ca); n != 2 {
+		t.Errorf("shared file after gc: %d links, want 2", n)
+	}
+	if b, err := os.ReadFile(ca); err != nil || string(b) != shared {
+		t.Errorf("pa's file after gc: %q, %v", b, err)
+	}
+}
