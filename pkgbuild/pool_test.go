@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"golang.org/x/sys/unix"
@@ -116,5 +117,74 @@ func TestStorePoolsDebFiles(t *testing.T) {
 	}
 	if b, err := os.ReadFile(ca); err != nil || string(b) != shared {
 		t.Errorf("pa's file after gc: %q, %v", b, err)
+	}
+}
+
+// Two builds over one store making the same kegs at once: each gets the
+// keg, one rename wins, and the pool holds each file once.
+func TestClosureKegsConcurrent(t *testing.T) {
+	b1, _ := testBuilder(t, 4)
+	b2, err := NewBuilder(Options{Store: b1.store, Cache: b1.cache, Jobs: 4})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var debs []DebInfo
+	for _, n := range []string{"c1", "c2", "c3", "c4", "c5"} {
+		debs = append(debs, cachedDeb(t, b1, n, "1", map[string]string{"usr/share/common": "same\n", "usr/bin/" + n: n + "\n"}))
+	}
+	l := &Lock{Top: "none", Debs: debs}
+	got := make([]map[string]*Keg, 2)
+	errs := make([]error, 2)
+	done := make(chan int)
+	for i, b := range []*Builder{b1, b2} {
+		go func() {
+			got[i], errs[i] = b.closureKegs(context.Background(), l, "x.lock", "x")
+			done <- i
+		}()
+	}
+	<-done
+	<-done
+	for i := range got {
+		if errs[i] != nil {
+			t.Fatal(errs[i])
+		}
+		if len(got[i]) != len(debs) {
+			t.Fatalf("build %d: %d kegs, want %d", i, len(got[i]), len(debs))
+		}
+	}
+	for _, d := range debs {
+		if got[0][d.Package].Dir != got[1][d.Package].Dir {
+			t.Errorf("%s: two kegs %s and %s", d.Package, got[0][d.Package].Dir, got[1][d.Package].Dir)
+		}
+	}
+	if n := nlink(t, filepath.Join(got[0]["c1"].Dir, "usr/share/common")); n != uint64(len(debs)+1) {
+		t.Errorf("shared file: %d links, want %d (pool and each keg once)", n, len(debs)+1)
+	}
+	if left, _ := filepath.Glob(filepath.Join(b1.store, ".tmp", "*")); len(left) > 0 {
+		t.Errorf("temp dirs left: %v", left)
+	}
+}
+
+// Every package's failure is reported, not only the first.
+func TestClosureKegsJoinsErrors(t *testing.T) {
+	b, _ := testBuilder(t, 2)
+	var debs []DebInfo
+	for _, n := range []string{"bad1", "bad2"} {
+		p := filepath.Join(t.TempDir(), n)
+		if err := os.WriteFile(p, []byte("not a deb "+n), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		sum, _ := FileSHA256(p)
+		os.MkdirAll(filepath.Join(b.cache, "sources"), 0o755)
+		if err := os.Rename(p, filepath.Join(b.cache, "sources", sum)); err != nil {
+			t.Fatal(err)
+		}
+		debs = append(debs, DebInfo{Package: n, Version: "1", SHA256: sum, Filename: n + ".deb"})
+	}
+	_, err := b.closureKegs(context.Background(), &Lock{Top: "none", Debs: debs}, "x.lock", "x")
+	for _, n := range []string{"bad1: ", "bad2: ", "no ar magic"} {
+		if err == nil || !strings.Contains(err.Error(), n) {
+			t.Errorf("error %v: want %q in it", err, n)
+		}
 	}
 }
