@@ -7,8 +7,11 @@
 // links ProtonMail/go-crypto (for signed control files) into every binary
 // that imports it, and unit's binary is PID 1's; the ar format is a 60-byte
 // header, and the compressions come from the standard library (gzip, bzip2),
-// klauspost/compress (zstd, already linked for NATS) and ulikunitz/xz, both
-// well kept and pure Go.
+// klauspost/compress (zstd, already a module of ours, for NATS) and
+// ulikunitz/xz, both well kept and pure Go. Together they add about 0.6 MB
+// to bin/unit. Pure Go xz decodes at about a third of liblzma's speed
+// (108 MB of kernel: ~5 s against ~1.7 s): a keg is made once per .deb,
+// and several at once.
 package deb
 
 import (

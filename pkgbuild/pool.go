@@ -44,7 +44,11 @@ func pool(store, dir string, epoch int64) error {
 		if !errors.Is(err, fs.ErrExist) {
 			return err // nil: the keg's file is now the pool's
 		}
-		// Beside dir: its parent is the build's own temp directory.
+		if sameFile(p, shared) {
+			return nil // a hard link of a file pooled already
+		}
+		// Beside dir: its parent is the build's own temp directory. (Not
+		// onto a link of the same file: rename would do nothing then.)
 		tmp := filepath.Join(filepath.Dir(dir), ".pool-link")
 		if err := os.Link(shared, tmp); err != nil {
 			return err

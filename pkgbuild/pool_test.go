@@ -13,7 +13,8 @@ import (
 
 // cachedDeb builds a .deb of files with dpkg-deb and puts it in b's
 // download cache, so debFile finds it without apt.
-func cachedDeb(t *testing.T, b *Builder, name, version string, files map[string]string) DebInfo {
+// links are hard links to make, new name then existing one.
+func cachedDeb(t *testing.T, b *Builder, name, version string, files map[string]string, links ...[2]string) DebInfo {
 	t.Helper()
 	if _, err := exec.LookPath("dpkg-deb"); err != nil {
 		t.Skip("no dpkg-deb")
@@ -21,6 +22,11 @@ func cachedDeb(t *testing.T, b *Builder, name, version string, files map[string]
 	root := filepath.Join(t.TempDir(), "root")
 	files["DEBIAN/control"] = "Package: " + name + "\nVersion: " + version + "\nArchitecture: all\nMaintainer: t <t@example.org>\nDescription: t\n"
 	writeFiles(t, root, files)
+	for _, l := range links {
+		if err := os.Link(filepath.Join(root, l[1]), filepath.Join(root, l[0])); err != nil {
+			t.Fatal(err)
+		}
+	}
 	deb := filepath.Join(t.TempDir(), name+".deb")
 	if out, err := exec.Command("dpkg-deb", "--root-owner-group", "-Zxz", "--build", root, deb).CombinedOutput(); err != nil {
 		t.Fatalf("dpkg-deb --build: %v\n%s", err, out)
@@ -185,6 +191,22 @@ func TestClosureKegsJoinsErrors(t *testing.T) {
 	for _, n := range []string{"bad1: ", "bad2: ", "no ar magic"} {
 		if err == nil || !strings.Contains(err.Error(), n) {
 			t.Errorf("error %v: want %q in it", err, n)
+		}
+	}
+}
+
+// A .deb's own hard links end up one pool file: the two names and the pool.
+func TestStorePoolsHardLinks(t *testing.T) {
+	b, _ := testBuilder(t, 1)
+	d := cachedDeb(t, b, "ph", "1", map[string]string{"usr/bin/x": "x\n", "usr/bin/z": "z\n"},
+		[2]string{"usr/bin/y", "usr/bin/x"}, [2]string{"usr/bin/w", "usr/bin/z"})
+	k, err := b.debKeg(context.Background(), d, "x.lock", "x")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range []string{"usr/bin/y", "usr/bin/w"} {
+		if n := nlink(t, filepath.Join(k.Dir, f)); n != 3 {
+			t.Errorf("hard-linked file %s: %d links, want 3", f, n)
 		}
 	}
 }
