@@ -2,12 +2,16 @@ package pkgbuild
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"sort"
 	"strings"
+	"sync"
 	"time"
+
+	"github.com/unit-os/unit/deb"
 )
 
 // debHashInput is everything a closure package's keg hash covers: the
@@ -64,26 +68,42 @@ func (b *Builder) resolveLock(ctx context.Context, s Source) (*Lock, error) {
 }
 
 // closureKegs makes sure every package of the lock but the recipe's own
-// has its keg, and returns them by package name.
+// has its keg, and returns them by package name. The kegs are made
+// several at once (b.jobs); the error joins every package's failure.
 func (b *Builder) closureKegs(ctx context.Context, l *Lock, lockPath, update string) (map[string]*Keg, error) {
 	if err := b.prefetchDebs(ctx, l, lockPath, update); err != nil {
 		return nil, err
 	}
-	out := map[string]*Keg{}
-	for _, d := range l.Debs {
+	kegs := make([]*Keg, len(l.Debs))
+	errs := make([]error, len(l.Debs))
+	sem := make(chan struct{}, b.jobs)
+	var wg sync.WaitGroup
+	for i, d := range l.Debs {
 		if d.Package == l.Top {
 			continue
 		}
-		k, err := b.debKeg(ctx, d, lockPath, update)
-		if err != nil {
-			return nil, err
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			sem <- struct{}{}
+			defer func() { <-sem }()
+			kegs[i], errs[i] = b.debKeg(ctx, d, lockPath, update)
+		}()
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return nil, err
+	}
+	out := map[string]*Keg{}
+	for i, d := range l.Debs {
+		if kegs[i] != nil {
+			out[d.Package] = kegs[i]
 		}
-		out[d.Package] = k
 	}
 	return out, nil
 }
 
-// debKeg returns the keg of one pinned .deb, unpacking it (dpkg-deb -x,
+// debKeg returns the keg of one pinned .deb, unpacking it (in-process,
 // no maintainer scripts) into the store if it is not there yet.
 func (b *Builder) debKeg(ctx context.Context, d DebInfo, lockPath, update string) (*Keg, error) {
 	d.Conffiles, d.Postinst = nil, ""
@@ -117,6 +137,9 @@ func (b *Builder) debKeg(ctx context.Context, d DebInfo, lockPath, update string
 	if err := normalize(out, DefaultEpoch); err != nil {
 		return nil, err
 	}
+	if err := pool(b.store, out, DefaultEpoch); err != nil {
+		return nil, err
+	}
 	if err := os.MkdirAll(filepath.Dir(k.Dir), 0o755); err != nil {
 		return nil, err
 	}
@@ -142,54 +165,58 @@ func (b *Builder) unpackDeb(ctx context.Context, d *DebInfo, lockPath, update st
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dst, 0o755); err != nil {
+	pkg, err := deb.Open(p)
+	if err != nil {
 		return err
 	}
-	if _, err := run(ctx, "", nil, "dpkg-deb", "-x", p, dst); err != nil {
+	defer pkg.Close()
+	if err := pkg.Extract(dst); err != nil {
 		return err
 	}
-	return debControl(ctx, p, d)
+	return debControl(pkg, d)
+}
+
+// extractDeb unpacks the .deb at p into dst.
+func extractDeb(p, dst string) error {
+	pkg, err := deb.Open(p)
+	if err != nil {
+		return err
+	}
+	defer pkg.Close()
+	return pkg.Extract(dst)
 }
 
 // maxPostinst bounds the postinst kept in a keg's metadata (what
 // maintscript reads; a larger one is left out and the image says so).
 const maxPostinst = 1 << 20
 
+// maxConffiles bounds a .deb's conffiles list.
+const maxConffiles = 1 << 20
+
 // debControl reads what the image builder needs from a .deb's control
 // archive into d: its conffiles and its postinst (none is not an error).
-func debControl(ctx context.Context, deb string, d *DebInfo) error {
-	members, err := run(ctx, "", nil, "dpkg-deb", "-I", deb)
+func debControl(pkg *deb.Package, d *DebInfo) error {
+	m, err := pkg.Control(maxConffiles, "conffiles")
 	if err != nil {
 		return err
 	}
-	if d.Conffiles, err = debConffiles(ctx, deb, string(members)); err != nil {
+	d.Conffiles = debConffiles(m["conffiles"])
+	d.Postinst = ""
+	m, err = pkg.Control(maxPostinst, "postinst")
+	if errors.Is(err, deb.ErrTooLarge) {
+		return nil
+	}
+	if err != nil {
 		return err
 	}
-	d.Postinst = ""
-	if strings.Contains(string(members), " postinst") {
-		out, err := run(ctx, "", nil, "dpkg-deb", "-I", deb, "postinst")
-		if err != nil {
-			return err
-		}
-		if len(out) <= maxPostinst {
-			d.Postinst = string(out)
-		}
-	}
+	d.Postinst = string(m["postinst"])
 	return nil
 }
 
-// debConffiles reads the conffiles member of a .deb's control archive,
-// whose member list is given.
-func debConffiles(ctx context.Context, deb, members string) ([]string, error) {
-	if !strings.Contains(members, " conffiles") {
-		return nil, nil
-	}
-	out, err := run(ctx, "", nil, "dpkg-deb", "-I", deb, "conffiles")
-	if err != nil {
-		return nil, err
-	}
+// debConffiles parses the conffiles member of a .deb's control archive.
+func debConffiles(data []byte) []string {
 	var files []string
-	for _, line := range strings.Split(string(out), "\n") {
+	for _, line := range strings.Split(string(data), "\n") {
 		// "remove-on-upgrade /etc/x" lines carry a flag before the path.
 		f := strings.Fields(line)
 		if len(f) > 0 && strings.HasPrefix(f[len(f)-1], "/") {
@@ -197,5 +224,5 @@ func debConffiles(ctx context.Context, deb, members string) ([]string, error) {
 		}
 	}
 	sort.Strings(files)
-	return files, nil
+	return files
 }

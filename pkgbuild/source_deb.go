@@ -84,11 +84,7 @@ func (b *Builder) fetchDeb(ctx context.Context, id SourceID, dst string) error {
 	if err != nil {
 		return err
 	}
-	if err := os.MkdirAll(dst, 0o755); err != nil {
-		return err
-	}
-	_, err = run(ctx, "", nil, "dpkg-deb", "-x", p, dst)
-	return err
+	return extractDeb(p, dst)
 }
 
 // dependencyOf picks the dependency of a metapackage whose name matches

@@ -241,6 +241,10 @@ func GC(store string, roots []string) ([]string, error) {
 	for _, t := range tmps {
 		os.RemoveAll(t)
 	}
+	// Then the pool files whose last keg is gone (or was never finished).
+	if err := sweepPool(store); err != nil {
+		return removed, err
+	}
 	return removed, nil
 }
 
