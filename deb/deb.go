@@ -10,8 +10,8 @@
 // klauspost/compress (zstd, already a module of ours, for NATS) and
 // ulikunitz/xz, both well kept and pure Go. Together they add about 0.6 MB
 // to bin/unit. Pure Go xz decodes at about a third of liblzma's speed
-// (108 MB of kernel: ~5 s against ~1.7 s): a keg is made once per .deb,
-// and several at once.
+// (108 MB of kernel: ~5 s against ~1.7 s), so a large data.tar.xz goes
+// through the xz program when the machine has one (xzcmd.go).
 package deb
 
 import (
@@ -111,6 +111,11 @@ func (p *Package) tarball(m member) (io.ReadCloser, error) {
 		}
 		return r, nil
 	case ".xz":
+		if m.size >= xzToolMin {
+			if r := xzTool(io.NewSectionReader(p.f, m.offset, m.size)); r != nil {
+				return r, nil
+			}
+		}
 		r, err := xz.NewReader(raw)
 		if err != nil {
 			return nil, fmt.Errorf("%s: %w", m.name, err)

@@ -40,6 +40,10 @@ func (p *Package) Extract(dst string) error {
 	return nil
 }
 
+// maxTrailer bounds what is read after the tar's end-of-archive marker:
+// its padding to a record, and no more.
+const maxTrailer = 1 << 20
+
 func (p *Package) extract(dst string) error {
 	if err := os.MkdirAll(dst, 0o755); err != nil {
 		return err
@@ -71,6 +75,15 @@ func (p *Package) extract(dst string) error {
 		if err := x.entry(h, tr); err != nil {
 			return fmt.Errorf("%s: member %q: %w", p.data.name, h.Name, err)
 		}
+	}
+	// The rest of the stream is the tar's padding: read it, so that the
+	// decompressor reaches its end and checks the stream's checksum (xz,
+	// gzip and zstd check there), and a corrupt member fails here.
+	if _, err := io.Copy(io.Discard, io.LimitReader(r, maxTrailer)); err != nil {
+		return fmt.Errorf("%s: %w", p.data.name, truncated(err))
+	}
+	if err := r.Close(); err != nil {
+		return fmt.Errorf("%s: %w", p.data.name, err)
 	}
 	// Deepest first, so a read-only directory is closed after its children.
 	for i := len(x.dirs) - 1; i >= 0; i-- {
