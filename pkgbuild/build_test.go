@@ -495,8 +495,8 @@ local = "src"
 	}
 }
 
-// TestProgressLines: a long build's progress report shows its output's
-// last line once, when it is new; while the build prints nothing (a
+// TestProgressLines: a long build's progress report always says the step
+// and the time, and shows its output's last line once, when it is new; while the build prints nothing (a
 // compiler after "go: downloading ...") it says the step and the time
 // instead of repeating the stale line. Driven directly: no clock.
 func TestProgressLines(t *testing.T) {
@@ -505,7 +505,7 @@ func TestProgressLines(t *testing.T) {
 	write("+ go mod download\n")
 	write("+ go build ./...\ngo: downloading github.com/rivo/uniseg v0.4.7\n")
 	for i, want := range []string{
-		" 15s  go: downloading github.com/rivo/uniseg v0.4.7",
+		"building (step 2/3, 15 s): go: downloading github.com/rivo/uniseg v0.4.7",
 		"building (step 2/3, 30 s)",
 		"building (step 2/3, 45 s)",
 	} {
@@ -518,7 +518,7 @@ func TestProgressLines(t *testing.T) {
 		t.Errorf("after a partial line: %q, want %q", got, want)
 	}
 	write("\n+ cp gojq /out\n")
-	if got, want := tail.report(75*time.Second), " 75s  + cp gojq /out"; got != want {
+	if got, want := tail.report(75*time.Second), "building (step 3/3, 75 s): + cp gojq /out"; got != want {
 		t.Errorf("new output: %q, want %q", got, want)
 	}
 	if got, want := tail.report(90*time.Second), "building (step 3/3, 90 s)"; got != want {

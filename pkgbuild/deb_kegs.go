@@ -103,9 +103,10 @@ func (b *Builder) closureKegs(ctx context.Context, l *Lock, lockPath, update str
 	return out, nil
 }
 
-// debKeg returns the keg of one pinned .deb, unpacking it (in-process,
-// no maintainer scripts) into the store if it is not there yet.
-func (b *Builder) debKeg(ctx context.Context, d DebInfo, lockPath, update string) (*Keg, error) {
+// debKegOf is the keg a pinned .deb makes (its hash covers the .deb and
+// what the lock says of it, not what unpacking reads from it), with its
+// directory in the store, which may not exist yet.
+func (b *Builder) debKegOf(d DebInfo) (*Keg, error) {
 	d.Conffiles, d.Postinst = nil, ""
 	hash, err := hashJSON(debHashInput{Builder: BuilderVersion, Deb: d})
 	if err != nil {
@@ -114,6 +115,16 @@ func (b *Builder) debKeg(ctx context.Context, d DebInfo, lockPath, update string
 	k := &Keg{Name: d.Package, Version: d.Version, Hash: hash, Builder: "deb",
 		Sources: []SourceID{debSourceID(d)}, Deb: &d}
 	k.Dir = filepath.Join(b.store, k.RelDir())
+	return k, nil
+}
+
+// debKeg returns the keg of one pinned .deb, unpacking it (in-process,
+// no maintainer scripts) into the store if it is not there yet.
+func (b *Builder) debKeg(ctx context.Context, d DebInfo, lockPath, update string) (*Keg, error) {
+	k, err := b.debKegOf(d)
+	if err != nil {
+		return nil, err
+	}
 	if have, err := ReadKeg(k.Dir); err == nil {
 		return have, nil
 	}
@@ -149,7 +160,7 @@ func (b *Builder) debKeg(ctx context.Context, d DebInfo, lockPath, update string
 		}
 		return nil, fmt.Errorf("store: %w", err)
 	}
-	b.say(d.Package, "unpacked %s in %.1fs", k.RelDir(), time.Since(start).Seconds())
+	b.say(d.Package, "unpacked %s in %s", k.RelDir(), time.Since(start).Round(time.Millisecond))
 	return k, nil
 }
 

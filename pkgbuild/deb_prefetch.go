@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"time"
 
 	"github.com/unit-os/unit/cas"
 	"github.com/unit-os/unit/safepath"
@@ -27,13 +28,11 @@ func (b *Builder) prefetchDebs(ctx context.Context, l *Lock, lockPath, update st
 
 // haveDebKeg says whether the store holds d's keg (debKeg's hash).
 func (b *Builder) haveDebKeg(d DebInfo) bool {
-	d.Conffiles, d.Postinst = nil, ""
-	hash, err := hashJSON(debHashInput{Builder: BuilderVersion, Deb: d})
+	k, err := b.debKegOf(d)
 	if err != nil {
 		return false
 	}
-	k := &Keg{Name: d.Package, Version: d.Version, Hash: hash}
-	_, err = os.Stat(filepath.Join(b.store, k.RelDir()))
+	_, err = os.Stat(filepath.Join(k.Dir, MetaName))
 	return err == nil
 }
 
@@ -60,6 +59,11 @@ func (b *Builder) fetchDebs(ctx context.Context, debs []DebInfo, lockPath, updat
 		}
 		missing = append(missing, d)
 	}
+	if len(missing) == 0 {
+		return nil
+	}
+	start := time.Now()
+	b.say(update, "fetching %d .debs", len(missing))
 	if len(missing) > 1 {
 		b.aptDownload(ctx, dir, missing)
 	}
@@ -68,6 +72,9 @@ func (b *Builder) fetchDebs(ctx context.Context, debs []DebInfo, lockPath, updat
 		if _, err := b.debFile(ctx, d, lockPath, update); err != nil {
 			errs = append(errs, err)
 		}
+	}
+	if len(errs) == 0 {
+		b.say(update, "fetched %d .debs in %.1fs", len(missing), time.Since(start).Seconds())
 	}
 	return errors.Join(errs...)
 }

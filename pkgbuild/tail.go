@@ -63,26 +63,28 @@ func (t *tailWriter) Write(p []byte) (int, error) {
 	return t.w.Write(p)
 }
 
-// report is the progress line of a build elapsed into it: the output's
-// last line when there was output since the last report, else the step
-// and the time. A compiler that prints nothing for minutes after "go:
-// downloading x" must not look stuck on that download.
+// report is the progress line of a build elapsed into it: always the
+// step and the time, then the output's last line when there was output
+// since the last report. A compiler that prints nothing for minutes after
+// "go: downloading x" must not look stuck on that download, and a line is
+// never shown without where the build is.
 func (t *tailWriter) report(elapsed time.Duration) string {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	secs := int(elapsed.Round(time.Second) / time.Second)
+	where := fmt.Sprintf("%d s", secs)
+	if t.step > 0 {
+		where = fmt.Sprintf("step %d/%d, %d s", t.step, len(t.steps), secs)
+	}
 	if t.n > t.reported {
 		t.reported = t.n
 		l := t.lines[len(t.lines)-1]
 		if len(l) > 100 {
 			l = l[:100] + "…"
 		}
-		return fmt.Sprintf("%3ds  %s", secs, l)
+		return fmt.Sprintf("building (%s): %s", where, l)
 	}
-	if t.step > 0 {
-		return fmt.Sprintf("building (step %d/%d, %d s)", t.step, len(t.steps), secs)
-	}
-	return fmt.Sprintf("building (%d s)", secs)
+	return fmt.Sprintf("building (%s)", where)
 }
 
 func (t *tailWriter) lastN(n int) string {
