@@ -23,7 +23,7 @@ type packed struct {
 // initramfs; for the disk formats into a squashfs root, with an initramfs
 // that only mounts it.
 func pack(ctx context.Context, in *inputs, t *layout) (*packed, error) {
-	zstdVersion := toolVersion(ctx, "zstd")
+	zstdVersion := in.sums().toolVersion(ctx, "zstd")
 	pk := packer{cache: in.cache, version: zstdVersion, comp: in.comp}
 	p := &packed{
 		mods:       in.mods,
@@ -75,7 +75,7 @@ func (p *packed) packRoot(ctx context.Context, in *inputs, t *layout) ([][]entry
 	}
 	p.initMods, p.modsRaw = bootMods.Names, bootMods.Size
 	in.log.Info("making the root file system", "modules", strings.Join(p.mods.Names, ","), "applets", t.applets)
-	rm := rootfsMaker{cache: in.cache, version: toolVersion(ctx, "squashfs-tools"), comp: in.comp}
+	rm := rootfsMaker{cache: in.cache, version: in.sums().toolVersion(ctx, "squashfs-tools"), comp: in.comp}
 	files := append(append(append(append([]entry(nil), t.base...), t.conf...), t.pkgs...), p.mods.Entries...)
 	if p.root, err = rm.build(ctx, files, in.mtime); err != nil {
 		return nil, err

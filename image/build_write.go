@@ -18,7 +18,7 @@ func write(ctx context.Context, in *inputs, t *layout, p *packed) (*Result, erro
 		return nil, err
 	}
 	res := result(ctx, in, t, p)
-	sums := sums{dir: filepath.Join(in.cache, "image-sums")}
+	sums := in.sums()
 	kernelSum, kernelSize, err := sums.of(in.kernel.Vmlinuz)
 	if err != nil {
 		return nil, fmt.Errorf("kernel: %w", err)
@@ -42,22 +42,9 @@ func write(ctx context.Context, in *inputs, t *layout, p *packed) (*Result, erro
 		res.Files = append(res.Files, File{Name: f.name, Size: f.size, SHA256: f.sum})
 	}
 	if in.format == FormatDisk || in.format == FormatUpdate {
-		vmlinuz, err := kernel.bytes()
-		if err != nil {
-			return nil, fmt.Errorf("kernel: %w", err)
-		}
-		initrd, err := joinBytes(p.segs)
-		if err != nil {
-			return nil, fmt.Errorf("initramfs: %w", err)
-		}
-		root, err := p.root.bytes()
-		if err != nil {
-			return nil, fmt.Errorf("root file system: %w", err)
-		}
-		if err := buildDiskImage(ctx, log, out, in.format, in.cfg.System, res, vmlinuz, initrd, root, in.mtime); err != nil {
+		if err := writeDiskFiles(ctx, in, p, res, kernel, initramfs); err != nil {
 			return nil, err
 		}
-		res.Disk.InitramfsModules = p.initMods
 	}
 	manifest, err := json.MarshalIndent(res, "", "  ")
 	if err != nil {
@@ -119,4 +106,40 @@ func result(ctx context.Context, in *inputs, t *layout, p *packed) *Result {
 		res.Busybox.SHA256 = debSHA256(ctx, in.cache, res.Busybox)
 	}
 	return res
+}
+
+// writeDiskFiles makes the disk formats' files in DIR (root, UKI, and the disk
+// image of the disk format) unless the last build into DIR made them from
+// the same inputs and they are unchanged since (disk_memo.go).
+func writeDiskFiles(ctx context.Context, in *inputs, p *packed, res *Result, kernel, initramfs part) error {
+	s, out := in.sums(), in.o.Out
+	tools := []string{s.toolVersion(ctx, "systemd-boot-efi"), s.toolVersion(ctx, "squashfs-tools"), s.toolVersion(ctx, "mtools"), s.toolVersion(ctx, "e2fsprogs")}
+	key, keyErr := diskKey(s, in.format, in.cfg.System, res, kernel, initramfs, p.root, tools, in.mtime)
+	n := len(res.Files)
+	if m, ok := s.disk(out, key); keyErr == nil && ok {
+		res.Disk = m.Disk
+		res.Files = append(res.Files, m.Files...)
+		in.log.Info("disk image unchanged", "dir", out)
+	} else {
+		vmlinuz, err := kernel.bytes()
+		if err != nil {
+			return fmt.Errorf("kernel: %w", err)
+		}
+		initrd, err := joinBytes(p.segs)
+		if err != nil {
+			return fmt.Errorf("initramfs: %w", err)
+		}
+		root, err := p.root.bytes()
+		if err != nil {
+			return fmt.Errorf("root file system: %w", err)
+		}
+		if err := buildDiskImage(ctx, in.log, out, in.format, in.cfg.System, res, vmlinuz, initrd, root, in.mtime); err != nil {
+			return err
+		}
+		if keyErr == nil {
+			s.noteDisk(out, key, res.Disk, res.Files[n:])
+		}
+	}
+	res.Disk.InitramfsModules = p.initMods
+	return nil
 }

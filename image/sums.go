@@ -1,6 +1,7 @@
 package image
 
 import (
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -84,3 +85,31 @@ func (s sums) noteFile(path, sum string) {
 		s.note(abs, sum, fi)
 	}
 }
+
+// dpkgStatus is dpkg's database: its stamp changes whenever a package is
+// installed, removed or upgraded.
+const dpkgStatus = "/var/lib/dpkg/status"
+
+// toolVersion is toolVersion (dpkg-query) remembered while dpkg's
+// database is unchanged: a warm build starts no dpkg-query.
+func (s sums) toolVersion(ctx context.Context, pkg string) string {
+	fi, err := os.Stat(dpkgStatus)
+	if err != nil || s.dir == "" {
+		return toolVersion(ctx, pkg)
+	}
+	st := stamp(fi)
+	rec := filepath.Join(s.dir, "dpkg-"+cacheName(pkg))
+	if b, err := os.ReadFile(rec); err == nil {
+		if f := strings.Fields(string(b)); len(f) == 2 && f[0] == st {
+			return strings.TrimPrefix(f[1], "=")
+		}
+	}
+	v := toolVersion(ctx, pkg)
+	if os.MkdirAll(s.dir, 0o755) == nil && !strings.ContainsAny(v, " \n") {
+		_ = writeAtomic(rec, []byte(st+" ="+v+"\n"), 0o644) // "=" keeps an empty version a field
+	}
+	return v
+}
+
+// sums are the build's stamped hashes, in the image cache.
+func (in *inputs) sums() sums { return sums{dir: filepath.Join(in.cache, "image-sums")} }
