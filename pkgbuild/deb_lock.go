@@ -53,29 +53,9 @@ func (l *Lock) top() *DebInfo {
 // readLock reads and checks the lock of r's deb source s; a missing file
 // is (nil, nil). Every problem is an error at its file:line.
 func readLock(path string, s Source) (*Lock, error) {
-	data, err := os.ReadFile(path)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
-	}
-	var l Lock
-	dec := toml.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&l); err != nil {
-		var strict *toml.StrictMissingError
-		var derr *toml.DecodeError
-		switch {
-		case errors.As(err, &strict) && len(strict.Errors) > 0:
-			line, _ := strict.Errors[0].Position()
-			return nil, config.Error{Pos: config.Pos{File: path, Line: line},
-				Msg: fmt.Sprintf("unknown key %q", strings.Join(strict.Errors[0].Key(), "."))}
-		case errors.As(err, &derr):
-			line, _ := derr.Position()
-			return nil, config.Error{Pos: config.Pos{File: path, Line: line}, Msg: derr.Error()}
-		}
-		return nil, fmt.Errorf("%s: %w", path, err)
+	l, data, err := decodeLock(path)
+	if l == nil || err != nil {
+		return nil, err
 	}
 	idx := config.IndexLines(data)
 	at := func(keys ...string) config.Pos {
@@ -134,7 +114,38 @@ func readLock(path string, s Source) (*Lock, error) {
 	if s.SHA256 != "" && top.SHA256 != s.SHA256 {
 		return nil, config.Error{Pos: at("top"), Msg: fmt.Sprintf("lock pins %s with sha256 %s, the recipe says %s (run unit pkg update)", top.Package, top.SHA256, s.SHA256)}
 	}
-	return &l, nil
+	return l, nil
+}
+
+// decodeLock reads a lock file strictly (an unknown key is an error at
+// its line) and returns it with its bytes, for the checks' line numbers;
+// no file is (nil, nil, nil).
+func decodeLock(path string) (*Lock, []byte, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("lock: %w", err)
+	}
+	var l Lock
+	dec := toml.NewDecoder(bytes.NewReader(data))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(&l); err != nil {
+		var strict *toml.StrictMissingError
+		var derr *toml.DecodeError
+		switch {
+		case errors.As(err, &strict) && len(strict.Errors) > 0:
+			line, _ := strict.Errors[0].Position()
+			return nil, nil, config.Error{Pos: config.Pos{File: path, Line: line},
+				Msg: fmt.Sprintf("unknown key %q", strings.Join(strict.Errors[0].Key(), "."))}
+		case errors.As(err, &derr):
+			line, _ := derr.Position()
+			return nil, nil, config.Error{Pos: config.Pos{File: path, Line: line}, Msg: derr.Error()}
+		}
+		return nil, nil, fmt.Errorf("%s: %w", path, err)
+	}
+	return &l, data, nil
 }
 
 // writeLock writes l to path atomically (temp file + rename), sorted.

@@ -1,19 +1,13 @@
 package pkgbuild
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
-	"io/fs"
-	"os"
 	"path"
 	"sort"
 	"strconv"
-	"strings"
 	"time"
-
-	"github.com/pelletier/go-toml/v2"
 
 	"github.com/unit-os/unit/config"
 )
@@ -50,29 +44,9 @@ func readPins(file string) ([]Pin, error) {
 // checks each pin; the closure is checked by readLock against the recipe.
 // No file is (nil, nil).
 func decodeLockFile(file string) (*Lock, error) {
-	data, err := os.ReadFile(file)
-	if errors.Is(err, fs.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, fmt.Errorf("lock: %w", err)
-	}
-	var l Lock
-	dec := toml.NewDecoder(bytes.NewReader(data))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(&l); err != nil {
-		var strict *toml.StrictMissingError
-		var derr *toml.DecodeError
-		switch {
-		case errors.As(err, &strict) && len(strict.Errors) > 0:
-			line, _ := strict.Errors[0].Position()
-			return nil, config.Error{Pos: config.Pos{File: file, Line: line},
-				Msg: fmt.Sprintf("unknown key %q", strings.Join(strict.Errors[0].Key(), "."))}
-		case errors.As(err, &derr):
-			line, _ := derr.Position()
-			return nil, config.Error{Pos: config.Pos{File: file, Line: line}, Msg: derr.Error()}
-		}
-		return nil, fmt.Errorf("%s: %w", file, err)
+	l, data, err := decodeLock(file)
+	if l == nil || err != nil {
+		return nil, err
 	}
 	idx := config.IndexLines(data)
 	for i := range l.Pins {
@@ -86,7 +60,7 @@ func decodeLockFile(file string) (*Lock, error) {
 		}
 		p.Depends = nil // one .deb alone: its dependencies are not pinned
 	}
-	return &l, nil
+	return l, nil
 }
 
 // pinFor finds the pin of deb source s (deps = false) among pins.
