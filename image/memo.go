@@ -4,12 +4,13 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
-	"io"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/unit-os/unit/pkgbuild"
 )
 
 // partFormat is the version of how parts are written (cpio.go, writeTar):
@@ -118,16 +119,4 @@ func (m memo) store(key string, fill func(path string) error) (part, error) {
 }
 
 // fileSum is the SHA-256 and size of the file at p.
-func fileSum(p string) (string, int64, error) {
-	f, err := os.Open(p)
-	if err != nil {
-		return "", 0, err
-	}
-	defer f.Close()
-	h := sha256.New()
-	n, err := io.Copy(h, f)
-	if err != nil {
-		return "", 0, err
-	}
-	return hex.EncodeToString(h.Sum(nil)), n, nil
-}
+func fileSum(p string) (string, int64, error) { return pkgbuild.FileSHA256Size(p) }

@@ -62,14 +62,21 @@ func (e *cmdError) Unwrap() error { return e.Err }
 
 // FileSHA256 is the hex sha256 of a file's contents.
 func FileSHA256(path string) (string, error) {
+	sum, _, err := FileSHA256Size(path)
+	return sum, err
+}
+
+// FileSHA256Size is the hex sha256 of a file's contents and its size.
+func FileSHA256Size(path string) (string, int64, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return "", err
+		return "", 0, err
 	}
 	defer f.Close()
 	h := sha256.New()
-	if _, err := io.Copy(h, f); err != nil {
-		return "", fmt.Errorf("hash %s: %w", path, err)
+	n, err := io.Copy(h, f)
+	if err != nil {
+		return "", 0, fmt.Errorf("hash %s: %w", path, err)
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	return hex.EncodeToString(h.Sum(nil)), n, nil
 }

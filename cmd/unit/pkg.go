@@ -120,12 +120,7 @@ func cmdPkg(args []string) error {
 func pkgBuild(files []string, store string, jobs int) error {
 	ctx, cancel := interruptible()
 	defer cancel()
-	o, err := pkgbuild.PkgConfig()
-	if err != nil {
-		return err
-	}
-	o.Store, o.Jobs, o.Progress = store, jobs, os.Stderr
-	b, err := pkgbuild.NewBuilder(o)
+	b, _, err := newBuilder(store, func(o *pkgbuild.Options) { o.Jobs = jobs })
 	if err != nil {
 		return err
 	}
@@ -160,24 +155,36 @@ func (p *placeList) Set(s string) error {
 	return nil
 }
 
+// newBuilder is a Builder with pkg.toml's caches, push places and
+// snapshots, the store given and progress on stderr; edit changes the
+// options first (nil: none). It returns the options too.
+func newBuilder(store string, edit func(*pkgbuild.Options)) (*pkgbuild.Builder, pkgbuild.Options, error) {
+	o, err := pkgbuild.PkgConfig()
+	if err != nil {
+		return nil, o, err
+	}
+	o.Store, o.Progress = store, os.Stderr
+	if edit != nil {
+		edit(&o)
+	}
+	b, err := pkgbuild.NewBuilder(o)
+	return b, o, err
+}
+
 // pkgPushPull puts the pinned .debs the download cache holds to the push
 // places (push), or fetches every pinned .deb into it (pull); places
 // replace pkg.toml's push or caches for this run.
 func pkgPushPull(verb string, files []string, store string, places placeList) error {
 	ctx, cancel := interruptible()
 	defer cancel()
-	o, err := pkgbuild.PkgConfig()
-	if err != nil {
-		return err
-	}
-	o.Store, o.Progress = store, os.Stderr
-	if verb == "pull" && places != nil {
-		o.Caches = nil
-		for _, p := range places {
-			o.Caches = append(o.Caches, p)
+	b, o, err := newBuilder(store, func(o *pkgbuild.Options) {
+		if verb == "pull" && places != nil {
+			o.Caches = nil
+			for _, p := range places {
+				o.Caches = append(o.Caches, p)
+			}
 		}
-	}
-	b, err := pkgbuild.NewBuilder(o)
+	})
 	if err != nil {
 		return err
 	}
@@ -202,12 +209,7 @@ func pkgUpdate(args []string, store string, onlyStale bool) error {
 	ctx, cancel := interruptible()
 	defer cancel()
 	// pkg.toml's caches and snapshots: --stale asks them whether they hold a pin.
-	o, err := pkgbuild.PkgConfig()
-	if err != nil {
-		return err
-	}
-	o.Store, o.Progress = store, os.Stderr
-	b, err := pkgbuild.NewBuilder(o)
+	b, _, err := newBuilder(store, nil)
 	if err != nil {
 		return err
 	}
