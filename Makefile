@@ -16,9 +16,13 @@ TESTDEBS := chromium genisoimage
 
 all: build
 
-# CGO_ENABLED=0: one static binary that can be /init.
+# CGO_ENABLED=0: one static binary that can be /init. unit-build is the
+# same main with the package and image builders (tag "builders"), which
+# `unit pkg` and `unit image` run; unit, every image's PID 1, has none of
+# them (docs/design.md, Rooms).
 build:
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags '$(LDFLAGS)' -o $(BIN) ./cmd/unit
+	CGO_ENABLED=0 $(GO) build -trimpath -tags builders -ldflags '$(LDFLAGS)' -o $(BIN)-build ./cmd/unit
 
 # The fleet's programs, kept out of unit (docs/fleet.md): the agent and
 # operators' unit-fleet (NATS client), the broker's unit-fleet-server.
@@ -61,6 +65,7 @@ check:
 	@fmt=$$(gofmt -l $$(git ls-files '*.go' 2>/dev/null || find . -name '*.go')); \
 	if [ -n "$$fmt" ]; then echo "gofmt needed:"; echo "$$fmt"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) vet -tags builders ./cmd/unit
 
 test: test-deps check
 	$(GO) test -race -timeout 50m ./... 

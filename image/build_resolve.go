@@ -125,7 +125,7 @@ func (in *inputs) resolvePackages(ctx context.Context) error {
 		return fmt.Errorf("%s: packages: %w", at, err)
 	}
 	if in.recipes != "" {
-		if err := buildPackages(ctx, in.log, in.recipes, store, in.o.Init, names); err != nil {
+		if err := buildPackages(ctx, in.log, in.recipes, store, in.o.Helper, names); err != nil {
 			return fmt.Errorf("%s: packages: %w", at, err)
 		}
 	}

@@ -3,7 +3,6 @@ package pkgbuild
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"os"
 	"path/filepath"
 	"sync"
@@ -14,13 +13,7 @@ import (
 // TestMain lets the test binary be the sandbox helper: the builder re-runs
 // its own executable as `<exe> pkg sandbox SPEC`, as the unit binary does.
 func TestMain(m *testing.M) {
-	if len(os.Args) > 2 && os.Args[1] == SandboxCommand[0] && os.Args[2] == SandboxCommand[1] {
-		if err := SandboxMain(os.Args[3:]); err != nil {
-			fmt.Fprintln(os.Stderr, "sandbox:", err)
-			os.Exit(1)
-		}
-		os.Exit(0)
-	}
+	ServeSandbox(os.Args)
 	os.Exit(m.Run())
 }
 

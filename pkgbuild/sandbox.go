@@ -16,6 +16,27 @@ import (
 // SandboxMain; tests dispatch it from TestMain.
 var SandboxCommand = []string{"pkg", "sandbox"}
 
+// IsSandboxCall says whether args (a program's os.Args) ask for the
+// sandbox's inside: the helper is PID 1 of the build's pid namespace,
+// and must not take itself for a booting machine's init.
+func IsSandboxCall(args []string) bool {
+	return len(args) > 2 && args[1] == SandboxCommand[0] && args[2] == SandboxCommand[1]
+}
+
+// ServeSandbox runs the sandbox's inside and exits when args ask for it
+// (IsSandboxCall), and returns otherwise: the first thing the helper's
+// main does, be it unit-build or a test binary.
+func ServeSandbox(args []string) {
+	if !IsSandboxCall(args) {
+		return
+	}
+	if err := SandboxMain(args[3:]); err != nil {
+		fmt.Fprintln(os.Stderr, "sandbox:", err)
+		os.Exit(1)
+	}
+	os.Exit(0)
+}
+
 // sandboxSpec tells the helper how to lay out the build's root and what
 // to run in it. Paths in Mounts' Src are the host's; everything else is
 // inside the sandbox.

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/unit-os/unit/pkgbuild"
 	"github.com/unit-os/unit/pkgbuild/pkgtest"
 
 	"github.com/unit-os/unit/image"
@@ -23,6 +24,7 @@ import (
 var unitBinary string
 
 func TestMain(m *testing.M) {
+	pkgbuild.ServeSandbox(os.Args) // the package builds' sandbox helper (image.Options.Helper)
 	dir, err := os.MkdirTemp("", "unit-qemu-")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

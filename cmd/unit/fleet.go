@@ -3,8 +3,6 @@ package main
 import (
 	"fmt"
 	"os"
-	"os/exec"
-	"path/filepath"
 	"syscall"
 )
 
@@ -33,22 +31,7 @@ func fleetProgram(name string) (string, error) {
 	}
 	p, err := helperProgram(self, name)
 	if err != nil {
-		return "", fmt.Errorf("unit fleet needs the %s program: %w", name, err)
-	}
-	return p, nil
-}
-
-// helperProgram finds the program name: beside unit (self) first (bin/
-// after make fleet, /bin in an image), then in PATH.
-func helperProgram(self, name string) (string, error) {
-	if self != "" {
-		if p := filepath.Join(filepath.Dir(self), name); isRegular(p) {
-			return p, nil
-		}
-	}
-	p, err := exec.LookPath(name)
-	if err != nil {
-		return "", fmt.Errorf("%s is neither beside %s nor in PATH (make fleet puts it beside unit)", name, self)
+		return "", fmt.Errorf("unit fleet needs the %s program: %w (make fleet puts it beside unit)", name, err)
 	}
 	return p, nil
 }

@@ -23,12 +23,15 @@ func TestMain(m *testing.M) {
 	if err != nil {
 		panic(err)
 	}
+	// unit, and unit-build beside it as make build puts them.
 	unitBin = filepath.Join(dir, "unit")
-	build := exec.Command("go", "build", "-o", unitBin, ".")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
-		os.Exit(1)
+	for _, b := range [][]string{{"-o", unitBin}, {"-tags", "builders", "-o", filepath.Join(dir, builderName)}} {
+		build := exec.Command("go", append(append([]string{"build"}, b...), ".")...)
+		build.Env = append(os.Environ(), "CGO_ENABLED=0")
+		if out, err := build.CombinedOutput(); err != nil {
+			fmt.Fprintf(os.Stderr, "build: %v\n%s", err, out)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)

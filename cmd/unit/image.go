@@ -1,3 +1,5 @@
+//go:build builders
+
 package main
 
 import (
@@ -49,12 +51,16 @@ func cmdImage(args []string) error {
 		if err != nil {
 			return fmt.Errorf("find own binary: %w", err)
 		}
+		initBin, err := imageInit(self)
+		if err != nil {
+			return err
+		}
 		if *fleetBin == "" {
 			if p := filepath.Join(filepath.Dir(self), "unit-fleet"); isRegular(p) {
 				*fleetBin = p
 			}
 		}
-		res, err := image.Build(ctx, image.Options{System: pos[0], Out: *out, Init: self, CacheDir: *cache, Format: *format, Fleet: *fleetBin, Release: *release, Notes: os.Stderr, Log: log})
+		res, err := image.Build(ctx, image.Options{System: pos[0], Out: *out, Init: initBin, CacheDir: *cache, Format: *format, Fleet: *fleetBin, Release: *release, Notes: os.Stderr, Log: log})
 		if err != nil {
 			return err
 		}
@@ -150,10 +156,4 @@ func short(h string) string {
 		return "?"
 	}
 	return h[:16]
-}
-
-// isRegular says whether path is a regular file.
-func isRegular(path string) bool {
-	fi, err := os.Stat(path)
-	return err == nil && fi.Mode().IsRegular()
 }

@@ -1,3 +1,5 @@
+//go:build builders
+
 package main
 
 import (
@@ -49,9 +51,13 @@ func cmdImageTest(ctx context.Context, log *slog.Logger, args []string) error {
 	if err != nil {
 		return fmt.Errorf("find own binary: %w", err)
 	}
+	initBin, err := imageInit(self)
+	if err != nil {
+		return err
+	}
 	ctx, cancel := context.WithTimeout(ctx, *timeout)
 	defer cancel()
-	if _, err := image.Build(ctx, image.Options{System: pos[0], Out: dir, Init: self, CacheDir: *cache, Format: *format, Log: log}); err != nil {
+	if _, err := image.Build(ctx, image.Options{System: pos[0], Out: dir, Init: initBin, CacheDir: *cache, Format: *format, Log: log}); err != nil {
 		return err
 	}
 	if err := api.EnsureMachineDir(dir); err != nil {

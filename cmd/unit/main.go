@@ -1,6 +1,7 @@
-// Command unit is PID 1, service supervisor, configuration manager, package
-// builder and image builder in one static binary. This file only parses
-// arguments and dispatches.
+// Command unit is PID 1, service supervisor and configuration manager in
+// one static binary. Built with the tag "builders" it is unit-build, the
+// package and image builders too, which `unit pkg` and `unit image` run
+// (builders.go). This file only parses arguments and dispatches.
 package main
 
 import (
@@ -13,7 +14,8 @@ import (
 )
 
 func main() {
-	if os.Getpid() == 1 && !isPkgSandbox(os.Args) {
+	serveSandbox(os.Args) // unit-build as a package build's sandbox helper
+	if os.Getpid() == 1 {
 		pid1.Boot() // never returns
 		return
 	}

@@ -1,3 +1,5 @@
+//go:build builders
+
 package main
 
 import (
@@ -15,12 +17,6 @@ import (
 	"github.com/unit-os/unit/image"
 	"github.com/unit-os/unit/pkgbuild"
 )
-
-// isPkgSandbox tells the sandbox helper (PID 1 of a build's pid namespace)
-// from a real boot.
-func isPkgSandbox(args []string) bool {
-	return len(args) > 2 && args[1] == pkgbuild.SandboxCommand[0] && args[2] == pkgbuild.SandboxCommand[1]
-}
 
 func cmdPkg(args []string) error {
 	if len(args) == 0 {

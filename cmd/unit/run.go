@@ -17,8 +17,6 @@ import (
 	"github.com/unit-os/unit/cm"
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/daemon"
-	"github.com/unit-os/unit/image"
-	"github.com/unit-os/unit/pkgbuild"
 	"github.com/unit-os/unit/systemd/translate"
 )
 
@@ -98,9 +96,7 @@ func cmdCheck(args []string) error {
 	}
 	// A service without exec takes its keys from the unit file a package
 	// of the system ships, as the image build does: look in its kegs.
-	// (No store is an error only for a system that needs one.)
-	store, _ := pkgbuild.DefaultStore()
-	cfg, err := image.LoadSystem(loader, store, load)
+	cfg, err := loadSystem(loader, load, args)
 	if err == nil {
 		err = cm.Validate(cfg)
 	}
@@ -135,14 +131,10 @@ func hostWarnings(cfg *config.Config) []string {
 	}
 	// An image's programs come from its [system] packages, not from this
 	// machine: look in their kegs first (when they are built).
-	var kegs []*pkgbuild.Keg
+	inKegs := func(string) bool { return false }
 	var kegsErr error
 	if len(cfg.System.Packages) > 0 {
-		store, err := pkgbuild.DefaultStore()
-		if err == nil {
-			kegs, err = pkgbuild.Closure(store, cfg.System.Packages)
-		}
-		kegsErr = err
+		inKegs, kegsErr = systemPrograms(cfg.System.Packages)
 	}
 	for _, name := range slices.Sorted(maps.Keys(cfg.Services)) {
 		s := cfg.Services[name]
@@ -150,7 +142,7 @@ func hostWarnings(cfg *config.Config) []string {
 			continue
 		}
 		pre, _ := config.CommandPrefix(s.Exec[0]) // "!/usr/sbin/chronyd"
-		if image.InKegs(kegs, pre.Prog) {
+		if kegsErr == nil && inKegs(pre.Prog) {
 			continue
 		}
 		if _, err := exec.LookPath(pre.Prog); err == nil {
