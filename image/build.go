@@ -28,14 +28,14 @@ const Cmdline = "console=ttyS0 panic=-1"
 
 // Options says what to build and where.
 type Options struct {
-	System   string // path to SYSTEM.toml
-	Out      string // output directory
-	Init     string // the static unit binary installed as /init
+	System string // path to SYSTEM.toml
+	Out    string // output directory
+	Init   string // the static unit binary installed as /init
 	// Helper runs package builds' sandbox (pkgbuild.Options.Helper): a
 	// program that calls pkgbuild.ServeSandbox first. Default: this
 	// program, which is unit-build (not Init: the image's unit has no
 	// builders).
-	Helper string
+	Helper   string
 	CacheDir string // default: $UNIT_CACHE, else $XDG_CACHE_HOME/unit, else ~/.cache/unit
 	Store    string // package store for [system] packages; default: CacheDir/store
 	Format   string // FormatInitramfs (default), FormatDisk or FormatUpdate
