@@ -3,7 +3,9 @@ package cm
 import (
 	"net"
 	"os"
+	"os/exec"
 	"slices"
+	"strings"
 	"syscall"
 	"testing"
 
@@ -90,4 +92,22 @@ func gateways(t *testing.T, name string) []string {
 		out = append(out, dst+" via "+r.Gw.String())
 	}
 	return out
+}
+
+// The net kind offers DHCPv4 only: cm (so PID 1) links no DHCPv6 client
+// (u-root's dhclient linked one: about 150 KB of binary).
+func TestNetLinksNoDHCPv6(t *testing.T) {
+	gobin, err := exec.LookPath("go")
+	if err != nil {
+		t.Skip("no go command")
+	}
+	out, err := exec.Command(gobin, "list", "-deps", "github.com/unit-os/unit/cm").Output()
+	if err != nil {
+		t.Fatalf("go list: %v", err)
+	}
+	for _, p := range strings.Fields(string(out)) {
+		if strings.Contains(p, "dhcpv6") || strings.HasPrefix(p, "github.com/u-root/u-root/") {
+			t.Errorf("cm imports %s", p)
+		}
+	}
 }
