@@ -48,6 +48,7 @@ type ServeOption func(*serveOpts)
 type serveOpts struct {
 	readTimeout          time.Duration
 	perUser, users, root int
+	afterLarge           func() // after a reply of LargeReply bytes or more
 }
 
 // ReadTimeout sets how long a client has to send its request line.
@@ -73,6 +74,9 @@ func newServeOpts(opts []ServeOption) serveOpts {
 	o := serveOpts{readTimeout: DefaultReadTimeout, perUser: DefaultMaxConnsPerUser, users: DefaultMaxConnsUsers, root: DefaultMaxConnsRoot}
 	for _, f := range opts {
 		f(&o)
+	}
+	if o.afterLarge == nil {
+		o.afterLarge = newMemReturner().after
 	}
 	return o
 }
@@ -306,14 +310,20 @@ func serveConn(ctx context.Context, conn net.Conn, h Handler, log *slog.Logger, 
 		_, _ = br.ReadByte()
 		cancel()
 	}()
+	sent := 0 // bytes of data, to know a large reply
 	send := func(v any) error {
 		b, err := json.Marshal(v)
 		if err != nil {
 			return err
 		}
+		sent += len(b)
 		return enc.Encode(reply{Data: b})
 	}
-	if err := h(ctx, req, send); err != nil {
+	err = h(ctx, req, send)
+	if sent >= LargeReply {
+		o.afterLarge()
+	}
+	if err != nil {
 		_ = enc.Encode(reply{Error: err.Error()})
 		return
 	}

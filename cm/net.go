@@ -2,16 +2,11 @@ package cm
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"math"
 	"net"
 	"reflect"
 	"strings"
-	"time"
 
-	"github.com/insomniacslk/dhcp/dhcpv4"
-	"github.com/u-root/u-root/pkg/dhclient"
 	"github.com/vishvananda/netlink"
 	"golang.org/x/sys/unix"
 
@@ -19,7 +14,7 @@ import (
 )
 
 // netRes brings one interface up with its static addresses and routes,
-// or with a DHCPv4 lease (u-root's dhclient). It is checked on every pass
+// or with a DHCPv4 lease (netdhcp.go). It is checked on every pass
 // of the engine, and rtnetlink's link and address changes start a pass
 // (netwatch.go): a removed address or a downed link comes back at once.
 type netRes struct {
@@ -195,74 +190,6 @@ func viaText(via string) string {
 		return ""
 	}
 	return " via " + via
-}
-
-// defaultDHCPTimeout bounds one DHCP exchange (with retries) on l.
-const defaultDHCPTimeout = 10 * time.Second
-
-// dhcp gets a DHCPv4 lease on l and configures its address, routes and
-// DNS servers (/etc/resolv.conf), as u-root's dhclient does.
-func (r *netRes) dhcp(ctx context.Context, l netlink.Link) (string, error) {
-	timeout := r.n.DHCPTimeout.Duration
-	if timeout == 0 {
-		timeout = defaultDHCPTimeout
-	}
-	ctx, cancel := context.WithTimeout(ctx, timeout)
-	defer cancel()
-	// dhclient logs with the standard logger (PID 1: the console).
-	cfg := dhclient.Config{Timeout: timeout / 3, Retries: 2}
-	var errs []error
-	for res := range dhclient.SendRequests(ctx, []netlink.Link{l}, true, false, cfg, timeout/2) {
-		if res.Err != nil {
-			errs = append(errs, res.Err)
-			continue
-		}
-		if err := res.Lease.Configure(); err != nil {
-			return "", fmt.Errorf("%s: dhcp: configure lease: %w", l.Attrs().Name, err)
-		}
-		msg, _ := res.Lease.Message()
-		if msg == nil {
-			return "lease", nil
-		}
-		if err := holdLease(l, msg); err != nil {
-			return "", fmt.Errorf("%s: dhcp: %w", l.Attrs().Name, err)
-		}
-		return msg.YourIPAddr.String(), nil
-	}
-	if len(errs) == 0 {
-		errs = append(errs, errors.New("no answer (link did not come up?)"))
-	}
-	return "", fmt.Errorf("%s: dhcp: %w", l.Attrs().Name, errors.Join(errs...))
-}
-
-// holdLease gives the leased address the lease's lifetimes: preferred
-// until the renewal time (T1), valid until the lease ends. The kernel
-// keeps that clock: at T1 it marks the address deprecated and says so on
-// rtnetlink, which makes the engine check this interface and renew
-// (netwatch.go); a lease never renewed is removed at its end. No timer of
-// ours. An infinite lease stays permanent.
-func holdLease(l netlink.Link, msg *dhcpv4.DHCPv4) error {
-	lease := msg.IPAddressLeaseTime(0)
-	if lease <= 0 || lease >= math.MaxUint32*time.Second {
-		return nil
-	}
-	t1 := msg.IPAddressRenewalTime(lease / 2)
-	if t1 <= 0 || t1 > lease {
-		t1 = lease / 2
-	}
-	mask := msg.SubnetMask()
-	if mask == nil {
-		mask = msg.YourIPAddr.DefaultMask()
-	}
-	a := &netlink.Addr{
-		IPNet:       &net.IPNet{IP: msg.YourIPAddr, Mask: mask},
-		ValidLft:    int(lease / time.Second),
-		PreferedLft: max(int(t1/time.Second), 1),
-	}
-	if err := netlink.AddrReplace(l, a); err != nil {
-		return fmt.Errorf("lease lifetimes on %s: %w", a.IPNet, err)
-	}
-	return nil
 }
 
 // RetriesOnFailure: a DHCP server or a link comes back without an event

@@ -82,7 +82,7 @@ func TestDHCPRenewsAtT1(t *testing.T) {
 		}
 		return netlink.Addr{}, false
 	}
-	// dhclient adds the address (permanent), then the engine gives it the
+	// The lease adds the address (permanent), then the engine gives it the
 	// lease's lifetimes: wait for the second step, not just the first
 	// (the test raced it under load: "valid 4294967295").
 	waitFor(t, "leased address with the lease's lifetimes", func() bool {
@@ -105,7 +105,7 @@ func TestDHCPRenewsAtT1(t *testing.T) {
 }
 
 // privateResolvConf bind-mounts an empty file over /etc/resolv.conf, which
-// u-root's dhclient writes (the test runs in its own mount namespace).
+// a lease writes (the test runs in its own mount namespace).
 func privateResolvConf(t *testing.T) {
 	t.Helper()
 	if err := unix.Mount("", "/", "", unix.MS_REC|unix.MS_PRIVATE, ""); err != nil {
@@ -121,9 +121,9 @@ func privateResolvConf(t *testing.T) {
 }
 
 // dhcpServer makes a veth pair c0 (the client's) and s0, and answers DHCP
-// on s0 after delay with 10.77.0.50/24, a 6 s lease and T1 at 2 s. It
-// returns the count of ACKs sent.
-func dhcpServer(t *testing.T, delay time.Duration) *atomic.Int32 {
+// on s0 after delay with 10.77.0.50/24, a 6 s lease and T1 at 2 s, plus
+// the options of extra. It returns the count of ACKs sent.
+func dhcpServer(t *testing.T, delay time.Duration, extra ...dhcpv4.Modifier) *atomic.Int32 {
 	t.Helper()
 	veth := &netlink.Veth{LinkAttrs: netlink.LinkAttrs{Name: "c0"}, PeerName: "s0"}
 	if err := netlink.LinkAdd(veth); err != nil {
@@ -151,15 +151,15 @@ func dhcpServer(t *testing.T, delay time.Duration) *atomic.Int32 {
 		default:
 			return
 		}
-		reply, err := dhcpv4.NewReplyFromRequest(m,
+		reply, err := dhcpv4.NewReplyFromRequest(m, append([]dhcpv4.Modifier{
 			dhcpv4.WithMessageType(typ),
 			dhcpv4.WithYourIP(net.IPv4(10, 77, 0, 50)),
 			dhcpv4.WithServerIP(srvIP),
 			dhcpv4.WithOption(dhcpv4.OptServerIdentifier(srvIP)),
 			dhcpv4.WithOption(dhcpv4.OptSubnetMask(net.CIDRMask(24, 32))),
-			dhcpv4.WithOption(dhcpv4.OptIPAddressLeaseTime(6*time.Second)),
+			dhcpv4.WithOption(dhcpv4.OptIPAddressLeaseTime(6 * time.Second)),
 			dhcpv4.WithOption(dhcpv4.OptGeneric(dhcpv4.OptionRenewTimeValue, []byte{0, 0, 0, 2})),
-		)
+		}, extra...)...)
 		if err != nil {
 			return
 		}

@@ -12,7 +12,7 @@ import (
 
 	"github.com/unit-os/unit/api"
 	"github.com/unit-os/unit/config"
-	"github.com/unit-os/unit/ldso"
+	"github.com/unit-os/unit/execfile"
 	"github.com/unit-os/unit/probe"
 )
 
@@ -107,7 +107,7 @@ func (d *Daemon) runCheck(ctx context.Context, c *config.Check) api.CheckResult 
 // probeRunner runs an exec check through the reaper (PID 1's only
 // wait4), with its output on a pipe.
 func (d *Daemon) probeRunner(ctx context.Context, argv []string) (int, []byte, error) {
-	return d.reaper.RunOutput(ctx, argv, []string{"PATH=" + ldso.DefaultPATH})
+	return d.reaper.RunOutput(ctx, argv, []string{"PATH=" + execfile.DefaultPATH})
 }
 
 // checkSpec is the probe of [check.NAME] in the running config, for a

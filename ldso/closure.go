@@ -11,6 +11,8 @@ import (
 	"path"
 	"sort"
 	"strings"
+
+	"github.com/unit-os/unit/execfile"
 )
 
 // DefaultDirs are the loader's built-in library directories on Debian x86_64.
@@ -21,7 +23,7 @@ var DefaultDirs = []string{
 
 // DefaultPATH is the PATH a service gets when its config sets none (the
 // supervisor's), searched for programs named without a slash.
-const DefaultPATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
+const DefaultPATH = execfile.DefaultPATH
 
 // Options tune Closure.
 type Options struct {
@@ -460,15 +462,7 @@ func readConf(v View, p string, seen map[string]bool, out *[]string, depth int) 
 // ScriptInterp reads a #! line from the head of a file: the interpreter and
 // its arguments; ok is false when head is not a script or the line is empty.
 func ScriptInterp(head []byte) (interp string, args []string, ok bool) {
-	if !bytes.HasPrefix(head, []byte("#!")) {
-		return "", nil, false
-	}
-	line, _, _ := bytes.Cut(head[2:], []byte("\n"))
-	fields := strings.Fields(string(line))
-	if len(fields) == 0 {
-		return "", nil, false
-	}
-	return fields[0], fields[1:], true
+	return execfile.ScriptInterp(head)
 }
 
 // ELFInterp is the program's PT_INTERP (its dynamic loader), "" for a

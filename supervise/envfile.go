@@ -10,7 +10,7 @@ import (
 	"sort"
 	"strings"
 
-	"github.com/unit-os/unit/ldso"
+	"github.com/unit-os/unit/execfile"
 
 	"github.com/unit-os/unit/config"
 )
@@ -57,7 +57,7 @@ func envVars(base map[string]string, cfg *config.Service) map[string]string {
 func envList(vars map[string]string) []string {
 	var env []string
 	if _, ok := vars["PATH"]; !ok {
-		env = append(env, "PATH="+ldso.DefaultPATH)
+		env = append(env, "PATH="+execfile.DefaultPATH)
 	}
 	keys := make([]string, 0, len(vars))
 	for k := range vars {

@@ -13,7 +13,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unit-os/unit/ldso"
+	"github.com/unit-os/unit/execfile"
 	"github.com/unit-os/unit/probe"
 
 	"github.com/unit-os/unit/config"
@@ -82,7 +82,7 @@ func TestHealthChecks(t *testing.T) {
 	s := New(testReaper)
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	env := []string{"PATH=" + ldso.DefaultPATH}
+	env := []string{"PATH=" + execfile.DefaultPATH}
 	if err := s.checkHealth(ctx, "http:"+port+"/healthz", env); err != nil {
 		t.Errorf("http healthy: %v", err)
 	}

@@ -1,15 +1,13 @@
 package supervise
 
 import (
-	"bytes"
-	"debug/elf"
 	"errors"
 	"fmt"
 	"io"
 	"os"
 	"syscall"
 
-	"github.com/unit-os/unit/ldso"
+	"github.com/unit-os/unit/execfile"
 )
 
 // explainExec turns execve's ENOENT on a program that exists into what
@@ -47,17 +45,10 @@ func interpreterOf(path string) (interp, kind string) {
 		return "", ""
 	}
 	head = head[:n]
-	if interp, _, ok := ldso.ScriptInterp(head); ok {
+	if interp, _, ok := execfile.ScriptInterp(head); ok {
 		return interp, "#! interpreter"
 	}
-	if !bytes.HasPrefix(head, []byte(elf.ELFMAG)) {
-		return "", ""
-	}
-	ef, err := elf.NewFile(f)
-	if err != nil {
-		return "", ""
-	}
-	if interp, err := ldso.ELFInterp(ef); err == nil && interp != "" {
+	if interp, err := execfile.ELFInterp(f); err == nil && interp != "" {
 		return interp, "ELF interpreter"
 	}
 	return "", ""

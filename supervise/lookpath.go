@@ -6,7 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/unit-os/unit/ldso"
+	"github.com/unit-os/unit/execfile"
 )
 
 // lookPath resolves a command name against PATH from env (not our own
@@ -15,7 +15,7 @@ func lookPath(name string, env []string) (string, error) {
 	if strings.Contains(name, "/") {
 		return name, nil
 	}
-	path := ldso.DefaultPATH
+	path := execfile.DefaultPATH
 	for _, kv := range env {
 		if v, ok := strings.CutPrefix(kv, "PATH="); ok {
 			path = v

@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unit-os/unit/ldso"
+	"github.com/unit-os/unit/execfile"
 
 	"github.com/unit-os/unit/config"
 )
@@ -84,7 +84,7 @@ func testMainPID(t *testing.T, opts ...Option) {
 
 // An unmodified sd_notify client (systemd's own systemd-notify) works.
 func TestNotifySystemdNotify(t *testing.T) {
-	if _, err := lookPath("systemd-notify", []string{"PATH=" + ldso.DefaultPATH}); err != nil {
+	if _, err := lookPath("systemd-notify", []string{"PATH=" + execfile.DefaultPATH}); err != nil {
 		t.Skip("systemd-notify not installed")
 	}
 	h := newHarness(t)

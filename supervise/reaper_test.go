@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/unit-os/unit/ldso"
+	"github.com/unit-os/unit/execfile"
 )
 
-var testEnv = []string{"PATH=" + ldso.DefaultPATH}
+var testEnv = []string{"PATH=" + execfile.DefaultPATH}
 
 func TestRunCommand(t *testing.T) {
 	ctx := context.Background()

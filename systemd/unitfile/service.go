@@ -5,6 +5,7 @@ import (
 	"io/fs"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/unit-os/unit/config"
@@ -119,12 +120,12 @@ func (f *File) Service(name string, sp syntax.Specifiers) (*Service, error) {
 	}
 	var errs config.Errors
 	for _, k := range f.Keys {
-		h, ok := serviceKeys[k.Section+"."+k.Name]
-		if !ok && k.Section == "Service" && strings.HasPrefix(k.Name, "Limit") && k.Name != "LimitNOFILE" && rlimits[k.Name] {
+		h := serviceKey(k.Section + "." + k.Name)
+		if h == nil && k.Section == "Service" && strings.HasPrefix(k.Name, "Limit") && k.Name != "LimitNOFILE" && isRlimit(k.Name) {
 			s.Limits[k.Name] = Val[string]{k.Value, k.Pos}
 			continue
 		}
-		if !ok {
+		if h == nil {
 			s.Unsupported = append(s.Unsupported, k)
 			continue
 		}
@@ -142,130 +143,197 @@ type specFn = func(string) (string, error)
 
 type handler func(s *Service, k Key, spec specFn) error
 
-var rlimits = map[string]bool{
-	"LimitCPU": true, "LimitFSIZE": true, "LimitDATA": true, "LimitSTACK": true, "LimitCORE": true,
-	"LimitRSS": true, "LimitAS": true, "LimitNPROC": true, "LimitMEMLOCK": true,
-	"LimitLOCKS": true, "LimitSIGPENDING": true, "LimitMSGQUEUE": true, "LimitNICE": true,
-	"LimitRTPRIO": true, "LimitRTTIME": true,
+// isRlimit is true for the Limit*= keys of setrlimit's resources.
+func isRlimit(key string) bool {
+	switch key {
+	case "LimitCPU", "LimitFSIZE", "LimitDATA", "LimitSTACK", "LimitCORE",
+		"LimitRSS", "LimitAS", "LimitNPROC", "LimitMEMLOCK",
+		"LimitLOCKS", "LimitSIGPENDING", "LimitMSGQUEUE", "LimitNICE",
+		"LimitRTPRIO", "LimitRTTIME":
+		return true
+	}
+	return false
 }
 
-// serviceKeys maps "Section.Key" to how it is read.
-var serviceKeys = map[string]handler{
+// serviceKey is how the key "Section.Key" is read, nil for a key this
+// reader does not know. A switch, not a map: no table is built at PID 1's
+// start-up for a unit file reader most boots never call, and no generic
+// map type makes the linker keep the parser's methods for reflection.
+func serviceKey(name string) handler {
+	switch name {
 	// Description is kept as written: systemd resolves its specifiers only
 	// to show it, and falls back to the raw text.
-	"Unit.Description":   str(func(s *Service) *Val[string] { return &s.Description }, false, nil),
-	"Unit.Documentation": list(func(s *Service) *[]Val[string] { return &s.Documentation }, syntax.Unquote, true),
-	"Unit.After":         list(func(s *Service) *[]Val[string] { return &s.After }, syntax.RetainEscape, false),
-	"Unit.Before":        list(func(s *Service) *[]Val[string] { return &s.Before }, syntax.RetainEscape, false),
-	"Unit.Requires":      list(func(s *Service) *[]Val[string] { return &s.Requires }, syntax.RetainEscape, false),
-	"Unit.Wants":         list(func(s *Service) *[]Val[string] { return &s.Wants }, syntax.RetainEscape, false),
-	"Unit.BindsTo":       list(func(s *Service) *[]Val[string] { return &s.BindsTo }, syntax.RetainEscape, false),
-	"Unit.Conflicts":     list(func(s *Service) *[]Val[string] { return &s.Conflicts }, syntax.RetainEscape, false),
+	case "Unit.Description":
+		return str(func(s *Service) *Val[string] { return &s.Description }, false, nil)
+	case "Unit.Documentation":
+		return list(func(s *Service) *[]Val[string] { return &s.Documentation }, syntax.Unquote, true)
+	case "Unit.After":
+		return list(func(s *Service) *[]Val[string] { return &s.After }, syntax.RetainEscape, false)
+	case "Unit.Before":
+		return list(func(s *Service) *[]Val[string] { return &s.Before }, syntax.RetainEscape, false)
+	case "Unit.Requires":
+		return list(func(s *Service) *[]Val[string] { return &s.Requires }, syntax.RetainEscape, false)
+	case "Unit.Wants":
+		return list(func(s *Service) *[]Val[string] { return &s.Wants }, syntax.RetainEscape, false)
+	case "Unit.BindsTo":
+		return list(func(s *Service) *[]Val[string] { return &s.BindsTo }, syntax.RetainEscape, false)
+	case "Unit.Conflicts":
+		return list(func(s *Service) *[]Val[string] { return &s.Conflicts }, syntax.RetainEscape, false)
 
-	"Service.Type": enum(func(s *Service) *Val[string] { return &s.Type },
-		"simple", "exec", "forking", "oneshot", "dbus", "notify", "notify-reload", "idle"),
-	"Service.ExecStart":       exec(func(s *Service) *[]Command { return &s.ExecStart }),
-	"Service.ExecStartPre":    exec(func(s *Service) *[]Command { return &s.ExecStartPre }),
-	"Service.ExecStartPost":   exec(func(s *Service) *[]Command { return &s.ExecStartPost }),
-	"Service.ExecStop":        exec(func(s *Service) *[]Command { return &s.ExecStop }),
-	"Service.ExecStopPost":    exec(func(s *Service) *[]Command { return &s.ExecStopPost }),
-	"Service.ExecReload":      exec(func(s *Service) *[]Command { return &s.ExecReload }),
-	"Service.PIDFile":         str(func(s *Service) *Val[string] { return &s.PIDFile }, true, absPath),
-	"Service.RemainAfterExit": boolean(func(s *Service) *Val[bool] { return &s.RemainAfterExit }),
-	"Service.Restart": enum(func(s *Service) *Val[string] { return &s.Restart },
-		"no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always"),
-	"Service.RestartSec":      timespan(func(s *Service) *Val[time.Duration] { return &s.RestartSec }),
-	"Service.TimeoutStartSec": timespan(func(s *Service) *Val[time.Duration] { return &s.TimeoutStartSec }),
-	"Service.TimeoutStopSec":  timespan(func(s *Service) *Val[time.Duration] { return &s.TimeoutStopSec }),
-	"Service.TimeoutSec": func(s *Service, k Key, spec specFn) error {
-		// TimeoutSec= sets both.
-		if err := timespan(func(s *Service) *Val[time.Duration] { return &s.TimeoutStartSec })(s, k, spec); err != nil {
+	case "Service.Type":
+		return enum(func(s *Service) *Val[string] { return &s.Type },
+			"simple", "exec", "forking", "oneshot", "dbus", "notify", "notify-reload", "idle")
+	case "Service.ExecStart":
+		return exec(func(s *Service) *[]Command { return &s.ExecStart })
+	case "Service.ExecStartPre":
+		return exec(func(s *Service) *[]Command { return &s.ExecStartPre })
+	case "Service.ExecStartPost":
+		return exec(func(s *Service) *[]Command { return &s.ExecStartPost })
+	case "Service.ExecStop":
+		return exec(func(s *Service) *[]Command { return &s.ExecStop })
+	case "Service.ExecStopPost":
+		return exec(func(s *Service) *[]Command { return &s.ExecStopPost })
+	case "Service.ExecReload":
+		return exec(func(s *Service) *[]Command { return &s.ExecReload })
+	case "Service.PIDFile":
+		return str(func(s *Service) *Val[string] { return &s.PIDFile }, true, absPath)
+	case "Service.RemainAfterExit":
+		return boolean(func(s *Service) *Val[bool] { return &s.RemainAfterExit })
+	case "Service.Restart":
+		return enum(func(s *Service) *Val[string] { return &s.Restart },
+			"no", "on-success", "on-failure", "on-abnormal", "on-watchdog", "on-abort", "always")
+	case "Service.RestartSec":
+		return timespan(func(s *Service) *Val[time.Duration] { return &s.RestartSec })
+	case "Service.TimeoutStartSec":
+		return timespan(func(s *Service) *Val[time.Duration] { return &s.TimeoutStartSec })
+	case "Service.TimeoutStopSec":
+		return timespan(func(s *Service) *Val[time.Duration] { return &s.TimeoutStopSec })
+	case "Service.TimeoutSec":
+		return func(s *Service, k Key, spec specFn) error {
+			// TimeoutSec= sets both.
+			if err := timespan(func(s *Service) *Val[time.Duration] { return &s.TimeoutStartSec })(s, k, spec); err != nil {
+				return err
+			}
+			return timespan(func(s *Service) *Val[time.Duration] { return &s.TimeoutStopSec })(s, k, spec)
+		}
+
+	case "Service.User":
+		return str(func(s *Service) *Val[string] { return &s.User }, true, nil)
+	case "Service.Group":
+		return str(func(s *Service) *Val[string] { return &s.Group }, true, nil)
+	case "Service.SupplementaryGroups":
+		return list(func(s *Service) *[]Val[string] { return &s.SupplementaryGroups }, syntax.Unquote, true)
+	case "Service.DynamicUser":
+		return boolean(func(s *Service) *Val[bool] { return &s.DynamicUser })
+	case "Service.WorkingDirectory":
+		return str(func(s *Service) *Val[string] { return &s.WorkingDirectory }, true, workDir)
+	case "Service.RootDirectory":
+		return str(func(s *Service) *Val[string] { return &s.RootDirectory }, true, absPath)
+	case "Service.Environment":
+		return func(s *Service, k Key, spec specFn) error {
+			if k.Value == "" {
+				s.Environment = nil
+				return nil
+			}
+			vs, err := parseEnvironment(k.Value, k.Pos, spec)
+			s.Environment = append(s.Environment, vs...)
 			return err
 		}
-		return timespan(func(s *Service) *Val[time.Duration] { return &s.TimeoutStopSec })(s, k, spec)
-	},
-
-	"Service.User":                str(func(s *Service) *Val[string] { return &s.User }, true, nil),
-	"Service.Group":               str(func(s *Service) *Val[string] { return &s.Group }, true, nil),
-	"Service.SupplementaryGroups": list(func(s *Service) *[]Val[string] { return &s.SupplementaryGroups }, syntax.Unquote, true),
-	"Service.DynamicUser":         boolean(func(s *Service) *Val[bool] { return &s.DynamicUser }),
-	"Service.WorkingDirectory":    str(func(s *Service) *Val[string] { return &s.WorkingDirectory }, true, workDir),
-	"Service.RootDirectory":       str(func(s *Service) *Val[string] { return &s.RootDirectory }, true, absPath),
-	"Service.Environment": func(s *Service, k Key, spec specFn) error {
-		if k.Value == "" {
-			s.Environment = nil
+	case "Service.EnvironmentFile":
+		return func(s *Service, k Key, spec specFn) error {
+			if k.Value == "" {
+				s.EnvironmentFiles = nil
+				return nil
+			}
+			p, err := spec(k.Value)
+			if err != nil {
+				return err
+			}
+			ef := EnvFile{Path: strings.TrimPrefix(p, "-"), Optional: strings.HasPrefix(p, "-")}
+			if err := absPath(ef.Path); err != nil {
+				return err
+			}
+			s.EnvironmentFiles = append(s.EnvironmentFiles, Val[EnvFile]{ef, k.Pos})
 			return nil
 		}
-		vs, err := parseEnvironment(k.Value, k.Pos, spec)
-		s.Environment = append(s.Environment, vs...)
-		return err
-	},
-	"Service.EnvironmentFile": func(s *Service, k Key, spec specFn) error {
-		if k.Value == "" {
-			s.EnvironmentFiles = nil
+	case "Service.RuntimeDirectory":
+		return dirs(func(s *Service) *[]Val[string] { return &s.RuntimeDirectory })
+	case "Service.StateDirectory":
+		return dirs(func(s *Service) *[]Val[string] { return &s.StateDirectory })
+	case "Service.CacheDirectory":
+		return dirs(func(s *Service) *[]Val[string] { return &s.CacheDirectory })
+	case "Service.LogsDirectory":
+		return dirs(func(s *Service) *[]Val[string] { return &s.LogsDirectory })
+	case "Service.ConfigurationDirectory":
+		return dirs(func(s *Service) *[]Val[string] { return &s.ConfigurationDirectory })
+	case "Service.RuntimeDirectoryMode":
+		return mode(func(s *Service) *Val[fs.FileMode] { return &s.RuntimeDirectoryMode })
+	case "Service.StateDirectoryMode":
+		return mode(func(s *Service) *Val[fs.FileMode] { return &s.StateDirectoryMode })
+	case "Service.CacheDirectoryMode":
+		return mode(func(s *Service) *Val[fs.FileMode] { return &s.CacheDirectoryMode })
+	case "Service.LogsDirectoryMode":
+		return mode(func(s *Service) *Val[fs.FileMode] { return &s.LogsDirectoryMode })
+	case "Service.ConfigurationDirectoryMode":
+		return mode(func(s *Service) *Val[fs.FileMode] { return &s.ConfigurationDirectoryMode })
+	case "Service.RuntimeDirectoryPreserve":
+		return func(s *Service, k Key, spec specFn) error {
+			v := k.Value
+			if b, err := parseBool(v); err == nil {
+				v = map[bool]string{true: "yes", false: "no"}[b]
+			} else if v != "restart" {
+				return fmt.Errorf("expected yes, no or restart")
+			}
+			s.RuntimeDirectoryPreserve = Val[string]{v, k.Pos}
 			return nil
 		}
-		p, err := spec(k.Value)
-		if err != nil {
-			return err
+	case "Service.LimitNOFILE":
+		return func(s *Service, k Key, spec specFn) error {
+			l, err := parseLimit(k.Value)
+			if err != nil {
+				return err
+			}
+			s.LimitNOFILE = Val[Limit]{l, k.Pos}
+			return nil
 		}
-		ef := EnvFile{Path: strings.TrimPrefix(p, "-"), Optional: strings.HasPrefix(p, "-")}
-		if err := absPath(ef.Path); err != nil {
-			return err
-		}
-		s.EnvironmentFiles = append(s.EnvironmentFiles, Val[EnvFile]{ef, k.Pos})
-		return nil
-	},
-	"Service.RuntimeDirectory":           dirs(func(s *Service) *[]Val[string] { return &s.RuntimeDirectory }),
-	"Service.StateDirectory":             dirs(func(s *Service) *[]Val[string] { return &s.StateDirectory }),
-	"Service.CacheDirectory":             dirs(func(s *Service) *[]Val[string] { return &s.CacheDirectory }),
-	"Service.LogsDirectory":              dirs(func(s *Service) *[]Val[string] { return &s.LogsDirectory }),
-	"Service.ConfigurationDirectory":     dirs(func(s *Service) *[]Val[string] { return &s.ConfigurationDirectory }),
-	"Service.RuntimeDirectoryMode":       mode(func(s *Service) *Val[fs.FileMode] { return &s.RuntimeDirectoryMode }),
-	"Service.StateDirectoryMode":         mode(func(s *Service) *Val[fs.FileMode] { return &s.StateDirectoryMode }),
-	"Service.CacheDirectoryMode":         mode(func(s *Service) *Val[fs.FileMode] { return &s.CacheDirectoryMode }),
-	"Service.LogsDirectoryMode":          mode(func(s *Service) *Val[fs.FileMode] { return &s.LogsDirectoryMode }),
-	"Service.ConfigurationDirectoryMode": mode(func(s *Service) *Val[fs.FileMode] { return &s.ConfigurationDirectoryMode }),
-	"Service.RuntimeDirectoryPreserve": func(s *Service, k Key, spec specFn) error {
-		v := k.Value
-		if b, err := parseBool(v); err == nil {
-			v = map[bool]string{true: "yes", false: "no"}[b]
-		} else if v != "restart" {
-			return fmt.Errorf("expected yes, no or restart")
-		}
-		s.RuntimeDirectoryPreserve = Val[string]{v, k.Pos}
-		return nil
-	},
-	"Service.LimitNOFILE": func(s *Service, k Key, spec specFn) error {
-		l, err := parseLimit(k.Value)
-		if err != nil {
-			return err
-		}
-		s.LimitNOFILE = Val[Limit]{l, k.Pos}
-		return nil
-	},
-	"Service.AmbientCapabilities":   caps(func(s *Service) *[]Val[CapSet] { return &s.AmbientCapabilities }),
-	"Service.CapabilityBoundingSet": caps(func(s *Service) *[]Val[CapSet] { return &s.CapabilityBoundingSet }),
-	"Service.NoNewPrivileges":       boolean(func(s *Service) *Val[bool] { return &s.NoNewPrivileges }),
-	"Service.PrivateTmp":            boolean(func(s *Service) *Val[bool] { return &s.PrivateTmp }),
-	"Service.ProtectSystem":         boolOr(func(s *Service) *Val[string] { return &s.ProtectSystem }, "full", "strict"),
-	"Service.ProtectHome":           boolOr(func(s *Service) *Val[string] { return &s.ProtectHome }, "read-only", "tmpfs"),
-	"Service.ReadWritePaths":        paths(func(s *Service) *[]Val[string] { return &s.ReadWritePaths }),
-	"Service.ReadOnlyPaths":         paths(func(s *Service) *[]Val[string] { return &s.ReadOnlyPaths }),
-	"Service.BindPaths":             binds(func(s *Service) *[]Val[string] { return &s.BindPaths }),
-	"Service.BindReadOnlyPaths":     binds(func(s *Service) *[]Val[string] { return &s.BindReadOnlyPaths }),
+	case "Service.AmbientCapabilities":
+		return caps(func(s *Service) *[]Val[CapSet] { return &s.AmbientCapabilities })
+	case "Service.CapabilityBoundingSet":
+		return caps(func(s *Service) *[]Val[CapSet] { return &s.CapabilityBoundingSet })
+	case "Service.NoNewPrivileges":
+		return boolean(func(s *Service) *Val[bool] { return &s.NoNewPrivileges })
+	case "Service.PrivateTmp":
+		return boolean(func(s *Service) *Val[bool] { return &s.PrivateTmp })
+	case "Service.ProtectSystem":
+		return boolOr(func(s *Service) *Val[string] { return &s.ProtectSystem }, "full", "strict")
+	case "Service.ProtectHome":
+		return boolOr(func(s *Service) *Val[string] { return &s.ProtectHome }, "read-only", "tmpfs")
+	case "Service.ReadWritePaths":
+		return paths(func(s *Service) *[]Val[string] { return &s.ReadWritePaths })
+	case "Service.ReadOnlyPaths":
+		return paths(func(s *Service) *[]Val[string] { return &s.ReadOnlyPaths })
+	case "Service.BindPaths":
+		return binds(func(s *Service) *[]Val[string] { return &s.BindPaths })
+	case "Service.BindReadOnlyPaths":
+		return binds(func(s *Service) *[]Val[string] { return &s.BindReadOnlyPaths })
 
-	"Service.KillMode": enum(func(s *Service) *Val[string] { return &s.KillMode }, "control-group", "mixed", "process", "none"),
-	"Service.KillSignal": func(s *Service, k Key, spec specFn) error {
-		if !validSignal(k.Value) {
-			return fmt.Errorf("expected a signal name (SIGTERM, TERM) or number")
+	case "Service.KillMode":
+		return enum(func(s *Service) *Val[string] { return &s.KillMode }, "control-group", "mixed", "process", "none")
+	case "Service.KillSignal":
+		return func(s *Service, k Key, spec specFn) error {
+			if !validSignal(k.Value) {
+				return fmt.Errorf("expected a signal name (SIGTERM, TERM) or number")
+			}
+			s.KillSignal = Val[string]{k.Value, k.Pos}
+			return nil
 		}
-		s.KillSignal = Val[string]{k.Value, k.Pos}
-		return nil
-	},
 
-	"Install.WantedBy": list(func(s *Service) *[]Val[string] { return &s.WantedBy }, syntax.Unquote, true),
-	"Install.Alias":    list(func(s *Service) *[]Val[string] { return &s.Alias }, syntax.Unquote, true),
+	case "Install.WantedBy":
+		return list(func(s *Service) *[]Val[string] { return &s.WantedBy }, syntax.Unquote, true)
+	case "Install.Alias":
+		return list(func(s *Service) *[]Val[string] { return &s.Alias }, syntax.Unquote, true)
+	}
+	return nil
 }
 
 func str(field func(*Service) *Val[string], specifiers bool, check func(string) error) handler {
@@ -457,7 +525,7 @@ func caps(field func(*Service) *[]Val[CapSet]) handler {
 		}
 		for _, w := range words {
 			c := strings.ToUpper(w)
-			if !capNames[c] {
+			if !capNames()[c] {
 				return fmt.Errorf("unknown capability %q", w)
 			}
 			cs.Names = append(cs.Names, c)
@@ -485,7 +553,7 @@ func Caps(sets []Val[CapSet], initial []string) map[string]bool {
 		if len(s.V.Names) == 0 || sameSet(out, initial) {
 			out = map[string]bool{}
 			if s.V.Invert {
-				for c := range capNames {
+				for c := range capNames() {
 					out[c] = true
 				}
 			}
@@ -514,14 +582,16 @@ func sameSet(m map[string]bool, l []string) bool {
 
 // AllCaps are the capabilities Linux knows, for Caps's initial set.
 func AllCaps() []string {
-	out := make([]string, 0, len(capNames))
-	for c := range capNames {
+	names := capNames()
+	out := make([]string, 0, len(names))
+	for c := range names {
 		out = append(out, c)
 	}
 	return out
 }
 
-var capNames = func() map[string]bool {
+// capNames are the capabilities Linux knows, built on first use.
+var capNames = sync.OnceValue(func() map[string]bool {
 	m := map[string]bool{}
 	for _, c := range strings.Fields(`CHOWN DAC_OVERRIDE DAC_READ_SEARCH FOWNER FSETID KILL SETGID SETUID
 		SETPCAP LINUX_IMMUTABLE NET_BIND_SERVICE NET_BROADCAST NET_ADMIN NET_RAW IPC_LOCK IPC_OWNER
@@ -531,7 +601,7 @@ var capNames = func() map[string]bool {
 		m["CAP_"+c] = true
 	}
 	return m
-}()
+})
 
 // ParseMode reads an octal access mode (at most 07777).
 func ParseMode(s string) (fs.FileMode, error) {
@@ -603,8 +673,10 @@ func workDir(p string) error {
 	return absPath(p)
 }
 
-var signals = strings.Fields(`HUP INT QUIT ILL TRAP ABRT BUS FPE KILL USR1 SEGV USR2 PIPE ALRM TERM
-	STKFLT CHLD CONT STOP TSTP TTIN TTOU URG XCPU XFSZ VTALRM PROF WINCH IO PWR SYS`)
+// signals are the signal names without SIG (a literal: no work at start).
+var signals = [...]string{"HUP", "INT", "QUIT", "ILL", "TRAP", "ABRT", "BUS", "FPE", "KILL", "USR1",
+	"SEGV", "USR2", "PIPE", "ALRM", "TERM", "STKFLT", "CHLD", "CONT", "STOP", "TSTP", "TTIN", "TTOU",
+	"URG", "XCPU", "XFSZ", "VTALRM", "PROF", "WINCH", "IO", "PWR", "SYS"}
 
 func validSignal(s string) bool {
 	if n, err := strconv.Atoi(s); err == nil {
