@@ -17,7 +17,6 @@ import (
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/daemon"
 	"github.com/unit-os/unit/disk"
-	"github.com/unit-os/unit/kmod"
 	"github.com/unit-os/unit/supervise"
 	"github.com/unit-os/unit/systemd/translate"
 	"github.com/unit-os/unit/update"
@@ -76,6 +75,10 @@ func Boot() {
 		return
 	}
 
+	// Drivers load while the configuration is read.
+	devs := startDevices(log, console)
+	steps.done("plug")
+
 	// A service without exec runs from its package's unit file, read
 	// from the image at each load (docs/debian.md).
 	loader := config.Loader{Declared: translate.Declared("/"), Vendor: config.VendorDir}
@@ -86,7 +89,7 @@ func Boot() {
 		return
 	}
 	steps.done("config")
-	setup(log, console, cfg, steps)
+	setup(log, console, cfg, steps, devs)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -119,7 +122,7 @@ func Boot() {
 	final(<-power)
 }
 
-func setup(log *slog.Logger, console io.Writer, cfg *config.Config, steps *phases) {
+func setup(log *slog.Logger, console io.Writer, cfg *config.Config, steps *phases, devs *devices) {
 	if err := setHostname(cfg.System.Hostname); err != nil {
 		log.Error("hostname", "err", err)
 	}
@@ -130,8 +133,9 @@ func setup(log *slog.Logger, console io.Writer, cfg *config.Config, steps *phase
 		log.Error("loopback", "err", err)
 	}
 	steps.done("system")
-	devicesUp(log, console, cfg)
+	devs.wait()
 	steps.done("devices")
+	dataUp(log, console, cfg)
 	switch facts, err := platformFacts(log, disk.System()); {
 	case err != nil:
 		fmt.Fprintf(console, "unit: platform facts: %v\n", err)
@@ -145,7 +149,7 @@ func setup(log *slog.Logger, console io.Writer, cfg *config.Config, steps *phase
 	}
 	steps.done("platform")
 	if len(cfg.System.Modules) > 0 {
-		l, err := kmod.NewLoader("")
+		l, err := devs.loader()
 		if err != nil {
 			log.Error("modules", "err", err)
 		} else if loaded, err := l.Load(cfg.System.Modules...); err != nil {
