@@ -10,11 +10,15 @@ import (
 	"golang.org/x/sys/unix"
 )
 
-// Loader loads modules from one /lib/modules/VERSION tree.
+// Loader loads modules from one /lib/modules/VERSION tree. It is safe
+// for concurrent use: the kernel orders two loads of one module.
 type Loader struct {
 	Dir     string // e.g. /lib/modules/6.1.0-56-cloud-amd64
 	dep     Dep
 	builtin map[string]bool
+	// sysModule is /sys/module; finit is finit_module(2) (tests replace both).
+	sysModule string
+	finit     func(fd int, params string, flags int) error
 }
 
 // NewLoader reads modules.dep (and modules.builtin, if present) under dir.
@@ -41,7 +45,7 @@ func NewLoader(dir string) (*Loader, error) {
 		builtin = ParseBuiltin(b)
 		b.Close()
 	}
-	return &Loader{Dir: dir, dep: dep, builtin: builtin}, nil
+	return &Loader{Dir: dir, dep: dep, builtin: builtin, sysModule: "/sys/module", finit: unix.FinitModule}, nil
 }
 
 // Load loads the named modules and their dependencies, dependencies first.
@@ -65,7 +69,26 @@ func (l *Loader) Load(names ...string) ([]string, error) {
 	return loaded, nil
 }
 
+// inKernel says whether the kernel has module name, loaded or loading,
+// as modprobe asks before it inserts: finit_module of a module the kernel
+// has reads the whole file and checks its signature before it answers
+// EEXIST, tens of milliseconds a module under emulation.
+func (l *Loader) inKernel(name string) bool {
+	b, err := os.ReadFile(filepath.Join(l.sysModule, name, "initstate"))
+	if err != nil {
+		return false
+	}
+	switch strings.TrimSpace(string(b)) {
+	case "live", "coming":
+		return true
+	}
+	return false // "going": it is being removed, load it again
+}
+
 func (l *Loader) insert(m Module) (bool, error) {
+	if l.inKernel(m.Name) {
+		return false, nil
+	}
 	path := filepath.Join(l.Dir, m.Path)
 	f, err := os.Open(path)
 	if err != nil {
@@ -76,7 +99,7 @@ func (l *Loader) insert(m Module) (bool, error) {
 	if strings.HasSuffix(path, ".xz") || strings.HasSuffix(path, ".zst") || strings.HasSuffix(path, ".gz") {
 		flags |= unix.MODULE_INIT_COMPRESSED_FILE
 	}
-	if err := unix.FinitModule(int(f.Fd()), "", flags); err != nil {
+	if err := l.finit(int(f.Fd()), "", flags); err != nil {
 		if errors.Is(err, unix.EEXIST) {
 			return false, nil
 		}

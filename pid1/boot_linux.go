@@ -17,7 +17,6 @@ import (
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/daemon"
 	"github.com/unit-os/unit/disk"
-	"github.com/unit-os/unit/kmod"
 	"github.com/unit-os/unit/supervise"
 	"github.com/unit-os/unit/systemd/translate"
 	"github.com/unit-os/unit/update"
@@ -46,8 +45,9 @@ func Boot() {
 	if err := mountEarly(); err != nil {
 		log.Error("early mounts", "err", err)
 	}
-	initUp, _ := uptime()
-	fmt.Fprintf(console, "unit: PID %d, started %.2fs after kernel start\n", os.Getpid(), initUp)
+	initUp := bootTime()
+	fmt.Fprintf(console, "unit: PID %d, started %.3fs after kernel start\n", os.Getpid(), initUp.Seconds())
+	steps := newPhases(bootTime)
 	// Ask the kernel to send SIGINT on ctrl-alt-del instead of rebooting at once.
 	_ = unix.Reboot(unix.LINUX_REBOOT_CMD_CAD_OFF)
 
@@ -75,6 +75,10 @@ func Boot() {
 		return
 	}
 
+	// Drivers load while the configuration is read.
+	devs := startDevices(log, console)
+	steps.done("plug")
+
 	// A service without exec runs from its package's unit file, read
 	// from the image at each load (docs/debian.md).
 	loader := config.Loader{Declared: translate.Declared("/"), Vendor: config.VendorDir}
@@ -84,7 +88,8 @@ func Boot() {
 		emergency(log, console, power)
 		return
 	}
-	setup(log, console, cfg)
+	steps.done("config")
+	setup(log, console, cfg, steps, devs)
 
 	ctx, cancel := context.WithCancel(context.Background())
 	go func() {
@@ -93,6 +98,7 @@ func Boot() {
 		cancel()
 	}()
 	slots := machineSlots(log, console)
+	steps.done("slots")
 	go hardwareWatchdog(ctx, log, console, "/run/unit/unit.sock")
 	// The host's port outlives the daemon's context: the answer to a
 	// poweroff asked through it, and what the shutdown prints, must still
@@ -103,8 +109,11 @@ func Boot() {
 		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal, DevLog: "/dev/log", Release: readRelease(), Slots: slots,
 		OnPower: func(action string) { requestPower(powerCmd(action)) },
 		OnReady: func(n int, down []string) string {
-			up, _ := uptime()
-			return daemon.BootSummary(n, down, up, up-initUp)
+			up := bootTime()
+			steps.done("services")
+			log.Info("boot phases", "since_init", up-initUp, "phases", steps.String())
+			fmt.Fprintf(console, "unit: boot phases: %s\n", steps)
+			return daemon.BootSummary(n, down, up.Seconds(), (up - initUp).Seconds())
 		},
 	})
 	if err != nil {
@@ -113,7 +122,7 @@ func Boot() {
 	final(<-power)
 }
 
-func setup(log *slog.Logger, console io.Writer, cfg *config.Config) {
+func setup(log *slog.Logger, console io.Writer, cfg *config.Config, steps *phases, devs *devices) {
 	if err := setHostname(cfg.System.Hostname); err != nil {
 		log.Error("hostname", "err", err)
 	}
@@ -123,7 +132,10 @@ func setup(log *slog.Logger, console io.Writer, cfg *config.Config) {
 	if err := loopbackUp(); err != nil {
 		log.Error("loopback", "err", err)
 	}
-	devicesUp(log, console, cfg)
+	steps.done("system")
+	devs.wait()
+	steps.done("devices")
+	dataUp(log, console, cfg)
 	switch facts, err := platformFacts(log, disk.System()); {
 	case err != nil:
 		fmt.Fprintf(console, "unit: platform facts: %v\n", err)
@@ -135,8 +147,9 @@ func setup(log *slog.Logger, console io.Writer, cfg *config.Config) {
 		sort.Strings(keys)
 		fmt.Fprintf(console, "unit: platform facts from a NoCloud seed: %s\n", strings.Join(keys, " "))
 	}
+	steps.done("platform")
 	if len(cfg.System.Modules) > 0 {
-		l, err := kmod.NewLoader("")
+		l, err := devs.loader()
 		if err != nil {
 			log.Error("modules", "err", err)
 		} else if loaded, err := l.Load(cfg.System.Modules...); err != nil {
@@ -145,6 +158,7 @@ func setup(log *slog.Logger, console io.Writer, cfg *config.Config) {
 			log.Info("modules loaded", "modules", loaded)
 		}
 	}
+	steps.done("modules")
 }
 
 func cgroupsIfAvailable(log *slog.Logger) string {

@@ -26,8 +26,24 @@ type plugger struct {
 	console io.Writer // one line per module loaded
 	loader  *kmod.Loader
 	aliases *kmod.Aliases
-	mu      sync.Mutex
-	tried   map[string]bool // module → already attempted
+	sys     string                                // /sys
+	insert  func(module string) ([]string, error) // loader.Load (tests replace it)
+
+	mu       sync.Mutex
+	idle     *sync.Cond      // on mu: signalled as loads end
+	tried    map[string]bool // module → already attempted
+	busy     int             // claimed modules still loading
+	inserted int             // modules inserted so far, by anyone
+	waiting  func()          // called when settle waits (tests)
+}
+
+func newPluggerWith(log *slog.Logger, console io.Writer, a *kmod.Aliases, sys string, insert func(string) ([]string, error)) *plugger {
+	if console == nil {
+		console = io.Discard
+	}
+	p := &plugger{log: log, console: console, aliases: a, sys: sys, insert: insert, tried: map[string]bool{}}
+	p.idle = sync.NewCond(&p.mu)
+	return p
 }
 
 // newPlugger reads the running kernel's modules.dep and modules.alias
@@ -46,54 +62,109 @@ func newPlugger(log *slog.Logger, console io.Writer) (*plugger, error) {
 	if err != nil {
 		return nil, fmt.Errorf("cold-plug: %s: %w", l.Dir, err)
 	}
-	if console == nil {
-		console = io.Discard
+	p := newPluggerWith(log, console, a, "/sys", func(m string) ([]string, error) { return l.Load(m) })
+	p.loader = l
+	return p, nil
+}
+
+// claim returns the modules matching modalias that nobody tried yet, and
+// marks them tried: each module is loaded once, by whoever claims it
+// (cold-plug or hotplug), and must then be loaded with loadOne.
+func (p *plugger) claim(modalias string) []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var mods []string
+	for _, m := range p.aliases.Match(modalias) {
+		if !p.tried[m] {
+			p.tried[m] = true
+			mods = append(mods, m)
+		}
 	}
-	return &plugger{log: log, console: console, loader: l, aliases: a, tried: map[string]bool{}}, nil
+	p.busy += len(mods)
+	return mods
+}
+
+// loadOne loads a claimed module and returns how many modules it inserted.
+func (p *plugger) loadOne(m, device string) (n int) {
+	defer func() {
+		if r := recover(); r != nil {
+			p.log.Error("module load panic", "module", m, "panic", r)
+		}
+		p.mu.Lock()
+		p.busy--
+		p.inserted += n
+		p.idle.Broadcast()
+		p.mu.Unlock()
+	}()
+	loaded, err := p.insert(m)
+	if err != nil {
+		p.log.Warn("module for device", "module", m, "device", device, "err", err)
+		return 0
+	}
+	if len(loaded) > 0 {
+		p.log.Info("module loaded for device", "module", m, "device", device)
+		fmt.Fprintf(p.console, "unit: module %s loaded for device %s\n", m, device)
+	}
+	return len(loaded)
 }
 
 // load loads every not yet tried module matching modalias and returns
 // how many it inserted.
 func (p *plugger) load(modalias, device string) int {
-	p.mu.Lock()
-	defer p.mu.Unlock()
 	n := 0
-	for _, m := range p.aliases.Match(modalias) {
-		if p.tried[m] {
-			continue
-		}
-		p.tried[m] = true
-		loaded, err := p.loader.Load(m)
-		if err != nil {
-			p.log.Warn("module for device", "module", m, "device", device, "err", err)
-			continue
-		}
-		if len(loaded) > 0 {
-			p.log.Info("module loaded for device", "module", m, "device", device)
-			fmt.Fprintf(p.console, "unit: module %s loaded for device %s\n", m, device)
-			n += len(loaded)
-		}
+	for _, m := range p.claim(modalias) {
+		n += p.loadOne(m, device)
 	}
 	return n
 }
 
+// settle waits until no claimed module is loading and returns how many
+// modules were inserted so far.
+func (p *plugger) settle() int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.busy > 0 {
+		if p.waiting != nil {
+			p.waiting()
+		}
+		p.idle.Wait()
+	}
+	return p.inserted
+}
+
 // coldplug walks /sys/bus/*/devices/*/modalias until a pass loads
 // nothing: a bus driver (virtio_pci) makes new devices (virtio disks and
-// NICs) whose drivers the next pass loads.
+// NICs) whose drivers the next pass loads. The modules of one pass load
+// side by side: finit_module returns once the driver has probed its
+// devices, and one slow probe (a NIC's) need not hold up the others (a
+// disk's); the kernel orders two loads of a shared dependency. A pass
+// ends when hotplug's loads have ended too: a disk's driver that hotplug
+// claimed first is still one cold-plug waits for.
 func (p *plugger) coldplug() {
 	for pass := 0; pass < 8; pass++ {
-		paths, _ := filepath.Glob("/sys/bus/*/devices/*/modalias")
-		n := 0
+		before := p.settle()
+		paths, _ := filepath.Glob(filepath.Join(p.sys, "bus/*/devices/*/modalias"))
+		var wg sync.WaitGroup
 		for _, path := range paths {
 			b, err := os.ReadFile(path)
 			if err != nil {
 				continue
 			}
-			if a := strings.TrimSpace(string(b)); a != "" {
-				n += p.load(a, filepath.Base(filepath.Dir(path)))
+			a := strings.TrimSpace(string(b))
+			if a == "" {
+				continue
+			}
+			device := filepath.Base(filepath.Dir(path))
+			for _, m := range p.claim(a) {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					p.loadOne(m, device)
+				}()
 			}
 		}
-		if n == 0 {
+		wg.Wait()
+		if p.settle() == before {
 			return
 		}
 	}

@@ -7,34 +7,78 @@ import (
 	"log/slog"
 
 	"github.com/unit-os/unit/config"
+	"github.com/unit-os/unit/kmod"
 	"github.com/unit-os/unit/update"
 )
 
-// devicesUp loads drivers for the devices present (and, from then on,
-// for devices that appear), then mounts the data partition if the
-// system has one: its disk's driver is among those cold-plug loads.
-func devicesUp(log *slog.Logger, console io.Writer, cfg *config.Config) {
+// devices is cold-plug under way: the drivers of the devices present load
+// while PID 1 reads its configuration, and hotplug loads those of devices
+// that appear from then on.
+type devices struct {
+	p    *plugger // nil without a module tree
+	done <-chan struct{}
+}
+
+// startDevices starts cold-plug and hotplug and returns at once.
+func startDevices(log *slog.Logger, console io.Writer) *devices {
 	p, err := newPlugger(log, console)
 	if err != nil {
 		log.Warn("no module cold-plug", "err", err)
-	} else {
-		go p.hotplug(context.Background())
+		done := make(chan struct{})
+		close(done)
+		return &devices{done: done}
+	}
+	go p.hotplug(context.Background())
+	return &devices{p: p, done: p.start()}
+}
+
+// start runs cold-plug in the background; the channel closes when it is
+// over. A panic in it ends cold-plug, never PID 1.
+func (p *plugger) start() <-chan struct{} {
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		defer func() {
+			if r := recover(); r != nil {
+				p.log.Error("cold-plug panic", "panic", r)
+			}
+		}()
 		p.coldplug()
+	}()
+	return done
+}
+
+// wait returns once cold-plug is over: what reads block devices (the data
+// partition, the NoCloud seed, the root slots) needs their drivers loaded.
+func (d *devices) wait() { <-d.done }
+
+// dataUp mounts the data partition if the system has one: its disk's
+// driver is among those cold-plug loads.
+func dataUp(log *slog.Logger, console io.Writer, cfg *config.Config) {
+	d := cfg.System.Data
+	if d == nil {
+		return
 	}
-	if d := cfg.System.Data; d != nil {
-		if _, onDisk, _ := update.RootSpecFrom(kernelCmdline()); !onDisk {
-			// Booted from an initramfs image (PXE, qemu -kernel): the
-			// system has no disk of its own and /var is RAM.
-			log.Info("no data partition: booted without a root partition", "mount", d.MountPoint(), "label", d.FSLabel())
-			fmt.Fprintf(console, "unit: no data partition (booted without a root partition): %s is in RAM\n", d.MountPoint())
-			return
-		}
-		dev, err := mountData(d)
-		if err != nil {
-			log.Error("data partition", "err", err)
-			return
-		}
-		log.Info("data partition mounted", "device", dev, "on", d.MountPoint(), "label", d.FSLabel())
-		fmt.Fprintf(console, "unit: data partition %s (label %s) mounted on %s\n", dev, d.FSLabel(), d.MountPoint())
+	if _, onDisk, _ := update.RootSpecFrom(kernelCmdline()); !onDisk {
+		// Booted from an initramfs image (PXE, qemu -kernel): the
+		// system has no disk of its own and /var is RAM.
+		log.Info("no data partition: booted without a root partition", "mount", d.MountPoint(), "label", d.FSLabel())
+		fmt.Fprintf(console, "unit: no data partition (booted without a root partition): %s is in RAM\n", d.MountPoint())
+		return
 	}
+	dev, err := mountData(d)
+	if err != nil {
+		log.Error("data partition", "err", err)
+		return
+	}
+	log.Info("data partition mounted", "device", dev, "on", d.MountPoint(), "label", d.FSLabel())
+	fmt.Fprintf(console, "unit: data partition %s (label %s) mounted on %s\n", dev, d.FSLabel(), d.MountPoint())
+}
+
+// loader is cold-plug's module loader, or a new one if cold-plug has none.
+func (d *devices) loader() (*kmod.Loader, error) {
+	if d.p != nil {
+		return d.p.loader, nil
+	}
+	return kmod.NewLoader("")
 }

@@ -59,9 +59,8 @@ func bootRoot(log *slog.Logger, console io.Writer, spec update.RootSpec) error {
 	if err := mountRoot(dev); err != nil {
 		return fmt.Errorf("root PARTUUID=%s: %w", spec.PARTUUID, err)
 	}
-	up, _ := uptime()
-	fmt.Fprintf(console, "unit: root PARTUUID=%s is %s: %s read-only under a tmpfs overlay; switching to it (%.2fs after kernel start)\n",
-		spec.PARTUUID, dev, rootFSType, up)
+	fmt.Fprintf(console, "unit: root PARTUUID=%s is %s: %s read-only under a tmpfs overlay; switching to it (%.3fs after kernel start)\n",
+		spec.PARTUUID, dev, rootFSType, bootTime().Seconds())
 	if err := switchRoot(sysroot); err != nil {
 		return err
 	}

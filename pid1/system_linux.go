@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"strconv"
 	"strings"
 
 	"github.com/vishvananda/netlink"
@@ -59,17 +58,4 @@ func loopbackUp() error {
 		return fmt.Errorf("link lo up: %w", err)
 	}
 	return nil
-}
-
-// uptime is the kernel's own clock since boot, from /proc/uptime.
-func uptime() (float64, error) {
-	b, err := os.ReadFile("/proc/uptime")
-	if err != nil {
-		return 0, err
-	}
-	f := strings.Fields(string(b))
-	if len(f) == 0 {
-		return 0, fmt.Errorf("/proc/uptime: empty")
-	}
-	return strconv.ParseFloat(f[0], 64)
 }
