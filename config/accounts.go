@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -51,7 +50,7 @@ func checkAccount(bad func(string, string, ...any), what, name string, ensure *s
 
 func validateUser(u *User) Errors {
 	var errs Errors
-	bad := complainer(&errs, u.At, fmt.Sprintf("user %q", u.Name))
+	bad := resourceComplainer(&errs, &u.Meta, "user")
 	checkAccount(bad, "user", u.Name, &u.Ensure, "uid", u.UID)
 	if u.Home != "" && !filepath.IsAbs(u.Home) {
 		bad("home", "home = %q: expected an absolute path", u.Home)
@@ -79,7 +78,7 @@ func noColon(bad func(string, string, ...any), key, v string) {
 
 func validateGroup(g *Group) Errors {
 	var errs Errors
-	bad := complainer(&errs, g.At, fmt.Sprintf("group %q", g.Name))
+	bad := resourceComplainer(&errs, &g.Meta, "group")
 	checkAccount(bad, "group", g.Name, &g.Ensure, "gid", g.GID)
 	for _, m := range g.Members {
 		if !accountName.MatchString(m) {

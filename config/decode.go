@@ -16,12 +16,11 @@ import (
 // type error in one resource hides nothing in the others (the decoder
 // stops at the first). Every error is at its key's line in the original
 // file, in plain words. It runs only when the one-pass decode failed.
-func decodeEach(path string, data []byte) (reflect.Value, Lines, Errors) {
+func decodeEach(path string, data []byte, idx Lines) (reflect.Value, Lines, Errors) {
 	var raw map[string]any
 	if err := toml.Unmarshal(data, &raw); err != nil {
 		return reflect.Value{}, nil, syntaxError(path, data, err)
 	}
-	idx := IndexLines(data)
 	doc := reflect.New(docType).Elem()
 	fields := map[string]int{}
 	for i := 0; i < docType.NumField(); i++ {

@@ -50,9 +50,18 @@ func readConfig(path string) ([]byte, error) {
 // checkLimits reports where data exceeds a limit, file:line each. A
 // syntax error is left to the decoder, which words it better.
 func checkLimits(path string, data []byte) Errors {
-	ls := newLineStarts(data)
+	_, _, errs := scanFile(path, data)
+	return errs
+}
+
+// scanFile checks data's limits and, in the same walk of its syntax tree
+// (parsing is most of the cost), indexes its lines and plans its chunks.
+// Nothing past a limit is indexed: over a limit, only the errors count.
+func scanFile(path string, data []byte) (Lines, chunkPlan, Errors) {
+	ix := newIndexer(data)
+	ls := ix.ls
 	if len(data) > MaxFileSize {
-		return Errors{{Pos{path, ls.line(MaxFileSize)}, fmt.Sprintf("the file is larger than %d bytes, the most a config file may be", MaxFileSize)}}
+		return nil, chunkPlan{}, Errors{{Pos{path, ls.line(MaxFileSize)}, fmt.Sprintf("the file is larger than %d bytes, the most a config file may be", MaxFileSize)}}
 	}
 	lc := limitChecker{path: path, ls: ls}
 	p := unstable.Parser{}
@@ -74,8 +83,17 @@ func checkLimits(path string, data []byte) Errors {
 				lc.keyValue(e, table, 0, 0)
 			}
 		}
+		if len(lc.errs) == 0 {
+			ix.expression(e)
+		}
 	}
-	return lc.errs
+	if len(lc.errs) > 0 {
+		return nil, chunkPlan{}, lc.errs
+	}
+	if p.Error() != nil {
+		ix.plan.ok = false
+	}
+	return ix.idx, ix.plan, nil
 }
 
 type limitChecker struct {

@@ -106,7 +106,7 @@ func (l Loader) LoadFiles(paths ...string) (*Config, error) {
 // loadRanked merges files, a higher rank's definitions replacing a lower
 // one's (layers.go), and validates the result.
 func (l Loader) loadRanked(files []rankedPath) (*Config, error) {
-	c := &Config{ranks: map[string]int{}, declared: l.Declared}
+	c := &Config{ranks: map[rankKey]int{}, declared: l.Declared}
 	defer func() { c.declared = nil }()
 	for _, t := range tables {
 		t.init(c)
@@ -125,9 +125,9 @@ func (l Loader) loadRanked(files []rankedPath) (*Config, error) {
 		if !doc.IsValid() {
 			continue
 		}
-		at := func(keys ...string) Pos { return Pos{File: path, Line: idx.Line(keys...)} }
+		keys := &fileKeys{file: path, idx: idx}
 		for i, t := range tables {
-			errs = append(errs, t.load(c, doc.Field(i), at, idx.Has)...)
+			errs = append(errs, t.load(c, doc.Field(i), keys)...)
 		}
 	}
 	errs = append(errs, addConsole(c)...)
@@ -154,15 +154,26 @@ func (l Loader) loadRanked(files []rankedPath) (*Config, error) {
 // document is invalid when nothing could be decoded, or when the file
 // exceeds a limit (limits.go): then it is not decoded at all.
 func parse(path string, data []byte) (reflect.Value, Lines, Errors) {
-	if errs := checkLimits(path, data); len(errs) > 0 {
+	idx, plan, errs := scanFile(path, data)
+	if len(errs) > 0 {
 		return reflect.Value{}, nil, errs
 	}
+	if cuts := plan.cuts(); cuts != nil {
+		if doc, ok := decodeChunks(data, cuts); ok {
+			return doc, idx, nil
+		}
+	}
+	return decodeWhole(path, data, idx)
+}
+
+// decodeWhole decodes the file in one piece, and words its errors.
+func decodeWhole(path string, data []byte, idx Lines) (reflect.Value, Lines, Errors) {
 	doc := reflect.New(docType).Elem()
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(doc.Addr().Interface())
 	if err == nil {
-		return doc, IndexLines(data), nil
+		return doc, idx, nil
 	}
 	var strict *toml.StrictMissingError
 	var derr *toml.DecodeError
@@ -179,11 +190,11 @@ func parse(path string, data []byte) (reflect.Value, Lines, Errors) {
 			errs = append(errs, Error{Pos{path, line}, msg})
 		}
 		// Decoding went on past unknown keys, so the rest can still be checked.
-		return doc, IndexLines(data), errs
+		return doc, idx, errs
 	case errors.As(err, &derr):
 		// A type error stops the decoder: decode again piece by piece,
 		// so every other table and resource is still checked.
-		return decodeEach(path, data)
+		return decodeEach(path, data, idx)
 	default:
 		return reflect.Value{}, nil, Errors{{Pos{path, 0}, err.Error()}}
 	}

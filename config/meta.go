@@ -20,12 +20,27 @@ type Meta struct {
 	// every error about the resource names it.
 	From string `toml:"from"`
 	kind string
-	at   func(key string) Pos
-	// set says whether the table wrote a key; declared are the keys
-	// taken from elsewhere (a unit file), at their lines there.
-	set      func(key string) bool
-	declared map[string]Pos
+	// keys are the lines of the file the table is in, while the config
+	// is being loaded: of each key (At), and whether it was written
+	// (Set). elsewhere: From named the place, which At gives for every
+	// key. declared are the keys taken from elsewhere (a unit file), at
+	// their lines there.
+	keys      *fileKeys
+	elsewhere bool
+	declared  map[string]Pos
 }
+
+// fileKeys are one file's key lines: one for all the tables in it.
+type fileKeys struct {
+	file string
+	idx  Lines
+}
+
+func (f *fileKeys) at(keys ...string) Pos { return Pos{File: f.file, Line: f.idx.Line(keys...)} }
+
+// rankKey names a definition in Config.ranks: a resource, or a table
+// that is not one ([system]) by its kind alone.
+type rankKey struct{ kind, name string }
 
 // ID is the resource id of a loaded resource, e.g. "dir:/srv".
 func (m *Meta) ID() string { return m.kind + ":" + m.Name }
@@ -37,10 +52,10 @@ func (m *Meta) At(key string) Pos {
 	if p, ok := m.declared[key]; ok {
 		return p
 	}
-	if m.at == nil {
+	if m.keys == nil || m.elsewhere || key == "" {
 		return m.Pos
 	}
-	return m.at(key)
+	return m.keys.at(m.kind, m.Name, key)
 }
 
 func (m *Meta) meta() *Meta { return m }
@@ -62,7 +77,7 @@ func parseFrom(s string) (Pos, error) {
 
 // Set reports whether the resource's own table wrote key (while the
 // config is being loaded; false for a resource made outside a file).
-func (m *Meta) Set(key string) bool { return m.set != nil && m.set(key) }
+func (m *Meta) Set(key string) bool { return m.keys != nil && m.keys.idx.Has(m.kind, m.Name, key) }
 
 // Declare records that key was declared at p, outside a TOML file (a
 // systemd unit file's line): At(key) is then p, so an error about the

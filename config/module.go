@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"regexp"
 )
 
@@ -15,7 +14,7 @@ type Module struct {
 
 func validateModule(m *Module) Errors {
 	var errs Errors
-	bad := complainer(&errs, m.At, fmt.Sprintf("module %q", m.Name))
+	bad := resourceComplainer(&errs, &m.Meta, "module")
 	if !moduleName.MatchString(m.Name) {
 		bad("", "invalid module name: expected e.g. \"virtio_net\"")
 	}

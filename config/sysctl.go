@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"regexp"
 	"strings"
 )
@@ -17,7 +16,7 @@ type Sysctl struct {
 
 func validateSysctl(s *Sysctl) Errors {
 	var errs Errors
-	bad := complainer(&errs, s.At, fmt.Sprintf("sysctl %q", s.Name))
+	bad := resourceComplainer(&errs, &s.Meta, "sysctl")
 	if !sysctlKey.MatchString(s.Name) || strings.Contains(s.Name, "..") {
 		bad("", "invalid key: expected e.g. \"net.ipv4.ip_forward\"")
 	}

@@ -30,7 +30,7 @@ type Config struct {
 	// rank is the layer being loaded; ranks, each definition's (by
 	// "kind:name", or "[table]"), so a higher layer replaces it.
 	rank  int
-	ranks map[string]int
+	ranks map[rankKey]int
 	// declared is Loader.Declared while loading.
 	declared func(name string) (*Service, []Note, error)
 }
