@@ -87,7 +87,7 @@ func (p chunkPlan) cuts() []int {
 // decodeChunks decodes data cut at cuts into a new document; false if
 // any chunk failed.
 func decodeChunks(data []byte, cuts []int) (reflect.Value, bool) {
-	doc := reflect.New(docType).Elem()
+	doc := reflect.New(rows().docType).Elem()
 	start := 0
 	for i := 0; i <= len(cuts); i++ {
 		end := len(data)

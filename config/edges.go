@@ -18,7 +18,7 @@ type ResourceEdges struct {
 // AllEdges lists every resource's explicit edges, sorted by id.
 func (c *Config) AllEdges() []ResourceEdges {
 	var out []ResourceEdges
-	for _, k := range kinds {
+	for _, k := range rows().kinds {
 		out = append(out, k.edges(c)...)
 	}
 	slices.SortFunc(out, func(a, b ResourceEdges) int { return strings.Compare(a.ID, b.ID) })
@@ -61,7 +61,7 @@ func checkNotify(c *Config, m *Meta, notify []string) Errors {
 // a config, and cost nothing here.
 func edgeCycle(c *Config) Errors {
 	before := map[string][]string{}
-	for _, k := range kinds {
+	for _, k := range rows().kinds {
 		k.eachEdges(c, func(id string, requires, notify []string) {
 			for _, r := range requires {
 				if !strings.HasPrefix(id, "service:") || !strings.HasPrefix(r, "service:") {
@@ -101,7 +101,7 @@ func edged(c *Config, id string) bool {
 // with edges.
 func edgedResource(c *Config, id string) (Resource, bool) {
 	kind, name, _ := strings.Cut(id, ":")
-	k, ok := byKind[kind]
+	k, ok := rows().byKind[kind]
 	if !ok || !k.edged() {
 		return nil, false
 	}

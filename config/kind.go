@@ -224,7 +224,7 @@ func All[T any, P interface {
 	*T
 	Resource
 }](c *Config) []P {
-	for _, row := range kinds {
+	for _, row := range rows().kinds {
 		if k, ok := row.(kind[T, P]); ok {
 			m := *k.get(c)
 			out := make([]P, 0, len(m))

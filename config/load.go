@@ -108,6 +108,7 @@ func (l Loader) LoadFiles(paths ...string) (*Config, error) {
 func (l Loader) loadRanked(files []rankedPath) (*Config, error) {
 	c := &Config{ranks: map[rankKey]int{}, declared: l.Declared}
 	defer func() { c.declared = nil }()
+	tables := rows().tables
 	for _, t := range tables {
 		t.init(c)
 	}
@@ -168,7 +169,7 @@ func parse(path string, data []byte) (reflect.Value, Lines, Errors) {
 
 // decodeWhole decodes the file in one piece, and words its errors.
 func decodeWhole(path string, data []byte, idx Lines) (reflect.Value, Lines, Errors) {
-	doc := reflect.New(docType).Elem()
+	doc := reflect.New(rows().docType).Elem()
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(doc.Addr().Interface())
@@ -184,7 +185,7 @@ func decodeWhole(path string, data []byte, idx Lines) (reflect.Value, Lines, Err
 			line, _ := e.Position()
 			key := []string(e.Key())
 			msg := fmt.Sprintf("unknown key %q", strings.Join(key, "."))
-			if s := suggest(docType, key); s != "" {
+			if s := suggest(rows().docType, key); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			errs = append(errs, Error{Pos{path, line}, msg})

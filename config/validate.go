@@ -10,7 +10,7 @@ import (
 // cycles.
 func validateRefs(c *Config) Errors {
 	var errs Errors
-	for _, k := range kinds {
+	for _, k := range rows().kinds {
 		errs = append(errs, k.checkRefs(c)...)
 	}
 	errs = append(errs, samePath(c)...)
