@@ -25,6 +25,30 @@ func (c *Config) AllEdges() []ResourceEdges {
 	return out
 }
 
+// ExplicitEdges lists the edges of every resource that has some, sorted
+// by id: AllEdges without the resources that have none, most of a large
+// config, which cost the engine's graph a closure each.
+func (c *Config) ExplicitEdges() []ResourceEdges {
+	var out []ResourceEdges
+	for _, k := range rows().kinds {
+		k.eachEdges(c, func(id string, requires, notify []string) {
+			r, _ := edgedResource(c, id)
+			out = append(out, ResourceEdges{ID: id, Requires: requires, Notify: notify, At: r.meta().At})
+		})
+	}
+	slices.SortFunc(out, func(a, b ResourceEdges) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// EdgedAt is At of the resource id names, if it is defined and of a kind
+// with edges (one AllEdges lists); nil if not.
+func (c *Config) EdgedAt(id string) func(key string) Pos {
+	if r, ok := edgedResource(c, id); ok {
+		return r.meta().At
+	}
+	return nil
+}
+
 // checkRequires: every id a resource requires is defined.
 func checkRequires(c *Config, m *Meta, requires []string) Errors {
 	var errs Errors
@@ -123,8 +147,10 @@ func FindCycle(nodes []string, next func(string) []string) []string {
 	visit = func(id string) []string {
 		color[id] = grey
 		stack = append(stack, id)
-		succ := append([]string(nil), next(id)...)
-		slices.Sort(succ)
+		succ := next(id)
+		if len(succ) > 1 { // sorted, as a copy: next's slice is the caller's
+			succ = slices.Sorted(slices.Values(succ))
+		}
 		for _, s := range succ {
 			switch color[s] {
 			case grey:
