@@ -16,18 +16,21 @@ import (
 // decoder's own.
 const chunkTables = 64
 
-// header is a table header: where its line starts, its first key part,
-// and its first two joined by a NUL (its resource). Two keys may join
-// alike ("a\x00b" and a.b): that only keeps more in one chunk.
+// header is a table header: where its line starts, its line, and its
+// first two key parts joined by a NUL (its resource) at
+// chunkPlan.keys[off:off+two], the first alone at [off:off+first]. Two
+// keys may join alike ("a\x00b" and a.b): that only keeps more in one
+// chunk.
 type header struct {
-	start      int
-	first, two string
+	start, line     int
+	off, first, two int
 }
 
 // chunkPlan is where a file may be cut; ok is false when it may not
 // (keys before the first header, a syntax error).
 type chunkPlan struct {
 	headers []header
+	keys    []byte // the headers' first parts, one after the other
 	ok      bool
 }
 
@@ -37,8 +40,9 @@ func (p *chunkPlan) add(ls lineStarts, line int, key *keyPath) {
 		p.ok = false
 		return
 	}
-	two := string(key.b[:key.ends[min(key.len(), 2)-1]])
-	p.headers = append(p.headers, header{start: ls[line-1], first: two[:key.ends[0]], two: two})
+	h := header{start: ls[line-1], line: line, off: len(p.keys), first: key.ends[0], two: key.ends[min(key.len(), 2)-1]}
+	p.keys = append(p.keys, key.b[:h.two]...)
+	p.headers = append(p.headers, h)
 }
 
 // cuts returns the offsets the file is cut at, or nil when cutting could
@@ -47,33 +51,36 @@ func (p *chunkPlan) add(ls lineStarts, line int, key *keyPath) {
 // and are never cut apart: the decoder clears an array table the first
 // time it sees it, and sees a duplicate only within one chunk. Under a
 // one-part header ([file], which may define "/a".mode = ... itself), the
-// whole table is one such group.
-func (p chunkPlan) cuts() []int {
+// whole table is one such group. A group seen before its run began is
+// one that is not contiguous: idx has the first line of every key.
+func (p chunkPlan) cuts(idx Lines) []int {
 	if !p.ok || len(p.headers) <= chunkTables {
 		return nil
 	}
-	whole := map[string]bool{}
+	var whole map[string]bool
 	for _, h := range p.headers {
 		if h.first == h.two {
-			whole[h.first] = true
+			if whole == nil {
+				whole = map[string]bool{}
+			}
+			whole[string(p.keys[h.off:h.off+h.first])] = true
 		}
 	}
-	seen := make(map[string]bool, len(p.headers))
 	var cuts []int
-	n, prev := 0, ""
+	var prev []byte
+	n := 0
 	for i, h := range p.headers {
-		g := h.two
-		if whole[h.first] {
-			g = h.first
+		g := p.keys[h.off : h.off+h.two]
+		if whole[string(p.keys[h.off:h.off+h.first])] {
+			g = g[:h.first]
 		}
-		if i > 0 && g == prev {
+		if i > 0 && bytes.Equal(g, prev) {
 			n++
 			continue
 		}
-		if seen[g] {
+		if l, ok := idx[string(g)]; !ok || l < h.line {
 			return nil
 		}
-		seen[g] = true
 		if n >= chunkTables {
 			cuts = append(cuts, h.start)
 			n = 0

@@ -28,7 +28,7 @@ func TestChunkedDecodeIsWholeDecode(t *testing.T) {
 	if errs != nil {
 		t.Fatal(errs)
 	}
-	cuts := plan.cuts()
+	cuts := plan.cuts(idx)
 	if len(cuts) < 3 {
 		t.Fatalf("cuts %v: want the file in 4 chunks or more", cuts)
 	}

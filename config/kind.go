@@ -106,6 +106,10 @@ func (k kind[T, P]) load(c *Config, v reflect.Value, src *fileKeys) Errors {
 	in, _ := v.Interface().(map[string]P)
 	k.init(c)
 	dst := *k.get(c)
+	if len(dst) == 0 && len(in) > 0 { // sized once, not grown table by table
+		dst = make(map[string]P, len(in))
+		*k.get(c) = dst
+	}
 	var errs Errors
 	for _, name := range slices.Sorted(maps.Keys(in)) {
 		r := in[name]
@@ -123,15 +127,12 @@ func (k kind[T, P]) load(c *Config, v reflect.Value, src *fileKeys) Errors {
 			// Declared elsewhere: every error about it names that place.
 			pos, elsewhere = from, true
 		}
-		rk := rankKey{k.name, name}
-		if prev, ok := dst[name]; ok && c.ranks[rk] >= c.rank {
+		if prev, ok := dst[name]; ok && prev.meta().rank >= c.rank {
 			errs = append(errs, Error{pos, fmt.Sprintf("%s %q is already defined at %s", k.name, name, prev.meta().Pos)})
 			continue
 		}
-		if c.ranks != nil {
-			c.ranks[rk] = c.rank // a lower layer's is replaced whole
-		}
 		m.Name, m.Pos, m.kind = name, pos, k.name
+		m.rank = c.rank // a lower layer's is replaced whole
 		m.keys, m.elsewhere = src, elsewhere
 		dst[name] = r
 		if k.declare != nil {
@@ -181,7 +182,7 @@ func (k kind[T, P]) checkRefs(c *Config) Errors {
 func (k kind[T, P]) dropKeyPositions(c *Config) {
 	for _, r := range *k.get(c) {
 		m := r.meta()
-		m.keys, m.declared = nil, nil
+		m.keys, m.declared, m.rank = nil, nil, 0
 	}
 }
 
@@ -205,11 +206,11 @@ func (s single[T]) load(c *Config, v reflect.Value, keys *fileKeys) Errors {
 	}
 	pos := keys.at(s.name)
 	dst := s.get(c)
-	if prev := *s.pos(dst); prev.File != "" && c.ranks[rankKey{kind: "[" + s.name + "]"}] >= c.rank {
+	if prev := *s.pos(dst); prev.File != "" && c.ranks[s.name] >= c.rank {
 		return Errors{{pos, "[" + s.name + "] is already defined at " + prev.String()}}
 	}
 	if c.ranks != nil {
-		c.ranks[rankKey{kind: "[" + s.name + "]"}] = c.rank
+		c.ranks[s.name] = c.rank
 	}
 	*dst = *src
 	*s.pos(dst) = pos

@@ -106,7 +106,7 @@ func (l Loader) LoadFiles(paths ...string) (*Config, error) {
 // loadRanked merges files, a higher rank's definitions replacing a lower
 // one's (layers.go), and validates the result.
 func (l Loader) loadRanked(files []rankedPath) (*Config, error) {
-	c := &Config{ranks: map[rankKey]int{}, declared: l.Declared}
+	c := &Config{ranks: map[string]int{}, declared: l.Declared}
 	defer func() { c.declared = nil }()
 	tables := rows().tables
 	for _, t := range tables {
@@ -159,7 +159,7 @@ func parse(path string, data []byte) (reflect.Value, Lines, Errors) {
 	if len(errs) > 0 {
 		return reflect.Value{}, nil, errs
 	}
-	if cuts := plan.cuts(); cuts != nil {
+	if cuts := plan.cuts(idx); cuts != nil {
 		if doc, ok := decodeChunks(data, cuts); ok {
 			return doc, idx, nil
 		}

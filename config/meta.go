@@ -28,6 +28,9 @@ type Meta struct {
 	keys      *fileKeys
 	elsewhere bool
 	declared  map[string]Pos
+	// rank is the layer of the file the table is in (layers.go), while
+	// the config is being loaded: a higher one's table replaces it.
+	rank int
 }
 
 // fileKeys are one file's key lines: one for all the tables in it.
@@ -37,10 +40,6 @@ type fileKeys struct {
 }
 
 func (f *fileKeys) at(keys ...string) Pos { return Pos{File: f.file, Line: f.idx.Line(keys...)} }
-
-// rankKey names a definition in Config.ranks: a resource, or a table
-// that is not one ([system]) by its kind alone.
-type rankKey struct{ kind, name string }
 
 // ID is the resource id of a loaded resource, e.g. "dir:/srv".
 func (m *Meta) ID() string { return m.kind + ":" + m.Name }

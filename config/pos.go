@@ -49,7 +49,9 @@ type indexer struct {
 }
 
 func newIndexer(data []byte) *indexer {
-	return &indexer{ls: newLineStarts(data), idx: Lines{}, plan: chunkPlan{ok: true}, counts: map[string]int{}}
+	ls := newLineStarts(data)
+	// About a key a line: sized once, not grown.
+	return &indexer{ls: ls, idx: make(Lines, len(ls)), plan: chunkPlan{ok: true}, counts: map[string]int{}}
 }
 
 func (ix *indexer) expression(e *unstable.Node) {
