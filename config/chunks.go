@@ -16,8 +16,8 @@ import (
 // decoder's own.
 const chunkTables = 64
 
-// header is a table header: where its line starts, its line, and its
-// first two key parts joined by a NUL (its resource) at
+// header is a table header: where its line starts, and its first two
+// key parts joined by a NUL (its resource) at
 // chunkPlan.keys[off:off+two], the first alone at [off:off+first]. Two
 // keys may join alike ("a\x00b" and a.b): that only keeps more in one
 // chunk.
@@ -51,11 +51,14 @@ func (p *chunkPlan) add(ls lineStarts, line int, key *keyPath) {
 // and are never cut apart: the decoder clears an array table the first
 // time it sees it, and sees a duplicate only within one chunk. Under a
 // one-part header ([file], which may define "/a".mode = ... itself), the
-// whole table is one such group. A group seen before its run began is
-// one that is not contiguous: idx has the first line of every key.
-func (p chunkPlan) cuts(idx Lines) []int {
+// whole table is one such group.
+//
+// With the cuts come the resources' lines, by "KIND\x00NAME" (as Lines
+// is keyed): a resource's first header, where nothing else could have
+// named it first, so its line without indexing the file.
+func (p chunkPlan) cuts() ([]int, map[string]int) {
 	if !p.ok || len(p.headers) <= chunkTables {
-		return nil
+		return nil, nil
 	}
 	var whole map[string]bool
 	for _, h := range p.headers {
@@ -66,21 +69,24 @@ func (p chunkPlan) cuts(idx Lines) []int {
 			whole[string(p.keys[h.off:h.off+h.first])] = true
 		}
 	}
+	keys := string(p.keys) // groups are cut from it, none copied
+	seen := make(map[string]int, len(p.headers))
 	var cuts []int
-	var prev []byte
+	prev := ""
 	n := 0
 	for i, h := range p.headers {
-		g := p.keys[h.off : h.off+h.two]
-		if whole[string(p.keys[h.off:h.off+h.first])] {
+		g := keys[h.off : h.off+h.two]
+		if whole[g[:h.first]] {
 			g = g[:h.first]
 		}
-		if i > 0 && bytes.Equal(g, prev) {
+		if i > 0 && g == prev {
 			n++
 			continue
 		}
-		if l, ok := idx[string(g)]; !ok || l < h.line {
-			return nil
+		if _, ok := seen[g]; ok {
+			return nil, nil
 		}
+		seen[g] = h.line
 		if n >= chunkTables {
 			cuts = append(cuts, h.start)
 			n = 0
@@ -88,7 +94,13 @@ func (p chunkPlan) cuts(idx Lines) []int {
 		prev = g
 		n++
 	}
-	return cuts
+	if cuts == nil {
+		return nil, nil
+	}
+	for g := range whole {
+		delete(seen, g) // a whole table's groups are not resources
+	}
+	return cuts, seen
 }
 
 // decodeChunks decodes data cut at cuts into a new document; false if

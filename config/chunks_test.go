@@ -24,11 +24,11 @@ func TestChunkedDecodeIsWholeDecode(t *testing.T) {
 		"[service.web]\nexec = [\"httpd\"]\n[service.web.limits]\nmemory = \"64M\"\n" +
 		"[service.web.env]\nA = \"1\"\n" + filler("b", chunkTables) + "[sysctl]\n\"net.ipv4.ip_forward\" = { value = \"1\" }\n"
 	data := []byte(src)
-	idx, plan, errs := scanFile("a.toml", data)
+	plan, errs := scanFile("a.toml", data)
 	if errs != nil {
 		t.Fatal(errs)
 	}
-	cuts := plan.cuts(idx)
+	cuts, lines := plan.cuts()
 	if len(cuts) < 3 {
 		t.Fatalf("cuts %v: want the file in 4 chunks or more", cuts)
 	}
@@ -37,11 +37,22 @@ func TestChunkedDecodeIsWholeDecode(t *testing.T) {
 			t.Errorf("cut at %d, not before a resource's header: %.30q", c, src[c:])
 		}
 	}
+	// A resource's line from the plan is the index's.
+	idx := IndexLines(data)
+	if len(lines) != 3*chunkTables+chunkTables+1 {
+		t.Errorf("%d resources' lines, want %d", len(lines), 4*chunkTables+1)
+	}
+	for g, l := range lines {
+		kind, name, _ := strings.Cut(g, "\x00")
+		if want := idx.Line(kind, name); l != want {
+			t.Errorf("%s %s: line %d, the index says %d", kind, name, l, want)
+		}
+	}
 	chunked, ok := decodeChunks(data, cuts)
 	if !ok {
 		t.Fatal("chunked decode failed")
 	}
-	whole, _, errs := decodeWhole("a.toml", data, idx)
+	whole, errs := decodeWhole("a.toml", data, &fileKeys{file: "a.toml", data: data})
 	if errs != nil {
 		t.Fatal(errs)
 	}
@@ -73,8 +84,7 @@ func TestChunkedDecodeKeepsErrors(t *testing.T) {
 			if err == nil {
 				t.Fatal("loaded")
 			}
-			idx, _, _ := scanFile(path, []byte(src))
-			_, _, want := decodeWhole(path, []byte(src), idx)
+			_, want := decodeWhole(path, []byte(src), &fileKeys{file: path, data: []byte(src)})
 			if want == nil {
 				t.Fatal("the whole decode took it")
 			}

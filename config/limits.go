@@ -50,20 +50,22 @@ func readConfig(path string) ([]byte, error) {
 // checkLimits reports where data exceeds a limit, file:line each. A
 // syntax error is left to the decoder, which words it better.
 func checkLimits(path string, data []byte) Errors {
-	_, _, errs := scanFile(path, data)
+	_, errs := scanFile(path, data)
 	return errs
 }
 
 // scanFile checks data's limits and, in the same walk of its syntax tree
-// (parsing is most of the cost), indexes its lines and plans its chunks.
-// Nothing past a limit is indexed: over a limit, only the errors count.
-func scanFile(path string, data []byte) (Lines, chunkPlan, Errors) {
-	ix := newIndexer(data)
-	ls := ix.ls
+// (parsing is most of the cost), plans its chunks (chunks.go). Its lines
+// are indexed only when asked for (fileKeys): a valid file of files is
+// never asked.
+func scanFile(path string, data []byte) (chunkPlan, Errors) {
+	ls := newLineStarts(data)
 	if len(data) > MaxFileSize {
-		return nil, chunkPlan{}, Errors{{Pos{path, ls.line(MaxFileSize)}, fmt.Sprintf("the file is larger than %d bytes, the most a config file may be", MaxFileSize)}}
+		return chunkPlan{}, Errors{{Pos{path, ls.line(MaxFileSize)}, fmt.Sprintf("the file is larger than %d bytes, the most a config file may be", MaxFileSize)}}
 	}
 	lc := limitChecker{path: path, ls: ls}
+	plan := chunkPlan{ok: true}
+	var key keyPath
 	p := unstable.Parser{}
 	p.Reset(data)
 	table, tables, keys := 0, 0, 0
@@ -75,6 +77,9 @@ func scanFile(path string, data []byte) (Lines, chunkPlan, Errors) {
 			if tables++; tables == MaxTables+1 {
 				lc.fail(lineOfKey(ls, e), "more than %d tables in one file", MaxTables)
 			}
+			key.reset()
+			key.pushKey(e.Key())
+			plan.add(ls, lineOfKey(ls, e), &key)
 		case unstable.KeyValue:
 			if keys++; keys == MaxTableKeys+1 {
 				lc.fail(lineOfKey(ls, e), "more than %d keys in one table", MaxTableKeys)
@@ -82,18 +87,18 @@ func scanFile(path string, data []byte) (Lines, chunkPlan, Errors) {
 			if table <= MaxKeyParts { // else its table was reported
 				lc.keyValue(e, table, 0, 0)
 			}
-		}
-		if len(lc.errs) == 0 {
-			ix.expression(e)
+			if tables == 0 {
+				plan.ok = false // a key before the first header
+			}
 		}
 	}
 	if len(lc.errs) > 0 {
-		return nil, chunkPlan{}, lc.errs
+		return chunkPlan{}, lc.errs
 	}
 	if p.Error() != nil {
-		ix.plan.ok = false
+		plan.ok = false
 	}
-	return ix.idx, ix.plan, nil
+	return plan, nil
 }
 
 type limitChecker struct {

@@ -121,12 +121,11 @@ func (l Loader) loadRanked(files []rankedPath) (*Config, error) {
 			return nil, fmt.Errorf("load %s: %w", path, err)
 		}
 		c.Sources = append(c.Sources, path)
-		doc, idx, ferrs := parse(path, data)
+		doc, keys, ferrs := parse(path, data)
 		errs = append(errs, ferrs...)
 		if !doc.IsValid() {
 			continue
 		}
-		keys := &fileKeys{file: path, idx: idx}
 		for i, t := range tables {
 			errs = append(errs, t.load(c, doc.Field(i), keys)...)
 		}
@@ -154,27 +153,30 @@ func (l Loader) loadRanked(files []rankedPath) (*Config, error) {
 // field per table); unknown keys are errors with a suggestion. The
 // document is invalid when nothing could be decoded, or when the file
 // exceeds a limit (limits.go): then it is not decoded at all.
-func parse(path string, data []byte) (reflect.Value, Lines, Errors) {
-	idx, plan, errs := scanFile(path, data)
+func parse(path string, data []byte) (reflect.Value, *fileKeys, Errors) {
+	keys := &fileKeys{file: path, data: data}
+	plan, errs := scanFile(path, data)
 	if len(errs) > 0 {
 		return reflect.Value{}, nil, errs
 	}
-	if cuts := plan.cuts(idx); cuts != nil {
+	if cuts, lines := plan.cuts(); cuts != nil {
 		if doc, ok := decodeChunks(data, cuts); ok {
-			return doc, idx, nil
+			keys.resources = lines
+			return doc, keys, nil
 		}
 	}
-	return decodeWhole(path, data, idx)
+	doc, errs := decodeWhole(path, data, keys)
+	return doc, keys, errs
 }
 
 // decodeWhole decodes the file in one piece, and words its errors.
-func decodeWhole(path string, data []byte, idx Lines) (reflect.Value, Lines, Errors) {
+func decodeWhole(path string, data []byte, keys *fileKeys) (reflect.Value, Errors) {
 	doc := reflect.New(rows().docType).Elem()
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(doc.Addr().Interface())
 	if err == nil {
-		return doc, idx, nil
+		return doc, nil
 	}
 	var strict *toml.StrictMissingError
 	var derr *toml.DecodeError
@@ -191,13 +193,14 @@ func decodeWhole(path string, data []byte, idx Lines) (reflect.Value, Lines, Err
 			errs = append(errs, Error{Pos{path, line}, msg})
 		}
 		// Decoding went on past unknown keys, so the rest can still be checked.
-		return doc, idx, errs
+		return doc, errs
 	case errors.As(err, &derr):
 		// A type error stops the decoder: decode again piece by piece,
 		// so every other table and resource is still checked.
-		return decodeEach(path, data, idx)
+		doc, _, errs := decodeEach(path, data, keys.lines())
+		return doc, errs
 	default:
-		return reflect.Value{}, nil, Errors{{Pos{path, 0}, err.Error()}}
+		return reflect.Value{}, Errors{{Pos{path, 0}, err.Error()}}
 	}
 }
 

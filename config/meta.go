@@ -33,13 +33,34 @@ type Meta struct {
 	rank int
 }
 
-// fileKeys are one file's key lines: one for all the tables in it.
+// fileKeys are one file's key lines: one for all the tables in it,
+// indexed on the first question (an error, a key's line kept, Set): a
+// valid file of [file] tables never asks one.
 type fileKeys struct {
 	file string
+	data []byte
 	idx  Lines
+	// resources are the resources' own lines, by KIND\x00NAME, when the
+	// file was decoded in chunks (chunkPlan.cuts); nil otherwise.
+	resources map[string]int
 }
 
-func (f *fileKeys) at(keys ...string) Pos { return Pos{File: f.file, Line: f.idx.Line(keys...)} }
+func (f *fileKeys) lines() Lines {
+	if f.idx == nil {
+		f.idx = IndexLines(f.data)
+	}
+	return f.idx
+}
+
+func (f *fileKeys) at(keys ...string) Pos {
+	if len(keys) == 2 && f.resources != nil {
+		var buf [256]byte
+		if l, ok := f.resources[string(joinKey(buf[:0], keys))]; ok {
+			return Pos{File: f.file, Line: l}
+		}
+	}
+	return Pos{File: f.file, Line: f.lines().Line(keys...)}
+}
 
 // ID is the resource id of a loaded resource, e.g. "dir:/srv".
 func (m *Meta) ID() string { return m.kind + ":" + m.Name }
@@ -76,7 +97,7 @@ func parseFrom(s string) (Pos, error) {
 
 // Set reports whether the resource's own table wrote key (while the
 // config is being loaded; false for a resource made outside a file).
-func (m *Meta) Set(key string) bool { return m.keys != nil && m.keys.idx.Has(m.kind, m.Name, key) }
+func (m *Meta) Set(key string) bool { return m.keys != nil && m.keys.lines().Has(m.kind, m.Name, key) }
 
 // Declare records that key was declared at p, outside a TOML file (a
 // systemd unit file's line): At(key) is then p, so an error about the

@@ -37,12 +37,10 @@ func IndexLines(data []byte) Lines {
 	return ix.idx
 }
 
-// indexer indexes a file expression by expression and notes where its
-// table headers are, for decoding it in chunks (chunks.go).
+// indexer indexes a file expression by expression.
 type indexer struct {
 	ls     lineStarts
 	idx    Lines
-	plan   chunkPlan
 	counts map[string]int // [[array tables]] seen, by path
 	table  keyPath        // the current table's path
 	key    keyPath        // scratch: a key-value's path
@@ -51,7 +49,7 @@ type indexer struct {
 func newIndexer(data []byte) *indexer {
 	ls := newLineStarts(data)
 	// About a key a line: sized once, not grown.
-	return &indexer{ls: ls, idx: make(Lines, len(ls)), plan: chunkPlan{ok: true}, counts: map[string]int{}}
+	return &indexer{ls: ls, idx: make(Lines, len(ls)), counts: map[string]int{}}
 }
 
 func (ix *indexer) expression(e *unstable.Node) {
@@ -59,22 +57,16 @@ func (ix *indexer) expression(e *unstable.Node) {
 	case unstable.Table:
 		ix.table.reset()
 		ix.table.pushKey(e.Key())
-		line := lineOfKey(ix.ls, e)
-		ix.idx.add(&ix.table, line)
-		ix.plan.add(ix.ls, line, &ix.table)
+		ix.idx.add(&ix.table, lineOfKey(ix.ls, e))
 	case unstable.ArrayTable:
 		ix.table.reset()
 		ix.table.pushKey(e.Key())
 		line := lineOfKey(ix.ls, e)
-		ix.plan.add(ix.ls, line, &ix.table)
 		j := string(ix.table.b)
 		ix.table.push(strconv.AppendInt(nil, int64(ix.counts[j]), 10))
 		ix.counts[j]++
 		ix.idx.add(&ix.table, line)
 	case unstable.KeyValue:
-		if ix.table.len() == 0 {
-			ix.plan.ok = false // a key before the first header
-		}
 		ix.key.set(&ix.table)
 		ix.key.pushKey(e.Key())
 		ix.idx.add(&ix.key, lineOfKey(ix.ls, e))
