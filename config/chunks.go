@@ -34,6 +34,23 @@ type chunkPlan struct {
 	ok      bool
 }
 
+// newChunkPlan is a plan sized for data's headers: at most its lines
+// that start with '[', holding at most those lines' bytes.
+func newChunkPlan(data []byte) chunkPlan {
+	lines, size := 0, 0
+	for rest := data; len(rest) > 0; {
+		end := bytes.IndexByte(rest, '\n') + 1
+		if end == 0 {
+			end = len(rest)
+		}
+		if rest[0] == '[' {
+			lines, size = lines+1, size+end
+		}
+		rest = rest[end:]
+	}
+	return chunkPlan{ok: true, headers: make([]header, 0, lines), keys: make([]byte, 0, size)}
+}
+
 // add notes a header at line with its key path.
 func (p *chunkPlan) add(ls lineStarts, line int, key *keyPath) {
 	if line < 1 || key.len() == 0 {

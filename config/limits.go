@@ -37,14 +37,34 @@ const (
 )
 
 // readConfig reads a config file, at most MaxFileSize+1 bytes of it: a
-// larger file is refused by checkLimits without being read whole.
+// larger file is refused by checkLimits without being read whole. The
+// buffer is the file's size (io.ReadAll's growing from 512 bytes
+// allocated three times a large file's size).
 func readConfig(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	size := int64(512)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = min(st.Size(), MaxFileSize) + 1
+	}
+	r := io.LimitReader(f, MaxFileSize+1)
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // checkLimits reports where data exceeds a limit, file:line each. A
@@ -64,7 +84,7 @@ func scanFile(path string, data []byte) (chunkPlan, Errors) {
 		return chunkPlan{}, Errors{{Pos{path, ls.line(MaxFileSize)}, fmt.Sprintf("the file is larger than %d bytes, the most a config file may be", MaxFileSize)}}
 	}
 	lc := limitChecker{path: path, ls: ls}
-	plan := chunkPlan{ok: true}
+	plan := newChunkPlan(data)
 	var key keyPath
 	p := unstable.Parser{}
 	p.Reset(data)

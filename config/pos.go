@@ -1,6 +1,7 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strconv"
@@ -212,7 +213,7 @@ func lineOfKey(ls lineStarts, kv *unstable.Node) int {
 type lineStarts []int
 
 func newLineStarts(data []byte) lineStarts {
-	ls := lineStarts{0}
+	ls := make(lineStarts, 1, bytes.Count(data, []byte{'\n'})+1)
 	for i, b := range data {
 		if b == '\n' {
 			ls = append(ls, i+1)
