@@ -139,7 +139,9 @@ func (a *ancestors) of(dir string) []string {
 func (g *graph) sort(ids []string) {
 	indeg := map[string]int{}
 	for _, id := range ids {
-		indeg[id] = len(g.preds[id])
+		if n := len(g.preds[id]); n > 0 { // most have none: not a map entry each
+			indeg[id] = n
+		}
 	}
 	ready := &strHeap{}
 	for _, id := range ids {
@@ -161,9 +163,13 @@ func (g *graph) sort(ids []string) {
 
 // dirtyDeps returns, for each id in dirty, the dirty ids it must wait for:
 // the nearest dirty ancestors (through clean ones, which are not run).
+// An id that waits for none has no entry (most, in a large config).
 func (g *graph) dirtyDeps(dirty map[string]bool) map[string][]string {
-	out := make(map[string][]string, len(dirty))
+	out := map[string][]string{}
 	for id := range dirty {
+		if len(g.preds[id]) == 0 {
+			continue
+		}
 		var deps []string
 		seen := map[string]bool{}
 		stack := append([]string(nil), g.preds[id]...)
@@ -180,7 +186,9 @@ func (g *graph) dirtyDeps(dirty map[string]bool) map[string][]string {
 			}
 			stack = append(stack, g.preds[p]...)
 		}
-		out[id] = deps
+		if len(deps) > 0 {
+			out[id] = deps
+		}
 	}
 	return out
 }
