@@ -1,7 +1,6 @@
 package cm
 
 import (
-	"container/heap"
 	"maps"
 	"path/filepath"
 	"slices"
@@ -33,9 +32,7 @@ func buildGraph(cfg *config.Config, res map[string]Resource) (*graph, error) {
 		g.succs[a] = append(g.succs[a], b)
 		g.preds[b] = append(g.preds[b], a)
 	}
-	at := map[string]func(string) config.Pos{}
-	for _, e := range cfg.AllEdges() {
-		at[e.ID] = e.At
+	for _, e := range cfg.ExplicitEdges() {
 		for _, r := range e.Requires {
 			add(r, e.ID)
 		}
@@ -44,6 +41,7 @@ func buildGraph(cfg *config.Config, res map[string]Resource) (*graph, error) {
 		}
 	}
 	ids := slices.Sorted(maps.Keys(res))
+	anc := ancestors{res: res, near: map[string][]string{}}
 	for _, id := range ids {
 		r := res[id]
 		if ed, ok := r.(edged); ok {
@@ -52,13 +50,13 @@ func buildGraph(cfg *config.Config, res map[string]Resource) (*graph, error) {
 			}
 		}
 		if p, ok := r.(pathed); ok {
-			autoPathEdges(res, id, p, add)
+			autoPathEdges(res, &anc, id, p, add)
 		}
 	}
 	chainAccounts(ids, add)
 	if cyc := config.FindCycle(ids, func(id string) []string { return g.succs[id] }); cyc != nil {
 		pos := config.Pos{}
-		if a := at[cyc[0]]; a != nil {
+		if a := cfg.EdgedAt(cyc[0]); a != nil {
 			pos = a("")
 		}
 		return nil, config.Errors{{Pos: pos, Msg: "dependency cycle (with automatic edges): " + strings.Join(cyc, " -> ")}}
@@ -87,22 +85,13 @@ func chainAccounts(ids []string, add func(a, b string)) {
 // autoPathEdges: the nearest managed ancestor directory (or tmpfile, or
 // mount) comes first, so does a mount's own directory, and so do the owner
 // and group.
-func autoPathEdges(res map[string]Resource, id string, p pathed, add func(a, b string)) {
+func autoPathEdges(res map[string]Resource, anc *ancestors, id string, p pathed, add func(a, b string)) {
 	path := p.Path()
 	if strings.HasPrefix(id, "mount:") {
 		add("dir:"+path, id)
 	}
-	for d := filepath.Dir(path); ; d = filepath.Dir(d) {
-		found := false
-		for _, k := range []string{"dir:", "tmpfile:", "mount:", "link:"} {
-			if res[k+d] != nil {
-				add(k+d, id)
-				found = true
-			}
-		}
-		if found || d == "/" || d == "." {
-			break
-		}
+	for _, a := range anc.of(filepath.Dir(path)) {
+		add(a, id)
 	}
 	user, group := p.Owners()
 	if user != "" {
@@ -113,26 +102,60 @@ func autoPathEdges(res map[string]Resource, id string, p pathed, add func(a, b s
 	}
 }
 
+// ancestors finds the resources managing the nearest managed directory at
+// or above a directory: the same for every path in it, so each directory
+// is walked once (1,000 files in ten directories: ten walks, not a
+// thousand), and the ids are looked up without being built.
+type ancestors struct {
+	res  map[string]Resource
+	near map[string][]string // by directory
+	buf  []byte
+}
+
+var pathKinds = []string{"dir:", "tmpfile:", "mount:", "link:"}
+
+func (a *ancestors) of(dir string) []string {
+	if ids, ok := a.near[dir]; ok {
+		return ids
+	}
+	var ids []string
+	for d := dir; ; d = filepath.Dir(d) {
+		for _, k := range pathKinds {
+			a.buf = append(append(a.buf[:0], k...), d...)
+			if a.res[string(a.buf)] != nil {
+				ids = append(ids, k+d)
+			}
+		}
+		if ids != nil || d == "/" || d == "." {
+			break
+		}
+	}
+	a.near[dir] = ids
+	return ids
+}
+
 // sort computes a topological order with Kahn's algorithm, smallest id
 // first among the ready ones, so the order is deterministic.
 func (g *graph) sort(ids []string) {
 	indeg := map[string]int{}
 	for _, id := range ids {
-		indeg[id] = len(g.preds[id])
+		if n := len(g.preds[id]); n > 0 { // most have none: not a map entry each
+			indeg[id] = n
+		}
 	}
 	ready := &strHeap{}
 	for _, id := range ids {
 		if indeg[id] == 0 {
-			heap.Push(ready, id)
+			ready.push(id)
 		}
 	}
-	for ready.Len() > 0 {
-		id := heap.Pop(ready).(string)
+	for len(*ready) > 0 {
+		id := ready.pop()
 		g.pos[id] = len(g.order)
 		g.order = append(g.order, id)
 		for _, s := range g.succs[id] {
 			if indeg[s]--; indeg[s] == 0 {
-				heap.Push(ready, s)
+				ready.push(s)
 			}
 		}
 	}
@@ -140,9 +163,13 @@ func (g *graph) sort(ids []string) {
 
 // dirtyDeps returns, for each id in dirty, the dirty ids it must wait for:
 // the nearest dirty ancestors (through clean ones, which are not run).
+// An id that waits for none has no entry (most, in a large config).
 func (g *graph) dirtyDeps(dirty map[string]bool) map[string][]string {
-	out := make(map[string][]string, len(dirty))
+	out := map[string][]string{}
 	for id := range dirty {
+		if len(g.preds[id]) == 0 {
+			continue
+		}
 		var deps []string
 		seen := map[string]bool{}
 		stack := append([]string(nil), g.preds[id]...)
@@ -159,20 +186,48 @@ func (g *graph) dirtyDeps(dirty map[string]bool) map[string][]string {
 			}
 			stack = append(stack, g.preds[p]...)
 		}
-		out[id] = deps
+		if len(deps) > 0 {
+			out[id] = deps
+		}
 	}
 	return out
 }
 
+// strHeap is a min-heap of ids; typed, where container/heap would box
+// every id it holds into an interface.
 type strHeap []string
 
-func (h strHeap) Len() int           { return len(h) }
-func (h strHeap) Less(i, j int) bool { return h[i] < h[j] }
-func (h strHeap) Swap(i, j int)      { h[i], h[j] = h[j], h[i] }
-func (h *strHeap) Push(x any)        { *h = append(*h, x.(string)) }
-func (h *strHeap) Pop() any {
-	old := *h
-	x := old[len(old)-1]
-	*h = old[:len(old)-1]
-	return x
+func (h *strHeap) push(s string) {
+	*h = append(*h, s)
+	a := *h
+	for i := len(a) - 1; i > 0; {
+		parent := (i - 1) / 2
+		if a[parent] <= a[i] {
+			break
+		}
+		a[parent], a[i] = a[i], a[parent]
+		i = parent
+	}
+}
+
+func (h *strHeap) pop() string {
+	a := *h
+	top, n := a[0], len(a)-1
+	a[0] = a[n]
+	a = a[:n]
+	for i := 0; ; {
+		least := i
+		for _, c := range []int{2*i + 1, 2*i + 2} {
+			if c < n && a[c] < a[least] {
+				least = c
+			}
+		}
+		if least == i {
+			break
+		}
+		a[i], a[least] = a[least], a[i]
+		i = least
+	}
+	*h = a
+	return top
 }

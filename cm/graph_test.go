@@ -202,3 +202,22 @@ requires = ["db", "net:eth0", "file:`+f+`"]
 		t.Errorf("service:web preds %q", got)
 	}
 }
+
+// The ids' heap pops them smallest first, whatever order they came in.
+func TestStrHeap(t *testing.T) {
+	in := []string{"m", "c", "x", "a", "q", "b", "z", "k", "d"}
+	h := &strHeap{}
+	for _, s := range in {
+		h.push(s)
+	}
+	var out []string
+	for len(*h) > 0 {
+		out = append(out, h.pop())
+		if len(out) == 3 {
+			h.push("aa")
+		}
+	}
+	if got := strings.Join(out, " "); got != "a b c aa d k m q x z" {
+		t.Errorf("popped %s", got)
+	}
+}

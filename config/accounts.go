@@ -1,14 +1,9 @@
 package config
 
 import (
-	"fmt"
 	"path/filepath"
-	"regexp"
 	"strings"
 )
-
-// Account names as shadow-utils accepts them by default.
-var accountName = regexp.MustCompile(`^[a-z_][a-z0-9_-]*\$?$`)
 
 // User is one [user.NAME] table: a line in /etc/passwd (and /etc/shadow).
 type User struct {
@@ -40,7 +35,7 @@ func (g *Group) Absent() bool { return g.Ensure == "absent" }
 // checkAccount checks what users and groups share: the name, ensure and
 // the numeric id (uid or gid).
 func checkAccount(bad func(string, string, ...any), what, name string, ensure *string, idKey string, id *int) {
-	if !accountName.MatchString(name) || len(name) > 32 {
+	if !isAccountName(name) || len(name) > 32 {
 		bad("", "invalid %s name: expected [a-z_][a-z0-9_-]*, at most 32 characters", what)
 	}
 	checkEnsure(bad, ensure, "present", "absent")
@@ -51,7 +46,7 @@ func checkAccount(bad func(string, string, ...any), what, name string, ensure *s
 
 func validateUser(u *User) Errors {
 	var errs Errors
-	bad := complainer(&errs, u.At, fmt.Sprintf("user %q", u.Name))
+	bad := resourceComplainer(&errs, &u.Meta, "user")
 	checkAccount(bad, "user", u.Name, &u.Ensure, "uid", u.UID)
 	if u.Home != "" && !filepath.IsAbs(u.Home) {
 		bad("home", "home = %q: expected an absolute path", u.Home)
@@ -63,7 +58,7 @@ func validateUser(u *User) Errors {
 		noColon(bad, kv[0], kv[1])
 	}
 	for _, g := range u.Groups {
-		if !accountName.MatchString(g) {
+		if !isAccountName(g) {
 			bad("groups", "group %q: invalid group name", g)
 		}
 	}
@@ -79,10 +74,10 @@ func noColon(bad func(string, string, ...any), key, v string) {
 
 func validateGroup(g *Group) Errors {
 	var errs Errors
-	bad := complainer(&errs, g.At, fmt.Sprintf("group %q", g.Name))
+	bad := resourceComplainer(&errs, &g.Meta, "group")
 	checkAccount(bad, "group", g.Name, &g.Ensure, "gid", g.GID)
 	for _, m := range g.Members {
-		if !accountName.MatchString(m) {
+		if !isAccountName(m) {
 			bad("members", "member %q: invalid user name", m)
 		}
 	}

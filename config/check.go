@@ -63,7 +63,7 @@ func (c *Check) JSONWant() map[string]string {
 
 func validateCheck(c *Check) Errors {
 	var errs Errors
-	bad := complainer(&errs, c.At, fmt.Sprintf("check %q", c.Name))
+	bad := resourceComplainer(&errs, &c.Meta, "check")
 	kinds := 0
 	for _, set := range []bool{c.HTTP != "", c.TCP != "", len(c.Exec) > 0} {
 		if set {

@@ -26,6 +26,15 @@ func complainer(errs *Errors, at func(string) Pos, what string) func(key, format
 	}
 }
 
+// resourceComplainer is complainer for a resource, said as `KIND "NAME"`
+// (fmt's %q): words made only when there is an error, since most
+// resources of a large config have none.
+func resourceComplainer(errs *Errors, m *Meta, kind string) func(key, format string, args ...any) {
+	return func(key, format string, args ...any) {
+		*errs = append(*errs, Error{m.At(key), kind + " " + strconv.Quote(m.Name) + ": " + fmt.Sprintf(format, args...)})
+	}
+}
+
 func checkEnsure(bad func(string, string, ...any), ensure *string, allowed ...string) {
 	if *ensure == "" {
 		*ensure = allowed[0]

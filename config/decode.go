@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/pelletier/go-toml/v2"
 )
@@ -16,12 +17,12 @@ import (
 // type error in one resource hides nothing in the others (the decoder
 // stops at the first). Every error is at its key's line in the original
 // file, in plain words. It runs only when the one-pass decode failed.
-func decodeEach(path string, data []byte) (reflect.Value, Lines, Errors) {
+func decodeEach(path string, data []byte, idx Lines) (reflect.Value, Lines, Errors) {
 	var raw map[string]any
 	if err := toml.Unmarshal(data, &raw); err != nil {
 		return reflect.Value{}, nil, syntaxError(path, data, err)
 	}
-	idx := IndexLines(data)
+	docType := rows().docType
 	doc := reflect.New(docType).Elem()
 	fields := map[string]int{}
 	for i := 0; i < docType.NumField(); i++ {
@@ -46,6 +47,7 @@ func decodeEach(path string, data []byte) (reflect.Value, Lines, Errors) {
 // clean, puts it into doc's field i.
 func decodePiece(path string, idx Lines, doc reflect.Value, i int, piece map[string]any) Errors {
 	var errs Errors
+	docType := rows().docType
 	one := reflect.New(docType).Elem()
 	// A type error names one key: report it, take the key out and decode
 	// again, so the piece's other mistakes are reported too.
@@ -150,7 +152,7 @@ func hasPrefixKey(key string, prefixes []string) bool {
 // unknownKey is the error for a key no table has, with the closest one.
 func unknownKey(path string, idx Lines, key []string) Error {
 	msg := fmt.Sprintf("unknown key %q", strings.Join(key, "."))
-	if s := suggest(docType, key); s != "" {
+	if s := suggest(rows().docType, key); s != "" {
 		msg += fmt.Sprintf(" (did you mean %q?)", s)
 	}
 	return Error{Pos{path, idx.Line(key...)}, msg}
@@ -168,7 +170,11 @@ func lookup(v any, key []string) any {
 	return v
 }
 
-var typeErrRE = regexp.MustCompile(`cannot decode TOML (\w+) into (?:struct field [\w.]+ of type |a Go value of type )?(\S+)`)
+// typeErrRE reads the decoder's type errors; compiled on the first
+// (an error path), not in every process's init.
+var typeErrRE = sync.OnceValue(func() *regexp.Regexp {
+	return regexp.MustCompile(`cannot decode TOML (\w+) into (?:struct field [\w.]+ of type |a Go value of type )?(\S+)`)
+})
 
 // explain turns the decoder's words into the user's: what the key
 // expected, what it got, and how to write it.
@@ -179,7 +185,7 @@ func explain(key []string, msg string, got any) string {
 		last = key[len(key)-1]
 	}
 	msg = strings.TrimPrefix(msg, "toml: ")
-	m := typeErrRE.FindStringSubmatch(msg)
+	m := typeErrRE().FindStringSubmatch(msg)
 	if m == nil {
 		return name + ": " + msg
 	}
@@ -264,13 +270,11 @@ func sortedKeys(m map[string]any) []string {
 	return keys
 }
 
-var bareKeyRE = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
-
 // keyString writes a key path as TOML would: file."/etc/x".mode.
 func keyString(key []string) string {
 	parts := make([]string, len(key))
 	for i, k := range key {
-		if bareKeyRE.MatchString(k) {
+		if isBareKey(k) {
 			parts[i] = k
 		} else {
 			parts[i] = fmt.Sprintf("%q", k)

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"path/filepath"
 	"strings"
 )
@@ -28,7 +27,7 @@ func (d *Dir) Absent() bool { return d.Ensure == "absent" }
 
 func validateDir(d *Dir) Errors {
 	var errs Errors
-	bad := complainer(&errs, d.At, fmt.Sprintf("dir %q", d.Name))
+	bad := resourceComplainer(&errs, &d.Meta, "dir")
 	checkBelowRoot(bad, d.Name, "path must be absolute, clean and not / (e.g. \"/var/www\")")
 	checkEnsure(bad, &d.Ensure, "present", "absent")
 	d.DirMode = parseMode(bad, d.Mode, 0o755)

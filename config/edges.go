@@ -18,11 +18,35 @@ type ResourceEdges struct {
 // AllEdges lists every resource's explicit edges, sorted by id.
 func (c *Config) AllEdges() []ResourceEdges {
 	var out []ResourceEdges
-	for _, k := range kinds {
+	for _, k := range rows().kinds {
 		out = append(out, k.edges(c)...)
 	}
 	slices.SortFunc(out, func(a, b ResourceEdges) int { return strings.Compare(a.ID, b.ID) })
 	return out
+}
+
+// ExplicitEdges lists the edges of every resource that has some, sorted
+// by id: AllEdges without the resources that have none, most of a large
+// config, which cost the engine's graph a closure each.
+func (c *Config) ExplicitEdges() []ResourceEdges {
+	var out []ResourceEdges
+	for _, k := range rows().kinds {
+		k.eachEdges(c, func(id string, requires, notify []string) {
+			r, _ := edgedResource(c, id)
+			out = append(out, ResourceEdges{ID: id, Requires: requires, Notify: notify, At: r.meta().At})
+		})
+	}
+	slices.SortFunc(out, func(a, b ResourceEdges) int { return strings.Compare(a.ID, b.ID) })
+	return out
+}
+
+// EdgedAt is At of the resource id names, if it is defined and of a kind
+// with edges (one AllEdges lists); nil if not.
+func (c *Config) EdgedAt(id string) func(key string) Pos {
+	if r, ok := edgedResource(c, id); ok {
+		return r.meta().At
+	}
+	return nil
 }
 
 // checkRequires: every id a resource requires is defined.
@@ -55,35 +79,57 @@ func checkNotify(c *Config, m *Meta, notify []string) Errors {
 }
 
 // edgeCycle finds a cycle in the explicit edges of all kinds together;
-// cycles among services alone are serviceCycle's to report.
+// cycles among services alone are serviceCycle's to report. Only a
+// resource with a successor can be on a cycle, so only those are roots of
+// the search (in id order, as all resources were): the others are most of
+// a config, and cost nothing here.
 func edgeCycle(c *Config) Errors {
-	all := c.AllEdges()
 	before := map[string][]string{}
-	at := map[string]func(string) Pos{}
-	for _, e := range all {
-		at[e.ID] = e.At
-		for _, r := range e.Requires {
-			if !strings.HasPrefix(e.ID, "service:") || !strings.HasPrefix(r, "service:") {
-				before[r] = append(before[r], e.ID)
+	for _, k := range rows().kinds {
+		k.eachEdges(c, func(id string, requires, notify []string) {
+			for _, r := range requires {
+				if !strings.HasPrefix(id, "service:") || !strings.HasPrefix(r, "service:") {
+					before[r] = append(before[r], id)
+				}
 			}
-		}
-		for _, n := range e.Notify {
-			before[e.ID] = append(before[e.ID], n)
+			for _, n := range notify {
+				before[id] = append(before[id], n)
+			}
+		})
+	}
+	var ids []string
+	for id := range before {
+		if edged(c, id) {
+			ids = append(ids, id)
 		}
 	}
-	ids := make([]string, 0, len(all))
-	for _, e := range all {
-		ids = append(ids, e.ID)
-	}
+	slices.Sort(ids)
 	cyc := FindCycle(ids, func(id string) []string { return before[id] })
 	if cyc == nil {
 		return nil
 	}
 	pos := Pos{}
-	if a := at[cyc[0]]; a != nil {
-		pos = a("")
+	if r, ok := edgedResource(c, cyc[0]); ok {
+		pos = r.meta().At("")
 	}
 	return Errors{{pos, "dependency cycle: " + strings.Join(cyc, " -> ")}}
+}
+
+// edged reports whether id is a defined resource of a kind with edges.
+func edged(c *Config, id string) bool {
+	_, ok := edgedResource(c, id)
+	return ok
+}
+
+// edgedResource is the resource id names, if it is defined and of a kind
+// with edges.
+func edgedResource(c *Config, id string) (Resource, bool) {
+	kind, name, _ := strings.Cut(id, ":")
+	k, ok := rows().byKind[kind]
+	if !ok || !k.edged() {
+		return nil, false
+	}
+	return k.resource(c, name)
 }
 
 // FindCycle returns one cycle of the graph (first id repeated at the end),
@@ -101,8 +147,10 @@ func FindCycle(nodes []string, next func(string) []string) []string {
 	visit = func(id string) []string {
 		color[id] = grey
 		stack = append(stack, id)
-		succ := append([]string(nil), next(id)...)
-		slices.Sort(succ)
+		succ := next(id)
+		if len(succ) > 1 { // sorted, as a copy: next's slice is the caller's
+			succ = slices.Sorted(slices.Values(succ))
+		}
 		for _, s := range succ {
 			switch color[s] {
 			case grey:

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"path/filepath"
 	"time"
 )
@@ -25,7 +24,7 @@ const defaultExecTimeout = 5 * time.Minute
 
 func validateExec(e *Exec) Errors {
 	var errs Errors
-	bad := complainer(&errs, e.At, fmt.Sprintf("exec %q", e.Name))
+	bad := resourceComplainer(&errs, &e.Meta, "exec")
 	e.commandAt = e.At("command")
 	if len(e.Command) == 0 || e.Command[0] == "" {
 		bad("command", "expected command = [\"/bin/prog\", \"arg\"]")

@@ -30,7 +30,7 @@ func (f *File) Absent() bool { return f.Ensure == "absent" }
 
 func validateFile(f *File) Errors {
 	var errs Errors
-	bad := complainer(&errs, f.At, fmt.Sprintf("file %q", f.Name))
+	bad := resourceComplainer(&errs, &f.Meta, "file")
 	if !isCleanAbs(f.Name) {
 		bad("", "path must be absolute and clean (e.g. \"/etc/motd\")")
 	}

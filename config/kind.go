@@ -28,13 +28,18 @@ type table interface {
 	fieldType() reflect.Type
 	init(c *Config)
 	// load merges one file's table (a value of fieldType) into c.
-	load(c *Config, v reflect.Value, at func(keys ...string) Pos, has func(keys ...string) bool) Errors
+	load(c *Config, v reflect.Value, src *fileKeys) Errors
 }
 
 // kindRow is a table of resources, [KIND."NAME"]: a row of the kinds table.
 type kindRow interface {
 	table
 	has(c *Config, name string) bool
+	resource(c *Config, name string) (Resource, bool)
+	// edged: the kind's resources have edges (edger).
+	edged() bool
+	// eachEdges calls f with each resource's edges, if it has any.
+	eachEdges(c *Config, f func(id string, requires, notify []string))
 	refreshable() bool
 	edges(c *Config) []ResourceEdges
 	checkRefs(c *Config) Errors
@@ -74,44 +79,61 @@ func (k kind[T, P]) has(c *Config, name string) bool {
 	return ok
 }
 
+func (k kind[T, P]) resource(c *Config, name string) (Resource, bool) {
+	r, ok := (*k.get(c))[name]
+	return r, ok
+}
+
+func (k kind[T, P]) edged() bool {
+	_, ok := any(P(nil)).(edger)
+	return ok
+}
+
+func (k kind[T, P]) eachEdges(c *Config, f func(id string, requires, notify []string)) {
+	if !k.edged() {
+		return
+	}
+	for name, r := range *k.get(c) {
+		if req, notify := any(r).(edger).edgeList(); len(req)+len(notify) > 0 {
+			f(k.name+":"+name, req, notify)
+		}
+	}
+}
+
 // load adds the file's resources; a name already defined is an error that
 // names both places.
-func (k kind[T, P]) load(c *Config, v reflect.Value, at func(keys ...string) Pos, has func(keys ...string) bool) Errors {
-	src, _ := v.Interface().(map[string]P)
+func (k kind[T, P]) load(c *Config, v reflect.Value, src *fileKeys) Errors {
+	in, _ := v.Interface().(map[string]P)
 	k.init(c)
 	dst := *k.get(c)
+	if len(dst) == 0 && len(in) > 0 { // sized once, not grown table by table
+		dst = make(map[string]P, len(in))
+		*k.get(c) = dst
+	}
 	var errs Errors
-	for _, name := range slices.Sorted(maps.Keys(src)) {
-		r := src[name]
+	for _, name := range slices.Sorted(maps.Keys(in)) {
+		r := in[name]
 		if r == nil {
 			r = new(T)
 		}
 		m := r.meta()
-		pos, keyAt := at(k.name, name), func(key string) Pos { return at(k.name, name, key) }
+		pos, elsewhere := src.at(k.name, name), false
 		if m.From != "" {
 			from, err := parseFrom(m.From)
 			if err != nil {
-				errs = append(errs, Error{at(k.name, name, "from"), err.Error()})
+				errs = append(errs, Error{src.at(k.name, name, "from"), err.Error()})
 				continue
 			}
 			// Declared elsewhere: every error about it names that place.
-			pos, keyAt = from, func(string) Pos { return from }
+			pos, elsewhere = from, true
 		}
-		if prev, ok := dst[name]; ok && c.ranks[k.name+":"+name] >= c.rank {
+		if prev, ok := dst[name]; ok && prev.meta().rank >= c.rank {
 			errs = append(errs, Error{pos, fmt.Sprintf("%s %q is already defined at %s", k.name, name, prev.meta().Pos)})
 			continue
 		}
-		if c.ranks != nil {
-			c.ranks[k.name+":"+name] = c.rank // a lower layer's is replaced whole
-		}
 		m.Name, m.Pos, m.kind = name, pos, k.name
-		m.at = func(key string) Pos {
-			if key == "" {
-				return pos
-			}
-			return keyAt(key)
-		}
-		m.set = func(key string) bool { return has(k.name, name, key) }
+		m.rank = c.rank // a lower layer's is replaced whole
+		m.keys, m.elsewhere = src, elsewhere
 		dst[name] = r
 		if k.declare != nil {
 			if derrs := k.declare(c, r); len(derrs) > 0 {
@@ -160,7 +182,7 @@ func (k kind[T, P]) checkRefs(c *Config) Errors {
 func (k kind[T, P]) dropKeyPositions(c *Config) {
 	for _, r := range *k.get(c) {
 		m := r.meta()
-		m.at, m.set, m.declared = nil, nil, nil
+		m.keys, m.declared, m.rank = nil, nil, 0
 	}
 }
 
@@ -177,25 +199,25 @@ func (s single[T]) key() string             { return s.name }
 func (s single[T]) fieldType() reflect.Type { return reflect.TypeFor[*T]() }
 func (s single[T]) init(*Config)            {}
 
-func (s single[T]) load(c *Config, v reflect.Value, at func(keys ...string) Pos, _ func(keys ...string) bool) Errors {
+func (s single[T]) load(c *Config, v reflect.Value, keys *fileKeys) Errors {
 	src, _ := v.Interface().(*T)
 	if src == nil {
 		return nil
 	}
-	pos := at(s.name)
+	pos := keys.at(s.name)
 	dst := s.get(c)
-	if prev := *s.pos(dst); prev.File != "" && c.ranks["["+s.name+"]"] >= c.rank {
+	if prev := *s.pos(dst); prev.File != "" && c.ranks[s.name] >= c.rank {
 		return Errors{{pos, "[" + s.name + "] is already defined at " + prev.String()}}
 	}
 	if c.ranks != nil {
-		c.ranks["["+s.name+"]"] = c.rank
+		c.ranks[s.name] = c.rank
 	}
 	*dst = *src
 	*s.pos(dst) = pos
 	if s.validate == nil {
 		return nil
 	}
-	return s.validate(dst, func(key string) Pos { return at(s.name, key) })
+	return s.validate(dst, func(key string) Pos { return keys.at(s.name, key) })
 }
 
 // All lists the resources of one kind (All[Dir](c)), sorted by name.
@@ -203,7 +225,7 @@ func All[T any, P interface {
 	*T
 	Resource
 }](c *Config) []P {
-	for _, row := range kinds {
+	for _, row := range rows().kinds {
 		if k, ok := row.(kind[T, P]); ok {
 			m := *k.get(c)
 			out := make([]P, 0, len(m))

@@ -3,6 +3,7 @@ package config
 import (
 	"reflect"
 	"strings"
+	"sync"
 )
 
 // Kinds holds the merged resources of every kind beyond services, files
@@ -21,24 +22,37 @@ type Kinds struct {
 	Checks   map[string]*Check // not converged: probes (check.go)
 }
 
-// The table of every top-level table a config file may hold, one row each.
-// The rows of resource kinds drive loading (a file's document type is made
-// from them), Has, IsKind, Refreshable, AllEdges, the reference checks and
-// dropping key positions; cm builds its plan from them too (All). A new
-// kind is its struct and validator, a field in Kinds and a row here.
+// schema is the table of every top-level table a config file may hold,
+// one row each. The rows of resource kinds drive loading (a file's
+// document type is made from them), Has, IsKind, Refreshable, AllEdges,
+// the reference checks and dropping key positions; cm builds its plan
+// from them too (All). A new kind is its struct and validator, a field in
+// Kinds and a row here.
 //
-// init fills them, once, because the rows' validators ask the table
-// questions (IsKind, Has): Go's variable initialisation would refuse that
-// cycle. Nothing changes them afterwards.
-var (
+// It is built once, on first use, not by Go's variable initialisation:
+// the rows' validators ask the table questions (IsKind, Has), a cycle Go
+// refuses; and a process that loads no config (PID 1 until it does, unit
+// version) pays nothing for it. Nothing changes it afterwards.
+type schema struct {
 	tables  []table
 	kinds   []kindRow
 	byKind  map[string]kindRow
 	docType reflect.Type // one file: a struct with a field per table
+}
+
+var (
+	schemaOnce sync.Once
+	theSchema  schema
 )
 
-func init() {
-	tables = []table{
+// rows is the schema, built on the first call.
+func rows() *schema {
+	schemaOnce.Do(func() { theSchema = newSchema() })
+	return &theSchema
+}
+
+func newSchema() schema {
+	tables := []table{
 		single[System]{name: "system", get: func(c *Config) *System { return &c.System }, pos: func(s *System) *Pos { return &s.Pos }, validate: validateSystem},
 		single[CM]{name: "cm", get: func(c *Config) *CM { return &c.CM }, pos: func(s *CM) *Pos { return &s.Pos }, validate: validateCM},
 		single[Web]{name: "web", get: func(c *Config) *Web { return &c.Web }, pos: func(s *Web) *Pos { return &s.Pos }, validate: validateWeb},
@@ -59,12 +73,12 @@ func init() {
 		kind[Tmpfile, *Tmpfile]{name: "tmpfile", get: func(c *Config) *map[string]*Tmpfile { return &c.Tmpfiles }, validate: validateTmpfile},
 		kind[Check, *Check]{name: "check", get: func(c *Config) *map[string]*Check { return &c.Checks }, validate: validateCheck},
 	}
-	byKind = map[string]kindRow{}
+	s := schema{tables: tables, byKind: map[string]kindRow{}}
 	fields := make([]reflect.StructField, len(tables))
 	for i, t := range tables {
 		if k, ok := t.(kindRow); ok {
-			kinds = append(kinds, k)
-			byKind[t.key()] = k
+			s.kinds = append(s.kinds, k)
+			s.byKind[t.key()] = k
 		}
 		fields[i] = reflect.StructField{
 			Name: strings.ToUpper(t.key()[:1]) + t.key()[1:],
@@ -72,33 +86,34 @@ func init() {
 			Tag:  reflect.StructTag(`toml:"` + t.key() + `"`),
 		}
 	}
-	docType = reflect.StructOf(fields)
+	s.docType = reflect.StructOf(fields)
+	return s
 }
 
 // IsKind reports whether kind names a resource kind (the part of an id
 // before the colon).
 func IsKind(kind string) bool {
-	_, ok := byKind[kind]
+	_, ok := rows().byKind[kind]
 	return ok
 }
 
 // Has reports whether id ("KIND:NAME") is a defined resource.
 func (c *Config) Has(id string) bool {
 	kind, name, _ := strings.Cut(id, ":")
-	k, ok := byKind[kind]
+	k, ok := rows().byKind[kind]
 	return ok && k.has(c, name)
 }
 
 // Refreshable reports whether id names a kind that a notify can refresh.
 func Refreshable(id string) bool {
 	kind, _, colon := strings.Cut(id, ":")
-	k, ok := byKind[kind]
+	k, ok := rows().byKind[kind]
 	return colon && ok && k.refreshable()
 }
 
 // dropKeyPositions forgets every resource's per-key lines (see kind's).
 func (c *Config) dropKeyPositions() {
-	for _, k := range kinds {
+	for _, k := range rows().kinds {
 		k.dropKeyPositions(c)
 	}
 }

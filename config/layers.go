@@ -70,7 +70,7 @@ func layerRank(name string) (int, bool) {
 
 // IsName says whether s is a short bare name: letters, digits, - and _
 // (a TOML bare key), at most 64 bytes; layer names and fact keys are.
-func IsName(s string) bool { return len(s) <= 64 && bareKeyRE.MatchString(s) }
+func IsName(s string) bool { return len(s) <= 64 && isBareKey(s) }
 
 // rankedPath is a file to load and its layer.
 type rankedPath struct {

@@ -37,24 +37,55 @@ const (
 )
 
 // readConfig reads a config file, at most MaxFileSize+1 bytes of it: a
-// larger file is refused by checkLimits without being read whole.
+// larger file is refused by checkLimits without being read whole. The
+// buffer is the file's size (io.ReadAll's growing from 512 bytes
+// allocated three times a large file's size).
 func readConfig(path string) ([]byte, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
-	return io.ReadAll(io.LimitReader(f, MaxFileSize+1))
+	size := int64(512)
+	if st, err := f.Stat(); err == nil && st.Mode().IsRegular() {
+		size = min(st.Size(), MaxFileSize) + 1
+	}
+	r := io.LimitReader(f, MaxFileSize+1)
+	buf := make([]byte, 0, size)
+	for {
+		if len(buf) == cap(buf) {
+			buf = append(buf, 0)[:len(buf)]
+		}
+		n, err := r.Read(buf[len(buf):cap(buf)])
+		buf = buf[:len(buf)+n]
+		if err == io.EOF {
+			return buf, nil
+		}
+		if err != nil {
+			return buf, err
+		}
+	}
 }
 
 // checkLimits reports where data exceeds a limit, file:line each. A
 // syntax error is left to the decoder, which words it better.
 func checkLimits(path string, data []byte) Errors {
+	_, errs := scanFile(path, data)
+	return errs
+}
+
+// scanFile checks data's limits and, in the same walk of its syntax tree
+// (parsing is most of the cost), plans its chunks (chunks.go). Its lines
+// are indexed only when asked for (fileKeys): a valid file of files is
+// never asked.
+func scanFile(path string, data []byte) (chunkPlan, Errors) {
 	ls := newLineStarts(data)
 	if len(data) > MaxFileSize {
-		return Errors{{Pos{path, ls.line(MaxFileSize)}, fmt.Sprintf("the file is larger than %d bytes, the most a config file may be", MaxFileSize)}}
+		return chunkPlan{}, Errors{{Pos{path, ls.line(MaxFileSize)}, fmt.Sprintf("the file is larger than %d bytes, the most a config file may be", MaxFileSize)}}
 	}
 	lc := limitChecker{path: path, ls: ls}
+	plan := newChunkPlan(data)
+	var key keyPath
 	p := unstable.Parser{}
 	p.Reset(data)
 	table, tables, keys := 0, 0, 0
@@ -66,6 +97,9 @@ func checkLimits(path string, data []byte) Errors {
 			if tables++; tables == MaxTables+1 {
 				lc.fail(lineOfKey(ls, e), "more than %d tables in one file", MaxTables)
 			}
+			key.reset()
+			key.pushKey(e.Key())
+			plan.add(ls, lineOfKey(ls, e), &key)
 		case unstable.KeyValue:
 			if keys++; keys == MaxTableKeys+1 {
 				lc.fail(lineOfKey(ls, e), "more than %d keys in one table", MaxTableKeys)
@@ -73,9 +107,18 @@ func checkLimits(path string, data []byte) Errors {
 			if table <= MaxKeyParts { // else its table was reported
 				lc.keyValue(e, table, 0, 0)
 			}
+			if tables == 0 {
+				plan.ok = false // a key before the first header
+			}
 		}
 	}
-	return lc.errs
+	if len(lc.errs) > 0 {
+		return chunkPlan{}, lc.errs
+	}
+	if p.Error() != nil {
+		plan.ok = false
+	}
+	return plan, nil
 }
 
 type limitChecker struct {

@@ -1,7 +1,5 @@
 package config
 
-import "fmt"
-
 // Link is one [link."PATH"] table: a symbolic link.
 type Link struct {
 	Meta
@@ -15,7 +13,7 @@ func (l *Link) Absent() bool { return l.Ensure == "absent" }
 
 func validateLink(l *Link) Errors {
 	var errs Errors
-	bad := complainer(&errs, l.At, fmt.Sprintf("link %q", l.Name))
+	bad := resourceComplainer(&errs, &l.Meta, "link")
 	if !isCleanAbs(l.Name) {
 		bad("", "path must be absolute and clean (e.g. \"/usr/bin/vi\")")
 	}

@@ -108,6 +108,7 @@ func (l Loader) LoadFiles(paths ...string) (*Config, error) {
 func (l Loader) loadRanked(files []rankedPath) (*Config, error) {
 	c := &Config{ranks: map[string]int{}, declared: l.Declared}
 	defer func() { c.declared = nil }()
+	tables := rows().tables
 	for _, t := range tables {
 		t.init(c)
 	}
@@ -120,14 +121,13 @@ func (l Loader) loadRanked(files []rankedPath) (*Config, error) {
 			return nil, fmt.Errorf("load %s: %w", path, err)
 		}
 		c.Sources = append(c.Sources, path)
-		doc, idx, ferrs := parse(path, data)
+		doc, keys, ferrs := parse(path, data)
 		errs = append(errs, ferrs...)
 		if !doc.IsValid() {
 			continue
 		}
-		at := func(keys ...string) Pos { return Pos{File: path, Line: idx.Line(keys...)} }
 		for i, t := range tables {
-			errs = append(errs, t.load(c, doc.Field(i), at, idx.Has)...)
+			errs = append(errs, t.load(c, doc.Field(i), keys)...)
 		}
 	}
 	errs = append(errs, addConsole(c)...)
@@ -153,16 +153,30 @@ func (l Loader) loadRanked(files []rankedPath) (*Config, error) {
 // field per table); unknown keys are errors with a suggestion. The
 // document is invalid when nothing could be decoded, or when the file
 // exceeds a limit (limits.go): then it is not decoded at all.
-func parse(path string, data []byte) (reflect.Value, Lines, Errors) {
-	if errs := checkLimits(path, data); len(errs) > 0 {
+func parse(path string, data []byte) (reflect.Value, *fileKeys, Errors) {
+	keys := &fileKeys{file: path, data: data}
+	plan, errs := scanFile(path, data)
+	if len(errs) > 0 {
 		return reflect.Value{}, nil, errs
 	}
-	doc := reflect.New(docType).Elem()
+	if cuts, lines := plan.cuts(); cuts != nil {
+		if doc, ok := decodeChunks(data, cuts); ok {
+			keys.resources = lines
+			return doc, keys, nil
+		}
+	}
+	doc, errs := decodeWhole(path, data, keys)
+	return doc, keys, errs
+}
+
+// decodeWhole decodes the file in one piece, and words its errors.
+func decodeWhole(path string, data []byte, keys *fileKeys) (reflect.Value, Errors) {
+	doc := reflect.New(rows().docType).Elem()
 	dec := toml.NewDecoder(bytes.NewReader(data))
 	dec.DisallowUnknownFields()
 	err := dec.Decode(doc.Addr().Interface())
 	if err == nil {
-		return doc, IndexLines(data), nil
+		return doc, nil
 	}
 	var strict *toml.StrictMissingError
 	var derr *toml.DecodeError
@@ -173,19 +187,20 @@ func parse(path string, data []byte) (reflect.Value, Lines, Errors) {
 			line, _ := e.Position()
 			key := []string(e.Key())
 			msg := fmt.Sprintf("unknown key %q", strings.Join(key, "."))
-			if s := suggest(docType, key); s != "" {
+			if s := suggest(rows().docType, key); s != "" {
 				msg += fmt.Sprintf(" (did you mean %q?)", s)
 			}
 			errs = append(errs, Error{Pos{path, line}, msg})
 		}
 		// Decoding went on past unknown keys, so the rest can still be checked.
-		return doc, IndexLines(data), errs
+		return doc, errs
 	case errors.As(err, &derr):
 		// A type error stops the decoder: decode again piece by piece,
 		// so every other table and resource is still checked.
-		return decodeEach(path, data)
+		doc, _, errs := decodeEach(path, data, keys.lines())
+		return doc, errs
 	default:
-		return reflect.Value{}, nil, Errors{{Pos{path, 0}, err.Error()}}
+		return reflect.Value{}, Errors{{Pos{path, 0}, err.Error()}}
 	}
 }
 

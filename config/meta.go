@@ -20,11 +20,46 @@ type Meta struct {
 	// every error about the resource names it.
 	From string `toml:"from"`
 	kind string
-	at   func(key string) Pos
-	// set says whether the table wrote a key; declared are the keys
-	// taken from elsewhere (a unit file), at their lines there.
-	set      func(key string) bool
-	declared map[string]Pos
+	// keys are the lines of the file the table is in, while the config
+	// is being loaded: of each key (At), and whether it was written
+	// (Set). elsewhere: From named the place, which At gives for every
+	// key. declared are the keys taken from elsewhere (a unit file), at
+	// their lines there.
+	keys      *fileKeys
+	elsewhere bool
+	declared  map[string]Pos
+	// rank is the layer of the file the table is in (layers.go), while
+	// the config is being loaded: a higher one's table replaces it.
+	rank int
+}
+
+// fileKeys are one file's key lines: one for all the tables in it,
+// indexed on the first question (an error, a key's line kept, Set): a
+// valid file of [file] tables never asks one.
+type fileKeys struct {
+	file string
+	data []byte
+	idx  Lines
+	// resources are the resources' own lines, by KIND\x00NAME, when the
+	// file was decoded in chunks (chunkPlan.cuts); nil otherwise.
+	resources map[string]int
+}
+
+func (f *fileKeys) lines() Lines {
+	if f.idx == nil {
+		f.idx = IndexLines(f.data)
+	}
+	return f.idx
+}
+
+func (f *fileKeys) at(keys ...string) Pos {
+	if len(keys) == 2 && f.resources != nil {
+		var buf [256]byte
+		if l, ok := f.resources[string(joinKey(buf[:0], keys))]; ok {
+			return Pos{File: f.file, Line: l}
+		}
+	}
+	return Pos{File: f.file, Line: f.lines().Line(keys...)}
 }
 
 // ID is the resource id of a loaded resource, e.g. "dir:/srv".
@@ -37,10 +72,10 @@ func (m *Meta) At(key string) Pos {
 	if p, ok := m.declared[key]; ok {
 		return p
 	}
-	if m.at == nil {
+	if m.keys == nil || m.elsewhere || key == "" {
 		return m.Pos
 	}
-	return m.at(key)
+	return m.keys.at(m.kind, m.Name, key)
 }
 
 func (m *Meta) meta() *Meta { return m }
@@ -62,7 +97,7 @@ func parseFrom(s string) (Pos, error) {
 
 // Set reports whether the resource's own table wrote key (while the
 // config is being loaded; false for a resource made outside a file).
-func (m *Meta) Set(key string) bool { return m.set != nil && m.set(key) }
+func (m *Meta) Set(key string) bool { return m.keys != nil && m.keys.lines().Has(m.kind, m.Name, key) }
 
 // Declare records that key was declared at p, outside a TOML file (a
 // systemd unit file's line): At(key) is then p, so an error about the

@@ -1,7 +1,5 @@
 package config
 
-import "fmt"
-
 // Mount is one [mount."/mnt/data"] table.
 type Mount struct {
 	Meta
@@ -14,7 +12,7 @@ type Mount struct {
 
 func validateMount(m *Mount) Errors {
 	var errs Errors
-	bad := complainer(&errs, m.At, fmt.Sprintf("mount %q", m.Name))
+	bad := resourceComplainer(&errs, &m.Meta, "mount")
 	checkBelowRoot(bad, m.Name, "mount point must be absolute, clean and not /")
 	checkEnsure(bad, &m.Ensure, "mounted", "unmounted")
 	if m.Ensure == "mounted" {

@@ -1,7 +1,6 @@
 package config
 
 import (
-	"fmt"
 	"strings"
 )
 
@@ -19,7 +18,7 @@ type Package struct {
 
 func validatePackage(p *Package) Errors {
 	var errs Errors
-	bad := complainer(&errs, p.At, fmt.Sprintf("package %q", p.Name))
+	bad := resourceComplainer(&errs, &p.Meta, "package")
 	if p.Name == "" || strings.ContainsAny(p.Name, "/\n") || p.Name == "." || p.Name == ".." {
 		bad("", "invalid package name")
 	}

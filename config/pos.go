@@ -1,10 +1,10 @@
 package config
 
 import (
+	"bytes"
 	"fmt"
 	"sort"
 	"strconv"
-	"strings"
 
 	"github.com/pelletier/go-toml/v2/unstable"
 )
@@ -29,31 +29,89 @@ type Lines map[string]int
 
 // IndexLines walks the TOML syntax tree of data once.
 func IndexLines(data []byte) Lines {
-	idx := Lines{}
+	ix := newIndexer(data)
 	p := unstable.Parser{}
 	p.Reset(data)
-	ls := newLineStarts(data)
-	counts := map[string]int{}
-	var table []string
 	for p.NextExpression() {
-		e := p.Expression()
-		switch e.Kind {
-		case unstable.Table:
-			table = keyParts(e.Key())
-			idx.add(table, lineOfKey(ls, e))
-		case unstable.ArrayTable:
-			k := keyParts(e.Key())
-			j := strings.Join(k, "\x00")
-			table = append(k, strconv.Itoa(counts[j]))
-			counts[j]++
-			idx.add(table, lineOfKey(ls, e))
-		case unstable.KeyValue:
-			k := append(append([]string{}, table...), keyParts(e.Key())...)
-			idx.add(k, lineOfKey(ls, e))
-			idx.value(ls, k, e.Value())
-		}
+		ix.expression(p.Expression())
 	}
-	return idx
+	return ix.idx
+}
+
+// indexer indexes a file expression by expression.
+type indexer struct {
+	ls     lineStarts
+	idx    Lines
+	counts map[string]int // [[array tables]] seen, by path
+	table  keyPath        // the current table's path
+	key    keyPath        // scratch: a key-value's path
+}
+
+func newIndexer(data []byte) *indexer {
+	ls := newLineStarts(data)
+	// About a key a line: sized once, not grown.
+	return &indexer{ls: ls, idx: make(Lines, len(ls)), counts: map[string]int{}}
+}
+
+func (ix *indexer) expression(e *unstable.Node) {
+	switch e.Kind {
+	case unstable.Table:
+		ix.table.reset()
+		ix.table.pushKey(e.Key())
+		ix.idx.add(&ix.table, lineOfKey(ix.ls, e))
+	case unstable.ArrayTable:
+		ix.table.reset()
+		ix.table.pushKey(e.Key())
+		line := lineOfKey(ix.ls, e)
+		j := string(ix.table.b)
+		ix.table.push(strconv.AppendInt(nil, int64(ix.counts[j]), 10))
+		ix.counts[j]++
+		ix.idx.add(&ix.table, line)
+	case unstable.KeyValue:
+		ix.key.set(&ix.table)
+		ix.key.pushKey(e.Key())
+		ix.idx.add(&ix.key, lineOfKey(ix.ls, e))
+		ix.idx.value(ix.ls, &ix.key, e.Value())
+	}
+}
+
+// keyPath is a key's parts joined by NULs, as Lines is keyed, with where
+// each part ends: built in place, it costs no allocation per key.
+type keyPath struct {
+	b    []byte
+	ends []int
+}
+
+func (k *keyPath) len() int { return len(k.ends) }
+
+func (k *keyPath) reset() { k.b, k.ends = k.b[:0], k.ends[:0] }
+
+func (k *keyPath) set(from *keyPath) {
+	k.b, k.ends = append(k.b[:0], from.b...), append(k.ends[:0], from.ends...)
+}
+
+func (k *keyPath) push(part []byte) {
+	if len(k.ends) > 0 {
+		k.b = append(k.b, 0)
+	}
+	k.b = append(k.b, part...)
+	k.ends = append(k.ends, len(k.b))
+}
+
+func (k *keyPath) pushKey(it unstable.Iterator) {
+	for it.Next() {
+		k.push(it.Node().Data)
+	}
+}
+
+// truncate keeps the first n parts.
+func (k *keyPath) truncate(n int) {
+	k.ends = k.ends[:n]
+	if n == 0 {
+		k.b = k.b[:0]
+	} else {
+		k.b = k.b[:k.ends[n-1]]
+	}
 }
 
 // maxIndexDepth is the deepest path indexed: the loader refuses deeper
@@ -61,27 +119,35 @@ func IndexLines(data []byte) Lines {
 // near it. A deeper path's line is its deepest indexed prefix's.
 const maxIndexDepth = MaxKeyParts + MaxNesting
 
-func (idx Lines) add(path []string, line int) {
-	path = path[:min(len(path), maxIndexDepth)]
-	// Every prefix gets the first line it was seen on. The prefixes are
-	// cut from one joined string, so a path costs its length, not its
-	// length squared.
-	full := strings.Join(path, "\x00")
-	end := 0
-	for _, part := range path {
-		end += len(part)
-		if _, ok := idx[full[:end]]; !ok {
+// add gives every prefix of path that has none the line. A path's new
+// prefixes are cut from one string, so a path costs its length, not its
+// length squared, and one allocation at most.
+func (idx Lines) add(path *keyPath, line int) {
+	n := min(path.len(), maxIndexDepth)
+	if n == 0 {
+		return
+	}
+	full := ""
+	for _, end := range path.ends[:n] {
+		if full != "" {
+			if _, ok := idx[full[:end]]; !ok {
+				idx[full[:end]] = line
+			}
+			continue
+		}
+		if _, ok := idx[string(path.b[:end])]; !ok {
+			full = string(path.b[:path.ends[n-1]])
 			idx[full[:end]] = line
 		}
-		end++ // the separator
 	}
 }
 
 // value indexes the elements of inline tables and arrays.
-func (idx Lines) value(ls lineStarts, prefix []string, v *unstable.Node) {
+func (idx Lines) value(ls lineStarts, prefix *keyPath, v *unstable.Node) {
 	if v == nil {
 		return
 	}
+	n := prefix.len()
 	switch v.Kind {
 	case unstable.InlineTable:
 		it := v.Children()
@@ -90,19 +156,22 @@ func (idx Lines) value(ls lineStarts, prefix []string, v *unstable.Node) {
 			if kv.Kind != unstable.KeyValue {
 				continue
 			}
-			k := append(append([]string{}, prefix...), keyParts(kv.Key())...)
-			idx.add(k, lineOfKey(ls, kv))
-			idx.value(ls, k, kv.Value())
+			prefix.pushKey(kv.Key())
+			idx.add(prefix, lineOfKey(ls, kv))
+			idx.value(ls, prefix, kv.Value())
+			prefix.truncate(n)
 		}
 	case unstable.Array:
 		it := v.Children()
+		var num [20]byte
 		for i := 0; it.Next(); i++ {
 			el := it.Node()
-			k := append(append([]string{}, prefix...), strconv.Itoa(i))
+			prefix.push(strconv.AppendInt(num[:0], int64(i), 10))
 			if l := firstLine(ls, el); l > 0 {
-				idx.add(k, l)
+				idx.add(prefix, l)
 			}
-			idx.value(ls, k, el)
+			idx.value(ls, prefix, el)
+			prefix.truncate(n)
 		}
 	}
 }
@@ -144,7 +213,7 @@ func lineOfKey(ls lineStarts, kv *unstable.Node) int {
 type lineStarts []int
 
 func newLineStarts(data []byte) lineStarts {
-	ls := lineStarts{0}
+	ls := make(lineStarts, 1, bytes.Count(data, []byte{'\n'})+1)
 	for i, b := range data {
 		if b == '\n' {
 			ls = append(ls, i+1)
@@ -158,21 +227,14 @@ func (ls lineStarts) line(off uint32) int {
 	return sort.Search(len(ls), func(i int) bool { return ls[i] > int(off) })
 }
 
-func keyParts(it unstable.Iterator) []string {
-	var parts []string
-	for it.Next() {
-		parts = append(parts, string(it.Node().Data))
-	}
-	return parts
-}
-
 // Line is the line of the longest known prefix of path, 0 if none.
 func (idx Lines) Line(path ...string) int {
 	path = path[:min(len(path), maxIndexDepth)]
-	full := strings.Join(path, "\x00")
+	var buf [256]byte
+	full := joinKey(buf[:0], path)
 	end := len(full)
 	for n := len(path); n > 0; n-- {
-		if l, ok := idx[full[:end]]; ok {
+		if l, ok := idx[string(full[:end])]; ok {
 			return l
 		}
 		end -= len(path[n-1]) + 1
@@ -185,6 +247,19 @@ func (idx Lines) Has(path ...string) bool {
 	if len(path) > maxIndexDepth {
 		return false
 	}
-	_, ok := idx[strings.Join(path, "\x00")]
+	var buf [256]byte
+	_, ok := idx[string(joinKey(buf[:0], path))]
 	return ok
+}
+
+// joinKey appends path joined by NULs to b: a lookup by it allocates
+// nothing, as one by strings.Join's string would.
+func joinKey(b []byte, path []string) []byte {
+	for i, p := range path {
+		if i > 0 {
+			b = append(b, 0)
+		}
+		b = append(b, p...)
+	}
+	return b
 }

@@ -164,7 +164,7 @@ func (s *Service) edgeList() (requires, notify []string) {
 
 func validateService(s *Service) Errors {
 	var errs Errors
-	bad := complainer(&errs, s.At, fmt.Sprintf("service %q", s.Name))
+	bad := resourceComplainer(&errs, &s.Meta, "service")
 	s.execAt = s.At("exec")
 	if len(s.Exec) == 0 || s.Exec[0] == "" {
 		msg := "exec is required: a command as a list, e.g. exec = [\"/bin/httpd\", \"-f\"]"

@@ -21,7 +21,7 @@ type LogFiles struct {
 // was defined, whether it starts at boot, where its log files go), for
 // deciding on a restart.
 func (s Service) Comparable() Service {
-	s.Pos, s.at, s.set, s.declared, s.Enabled, s.Log, s.After = Pos{}, nil, nil, nil, nil, LogFiles{}, nil
+	s.Pos, s.keys, s.elsewhere, s.declared, s.Enabled, s.Log, s.After = Pos{}, nil, false, nil, nil, LogFiles{}, nil
 	return s
 }
 

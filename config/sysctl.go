@@ -1,12 +1,8 @@
 package config
 
 import (
-	"fmt"
-	"regexp"
 	"strings"
 )
-
-var sysctlKey = regexp.MustCompile(`^[A-Za-z0-9_-]+([./][A-Za-z0-9_:-]+)*$`)
 
 // Sysctl is one [sysctl."net.ipv4.ip_forward"] table; its name is the key.
 type Sysctl struct {
@@ -17,8 +13,8 @@ type Sysctl struct {
 
 func validateSysctl(s *Sysctl) Errors {
 	var errs Errors
-	bad := complainer(&errs, s.At, fmt.Sprintf("sysctl %q", s.Name))
-	if !sysctlKey.MatchString(s.Name) || strings.Contains(s.Name, "..") {
+	bad := resourceComplainer(&errs, &s.Meta, "sysctl")
+	if !isSysctlKey(s.Name) || strings.Contains(s.Name, "..") {
 		bad("", "invalid key: expected e.g. \"net.ipv4.ip_forward\"")
 	}
 	if strings.TrimSpace(s.Value) == "" {

@@ -22,7 +22,7 @@ func validateSystem(s *System, at func(key string) Pos) Errors {
 			}
 		}
 	}
-	if g := s.ControlGroup; g != "" && !accountName.MatchString(g) && !isNumber(g) {
+	if g := s.ControlGroup; g != "" && !isAccountName(g) && !isNumber(g) {
 		bad("control_group", "control_group = %q: expected a group name or number", g)
 	}
 	if t := s.Trial.Duration; t != 0 && (t < 10*time.Second || t > 24*time.Hour) {

@@ -26,7 +26,7 @@ type Tmpfile struct {
 
 func validateTmpfile(t *Tmpfile) Errors {
 	var errs Errors
-	bad := complainer(&errs, t.At, fmt.Sprintf("tmpfile %q", t.Name))
+	bad := resourceComplainer(&errs, &t.Meta, "tmpfile")
 	checkBelowRoot(bad, t.Name, "path must be absolute, clean and not / (e.g. \"/var/cache/app\")")
 	t.DirMode = parseMode(bad, t.Mode, 0o755)
 	switch age, err := parseAge(t.Age); {

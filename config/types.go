@@ -27,8 +27,9 @@ type Config struct {
 	// honour (Loader.Declared), for the image builder to list.
 	Notes []Note
 
-	// rank is the layer being loaded; ranks, each definition's (by
-	// "kind:name", or "[table]"), so a higher layer replaces it.
+	// rank is the layer being loaded; ranks, each table's that is not a
+	// resource ([system]: a resource keeps its own, Meta.rank), so a
+	// higher layer replaces it.
 	rank  int
 	ranks map[string]int
 	// declared is Loader.Declared while loading.

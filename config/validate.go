@@ -10,7 +10,7 @@ import (
 // cycles.
 func validateRefs(c *Config) Errors {
 	var errs Errors
-	for _, k := range kinds {
+	for _, k := range rows().kinds {
 		errs = append(errs, k.checkRefs(c)...)
 	}
 	errs = append(errs, samePath(c)...)
@@ -21,6 +21,9 @@ func validateRefs(c *Config) Errors {
 // samePath: a file, a dir and a link are each a whole path; two of them on
 // one path would undo each other on every apply.
 func samePath(c *Config) Errors {
+	if !pathsCollide(c) {
+		return nil
+	}
 	first := map[string]*Meta{}
 	var metas []*Meta
 	for _, f := range All[File](c) {
@@ -42,4 +45,35 @@ func samePath(c *Config) Errors {
 		first[p] = m
 	}
 	return errs
+}
+
+// pathsCollide reports whether two files, dirs or links share a path, in
+// one pass in no order: samePath, which sorts to report each collision
+// the same way every time, runs only when one does.
+func pathsCollide(c *Config) bool {
+	seen := make(map[string]struct{}, len(c.Files)+len(c.Dirs)+len(c.Links))
+	collide := func(name string) bool {
+		p := filepath.Clean(name)
+		if _, ok := seen[p]; ok {
+			return true
+		}
+		seen[p] = struct{}{}
+		return false
+	}
+	for name := range c.Files {
+		if collide(name) {
+			return true
+		}
+	}
+	for name := range c.Dirs {
+		if collide(name) {
+			return true
+		}
+	}
+	for name := range c.Links {
+		if collide(name) {
+			return true
+		}
+	}
+	return false
 }
