@@ -133,7 +133,7 @@ func setup(log *slog.Logger, console io.Writer, cfg *config.Config, steps *phase
 		log.Error("loopback", "err", err)
 	}
 	steps.done("system")
-	devs.wait()
+	devs.waitFor(bootDevices(cfg))
 	steps.done("devices")
 	dataUp(log, console, cfg)
 	switch facts, err := platformFacts(log, disk.System()); {

@@ -15,8 +15,7 @@ import (
 // while PID 1 reads its configuration, and hotplug loads those of devices
 // that appear from then on.
 type devices struct {
-	p    *plugger // nil without a module tree
-	done <-chan struct{}
+	p *plugger // nil without a module tree
 }
 
 // startDevices starts cold-plug and hotplug and returns at once.
@@ -24,12 +23,11 @@ func startDevices(log *slog.Logger, console io.Writer) *devices {
 	p, err := newPlugger(log, console)
 	if err != nil {
 		log.Warn("no module cold-plug", "err", err)
-		done := make(chan struct{})
-		close(done)
-		return &devices{done: done}
+		return &devices{}
 	}
 	go p.hotplug(context.Background())
-	return &devices{p: p, done: p.start()}
+	p.start()
+	return &devices{p: p}
 }
 
 // start runs cold-plug in the background; the channel closes when it is
@@ -48,9 +46,23 @@ func (p *plugger) start() <-chan struct{} {
 	return done
 }
 
-// wait returns once cold-plug is over: what reads block devices (the data
-// partition, the NoCloud seed, the root slots) needs their drivers loaded.
-func (d *devices) wait() { <-d.done }
+// waitFor returns once the devices of set present have their drivers
+// loaded (bootDevices: what reads block devices, the data partition, the
+// NoCloud seed, the root slots, needs the disks' drivers), while
+// cold-plug goes on with the others. Without a module tree it returns
+// at once: the kernel has what it has.
+func (d *devices) waitFor(set deviceSet) {
+	if d.p == nil {
+		return
+	}
+	defer func() {
+		// A panic here ends the wait, never PID 1.
+		if r := recover(); r != nil {
+			d.p.log.Error("device wait panic", "panic", r)
+		}
+	}()
+	d.p.settleFor(set)
+}
 
 // dataUp mounts the data partition if the system has one: its disk's
 // driver is among those cold-plug loads.
