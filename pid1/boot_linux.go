@@ -149,13 +149,11 @@ func setup(log *slog.Logger, console io.Writer, cfg *config.Config, steps *phase
 	}
 	steps.done("platform")
 	if len(cfg.System.Modules) > 0 {
-		l, err := devs.loader()
+		loaded, withDevices, err := devs.loadModules(cfg.System.Modules)
 		if err != nil {
-			log.Error("modules", "err", err)
-		} else if loaded, err := l.Load(cfg.System.Modules...); err != nil {
 			log.Error("modules", "err", err, "loaded", loaded)
 		} else {
-			log.Info("modules loaded", "modules", loaded)
+			log.Info("modules loaded", "modules", loaded, "with_their_devices", withDevices)
 		}
 	}
 	steps.done("modules")

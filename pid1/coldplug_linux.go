@@ -85,18 +85,37 @@ func (p *plugger) claim(modalias string) []string {
 	return mods
 }
 
+// claimModule claims module m by name, as claim does by modalias: false
+// when someone tried it already.
+func (p *plugger) claimModule(m string) bool {
+	m = strings.ReplaceAll(m, "-", "_")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tried[m] {
+		return false
+	}
+	p.tried[m] = true
+	p.loading[m] = true
+	return true
+}
+
+// loadEnded marks a claimed module's load over, n modules inserted.
+func (p *plugger) loadEnded(m string, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.loading, m)
+	p.ended++
+	p.inserted += n
+	p.idle.Broadcast()
+}
+
 // loadOne loads a claimed module and returns how many modules it inserted.
 func (p *plugger) loadOne(m, device string) (n int) {
 	defer func() {
 		if r := recover(); r != nil {
 			p.log.Error("module load panic", "module", m, "panic", r)
 		}
-		p.mu.Lock()
-		delete(p.loading, m)
-		p.ended++
-		p.inserted += n
-		p.idle.Broadcast()
-		p.mu.Unlock()
+		p.loadEnded(m, n)
 	}()
 	loaded, err := p.insert(m)
 	if err != nil {
@@ -108,6 +127,18 @@ func (p *plugger) loadOne(m, device string) (n int) {
 		fmt.Fprintf(p.console, "unit: module %s loaded for device %s\n", m, device)
 	}
 	return len(loaded)
+}
+
+// insertClaimed loads module m, claimed with claimModule, and returns
+// what it inserted.
+func (p *plugger) insertClaimed(m string) (loaded []string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("module %s: panic: %v", m, r)
+		}
+		p.loadEnded(strings.ReplaceAll(m, "-", "_"), len(loaded))
+	}()
+	return p.insert(m)
 }
 
 // load loads every not yet tried module matching modalias and returns

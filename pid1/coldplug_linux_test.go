@@ -266,3 +266,47 @@ func TestSettleForWaitsForALoadUnderWay(t *testing.T) {
 		t.Fatal("settleFor returned while the disk's driver was still loading")
 	}
 }
+
+// The [system] modules are loaded before the services, except those a
+// device present has cold-plug loading already: virtio_pci, probing
+// here until the test ends, is not waited for; virtio_net is loaded.
+func TestLoadModulesLeavesDeviceDriversToColdplug(t *testing.T) {
+	release, probing := make(chan struct{}), make(chan struct{})
+	defer close(release)
+	var mu sync.Mutex
+	var inserted []string
+	first := true // the first virtio_pci load is cold-plug's: it probes on
+	s, p := newFakeSys(t, qemuAliases, func(m string) ([]string, error) {
+		mu.Lock()
+		if m == "virtio_pci" && first {
+			first = false
+			mu.Unlock()
+			close(probing)
+			<-release
+			return []string{m}, nil
+		}
+		defer mu.Unlock()
+		inserted = append(inserted, m)
+		return []string{m}, nil
+	})
+	s.add("pci", "0000:00:03.0", aliasVirtioNetP)
+	for _, m := range p.claim(aliasVirtioNetP) { // as cold-plug's first pass
+		go p.loadOne(m, "0000:00:03.0")
+	}
+	<-probing
+	loaded, withDevices, err := (&devices{p: p}).loadModules([]string{"virtio_pci", "virtio-net"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if strings.Join(loaded, " ") != "virtio-net" || strings.Join(inserted, " ") != "virtio-net" {
+		t.Errorf("loaded %v, inserted %v: want virtio-net alone", loaded, inserted)
+	}
+	if strings.Join(withDevices, " ") != "virtio_pci" {
+		t.Errorf("left to their devices: %v, want [virtio_pci]", withDevices)
+	}
+	if p.claim(aliasVirtioNet) != nil {
+		t.Error("cold-plug would load virtio_net again")
+	}
+}

@@ -2,6 +2,7 @@ package pid1
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -87,10 +88,32 @@ func dataUp(log *slog.Logger, console io.Writer, cfg *config.Config) {
 	fmt.Fprintf(console, "unit: data partition %s (label %s) mounted on %s\n", dev, d.FSLabel(), d.MountPoint())
 }
 
-// loader is cold-plug's module loader, or a new one if cold-plug has none.
-func (d *devices) loader() (*kmod.Loader, error) {
-	if d.p != nil {
-		return d.p.loader, nil
+// loadModules loads the [system] modules before the services start,
+// except those cold-plug or hotplug claimed for a device present: they
+// load as that device's driver (a virtio_pci probe is hundreds of
+// milliseconds under emulation), and waiting for them here would be
+// waiting for every device again. It returns the modules inserted and
+// those left to the devices.
+func (d *devices) loadModules(names []string) (loaded, withDevices []string, err error) {
+	if d.p == nil {
+		l, err := kmod.NewLoader("")
+		if err != nil {
+			return nil, nil, err
+		}
+		loaded, err = l.Load(names...)
+		return loaded, nil, err
 	}
-	return kmod.NewLoader("")
+	var errs []error
+	for _, m := range names {
+		if !d.p.claimModule(m) {
+			withDevices = append(withDevices, m)
+			continue
+		}
+		got, err := d.p.insertClaimed(m)
+		loaded = append(loaded, got...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return loaded, withDevices, errors.Join(errs...)
 }
