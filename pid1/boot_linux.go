@@ -75,6 +75,13 @@ func Boot() {
 		return
 	}
 
+	// Before any driver loads: turning the controllers on flips the
+	// kernel's static keys (memcg's), code patching that under TCG has
+	// livelocked both vCPUs when another one was busy in a driver's probe
+	// (soft lockups in kmem_cache_alloc, the probe in ACPI's interpreter).
+	cgroups := cgroupsIfAvailable(log)
+	steps.done("cgroups")
+
 	// Drivers load while the configuration is read.
 	devs := startDevices(log, console)
 	steps.done("plug")
@@ -106,7 +113,7 @@ func Boot() {
 	go serveControlPort(context.Background(), log, "/run/unit/unit.sock")
 	err = daemon.Run(ctx, daemon.Options{
 		ConfigDir: ConfigDir, Config: cfg, Loader: loader, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
-		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal, DevLog: "/dev/log", Release: readRelease(), Slots: slots,
+		Cgroups: cgroups, Console: console, Log: log, Journal: journal, DevLog: "/dev/log", Release: readRelease(), Slots: slots,
 		OnPower: func(action string) { requestPower(powerCmd(action)) },
 		OnReady: func(n int, down []string) string {
 			up := bootTime()
