@@ -75,6 +75,13 @@ func Boot() {
 		return
 	}
 
+	// Before any driver loads: turning the controllers on flips the
+	// kernel's static keys (memcg's), code patching that under TCG has
+	// livelocked both vCPUs when another one was busy in a driver's probe
+	// (soft lockups in kmem_cache_alloc, the probe in ACPI's interpreter).
+	cgroups := cgroupsIfAvailable(log)
+	steps.done("cgroups")
+
 	// Drivers load while the configuration is read.
 	devs := startDevices(log, console)
 	steps.done("plug")
@@ -106,7 +113,7 @@ func Boot() {
 	go serveControlPort(context.Background(), log, "/run/unit/unit.sock")
 	err = daemon.Run(ctx, daemon.Options{
 		ConfigDir: ConfigDir, Config: cfg, Loader: loader, StateDir: "/run/unit", Socket: "/run/unit/unit.sock",
-		Cgroups: cgroupsIfAvailable(log), Console: console, Log: log, Journal: journal, DevLog: "/dev/log", Release: readRelease(), Slots: slots,
+		Cgroups: cgroups, Console: console, Log: log, Journal: journal, DevLog: "/dev/log", Release: readRelease(), Slots: slots,
 		OnPower: func(action string) { requestPower(powerCmd(action)) },
 		OnReady: func(n int, down []string) string {
 			up := bootTime()
@@ -133,7 +140,7 @@ func setup(log *slog.Logger, console io.Writer, cfg *config.Config, steps *phase
 		log.Error("loopback", "err", err)
 	}
 	steps.done("system")
-	devs.wait()
+	devs.waitFor(bootDevices(cfg))
 	steps.done("devices")
 	dataUp(log, console, cfg)
 	switch facts, err := platformFacts(log, disk.System()); {
@@ -149,13 +156,11 @@ func setup(log *slog.Logger, console io.Writer, cfg *config.Config, steps *phase
 	}
 	steps.done("platform")
 	if len(cfg.System.Modules) > 0 {
-		l, err := devs.loader()
+		loaded, withDevices, err := devs.loadModules(cfg.System.Modules)
 		if err != nil {
-			log.Error("modules", "err", err)
-		} else if loaded, err := l.Load(cfg.System.Modules...); err != nil {
 			log.Error("modules", "err", err, "loaded", loaded)
 		} else {
-			log.Info("modules loaded", "modules", loaded)
+			log.Info("modules loaded", "modules", loaded, "with_their_devices", withDevices)
 		}
 	}
 	steps.done("modules")

@@ -32,7 +32,8 @@ type plugger struct {
 	mu       sync.Mutex
 	idle     *sync.Cond      // on mu: signalled as loads end
 	tried    map[string]bool // module → already attempted
-	busy     int             // claimed modules still loading
+	loading  map[string]bool // claimed modules still loading
+	ended    int             // loads ended so far, by anyone
 	inserted int             // modules inserted so far, by anyone
 	waiting  func()          // called when settle waits (tests)
 }
@@ -41,7 +42,7 @@ func newPluggerWith(log *slog.Logger, console io.Writer, a *kmod.Aliases, sys st
 	if console == nil {
 		console = io.Discard
 	}
-	p := &plugger{log: log, console: console, aliases: a, sys: sys, insert: insert, tried: map[string]bool{}}
+	p := &plugger{log: log, console: console, aliases: a, sys: sys, insert: insert, tried: map[string]bool{}, loading: map[string]bool{}}
 	p.idle = sync.NewCond(&p.mu)
 	return p
 }
@@ -77,11 +78,35 @@ func (p *plugger) claim(modalias string) []string {
 	for _, m := range p.aliases.Match(modalias) {
 		if !p.tried[m] {
 			p.tried[m] = true
+			p.loading[m] = true
 			mods = append(mods, m)
 		}
 	}
-	p.busy += len(mods)
 	return mods
+}
+
+// claimModule claims module m by name, as claim does by modalias: false
+// when someone tried it already.
+func (p *plugger) claimModule(m string) bool {
+	m = strings.ReplaceAll(m, "-", "_")
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.tried[m] {
+		return false
+	}
+	p.tried[m] = true
+	p.loading[m] = true
+	return true
+}
+
+// loadEnded marks a claimed module's load over, n modules inserted.
+func (p *plugger) loadEnded(m string, n int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	delete(p.loading, m)
+	p.ended++
+	p.inserted += n
+	p.idle.Broadcast()
 }
 
 // loadOne loads a claimed module and returns how many modules it inserted.
@@ -90,11 +115,7 @@ func (p *plugger) loadOne(m, device string) (n int) {
 		if r := recover(); r != nil {
 			p.log.Error("module load panic", "module", m, "panic", r)
 		}
-		p.mu.Lock()
-		p.busy--
-		p.inserted += n
-		p.idle.Broadcast()
-		p.mu.Unlock()
+		p.loadEnded(m, n)
 	}()
 	loaded, err := p.insert(m)
 	if err != nil {
@@ -106,6 +127,18 @@ func (p *plugger) loadOne(m, device string) (n int) {
 		fmt.Fprintf(p.console, "unit: module %s loaded for device %s\n", m, device)
 	}
 	return len(loaded)
+}
+
+// insertClaimed loads module m, claimed with claimModule, and returns
+// what it inserted.
+func (p *plugger) insertClaimed(m string) (loaded []string, err error) {
+	defer func() {
+		if r := recover(); r != nil {
+			err = fmt.Errorf("module %s: panic: %v", m, r)
+		}
+		p.loadEnded(strings.ReplaceAll(m, "-", "_"), len(loaded))
+	}()
+	return p.insert(m)
 }
 
 // load loads every not yet tried module matching modalias and returns
@@ -123,7 +156,7 @@ func (p *plugger) load(modalias, device string) int {
 func (p *plugger) settle() int {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	for p.busy > 0 {
+	for len(p.loading) > 0 {
 		if p.waiting != nil {
 			p.waiting()
 		}
@@ -143,23 +176,13 @@ func (p *plugger) settle() int {
 func (p *plugger) coldplug() {
 	for pass := 0; pass < 8; pass++ {
 		before := p.settle()
-		paths, _ := filepath.Glob(filepath.Join(p.sys, "bus/*/devices/*/modalias"))
 		var wg sync.WaitGroup
-		for _, path := range paths {
-			b, err := os.ReadFile(path)
-			if err != nil {
-				continue
-			}
-			a := strings.TrimSpace(string(b))
-			if a == "" {
-				continue
-			}
-			device := filepath.Base(filepath.Dir(path))
-			for _, m := range p.claim(a) {
+		for _, d := range p.scan("*") {
+			for _, m := range p.claim(d.modalias) {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					p.loadOne(m, device)
+					p.loadOne(m, d.name)
 				}()
 			}
 		}
@@ -167,6 +190,90 @@ func (p *plugger) coldplug() {
 		if p.settle() == before {
 			return
 		}
+	}
+}
+
+// sysDevice is a device in /sys/bus that names a driver.
+type sysDevice struct{ name, modalias string }
+
+// scan lists the devices with a modalias on the named buses ("*": all).
+func (p *plugger) scan(buses ...string) []sysDevice {
+	var out []sysDevice
+	for _, bus := range buses {
+		paths, _ := filepath.Glob(filepath.Join(p.sys, "bus", bus, "devices/*/modalias"))
+		for _, path := range paths {
+			b, err := os.ReadFile(path)
+			if err != nil {
+				continue
+			}
+			if a := strings.TrimSpace(string(b)); a != "" {
+				out = append(out, sysDevice{name: filepath.Base(filepath.Dir(path)), modalias: a})
+			}
+		}
+	}
+	return out
+}
+
+// settleFor returns once the devices of set have their drivers loaded
+// and probed, whoever loads them (cold-plug, hotplug or this): it loads
+// the ones nobody claimed yet, side by side, waits for the ones still
+// loading, and looks again after each, since a driver that ends may have
+// made new devices (virtio_pci makes the virtio disks). The other
+// devices' drivers may still be loading when it returns.
+func (p *plugger) settleFor(set deviceSet) {
+	for {
+		p.mu.Lock()
+		ended := p.ended
+		p.mu.Unlock()
+		var wg sync.WaitGroup
+		claimed, pending := false, false
+		for _, d := range p.scan(set.buses...) {
+			if !set.has(d.modalias) {
+				continue
+			}
+			for _, m := range p.claim(d.modalias) {
+				claimed = true
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					p.loadOne(m, d.name)
+				}()
+			}
+			pending = pending || p.loadingFor(d.modalias)
+		}
+		wg.Wait()
+		switch {
+		case claimed:
+			// Look again: the loads may have made new devices.
+		case !pending:
+			return
+		default:
+			p.waitEnd(ended)
+		}
+	}
+}
+
+// loadingFor says whether a module matching modalias is still loading.
+func (p *plugger) loadingFor(modalias string) bool {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, m := range p.aliases.Match(modalias) {
+		if p.loading[m] {
+			return true
+		}
+	}
+	return false
+}
+
+// waitEnd waits until more than ended loads have ended.
+func (p *plugger) waitEnd(ended int) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for p.ended == ended {
+		if p.waiting != nil {
+			p.waiting()
+		}
+		p.idle.Wait()
 	}
 }
 

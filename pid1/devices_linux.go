@@ -2,6 +2,7 @@ package pid1
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -15,8 +16,7 @@ import (
 // while PID 1 reads its configuration, and hotplug loads those of devices
 // that appear from then on.
 type devices struct {
-	p    *plugger // nil without a module tree
-	done <-chan struct{}
+	p *plugger // nil without a module tree
 }
 
 // startDevices starts cold-plug and hotplug and returns at once.
@@ -24,12 +24,11 @@ func startDevices(log *slog.Logger, console io.Writer) *devices {
 	p, err := newPlugger(log, console)
 	if err != nil {
 		log.Warn("no module cold-plug", "err", err)
-		done := make(chan struct{})
-		close(done)
-		return &devices{done: done}
+		return &devices{}
 	}
 	go p.hotplug(context.Background())
-	return &devices{p: p, done: p.start()}
+	p.start()
+	return &devices{p: p}
 }
 
 // start runs cold-plug in the background; the channel closes when it is
@@ -48,9 +47,23 @@ func (p *plugger) start() <-chan struct{} {
 	return done
 }
 
-// wait returns once cold-plug is over: what reads block devices (the data
-// partition, the NoCloud seed, the root slots) needs their drivers loaded.
-func (d *devices) wait() { <-d.done }
+// waitFor returns once the devices of set present have their drivers
+// loaded (bootDevices: what reads block devices, the data partition, the
+// NoCloud seed, the root slots, needs the disks' drivers), while
+// cold-plug goes on with the others. Without a module tree it returns
+// at once: the kernel has what it has.
+func (d *devices) waitFor(set deviceSet) {
+	if d.p == nil {
+		return
+	}
+	defer func() {
+		// A panic here ends the wait, never PID 1.
+		if r := recover(); r != nil {
+			d.p.log.Error("device wait panic", "panic", r)
+		}
+	}()
+	d.p.settleFor(set)
+}
 
 // dataUp mounts the data partition if the system has one: its disk's
 // driver is among those cold-plug loads.
@@ -75,10 +88,32 @@ func dataUp(log *slog.Logger, console io.Writer, cfg *config.Config) {
 	fmt.Fprintf(console, "unit: data partition %s (label %s) mounted on %s\n", dev, d.FSLabel(), d.MountPoint())
 }
 
-// loader is cold-plug's module loader, or a new one if cold-plug has none.
-func (d *devices) loader() (*kmod.Loader, error) {
-	if d.p != nil {
-		return d.p.loader, nil
+// loadModules loads the [system] modules before the services start,
+// except those cold-plug or hotplug claimed for a device present: they
+// load as that device's driver (a virtio_pci probe is hundreds of
+// milliseconds under emulation), and waiting for them here would be
+// waiting for every device again. It returns the modules inserted and
+// those left to the devices.
+func (d *devices) loadModules(names []string) (loaded, withDevices []string, err error) {
+	if d.p == nil {
+		l, err := kmod.NewLoader("")
+		if err != nil {
+			return nil, nil, err
+		}
+		loaded, err = l.Load(names...)
+		return loaded, nil, err
 	}
-	return kmod.NewLoader("")
+	var errs []error
+	for _, m := range names {
+		if !d.p.claimModule(m) {
+			withDevices = append(withDevices, m)
+			continue
+		}
+		got, err := d.p.insertClaimed(m)
+		loaded = append(loaded, got...)
+		if err != nil {
+			errs = append(errs, err)
+		}
+	}
+	return loaded, withDevices, errors.Join(errs...)
 }

@@ -140,10 +140,15 @@ func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]u
 	return r, nil
 }
 
-// pollReady calls check until it succeeds or ctx ends, starting fast (a daemon
-// usually binds within milliseconds) and slowing to 250ms.
+// pollReady calls check until it succeeds or ctx ends. The waits between
+// tries start at 5 ms (a daemon usually binds within milliseconds) and
+// grow by half up to 50 ms: readiness is seen at most half the time
+// waited so far plus 5 ms, and never more than 50 ms, after it comes (a
+// requires chain adds that per link), and a slow start costs one probe (a
+// fork and exec for exec:) per 50 ms.
 func pollReady(ctx context.Context, ready func(), check func() bool) {
-	wait := 5 * time.Millisecond
+	const first, most = 5 * time.Millisecond, 50 * time.Millisecond
+	wait := first
 	for ctx.Err() == nil {
 		if check() {
 			ready()
@@ -154,7 +159,7 @@ func pollReady(ctx context.Context, ready func(), check func() bool) {
 			return
 		case <-time.After(wait):
 		}
-		wait = min(wait*2, 250*time.Millisecond)
+		wait = min(wait*3/2, most)
 	}
 }
 
