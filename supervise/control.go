@@ -55,7 +55,7 @@ func (s *Supervisor) SetConfig(ctx context.Context, services map[string]*config.
 				s.want(v)
 			}
 		}
-		s.reconcile()
+		s.reconcileAll()
 		return nil
 	})
 }
@@ -73,7 +73,7 @@ func (s *Supervisor) Start(ctx context.Context, name string) error {
 		}
 		s.clearFailed(v)
 		s.want(v)
-		s.reconcile()
+		s.reconcileAll()
 		return nil
 	})
 }
@@ -112,7 +112,7 @@ func (s *Supervisor) Stop(ctx context.Context, name string) error {
 		}
 		stopping := s.unwant(v, nil)
 		s.waitUntil(done, func() bool { return allIdle(stopping) })
-		s.reconcile()
+		s.reconcileAll()
 		return nil
 	})
 	if err != nil {
@@ -164,7 +164,7 @@ func (s *Supervisor) Restart(ctx context.Context, name string) error {
 			v.restartPending, v.wanted = true, false
 			s.beginStop(v)
 		}
-		s.reconcile()
+		s.reconcileAll()
 		return nil
 	})
 }
@@ -184,7 +184,7 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 			v.restartPending = false
 		}
 		s.waitUntil(done, func() bool { return allIdle(slices.Collect(maps.Values(s.services))) })
-		s.reconcile()
+		s.reconcileAll()
 		return nil
 	})
 	if err != nil {

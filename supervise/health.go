@@ -94,7 +94,7 @@ func (s *Supervisor) healthResult(v *service, gen int, err error) {
 	v.total++
 	v.restartPending, v.wanted = true, false
 	s.beginStop(v)
-	s.reconcile()
+	s.reconcileFor(v)
 }
 
 // checkHealth runs one probe through probe/, as [check.NAME] does:

@@ -122,6 +122,7 @@ func (s *Supervisor) settleExit(v *service, e Exit) {
 	v.pid = 0
 	remain := v.remains(ok)
 	v.lastExit, v.exitOK, v.exitAt = why, ok, time.Now()
+	s.touchAround(v) // blockedBy of its dependents reads lastExit and exitOK
 	fields := event.Fields{"exit": e.String(), "ran_ms": ranFor.Milliseconds()}
 
 	switch {
@@ -152,7 +153,7 @@ func (s *Supervisor) settleExit(v *service, e Exit) {
 		s.arm(v, delay, func() {
 			if v.state == StateBackoff {
 				v.state = StateStopped
-				s.reconcile()
+				s.reconcileFor(v)
 			}
 		})
 	}

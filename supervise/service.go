@@ -34,6 +34,8 @@ type service struct {
 	restartPending bool // stopping only to start again
 	remove         bool // dropped from config: forget once stopped
 	failedHard     bool // crash-loop limit hit: not restarted until asked
+	dirty          bool // reconcile must visit it (dirty.go)
+	ord            int  // its place in the requires order (graph.go)
 
 	pid       int
 	gen       int // incremented per spawn; stale exits and probe results compare it
@@ -93,6 +95,7 @@ func (s *Supervisor) setState(v *service, state, reason string, fields event.Fie
 		return
 	}
 	v.state, v.reason, v.since = state, reason, time.Now()
+	s.touchAround(v)
 	msg := reason
 	s.log.Info("service", "name", v.name, "state", state, "reason", reason)
 	s.emit(event.Event{Resource: "service:" + v.name, State: state, Message: msg, Fields: fields})

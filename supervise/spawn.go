@@ -38,6 +38,7 @@ func (s *Supervisor) launch(v *service) {
 func (s *Supervisor) startFailed(v *service, err error) {
 	s.log.Error("start failed", "name", v.name, "err", err)
 	v.lastExit, v.exitOK = "start: "+err.Error(), false
+	s.touchAround(v)
 	delay, giveUp := s.backoff.next(v, 0)
 	if giveUp {
 		v.failedHard, v.wanted = true, false
@@ -49,7 +50,7 @@ func (s *Supervisor) startFailed(v *service, err error) {
 	s.arm(v, delay, func() {
 		if v.state == StateBackoff {
 			v.state = StateStopped
-			s.reconcile()
+			s.reconcileFor(v)
 		}
 	})
 }
@@ -201,7 +202,7 @@ func (s *Supervisor) becameReady(v *service, gen int) {
 		return
 	}
 	s.markReady(v)
-	s.reconcile()
+	s.reconcileFor(v)
 }
 
 // markReady moves a starting service to running.

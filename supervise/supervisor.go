@@ -45,7 +45,12 @@ type Supervisor struct {
 
 	// Loop-owned state: touch only from functions run by Run.
 	services   map[string]*service
-	graphCache *graph // see graph.go
+	graphCache *graph     // see graph.go
+	dirty      []*service // to visit at the next reconcile (dirty.go)
+	queue      []*service // the pass under way, in requires order
+	passing    bool       // a pass is under way; cursor is where
+	cursor     int
+	visits     int // services visited by reconcile, for tests
 	shutdown   bool
 	waiters    []waiter // Stop, Shutdown and WaitReady callers
 }
