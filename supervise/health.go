@@ -3,6 +3,7 @@ package supervise
 import (
 	"context"
 	"fmt"
+
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/event"
 	"github.com/unit-os/unit/probe"
