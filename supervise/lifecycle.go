@@ -145,8 +145,11 @@ func (s *Supervisor) settleExit(v *service, e Exit) {
 		fields["delay_ms"] = delay.Milliseconds()
 		fields["restarts"] = v.total
 		if delay == 0 {
-			s.setState(v, StateBackoff, why+", restarting now", fields)
-			v.state = StateStopped // nothing to wait for: reconcile spawns it below
+			// Nothing to wait for: reconcile spawns it below, and the
+			// backoff state is reported after the new process's exec
+			// (setState), so no log write or event is in the way.
+			v.state = StateStopped
+			v.note = &stateNote{StateBackoff, why + ", restarting now", fields}
 			break
 		}
 		s.setState(v, StateBackoff, why+", restart in "+delay.String(), fields)

@@ -64,15 +64,22 @@ type service struct {
 	health     healthState
 
 	// Unit-file phases (phases.go, forking.go).
-	control      func() // cancels the running exec_pre or exec_post
-	postRunning  bool   // exec_post runs; ready once it succeeded
-	postDone     bool   // exec_post succeeded for this run
-	remained     bool   // a oneshot kept running after exit 0 (remain_after_exit)
-	forked       bool   // ready = "forking": the first process exited 0
-	forkExit     *Exit  // that exit, while the pid file is awaited
-	startFailure string // why a start failed after its process exited 0 (pid file)
-	spawnTicks   uint64 // boot clock at spawn, in /proc's ticks, to age forked pids
-	privateTmp   string // private_tmp: its /tmp and /var/tmp, until it stops (namespace.go)
+	control      func()     // cancels the running exec_pre or exec_post
+	postRunning  bool       // exec_post runs; ready once it succeeded
+	postDone     bool       // exec_post succeeded for this run
+	remained     bool       // a oneshot kept running after exit 0 (remain_after_exit)
+	forked       bool       // ready = "forking": the first process exited 0
+	forkExit     *Exit      // that exit, while the pid file is awaited
+	startFailure string     // why a start failed after its process exited 0 (pid file)
+	spawnTicks   uint64     // boot clock at spawn, in /proc's ticks, to age forked pids
+	privateTmp   string     // private_tmp: its /tmp and /var/tmp, until it stops (namespace.go)
+	note         *stateNote // a state passed through, not reported yet
+
+	// Computed once per config (startcache.go).
+	envOf   *config.Service
+	env     []string
+	readyOf *config.Service
+	ready   config.ShortSpec
 }
 
 func (v *service) active() bool {
@@ -91,14 +98,29 @@ func sameService(a, b *config.Service) bool {
 func serviceName(id string) string { return strings.TrimPrefix(id, "service:") }
 
 func (s *Supervisor) setState(v *service, state, reason string, fields event.Fields) {
+	if n := v.note; n != nil {
+		v.note = nil
+		s.report(v, n.state, n.reason, n.fields)
+	}
 	if v.state == state && v.reason == reason {
 		return
 	}
 	v.state, v.reason, v.since = state, reason, time.Now()
 	s.touchAround(v)
-	msg := reason
+	s.report(v, state, reason, fields)
+}
+
+// report logs a state and sends its event.
+func (s *Supervisor) report(v *service, state, reason string, fields event.Fields) {
 	s.log.Info("service", "name", v.name, "state", state, "reason", reason)
-	s.emit(event.Event{Resource: "service:" + v.name, State: state, Message: msg, Fields: fields})
+	s.emit(event.Event{Resource: "service:" + v.name, State: state, Message: reason, Fields: fields})
+}
+
+// stateNote is a state the service passed through without stopping there
+// (an immediate restart's backoff), reported with its next state change.
+type stateNote struct {
+	state, reason string
+	fields        event.Fields
 }
 
 // dependents returns the services that require name, sorted by name.

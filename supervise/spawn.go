@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/event"
 )
@@ -60,7 +62,7 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if len(cfg.Exec) == 0 || cfg.Exec[0] == "" {
 		return fmt.Errorf("exec is empty")
 	}
-	env, cred, err := s.runEnv(cfg)
+	env, cred, err := s.startEnv(v)
 	if err != nil {
 		return err
 	}
@@ -70,7 +72,11 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if !ok || pre.MayFail {
 		return fmt.Errorf("exec: unsupported prefix in %q", cfg.Exec[0])
 	}
-	prog, argv, err := prefixedArgv(pre, cfg.Exec, cfg.Expand, envMap(env))
+	var vars map[string]string
+	if cfg.Expand && !pre.NoExpand {
+		vars = envMap(env)
+	}
+	prog, argv, err := prefixedArgv(pre, cfg.Exec, cfg.Expand, vars)
 	if err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
@@ -82,17 +88,16 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if err != nil {
 		return err
 	}
-	devnull, err := os.Open(os.DevNull)
+	devnull, err := s.devNull()
 	if err != nil {
 		return err
 	}
-	defer devnull.Close()
-	rd, wr, err := os.Pipe()
+	rd, wr, err := outputPipe()
 	if err != nil {
 		return fmt.Errorf("output pipe: %w", err)
 	}
-	defer wr.Close() // the child has its copy; EOF comes when the child's copies close
-	files := []uintptr{devnull.Fd(), wr.Fd(), wr.Fd()}
+	defer unix.Close(wr) // the child has its copy; EOF comes when the child's copies close
+	files := []uintptr{devnull, uintptr(wr), uintptr(wr)}
 	var tty *os.File
 	if cfg.TTY != "" {
 		if tty, err = openTTY(cfg.TTY); err != nil {

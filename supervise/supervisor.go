@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"os"
 	"runtime/debug"
 	"sort"
 	"sync"
@@ -34,6 +35,7 @@ type Supervisor struct {
 	// checks finds a [check.NAME] for health and ready = "check:NAME".
 	checks func(name string) (probe.Spec, bool)
 
+	null  *os.File // /dev/null, the services' stdin (devNull)
 	inbox chan func()
 	done  chan struct{} // closed when Run returns
 	// rings outlive service restarts and config reloads; guarded by ringsMu
@@ -122,6 +124,11 @@ func New(r *Reaper, opts ...Option) *Supervisor {
 // Run is the supervisor loop; it returns when ctx ends. Call it once.
 func (s *Supervisor) Run(ctx context.Context) {
 	defer close(s.done)
+	defer func() {
+		if s.null != nil {
+			s.null.Close()
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():
