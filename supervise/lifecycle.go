@@ -77,8 +77,11 @@ func (s *Supervisor) mainGone(v *service, gen int, e Exit) {
 	v.forkExit = nil
 	s.stopProbe(v)
 	s.disarm(v)
+	// One read of cgroup.events, before memory.events: once it is empty
+	// no process is left to be OOM-killed, so the count noteOOM reads is final.
+	populated := s.cgroupPopulated(v)
 	s.noteOOM(v)
-	s.killLeftovers(v)
+	s.killLeftovers(v, populated)
 	if v.out != nil {
 		// pump still drains what is buffered; this only bounds the wait for EOF.
 		_ = v.out.SetReadDeadline(time.Now().Add(outputGrace))
@@ -91,7 +94,7 @@ func (s *Supervisor) mainGone(v *service, gen int, e Exit) {
 		}
 		s.afterStop(v, func() { s.settleExit(v, e) })
 	}
-	if v.cfg.KillMode != config.KillProcess && s.cgroupPopulated(v) {
+	if v.cfg.KillMode != config.KillProcess && populated {
 		// What the service left behind is dying; until its cgroup is empty
 		// the service stays active, so neither a restart nor a dependent's
 		// stop can find a stale process holding a port or a file.

@@ -50,6 +50,11 @@ type service struct {
 	out       *os.File // read end of the output pipe, owned by pump
 	killedFor string   // why we SIGKILLed it, reported with its exit
 	oomBase   int64    // its cgroup's oom_kill count at start; -1: unknown
+	oomLast   int64    // its cgroup's oom_kill count at its last exit; -1: unknown
+	// cgroupKilled: cgroup.kill was written to the cgroup, which a start
+	// must not reuse (cgroupFor); cgroupLimits: what was written to it.
+	cgroupKilled bool
+	cgroupLimits cgroupLimits
 
 	// One timer at a time: ready timeout, stop timeout or backoff. timerSeq
 	// makes a timer that fired before being disarmed inert.
@@ -76,10 +81,13 @@ type service struct {
 	note         *stateNote // a state passed through, not reported yet
 
 	// Computed once per config (startcache.go).
-	envOf   *config.Service
-	env     []string
-	readyOf *config.Service
-	ready   config.ShortSpec
+	envOf    *config.Service
+	env      []string
+	readyOf  *config.Service
+	ready    config.ShortSpec
+	pathOf   *config.Service
+	pathProg string // the program path resolves, PATH searched
+	path     string
 }
 
 func (v *service) active() bool {

@@ -80,7 +80,7 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
-	path, err := lookPath(prog, env)
+	path, err := v.execPath(prog, env)
 	if err != nil {
 		return err
 	}
@@ -130,7 +130,10 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 		}
 		defer fd.Close()
 		v.cgroup = path
-		v.oomBase = oomKills(path)
+		v.oomBase, v.oomLast = v.oomLast, -1 // the count at the last exit, if nothing ran there since
+		if v.oomBase < 0 {
+			v.oomBase = oomKills(path)
+		}
 		sys.UseCgroupFD = true
 		sys.CgroupFD = int(fd.Fd())
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"os"
 	"slices"
+	"strings"
 	"syscall"
 
 	"golang.org/x/sys/unix"
@@ -72,4 +73,25 @@ func outputPipe() (*os.File, int, error) {
 		return nil, -1, err
 	}
 	return os.NewFile(uintptr(p[0]), "|0"), p[1], nil
+}
+
+// execPath is lookPath, kept for the next starts while the file is still
+// an executable there: one stat instead of one per PATH directory.
+func (v *service) execPath(prog string, env []string) (string, error) {
+	if strings.Contains(prog, "/") {
+		return prog, nil
+	}
+	if v.pathOf == v.cfg && v.pathProg == prog && isExecutable(v.path) {
+		return v.path, nil
+	}
+	p, err := lookPath(prog, env)
+	if err == nil {
+		v.pathOf, v.pathProg, v.path = v.cfg, prog, p
+	}
+	return p, err
+}
+
+func isExecutable(path string) bool {
+	var st unix.Stat_t
+	return unix.Stat(path, &st) == nil && st.Mode&unix.S_IFMT == unix.S_IFREG && st.Mode&0o111 != 0
 }

@@ -51,3 +51,26 @@ func TestDevNullOnce(t *testing.T) {
 		t.Errorf("fd %d, then %d", a, b)
 	}
 }
+
+// The program's PATH search is kept for the next start while the file
+// stays; once it is gone, PATH is searched again.
+func TestExecPathKept(t *testing.T) {
+	dirA, dirB := t.TempDir(), t.TempDir()
+	for _, d := range []string{dirA, dirB} {
+		if err := os.WriteFile(filepath.Join(d, "prog"), []byte("#!/bin/sh\n"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+	}
+	env := []string{"PATH=" + dirA + ":" + dirB}
+	v := &service{name: "a", cfg: &config.Service{}}
+	if p, err := v.execPath("prog", env); err != nil || p != filepath.Join(dirA, "prog") {
+		t.Fatalf("first: %q %v", p, err)
+	}
+	if v.path != filepath.Join(dirA, "prog") {
+		t.Errorf("not kept: %q", v.path)
+	}
+	os.Remove(filepath.Join(dirA, "prog"))
+	if p, err := v.execPath("prog", env); err != nil || p != filepath.Join(dirB, "prog") {
+		t.Errorf("after removal: %q %v", p, err)
+	}
+}

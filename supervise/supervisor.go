@@ -55,6 +55,7 @@ type Supervisor struct {
 	visits     int // services visited by reconcile, for tests
 	shutdown   bool
 	waiters    []waiter // Stop, Shutdown and WaitReady callers
+	drains     drains   // cgroups being drained (drain.go)
 }
 
 // Option configures a Supervisor.
@@ -127,6 +128,9 @@ func (s *Supervisor) Run(ctx context.Context) {
 	defer func() {
 		if s.null != nil {
 			s.null.Close()
+		}
+		if s.drains.w != nil {
+			s.drains.w.Close()
 		}
 	}()
 	for {
