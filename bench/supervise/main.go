@@ -29,15 +29,18 @@ func main() {
 	case "idle":
 		idleRole()
 		return
+	case "spawn":
+		spawnRole()
+		return
 	}
 	unitBin := flag.String("unit", "bin/unit", "unit binary")
-	samples := flag.Int("samples", 5, "restart latency samples per supervisor")
+	samples := flag.Int("samples", 30, "restart latency samples per supervisor")
 	many := flag.Int("many", 1000, "services for the start-to-up figure")
 	idle := flag.Duration("idle", 20*time.Second, "idle window for wake-ups")
 	only := flag.String("only", "", "run only the start-to-up figure of this supervisor (unit, s6, runit)")
 	flag.Parse()
 	if *only != "" {
-		for _, s := range []supervisor{&unitSup{bin: *unitBin}, &s6Sup{}, &runitSup{}} {
+		for _, s := range []supervisor{&unitSup{bin: *unitBin}, &s6Sup{}, &runitSup{}, floorSup{}} {
 			if s.name() == *only {
 				d, err := startMany(s, *many)
 				fmt.Println(s.name(), d.Round(time.Millisecond), err)
@@ -83,29 +86,42 @@ func run(unitBin string, samples, many int, idle time.Duration) error {
 		return err
 	}
 	sups := []supervisor{&unitSup{bin: unitBin}, &s6Sup{}, &runitSup{}}
+	fmt.Printf("load average at start: %s\n\n", loadavg())
 
-	fmt.Println("## restart latency (SIGKILL of a service that ran 2 s, to its replacement's first instruction)")
+	fmt.Printf("## restart latency (SIGKILL of a service that ran 2 s, to its replacement's first instruction), %d samples each\n", samples)
 	base, err := execBaseline(self, samples)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("exec baseline (fork+exec of the service from a Go program, included in every figure): median %s\n", base)
+	floor, all, err := restartFloor(self, samples)
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	fmt.Printf("%-6s median %-10s samples %v\n", "floor", floor, all)
 	for _, s := range sups {
 		med, all, err := restartLatency(s, self, samples)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name(), err)
 		}
-		fmt.Printf("%-6s median %-10s samples %v\n", s.name(), med, all)
+		fmt.Printf("%-6s median %-10s (floor %+s) samples %v\n", s.name(), med, med-floor, all)
 	}
+	fmt.Printf("(floor: a Go loop, SIGKILL -> wait4 -> ForkExec of the same program; load average now %s)\n", loadavg())
 
 	fmt.Printf("\n## %d services, start of the supervisor to all %d processes running\n", many, many)
+	floorMany, err := startMany(floorSup{}, many)
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	fmt.Printf("%-6s %s\n", "floor", floorMany.Round(time.Millisecond))
 	for _, s := range sups {
 		d, err := startMany(s, many)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name(), err)
 		}
-		fmt.Printf("%-6s %s\n", s.name(), d.Round(time.Millisecond))
+		fmt.Printf("%-6s %-8s %s of the floor\n", s.name(), d.Round(time.Millisecond), ratio(d, floorMany))
 	}
+	fmt.Printf("(floor: one Go program fork/execs all %d; load average now %s)\n", many, loadavg())
 
 	fmt.Printf("\n## 100 services: supervisor PSS, and wake-ups over %s idle\n", idle)
 	return memoryAndIdle(sups, self, idle)
