@@ -3,6 +3,7 @@ package supervise
 import (
 	"context"
 	"errors"
+	"iter"
 	"maps"
 	"slices"
 	"time"
@@ -111,7 +112,7 @@ func (s *Supervisor) Stop(ctx context.Context, name string) error {
 			return err
 		}
 		stopping := s.unwant(v, nil)
-		s.waitUntil(done, func() bool { return allIdle(stopping) })
+		s.waitUntil(done, func() bool { return allIdle(slices.Values(stopping)) })
 		s.reconcileAll()
 		return nil
 	})
@@ -135,8 +136,8 @@ func (s *Supervisor) unwant(v *service, acc []*service) []*service {
 	return acc
 }
 
-func allIdle(vs []*service) bool {
-	for _, v := range vs {
+func allIdle(vs iter.Seq[*service]) bool {
+	for v := range vs {
 		if v.active() {
 			return false
 		}
@@ -183,7 +184,7 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 			v.wanted = false
 			v.restartPending = false
 		}
-		s.waitUntil(done, func() bool { return allIdle(slices.Collect(maps.Values(s.services))) })
+		s.waitUntil(done, func() bool { return allIdle(maps.Values(s.services)) })
 		s.reconcileAll()
 		return nil
 	})
