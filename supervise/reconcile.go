@@ -13,11 +13,19 @@ import (
 // would decide as it did then, so a restart costs the same with 10 services
 // or 1,000.
 func (s *Supervisor) reconcile() {
+	if s.passing {
+		// Called from a step (a stop that settled at once): the pass
+		// under way goes on, and another follows it for what this call
+		// would have done (what was marked behind the cursor).
+		s.rerun = true
+		return
+	}
 	s.graph() // orders the dirty ones (ord)
 	q := s.dirty
 	s.dirty = nil
 	slices.SortFunc(q, byOrd)
 	s.queue, s.passing = q, true
+	defer s.abandonPass() // a step that panics must not stop every later pass
 	var seen []*service
 	for len(s.queue) > 0 {
 		v := s.queue[0]
@@ -32,11 +40,22 @@ func (s *Supervisor) reconcile() {
 		s.step(v)
 	}
 	s.queue, s.passing = nil, false
-	if s.settle(append(seen, s.dirty...)) {
+	rerun := s.rerun
+	s.rerun = false
+	if s.settle(append(seen, s.dirty...)) || rerun {
 		s.reconcile()
 		return
 	}
 	s.checkWaiters()
+}
+
+// abandonPass ends a pass a panic cut short: what it had yet to visit
+// waits for the next one.
+func (s *Supervisor) abandonPass() {
+	if s.passing {
+		s.dirty = append(s.dirty, s.queue...)
+		s.queue, s.passing, s.rerun = nil, false, false
+	}
 }
 
 // step is one service's part of a pass, in requires order: what a service

@@ -51,6 +51,7 @@ type Supervisor struct {
 	dirty      []*service // to visit at the next reconcile (dirty.go)
 	queue      []*service // the pass under way, in requires order
 	passing    bool       // a pass is under way; cursor is where
+	rerun      bool       // reconcile was called during the pass
 	cursor     int
 	visits     int // services visited by reconcile, for tests
 	shutdown   bool
