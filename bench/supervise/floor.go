@@ -19,41 +19,37 @@ import (
 // SIGKILLed, wait4 reaps it and ForkExec starts the same program again;
 // timed, as the supervisors are, from the kill to the replacement's first
 // instruction.
-func restartFloor(self string, n int) (time.Duration, []time.Duration, error) {
+func restartFloor(self string) (time.Duration, error) {
 	dir, err := os.MkdirTemp("", "bench-floor-")
 	if err != nil {
-		return 0, nil, err
+		return 0, err
 	}
 	defer os.RemoveAll(dir)
-	var ds []time.Duration
-	for i := 0; i < n; i++ {
-		out := filepath.Join(dir, fmt.Sprint(i))
-		attr := &syscall.ProcAttr{
-			Env: append(os.Environ(), "BENCH_ROLE=svc", "BENCH_OUT="+out),
-			Sys: &syscall.SysProcAttr{Setpgid: true},
-		}
-		pid, err := syscall.ForkExec(self, []string{self}, attr)
-		if err != nil {
-			return 0, nil, err
-		}
-		if _, err := waitLines(out, 1, 10*time.Second); err != nil {
-			reap(pid)
-			return 0, nil, err
-		}
-		t0 := time.Now()
-		reap(pid)
-		if pid, err = syscall.ForkExec(self, []string{self}, attr); err != nil {
-			return 0, nil, err
-		}
-		lines, err := waitLines(out, 2, 10*time.Second)
-		reap(pid)
-		if err != nil {
-			return 0, nil, err
-		}
-		ns, _ := parseLine(lines[1])
-		ds = append(ds, time.Duration(ns-t0.UnixNano()).Round(10*time.Microsecond))
+	out := filepath.Join(dir, "starts")
+	attr := &syscall.ProcAttr{
+		Env: append(os.Environ(), "BENCH_ROLE=svc", "BENCH_OUT="+out),
+		Sys: &syscall.SysProcAttr{Setpgid: true},
 	}
-	return median(ds), ds, nil
+	pid, err := syscall.ForkExec(self, []string{self}, attr)
+	if err != nil {
+		return 0, err
+	}
+	if _, err := waitLines(out, 1, 10*time.Second); err != nil {
+		reap(pid)
+		return 0, err
+	}
+	t0 := time.Now()
+	reap(pid)
+	if pid, err = syscall.ForkExec(self, []string{self}, attr); err != nil {
+		return 0, err
+	}
+	lines, err := waitLines(out, 2, 10*time.Second)
+	reap(pid)
+	if err != nil {
+		return 0, err
+	}
+	ns, _ := parseLine(lines[1])
+	return time.Duration(ns - t0.UnixNano()).Round(10 * time.Microsecond), nil
 }
 
 // reap SIGKILLs pid and waits for it.

@@ -94,17 +94,36 @@ func run(unitBin string, samples, many int, idle time.Duration) error {
 		return err
 	}
 	fmt.Printf("exec baseline (fork+exec of the service from a Go program, included in every figure): median %s\n", base)
-	floor, all, err := restartFloor(self, samples)
-	if err != nil {
-		return fmt.Errorf("floor: %w", err)
-	}
-	fmt.Printf("%-6s median %-10s samples %v\n", "floor", floor, all)
+	// Round-robin, one sample of each per round: a burst of load beside
+	// the run hits every figure alike, and each supervisor's sample is
+	// paired with the floor's of the same round.
+	names := []string{"floor"}
 	for _, s := range sups {
-		med, all, err := restartLatency(s, self, samples)
+		names = append(names, s.name())
+	}
+	got := map[string][]time.Duration{}
+	over := map[string][]time.Duration{}
+	for i := 0; i < samples; i++ {
+		f, err := restartFloor(self)
 		if err != nil {
-			return fmt.Errorf("%s: %w", s.name(), err)
+			return fmt.Errorf("floor: %w", err)
 		}
-		fmt.Printf("%-6s median %-10s (floor %+s) samples %v\n", s.name(), med, med-floor, all)
+		got["floor"] = append(got["floor"], f)
+		for _, s := range sups {
+			d, err := restartOnce(s, self)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.name(), err)
+			}
+			got[s.name()] = append(got[s.name()], d)
+			over[s.name()] = append(over[s.name()], d-f)
+		}
+	}
+	for _, n := range names {
+		fmt.Printf("%-6s median %-10s", n, median(got[n]))
+		if n != "floor" {
+			fmt.Printf(" over the floor (median of the rounds' differences) %-10s", median(over[n]))
+		}
+		fmt.Printf(" samples %v\n", got[n])
 	}
 	fmt.Printf("(floor: a Go loop, SIGKILL -> wait4 -> ForkExec of the same program; load average now %s)\n", loadavg())
 
@@ -248,43 +267,34 @@ func execBaseline(self string, n int) (time.Duration, error) {
 	return median(ds), nil
 }
 
-// restartLatency starts a fresh supervisor per sample, lets the service run
-// 2 s (a healthy run), SIGKILLs it and times the replacement's start.
-func restartLatency(s supervisor, self string, n int) (time.Duration, []time.Duration, error) {
-	var ds []time.Duration
-	for i := 0; i < n; i++ {
-		dir, err := os.MkdirTemp("", "bench-restart-")
-		if err != nil {
-			return 0, nil, err
-		}
-		out := filepath.Join(dir, "starts")
-		cmd, err := s.start(dir, map[string][]string{"crashy": {self}}, []string{"BENCH_ROLE=svc", "BENCH_OUT=" + out})
-		if err != nil {
-			os.RemoveAll(dir)
-			return 0, nil, err
-		}
-		lines, err := waitLines(out, 1, 20*time.Second)
-		if err == nil {
-			time.Sleep(2 * time.Second)
-			_, pid := parseLine(lines[0])
-			t0 := time.Now()
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			if lines, err = waitLines(out, 2, 20*time.Second); err == nil {
-				ns, newPid := parseLine(lines[1])
-				ds = append(ds, time.Duration(ns-t0.UnixNano()))
-				defer syscall.Kill(newPid, syscall.SIGKILL)
-			}
-		}
-		s.stop(cmd)
-		os.RemoveAll(dir)
-		if err != nil {
-			return 0, nil, err
-		}
+// restartOnce starts a fresh supervisor, lets the service run 2 s (a
+// healthy run), SIGKILLs it and times the replacement's start.
+func restartOnce(s supervisor, self string) (time.Duration, error) {
+	dir, err := os.MkdirTemp("", "bench-restart-")
+	if err != nil {
+		return 0, err
 	}
-	for i := range ds {
-		ds[i] = ds[i].Round(10 * time.Microsecond)
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "starts")
+	cmd, err := s.start(dir, map[string][]string{"crashy": {self}}, []string{"BENCH_ROLE=svc", "BENCH_OUT=" + out})
+	if err != nil {
+		return 0, err
 	}
-	return median(ds), ds, nil
+	defer s.stop(cmd)
+	lines, err := waitLines(out, 1, 20*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	time.Sleep(2 * time.Second)
+	_, pid := parseLine(lines[0])
+	t0 := time.Now()
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	if lines, err = waitLines(out, 2, 20*time.Second); err != nil {
+		return 0, err
+	}
+	ns, newPid := parseLine(lines[1])
+	defer syscall.Kill(newPid, syscall.SIGKILL)
+	return time.Duration(ns - t0.UnixNano()).Round(10 * time.Microsecond), nil
 }
 
 // sleepers is n services running `sleep MARKER`, a number unique to this run.
