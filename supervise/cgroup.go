@@ -6,6 +6,8 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+
+	"github.com/unit-os/unit/config"
 )
 
 // cgroupFor creates (or reuses) the service's cgroup, writes its limits, and
@@ -21,48 +23,93 @@ func (s *Supervisor) cgroupFor(v *service) (*os.File, string, error) {
 		}
 		return fd, dir, nil
 	}
-	// A fresh cgroup for every run: once cgroup.kill was written, kernels
-	// with the cgroup kill_seq (6.13+, seen here on 6.18) SIGKILL every
-	// process later cloned into that cgroup with CLONE_INTO_CGROUP. An
-	// empty cgroup is removed (it is, after a drained exit); one still in
-	// use fails with EBUSY and is reused.
+	// The cgroup of the last run is reused while it is as that run left it:
+	// empty, and never sent cgroup.kill. Once cgroup.kill was written,
+	// kernels with the cgroup kill_seq (6.13+, seen here on 6.18) SIGKILL
+	// every process later cloned into that cgroup with CLONE_INTO_CGROUP,
+	// so such a cgroup (and one from before us) is replaced by a fresh one.
+	if v.cgroup == dir && !v.cgroupKilled {
+		if fd, err := os.Open(dir); err == nil {
+			if err := s.writeLimits(v, dir, false); err != nil {
+				fd.Close()
+				return nil, "", err
+			}
+			return fd, dir, nil
+		}
+	}
+	fresh := true
 	if err := os.Remove(dir); err != nil && !os.IsNotExist(err) {
+		// Still in use (EBUSY): reused with whatever limits it has.
 		s.log.Warn("cgroup still in use; reusing it", "cgroup", dir, "err", err)
+		fresh = false
 	}
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return nil, "", fmt.Errorf("cgroup %s: %w", dir, err)
 	}
-	lim := v.cfg.Limits
-	writes := map[string]string{
-		"memory.max": "max", "pids.max": "max", "cpu.weight": "100", "io.weight": "default 100",
-	}
-	if lim.Memory > 0 {
-		writes["memory.max"] = strconv.FormatInt(int64(lim.Memory), 10)
-	}
-	if lim.Pids > 0 {
-		writes["pids.max"] = strconv.FormatInt(lim.Pids, 10)
-	}
-	if lim.CPUWeight > 0 {
-		writes["cpu.weight"] = strconv.FormatInt(lim.CPUWeight, 10)
-	}
-	if lim.IOWeight > 0 {
-		writes["io.weight"] = "default " + strconv.FormatInt(lim.IOWeight, 10)
-	}
-	for file, val := range writes {
-		p := filepath.Join(dir, file)
-		if err := writeControl(p, val); err != nil {
-			// A controller the kernel lacks is fine unless the user asked for it.
-			if os.IsNotExist(err) && !limitSet(file, v) {
-				continue
-			}
-			return nil, "", fmt.Errorf("cgroup %s: %w", p, err)
-		}
+	v.cgroupKilled, v.oomLast = false, -1
+	if err := s.writeLimits(v, dir, fresh); err != nil {
+		return nil, "", err
 	}
 	fd, err := os.Open(dir)
 	if err != nil {
 		return nil, "", fmt.Errorf("cgroup %s: %w", dir, err)
 	}
 	return fd, dir, nil
+}
+
+// cgroupLimits is what a service's limits write to its cgroup's controls.
+type cgroupLimits struct{ memory, pids, cpu, io string }
+
+func limitsOf(l config.Limits) cgroupLimits {
+	c := cgroupLimits{memory: "max", pids: "max", cpu: "100", io: "default 100"} // a new cgroup's
+	if l.Memory > 0 {
+		c.memory = strconv.FormatInt(int64(l.Memory), 10)
+	}
+	if l.Pids > 0 {
+		c.pids = strconv.FormatInt(l.Pids, 10)
+	}
+	if l.CPUWeight > 0 {
+		c.cpu = strconv.FormatInt(l.CPUWeight, 10)
+	}
+	if l.IOWeight > 0 {
+		c.io = "default " + strconv.FormatInt(l.IOWeight, 10)
+	}
+	return c
+}
+
+// writeLimits writes v's limits to its cgroup: in a fresh cgroup only
+// those that differ from its defaults, in a reused one only if they
+// changed since they were written (a new config).
+func (s *Supervisor) writeLimits(v *service, dir string, fresh bool) error {
+	want := limitsOf(v.cfg.Limits)
+	if !fresh && v.cgroupLimits == want {
+		return nil
+	}
+	var had cgroupLimits
+	if fresh {
+		had = limitsOf(config.Limits{})
+	}
+	for _, w := range []struct{ file, val, had string }{
+		{"memory.max", want.memory, had.memory},
+		{"pids.max", want.pids, had.pids},
+		{"cpu.weight", want.cpu, had.cpu},
+		{"io.weight", want.io, had.io},
+	} {
+		if w.val == w.had {
+			continue
+		}
+		p := filepath.Join(dir, w.file)
+		if err := writeControl(p, w.val); err != nil {
+			// A controller the kernel lacks is fine unless the user asked for it.
+			if os.IsNotExist(err) && !limitSet(w.file, v) {
+				continue
+			}
+			v.cgroupLimits = cgroupLimits{} // unknown: written in full next time
+			return fmt.Errorf("cgroup %s: %w", p, err)
+		}
+	}
+	v.cgroupLimits = want
+	return nil
 }
 
 // writeControl writes a cgroup control file. Without O_CREATE: cgroupfs

@@ -3,6 +3,7 @@ package supervise
 import (
 	"context"
 	"errors"
+	"iter"
 	"maps"
 	"slices"
 	"time"
@@ -55,7 +56,7 @@ func (s *Supervisor) SetConfig(ctx context.Context, services map[string]*config.
 				s.want(v)
 			}
 		}
-		s.reconcile()
+		s.reconcileAll()
 		return nil
 	})
 }
@@ -73,7 +74,7 @@ func (s *Supervisor) Start(ctx context.Context, name string) error {
 		}
 		s.clearFailed(v)
 		s.want(v)
-		s.reconcile()
+		s.reconcileAll()
 		return nil
 	})
 }
@@ -111,8 +112,8 @@ func (s *Supervisor) Stop(ctx context.Context, name string) error {
 			return err
 		}
 		stopping := s.unwant(v, nil)
-		s.waitUntil(done, func() bool { return allIdle(stopping) })
-		s.reconcile()
+		s.waitUntil(done, func() bool { return allIdle(slices.Values(stopping)) })
+		s.reconcileAll()
 		return nil
 	})
 	if err != nil {
@@ -135,8 +136,8 @@ func (s *Supervisor) unwant(v *service, acc []*service) []*service {
 	return acc
 }
 
-func allIdle(vs []*service) bool {
-	for _, v := range vs {
+func allIdle(vs iter.Seq[*service]) bool {
+	for v := range vs {
 		if v.active() {
 			return false
 		}
@@ -164,7 +165,7 @@ func (s *Supervisor) Restart(ctx context.Context, name string) error {
 			v.restartPending, v.wanted = true, false
 			s.beginStop(v)
 		}
-		s.reconcile()
+		s.reconcileAll()
 		return nil
 	})
 }
@@ -183,8 +184,8 @@ func (s *Supervisor) Shutdown(ctx context.Context) error {
 			v.wanted = false
 			v.restartPending = false
 		}
-		s.waitUntil(done, func() bool { return allIdle(slices.Collect(maps.Values(s.services))) })
-		s.reconcile()
+		s.waitUntil(done, func() bool { return allIdle(maps.Values(s.services)) })
+		s.reconcileAll()
 		return nil
 	})
 	if err != nil {

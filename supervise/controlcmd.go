@@ -69,6 +69,7 @@ func (s *Supervisor) prepareControl(v *service, phase string, cmds [][]string) (
 		}
 		p.files = append(p.files, fd)
 		cgroupFD, v.cgroup = fd, path
+		v.oomLast = -1 // the phase's processes may be OOM-killed there too
 	}
 	dir := cfg.Dir
 	if dir == "" {

@@ -127,3 +127,58 @@ func TestRestartAfterCgroupKill(t *testing.T) {
 		}
 	}
 }
+
+// inotifyFDs counts this process's inotify instances.
+func inotifyFDs(t *testing.T) int {
+	t.Helper()
+	fds, err := os.ReadDir("/proc/self/fd")
+	if err != nil {
+		t.Skip(err)
+	}
+	n := 0
+	for _, fd := range fds {
+		if l, _ := os.Readlink(filepath.Join("/proc/self/fd", fd.Name())); l == "anon_inode:inotify" {
+			n++
+		}
+	}
+	return n
+}
+
+// Every drain shares one inotify watcher, and each ends when its own
+// cgroup.events says empty. The cgroups are faked: a file the test
+// rewrites as the kernel would.
+func TestDrainsShareOneWatcher(t *testing.T) {
+	h := newHarness(t)
+	before := inotifyFDs(t)
+	var dirs []string
+	ran := make(chan string, 3)
+	for _, name := range []string{"a", "b", "c"} {
+		dir := filepath.Join(t.TempDir(), name)
+		os.Mkdir(dir, 0o755)
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.events"), []byte("populated 1\nfrozen 0\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		dirs = append(dirs, dir)
+		h.s.call(h.ctx, func() error {
+			v := &service{name: name, cgroup: dir, draining: true, gen: 1}
+			h.s.awaitEmpty(v, 1, func() { ran <- name })
+			return nil
+		})
+	}
+	if n := inotifyFDs(t) - before; n != 1 {
+		t.Errorf("%d inotify instances for 3 drains, want 1", n)
+	}
+	for _, dir := range dirs {
+		if err := os.WriteFile(filepath.Join(dir, "cgroup.events"), []byte("populated 0\nfrozen 0\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case got := <-ran:
+			if got != filepath.Base(dir) {
+				t.Errorf("emptied %s, %s ran", filepath.Base(dir), got)
+			}
+		case <-time.After(waitTimeout):
+			t.Fatalf("emptied %s: nothing ran", filepath.Base(dir))
+		}
+	}
+}

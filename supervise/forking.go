@@ -38,7 +38,7 @@ func (s *Supervisor) forkParentExited(v *service, gen int, e Exit) {
 	switch {
 	case err == nil:
 		s.takeMain(v, gen, pid)
-		s.reconcile()
+		s.reconcileFor(v)
 	case errors.Is(err, errNoPID):
 		s.awaitPIDFile(v, gen)
 	default:
@@ -83,7 +83,7 @@ func (s *Supervisor) awaitPIDFile(v *service, gen int) {
 					} else {
 						s.takeMain(v, gen, pid)
 					}
-					s.reconcile()
+					s.reconcileFor(v)
 				})
 				return
 			}

@@ -34,6 +34,7 @@ func (s *Supervisor) graph() *graph {
 		for _, r := range v.cfg.Requires {
 			visit(serviceName(r))
 		}
+		v.ord = len(g.order)
 		g.order = append(g.order, v)
 	}
 	for _, name := range g.names {

@@ -3,6 +3,7 @@ package supervise
 import (
 	"context"
 	"fmt"
+
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/event"
 	"github.com/unit-os/unit/probe"
@@ -94,7 +95,7 @@ func (s *Supervisor) healthResult(v *service, gen int, err error) {
 	v.total++
 	v.restartPending, v.wanted = true, false
 	s.beginStop(v)
-	s.reconcile()
+	s.reconcileFor(v)
 }
 
 // checkHealth runs one probe through probe/, as [check.NAME] does:

@@ -39,6 +39,7 @@ func (s *Supervisor) kill(v *service) {
 		return
 	}
 	if v.cgroup != "" {
+		v.cgroupKilled = true
 		if err := writeControl(filepath.Join(v.cgroup, "cgroup.kill"), "1"); err == nil {
 			return
 		}
@@ -51,12 +52,14 @@ func (s *Supervisor) kill(v *service) {
 // killLeftovers removes what a service left behind once its main process
 // exited, so a restart never finds a stale child holding its port; with
 // kill_mode = "process" they are left running, as systemd leaves them.
-func (s *Supervisor) killLeftovers(v *service) {
+// populated is whether its cgroup (if it has one) still has processes.
+func (s *Supervisor) killLeftovers(v *service, populated bool) {
 	if v.cfg.KillMode == config.KillProcess {
 		return
 	}
 	if v.cgroup != "" {
-		if populated(v.cgroup) {
+		if populated {
+			v.cgroupKilled = true
 			_ = writeControl(filepath.Join(v.cgroup, "cgroup.kill"), "1")
 		}
 		return

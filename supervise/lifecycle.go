@@ -77,8 +77,11 @@ func (s *Supervisor) mainGone(v *service, gen int, e Exit) {
 	v.forkExit = nil
 	s.stopProbe(v)
 	s.disarm(v)
+	// One read of cgroup.events, before memory.events: once it is empty
+	// no process is left to be OOM-killed, so the count noteOOM reads is final.
+	populated := s.cgroupPopulated(v)
 	s.noteOOM(v)
-	s.killLeftovers(v)
+	s.killLeftovers(v, populated)
 	if v.out != nil {
 		// pump still drains what is buffered; this only bounds the wait for EOF.
 		_ = v.out.SetReadDeadline(time.Now().Add(outputGrace))
@@ -91,7 +94,7 @@ func (s *Supervisor) mainGone(v *service, gen int, e Exit) {
 		}
 		s.afterStop(v, func() { s.settleExit(v, e) })
 	}
-	if v.cfg.KillMode != config.KillProcess && s.cgroupPopulated(v) {
+	if v.cfg.KillMode != config.KillProcess && populated {
 		// What the service left behind is dying; until its cgroup is empty
 		// the service stays active, so neither a restart nor a dependent's
 		// stop can find a stale process holding a port or a file.
@@ -122,6 +125,7 @@ func (s *Supervisor) settleExit(v *service, e Exit) {
 	v.pid = 0
 	remain := v.remains(ok)
 	v.lastExit, v.exitOK, v.exitAt = why, ok, time.Now()
+	s.touchAround(v) // blockedBy of its dependents reads lastExit and exitOK
 	fields := event.Fields{"exit": e.String(), "ran_ms": ranFor.Milliseconds()}
 
 	switch {
@@ -144,15 +148,18 @@ func (s *Supervisor) settleExit(v *service, e Exit) {
 		fields["delay_ms"] = delay.Milliseconds()
 		fields["restarts"] = v.total
 		if delay == 0 {
-			s.setState(v, StateBackoff, why+", restarting now", fields)
-			v.state = StateStopped // nothing to wait for: reconcile spawns it below
+			// Nothing to wait for: reconcile spawns it below, and the
+			// backoff state is reported after the new process's exec
+			// (setState), so no log write or event is in the way.
+			v.state = StateStopped
+			v.note = &stateNote{StateBackoff, why + ", restarting now", fields}
 			break
 		}
 		s.setState(v, StateBackoff, why+", restart in "+delay.String(), fields)
 		s.arm(v, delay, func() {
 			if v.state == StateBackoff {
 				v.state = StateStopped
-				s.reconcile()
+				s.reconcileFor(v)
 			}
 		})
 	}

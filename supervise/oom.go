@@ -30,11 +30,18 @@ func oomKills(cgroup string) int64 {
 
 // noteOOM says why a service died when the OOM killer ended a process in
 // its cgroup since it started: its memory limit, or the machine's memory.
+// The count is kept (oomLast): a start that reuses the emptied cgroup
+// starts from it instead of reading it again.
 func (s *Supervisor) noteOOM(v *service) {
+	if v.cgroup == "" {
+		return
+	}
+	n := oomKills(v.cgroup)
+	v.oomLast = n
 	if v.killedFor != "" || v.oomBase < 0 {
 		return
 	}
-	if n := oomKills(v.cgroup); n > v.oomBase {
+	if n > v.oomBase {
 		why := "out of memory"
 		if m := v.cfg.Limits.Memory; m > 0 {
 			why += " (memory limit " + strconv.FormatInt(int64(m), 10) + " bytes)"

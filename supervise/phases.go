@@ -67,7 +67,7 @@ func (s *Supervisor) startControl(v *service, phase string, cmds [][]string, tim
 		s.post(func() {
 			if v.gen == gen {
 				then(err)
-				s.reconcile()
+				s.reconcileFor(v)
 			}
 		})
 	}()
@@ -144,6 +144,7 @@ func (s *Supervisor) afterStop(v *service, then func()) {
 	v.pid = 0
 	if !v.active() {
 		v.state = StateStopping // a failed exec: nothing may spawn it meanwhile
+		s.touchAround(v)
 	}
 	v.draining = true
 	s.setState(v, v.state, "exec_stop_post", nil)

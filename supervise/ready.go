@@ -72,9 +72,9 @@ func (s *Supervisor) prepareReady(v *service, gen int, env *[]string, files *[]u
 		var err error
 		// Load validated the spec: an error here is a bug, reported as a
 		// failed start, never a panic.
-		if sp, err = config.ParseReady(spec); err != nil {
+		if sp, err = v.readySpec(); err != nil {
 			cancel()
-			return nil, fmt.Errorf("ready = %q: %w", spec, err)
+			return nil, err
 		}
 	}
 	switch {

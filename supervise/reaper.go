@@ -48,6 +48,13 @@ type Reaper struct {
 	adopted map[int]*adoption // watched through a pidfd (Adopt)
 	log     *slog.Logger
 	orphans uint64
+	// Start forks without mu: an exit reaped between its fork and its
+	// registration waits in early until that Start claims it.
+	starting int
+	early    map[int]Exit
+	// afterFork, when set (tests), runs between the fork and the
+	// registration.
+	afterFork func(pid int)
 }
 
 // NewReaper returns a reaper; call Run to start collecting exits.
@@ -55,7 +62,7 @@ func NewReaper(log *slog.Logger) *Reaper {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Reaper{owners: map[int]func(Exit){}, adopted: map[int]*adoption{}, log: log}
+	return &Reaper{owners: map[int]func(Exit){}, adopted: map[int]*adoption{}, early: map[int]Exit{}, log: log}
 }
 
 // Run reaps children on every SIGCHLD until ctx ends.
@@ -97,6 +104,9 @@ func (r *Reaper) reapAll() {
 		delete(r.adopted, pid)
 		if owner == nil {
 			r.orphans++
+			if r.starting > 0 {
+				r.early[pid] = Exit{PID: pid, Status: ws} // perhaps a Start's
+			}
 		}
 		r.mu.Unlock()
 		if owner != nil {
@@ -123,18 +133,45 @@ func (r *Reaper) Orphans() uint64 {
 	return r.orphans
 }
 
-// Start forks and execs argv and registers onExit for its exit, atomically
-// with respect to the reaping loop. onExit runs on the reaper goroutine and
-// must not block for long.
+// Start forks and execs argv and registers onExit for its exit. onExit
+// runs on the reaper goroutine and must not block for long.
+//
+// The fork runs without mu, so reaping never waits for a spawn: an exit
+// reaped before the registration is kept (early) while a Start is under
+// way, and claimed by it. Linux hands out pids cyclically, so a pid reaped
+// during the fork is not the new child's.
 func (r *Reaper) Start(argv0 string, argv []string, attr *syscall.ProcAttr, onExit func(Exit)) (int, error) {
 	r.mu.Lock()
-	defer r.mu.Unlock()
+	r.starting++
+	r.mu.Unlock()
 	pid, err := syscall.ForkExec(argv0, argv, attr)
+	if err == nil && r.afterFork != nil {
+		r.afterFork(pid)
+	}
+	r.mu.Lock()
+	r.starting--
+	e, early := r.early[pid]
+	switch {
+	case err != nil:
+	case early:
+		delete(r.early, pid)
+		r.orphans--
+	default:
+		r.owners[pid] = onExit
+		delete(r.adopted, pid) // a new process: an old adoption's watch must not end it
+	}
+	if r.starting == 0 {
+		clear(r.early) // orphans'
+	}
+	r.mu.Unlock()
 	if err != nil {
 		return 0, err
 	}
-	r.owners[pid] = onExit
-	delete(r.adopted, pid) // a new process: an old adoption's watch must not end it
+	if early {
+		// Not on the caller's goroutine: onExit may post to a loop that is
+		// the caller.
+		go r.deliver(onExit, e)
+	}
 	return pid, nil
 }
 

@@ -11,6 +11,8 @@ import (
 	"testing"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/unit-os/unit/execfile"
 )
 
@@ -90,5 +92,41 @@ func TestReaperHandlerPanic(t *testing.T) {
 	eventually(t, "panicking child reaped", func() bool { return gone(pid) })
 	if e, err := testReaper.RunCommand(context.Background(), []string{"true"}, testEnv, nil); err != nil || !e.Success() {
 		t.Errorf("reaper dead after a handler panic: %v %v", e, err)
+	}
+}
+
+// An exit reaped between Start's fork and its registration reaches its
+// owner: the fork does not hold the reaper's lock, so reaping goes on.
+func TestStartExitBeforeRegistration(t *testing.T) {
+	r := testReaper
+	reaped := make(chan struct{})
+	r.afterFork = func(pid int) {
+		_ = syscall.Kill(pid, syscall.SIGKILL)
+		var si unix.Siginfo
+		_ = unix.Waitid(unix.P_PID, pid, &si, unix.WEXITED|unix.WNOWAIT, nil) // a zombie now
+		go func() {
+			r.reapAll()
+			close(reaped)
+		}()
+		select {
+		case <-reaped:
+		case <-time.After(waitTimeout):
+			t.Error("reaping waited for Start")
+		}
+	}
+	defer func() { r.afterFork = nil }()
+	got := make(chan Exit, 1)
+	pid, err := r.Start("/bin/sh", []string{"sh", "-c", "sleep 100"}, &syscall.ProcAttr{Env: testEnv}, func(e Exit) { got <- e })
+	r.afterFork = nil
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-reaped
+	e := <-got
+	if e.PID != pid || !e.Status.Signaled() || e.Status.Signal() != syscall.SIGKILL {
+		t.Errorf("exit %+v of %d", e, pid)
+	}
+	if r.Owns(pid) {
+		t.Errorf("%d still registered after its exit", pid)
 	}
 }

@@ -1,63 +1,124 @@
 package supervise
 
-import "os"
+import (
+	"os"
+	"slices"
+	"strings"
+)
 
-// reconcile moves every service one step toward what is wanted; it is called
-// after every message, and is cheap (a pass over the services).
+// reconcile moves the services that may have to act one step toward what
+// is wanted; it is called after every message. Only the dirty services are
+// visited (dirty.go): those whose own state, or that of what they require or
+// of what requires them, changed since their last visit. Anything else
+// would decide as it did then, so a restart costs the same with 10 services
+// or 1,000.
 func (s *Supervisor) reconcile() {
-	for _, v := range s.byRequires() {
-		name := v.name
-		switch {
-		case !v.wanted && v.active():
-			// A stop waits for dependents to stop first; a restart does not
-			// (they keep running).
-			if v.restartPending || !s.dependentsActive(name) {
-				s.beginStop(v)
-			}
-		case !v.wanted && (v.state == StateWaiting || v.state == StateBackoff):
-			s.disarm(v)
-			s.setState(v, StateStopped, "", nil)
-		case v.wanted && !v.active() && v.state != StateBackoff && !v.failedHard:
-			if v.state == StateExited {
-				continue // ran to completion; stays exited until started again
-			}
-			if why := s.blockedBy(v); why != "" {
-				s.setState(v, StateWaiting, why, nil)
-				continue
-			}
-			s.spawn(v)
-		}
+	if s.passing {
+		// Called from a step (a stop that settled at once): the pass
+		// under way goes on, and another follows it for what this call
+		// would have done (what was marked behind the cursor).
+		s.rerun = true
+		return
 	}
-	again := false
-	for _, name := range s.graph().names {
-		v := s.services[name]
-		if v == nil || v.active() {
-			continue
+	s.graph() // orders the dirty ones (ord)
+	q := s.dirty
+	s.dirty = nil
+	slices.SortFunc(q, byOrd)
+	s.queue, s.passing = q, true
+	defer s.abandonPass() // a step that panics must not stop every later pass
+	var seen []*service
+	for len(s.queue) > 0 {
+		v := s.queue[0]
+		s.queue = s.queue[1:]
+		v.dirty = false
+		if s.services[v.name] != v {
+			continue // removed meanwhile
 		}
-		switch {
-		case v.restartPending:
-			v.restartPending, v.wanted = false, true
-			again = true
-		case v.remove:
-			s.disarm(v)
-			if v.cgroup != "" {
-				_ = os.Remove(v.cgroup) // fails harmlessly (EBUSY) while leftovers die
-			}
-			delete(s.services, name)
-			s.invalidate()
-		}
+		s.cursor = v.ord
+		s.visits++
+		seen = append(seen, v)
+		s.step(v)
 	}
-	if again {
+	s.queue, s.passing = nil, false
+	rerun := s.rerun
+	s.rerun = false
+	if s.settle(append(seen, s.dirty...)) || rerun {
 		s.reconcile()
 		return
 	}
 	s.checkWaiters()
 }
 
-// byRequires orders services so that what a service requires comes before
-// it: a requirement that fails or finishes in this pass is seen by its
-// dependents in the same pass.
-func (s *Supervisor) byRequires() []*service { return s.graph().order }
+// abandonPass ends a pass a panic cut short: what it had yet to visit
+// waits for the next one.
+func (s *Supervisor) abandonPass() {
+	if s.passing {
+		s.dirty = append(s.dirty, s.queue...)
+		s.queue, s.passing, s.rerun = nil, false, false
+	}
+}
+
+// step is one service's part of a pass, in requires order: what a service
+// requires is visited before it, so a requirement that fails or finishes
+// in this pass is seen by its dependents in the same pass.
+func (s *Supervisor) step(v *service) {
+	switch {
+	case !v.wanted && v.active():
+		// A stop waits for dependents to stop first; a restart does not
+		// (they keep running).
+		if v.restartPending || !s.dependentsActive(v.name) {
+			s.beginStop(v)
+		}
+	case !v.wanted && (v.state == StateWaiting || v.state == StateBackoff):
+		s.disarm(v)
+		s.setState(v, StateStopped, "", nil)
+	case v.wanted && !v.active() && v.state != StateBackoff && !v.failedHard:
+		if v.state == StateExited {
+			return // ran to completion; stays exited until started again
+		}
+		if why := s.blockedBy(v); why != "" {
+			s.setState(v, StateWaiting, why, nil)
+			return
+		}
+		s.spawn(v)
+	}
+}
+
+// settle ends a pass over the services it visited and those left dirty: a
+// stopped restart is wanted again (it reports whether another pass is
+// due), a removed service is forgotten once stopped.
+func (s *Supervisor) settle(vs []*service) (again bool) {
+	slices.SortFunc(vs, func(a, b *service) int { return strings.Compare(a.name, b.name) })
+	vs = slices.Compact(vs)
+	var gone []*service
+	for _, v := range vs {
+		if s.services[v.name] != v || v.active() {
+			continue
+		}
+		switch {
+		case v.restartPending:
+			v.restartPending, v.wanted = false, true
+			s.touch(v)
+			again = true
+		case v.remove:
+			s.disarm(v)
+			if v.cgroup != "" {
+				_ = os.Remove(v.cgroup) // fails harmlessly (EBUSY) while leftovers die
+			}
+			gone = append(gone, v)
+		}
+	}
+	for _, v := range gone {
+		for _, d := range s.dependents(v.name) {
+			s.touch(d) // now "not configured"
+		}
+	}
+	for _, v := range gone {
+		delete(s.services, v.name)
+		s.invalidate()
+	}
+	return again
+}
 
 func (s *Supervisor) dependentsActive(name string) bool {
 	for _, d := range s.dependents(name) {

@@ -1,9 +1,12 @@
 package supervise
 
 import (
+	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/unit-os/unit/config"
@@ -122,4 +125,59 @@ func TestSpawnFailureEndsFailed(t *testing.T) {
 	if st := h.status("dep"); st.State != StateWaiting || !strings.Contains(st.Reason, "failed") {
 		t.Errorf("dep: %s (%s)", st.State, st.Reason)
 	}
+}
+
+// An immediate restart reports its backoff state once the replacement has
+// exec'd: no log write or event fan-out comes before the execve. The
+// events still say backoff, then starting.
+func TestImmediateRestartReportsBackoffAfterExec(t *testing.T) {
+	const arg = "1000.25" // names the service's processes in /proc
+	var mu sync.Mutex
+	var order []string
+	replaced := false
+	restarted := make(chan struct{})
+	emit := func(e event.Event) {
+		if e.Resource != "service:s" {
+			return
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		order = append(order, e.State)
+		if e.State == StateBackoff {
+			replaced = len(processesWithArg(arg)) > 0
+		}
+		if e.State == StateRunning && slices.Contains(order, StateBackoff) {
+			close(restarted)
+		}
+	}
+	h := newHarness(t, WithEvents(emit))
+	h.set(map[string]*config.Service{"s": {Exec: []string{"sleep", arg}}})
+	ready, err := h.s.WaitReady(h.ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	<-ready
+	killPID(h.status("s").PID)
+	<-restarted
+	mu.Lock()
+	defer mu.Unlock()
+	if !replaced {
+		t.Error("backoff reported before the replacement exec'd")
+	}
+	if want := []string{StateStarting, StateRunning, StateBackoff, StateStarting, StateRunning}; !reflect.DeepEqual(order, want) {
+		t.Errorf("states %v, want %v", order, want)
+	}
+}
+
+// processesWithArg lists the live processes with arg in their command line.
+func processesWithArg(arg string) []string {
+	var out []string
+	paths, _ := filepath.Glob("/proc/[0-9]*/cmdline")
+	for _, p := range paths {
+		b, err := os.ReadFile(p)
+		if err == nil && slices.Contains(strings.Split(string(b), "\x00"), arg) {
+			out = append(out, p)
+		}
+	}
+	return out
 }

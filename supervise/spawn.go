@@ -6,6 +6,8 @@ import (
 	"syscall"
 	"time"
 
+	"golang.org/x/sys/unix"
+
 	"github.com/unit-os/unit/config"
 	"github.com/unit-os/unit/event"
 )
@@ -38,6 +40,7 @@ func (s *Supervisor) launch(v *service) {
 func (s *Supervisor) startFailed(v *service, err error) {
 	s.log.Error("start failed", "name", v.name, "err", err)
 	v.lastExit, v.exitOK = "start: "+err.Error(), false
+	s.touchAround(v)
 	delay, giveUp := s.backoff.next(v, 0)
 	if giveUp {
 		v.failedHard, v.wanted = true, false
@@ -49,7 +52,7 @@ func (s *Supervisor) startFailed(v *service, err error) {
 	s.arm(v, delay, func() {
 		if v.state == StateBackoff {
 			v.state = StateStopped
-			s.reconcile()
+			s.reconcileFor(v)
 		}
 	})
 }
@@ -59,7 +62,7 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if len(cfg.Exec) == 0 || cfg.Exec[0] == "" {
 		return fmt.Errorf("exec is empty")
 	}
-	env, cred, err := s.runEnv(cfg)
+	env, cred, err := s.startEnv(v)
 	if err != nil {
 		return err
 	}
@@ -69,11 +72,15 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if !ok || pre.MayFail {
 		return fmt.Errorf("exec: unsupported prefix in %q", cfg.Exec[0])
 	}
-	prog, argv, err := prefixedArgv(pre, cfg.Exec, cfg.Expand, envMap(env))
+	var vars map[string]string
+	if cfg.Expand && !pre.NoExpand {
+		vars = envMap(env)
+	}
+	prog, argv, err := prefixedArgv(pre, cfg.Exec, cfg.Expand, vars)
 	if err != nil {
 		return fmt.Errorf("exec: %w", err)
 	}
-	path, err := lookPath(prog, env)
+	path, err := v.execPath(prog, env)
 	if err != nil {
 		return err
 	}
@@ -81,17 +88,16 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 	if err != nil {
 		return err
 	}
-	devnull, err := os.Open(os.DevNull)
+	devnull, err := s.devNull()
 	if err != nil {
 		return err
 	}
-	defer devnull.Close()
-	rd, wr, err := os.Pipe()
+	rd, wr, err := outputPipe()
 	if err != nil {
 		return fmt.Errorf("output pipe: %w", err)
 	}
-	defer wr.Close() // the child has its copy; EOF comes when the child's copies close
-	files := []uintptr{devnull.Fd(), wr.Fd(), wr.Fd()}
+	defer unix.Close(wr) // the child has its copy; EOF comes when the child's copies close
+	files := []uintptr{devnull, uintptr(wr), uintptr(wr)}
 	var tty *os.File
 	if cfg.TTY != "" {
 		if tty, err = openTTY(cfg.TTY); err != nil {
@@ -124,7 +130,10 @@ func (s *Supervisor) startProcess(v *service, gen int) error {
 		}
 		defer fd.Close()
 		v.cgroup = path
-		v.oomBase = oomKills(path)
+		v.oomBase, v.oomLast = v.oomLast, -1 // the count at the last exit, if nothing ran there since
+		if v.oomBase < 0 {
+			v.oomBase = oomKills(path)
+		}
 		sys.UseCgroupFD = true
 		sys.CgroupFD = int(fd.Fd())
 	}
@@ -201,7 +210,7 @@ func (s *Supervisor) becameReady(v *service, gen int) {
 		return
 	}
 	s.markReady(v)
-	s.reconcile()
+	s.reconcileFor(v)
 }
 
 // markReady moves a starting service to running.

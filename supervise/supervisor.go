@@ -11,6 +11,7 @@ import (
 	"io"
 	"log/slog"
 	"maps"
+	"os"
 	"runtime/debug"
 	"sort"
 	"sync"
@@ -34,6 +35,7 @@ type Supervisor struct {
 	// checks finds a [check.NAME] for health and ready = "check:NAME".
 	checks func(name string) (probe.Spec, bool)
 
+	null  *os.File // /dev/null, the services' stdin (devNull)
 	inbox chan func()
 	done  chan struct{} // closed when Run returns
 	// rings outlive service restarts and config reloads; guarded by ringsMu
@@ -45,9 +47,16 @@ type Supervisor struct {
 
 	// Loop-owned state: touch only from functions run by Run.
 	services   map[string]*service
-	graphCache *graph // see graph.go
+	graphCache *graph     // see graph.go
+	dirty      []*service // to visit at the next reconcile (dirty.go)
+	queue      []*service // the pass under way, in requires order
+	passing    bool       // a pass is under way; cursor is where
+	rerun      bool       // reconcile was called during the pass
+	cursor     int
+	visits     int // services visited by reconcile, for tests
 	shutdown   bool
 	waiters    []waiter // Stop, Shutdown and WaitReady callers
+	drains     drains   // cgroups being drained (drain.go)
 }
 
 // Option configures a Supervisor.
@@ -117,6 +126,14 @@ func New(r *Reaper, opts ...Option) *Supervisor {
 // Run is the supervisor loop; it returns when ctx ends. Call it once.
 func (s *Supervisor) Run(ctx context.Context) {
 	defer close(s.done)
+	defer func() {
+		if s.null != nil {
+			s.null.Close()
+		}
+		if s.drains.w != nil {
+			s.drains.w.Close()
+		}
+	}()
 	for {
 		select {
 		case <-ctx.Done():

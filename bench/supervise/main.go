@@ -29,15 +29,18 @@ func main() {
 	case "idle":
 		idleRole()
 		return
+	case "spawn":
+		spawnRole()
+		return
 	}
 	unitBin := flag.String("unit", "bin/unit", "unit binary")
-	samples := flag.Int("samples", 5, "restart latency samples per supervisor")
+	samples := flag.Int("samples", 30, "restart latency samples per supervisor")
 	many := flag.Int("many", 1000, "services for the start-to-up figure")
 	idle := flag.Duration("idle", 20*time.Second, "idle window for wake-ups")
 	only := flag.String("only", "", "run only the start-to-up figure of this supervisor (unit, s6, runit)")
 	flag.Parse()
 	if *only != "" {
-		for _, s := range []supervisor{&unitSup{bin: *unitBin}, &s6Sup{}, &runitSup{}} {
+		for _, s := range []supervisor{&unitSup{bin: *unitBin}, &s6Sup{}, &runitSup{}, floorSup{}} {
 			if s.name() == *only {
 				d, err := startMany(s, *many)
 				fmt.Println(s.name(), d.Round(time.Millisecond), err)
@@ -83,29 +86,61 @@ func run(unitBin string, samples, many int, idle time.Duration) error {
 		return err
 	}
 	sups := []supervisor{&unitSup{bin: unitBin}, &s6Sup{}, &runitSup{}}
+	fmt.Printf("load average at start: %s\n\n", loadavg())
 
-	fmt.Println("## restart latency (SIGKILL of a service that ran 2 s, to its replacement's first instruction)")
+	fmt.Printf("## restart latency (SIGKILL of a service that ran 2 s, to its replacement's first instruction), %d samples each\n", samples)
 	base, err := execBaseline(self, samples)
 	if err != nil {
 		return err
 	}
 	fmt.Printf("exec baseline (fork+exec of the service from a Go program, included in every figure): median %s\n", base)
+	// Round-robin, one sample of each per round: a burst of load beside
+	// the run hits every figure alike, and each supervisor's sample is
+	// paired with the floor's of the same round.
+	names := []string{"floor"}
 	for _, s := range sups {
-		med, all, err := restartLatency(s, self, samples)
-		if err != nil {
-			return fmt.Errorf("%s: %w", s.name(), err)
-		}
-		fmt.Printf("%-6s median %-10s samples %v\n", s.name(), med, all)
+		names = append(names, s.name())
 	}
+	got := map[string][]time.Duration{}
+	over := map[string][]time.Duration{}
+	for i := 0; i < samples; i++ {
+		f, err := restartFloor(self)
+		if err != nil {
+			return fmt.Errorf("floor: %w", err)
+		}
+		got["floor"] = append(got["floor"], f)
+		for _, s := range sups {
+			d, err := restartOnce(s, self)
+			if err != nil {
+				return fmt.Errorf("%s: %w", s.name(), err)
+			}
+			got[s.name()] = append(got[s.name()], d)
+			over[s.name()] = append(over[s.name()], d-f)
+		}
+	}
+	for _, n := range names {
+		fmt.Printf("%-6s median %-10s", n, median(got[n]))
+		if n != "floor" {
+			fmt.Printf(" over the floor (median of the rounds' differences) %-10s", median(over[n]))
+		}
+		fmt.Printf(" samples %v\n", got[n])
+	}
+	fmt.Printf("(floor: a Go loop, SIGKILL -> wait4 -> ForkExec of the same program; load average now %s)\n", loadavg())
 
 	fmt.Printf("\n## %d services, start of the supervisor to all %d processes running\n", many, many)
+	floorMany, err := startMany(floorSup{}, many)
+	if err != nil {
+		return fmt.Errorf("floor: %w", err)
+	}
+	fmt.Printf("%-6s %s\n", "floor", floorMany.Round(time.Millisecond))
 	for _, s := range sups {
 		d, err := startMany(s, many)
 		if err != nil {
 			return fmt.Errorf("%s: %w", s.name(), err)
 		}
-		fmt.Printf("%-6s %s\n", s.name(), d.Round(time.Millisecond))
+		fmt.Printf("%-6s %-8s %s of the floor\n", s.name(), d.Round(time.Millisecond), ratio(d, floorMany))
 	}
+	fmt.Printf("(floor: one Go program fork/execs all %d; load average now %s)\n", many, loadavg())
 
 	fmt.Printf("\n## 100 services: supervisor PSS, and wake-ups over %s idle\n", idle)
 	return memoryAndIdle(sups, self, idle)
@@ -232,43 +267,34 @@ func execBaseline(self string, n int) (time.Duration, error) {
 	return median(ds), nil
 }
 
-// restartLatency starts a fresh supervisor per sample, lets the service run
-// 2 s (a healthy run), SIGKILLs it and times the replacement's start.
-func restartLatency(s supervisor, self string, n int) (time.Duration, []time.Duration, error) {
-	var ds []time.Duration
-	for i := 0; i < n; i++ {
-		dir, err := os.MkdirTemp("", "bench-restart-")
-		if err != nil {
-			return 0, nil, err
-		}
-		out := filepath.Join(dir, "starts")
-		cmd, err := s.start(dir, map[string][]string{"crashy": {self}}, []string{"BENCH_ROLE=svc", "BENCH_OUT=" + out})
-		if err != nil {
-			os.RemoveAll(dir)
-			return 0, nil, err
-		}
-		lines, err := waitLines(out, 1, 20*time.Second)
-		if err == nil {
-			time.Sleep(2 * time.Second)
-			_, pid := parseLine(lines[0])
-			t0 := time.Now()
-			_ = syscall.Kill(pid, syscall.SIGKILL)
-			if lines, err = waitLines(out, 2, 20*time.Second); err == nil {
-				ns, newPid := parseLine(lines[1])
-				ds = append(ds, time.Duration(ns-t0.UnixNano()))
-				defer syscall.Kill(newPid, syscall.SIGKILL)
-			}
-		}
-		s.stop(cmd)
-		os.RemoveAll(dir)
-		if err != nil {
-			return 0, nil, err
-		}
+// restartOnce starts a fresh supervisor, lets the service run 2 s (a
+// healthy run), SIGKILLs it and times the replacement's start.
+func restartOnce(s supervisor, self string) (time.Duration, error) {
+	dir, err := os.MkdirTemp("", "bench-restart-")
+	if err != nil {
+		return 0, err
 	}
-	for i := range ds {
-		ds[i] = ds[i].Round(10 * time.Microsecond)
+	defer os.RemoveAll(dir)
+	out := filepath.Join(dir, "starts")
+	cmd, err := s.start(dir, map[string][]string{"crashy": {self}}, []string{"BENCH_ROLE=svc", "BENCH_OUT=" + out})
+	if err != nil {
+		return 0, err
 	}
-	return median(ds), ds, nil
+	defer s.stop(cmd)
+	lines, err := waitLines(out, 1, 20*time.Second)
+	if err != nil {
+		return 0, err
+	}
+	time.Sleep(2 * time.Second)
+	_, pid := parseLine(lines[0])
+	t0 := time.Now()
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+	if lines, err = waitLines(out, 2, 20*time.Second); err != nil {
+		return 0, err
+	}
+	ns, newPid := parseLine(lines[1])
+	defer syscall.Kill(newPid, syscall.SIGKILL)
+	return time.Duration(ns - t0.UnixNano()).Round(10 * time.Microsecond), nil
 }
 
 // sleepers is n services running `sleep MARKER`, a number unique to this run.
