@@ -11,6 +11,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"path/filepath"
 	"sync"
 	"sync/atomic"
@@ -98,6 +99,7 @@ func Run(ctx context.Context, o Options) error {
 		return err
 	}
 	defer lock.Close()
+	defer tuneRuntime(o.Log, os.Getenv, nil)()
 	// The config is not kept here: the engine and the supervisor hold what
 	// they need, and 10,000 decoded file tables are megabytes.
 	d := &Daemon{opts: o, log: o.Log, bus: event.NewBus(), phase: newPhase()}
