@@ -113,7 +113,16 @@ func (p *gcPacer) arm() {
 	runtime.AddCleanup(&gcSentinel{}, (*gcPacer).afterGC, p)
 }
 
+// afterGC runs on the runtime's cleanup goroutine, where a panic would
+// end the process, PID 1 included: should anything in it fail, the
+// runtime's own pacing (GOGC=100) takes over for good.
 func (p *gcPacer) afterGC() {
+	defer func() {
+		if recover() != nil {
+			debug.SetGCPercent(100)
+			debug.SetMemoryLimit(math.MaxInt64)
+		}
+	}()
 	if p.update() {
 		p.arm()
 	}
