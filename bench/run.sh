@@ -10,7 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export DEBIAN_FRONTEND=noninteractive
 apt-get install -y -q --no-install-recommends s6 runit puppet strace time bc >/dev/null
-for b in size boot image pkg build supervise cm fleet debian; do
+for b in size boot image pkg build supervise idle cm fleet debian; do
   echo "== bench/$b.sh"
   bash "bench/$b.sh"
 done
