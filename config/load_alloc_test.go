@@ -36,7 +36,13 @@ func TestLoadBytes(t *testing.T) {
 		}
 	}
 	runtime.ReadMemStats(&after)
-	if per := (after.TotalAlloc - before.TotalAlloc) / 3 / n; per > 1300 {
-		t.Errorf("%d bytes allocated a resource; want at most 1,300", per)
+	// The race detector's shadow bookkeeping allocates too (1.59 KB a
+	// resource under -race, as make test runs it): a bound of its own.
+	limit := uint64(1300)
+	if raceEnabled {
+		limit = 1800
+	}
+	if per := (after.TotalAlloc - before.TotalAlloc) / 3 / n; per > limit {
+		t.Errorf("%d bytes allocated a resource; want at most %d", per, limit)
 	}
 }

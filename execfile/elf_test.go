@@ -43,8 +43,9 @@ func interpOfFile(t *testing.T, path string) (string, error) {
 }
 
 // The programs of this host read the same as with debug/elf: dynamic ones
-// (/bin/ls), static ones (this test binary: a Go program without cgo) and
-// every other ELF file in /usr/bin and /usr/lib/x86_64-linux-gnu's top.
+// (/bin/ls), this test binary (static, or dynamic when -race brings cgo
+// in) and every other ELF file in /usr/bin and /usr/lib/x86_64-linux-gnu's
+// top.
 func TestELFInterpHost(t *testing.T) {
 	got, err := interpOfFile(t, "/bin/ls")
 	if err != nil || !strings.HasSuffix(got, "/ld-linux-x86-64.so.2") {
@@ -54,8 +55,14 @@ func TestELFInterpHost(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got, err := interpOfFile(t, self); err != nil || got != "" {
-		t.Errorf("static %s: %q, %v", self, got, err)
+	sf, err := os.Open(self)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := stdInterp(t, sf)
+	sf.Close()
+	if got, err := interpOfFile(t, self); err != nil || got != want {
+		t.Errorf("%s: %q, %v; debug/elf says %q", self, got, err, want)
 	}
 	var paths []string
 	for _, g := range []string{"/usr/bin/*", "/usr/lib/x86_64-linux-gnu/*.so*"} {

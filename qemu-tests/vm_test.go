@@ -30,13 +30,17 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	// unit, and unit-build beside it (for `unit image test`), as make
+	// build puts them.
 	unitBinary = filepath.Join(dir, "unit")
-	cmd := exec.Command("go", "build", "-trimpath", "-ldflags=-s -w -buildid=", "-o", unitBinary, "../cmd/unit")
-	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build unit:", err)
-		os.Exit(1)
+	for _, b := range [][]string{{"-o", unitBinary}, {"-tags", "builders", "-o", filepath.Join(dir, "unit-build")}} {
+		cmd := exec.Command("go", append(append([]string{"build", "-trimpath", "-ldflags=-s -w -buildid="}, b...), "../cmd/unit")...)
+		cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+		cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+		if err := cmd.Run(); err != nil {
+			fmt.Fprintln(os.Stderr, "build unit:", err)
+			os.Exit(1)
+		}
 	}
 	code := m.Run()
 	os.RemoveAll(dir)
