@@ -123,24 +123,26 @@ func (p *gcPacer) afterGC() {
 			debug.SetMemoryLimit(math.MaxInt64)
 		}
 	}()
-	if p.update() {
-		p.arm()
-	}
+	p.update(true)
 }
 
-// update sets the limit unless the pacer was stopped; it says whether it did.
-func (p *gcPacer) update() bool {
+// update sets the limit unless the pacer was stopped. With rearm it first
+// waits for the next cycle again, so that whoever hears of this limit
+// (onLimit) and collects gets another one.
+func (p *gcPacer) update(rearm bool) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if p.stopped {
-		return false
+		return
+	}
+	if rearm {
+		p.arm()
 	}
 	l := limitFor(readHeap())
 	debug.SetMemoryLimit(l)
 	if p.onLimit != nil {
 		p.onLimit(l)
 	}
-	return true
 }
 
 // tuneRuntime applies the settings above unless getenv has GOGC or
@@ -156,7 +158,7 @@ func tuneRuntime(log *slog.Logger, getenv func(string) string, onLimit func(int6
 	}
 	p := &gcPacer{onLimit: onLimit}
 	oldLimit := debug.SetMemoryLimit(-1)
-	p.update()
+	p.update(false)
 	oldPercent := debug.SetGCPercent(-1)
 	p.arm()
 	log.Debug("runtime: collections paced by a memory limit, none on a clock", "limit", debug.SetMemoryLimit(-1))
