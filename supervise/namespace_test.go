@@ -36,6 +36,7 @@ func TestNamespacePrivateTmp(t *testing.T) {
 			Exec: sh("cat /tmp/" + name + " /var/tmp/" + name + "; ls -ld /tmp | cut -c1-10; id -u; grep CapAmb /proc/self/status")},
 	})
 	h.rec.wait(t, "tmp", StateExited)
+	h.waitLog("tmp", func(l string) bool { return strings.HasPrefix(l, "CapAmb:") }) // its last line: the pump may still read
 	logs := logTexts(h, "tmp")
 	for _, want := range []string{"pre", "var", "plus-outside", "drwxrwxrwt", "65534", "CapAmb:\t0000000000000400"} {
 		if !slices.Contains(logs, want) {
@@ -88,6 +89,12 @@ func TestNamespaceReadOnly(t *testing.T) {
 		"strict": {"/usr ro", "/var ro", rw + " rw", "/dev/null rw"},
 	} {
 		h.rec.wait(t, name, StateExited)
+		// The log pump may still be reading what the service wrote before
+		// it exited: wait for a line about each path, then judge them all.
+		for _, w := range want {
+			what := strings.Fields(w)[0]
+			h.waitLog(name, func(l string) bool { return strings.HasPrefix(l, what) })
+		}
 		logs := logTexts(h, name)
 		for _, w := range want {
 			if !slices.Contains(logs, w) {
