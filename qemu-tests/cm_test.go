@@ -57,7 +57,7 @@ const cmCrashBoot2 = cmCrashSystem + `
 restart = "never"
 requires = []
 exec = ["/bin/sh", "-c", """
-i=0; until [ -f /run/v1 ] && [ -f /run/v2 ] && grep -q ' /data ' /proc/mounts; do usleep 100000; i=$((i+1)); [ $i -gt 600 ] && exit 1; done
+i=0; until [ "$(wc -c < /run/v1 2>/dev/null)" = 8388608 ] && [ "$(wc -c < /run/v2 2>/dev/null)" = 8388608 ] && grep -q ' /data ' /proc/mounts; do usleep 100000; i=$((i+1)); [ $i -gt 600 ] && exit 1; done
 sleep 1
 if cmp -s /data/big /run/v1; then echo BIG=v1
 elif cmp -s /data/big /run/v2; then echo BIG=v2

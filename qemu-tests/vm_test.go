@@ -137,9 +137,11 @@ func startVM(t *testing.T, args []string) *VM {
 	go func() {
 		sc := bufio.NewScanner(pr)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		var split splitLines
 		for sc.Scan() {
+			lines := split.add(consoleLine(sc.Text()))
 			vm.mu.Lock()
-			vm.lines = append(vm.lines, consoleLine(sc.Text()))
+			vm.lines = append(vm.lines, lines...)
 			vm.mu.Unlock()
 			select {
 			case vm.newLine <- struct{}{}:
@@ -170,6 +172,35 @@ var shellPrompt = regexp.MustCompile(`^(?:[~/]\S* # (?:\x1b\[6n)?)+`)
 
 func consoleLine(s string) string {
 	return shellPrompt.ReplaceAllString(strings.TrimRight(s, "\r"), "")
+}
+
+// kernelMessage is a printk line ("[    3.241498] ACPI: ..."); one that
+// lands in the middle of a line a process was writing splits it in two:
+// "[phases] POST 0:[    3.241498] ACPI: ..." then ":/services/phases".
+var (
+	kernelMessage = regexp.MustCompile(`^\[\s*\d+\.\d{6}\] `)
+	kernelInLine  = regexp.MustCompile(`^(.+?)(\[\s*\d+\.\d{6}\] .*)$`)
+)
+
+// splitLines mends such lines: the kernel's message becomes a line of its
+// own, and the process's line is joined back when its rest comes next.
+type splitLines struct{ head string }
+
+func (p *splitLines) add(l string) []string {
+	var out []string
+	if p.head != "" {
+		if kernelMessage.MatchString(l) {
+			out = append(out, p.head) // not a split line after all
+		} else {
+			l = p.head + l
+		}
+		p.head = ""
+	}
+	if m := kernelInLine.FindStringSubmatch(l); m != nil && !kernelMessage.MatchString(l) {
+		p.head = m[1]
+		return append(out, m[2])
+	}
+	return append(out, l)
 }
 
 // Type sends text to the guest's serial console, as a person would.
